@@ -1,0 +1,302 @@
+//! `forewarn check`: scan files, directories or stdin and report in the chosen format.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+
+use super::report::{self, FileReport, Format};
+use super::{error, EXIT_ERROR};
+use crate::config::{Config, ConfigError};
+use crate::engine::{self, PatternIndex, Severity};
+use crate::script::Language;
+use crate::store::Store;
+use crate::text::LineIndex;
+
+/// Bytes looked at to decide that a file is binary (as git and ripgrep do: a NUL byte).
+const BINARY_SNIFF: usize = 8192;
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories to check (directories are walked honouring .gitignore); `-` reads stdin.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// The system the scripts run on: a host name or alias from the store, or a system tag.
+    #[arg(long, env = "FOREWARN_TARGET", value_name = "T")]
+    pub target: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Lowest severity reported (default: the config's `severity`, else info).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
+    pub severity: Option<Severity>,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "major")]
+    pub fail_on: Severity,
+    /// Treat every file (and stdin) as this language: powershell, bash or batch.
+    #[arg(long, value_name = "L", value_parser = parse_language)]
+    pub language: Option<Language>,
+    /// Colour in the human format: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+pub(crate) fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+pub(crate) fn parse_language(s: &str) -> Result<Language, String> {
+    Language::from_name(s)
+        .ok_or_else(|| format!("unknown language `{s}` (expected powershell, bash or batch)"))
+}
+
+/// Opens the store and builds the index, reporting every unusable pattern once on stderr.
+pub(crate) fn load_index(
+    store_flag: Option<&Path>,
+    config: &Config,
+) -> Result<PatternIndex, ExitCode> {
+    let path = Store::resolve_path(store_flag, Some(config));
+    let store = Store::open(&path).map_err(|e| {
+        error(e);
+        ExitCode::from(EXIT_ERROR)
+    })?;
+    let (index, problems) = store.load_index().map_err(|e| {
+        error(e);
+        ExitCode::from(EXIT_ERROR)
+    })?;
+    for p in problems {
+        error(format_args!("{}: skipping {p}", path.display()));
+    }
+    Ok(index)
+}
+
+/// The configuration of each directory, discovered once.
+#[derive(Default)]
+struct Configs {
+    by_dir: HashMap<PathBuf, std::rc::Rc<Config>>,
+    reported: Vec<ConfigError>,
+}
+
+impl Configs {
+    fn for_file(&mut self, file: &Path) -> std::rc::Rc<Config> {
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        if let Some(c) = self.by_dir.get(&dir) {
+            return c.clone();
+        }
+        let (config, err) = Config::discover(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &dir
+        });
+        if let Some(e) = err {
+            if !self.reported.contains(&e) {
+                error(&e);
+                self.reported.push(e);
+            }
+        }
+        let config = std::rc::Rc::new(config);
+        self.by_dir.insert(dir, config.clone());
+        config
+    }
+}
+
+pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
+    let mut configs = Configs::default();
+    let first = args
+        .paths
+        .first()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let root_config = configs.for_file(&if first.is_dir() {
+        first.join("x")
+    } else {
+        first.clone()
+    });
+    let index = match load_index(store_flag.as_deref(), &root_config) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let min_severity = args
+        .severity
+        .or(root_config.severity)
+        .unwrap_or(Severity::Info);
+
+    let mut reports = Vec::new();
+    let mut io_errors = 0usize;
+    let mut files = 0usize;
+    for path in &args.paths {
+        if path.as_os_str() == "-" {
+            let Some(lang) = args.language else {
+                error("reading stdin needs --language (powershell, bash or batch)");
+                return ExitCode::from(EXIT_ERROR);
+            };
+            let mut bytes = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+                error(format_args!("<stdin>: {e}"));
+                return ExitCode::from(EXIT_ERROR);
+            }
+            let config = configs.for_file(Path::new("./-"));
+            files += 1;
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let target = config.target.clone().or(args.target.clone());
+            reports.push(check_text(
+                "<stdin>".into(),
+                text,
+                lang,
+                target.as_deref(),
+                &index,
+                min_severity,
+            ));
+            continue;
+        }
+        if !path.exists() {
+            error(format_args!(
+                "{}: no such file or directory",
+                path.display()
+            ));
+            io_errors += 1;
+            continue;
+        }
+        let explicit = path.is_file();
+        for entry in walk(path) {
+            let file = match entry {
+                Ok(f) => f,
+                Err(e) => {
+                    error(e);
+                    io_errors += 1;
+                    continue;
+                }
+            };
+            let config = configs.for_file(&file);
+            if !explicit && config.excludes(&file) {
+                continue;
+            }
+            let bytes = match std::fs::read(&file) {
+                Ok(b) => b,
+                Err(e) => {
+                    error(format_args!("{}: {e}", file.display()));
+                    io_errors += 1;
+                    continue;
+                }
+            };
+            if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
+                if explicit || args.language.is_some() || Language::detect(&file, "").is_some() {
+                    error(format_args!("{}: skipped: binary file", file.display()));
+                }
+                continue;
+            }
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let Some(lang) = args.language.or_else(|| Language::detect(&file, &text)) else {
+                if explicit {
+                    error(format_args!(
+                        "{}: skipped: unknown script language (name it with --language)",
+                        file.display()
+                    ));
+                }
+                continue;
+            };
+            files += 1;
+            let target = config
+                .target_for(&file)
+                .map(str::to_string)
+                .or(args.target.clone())
+                .or(config.target.clone());
+            let display = display_path(&file);
+            reports.push(check_text(
+                display,
+                text,
+                lang,
+                target.as_deref(),
+                &index,
+                min_severity,
+            ));
+        }
+    }
+
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            use std::io::IsTerminal;
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let written = report::write(&mut out, args.format, &reports, files, &index, color)
+        .and_then(|_| out.flush());
+    if let Err(e) = written {
+        // A closed pipe (`forewarn check | head`) is not an error of ours.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            error(format_args!("writing the report: {e}"));
+            return ExitCode::from(EXIT_ERROR);
+        }
+    }
+    if io_errors > 0 {
+        return ExitCode::from(EXIT_ERROR);
+    }
+    let failing = reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .any(|f| f.severity >= args.fail_on);
+    ExitCode::from(u8::from(failing))
+}
+
+/// Scans one text and keeps the findings at or above `min_severity`.
+fn check_text(
+    path: String,
+    text: String,
+    lang: Language,
+    target: Option<&str>,
+    index: &PatternIndex,
+    min_severity: Severity,
+) -> FileReport {
+    let mut scan = engine::scan(&text, lang, target, index);
+    scan.findings.retain(|f| f.severity >= min_severity);
+    FileReport {
+        path,
+        lines: LineIndex::new(&text),
+        text,
+        language: lang,
+        findings: scan.findings,
+    }
+}
+
+/// The files below `path` (or `path` itself), honouring .gitignore, in a stable order.
+fn walk(path: &Path) -> Vec<Result<PathBuf, String>> {
+    if path.is_file() {
+        return vec![Ok(path.to_path_buf())];
+    }
+    let mut out: Vec<Result<PathBuf, String>> = ignore::WalkBuilder::new(path)
+        .hidden(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build()
+        .filter_map(|entry| match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => Some(Ok(e.into_path())),
+            Ok(_) => None,
+            Err(e) => Some(Err(e.to_string())),
+        })
+        .collect();
+    out.sort_by(|a, b| match (a, b) {
+        (Ok(a), Ok(b)) => a.cmp(b),
+        _ => std::cmp::Ordering::Equal,
+    });
+    out
+}
+
+/// Paths are shown as given, without a leading `./`, with `/` separators.
+fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}

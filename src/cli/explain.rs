@@ -1,0 +1,91 @@
+//! `forewarn explain`: which patterns recognise some error output.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::check::load_index;
+use super::{error, EXIT_ERROR};
+use crate::config::Config;
+use crate::engine::{self, Pattern};
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The error output; `-` or nothing reads stdin.
+    #[arg(value_name = "TEXT")]
+    pub text: Option<String>,
+    /// Only patterns that apply on this target (host, alias or system tag).
+    #[arg(long, env = "FOREWARN_TARGET", value_name = "T")]
+    pub target: Option<String>,
+    /// human or json.
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+}
+
+pub fn run(args: ExplainArgs, store_flag: Option<PathBuf>) -> ExitCode {
+    let text = match args.text.as_deref() {
+        Some(t) if t != "-" => t.to_string(),
+        _ => {
+            let mut bytes = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+                error(format_args!("<stdin>: {e}"));
+                return ExitCode::from(EXIT_ERROR);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    };
+    let (config, _) = Config::discover(std::path::Path::new("."));
+    let index = match load_index(store_flag.as_deref(), &config) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let target_name = args.target.or(config.target.clone());
+    let target = target_name.as_deref().map(|t| index.resolve_target(t));
+    let found = engine::explain(&text, target.as_ref(), &index);
+    let patterns: Vec<(&Pattern, &str)> = found
+        .iter()
+        .filter_map(|e| {
+            index
+                .get(&e.pattern_id)
+                .map(|p| (p, text.get(e.span.clone()).unwrap_or("")))
+        })
+        .collect();
+    if args.format == "json" {
+        let items: Vec<serde_json::Value> = patterns
+            .iter()
+            .map(|(p, matched)| {
+                serde_json::json!({
+                    "pattern_id": p.id, "signature": p.pattern_signature, "severity": p.severity,
+                    "pattern_type": p.pattern_type, "matched": matched,
+                    "failure_description": p.failure_description, "root_cause": p.root_cause,
+                    "recommended_solution": p.recommended_solution, "alternatives": p.alternative_approaches,
+                    "affected_systems": p.affected_systems, "occurrence_count": p.occurrence_count,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"version": 1, "target": target_name, "matches": items})
+        );
+    } else if patterns.is_empty() {
+        println!("No known failure pattern matches this output.");
+    } else {
+        for (p, matched) in &patterns {
+            println!(
+                "{} [{}] ({})",
+                p.pattern_signature,
+                p.severity,
+                &p.id[..p.id.len().min(8)]
+            );
+            println!("  matched: {}", matched.trim());
+            println!("  what:    {}", p.failure_description);
+            println!("  cause:   {}", p.root_cause);
+            println!("  fix:     {}", p.recommended_solution);
+            for alt in &p.alternative_approaches {
+                println!("  also:    {alt}");
+            }
+            println!();
+        }
+    }
+    ExitCode::from(u8::from(patterns.is_empty()))
+}

@@ -1,0 +1,466 @@
+//! Report formats of `forewarn check`: human (rustc/ruff style), JSON (DESIGN.md §7), SARIF 2.1.0
+//! and GitHub workflow annotations. Every format reads the same [`FileReport`]s.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+use serde_json::{json, Value};
+use unicode_width::UnicodeWidthChar;
+
+use crate::engine::{Finding, Pattern, PatternIndex, Severity};
+use crate::script::Language;
+use crate::text::{Encoding, LineIndex};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// The findings of one checked file, with what is needed to show them.
+pub struct FileReport {
+    /// As shown to the user (relative when given relative, `/` separators).
+    pub path: String,
+    pub text: String,
+    pub lines: LineIndex,
+    pub language: Language,
+    pub findings: Vec<Finding>,
+}
+
+/// A 1-based position as the CLI reports it: columns in Unicode scalar values, offset in bytes.
+fn position(r: &FileReport, offset: usize) -> Value {
+    let p = r.lines.position(&r.text, offset, Encoding::Chars);
+    json!({"line": p.line + 1, "column": p.col + 1, "offset": offset})
+}
+
+pub fn write(
+    out: &mut dyn Write,
+    format: Format,
+    reports: &[FileReport],
+    files: usize,
+    index: &PatternIndex,
+    color: bool,
+) -> io::Result<()> {
+    match format {
+        Format::Human => human(out, reports, files, index, color),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json_report(reports, files, index))?;
+            writeln!(out)
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif(reports, index))?;
+            writeln!(out)
+        }
+        Format::Github => github(out, reports, index),
+    }
+}
+
+/// Each finding with its pattern; findings whose pattern vanished are dropped.
+fn findings<'a>(
+    reports: &'a [FileReport],
+    index: &'a PatternIndex,
+) -> impl Iterator<Item = (&'a FileReport, &'a Finding, &'a Pattern)> {
+    reports.iter().flat_map(move |r| {
+        r.findings
+            .iter()
+            .filter_map(move |f| index.get(&f.pattern_id).map(|p| (r, f, p)))
+    })
+}
+
+fn by_severity(reports: &[FileReport]) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::new();
+    for f in reports.iter().flat_map(|r| &r.findings) {
+        *m.entry(f.severity.as_str()).or_insert(0) += 1;
+    }
+    m
+}
+
+pub fn json_report(reports: &[FileReport], files: usize, index: &PatternIndex) -> Value {
+    let items: Vec<Value> = findings(reports, index)
+        .map(|(r, f, p)| {
+            json!({
+                "path": r.path,
+                "start": position(r, f.span.start),
+                "end": position(r, f.span.end),
+                "matched": r.text.get(f.span.clone()).unwrap_or(""),
+                "severity": f.severity,
+                "pattern_id": p.id,
+                "signature": p.pattern_signature,
+                "pattern_type": p.pattern_type,
+                "target": f.target,
+                "message": f.message(p),
+                "root_cause": p.root_cause,
+                "recommended_solution": p.recommended_solution,
+                "alternatives": p.alternative_approaches,
+                "fix": f.fix.as_ref().map(|e| json!({
+                    "title": e.title,
+                    "replacement": e.replacement,
+                    "start": position(r, e.span.start),
+                    "end": position(r, e.span.end),
+                })),
+            })
+        })
+        .collect();
+    let total = items.len();
+    json!({
+        "version": 1,
+        "findings": items,
+        "summary": {"files": files, "findings": total, "by_severity": by_severity(reports)},
+    })
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Blocking => "error",
+        Severity::Major => "warning",
+        Severity::Minor | Severity::Info => "note",
+    }
+}
+
+/// SARIF 2.1.0 as GitHub code scanning accepts it: one rule per pattern that fired, with help text.
+pub fn sarif(reports: &[FileReport], index: &PatternIndex) -> Value {
+    let mut rule_ids: Vec<&str> = Vec::new();
+    let mut rules = Vec::new();
+    let mut results = Vec::new();
+    for (r, f, p) in findings(reports, index) {
+        let rule_index = match rule_ids.iter().position(|id| *id == p.id) {
+            Some(i) => i,
+            None => {
+                rule_ids.push(&p.id);
+                let mut help = format!(
+                    "{}\n\nRoot cause: {}\n\nSolution: {}",
+                    p.failure_description, p.root_cause, p.recommended_solution
+                );
+                let mut md = format!(
+                    "{}\n\n**Root cause:** {}\n\n**Solution:** {}",
+                    p.failure_description, p.root_cause, p.recommended_solution
+                );
+                if !p.alternative_approaches.is_empty() {
+                    help.push_str("\n\nAlternatives:");
+                    md.push_str("\n\n**Alternatives:**\n");
+                    for a in &p.alternative_approaches {
+                        help.push_str(&format!("\n- {a}"));
+                        md.push_str(&format!("\n- {a}"));
+                    }
+                }
+                if !p.references.is_empty() {
+                    md.push_str("\n\n**References:**\n");
+                    for link in &p.references {
+                        md.push_str(&format!("\n- <{link}>"));
+                    }
+                }
+                let mut rule = json!({
+                    "id": p.id,
+                    "name": rule_name(&p.pattern_signature),
+                    "shortDescription": {"text": p.pattern_signature},
+                    "fullDescription": {"text": p.failure_description},
+                    "help": {"text": help, "markdown": md},
+                    "defaultConfiguration": {"level": sarif_level(p.severity)},
+                    "properties": {
+                        "tags": p.affected_systems.iter().cloned().chain([p.pattern_type.to_string()]).collect::<Vec<_>>(),
+                        "problem.severity": sarif_level(p.severity),
+                    },
+                });
+                if let Some(link) = p.references.first() {
+                    rule["helpUri"] = json!(link);
+                }
+                rules.push(rule);
+                rule_ids.len() - 1
+            }
+        };
+        let start = r.lines.position(&r.text, f.span.start, Encoding::Chars);
+        let end = r.lines.position(&r.text, f.span.end, Encoding::Chars);
+        let mut result = json!({
+            "ruleId": p.id,
+            "ruleIndex": rule_index,
+            "level": sarif_level(f.severity),
+            "message": {"text": f.message(p)},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": r.path, "uriBaseId": "%SRCROOT%"},
+                "region": {
+                    "startLine": start.line + 1, "startColumn": start.col + 1,
+                    "endLine": end.line + 1, "endColumn": end.col + 1,
+                    "snippet": {"text": r.text.get(f.span.clone()).unwrap_or("")},
+                },
+            }}],
+            "partialFingerprints": {"forewarn/v1": format!("{}:{}", p.id, r.text.get(f.span.clone()).unwrap_or(""))},
+        });
+        if let Some(edit) = &f.fix {
+            let s = r.lines.position(&r.text, edit.span.start, Encoding::Chars);
+            let e = r.lines.position(&r.text, edit.span.end, Encoding::Chars);
+            result["fixes"] = json!([{
+                "description": {"text": edit.title},
+                "artifactChanges": [{
+                    "artifactLocation": {"uri": r.path, "uriBaseId": "%SRCROOT%"},
+                    "replacements": [{
+                        "deletedRegion": {"startLine": s.line + 1, "startColumn": s.col + 1, "endLine": e.line + 1, "endColumn": e.col + 1},
+                        "insertedContent": {"text": edit.replacement},
+                    }],
+                }],
+            }]);
+        }
+        results.push(result);
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "forewarn",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/forewarn/forewarn",
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+/// A rule name in SARIF's PascalCase style, from the signature.
+fn rule_name(signature: &str) -> String {
+    signature
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next()
+                .map(|c| c.to_uppercase().chain(cs).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `::error file=…,line=…::message` workflow commands.
+fn github(out: &mut dyn Write, reports: &[FileReport], index: &PatternIndex) -> io::Result<()> {
+    for (r, f, p) in findings(reports, index) {
+        let level = match f.severity {
+            Severity::Blocking => "error",
+            Severity::Major => "warning",
+            Severity::Minor | Severity::Info => "notice",
+        };
+        let s = r.lines.position(&r.text, f.span.start, Encoding::Chars);
+        let e = r.lines.position(&r.text, f.span.end, Encoding::Chars);
+        let message = format!("{}\nSolution: {}", f.message(p), p.recommended_solution);
+        writeln!(
+            out,
+            "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+            gh_property(&r.path),
+            s.line + 1,
+            s.col + 1,
+            e.line + 1,
+            e.col + 1,
+            gh_property(&format!("forewarn: {}", p.pattern_signature)),
+            gh_data(&message)
+        )?;
+    }
+    Ok(())
+}
+
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Blocking => "1;31",
+            Severity::Major => "1;33",
+            Severity::Minor => "1;36",
+            Severity::Info => "1;34",
+        };
+        self.paint(code, s.as_str())
+    }
+}
+
+/// The source line as displayed (tabs expanded) and the display columns of a byte range in it.
+fn display_line(line: &str, span: std::ops::Range<usize>) -> (String, usize, usize) {
+    let mut shown = String::new();
+    let (mut col, mut start, mut end) = (0usize, None, None);
+    for (i, ch) in line.char_indices() {
+        if i >= span.start && start.is_none() {
+            start = Some(col);
+        }
+        if i >= span.end && end.is_none() {
+            end = Some(col);
+        }
+        if ch == '\t' {
+            let n = 4 - col % 4;
+            shown.push_str(&" ".repeat(n));
+            col += n;
+        } else if ch.is_control() {
+            shown.push(' ');
+            col += 1;
+        } else {
+            shown.push(ch);
+            col += ch.width().unwrap_or(0);
+        }
+    }
+    let start = start.unwrap_or(col);
+    let end = end.unwrap_or(col).max(start + 1);
+    (shown, start, end)
+}
+
+fn human(
+    out: &mut dyn Write,
+    reports: &[FileReport],
+    files: usize,
+    index: &PatternIndex,
+    color: bool,
+) -> io::Result<()> {
+    let st = Style { color };
+    for (r, f, p) in findings(reports, index) {
+        let start = r.lines.position(&r.text, f.span.start, Encoding::Chars);
+        let line_no = start.line as usize;
+        let target = match &f.target {
+            Some(t) => format!(" (target: {t})"),
+            None if p.affected_systems.is_empty() => String::new(),
+            None => format!(
+                " (no target set; affects {})",
+                p.affected_systems.join(", ")
+            ),
+        };
+        writeln!(
+            out,
+            "{}: {}{}",
+            st.paint(
+                "1",
+                &format!("{}:{}:{}", r.path, start.line + 1, start.col + 1)
+            ),
+            format_args!("{}: ", st.severity(f.severity)),
+            format_args!("{}{}", st.paint("1", &p.pattern_signature), target)
+        )?;
+        let range = r.lines.line_range(&r.text, line_no);
+        let line = &r.text[range.clone()];
+        let span_end = f.span.end.min(range.end).max(f.span.start);
+        let (shown, a, b) = display_line(line, f.span.start - range.start..span_end - range.start);
+        let gutter = (line_no + 1).to_string();
+        let pad = " ".repeat(gutter.len());
+        writeln!(out, "{pad} {}", st.paint("1;34", "|"))?;
+        writeln!(
+            out,
+            "{} {} {}",
+            st.paint("1;34", &gutter),
+            st.paint("1;34", "|"),
+            shown.trim_end()
+        )?;
+        let sev_color = match f.severity {
+            Severity::Blocking => "1;31",
+            Severity::Major => "1;33",
+            Severity::Minor => "1;36",
+            Severity::Info => "1;34",
+        };
+        writeln!(
+            out,
+            "{pad} {} {}{} {}",
+            st.paint("1;34", "|"),
+            " ".repeat(a),
+            st.paint(sev_color, &"^".repeat(b - a)),
+            st.paint(sev_color, p.failure_description.trim())
+        )?;
+        writeln!(out, "{pad} {}", st.paint("1;34", "|"))?;
+        if !p.root_cause.trim().is_empty() {
+            writeln!(
+                out,
+                "{pad} {} {}",
+                st.paint("1;34", "= cause:"),
+                p.root_cause.trim()
+            )?;
+        }
+        if !p.recommended_solution.trim().is_empty() {
+            writeln!(
+                out,
+                "{pad} {} {}",
+                st.paint("1;32", "= fix:"),
+                p.recommended_solution.trim()
+            )?;
+        }
+        if let Some(edit) = &f.fix {
+            writeln!(
+                out,
+                "{pad} {} {} → `{}`",
+                st.paint("1;32", "= autofix:"),
+                edit.title,
+                edit.replacement
+            )?;
+        }
+        for alt in &p.alternative_approaches {
+            writeln!(out, "{pad} {} {}", st.paint("1;34", "= also:"), alt.trim())?;
+        }
+        writeln!(out)?;
+    }
+    let counts = by_severity(reports);
+    let total: usize = counts.values().sum();
+    if total == 0 {
+        writeln!(
+            out,
+            "{} No known failures in {files} file{}.",
+            st.paint("1;32", "✓"),
+            plural(files)
+        )
+    } else {
+        let parts: Vec<String> = Severity::ALL
+            .iter()
+            .filter_map(|s| {
+                counts
+                    .get(s.as_str())
+                    .map(|n| format!("{n} {}", st.severity(*s)))
+            })
+            .collect();
+        writeln!(
+            out,
+            "Found {total} finding{} in {files} file{} ({}).",
+            plural(total),
+            plural(files),
+            parts.join(", ")
+        )
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn underline_columns_follow_display_width() {
+        let (shown, a, b) = display_line("\t日本 sed -i", 8..11);
+        assert_eq!(shown, "    日本 sed -i");
+        assert_eq!((a, b), (9, 12));
+    }
+
+    #[test]
+    fn github_escaping() {
+        assert_eq!(gh_data("a%b\nc"), "a%25b%0Ac");
+        assert_eq!(gh_property("a:b,c"), "a%3Ab%2Cc");
+        assert_eq!(rule_name("GNU sed -i on BSD/macOS"), "GNUSedIOnBSDMacOS");
+    }
+}

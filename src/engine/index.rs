@@ -1,0 +1,568 @@
+//! The pattern index: everything the matcher needs, built once from the store's rows and shared
+//! (`Arc`) by every scan.
+//!
+//! Building must stay cheap (≤ 50 ms for 10,000 patterns, DESIGN.md §10), so nothing is compiled
+//! up front. Each triggering entry is filed under the literal its match must start with — the
+//! command name for plain entries, the regex's required prefix otherwise — and its regex is
+//! compiled the first time a command with that name is seen. `syntax:` entries and error
+//! patterns are found through an Aho-Corasick automaton over their required literals.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+
+use super::pattern::{Pattern, SYNTAX_PREFIX};
+use super::target::{Client, Host, Target};
+use crate::script::Language;
+
+/// Compiled regexes may not grow past this; a pattern that needs more is skipped and named.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A pattern that cannot be used, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub pattern_id: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pattern {}: {}", self.pattern_id, self.message)
+    }
+}
+
+/// Checks that `re` is a regex forewarn can use, without compiling it.
+pub fn check_regex(re: &str) -> Result<(), String> {
+    regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(re)
+        .map(|_| ())
+        .map_err(|e| one_line(&e.to_string()))
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A plain entry is a bare command name: it needs no regex at all.
+fn is_plain_name(entry: &str) -> bool {
+    !entry.is_empty()
+        && entry
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// How a triggering entry matches.
+#[derive(Debug)]
+enum EntryKind {
+    /// The command name, compared whole.
+    Name(String),
+    /// A regex anchored at the start of the command text, compiled on first use; one slot for
+    /// case-sensitive languages and one for case-insensitive ones.
+    Command {
+        source: String,
+        compiled: [OnceLock<Option<Regex>>; 2],
+    },
+    /// A `syntax:` regex, matched anywhere in code.
+    Syntax {
+        source: String,
+        compiled: [OnceLock<Option<Regex>>; 2],
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) pattern: usize,
+    kind: EntryKind,
+}
+
+/// A match of one triggering entry: byte offsets in the command text (or the code region).
+pub(crate) type TextMatch = std::ops::Range<usize>;
+
+impl Entry {
+    /// Matches this entry against a command. The match must cover the whole command name, so
+    /// that `python` never matches `python3` and `Get-LocalUser` never `Get-LocalUserInfo`.
+    pub(crate) fn match_command(
+        &self,
+        name: &str,
+        text: &str,
+        lang: Language,
+    ) -> Option<TextMatch> {
+        let ci = lang.case_insensitive();
+        match &self.kind {
+            EntryKind::Name(n) => {
+                let same = if ci {
+                    n.eq_ignore_ascii_case(name) || n.to_lowercase() == name.to_lowercase()
+                } else {
+                    n == name
+                };
+                same.then(|| 0..name.len())
+            }
+            EntryKind::Command { source, compiled } => {
+                let re = compiled[ci as usize]
+                    .get_or_init(|| compile(&format!("^(?:{source})"), ci))
+                    .as_ref()?;
+                let m = re.find(text)?;
+                (m.end() >= name.len()).then(|| m.range())
+            }
+            EntryKind::Syntax { .. } => None,
+        }
+    }
+
+    /// All matches of a `syntax:` entry in a region of code.
+    pub(crate) fn syntax_matches<'t>(&self, code: &'t str, lang: Language) -> Vec<TextMatch> {
+        let EntryKind::Syntax { source, compiled } = &self.kind else {
+            return Vec::new();
+        };
+        let ci = lang.case_insensitive();
+        match compiled[ci as usize].get_or_init(|| compile(source, ci)) {
+            Some(re) => re.find_iter(code).map(|m| m.range()).collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+fn compile(source: &str, case_insensitive: bool) -> Option<Regex> {
+    match RegexBuilder::new(source)
+        .case_insensitive(case_insensitive)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+    {
+        Ok(re) => Some(re),
+        Err(e) => {
+            tracing::warn!(
+                "regex `{source}` cannot be compiled: {}",
+                one_line(&e.to_string())
+            );
+            None
+        }
+    }
+}
+
+/// The literals one of whose must begin every match of `re`, lowercased; `None` when there is
+/// no such finite set (the entry is then tried everywhere).
+fn prefix_literals(re: &str) -> Option<Vec<(String, bool)>> {
+    let hir = regex_syntax::ParserBuilder::new().build().parse(re).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    lits.iter()
+        .map(|l| {
+            std::str::from_utf8(l.as_bytes())
+                .ok()
+                .map(|s| (s.to_lowercase(), l.is_exact()))
+        })
+        .collect()
+}
+
+/// How an error pattern recognises output.
+#[derive(Debug)]
+enum ErrorMatcher {
+    Regex {
+        source: String,
+        compiled: OnceLock<Option<Regex>>,
+    },
+    /// Not a valid regex: every keyword must appear, case-insensitively.
+    Keywords(Vec<String>),
+}
+
+#[derive(Debug)]
+struct ErrorEntry {
+    pattern: usize,
+    matcher: ErrorMatcher,
+}
+
+/// Error patterns are only needed by `explain` and the agents' post-command hooks, so their
+/// automaton is built on first use.
+#[derive(Debug, Default)]
+struct ErrorIndex {
+    entries: Vec<ErrorEntry>,
+    auto: Automaton,
+}
+
+/// Literal-keyed lookup for a set of entries: for each automaton pattern, the entries that
+/// literal stands for.
+#[derive(Debug, Default)]
+struct Automaton {
+    ac: Option<AhoCorasick>,
+    ac_entries: Vec<Vec<usize>>,
+    unkeyed: Vec<usize>,
+}
+
+impl Automaton {
+    fn build(keyed: HashMap<String, Vec<usize>>, unkeyed: Vec<usize>) -> Automaton {
+        let (lits, ac_entries): (Vec<String>, Vec<Vec<usize>>) = keyed.into_iter().unzip();
+        let ac = (!lits.is_empty())
+            .then(|| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&lits)
+                    .ok()
+            })
+            .flatten();
+        Automaton {
+            ac,
+            ac_entries,
+            unkeyed,
+        }
+    }
+
+    /// Entries one of whose literals occurs in `hay` (plus the unkeyed ones), deduplicated.
+    fn candidates(&self, hay: &str, seen: &mut Vec<bool>) -> Vec<usize> {
+        let mut out = self.unkeyed.clone();
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(hay) {
+                for &e in &self.ac_entries[m.pattern().as_usize()] {
+                    if !seen[e] {
+                        seen[e] = true;
+                        out.push(e);
+                    }
+                }
+            }
+        }
+        for &e in &out {
+            seen[e] = false;
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// Every usable pattern, the hosts and clients they refer to, and the lookup structures.
+#[derive(Debug, Default)]
+pub struct PatternIndex {
+    patterns: Vec<Pattern>,
+    by_id: HashMap<String, usize>,
+    hosts: Vec<Host>,
+    clients: Vec<Client>,
+    problems: Vec<Problem>,
+    entries: Vec<Entry>,
+    /// Lowercased command name → entries whose match is that whole name.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Lowercased literal → entries whose command name starts with it.
+    by_prefix: HashMap<String, Vec<usize>>,
+    /// Byte lengths present in `by_prefix`, so a lookup tries only those.
+    prefix_lens: Vec<usize>,
+    /// Command entries without a usable literal: tried on every command.
+    unkeyed: Vec<usize>,
+    syntax: Automaton,
+    /// Operation name → patterns triggered by that class of command.
+    by_operation: HashMap<String, Vec<usize>>,
+    errors: OnceLock<ErrorIndex>,
+}
+
+impl PatternIndex {
+    /// Builds the index. Patterns that cannot work (a regex that does not parse, an empty
+    /// signature) are left out and listed in [`PatternIndex::problems`]; all others work.
+    pub fn build(patterns: Vec<Pattern>, hosts: Vec<Host>, clients: Vec<Client>) -> PatternIndex {
+        let mut index = PatternIndex {
+            hosts,
+            clients,
+            ..PatternIndex::default()
+        };
+        let mut syntax_keyed: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut syntax_unkeyed = Vec::new();
+        for pattern in patterns {
+            let problems = pattern.problems();
+            if !problems.is_empty() {
+                index.problems.push(Problem {
+                    pattern_id: pattern.id.clone(),
+                    message: problems.join("; "),
+                });
+                continue;
+            }
+            let pi = index.patterns.len();
+            for entry in &pattern.triggering_commands {
+                let ei = index.entries.len();
+                if let Some(re) = entry.strip_prefix(SYNTAX_PREFIX) {
+                    match prefix_literals(re) {
+                        Some(lits) => {
+                            for (lit, _) in lits {
+                                syntax_keyed.entry(lit).or_default().push(ei);
+                            }
+                        }
+                        None => syntax_unkeyed.push(ei),
+                    }
+                    index.entries.push(Entry {
+                        pattern: pi,
+                        kind: EntryKind::Syntax {
+                            source: re.to_string(),
+                            compiled: Default::default(),
+                        },
+                    });
+                    continue;
+                }
+                let entry = entry.trim();
+                if is_plain_name(entry) {
+                    index
+                        .by_name
+                        .entry(entry.to_lowercase())
+                        .or_default()
+                        .push(ei);
+                    index.entries.push(Entry {
+                        pattern: pi,
+                        kind: EntryKind::Name(entry.to_string()),
+                    });
+                    continue;
+                }
+                match prefix_literals(entry) {
+                    Some(lits) => {
+                        for (lit, exact) in lits {
+                            // The name ends at the first blank: a literal that reaches one (or
+                            // the end of an exact match) gives the whole name.
+                            match lit.find(char::is_whitespace) {
+                                Some(i) => index
+                                    .by_name
+                                    .entry(lit[..i].to_string())
+                                    .or_default()
+                                    .push(ei),
+                                None if exact => index.by_name.entry(lit).or_default().push(ei),
+                                None => index.by_prefix.entry(lit).or_default().push(ei),
+                            }
+                        }
+                    }
+                    None => index.unkeyed.push(ei),
+                }
+                index.entries.push(Entry {
+                    pattern: pi,
+                    kind: EntryKind::Command {
+                        source: entry.to_string(),
+                        compiled: Default::default(),
+                    },
+                });
+            }
+            for op in &pattern.triggering_operations {
+                index
+                    .by_operation
+                    .entry(op.trim().to_lowercase())
+                    .or_default()
+                    .push(pi);
+            }
+            index.by_id.insert(pattern.id.clone(), pi);
+            index.patterns.push(pattern);
+        }
+        for list in index
+            .by_name
+            .values_mut()
+            .chain(index.by_prefix.values_mut())
+        {
+            list.dedup();
+        }
+        let mut lens: Vec<usize> = index.by_prefix.keys().map(String::len).collect();
+        lens.sort_unstable();
+        lens.dedup();
+        index.prefix_lens = lens;
+        index.syntax = Automaton::build(syntax_keyed, syntax_unkeyed);
+        index
+    }
+
+    /// Every usable pattern, active or not.
+    pub fn patterns(&self) -> &[Pattern] {
+        &self.patterns
+    }
+
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// The patterns that were left out, and why.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    pub fn hosts(&self) -> &[Host] {
+        &self.hosts
+    }
+
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    /// A pattern by its full id.
+    pub fn get(&self, id: &str) -> Option<&Pattern> {
+        self.by_id.get(id).map(|&i| &self.patterns[i])
+    }
+
+    pub(crate) fn pattern(&self, i: usize) -> &Pattern {
+        &self.patterns[i]
+    }
+
+    /// Resolves a target name against this index's hosts (DESIGN.md §4).
+    pub fn resolve_target(&self, name: &str) -> Target {
+        Target::resolve(name, &self.hosts)
+    }
+
+    /// The command entries that may match a command called `name`.
+    pub(crate) fn command_candidates(&self, name: &str, out: &mut Vec<usize>) {
+        out.clear();
+        let lower = name.to_lowercase();
+        if let Some(list) = self.by_name.get(&lower) {
+            out.extend_from_slice(list);
+        }
+        for &len in &self.prefix_lens {
+            if len > lower.len() {
+                break;
+            }
+            if let Some(list) = lower.get(..len).and_then(|p| self.by_prefix.get(p)) {
+                out.extend_from_slice(list);
+            }
+        }
+        out.extend_from_slice(&self.unkeyed);
+    }
+
+    pub(crate) fn entry(&self, i: usize) -> &Entry {
+        &self.entries[i]
+    }
+
+    /// The `syntax:` entries that may match somewhere in `code`.
+    pub(crate) fn syntax_candidates(&self, code: &str, seen: &mut Vec<bool>) -> Vec<usize> {
+        if self.syntax.ac.is_none() && self.syntax.unkeyed.is_empty() {
+            return Vec::new();
+        }
+        seen.resize(self.entries.len(), false);
+        self.syntax.candidates(code, seen)
+    }
+
+    /// Patterns triggered by an operation class.
+    pub(crate) fn operation_patterns(&self, op: &str) -> &[usize] {
+        self.by_operation.get(op).map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn has_operations(&self) -> bool {
+        !self.by_operation.is_empty()
+    }
+
+    /// Patterns whose error_pattern matches somewhere in `text`, with the matched byte range.
+    pub(crate) fn error_matches(&self, text: &str) -> Vec<(usize, std::ops::Range<usize>)> {
+        let errors = self.errors.get_or_init(|| self.build_error_index());
+        let mut seen = vec![false; errors.entries.len()];
+        let mut out = Vec::new();
+        let lower = text.to_lowercase();
+        for ei in errors.auto.candidates(text, &mut seen) {
+            let entry = &errors.entries[ei];
+            let found = match &entry.matcher {
+                ErrorMatcher::Regex { source, compiled } => compiled
+                    .get_or_init(|| compile(source, true))
+                    .as_ref()
+                    .and_then(|re| re.find(text))
+                    .map(|m| m.range()),
+                ErrorMatcher::Keywords(words) => {
+                    let mut first: Option<std::ops::Range<usize>> = None;
+                    let mut all = true;
+                    for w in words {
+                        match lower.find(w.as_str()) {
+                            Some(i) if lower.len() == text.len() => {
+                                let r = i..i + w.len();
+                                first = Some(match first {
+                                    Some(f) => f.start.min(r.start)..f.end.max(r.end),
+                                    None => r,
+                                });
+                            }
+                            Some(_) => first = first.or(Some(0..text.len())),
+                            None => {
+                                all = false;
+                                break;
+                            }
+                        }
+                    }
+                    if all {
+                        first
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some(range) = found {
+                out.push((entry.pattern, range));
+            }
+        }
+        out
+    }
+
+    fn build_error_index(&self) -> ErrorIndex {
+        let mut keyed: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut unkeyed = Vec::new();
+        let mut entries = Vec::new();
+        for (pi, p) in self.patterns.iter().enumerate() {
+            let Some(ep) = p
+                .error_pattern
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            else {
+                continue;
+            };
+            let ei = entries.len();
+            if check_regex(ep).is_ok() {
+                match prefix_literals(ep) {
+                    Some(lits) => lits
+                        .into_iter()
+                        .for_each(|(l, _)| keyed.entry(l).or_default().push(ei)),
+                    None => unkeyed.push(ei),
+                }
+                entries.push(ErrorEntry {
+                    pattern: pi,
+                    matcher: ErrorMatcher::Regex {
+                        source: ep.to_string(),
+                        compiled: OnceLock::new(),
+                    },
+                });
+            } else {
+                let words: Vec<String> = ep.split_whitespace().map(str::to_lowercase).collect();
+                // Any one keyword is a required literal; the longest is the most selective.
+                let key = words
+                    .iter()
+                    .max_by_key(|w| w.len())
+                    .cloned()
+                    .unwrap_or_default();
+                keyed.entry(key).or_default().push(ei);
+                entries.push(ErrorEntry {
+                    pattern: pi,
+                    matcher: ErrorMatcher::Keywords(words),
+                });
+            }
+        }
+        ErrorIndex {
+            entries,
+            auto: Automaton::build(keyed, unkeyed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_key_entries() {
+        assert_eq!(
+            prefix_literals("sed -i"),
+            Some(vec![("sed -i".into(), true)])
+        );
+        let l = prefix_literals(r"apt-get\s+install").unwrap();
+        assert_eq!(l, vec![("apt-get".into(), false)]);
+        assert_eq!(prefix_literals(r".*foo"), None);
+    }
+
+    #[test]
+    fn plain_names() {
+        assert!(is_plain_name("Get-LocalUser"));
+        assert!(!is_plain_name("python3.11"));
+        assert!(!is_plain_name("sed -i"));
+    }
+}

@@ -1,0 +1,257 @@
+//! The failure pattern as the engine sees it: the upstream `failure_patterns` row with its JSON
+//! columns decoded. The store converts rows to and from this type; nothing here does I/O.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// How bad a failure is. Ordered: `Info < Minor < Major < Blocking`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Minor,
+    Major,
+    Blocking,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Blocking,
+        Severity::Major,
+        Severity::Minor,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+            Severity::Blocking => "blocking",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "info" | "hint" => Ok(Severity::Info),
+            "minor" | "information" => Ok(Severity::Minor),
+            "major" | "warning" => Ok(Severity::Major),
+            "blocking" | "error" => Ok(Severity::Blocking),
+            _ => Err(format!(
+                "unknown severity `{s}` (expected blocking, major, minor or info)"
+            )),
+        }
+    }
+}
+
+/// The upstream `pattern_type` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatternType {
+    CommandCompatibility,
+    VersionMismatch,
+    PermissionDenied,
+    ServiceUnavailable,
+    ConfigurationError,
+    EnvironmentalLimitation,
+}
+
+impl PatternType {
+    pub const ALL: [PatternType; 6] = [
+        PatternType::CommandCompatibility,
+        PatternType::VersionMismatch,
+        PatternType::PermissionDenied,
+        PatternType::ServiceUnavailable,
+        PatternType::ConfigurationError,
+        PatternType::EnvironmentalLimitation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatternType::CommandCompatibility => "command_compatibility",
+            PatternType::VersionMismatch => "version_mismatch",
+            PatternType::PermissionDenied => "permission_denied",
+            PatternType::ServiceUnavailable => "service_unavailable",
+            PatternType::ConfigurationError => "configuration_error",
+            PatternType::EnvironmentalLimitation => "environmental_limitation",
+        }
+    }
+}
+
+impl fmt::Display for PatternType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PatternType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PatternType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s.trim())
+            .ok_or_else(|| {
+                format!(
+                    "unknown pattern_type `{s}` (expected one of {})",
+                    PatternType::ALL.map(|t| t.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// forewarn's `fix` column: a machine-applicable edit of the matched text, with the regex
+/// crate's replacement syntax (`$1`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub replace: String,
+    pub with: String,
+}
+
+/// One failure pattern. Field names are the store's column names, which are also the
+/// interchange format's keys (DESIGN.md §2.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pattern {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub infrastructure_id: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    pub pattern_type: PatternType,
+    pub pattern_signature: String,
+    #[serde(default)]
+    pub error_pattern: Option<String>,
+    #[serde(default)]
+    pub affected_systems: Vec<String>,
+    #[serde(default)]
+    pub triggering_commands: Vec<String>,
+    #[serde(default)]
+    pub triggering_operations: Vec<String>,
+    pub failure_description: String,
+    #[serde(default)]
+    pub root_cause: String,
+    #[serde(default)]
+    pub recommended_solution: String,
+    #[serde(default)]
+    pub alternative_approaches: Vec<String>,
+    #[serde(default = "one")]
+    pub occurrence_count: i64,
+    #[serde(default)]
+    pub first_seen: Option<String>,
+    #[serde(default)]
+    pub last_seen: Option<String>,
+    #[serde(default = "default_severity")]
+    pub severity: Severity,
+    #[serde(default = "yes", with = "int_bool")]
+    pub is_active: bool,
+    #[serde(default, with = "int_bool")]
+    pub added_to_insights: bool,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub fix: Option<Fix>,
+    /// Where the knowledge comes from (documentation pages, issue threads).
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+fn one() -> i64 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn default_severity() -> Severity {
+    Severity::Major
+}
+
+/// SQLite stores booleans as 0/1; the interchange format accepts both `true` and `1`.
+mod int_bool {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum B {
+            Bool(bool),
+            Int(i64),
+        }
+        Ok(match B::deserialize(d)? {
+            B::Bool(b) => b,
+            B::Int(i) => i != 0,
+        })
+    }
+}
+
+/// Where a triggering entry written as `syntax:…` names a language construct, not a command.
+pub const SYNTAX_PREFIX: &str = "syntax:";
+
+impl Pattern {
+    /// Every problem that would stop this pattern from working: triggering regexes and the fix
+    /// regex that do not compile. (Unknown types, severities and malformed JSON columns are
+    /// caught when the row is decoded, before a `Pattern` exists.)
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.pattern_signature.trim().is_empty() {
+            out.push("pattern_signature is empty".to_string());
+        }
+        if self.pattern_signature.chars().count() > 500 {
+            out.push("pattern_signature is longer than 500 characters".to_string());
+        }
+        for entry in &self.triggering_commands {
+            let re = entry.strip_prefix(SYNTAX_PREFIX).unwrap_or(entry);
+            if re.trim().is_empty() {
+                out.push(format!("triggering_commands entry `{entry}` is empty"));
+            } else if let Err(e) = crate::engine::index::check_regex(re) {
+                out.push(format!(
+                    "triggering_commands entry `{entry}` is not a valid regex: {e}"
+                ));
+            }
+        }
+        if let Some(fix) = &self.fix {
+            if let Err(e) = crate::engine::index::check_regex(&fix.replace) {
+                out.push(format!(
+                    "fix.replace `{}` is not a valid regex: {e}",
+                    fix.replace
+                ));
+            }
+        }
+        out
+    }
+
+    /// The one-line message of a finding: what fails, and why.
+    pub fn message(&self) -> String {
+        let desc = self.failure_description.trim().trim_end_matches('.');
+        let cause = self.root_cause.trim();
+        if cause.is_empty() {
+            format!("{desc}.")
+        } else {
+            format!("{desc}: {cause}")
+        }
+    }
+
+    /// Whether this pattern names where it applies (otherwise it applies everywhere).
+    pub fn is_scoped(&self) -> bool {
+        !self.affected_systems.is_empty()
+            || self.infrastructure_id.is_some()
+            || self.client_id.is_some()
+    }
+}

@@ -1,0 +1,134 @@
+//! Targets: the system a script will run on, and which patterns apply to it (DESIGN.md §4).
+
+use serde::{Deserialize, Serialize};
+
+use super::pattern::Pattern;
+
+/// A row of the `infrastructure` table: a real host.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    pub hostname: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub os: Option<String>,
+    #[serde(default)]
+    pub os_version: Option<String>,
+    #[serde(default)]
+    pub system_tags: Vec<String>,
+}
+
+impl Host {
+    /// Whether `name` is this host's hostname or one of its aliases (case-insensitive).
+    pub fn is_named(&self, name: &str) -> bool {
+        self.hostname.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A row of the `clients` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    #[serde(default)]
+    pub id: String,
+    pub name: String,
+}
+
+/// A resolved target. An unknown target is `Option<&Target>::None` throughout the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The name as given (a hostname, an alias, or a bare tag such as `windows-server-2008`).
+    pub name: String,
+    /// Lowercased tags: the host's system_tags plus the name itself.
+    pub tags: Vec<String>,
+    pub host_id: Option<String>,
+    pub client_id: Option<String>,
+}
+
+impl Target {
+    /// Resolves `name` against the known hosts: a host's tags and ids when it names one, else
+    /// the name alone as a tag.
+    pub fn resolve(name: &str, hosts: &[Host]) -> Target {
+        let name = name.trim();
+        let mut tags = vec![name.to_lowercase()];
+        match hosts.iter().find(|h| h.is_named(name)) {
+            Some(host) => {
+                for t in host
+                    .system_tags
+                    .iter()
+                    .chain(std::iter::once(&host.hostname))
+                {
+                    let t = t.to_lowercase();
+                    if !tags.contains(&t) {
+                        tags.push(t);
+                    }
+                }
+                Target {
+                    name: name.to_string(),
+                    tags,
+                    host_id: Some(host.id.clone()).filter(|s| !s.is_empty()),
+                    client_id: host.client_id.clone(),
+                }
+            }
+            None => Target {
+                name: name.to_string(),
+                tags,
+                host_id: None,
+                client_id: None,
+            },
+        }
+    }
+
+    /// Whether `pattern` applies on this target. A pattern that names no system applies everywhere.
+    pub fn applies(&self, pattern: &Pattern) -> bool {
+        if !pattern.is_scoped() {
+            return true;
+        }
+        if let (Some(p), Some(h)) = (&pattern.infrastructure_id, &self.host_id) {
+            if p == h {
+                return true;
+            }
+        }
+        if let (Some(p), Some(c)) = (&pattern.client_id, &self.client_id) {
+            if p == c {
+                return true;
+            }
+        }
+        pattern
+            .affected_systems
+            .iter()
+            .any(|s| self.tags.iter().any(|t| t.eq_ignore_ascii_case(s.trim())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> Host {
+        Host {
+            id: "h1".into(),
+            client_id: Some("c1".into()),
+            hostname: "D2TESTNAS".into(),
+            aliases: vec!["nas.example.lan".into(), "10.0.0.5".into()],
+            os: Some("Synology DSM".into()),
+            os_version: Some("7.2".into()),
+            system_tags: vec!["synology-dsm".into(), "busybox".into()],
+        }
+    }
+
+    #[test]
+    fn resolves_hosts_by_name_or_alias() {
+        let t = Target::resolve("nas.EXAMPLE.lan", &[host()]);
+        assert_eq!(t.host_id.as_deref(), Some("h1"));
+        assert!(t.tags.contains(&"busybox".to_string()));
+        assert!(t.tags.contains(&"d2testnas".to_string()));
+        let bare = Target::resolve("windows-server-2008", &[host()]);
+        assert_eq!(bare.tags, vec!["windows-server-2008".to_string()]);
+        assert_eq!(bare.host_id, None);
+    }
+}

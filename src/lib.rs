@@ -1,0 +1,16 @@
+//! forewarn: warns before a script or an AI agent runs a command that is known to fail on the
+//! system it targets, says why, and offers the fix.
+//!
+//! The crate is a pure core with thin adapters around it (see `ARCHITECTURE.md`):
+//! - [`script`] turns source text into the commands it would run (no I/O);
+//! - [`engine`] matches those commands against a [`engine::PatternIndex`] (no I/O);
+//! - [`store`], [`config`], [`cli`], [`lsp`] and [`hook`] are the adapters that own I/O.
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod hook;
+pub mod lsp;
+pub mod script;
+pub mod store;
+pub mod text;

@@ -1,0 +1,381 @@
+//! Script understanding: which language a file is in, and which commands it would run.
+//!
+//! [`parse`] is the single entry point. It never does I/O and never panics: whatever the input,
+//! it returns the commands it could find. Each language has its own module; they all produce the
+//! same [`Parsed`] shape, so the engine never needs to know which grammar found a command.
+//!
+//! What counts as a command is DESIGN.md §3: every part of a pipeline or compound command,
+//! through wrappers (`sudo`, `env`, `VAR=x`, `timeout`, PowerShell `&`, batch `call`, ...), inside
+//! command substitutions and script blocks, and inside strings that are themselves executed
+//! (`bash -c '...'`, `ssh HOST '...'`, `Invoke-Expression`, `cmd /c`). Never in comments, data
+//! strings or data heredocs, and never a word that is only an argument.
+
+pub mod bash;
+pub mod batch;
+pub mod powershell;
+
+use std::ops::Range;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// The script languages forewarn understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    PowerShell,
+    /// POSIX shells and bash (also used for sh, dash, zsh and ksh scripts).
+    Bash,
+    Batch,
+}
+
+impl Language {
+    pub const ALL: [Language; 3] = [Language::PowerShell, Language::Bash, Language::Batch];
+
+    /// The name used in `--language`, JSON output and error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::PowerShell => "powershell",
+            Language::Bash => "bash",
+            Language::Batch => "batch",
+        }
+    }
+
+    /// Accepts the `--language` spellings and the LSP languageIds.
+    pub fn from_name(name: &str) -> Option<Language> {
+        match name.to_ascii_lowercase().as_str() {
+            "powershell" | "pwsh" | "ps1" | "ps" => Some(Language::PowerShell),
+            "bash" | "sh" | "shell" | "shellscript" | "zsh" | "dash" | "ksh" | "posix" => {
+                Some(Language::Bash)
+            }
+            "batch" | "bat" | "cmd" | "dosbatch" => Some(Language::Batch),
+            _ => None,
+        }
+    }
+
+    pub fn from_extension(ext: &str) -> Option<Language> {
+        match ext.to_ascii_lowercase().as_str() {
+            "ps1" | "psm1" | "psd1" => Some(Language::PowerShell),
+            "sh" | "bash" | "zsh" | "ksh" | "dash" => Some(Language::Bash),
+            "bat" | "cmd" => Some(Language::Batch),
+            _ => None,
+        }
+    }
+
+    /// The language named by a `#!` first line (`#!/bin/sh`, `#!/usr/bin/env bash`, `#!/usr/bin/env -S pwsh -NoProfile`).
+    pub fn from_shebang(first_line: &str) -> Option<Language> {
+        let rest = first_line.strip_prefix("#!")?;
+        let mut words = rest.split_whitespace();
+        let mut prog = words.next()?;
+        if prog.rsplit('/').next() == Some("env") {
+            prog = words.find(|w| !w.starts_with('-'))?;
+        }
+        let name = prog.rsplit('/').next().unwrap_or(prog);
+        match name {
+            "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox" => {
+                Some(Language::Bash)
+            }
+            "pwsh" | "powershell" => Some(Language::PowerShell),
+            _ => None,
+        }
+    }
+
+    /// Extension first, then the `#!` line of the text.
+    pub fn detect(path: &Path, text: &str) -> Option<Language> {
+        if let Some(lang) = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(Language::from_extension)
+        {
+            return Some(lang);
+        }
+        Language::from_shebang(text.lines().next().unwrap_or(""))
+    }
+
+    /// PowerShell and cmd resolve command names case-insensitively; POSIX shells do not.
+    pub fn case_insensitive(self) -> bool {
+        !matches!(self, Language::Bash)
+    }
+
+    /// The start of a line comment, used when forewarn writes one (quick fixes, suppressions).
+    pub fn line_comment(self) -> &'static str {
+        match self {
+            Language::PowerShell | Language::Bash => "#",
+            Language::Batch => "REM",
+        }
+    }
+}
+
+/// Maps byte offsets in a derived text (a [`Command::text`], an unescaped inner string) back to
+/// byte offsets in the original source. Segments are `(text_offset, source_offset)` pairs,
+/// sorted by text offset; inside a segment the two advance together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OffsetMap {
+    segments: Vec<(usize, usize)>,
+}
+
+impl OffsetMap {
+    /// A map where text offset 0 is source offset `source_start` and both advance together.
+    pub fn starting_at(source_start: usize) -> OffsetMap {
+        OffsetMap {
+            segments: vec![(0, source_start)],
+        }
+    }
+
+    /// From `text_offset` on, text offsets map to `source_offset` onwards. Calls must come in
+    /// increasing `text_offset` order.
+    pub fn push(&mut self, text_offset: usize, source_offset: usize) {
+        if let Some(last) = self.segments.last_mut() {
+            if last.0 == text_offset {
+                *last = (text_offset, source_offset);
+                return;
+            }
+        }
+        self.segments.push((text_offset, source_offset));
+    }
+
+    /// The source offset of a text offset.
+    pub fn to_source(&self, text_offset: usize) -> usize {
+        let i = self.segments.partition_point(|&(t, _)| t <= text_offset);
+        match i.checked_sub(1).and_then(|i| self.segments.get(i)) {
+            Some(&(t, s)) => s + (text_offset - t),
+            None => self.segments.first().map_or(text_offset, |&(_, s)| s),
+        }
+    }
+
+    /// Composes `self` (text → inner source) with `outer` (inner source → outer source), for
+    /// code found inside code (an executed string inside a script).
+    pub fn then(&self, outer: &OffsetMap) -> OffsetMap {
+        OffsetMap {
+            segments: self
+                .segments
+                .iter()
+                .map(|&(t, s)| (t, outer.to_source(s)))
+                .collect(),
+        }
+    }
+}
+
+/// One command the script would run, after wrappers are seen through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    /// The command name as the shell resolves it: the last component of a path, and in
+    /// PowerShell and batch without an `.exe`/`.com`/`.cmd`/`.bat` suffix. Case as written.
+    pub name: String,
+    /// Source bytes of the name as written (path and suffix included).
+    pub name_span: Range<usize>,
+    /// `name` followed by the command's arguments, up to the end of this one command, with line
+    /// continuations (`\`, backtick, `^` + newline) replaced by spaces. Triggering regexes run on
+    /// this text, anchored at its start.
+    pub text: String,
+    /// Maps offsets in `text` to offsets in the source.
+    pub map: OffsetMap,
+    /// The language this command is written in (an inner `bash -c '…'` in a PowerShell script is bash).
+    pub language: Language,
+    /// The host this command runs on when it is inside remote execution (`ssh HOST '…'`,
+    /// `Invoke-Command -ComputerName HOST {…}`, `Enter-PSSession HOST`, `psexec \\HOST`).
+    pub host: Option<String>,
+}
+
+impl Command {
+    /// The arguments: `text` after the name, leading blanks trimmed.
+    pub fn args(&self) -> &str {
+        self.text.get(self.name.len()..).unwrap_or("").trim_start()
+    }
+}
+
+/// A stretch of code (no comments, no data strings) where `syntax:` entries are looked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeRegion {
+    pub span: Range<usize>,
+    pub language: Language,
+    pub host: Option<String>,
+}
+
+/// What a parse found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// Every command, in source order of its name.
+    pub commands: Vec<Command>,
+    /// Code regions in source order; comments, data strings and data heredocs are left out.
+    pub code: Vec<CodeRegion>,
+}
+
+/// Finds the commands and code regions of `src`, written in `lang`.
+pub fn parse(src: &str, lang: Language) -> Parsed {
+    let mut parsed = match lang {
+        Language::Bash => bash::parse(src),
+        Language::PowerShell => powershell::parse(src),
+        Language::Batch => batch::parse(src),
+    };
+    parsed.commands.sort_by_key(|c| c.name_span.start);
+    parsed.code.sort_by_key(|r| r.span.start);
+    parsed
+}
+
+/// The normalized name of a command word: the last path component (`/usr/bin/python` →
+/// `python`, `C:\Windows\System32\wbem\WMIC.exe` → `WMIC`), without an executable suffix in
+/// languages that ignore one. Returns the name and its byte range within `word`.
+pub fn command_name(word: &str, lang: Language) -> (&str, Range<usize>) {
+    let start = match lang {
+        Language::Bash => word.rfind('/').map_or(0, |i| i + 1),
+        _ => word.rfind(['/', '\\']).map_or(0, |i| i + 1),
+    };
+    let mut end = word.len();
+    if lang != Language::Bash {
+        let lower = word[start..].to_ascii_lowercase();
+        for suffix in [".exe", ".com", ".cmd", ".bat"] {
+            if lower.len() > suffix.len() && lower.ends_with(suffix) {
+                end -= suffix.len();
+                break;
+            }
+        }
+    }
+    // A word made only of a path prefix (`./`) keeps its whole text rather than becoming empty.
+    if start >= end {
+        return (word, 0..word.len());
+    }
+    (&word[start..end], start..end)
+}
+
+/// Builds a [`Command`] from the source span of its name word and the source span of its
+/// arguments (up to the end of the command). Continuations in the argument text become spaces
+/// so that offsets keep their meaning. `base` maps `src` offsets to the outer document (use
+/// `OffsetMap::starting_at(0)` for the document itself).
+pub fn make_command(
+    src: &str,
+    name_word: Range<usize>,
+    command_end: usize,
+    lang: Language,
+    host: Option<String>,
+    base: &OffsetMap,
+) -> Command {
+    let word = &src[name_word.clone()];
+    let (name, within) = command_name(word, lang);
+    let name_start = name_word.start + within.start;
+    let rest_start = name_word.end.min(command_end.max(name_word.end));
+    let rest = src
+        .get(rest_start..command_end.max(rest_start))
+        .unwrap_or("");
+    let mut text = String::with_capacity(name.len() + rest.len());
+    text.push_str(name);
+    text.push_str(&blank_continuations(rest, lang));
+    let mut map = OffsetMap::starting_at(name_start);
+    map.push(name.len(), rest_start);
+    Command {
+        name: name.to_string(),
+        name_span: base.to_source(name_word.start)..base.to_source(name_word.end),
+        text,
+        map: map.then(base),
+        language: lang,
+        host,
+    }
+}
+
+/// Replaces each line continuation (the escape character, an optional `\r`, and the `\n`) with
+/// spaces of the same byte length.
+pub fn blank_continuations(text: &str, lang: Language) -> String {
+    let escape = match lang {
+        Language::Bash => b'\\',
+        Language::PowerShell => b'`',
+        Language::Batch => b'^',
+    };
+    let bytes = text.as_bytes();
+    let mut out = text.as_bytes().to_vec();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == escape {
+            let mut j = i + 1;
+            if bytes.get(j) == Some(&b'\r') {
+                j += 1;
+            }
+            if bytes.get(j) == Some(&b'\n') {
+                for b in &mut out[i..=j] {
+                    *b = b' ';
+                }
+                i = j + 1;
+                continue;
+            }
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    // Only ASCII bytes were replaced by ASCII bytes, so the text is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalized_per_language() {
+        assert_eq!(command_name("/usr/bin/python", Language::Bash).0, "python");
+        assert_eq!(command_name("python.exe", Language::Bash).0, "python.exe");
+        assert_eq!(
+            command_name(r"C:\Windows\System32\wbem\WMIC.exe", Language::Batch).0,
+            "WMIC"
+        );
+        assert_eq!(
+            command_name("Get-LocalUser", Language::PowerShell).0,
+            "Get-LocalUser"
+        );
+        assert_eq!(command_name("./", Language::Bash).0, "./");
+    }
+
+    #[test]
+    fn shebangs() {
+        assert_eq!(Language::from_shebang("#!/bin/sh"), Some(Language::Bash));
+        assert_eq!(
+            Language::from_shebang("#!/usr/bin/env bash"),
+            Some(Language::Bash)
+        );
+        assert_eq!(
+            Language::from_shebang("#!/usr/bin/env -S pwsh -NoProfile"),
+            Some(Language::PowerShell)
+        );
+        assert_eq!(Language::from_shebang("#!/usr/bin/python3"), None);
+        assert_eq!(Language::from_shebang("echo hi"), None);
+    }
+
+    #[test]
+    fn continuations_keep_offsets() {
+        let t = blank_continuations("sed \\\r\n  -i x", Language::Bash);
+        assert_eq!(t, "sed      -i x");
+        assert_eq!(blank_continuations("a `\nb", Language::PowerShell), "a   b");
+        assert_eq!(
+            blank_continuations("a ^\nb ^^", Language::Batch),
+            "a   b ^^"
+        );
+    }
+
+    #[test]
+    fn command_text_maps_back_to_source() {
+        let src = "sudo /usr/bin/python \\\n  x.py";
+        let c = make_command(
+            src,
+            5..20,
+            src.len(),
+            Language::Bash,
+            None,
+            &OffsetMap::starting_at(0),
+        );
+        assert_eq!(c.name, "python");
+        assert_eq!(c.text, "python      x.py");
+        assert_eq!(c.map.to_source(0), 14);
+        assert_eq!(&src[c.map.to_source(0)..c.map.to_source(6)], "python");
+        assert_eq!(c.map.to_source(c.text.len()), src.len());
+        assert_eq!(c.args(), "x.py");
+    }
+
+    #[test]
+    fn offset_maps_compose() {
+        let mut inner = OffsetMap::starting_at(0);
+        inner.push(5, 7);
+        let outer = OffsetMap::starting_at(100);
+        let both = inner.then(&outer);
+        assert_eq!(both.to_source(2), 102);
+        assert_eq!(both.to_source(6), 108);
+    }
+}
