@@ -213,6 +213,32 @@ pub fn parse(src: &str, lang: Language) -> Parsed {
     parsed
 }
 
+/// How deep executed strings may nest (`bash -c "ssh h 'sh -c …'"`) before forewarn stops looking.
+pub const MAX_EMBED_DEPTH: u8 = 8;
+
+/// Parses code embedded in another script — an executed string (`bash -c '…'`, `cmd /c`,
+/// `Invoke-Expression`), a heredoc fed to a shell, a remote block — adding its commands and code
+/// regions to `out`. `base` maps offsets in `code` to offsets in the outer document; `host` is
+/// set when the code runs on another machine. Each language module implements `parse_into`
+/// with this signature; this is how the languages call each other.
+pub fn parse_embedded(
+    code: &str,
+    lang: Language,
+    base: &OffsetMap,
+    host: Option<&str>,
+    out: &mut Parsed,
+    depth: u8,
+) {
+    if depth > MAX_EMBED_DEPTH {
+        return;
+    }
+    match lang {
+        Language::Bash => bash::parse_into(code, base, host, out, depth),
+        Language::PowerShell => powershell::parse_into(code, base, host, out, depth),
+        Language::Batch => batch::parse_into(code, base, host, out, depth),
+    }
+}
+
 /// The normalized name of a command word: the last path component (`/usr/bin/python` →
 /// `python`, `C:\Windows\System32\wbem\WMIC.exe` → `WMIC`), without an executable suffix in
 /// languages that ignore one. Returns the name and its byte range within `word`.
