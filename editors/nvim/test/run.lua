@@ -13,9 +13,11 @@ local function fail(msg)
   io.stderr:write('FAIL: ' .. msg .. '\n')
   local log = vim.lsp.log.get_filename()
   if vim.uv.fs_stat(log) then
-    io.stderr:write('(Neovim LSP log: ' .. log .. ')\n')
+    -- The server's stderr is in there too: the end of it usually says why.
+    local tail = vim.list_slice(vim.fn.readfile(log), math.max(1, #vim.fn.readfile(log) - 40))
+    io.stderr:write('--- end of the Neovim LSP log ' .. log .. ' ---\n' .. table.concat(tail, '\n') .. '\n')
   end
-  io.stderr:write('0 passed, 1 failed\n')
+  io.stderr:write(passed .. ' passed, 1 failed\n')
   os.exit(1)
 end
 
@@ -230,4 +232,4 @@ vim.wait(5000, function()
   return #vim.lsp.get_clients({ name = 'forewarn' }) == 0
 end, 20)
 vim.fn.delete(tmp, 'rf')
-print(('nvim: %d passed, 0 failed'):format(passed))
+io.stdout:write(('nvim: %d passed, 0 failed\n'):format(passed))
