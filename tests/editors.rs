@@ -149,6 +149,12 @@ fn vscode_server_path() {
     node_test("vscode_server_path", "test/server-path.test.mjs");
 }
 
+/// The extension's package.json against its compiled code and its libraries.
+#[test]
+fn vscode_manifest() {
+    node_test("vscode_manifest", "test/manifest.test.mjs");
+}
+
 /// Neovim 0.11 with editors/nvim/lsp/forewarn.lua, headless, end to end.
 #[test]
 fn nvim_headless() {
