@@ -115,6 +115,8 @@ function sameRange(a, b) {
 }
 
 let initializeResult;
+/** What the client answers for the `forewarn` section, as the extension's serverSettings() would. */
+let settings;
 
 before(async () => {
   assert.ok(BIN, "set FOREWARN_BIN to the forewarn binary (cargo test --test editors does)");
@@ -145,8 +147,9 @@ before(async () => {
   });
   connection.onNotification(rpc.LogMessageNotification.type, (p) => logMessages.push(p.message));
   connection.onNotification(rpc.ShowMessageNotification.type, (p) => logMessages.push(p.message));
+  settings = { store };
   connection.onRequest(rpc.ConfigurationRequest.type, (params) =>
-    params.items.map((item) => (item.section === "forewarn" ? { store } : item.section ? null : { forewarn: { store } })),
+    params.items.map((item) => (item.section === "forewarn" ? settings : item.section ? null : { forewarn: settings })),
   );
   connection.onRequest(rpc.RegistrationRequest.type, () => null);
   connection.onRequest(rpc.UnregistrationRequest.type, () => null);
@@ -339,4 +342,24 @@ test("workspace/executeCommand forewarn.reloadStore succeeds", async () => {
   const commands = initializeResult.capabilities.executeCommandProvider?.commands ?? [];
   assert.ok(commands.includes("forewarn.reloadStore"), `commands advertised: ${JSON.stringify(commands)}`);
   await connection.sendRequest(rpc.ExecuteCommandRequest.type, { command: "forewarn.reloadStore", arguments: [] });
+});
+
+test("a settings change arrives as the extension sends it and re-publishes open documents", async () => {
+  const uri = pathToFileURL(path.join(tmp, "severity.sh")).href;
+  const text = ["#!/bin/sh", "# forewarn: target=debian-12", "python manage.py migrate", ""].join("\n");
+  await connection.sendNotification(rpc.DidOpenTextDocumentNotification.type, {
+    textDocument: { uri, languageId: "shellscript", version: 1, text },
+  });
+  const onLine2 = (p) => p.diagnostics.some((d) => d.range.start.line === 2);
+  await waitForDiagnostics(uri, onLine2, "the python warning");
+  // Only blocking findings: the major python warning goes away, with no change to the document.
+  let seen = published.get(uri).length;
+  settings = { ...settings, severity: "blocking" };
+  await connection.sendNotification(rpc.DidChangeConfigurationNotification.type, { settings: { forewarn: settings } });
+  await waitForDiagnostics(uri, (p) => !onLine2(p), "no warning once severity is blocking", seen);
+  seen = published.get(uri).length;
+  settings = { ...settings, severity: "info" };
+  await connection.sendNotification(rpc.DidChangeConfigurationNotification.type, { settings: { forewarn: settings } });
+  await waitForDiagnostics(uri, onLine2, "the warning back once severity is info", seen);
+  await connection.sendNotification(rpc.DidCloseTextDocumentNotification.type, { textDocument: { uri } });
 });
