@@ -1,6 +1,6 @@
 // The extension's lookup of the forewarn binary (src/serverPath.ts, compiled to out/), checked
 // against real files in a temp directory: setting first, then PATH, then a workspace build.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import * as fs from "node:fs";
@@ -18,9 +18,17 @@ function executable(file) {
 }
 
 const posix = process.platform !== "win32";
+const made = [];
+after(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
 
 test("PATH is searched in order, skipping non-executables", { skip: !posix }, () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "forewarn-path-"));
+  const tmp = tempDir("forewarn-path-");
   const notExec = path.join(tmp, "a", "forewarn");
   fs.mkdirSync(path.dirname(notExec));
   fs.writeFileSync(notExec, "");
@@ -32,7 +40,7 @@ test("PATH is searched in order, skipping non-executables", { skip: !posix }, ()
 });
 
 test("a workspace build is the fallback, release before debug", { skip: !posix }, () => {
-  const ws = fs.mkdtempSync(path.join(os.tmpdir(), "forewarn-ws-"));
+  const ws = tempDir("forewarn-ws-");
   const debug = executable(path.join(ws, "target", "debug", "forewarn"));
   const tried = [];
   assert.deepEqual(findServer({ configured: "", workspaceFolders: [ws], envPath: "", platform: "linux" }, tried), {
@@ -45,7 +53,7 @@ test("a workspace build is the fallback, release before debug", { skip: !posix }
 });
 
 test("nothing found: undefined, and every place looked at is listed", () => {
-  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "forewarn-none-"));
+  const empty = tempDir("forewarn-none-");
   const tried = [];
   const found = findServer({ configured: "", workspaceFolders: [empty], envPath: empty, platform: process.platform }, tried);
   assert.equal(found, undefined);
@@ -53,7 +61,7 @@ test("nothing found: undefined, and every place looked at is listed", () => {
 });
 
 test("the setting wins; a relative path is taken from the first workspace folder", () => {
-  const ws = fs.mkdtempSync(path.join(os.tmpdir(), "forewarn-set-"));
+  const ws = tempDir("forewarn-set-");
   const onPath = executable(path.join(ws, "bin", "forewarn"));
   const lookup = { workspaceFolders: [ws], envPath: path.dirname(onPath), platform: process.platform };
   assert.deepEqual(findServer({ ...lookup, configured: "tools/forewarn" }), {
