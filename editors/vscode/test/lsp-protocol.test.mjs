@@ -344,22 +344,32 @@ test("workspace/executeCommand forewarn.reloadStore succeeds", async () => {
   await connection.sendRequest(rpc.ExecuteCommandRequest.type, { command: "forewarn.reloadStore", arguments: [] });
 });
 
-test("a settings change arrives as the extension sends it and re-publishes open documents", async () => {
-  const uri = pathToFileURL(path.join(tmp, "severity.sh")).href;
-  const text = ["#!/bin/sh", "# forewarn: target=debian-12", "python manage.py migrate", ""].join("\n");
+test("settings changes arrive as the extension sends them and re-publish open documents", async () => {
+  // No directive and no .forewarn.toml: the target comes from the forewarn.target setting.
+  const uri = pathToFileURL(path.join(tmp, "untargeted.ps1")).href;
+  const text = "Get-LocalUser | Format-Table Name, Enabled\n";
   await connection.sendNotification(rpc.DidOpenTextDocumentNotification.type, {
-    textDocument: { uri, languageId: "shellscript", version: 1, text },
+    textDocument: { uri, languageId: "powershell", version: 1, text },
   });
-  const onLine2 = (p) => p.diagnostics.some((d) => d.range.start.line === 2);
-  await waitForDiagnostics(uri, onLine2, "the python warning");
-  // Only blocking findings: the major python warning goes away, with no change to the document.
-  let seen = published.get(uri).length;
-  settings = { ...settings, severity: "blocking" };
-  await connection.sendNotification(rpc.DidChangeConfigurationNotification.type, { settings: { forewarn: settings } });
-  await waitForDiagnostics(uri, (p) => !onLine2(p), "no warning once severity is blocking", seen);
-  seen = published.get(uri).length;
-  settings = { ...settings, severity: "info" };
-  await connection.sendNotification(rpc.DidChangeConfigurationNotification.type, { settings: { forewarn: settings } });
-  await waitForDiagnostics(uri, onLine2, "the warning back once severity is info", seen);
+  const flagged = (severity) => (p) => p.diagnostics.some((d) => d.range.start.line === 0 && d.severity === severity);
+  const change = async (next, accept, what) => {
+    const seen = published.get(uri)?.length ?? 0;
+    settings = next;
+    await connection.sendNotification(rpc.DidChangeConfigurationNotification.type, { settings: { forewarn: settings } });
+    return waitForDiagnostics(uri, accept, what, seen);
+  };
+  // Unknown target: at most minor (Information), naming the systems the pattern affects.
+  const unknown = await waitForDiagnostics(uri, flagged(rpc.DiagnosticSeverity.Information), "an Information diagnostic");
+  assert.match(unknown.diagnostics[0].message, /windows-server-2008/, "names the affected systems");
+  const targeted = await change(
+    { ...settings, target: "windows-server-2008" },
+    flagged(rpc.DiagnosticSeverity.Error),
+    "an Error once forewarn.target is windows-server-2008",
+  );
+  assert.match(targeted.diagnostics[0].message, /target: windows-server-2008/);
+  const { target, ...untargeted } = settings;
+  assert.equal(target, "windows-server-2008");
+  await change({ ...untargeted, severity: "blocking" }, (p) => p.diagnostics.length === 0, "nothing once severity is blocking and the finding minor");
+  await change({ ...untargeted, severity: "info" }, flagged(rpc.DiagnosticSeverity.Information), "the Information diagnostic back");
   await connection.sendNotification(rpc.DidCloseTextDocumentNotification.type, { textDocument: { uri } });
 });
