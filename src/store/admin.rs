@@ -140,17 +140,17 @@ impl Store {
     }
 
     /// Removes a host by hostname (case-insensitive). The patterns scoped to it go with it
-    /// (ON DELETE CASCADE); returns how many.
-    pub fn remove_host(&self, hostname: &str) -> Result<usize, StoreError> {
+    /// (ON DELETE CASCADE); returns its stored hostname and how many patterns went.
+    pub fn remove_host(&self, hostname: &str) -> Result<(String, usize), StoreError> {
         self.writable()?;
         let mut conn = self.conn();
-        let result = (|| -> Result<usize, super::Lookup> {
+        let result = (|| -> Result<(String, usize), super::Lookup> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let id: String = tx
+            let (id, name): (String, String) = tx
                 .query_row(
-                    "SELECT id FROM infrastructure WHERE hostname = ?1",
+                    "SELECT id, hostname FROM infrastructure WHERE hostname = ?1",
                     [hostname.trim()],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?
                 .ok_or_else(|| {
@@ -163,7 +163,7 @@ impl Store {
             )?;
             tx.execute("DELETE FROM infrastructure WHERE id = ?1", [&id])?;
             tx.commit()?;
-            Ok(scoped as usize)
+            Ok((name, scoped as usize))
         })();
         result.map_err(|e| self.flatten(e))
     }
@@ -369,7 +369,10 @@ mod tests {
             .contains("exists already"));
         let snap = store.load().unwrap();
         assert_eq!(snap.hosts[0].aliases, vec!["nas.lan".to_string()]);
-        assert_eq!(store.remove_host("D2TestNAS").unwrap(), 0);
+        assert_eq!(
+            store.remove_host("D2TestNAS").unwrap(),
+            ("D2TESTNAS".to_string(), 0)
+        );
         assert!(store.load().unwrap().hosts.is_empty());
         assert!(matches!(
             store.remove_host("D2TESTNAS"),

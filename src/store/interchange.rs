@@ -408,7 +408,6 @@ fn parse_pattern(item: Value) -> Result<PatternRow, RowError> {
     if !errors.is_empty() {
         return Err((label, errors));
     }
-    let label = id_label(&obj);
     let given: HashSet<&'static str> = KEPT_WHEN_ABSENT
         .into_iter()
         .filter(|k| !matches!(obj.get(*k), None | Some(Value::Null)))
@@ -731,25 +730,28 @@ impl Store {
 
     /// The whole store in the interchange format, and the pattern rows left out because they
     /// do not decode.
-    pub fn export(&self) -> Result<(Value, Vec<Problem>), StoreError> {
+    pub fn export(&self) -> Result<(Export, Vec<Problem>), StoreError> {
         let snap = self.load()?;
-        let clients: Vec<Value> = snap
-            .clients
-            .iter()
-            .map(|c| serde_json::json!({"id": c.id, "name": c.name}))
-            .collect();
-        let value = serde_json::json!({
-            "clients": clients,
-            "infrastructure": snap.hosts,
-            "failure_patterns": snap.patterns,
-        });
         let problems = snap
             .problems
             .into_iter()
             .filter(|p| !p.pattern_id.starts_with("host:"))
             .collect();
-        Ok((value, problems))
+        let export = Export {
+            clients: snap.clients,
+            infrastructure: snap.hosts,
+            failure_patterns: snap.patterns,
+        };
+        Ok((export, problems))
     }
+}
+
+/// A whole store in the interchange format; serializes with the keys in table and column order.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Export {
+    pub clients: Vec<Client>,
+    pub infrastructure: Vec<Host>,
+    pub failure_patterns: Vec<Pattern>,
 }
 
 #[cfg(test)]

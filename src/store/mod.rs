@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::engine::{Client, Host, Pattern, PatternIndex, Problem};
 
 pub use admin::{HostSpec, Occurrence, Stats};
-pub use interchange::ImportSummary;
+pub use interchange::{Export, ImportSummary};
 
 /// The curated default library every new store is seeded with (DESIGN.md §2.3).
 pub const DEFAULT_LIBRARY: &str = include_str!("default_library.json");
@@ -425,7 +425,7 @@ pub(crate) fn resolve_id(conn: &Connection, id_or_prefix: &str) -> Result<String
             let shown = found[..n.min(AMBIGUOUS_SHOWN)].join(", ");
             let more = if n > AMBIGUOUS_SHOWN { ", …" } else { "" };
             Err(StoreError::Invalid(format!(
-                "the id prefix `{wanted}` is ambiguous: it starts {shown}{more}; give more characters"
+                "the id prefix `{wanted}` is ambiguous: it matches {shown}{more}; give more characters"
             ))
             .into())
         }
