@@ -437,14 +437,15 @@ fn show(store: &Store, id: &str, format: OutputFormat) -> Outcome {
         let values: Vec<&String> = values.iter().filter(|v| !v.is_empty()).collect();
         match values.as_slice() {
             [] => out.push_str(&format!("{name:<23} -\n")),
-            [one] if !matches!(
-                name,
-                "alternative_approaches"
-                    | "triggering_commands"
-                    | "triggering_operations"
-                    | "affected_systems"
-                    | "references"
-            ) =>
+            [one]
+                if !matches!(
+                    name,
+                    "alternative_approaches"
+                        | "triggering_commands"
+                        | "triggering_operations"
+                        | "affected_systems"
+                        | "references"
+                ) =>
             {
                 out.push_str(&format!("{name:<23} {one}\n"))
             }
@@ -529,9 +530,8 @@ fn add(store: &Store, args: AddArgs) -> Outcome {
     let (row, from_flags) = match &args.json {
         Some(file) => {
             let text = read_input(file)?;
-            let value: Value = serde_json::from_str(&text).map_err(|e| {
-                fail(format_args!("{}: not valid JSON: {e}", display_name(file)))
-            })?;
+            let value: Value = serde_json::from_str(&text)
+                .map_err(|e| fail(format_args!("{}: not valid JSON: {e}", display_name(file))))?;
             if !value.is_object() {
                 return Err(fail(format_args!(
                     "{}: expected one pattern object (use `forewarn store import` for a list)",
@@ -549,7 +549,11 @@ fn add(store: &Store, args: AddArgs) -> Outcome {
         }
         Err(StoreError::Invalid(msg)) if from_flags => {
             let msg = msg.lines().map(name_flags).collect::<Vec<_>>().join("\n");
-            Err(fail_listing("store add", StoreError::Invalid(msg), "nothing added"))
+            Err(fail_listing(
+                "store add",
+                StoreError::Invalid(msg),
+                "nothing added",
+            ))
         }
         Err(e) => Err(fail_listing("store add", e, "nothing added")),
     }
@@ -569,7 +573,10 @@ fn row_from_flags(store: &Store, args: &AddArgs) -> Result<Value, ExitCode> {
     set("triggering_commands", json!(args.commands));
     set("triggering_operations", json!(args.operations));
     set("failure_description", json!(args.description));
-    set("root_cause", json!(args.root_cause.clone().unwrap_or_default()));
+    set(
+        "root_cause",
+        json!(args.root_cause.clone().unwrap_or_default()),
+    );
     set(
         "recommended_solution",
         json!(args.solution.clone().unwrap_or_default()),
@@ -588,11 +595,15 @@ fn row_from_flags(store: &Store, args: &AddArgs) -> Result<Value, ExitCode> {
     if args.host.is_some() || args.client.is_some() {
         let snap = store.load().map_err(fail)?;
         if let Some(name) = &args.host {
-            let host = snap.hosts.iter().find(|h| h.is_named(name)).ok_or_else(|| {
-                fail(format_args!(
-                    "--host: no host is named `{name}` (see `forewarn store host list`)"
-                ))
-            })?;
+            let host = snap
+                .hosts
+                .iter()
+                .find(|h| h.is_named(name))
+                .ok_or_else(|| {
+                    fail(format_args!(
+                        "--host: no host is named `{name}` (see `forewarn store host list`)"
+                    ))
+                })?;
             set("infrastructure_id", json!(host.id));
         }
         if let Some(name) = &args.client {
@@ -639,7 +650,8 @@ fn export(store: &Store, file: Option<&Path>) -> Outcome {
                 .map_err(|e| fail(format_args!("<stdout>: {e}")))?;
         }
         Some(file) => {
-            std::fs::write(file, text).map_err(|e| fail(format_args!("{}: {e}", file.display())))?;
+            std::fs::write(file, text)
+                .map_err(|e| fail(format_args!("{}: {e}", file.display())))?;
             eprintln!(
                 "exported {} patterns, {} hosts, {} clients to {}",
                 export.failure_patterns.len(),
@@ -856,7 +868,11 @@ fn insights(args: InsightsArgs, flag: Option<&Path>) -> Outcome {
                 .open(file)
                 .and_then(|mut f| {
                     // A file that does not end its last line gets one before the new section.
-                    let sep = if exists && needs_newline(file) { "\n" } else { "" };
+                    let sep = if exists && needs_newline(file) {
+                        "\n"
+                    } else {
+                        ""
+                    };
                     f.write_all(format!("{sep}{text}").as_bytes())?;
                     f.sync_all()
                 });
@@ -903,7 +919,8 @@ fn digest(patterns: &[Pattern], date: &str, with_title: bool) -> String {
         if patterns.len() == 1 { "" } else { "s" }
     ));
     for severity in Severity::ALL {
-        let of_severity: Vec<&Pattern> = patterns.iter().filter(|p| p.severity == severity).collect();
+        let of_severity: Vec<&Pattern> =
+            patterns.iter().filter(|p| p.severity == severity).collect();
         if of_severity.is_empty() {
             continue;
         }
@@ -911,7 +928,8 @@ fn digest(patterns: &[Pattern], date: &str, with_title: bool) -> String {
         title[..1].make_ascii_uppercase();
         out.push_str(&format!("\n### {title} ({})\n", of_severity.len()));
         for t in PatternType::ALL {
-            let of_type: Vec<&&Pattern> = of_severity.iter().filter(|p| p.pattern_type == t).collect();
+            let of_type: Vec<&&Pattern> =
+                of_severity.iter().filter(|p| p.pattern_type == t).collect();
             if of_type.is_empty() {
                 continue;
             }
