@@ -648,3 +648,49 @@ fn eight_processes_record_concurrently_and_every_count_lands() {
         .unwrap();
     assert_eq!(logged as usize, PROCESSES * EACH);
 }
+
+#[test]
+fn processes_creating_the_same_store_at_once_seed_it_once() {
+    let (_dir, store) = temp();
+    let outputs: Vec<Output> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| forewarn(&store, &["store", "list", "--format", "json", "--all"])))
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for o in &outputs {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+        let listed: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), default_library_ids().len());
+    }
+}
+
+#[test]
+fn a_store_in_a_read_only_directory_still_reads() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("ro");
+    let store = sub.join("patterns.db");
+    ok(&store, &["store", "init"]);
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o555)).unwrap();
+    struct Restore(PathBuf);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+    let _restore = Restore(sub.clone());
+    // Root ignores directory modes; nothing short of a read-only mount stops it, so this case
+    // runs only without that privilege (a_read_only_store_still_reads covers root).
+    if std::fs::write(sub.join("probe"), b"").is_ok() {
+        eprintln!("SKIPPED a_store_in_a_read_only_directory_still_reads: privileges ignore directory modes");
+        return;
+    }
+    let list = forewarn(&store, &["store", "list", "--format", "json"]);
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    let listed: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), default_library_ids().len());
+    let record = forewarn(&store, &["store", "record", &default_library_ids()[0]]);
+    assert_eq!(record.status.code(), Some(2));
+    assert!(stderr(&record).contains("read-only"), "{}", stderr(&record));
+}
