@@ -661,7 +661,10 @@ fn processes_creating_the_same_store_at_once_seed_it_once() {
     for o in &outputs {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
         let listed: Value = serde_json::from_slice(&o.stdout).unwrap();
-        assert_eq!(listed.as_array().unwrap().len(), default_library_ids().len());
+        assert_eq!(
+            listed.as_array().unwrap().len(),
+            default_library_ids().len()
+        );
     }
 }
 
@@ -689,8 +692,76 @@ fn a_store_in_a_read_only_directory_still_reads() {
     let list = forewarn(&store, &["store", "list", "--format", "json"]);
     assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
     let listed: Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert_eq!(listed.as_array().unwrap().len(), default_library_ids().len());
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        default_library_ids().len()
+    );
     let record = forewarn(&store, &["store", "record", &default_library_ids()[0]]);
     assert_eq!(record.status.code(), Some(2));
     assert!(stderr(&record).contains("read-only"), "{}", stderr(&record));
+}
+
+fn with_stdin(store: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_forewarn"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("FOREWARN_STORE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn add_from_json_and_import_from_stdin() {
+    let (_dir, store) = temp();
+    ok(&store, &["store", "init", "--no-defaults"]);
+    let row = r#"{"id": "bbbbbbbb-0000-4000-8000-000000000001", "pattern_type": "version_mismatch",
+        "pattern_signature": "bash 3.2 has no associative arrays", "failure_description": "declare -A fails",
+        "triggering_commands": ["declare\\s+-A"], "affected_systems": ["macos"], "severity": "warning"}"#;
+    let added = with_stdin(&store, &["store", "add", "--json", "-"], row);
+    assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
+    assert_eq!(
+        stdout(&added).trim(),
+        "bbbbbbbb-0000-4000-8000-000000000001"
+    );
+    let p = json(&store, &["store", "show", "bbbbbbbb", "--format", "json"]);
+    assert_eq!(
+        p["severity"], "major",
+        "the `warning` alias is stored by its name"
+    );
+    let again = with_stdin(&store, &["store", "add", "--json", "-"], row);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("exists already"),
+        "{}",
+        stderr(&again)
+    );
+
+    let bare = r#"[{"pattern_type": "service_unavailable", "pattern_signature": "no systemd in containers",
+        "failure_description": "System has not been booted with systemd"}]"#;
+    let imported = with_stdin(&store, &["store", "import", "-"], bare);
+    assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
+    let listed = json(&store, &["store", "list", "--format", "json"]);
+    let new = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pattern_signature"] == "no systemd in containers")
+        .expect("imported from stdin");
+    assert_eq!(
+        new["id"].as_str().unwrap().len(),
+        36,
+        "a row without an id gets a UUID"
+    );
 }
