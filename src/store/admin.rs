@@ -230,7 +230,8 @@ impl Store {
                 rows.collect()
             };
             let mut stmt = conn.prepare(
-                "SELECT id, pattern_signature, COALESCE(occurrence_count, 0), last_seen
+                "SELECT CAST(id AS TEXT), CAST(pattern_signature AS TEXT), COALESCE(occurrence_count, 0),
+                        CAST(last_seen AS TEXT)
                  FROM failure_patterns ORDER BY occurrence_count DESC, last_seen DESC, id LIMIT ?1",
             )?;
             let top = stmt
@@ -239,7 +240,8 @@ impl Store {
                 })?
                 .collect::<rusqlite::Result<_>>()?;
             let mut stmt = conn.prepare(
-                "SELECT o.pattern_id, COALESCE(p.pattern_signature, ''), o.host, o.seen_at
+                "SELECT CAST(o.pattern_id AS TEXT), CAST(COALESCE(p.pattern_signature, '') AS TEXT),
+                        CAST(o.host AS TEXT), CAST(o.seen_at AS TEXT)
                  FROM occurrences o LEFT JOIN failure_patterns p ON p.id = o.pattern_id
                  ORDER BY o.id DESC LIMIT ?1",
             )?;

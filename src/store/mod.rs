@@ -398,7 +398,7 @@ pub(crate) fn resolve_id(conn: &Connection, id_or_prefix: &str) -> Result<String
     }
     let exact: Option<String> = conn
         .query_row(
-            "SELECT id FROM failure_patterns WHERE id = ?1",
+            "SELECT CAST(id AS TEXT) FROM failure_patterns WHERE id = ?1",
             [wanted],
             |r| r.get(0),
         )
@@ -407,7 +407,7 @@ pub(crate) fn resolve_id(conn: &Connection, id_or_prefix: &str) -> Result<String
         return Ok(id);
     }
     let mut stmt = conn.prepare(
-        "SELECT id FROM failure_patterns
+        "SELECT CAST(id AS TEXT) FROM failure_patterns
          WHERE lower(substr(id, 1, length(?1))) = lower(?1)
          ORDER BY id LIMIT ?2",
     )?;
@@ -470,6 +470,11 @@ fn open_read_write(path: &Path, options: OpenOptions) -> Result<(Connection, boo
 fn migrate(conn: &mut Connection, options: OpenOptions) -> Result<bool, OpenError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 0 {
+        return Err(OpenError::Message(format!(
+            "not a forewarn store (its user_version is {version})"
+        )));
+    }
     if version > schema::LATEST {
         return Err(OpenError::Message(format!(
             "the store has schema version {version}, newer than this forewarn understands ({}); upgrade forewarn",
@@ -640,6 +645,12 @@ mod tests {
             .unwrap();
         let err = Store::open(&path).unwrap_err().to_string();
         assert!(err.contains("newer than this forewarn"), "{err}");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", -3)
+            .unwrap();
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("user_version is -3"), "{err}");
     }
 
     #[test]

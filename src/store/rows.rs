@@ -207,10 +207,20 @@ pub(crate) fn decode_pattern(row: &Row) -> Result<Pattern, Problem> {
 /// host (named `host:HOSTNAME`); the host is still returned without the bad list so that it
 /// resolves by name.
 pub(crate) fn decode_host(row: &Row) -> Result<(Host, Option<Problem>), rusqlite::Error> {
-    let hostname: String = row.get(2)?;
-    let aliases: Option<String> = text(row, 3, "aliases").unwrap_or(None);
-    let tags: Option<String> = text(row, 6, "system_tags").unwrap_or(None);
     let mut errors = Vec::new();
+    let mut cell = |i: usize, column: &str| {
+        text(row, i, column).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        })
+    };
+    let id = cell(0, "id").unwrap_or_default();
+    let client_id = cell(1, "client_id");
+    let hostname = cell(2, "hostname").unwrap_or_default();
+    let aliases = cell(3, "aliases");
+    let os = cell(4, "os");
+    let os_version = cell(5, "os_version");
+    let tags = cell(6, "system_tags");
     let aliases = json_list(aliases.as_deref(), "aliases").unwrap_or_else(|e| {
         errors.push(e);
         Vec::new()
@@ -220,13 +230,13 @@ pub(crate) fn decode_host(row: &Row) -> Result<(Host, Option<Problem>), rusqlite
         Vec::new()
     });
     let host = Host {
-        id: row.get(0)?,
-        client_id: row.get(1)?,
-        aliases,
-        os: text(row, 4, "os").unwrap_or(None),
-        os_version: text(row, 5, "os_version").unwrap_or(None),
-        system_tags,
+        id,
+        client_id,
         hostname,
+        aliases,
+        os,
+        os_version,
+        system_tags,
     };
     let problem = (!errors.is_empty()).then(|| Problem {
         pattern_id: format!("host:{}", host.hostname),
@@ -237,8 +247,8 @@ pub(crate) fn decode_host(row: &Row) -> Result<(Host, Option<Problem>), rusqlite
 
 pub(crate) fn decode_client(row: &Row) -> Result<Client, rusqlite::Error> {
     Ok(Client {
-        id: row.get(0)?,
-        name: row.get(1)?,
+        id: text(row, 0, "id").ok().flatten().unwrap_or_default(),
+        name: text(row, 1, "name").ok().flatten().unwrap_or_default(),
     })
 }
 
