@@ -197,7 +197,7 @@ fn parse_type(s: &str) -> Result<PatternType, String> {
 #[derive(Debug, clap::Args)]
 pub struct InsightsArgs {
     /// Where to write the digest (default: stdout). An existing file gets a new section appended.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
 
