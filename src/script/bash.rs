@@ -557,7 +557,10 @@ impl<'a, 't> Walk<'a, 't> {
                     if seen & bit(b'N') != 0 {
                         return;
                     }
-                    let k = j + 1;
+                    let mut k = j + 1;
+                    if k < to && self.value(words, k).as_deref() == Some("--") {
+                        k += 1;
+                    }
                     if k >= to {
                         self.run_stdin(stdin, remote.as_deref());
                         return;
@@ -1558,6 +1561,17 @@ mod tests {
         assert_eq!(get(&p, "uname").host.as_deref(), Some("h"));
         assert_eq!(get(&p, "apt-get").host, None);
         assert_eq!(get(&p, "apt-get").text, "apt-get update");
+        // In an unquoted heredoc the local shell runs `$(…)` before ssh sends the text.
+        let p = parsed("ssh h -- <<EOF\nuname $(hostname)\nEOF\n");
+        let got: Vec<(&str, Option<&str>)> = p
+            .commands
+            .iter()
+            .map(|c| (c.name.as_str(), c.host.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [("ssh", None), ("uname", Some("h")), ("hostname", None)]
+        );
         // A script file reads its own stdin: the heredoc is data.
         assert_eq!(names("bash install.sh <<EOF\nyes\nEOF\n"), ["bash"]);
         assert_eq!(names("tee f <<EOF\nrm x\nEOF\n"), ["tee"]);
@@ -1574,6 +1588,12 @@ mod tests {
     fn other_executed_strings() {
         let p = parsed("su - postgres -c 'psql -c x'");
         assert_eq!(get(&p, "psql").text, "psql -c x");
+        let src = "sudo -u pg nohup bash -lc 'pg_ctl restart -D \"$d\"' &";
+        let p = parsed(src);
+        let got: Vec<&str> = p.commands.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(got, ["sudo", "nohup", "bash", "pg_ctl"]);
+        assert_eq!(get(&p, "pg_ctl").text, "pg_ctl restart -D \"$d\"");
+        assert_eq!(&src[get(&p, "pg_ctl").name_span.clone()], "pg_ctl");
         let p = parsed("eval 'apt-get update'; eval \"$(ssh-agent -s)\"");
         let got: Vec<&str> = p.commands.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(got, ["eval", "apt-get", "eval", "ssh-agent"]);
@@ -1776,13 +1796,11 @@ mod tests {
             "    --other-flag value{i}",
         ];
         let mut s = String::from("#!/bin/bash\nset -euo pipefail\n");
-        let mut i = 0;
-        while s.lines().count() < lines {
+        for i in 0..lines.div_ceil(templates.len()) {
             for t in &templates {
                 s.push_str(&t.replace("{i}", &i.to_string()));
                 s.push('\n');
             }
-            i += 1;
         }
         s
     }
@@ -1812,14 +1830,17 @@ mod tests {
     #[ignore]
     fn timing_10k_lines() {
         let src = generated_script(10_000);
-        let mut n = 0;
-        let (wall, cpu) = best_of(10, || n = parse(&src).commands.len());
+        let (mut n, mut regions) = (0, 0);
+        let (wall, cpu) = best_of(10, || {
+            let p = parse(&src);
+            (n, regions) = (p.commands.len(), p.code.len());
+        });
         let (ts_wall, ts_cpu) = best_of(10, || {
             let tree = parse_tree(&src).unwrap();
             assert!(!tree.root_node().has_error());
         });
         println!(
-            "10k lines ({} bytes, {n} commands), best of 10: parse+extract {wall:.1?} wall / {cpu:.1?} cpu; \
+            "10k lines ({} bytes, {n} commands, {regions} code regions), best of 10: parse+extract {wall:.1?} wall / {cpu:.1?} cpu; \
              tree-sitter parse of the document alone {ts_wall:.1?} wall / {ts_cpu:.1?} cpu",
             src.len()
         );
