@@ -1,6 +1,44 @@
-//! Commands and code regions of powershell scripts. (Being written: see issue 2.)
+//! Commands and code regions of PowerShell scripts, found with tree-sitter-powershell.
+//!
+//! The tree is walked once, iteratively (a `TreeCursor` and an explicit frame stack, so 5,000
+//! nested script blocks cannot overflow the stack). Every `command` node becomes a [`Command`]:
+//! pipelines, `&&`/`||` chains, statement lists, script blocks, `$( … )` inside expandable
+//! strings and here-strings, parenthesised pipelines. Some commands get a closer look because
+//! they run code of their own: `Invoke-Expression`, `powershell`/`pwsh -Command`/`-EncodedCommand`,
+//! `cmd /c`, `bash -c`/`wsl`, `ssh HOST …`, `psexec \\HOST …` (executed strings, parsed with
+//! [`super::parse_embedded`]) and `Invoke-Command -ComputerName`/`Enter-PSSession` (remote
+//! code, tagged with its host). Code regions are every token outside comments and string
+//! literals, merged, with `$( … )` inside expandable strings counted as code.
 
-use super::{OffsetMap, Parsed};
+use std::cell::RefCell;
+use std::ops::Range;
+use std::rc::Rc;
+
+use tree_sitter::{Node, Parser, Tree};
+
+use super::{blank_continuations, make_command, CodeRegion, Command, Language, OffsetMap, Parsed};
+
+const PS: Language = Language::PowerShell;
+
+/// An argument (script block, sub-expression …) longer than this, or spanning lines, is left
+/// out of its command's text: its own commands are found separately, and copying it into every
+/// enclosing command would make nested blocks quadratic.
+const MAX_INLINE_BLOCK: usize = 256;
+
+/// Built-in aliases whose cmdlet is unambiguous; patterns about the cmdlet fire on the alias.
+const ALIASES: &[(&str, &str)] = &[
+    ("gwmi", "Get-WmiObject"),
+    ("iwr", "Invoke-WebRequest"),
+    ("irm", "Invoke-RestMethod"),
+    ("iex", "Invoke-Expression"),
+    ("icm", "Invoke-Command"),
+    ("gcim", "Get-CimInstance"),
+    ("etsn", "Enter-PSSession"),
+    ("exsn", "Exit-PSSession"),
+    ("sajb", "Start-Job"),
+    ("ipmo", "Import-Module"),
+    ("gcm", "Get-Command"),
+];
 
 /// The commands and code regions of a whole powershell document.
 pub fn parse(src: &str) -> Parsed {
@@ -9,12 +47,1344 @@ pub fn parse(src: &str) -> Parsed {
     out
 }
 
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn new_parser() -> Option<Parser> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .ok()?;
+    Some(parser)
+}
+
+/// Parses with a per-thread parser; a nested call (embedded PowerShell inside PowerShell) finds
+/// it borrowed and uses a fresh one.
+fn parse_tree(text: &str) -> Option<Tree> {
+    PARSER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            if slot.is_none() {
+                *slot = new_parser();
+            }
+            slot.as_mut()?.parse(text, None)
+        }
+        Err(_) => new_parser()?.parse(text, None),
+    })
+}
+
+/// Keywords the grammar recognises at the start of a longer word (`ForEach-Object`,
+/// `Data-Thing`, `Switch-Foo` become `foreach`/`data`/`switch` followed by garbage).
+const KEYWORDS: &[&str] = &[
+    "begin", "break", "catch", "class", "configuration", "continue", "data", "define", "do",
+    "dynamicparam", "else", "elseif", "end", "enum", "exit", "filter", "finally", "for",
+    "foreach", "from", "function", "if", "in", "inlinescript", "parallel", "param", "process",
+    "return", "sequence", "switch", "throw", "trap", "try", "until", "using", "var", "while",
+    "workflow",
+];
+
+/// Same-length rewrites of constructs the grammar gets wrong, which would otherwise throw away
+/// the statements that follow: a keyword glued to `-Noun` (`ForEach-Object` → `ForEach_Object`),
+/// PowerShell 7's `??` and `??=` (as `-f` and `+=`), and `-Parallel` outside the workflow
+/// `foreach -parallel`. The tree is only used for its shape: commands and regions are cut from
+/// the original text, so the stand-ins never show.
+fn patch_ps7(src: &str) -> Option<String> {
+    let bytes = src.as_bytes();
+    let mut edits: Vec<(usize, &'static [u8])> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'?' && bytes.get(i + 1) == Some(&b'?') {
+            if bytes.get(i + 2) == Some(&b'=') {
+                edits.push((i, b" +="));
+                i += 3;
+            } else {
+                edits.push((i, b"-f"));
+                i += 2;
+            }
+            continue;
+        }
+        if !b.is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let boundary = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'\r' | b'(' | b'{' | b'|' | b';' | b'&' | b'=' | b',' | b'-'
+            );
+        let mut j = i;
+        while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+            j += 1;
+        }
+        if boundary && bytes.get(j) == Some(&b'-') {
+            let word = &src[i..j];
+            let next_alpha = bytes.get(j + 1).is_some_and(u8::is_ascii_alphabetic);
+            if next_alpha
+                && (i == 0 || bytes[i - 1] != b'-')
+                && KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
+            {
+                edits.push((j, b"_"));
+            }
+        }
+        if i > 0 && bytes[i - 1] == b'-' && word_is(&src[i..j], "parallel") {
+            let before = src[..i - 1].trim_end();
+            let word_start = before
+                .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+                .map_or(0, |k| k + 1);
+            if !before[word_start..].eq_ignore_ascii_case("foreach") {
+                edits.push((j - 1, b"_"));
+            }
+        }
+        i = j;
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = bytes.to_vec();
+    for (at, with) in edits {
+        out[at..at + with.len()].copy_from_slice(with);
+    }
+    String::from_utf8(out).ok()
+}
+
+fn word_is(word: &str, expected: &str) -> bool {
+    word.eq_ignore_ascii_case(expected)
+}
+
 /// See [`super::parse_embedded`].
 pub(crate) fn parse_into(
-    _src: &str,
-    _base: &OffsetMap,
-    _host: Option<&str>,
-    _out: &mut Parsed,
-    _depth: u8,
+    src: &str,
+    base: &OffsetMap,
+    host: Option<&str>,
+    out: &mut Parsed,
+    depth: u8,
 ) {
+    let patched = patch_ps7(src);
+    let Some(tree) = parse_tree(patched.as_deref().unwrap_or(src)) else {
+        return;
+    };
+    let mut walker = Walker {
+        src,
+        base,
+        identity: *base == OffsetMap::starting_at(0),
+        outer_host: host.map(Rc::from),
+        out,
+        depth,
+        special: Vec::new(),
+        session_host: None,
+        region: None,
+    };
+    walker.walk(tree.root_node());
+    walker.flush_region();
+}
+
+/// What the walk does with a node an enclosing command has claimed.
+enum Special {
+    /// Already handled (an executed string parsed as code): neither commands nor code here.
+    Skip,
+    /// A script block that runs on this host.
+    Host(Rc<str>),
+}
+
+#[derive(Clone, Default)]
+struct Frame {
+    /// Leaving these children ends the code region (the rest of a string is data).
+    flush_on_exit: bool,
+    /// Set inside a remote script block.
+    host: Option<Rc<str>>,
+    /// The children are parts of an expandable string: only `$( … )` is code.
+    in_string: bool,
+}
+
+struct Walker<'s, 'o> {
+    src: &'s str,
+    base: &'o OffsetMap,
+    identity: bool,
+    outer_host: Option<Rc<str>>,
+    out: &'o mut Parsed,
+    depth: u8,
+    special: Vec<(usize, Special)>,
+    /// After `Enter-PSSession HOST`, until `Exit-PSSession`.
+    session_host: Option<Rc<str>>,
+    /// The code region being grown: source range and host.
+    region: Option<(Range<usize>, Option<Rc<str>>)>,
+}
+
+/// One argument of a command: the element node and the node it wraps (a string literal, a
+/// script block, a bare word …).
+#[derive(Clone, Copy)]
+struct Elem<'t> {
+    node: Node<'t>,
+    core: Node<'t>,
+}
+
+impl<'t> Elem<'t> {
+    fn is_param(&self) -> bool {
+        self.node.kind() == "command_parameter"
+    }
+}
+
+impl<'s> Walker<'s, '_> {
+    fn walk(&mut self, root: Node<'_>) {
+        let mut cursor = root.walk();
+        let mut frames: Vec<Frame> = vec![Frame::default()];
+        loop {
+            let node = cursor.node();
+            let frame = frames.last().cloned().unwrap_or_default();
+            if let Some(child_frame) = self.visit(node, &frame) {
+                if cursor.goto_first_child() {
+                    frames.push(child_frame);
+                    continue;
+                }
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return;
+                }
+                if frames.pop().is_some_and(|f| f.flush_on_exit) {
+                    self.flush_region();
+                }
+            }
+        }
+    }
+
+    fn host_of(&self, frame: &Frame) -> Option<Rc<str>> {
+        frame
+            .host
+            .clone()
+            .or_else(|| self.session_host.clone())
+            .or_else(|| self.outer_host.clone())
+    }
+
+    /// Handles one node; returns the frame for its children, or `None` to skip them.
+    fn visit(&mut self, node: Node<'_>, frame: &Frame) -> Option<Frame> {
+        let mut child = Frame {
+            host: frame.host.clone(),
+            ..Frame::default()
+        };
+        if !self.special.is_empty() {
+            if let Some(i) = self.special.iter().position(|(id, _)| *id == node.id()) {
+                match self.special.swap_remove(i).1 {
+                    Special::Skip => {
+                        self.flush_region();
+                        return None;
+                    }
+                    Special::Host(h) => child.host = Some(h),
+                }
+            }
+        }
+        let kind = node.kind();
+        if frame.in_string && kind != "sub_expression" {
+            self.flush_region();
+            return None;
+        }
+        match kind {
+            "comment" | "verbatim_string_characters" | "verbatim_here_string_characters" => {
+                self.flush_region();
+                None
+            }
+            "expandable_string_literal" | "expandable_here_string_literal" => {
+                self.flush_region();
+                child.in_string = true;
+                child.flush_on_exit = true;
+                Some(child)
+            }
+            _ => {
+                if kind == "command" {
+                    let host = self.host_of(&child);
+                    self.command(node, host);
+                }
+                if node.child_count() == 0
+                    && !self.text(node).bytes().all(|b| b.is_ascii_whitespace())
+                {
+                    let host = self.host_of(&child);
+                    self.grow_region(node.byte_range(), host);
+                }
+                Some(child)
+            }
+        }
+    }
+
+    fn grow_region(&mut self, range: Range<usize>, host: Option<Rc<str>>) {
+        if range.is_empty() {
+            return;
+        }
+        if let Some((r, h)) = &mut self.region {
+            if *h == host {
+                r.end = range.end;
+                return;
+            }
+        }
+        self.flush_region();
+        self.region = Some((range, host));
+    }
+
+    fn flush_region(&mut self) {
+        if let Some((range, host)) = self.region.take() {
+            let host = host.map(|h| h.to_string());
+            if self.identity {
+                self.out.code.push(CodeRegion {
+                    span: range,
+                    language: PS,
+                    host,
+                });
+            } else {
+                push_mapped_region(self.out, range, self.base, PS, host);
+            }
+        }
+    }
+
+    fn text(&self, node: Node<'_>) -> &'s str {
+        self.src.get(node.byte_range()).unwrap_or("")
+    }
+
+    /// A `command` node: its name, its text, and what it runs.
+    fn command(&mut self, node: Node<'_>, host: Option<Rc<str>>) {
+        let Some(name_node) = node.child_by_field_name("command_name") else {
+            return;
+        };
+        // `& 'C:\x\tool.exe'` / `& cmd` / `. .\x.ps1`: the name is the word or string after the
+        // operator; `& $var` and `& { … }` have none.
+        let (word, after_name) = match name_node.kind() {
+            "command_name" => (name_node.byte_range(), name_node.end_byte()),
+            "command_name_expr" => {
+                let Some(inner) = name_node.named_child(0) else {
+                    return;
+                };
+                match inner.kind() {
+                    "command_name" => (inner.byte_range(), inner.end_byte()),
+                    "string_literal" => match string_content(self.src, inner) {
+                        Some((content, map)) if !content.is_empty() => {
+                            // Only a string without escapes gives a faithful name span.
+                            let start = map.to_source(0);
+                            let end = map.to_source(content.len());
+                            if end - start != content.len() {
+                                return;
+                            }
+                            (start..end, inner.end_byte())
+                        }
+                        _ => return,
+                    },
+                    _ => return,
+                }
+            }
+            _ => return,
+        };
+        let word_text = self.src.get(word.clone()).unwrap_or("");
+        let (name, _) = super::command_name(word_text, PS);
+        // `foreach ($i in 1..3)`: the grammar makes the range a command.
+        let numeric = name.bytes().all(|b| b.is_ascii_digit() || b == b'.') || name.contains("..");
+        if numeric || name.contains(['$', '(', ')', '{', '}', '@', '"', '\'']) {
+            return;
+        }
+        let alias = ALIASES
+            .iter()
+            .find(|(a, _)| a.eq_ignore_ascii_case(name))
+            .filter(|_| word_text.len() == name.len())
+            .map(|(_, cmdlet)| *cmdlet);
+        let resolved = alias.unwrap_or(name).to_ascii_lowercase();
+
+        let elems = self.elements(node);
+        let end = self.command_end(node);
+
+        // The text: the name, then the arguments up to the end of this command, leaving out the
+        // inside of long script blocks and sub-expressions.
+        let mut pieces = Vec::new();
+        let mut at = after_name.min(end);
+        for e in &elems {
+            if let Some(inner) = elidable(e.core, self.src) {
+                if inner.start >= at && inner.end <= end {
+                    pieces.push(at..inner.start);
+                    at = inner.end;
+                }
+            }
+        }
+        pieces.push(at..end.max(at));
+        let cmd = self.build(word.clone(), alias, &pieces, host.as_deref());
+        self.out.commands.push(cmd);
+
+        match resolved.as_str() {
+            "invoke-expression" => self.invoke_expression(&elems, host),
+            "powershell" | "pwsh" => self.powershell(&elems, end, host, resolved == "powershell"),
+            "cmd" => self.cmd(&elems, end, host),
+            "bash" | "sh" | "zsh" | "dash" | "ksh" => self.shell_c(&elems, end, host),
+            "wsl" => self.wsl(&elems, end, host),
+            "ssh" => self.ssh(&elems, end),
+            "psexec" | "psexec64" => self.psexec(&elems, end),
+            "invoke-command" => self.invoke_command(&elems),
+            "enter-pssession" => {
+                if let Some(h) = self.enter_session_host(&elems) {
+                    self.session_host = Some(h);
+                }
+            }
+            "exit-pssession" => self.session_host = None,
+            _ => {}
+        }
+    }
+
+    /// The end of a command: its node without trailing blanks or a dangling continuation.
+    fn command_end(&self, node: Node<'_>) -> usize {
+        let start = node.start_byte();
+        let text = self.src.get(node.byte_range()).unwrap_or("");
+        let trimmed = text.trim_end().trim_end_matches('`').trim_end();
+        start + trimmed.len()
+    }
+
+    fn build(
+        &self,
+        word: Range<usize>,
+        alias: Option<&str>,
+        pieces: &[Range<usize>],
+        host: Option<&str>,
+    ) -> Command {
+        let identity = OffsetMap::starting_at(0);
+        let mut c = make_command(
+            self.src,
+            word.clone(),
+            word.end,
+            PS,
+            host.map(str::to_string),
+            &identity,
+        );
+        if let Some(cmdlet) = alias {
+            c.name = cmdlet.to_string();
+            c.text = cmdlet.to_string();
+            c.map = OffsetMap::starting_at(word.start);
+        }
+        for p in pieces {
+            if p.is_empty() {
+                continue;
+            }
+            c.map.push(c.text.len(), p.start);
+            c.text
+                .push_str(&blank_continuations(self.src.get(p.clone()).unwrap_or(""), PS));
+        }
+        // The map's last segment ends at the text end; anchor the end exactly.
+        if let Some(last) = pieces.last() {
+            c.map.push(c.text.len(), last.end.max(last.start));
+        }
+        if !self.identity {
+            c.map = c.map.then(self.base);
+            c.name_span = self.base.to_source(word.start)..self.base.to_source(word.end);
+        }
+        c
+    }
+
+    fn elements<'t>(&self, command: Node<'t>) -> Vec<Elem<'t>> {
+        let mut out = Vec::new();
+        let Some(list) = command.child_by_field_name("command_elements") else {
+            return out;
+        };
+        let mut cursor = list.walk();
+        for node in list.children(&mut cursor) {
+            match node.kind() {
+                "command_argument_sep" | "comment" => {}
+                _ => out.push(Elem {
+                    node,
+                    core: unwrap(node),
+                }),
+            }
+        }
+        out
+    }
+
+    /// Marks an argument as consumed: its content is parsed as code instead.
+    fn claim(&mut self, node: Node<'_>) {
+        self.special.push((node.id(), Special::Skip));
+    }
+
+    /// Parses an argument that is code in `lang`: a string (unescaped), or the bare words from
+    /// it to the end of the command. Script blocks are left to the walk.
+    fn exec_arg(
+        &mut self,
+        elems: &[Elem<'_>],
+        i: usize,
+        end: usize,
+        lang: Language,
+        host: Option<&str>,
+    ) {
+        let Some(e) = elems.get(i) else {
+            return;
+        };
+        if e.core.kind() == "script_block_expression" {
+            return;
+        }
+        if e.core.kind() == "string_literal" && (i + 1 == elems.len() || lang == PS) {
+            if let Some((code, map)) = string_content(self.src, e.core) {
+                self.claim(e.node);
+                self.embed(&code, &map, lang, host);
+            }
+            return;
+        }
+        let start = e.node.start_byte();
+        if start >= end {
+            return;
+        }
+        for e in &elems[i..] {
+            self.claim(e.node);
+        }
+        let code = self.src[start..end].to_string();
+        self.embed(&code, &OffsetMap::starting_at(start), lang, host);
+    }
+
+    /// Parses `code`, whose offsets `map` turns into offsets of this text.
+    fn embed(&mut self, code: &str, map: &OffsetMap, lang: Language, host: Option<&str>) {
+        self.flush_region();
+        let map = map.then(self.base);
+        super::parse_embedded(code, lang, &map, host, self.out, self.depth + 1);
+    }
+
+    fn invoke_expression(&mut self, elems: &[Elem<'_>], host: Option<Rc<str>>) {
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            if e.is_param() {
+                let p = param_name(self.text(e.node));
+                if is_prefix(&p, "command", 1) {
+                    self.exec_string(elems.get(i + 1), host.as_deref());
+                    return;
+                }
+                i += 2;
+                continue;
+            }
+            self.exec_string(Some(&e), host.as_deref());
+            return;
+        }
+    }
+
+    /// A string argument run as PowerShell (`Invoke-Expression`).
+    fn exec_string(&mut self, e: Option<&Elem<'_>>, host: Option<&str>) {
+        let Some(e) = e else { return };
+        if e.core.kind() != "string_literal" {
+            return;
+        }
+        if let Some((code, map)) = string_content(self.src, e.core) {
+            self.claim(e.node);
+            self.embed(&code, &map, PS, host);
+        }
+    }
+
+    /// `powershell`/`pwsh`: `-Command` code, `-EncodedCommand` BASE64; `-File` is not inner code.
+    fn powershell(
+        &mut self,
+        elems: &[Elem<'_>],
+        end: usize,
+        host: Option<Rc<str>>,
+        positional_command: bool,
+    ) {
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            let text = self.text(e.node);
+            if !text.starts_with(['-', '/']) {
+                if positional_command {
+                    self.exec_arg(elems, i, end, PS, host.as_deref());
+                }
+                return;
+            }
+            let p = param_name(text);
+            if is_prefix(&p, "command", 1) {
+                self.exec_arg(elems, i + 1, end, PS, host.as_deref());
+                return;
+            }
+            if p == "e" || p == "ec" || is_prefix(&p, "encodedcommand", 2) {
+                if let Some(v) = elems.get(i + 1) {
+                    let span = v.node.byte_range();
+                    if let Some(code) = decode_utf16_base64(self.text(v.node)) {
+                        self.claim(v.node);
+                        // The decoded code has no faithful offsets: all of it points into
+                        // the argument (BASE64 is longer than the text it encodes).
+                        let map = OffsetMap::starting_at(span.start);
+                        self.embed(&code, &map, PS, host.as_deref());
+                    }
+                }
+                return;
+            }
+            if is_prefix(&p, "file", 1) {
+                return;
+            }
+            const VALUED: &[&str] = &[
+                "executionpolicy",
+                "ep",
+                "ex",
+                "windowstyle",
+                "w",
+                "version",
+                "v",
+                "outputformat",
+                "o",
+                "of",
+                "inputformat",
+                "if",
+                "inp",
+                "configurationname",
+                "config",
+                "psconsolefile",
+                "workingdirectory",
+                "wd",
+                "settingsfile",
+                "custompipename",
+                "encodedarguments",
+                "ea",
+            ];
+            let valued = VALUED.iter().any(|v| *v == p)
+                || (p.len() >= 3
+                    && VALUED
+                        .iter()
+                        .any(|v| v.len() > 3 && v.starts_with(p.as_str())));
+            i += if valued { 2 } else { 1 };
+        }
+    }
+
+    /// `cmd /c …` and `cmd /k …`: the rest is a batch command line.
+    fn cmd(&mut self, elems: &[Elem<'_>], end: usize, host: Option<Rc<str>>) {
+        for (i, e) in elems.iter().enumerate() {
+            let t = self.text(e.node).to_ascii_lowercase();
+            if t == "/c" || t == "/k" || t == "/r" {
+                self.exec_arg(elems, i + 1, end, Language::Batch, host.as_deref());
+                return;
+            }
+            if !t.starts_with('/') {
+                return;
+            }
+        }
+    }
+
+    /// `bash -c '…'`, `sh -lc '…'`.
+    fn shell_c(&mut self, elems: &[Elem<'_>], end: usize, host: Option<Rc<str>>) {
+        for (i, e) in elems.iter().enumerate() {
+            let t = self.text(e.node);
+            if !t.starts_with('-') {
+                return;
+            }
+            if !t.starts_with("--") && t[1..].contains('c') {
+                self.exec_arg(elems, i + 1, end, Language::Bash, host.as_deref());
+                return;
+            }
+        }
+    }
+
+    /// `wsl [options] [--exec|-e|--] command args`: the command runs in the Linux shell.
+    fn wsl(&mut self, elems: &[Elem<'_>], end: usize, host: Option<Rc<str>>) {
+        let mut i = 0;
+        while i < elems.len() {
+            let t = self.text(elems[i].node).to_ascii_lowercase();
+            match t.as_str() {
+                "-e" | "--exec" | "--" => {
+                    self.exec_arg(elems, i + 1, end, Language::Bash, host.as_deref());
+                    return;
+                }
+                "-d" | "--distribution" | "-u" | "--user" | "--cd" | "--shell-type" => i += 2,
+                _ if t.starts_with('-') => {
+                    // `wsl --install`, `--list`, `--shutdown` …: management, no command.
+                    if t.starts_with("--") {
+                        return;
+                    }
+                    i += 1;
+                }
+                _ => {
+                    self.exec_arg(elems, i, end, Language::Bash, host.as_deref());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// `ssh [options] [user@]HOST command…`: the command runs in HOST's shell.
+    fn ssh(&mut self, elems: &[Elem<'_>], end: usize) {
+        const VALUED: &str = "bcDEeFIiJLlmOoPpQRSWw";
+        let mut i = 0;
+        while i < elems.len() {
+            let t = self.text(elems[i].node);
+            if let Some(flags) = t.strip_prefix('-') {
+                let takes_value = flags
+                    .chars()
+                    .last()
+                    .is_some_and(|c| VALUED.contains(c) && flags.len() == 1);
+                i += if takes_value { 2 } else { 1 };
+                continue;
+            }
+            let Some(dest) = static_value(self.src, elems[i].core) else {
+                return;
+            };
+            let dest = dest.strip_prefix("ssh://").unwrap_or(&dest);
+            let host = dest.rsplit('@').next().unwrap_or(dest);
+            let host = host.split(':').next().unwrap_or(host).to_string();
+            if !host.is_empty() {
+                self.exec_arg(elems, i + 1, end, Language::Bash, Some(&host));
+            }
+            return;
+        }
+    }
+
+    /// `psexec \\HOST [options] command args`: the command runs on HOST.
+    fn psexec(&mut self, elems: &[Elem<'_>], end: usize) {
+        let Some(first) = elems.first() else { return };
+        let Some(host) = psexec_host(self.text(first.node)) else {
+            return;
+        };
+        let mut i = 1;
+        while i < elems.len() {
+            let t = self.text(elems[i].node).to_ascii_lowercase();
+            if !t.starts_with('-') {
+                break;
+            }
+            i += match t.as_str() {
+                "-u" | "-p" | "-w" | "-n" | "-a" | "-r" | "-g" => 2,
+                "-i" if elems
+                    .get(i + 1)
+                    .is_some_and(|n| self.text(n.node).bytes().all(|b| b.is_ascii_digit())) =>
+                {
+                    2
+                }
+                _ => 1,
+            };
+        }
+        self.exec_arg(elems, i, end, Language::Batch, Some(&host));
+    }
+
+    /// `Invoke-Command [-ComputerName] HOST [-ScriptBlock] { … }`: the block runs on HOST.
+    fn invoke_command(&mut self, elems: &[Elem<'_>]) {
+        const SWITCHES: &[&str] = &[
+            "asjob",
+            "hidecomputername",
+            "indisconnectedsession",
+            "nonewscope",
+            "enablenetworkaccess",
+            "usessl",
+            "allowredirection",
+            "runasadministrator",
+            "remotedebug",
+            "sshtransport",
+        ];
+        let mut host: Option<String> = None;
+        let mut block: Option<Elem<'_>> = None;
+        let mut positional = Vec::new();
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            if !e.is_param() {
+                positional.push(e);
+                i += 1;
+                continue;
+            }
+            let p = param_name(self.text(e.node));
+            if SWITCHES.iter().any(|s| is_prefix(&p, s, 3)) {
+                i += 1;
+                continue;
+            }
+            let value = elems.get(i + 1).copied();
+            if is_computer_param(&p) {
+                host = value.and_then(|v| self.host_value(elems, i + 1, v));
+            } else if p.starts_with("sc") && is_prefix(&p, "scriptblock", 2) {
+                block = value;
+            }
+            i += 2;
+        }
+        if block.is_none() {
+            match positional.as_slice() {
+                [b, ..] if b.core.kind() == "script_block_expression" => block = Some(*b),
+                [h, b, ..] if b.core.kind() == "script_block_expression" => {
+                    block = Some(*b);
+                    if host.is_none() {
+                        host = static_value(self.src, h.core).map(|v| first_host(&v));
+                    }
+                }
+                _ => {}
+            }
+        } else if host.is_none() {
+            if let Some(h) = positional.first() {
+                host = static_value(self.src, h.core).map(|v| first_host(&v));
+            }
+        }
+        if let (Some(b), Some(h)) = (block, host) {
+            if !h.is_empty() {
+                self.special.push((b.node.id(), Special::Host(Rc::from(h))));
+            }
+        }
+    }
+
+    fn enter_session_host(&self, elems: &[Elem<'_>]) -> Option<Rc<str>> {
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            if e.is_param() {
+                let p = param_name(self.text(e.node));
+                if is_computer_param(&p) {
+                    return elems
+                        .get(i + 1)
+                        .and_then(|v| self.host_value(elems, i + 1, *v))
+                        .map(Rc::from);
+                }
+                i += 2;
+                continue;
+            }
+            return static_value(self.src, e.core).map(|v| Rc::from(first_host(&v)));
+        }
+        None
+    }
+
+    /// The first host of a `-ComputerName` value (`a,b` is two elements for the grammar).
+    fn host_value(&self, _elems: &[Elem<'_>], _i: usize, v: Elem<'_>) -> Option<String> {
+        if v.is_param() {
+            return None;
+        }
+        let h = first_host(&static_value(self.src, v.core)?);
+        (!h.is_empty()).then_some(h)
+    }
+}
+
+fn is_computer_param(p: &str) -> bool {
+    p == "cn" || (p.len() >= 4 && is_prefix(p, "computername", 4)) || is_prefix(p, "hostname", 2)
+}
+
+fn first_host(v: &str) -> String {
+    v.split(',').next().unwrap_or("").trim().to_string()
+}
+
+/// `\\HOST` (or `\\a,b`: the first); `\\*` and `@file` name no single host.
+fn psexec_host(word: &str) -> Option<String> {
+    let h = first_host(word.strip_prefix("\\\\")?);
+    (!h.is_empty() && h != "*").then_some(h)
+}
+
+/// `-ComputerName:` → `computername`.
+fn param_name(text: &str) -> String {
+    text.trim_start_matches(['-', '/'])
+        .trim_end_matches(':')
+        .to_ascii_lowercase()
+}
+
+/// PowerShell accepts any unambiguous prefix of a parameter name.
+fn is_prefix(p: &str, full: &str, min: usize) -> bool {
+    p.len() >= min && full.starts_with(p)
+}
+
+/// Through the expression wrappers the grammar puts around an argument.
+fn unwrap(node: Node<'_>) -> Node<'_> {
+    let mut n = node;
+    while matches!(n.kind(), "array_literal_expression" | "unary_expression") && n.named_child_count() == 1 {
+        match n.named_child(0) {
+            Some(c) => n = c,
+            None => break,
+        }
+    }
+    n
+}
+
+/// The inside of a long or multi-line block argument, which a command's text leaves out.
+fn elidable(core: Node<'_>, src: &str) -> Option<Range<usize>> {
+    if !matches!(
+        core.kind(),
+        "script_block_expression"
+            | "sub_expression"
+            | "parenthesized_expression"
+            | "array_expression"
+            | "hash_literal_expression"
+    ) {
+        return None;
+    }
+    let range = core.byte_range();
+    let text = src.get(range.clone())?;
+    if text.len() <= MAX_INLINE_BLOCK && !text.contains('\n') {
+        return None;
+    }
+    let open = core.child(0)?;
+    let close = core.child(core.child_count().checked_sub(1)?)?;
+    (open.end_byte() <= close.start_byte()).then(|| open.end_byte()..close.start_byte())
+}
+
+/// The value of a word or a string without variables (a host name, an ssh destination).
+fn static_value(src: &str, core: Node<'_>) -> Option<String> {
+    match core.kind() {
+        "generic_token" | "command_name" => Some(src.get(core.byte_range())?.to_string()),
+        "string_literal" => {
+            let (s, _) = string_content(src, core)?;
+            let expandable = core
+                .child(0)
+                .is_some_and(|c| c.kind().starts_with("expandable"));
+            (!(expandable && s.contains('$'))).then_some(s)
+        }
+        _ => None,
+    }
+}
+
+/// The value of a string literal and the map from its offsets to source offsets: `''` in
+/// verbatim strings, backtick escapes and `""` in expandable ones, here-string bodies.
+fn string_content(src: &str, lit: Node<'_>) -> Option<(String, OffsetMap)> {
+    let inner = lit.child(0)?;
+    let range = inner.byte_range();
+    let text = src.get(range.clone())?;
+    let start = range.start;
+    match inner.kind() {
+        "verbatim_string_characters" => {
+            let body = strip_quotes(text, '\'')?;
+            Some(unescape(body, start + 1, Quote::Verbatim))
+        }
+        "expandable_string_literal" => {
+            let body = strip_quotes(text, '"')?;
+            Some(unescape(body, start + 1, Quote::Expandable))
+        }
+        "verbatim_here_string_characters" | "expandable_here_string_literal" => {
+            let (body, offset) = here_body(text)?;
+            if inner.kind().starts_with("verbatim") {
+                Some((body.to_string(), OffsetMap::starting_at(start + offset)))
+            } else {
+                Some(unescape(body, start + offset, Quote::HereString))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn strip_quotes(text: &str, q: char) -> Option<&str> {
+    let body = text.strip_prefix(q)?;
+    Some(body.strip_suffix(q).unwrap_or(body))
+}
+
+/// The body of `@'…'@` / `@"…"@`: from after the first line break to before the last one.
+fn here_body(text: &str) -> Option<(&str, usize)> {
+    let first = text.find('\n')? + 1;
+    let close = text.len().checked_sub(2)?;
+    let mut end = text[..close].rfind('\n').unwrap_or(close).max(first);
+    if end > first && text.as_bytes().get(end - 1) == Some(&b'\r') {
+        end -= 1;
+    }
+    Some((text.get(first..end)?, first))
+}
+
+#[derive(PartialEq)]
+enum Quote {
+    Verbatim,
+    Expandable,
+    HereString,
+}
+
+fn unescape(body: &str, start: usize, quote: Quote) -> (String, OffsetMap) {
+    let mut out = String::with_capacity(body.len());
+    let mut map = OffsetMap::starting_at(start);
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let doubled = match quote {
+            Quote::Verbatim => c == '\'',
+            Quote::Expandable => c == '"',
+            Quote::HereString => false,
+        };
+        if doubled && chars.peek().map(|&(_, n)| n) == Some(c) {
+            let (j, _) = chars.next().unwrap_or((i + 1, c));
+            map.push(out.len(), start + j);
+            out.push(c);
+            map.push(out.len(), start + j + 1);
+            continue;
+        }
+        if c == '`' && quote != Quote::Verbatim {
+            if let Some((j, n)) = chars.next() {
+                let value = match n {
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    '0' => '\0',
+                    'a' => '\u{7}',
+                    'b' => '\u{8}',
+                    'e' => '\u{1b}',
+                    'f' => '\u{c}',
+                    'v' => '\u{b}',
+                    other => other,
+                };
+                map.push(out.len(), start + j);
+                out.push(value);
+                map.push(out.len(), start + j + n.len_utf8());
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    (out, map)
+}
+
+/// `-EncodedCommand` takes BASE64 of UTF-16LE text.
+fn decode_utf16_base64(text: &str) -> Option<String> {
+    let text = text.trim_matches(['"', '\'']);
+    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for b in text.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    if bytes.len() < 2 {
+        return None;
+    }
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|p| u16::from_le_bytes([p[0], p[1]]))
+        .collect();
+    Some(String::from_utf16_lossy(&units))
+}
+
+/// Adds a code region of embedded code, split wherever `base` jumps (an unescaped quote), so
+/// every region is a true range of the document.
+pub(super) fn push_mapped_region(
+    out: &mut Parsed,
+    range: Range<usize>,
+    base: &OffsetMap,
+    lang: Language,
+    host: Option<String>,
+) {
+    let (a, b) = (range.start, range.end);
+    if a >= b {
+        return;
+    }
+    let (sa, sb) = (base.to_source(a), base.to_source(b));
+    if sb >= sa && sb - sa == b - a {
+        out.code.push(CodeRegion {
+            span: sa..sb,
+            language: lang,
+            host,
+        });
+        return;
+    }
+    let mut start = a;
+    let mut i = a;
+    while i < b {
+        let next = base.to_source(i + 1);
+        if next != base.to_source(i) + 1 || i + 1 == b {
+            out.code.push(CodeRegion {
+                span: base.to_source(start)..base.to_source(i) + 1,
+                language: lang,
+                host: host.clone(),
+            });
+            start = i + 1;
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(src: &str) -> Vec<String> {
+        super::super::parse(src, PS)
+            .commands
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    }
+
+    fn find<'p>(p: &'p Parsed, name: &str) -> &'p Command {
+        p.commands
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+            .unwrap_or_else(|| panic!("no {name} in {:?}", p.commands))
+    }
+
+    /// The source text of every code region, joined.
+    fn code(src: &str) -> String {
+        let p = super::super::parse(src, PS);
+        p.code
+            .iter()
+            .map(|r| &src[r.span.clone()])
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+
+    #[test]
+    fn pipelines_blocks_and_chains() {
+        assert_eq!(
+            names("Get-Process | Where-Object { $_.CPU -gt 5 } | ForEach-Object { Stop-Process $_ }"),
+            ["Get-Process", "Where-Object", "ForEach-Object", "Stop-Process"]
+        );
+        assert_eq!(
+            names("git pull && Write-Output ok || Write-Host fail; Get-Date"),
+            ["git", "Write-Output", "Write-Host", "Get-Date"]
+        );
+        assert_eq!(
+            names("function f {\n  param($p)\n  Get-A\n}\nif ($x) { Get-B } elseif ($y) { Get-C } else { Get-D }\ntry { Get-E } catch { Get-F }\nforeach ($i in 1..3) { Get-G }\nswitch ($z) { 1 { Get-H } }"),
+            ["Get-A", "Get-B", "Get-C", "Get-D", "Get-E", "Get-F", "Get-G", "Get-H"]
+        );
+        assert_eq!(
+            names("$n = (Get-Item x).Length\n$a = @(Get-Z)\n$h = @{ a = (Get-Y) }"),
+            ["Get-Item", "Get-Z", "Get-Y"]
+        );
+        assert_eq!(
+            names("1..3 | ForEach-Object -Parallel { Get-LocalUser } -ThrottleLimit 2"),
+            ["ForEach-Object", "Get-LocalUser"]
+        );
+    }
+
+    #[test]
+    fn strings_and_comments_hold_no_commands() {
+        let src = "# Get-LocalUser\n<# block\nGet-LocalUser #>\n$a = 'Get-LocalUser'\n$b = \"Get-LocalUser $(Get-Date) $env:x\"\n$c = @'\nGet-LocalUser\n'@\n$d = @\"\nGet-LocalUser $(hostname)\n\"@\nWrite-Host Get-LocalUser\necho Get-LocalUser\nGet-Command Get-LocalUser\ngcm Get-LocalUser";
+        assert_eq!(
+            names(src),
+            ["Get-Date", "hostname", "Write-Host", "echo", "Get-Command", "Get-Command"]
+        );
+        let code = code(src);
+        assert!(!code.contains("block"), "{code}");
+        assert!(!code.contains("'Get-LocalUser'"), "{code}");
+        assert!(code.contains("$(Get-Date)"), "{code}");
+        assert!(code.contains("$(hostname)"), "{code}");
+        assert!(!code.contains("$env:x"), "{code}");
+        assert!(code.contains("Write-Host Get-LocalUser"), "{code}");
+    }
+
+    #[test]
+    fn regions_are_merged() {
+        let src = "Get-A -x 1 | Get-B\nGet-C && Get-D # note\n";
+        let p = super::super::parse(src, PS);
+        assert_eq!(p.code.len(), 1, "{:?}", p.code);
+        assert_eq!(&src[p.code[0].span.clone()], "Get-A -x 1 | Get-B\nGet-C && Get-D");
+    }
+
+    #[test]
+    fn null_coalescing_keeps_the_rest_parsable() {
+        let src = "$a = $b ?? 'c'\nfunction f { Get-LocalUser }\n$x ??= 5\n";
+        assert_eq!(names(src), ["Get-LocalUser"]);
+        assert!(code(src).contains("??"));
+        assert!(code(src).contains("??="));
+    }
+
+    #[test]
+    fn call_operator_and_dot_sourcing() {
+        let src = "& 'C:\\x\\tool.exe' -a b\n& \"$env:ProgramFiles\\Git\\bin\\git.exe\" pull\n. .\\lib.ps1\n& $cmd x\n& { Get-A }\n& cmd /c ver";
+        assert_eq!(names(src), ["tool", "git", "lib.ps1", "Get-A", "cmd", "ver"]);
+        let p = super::super::parse(src, PS);
+        let tool = find(&p, "tool");
+        assert_eq!(&src[tool.name_span.clone()], "C:\\x\\tool.exe");
+        assert_eq!(tool.text, "tool -a b");
+        assert_eq!(tool.map.to_source(5), src.find("-a").unwrap());
+    }
+
+    #[test]
+    fn aliases_resolve_to_cmdlets() {
+        let src = "gwmi win32_os -cn x\niwr http://x | iex";
+        let p = super::super::parse(src, PS);
+        let g = find(&p, "Get-WmiObject");
+        assert_eq!(g.text, "Get-WmiObject win32_os -cn x");
+        assert_eq!(&src[g.name_span.clone()], "gwmi");
+        assert_eq!(g.map.to_source(0), 0);
+        assert_eq!(g.map.to_source("Get-WmiObject".len()), 4);
+        assert_eq!(g.map.to_source("Get-WmiObject win".len()), 8);
+        assert_eq!(
+            names(src),
+            ["Get-WmiObject", "Invoke-WebRequest", "Invoke-Expression"]
+        );
+    }
+
+    #[test]
+    fn invoke_expression_strings_are_code() {
+        let src = "iex 'Get-LocalUser -Name ''a''; Get-Service'\nInvoke-Expression \"Get-Item `\"x`\"; Get-Date\"\nInvoke-Expression -Command 'Get-Disk'";
+        let p = super::super::parse(src, PS);
+        for name in ["Get-LocalUser", "Get-Service", "Get-Item", "Get-Date", "Get-Disk"] {
+            let c = find(&p, name);
+            assert_eq!(&src[c.name_span.clone()], name);
+        }
+        // Offsets after an unescaped quote stay exact.
+        let svc = find(&p, "Get-Service");
+        assert_eq!(svc.map.to_source(0), src.find("Get-Service").unwrap());
+        let date = find(&p, "Get-Date");
+        assert_eq!(date.map.to_source(0), src.find("Get-Date").unwrap());
+        // The string is inner code, not outer code, and is not double-counted.
+        assert_eq!(p.commands.len(), 8);
+        let svc_at = src.find("Get-Service").unwrap();
+        let inner = p
+            .code
+            .iter()
+            .find(|r| r.span.contains(&svc_at))
+            .expect("inner region");
+        assert_eq!(&src[inner.span.clone()], "; Get-Service");
+    }
+
+    #[test]
+    fn powershell_command_and_encoded_command() {
+        let src = "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command \"Get-LocalUser\"\npwsh -c { Get-Disk }\npwsh -File x.ps1 Get-Nope\npowershell -enc RwBlAHQALQBMAG8AYwBhAGwAVQBzAGUAcgA=";
+        let p = super::super::parse(src, PS);
+        let n: Vec<_> = p.commands.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(n, ["powershell", "Get-LocalUser", "pwsh", "Get-Disk", "pwsh", "powershell", "Get-LocalUser"]);
+        let enc = &p.commands[6];
+        let arg = src.find("RwBl").unwrap();
+        assert!(enc.name_span.start >= arg && enc.name_span.end <= src.len());
+    }
+
+    #[test]
+    fn cmd_bash_wsl_ssh_inner_code() {
+        let src = "cmd /c \"wmic os get caption\"\nbash -c 'sed -i s/a/b/ f'\nwsl ls -la\nssh admin@nas01 'systemctl restart x'";
+        let p = super::super::parse(src, PS);
+        let w = find(&p, "wmic");
+        assert_eq!(w.language, Language::Batch);
+        assert_eq!(&src[w.name_span.clone()], "wmic");
+        // Batch and bash inner code is handled by their parsers, which may still be stubs here;
+        // what must hold is that nothing of the strings leaks out as PowerShell commands.
+        assert!(p
+            .commands
+            .iter()
+            .filter(|c| c.language == PS)
+            .all(|c| ["cmd", "bash", "wsl", "ssh"].contains(&c.name.as_str())));
+    }
+
+    #[test]
+    fn remote_blocks_carry_their_host() {
+        let src = "Invoke-Command -ComputerName OLDSRV -ScriptBlock { Get-LocalUser }\nicm -cn a,b { Get-Disk }\nInvoke-Command SRV2 { Get-Volume }\nInvoke-Command { Get-Local }\nInvoke-Command -Session $s { Get-Sess }\nGet-After";
+        let p = super::super::parse(src, PS);
+        let host = |n: &str| find(&p, n).host.clone();
+        assert_eq!(host("Get-LocalUser").as_deref(), Some("OLDSRV"));
+        assert_eq!(host("Get-Disk").as_deref(), Some("a"));
+        assert_eq!(host("Get-Volume").as_deref(), Some("SRV2"));
+        assert_eq!(host("Get-Local"), None);
+        assert_eq!(host("Get-Sess"), None);
+        assert_eq!(host("Get-After"), None);
+        assert_eq!(host("Invoke-Command"), None);
+        let at = src.find("Get-LocalUser").unwrap();
+        let r = p
+            .code
+            .iter()
+            .find(|r| r.span.contains(&at))
+            .expect("region of the remote block");
+        assert_eq!(&src[r.span.clone()], "{ Get-LocalUser }");
+        assert_eq!(r.host.as_deref(), Some("OLDSRV"));
+    }
+
+    #[test]
+    fn enter_pssession_moves_what_follows() {
+        let src = "Get-A\nEnter-PSSession -ComputerName OLDSRV\nGet-LocalUser\nExit-PSSession\nGet-B\netsn SRV2\nGet-C";
+        let p = super::super::parse(src, PS);
+        let host = |n: &str| find(&p, n).host.clone();
+        assert_eq!(host("Get-A"), None);
+        assert_eq!(host("Get-LocalUser").as_deref(), Some("OLDSRV"));
+        assert_eq!(host("Get-B"), None);
+        assert_eq!(host("Get-C").as_deref(), Some("SRV2"));
+    }
+
+    #[test]
+    fn psexec_runs_on_its_host() {
+        let src = "psexec \\\\OLDSRV -u admin -p pw -s -accepteula cmd /c \"wmic os get caption\"";
+        let p = super::super::parse(src, PS);
+        assert_eq!(find(&p, "psexec").host, None);
+        let w = find(&p, "wmic");
+        assert_eq!(w.host.as_deref(), Some("OLDSRV"));
+        assert_eq!(&src[w.name_span.clone()], "wmic");
+    }
+
+    #[test]
+    fn continuation_lines_are_one_command() {
+        let src = "Get-WmiObject win32_os `\n  -ComputerName x `\r\n  -Credential $c\nGet-Next";
+        let p = super::super::parse(src, PS);
+        let g = find(&p, "Get-WmiObject");
+        assert_eq!(g.text, "Get-WmiObject win32_os     -ComputerName x      -Credential $c");
+        assert_eq!(g.args().split_whitespace().count(), 5);
+        assert_eq!(names(src), ["Get-WmiObject", "Get-Next"]);
+    }
+
+    #[test]
+    fn crlf_gives_the_same_commands() {
+        let lf = "Get-A | Get-B\n$x = @\"\nhi $(Get-C)\n\"@\nif ($y) {\n  Get-D `\n   -x\n}\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let a = super::super::parse(lf, PS);
+        let b = super::super::parse(&crlf, PS);
+        let texts = |p: &Parsed| p.commands.iter().map(|c| (c.name.clone(), c.text.split_whitespace().collect::<Vec<_>>().join(" "))).collect::<Vec<_>>();
+        assert_eq!(texts(&a), texts(&b));
+        assert_eq!(texts(&a).len(), 4);
+    }
+
+    #[test]
+    fn long_blocks_are_left_out_of_the_enclosing_text() {
+        let src = "ForEach-Object -Parallel {\n  Get-A\n  Get-B\n} -ThrottleLimit 4";
+        let p = super::super::parse(src, PS);
+        let f = find(&p, "ForEach-Object");
+        assert_eq!(f.text, "ForEach-Object -Parallel {} -ThrottleLimit 4");
+        let t = f.text.find("-Thr").unwrap();
+        assert_eq!(f.map.to_source(t), src.find("-Thr").unwrap());
+        assert_eq!(names(src), ["ForEach-Object", "Get-A", "Get-B"]);
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let n = 5000;
+        let src = format!("{}Get-Deep{}", "ForEach-Object { ".repeat(n), " }".repeat(n));
+        let p = super::super::parse(&src, PS);
+        assert!(p.commands.iter().any(|c| c.name == "Get-Deep"));
+        let src = format!("{}Get-Deep{}", "(".repeat(n), ")".repeat(n));
+        let _ = super::super::parse(&src, PS);
+        let src = format!("{}Get-Deep{}", "$(".repeat(n), ")".repeat(n));
+        let _ = super::super::parse(&src, PS);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for src in [
+            "",
+            "\"",
+            "'",
+            "@\"",
+            "@'\n",
+            "& ",
+            "iex",
+            "iex '",
+            "Invoke-Command -ComputerName",
+            "powershell -enc ###",
+            "powershell -enc",
+            "psexec \\\\",
+            "}}}{{{ ((( $( @{ ",
+            "\u{feff}Get-A é ü \u{0}",
+            "cmd /c \"",
+            "`",
+            "a ?? ",
+            "<# unterminated",
+        ] {
+            let _ = super::super::parse(src, PS);
+        }
+        let bytes: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let junk = String::from_utf8_lossy(&bytes);
+        let _ = super::super::parse(&junk, PS);
+    }
+
+    #[test]
+    fn decodes_encoded_command() {
+        assert_eq!(decode_utf16_base64("ZQBjAGgAbwA=").as_deref(), Some("echo"));
+        assert_eq!(decode_utf16_base64("not base64!"), None);
+    }
+
+    /// `cargo test --release --lib script::powershell::tests::speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn speed() {
+        let block = "# report users\n$users = Get-LocalUser | Where-Object { $_.Enabled -and $_.Name -like \"adm*\" }\nforeach ($u in $users) {\n    Write-Host \"User: $($u.Name) last $(Get-Date -Format o)\"\n    if ($u.PasswordExpires -lt (Get-Date)) { Set-LocalUser -Name $u.Name -PasswordNeverExpires $true }\n}\nInvoke-Command -ComputerName SRV01 -ScriptBlock { Get-Service -Name spooler | Restart-Service }\n$r = Invoke-WebRequest -Uri 'https://example.com/api' -UseBasicParsing\niex 'Get-Process | Sort-Object CPU -Descending | Select-Object -First 5'\n";
+        let lines = block.lines().count();
+        let src = block.repeat(10_000 / lines + 1);
+        let t = std::time::Instant::now();
+        let tree = parse_tree(&src).unwrap();
+        let ts = t.elapsed();
+        drop(tree);
+        let t = std::time::Instant::now();
+        let p = parse(&src);
+        let all = t.elapsed();
+        println!(
+            "{} lines: tree-sitter {:?}, parse+extract {:?}, {} commands, {} regions",
+            src.lines().count(),
+            ts,
+            all,
+            p.commands.len(),
+            p.code.len()
+        );
+        assert!(p.commands.len() > 10_000);
+    }
 }
