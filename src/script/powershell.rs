@@ -1007,7 +1007,7 @@ fn unescape(body: &str, start: usize, quote: Quote) -> (String, OffsetMap) {
 }
 
 /// `-EncodedCommand` takes BASE64 of UTF-16LE text.
-fn decode_utf16_base64(text: &str) -> Option<String> {
+pub(super) fn decode_utf16_base64(text: &str) -> Option<String> {
     let text = text.trim_matches(['"', '\'']);
     let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
     let mut acc: u32 = 0;
