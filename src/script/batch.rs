@@ -94,7 +94,19 @@ impl Lexer<'_, '_> {
                     self.holes.push(self.pos..end);
                     self.pos = end;
                 }
-                b'&' | b'|' | b'<' | b'>' => self.pos += 1,
+                b'&' | b'|' => self.pos += 1,
+                // `>nul 2>&1 cmd`: a redirection before the command, with its target.
+                b'<' | b'>' => {
+                    let mut i = self.pos + 1;
+                    while matches!(self.b.get(i), Some(b'>') | Some(b'&')) {
+                        i += 1;
+                    }
+                    let i = self.skip_blanks(i);
+                    self.pos = self.word_at(i).1.max(self.pos + 1);
+                }
+                b'0'..=b'9' if matches!(self.b.get(self.pos + 1), Some(b'>') | Some(b'<')) => {
+                    self.pos += 1
+                }
                 _ => self.statement(),
             }
         }
@@ -401,7 +413,10 @@ impl Lexer<'_, '_> {
         // `echo.`, `echo:`, `echo/` are echo too.
         let echo_like = bare == "echo"
             || (bare.starts_with("echo")
-                && matches!(bare.as_bytes().get(4), Some(b'.' | b':' | b'/' | b'\\' | b'[')));
+                && matches!(
+                    bare.as_bytes().get(4),
+                    Some(b'.' | b':' | b'/' | b'\\' | b'[')
+                ));
         self.emit(word.clone(), end);
         let args = we..end;
         match bare.as_str() {
@@ -441,10 +456,7 @@ impl Lexer<'_, '_> {
     fn start_program(&self, we: usize, end: usize) -> Option<usize> {
         let words = self.words(we..end);
         let mut k = 0;
-        if words
-            .first()
-            .is_some_and(|w| self.b[w.start] == b'"')
-        {
+        if words.first().is_some_and(|w| self.b[w.start] == b'"') {
             k = 1;
         }
         while let Some(w) = words.get(k) {
@@ -554,9 +566,7 @@ impl Lexer<'_, '_> {
         let single = text.len() >= 2
             && text.starts_with('"')
             && text.ends_with('"')
-            && !text[1..text.len() - 1]
-                .replace("\\\"", "")
-                .contains('"');
+            && !text[1..text.len() - 1].replace("\\\"", "").contains('"');
         let (code, map) = if single {
             unescape(self.src, rest.start + 1..rest.end - 1, b'\\')
         } else {
@@ -779,7 +789,8 @@ fn unescape(src: &str, range: Range<usize>, escape: u8) -> (String, OffsetMap) {
         out.push(c);
         i += 1;
     }
-    let s = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let s = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     (s, map)
 }
 
@@ -843,7 +854,8 @@ mod tests {
 
     #[test]
     fn comments_and_labels() {
-        let src = "REM wmic os\n@rem wmic os\n:: wmic os\n:label\nrem. wmic\ngoto :eof\nREMOVE-ME x";
+        let src =
+            "REM wmic os\n@rem wmic os\n:: wmic os\n:label\nrem. wmic\ngoto :eof\nREMOVE-ME x";
         assert_eq!(names(src), ["goto", "REMOVE-ME"]);
         let code = code(src);
         assert!(!code.contains("wmic"), "{code}");
@@ -877,7 +889,18 @@ mod tests {
         let src = "call :sub arg\ncall other.bat x\ncall wmic os\nstart \"title\" /wait /b /min notepad.exe f.txt\nstart /d C:\\x prog\nstart \"\" \"C:\\Program Files\\App\\app.exe\" -x";
         assert_eq!(
             names(src),
-            ["call", "call", "other", "call", "wmic", "start", "notepad", "start", "prog", "start", "app"]
+            [
+                "call", "call", "other", "call", "wmic", "start", "notepad", "start", "prog",
+                "start", "app"
+            ]
+        );
+    }
+
+    #[test]
+    fn leading_redirections_are_not_commands() {
+        assert_eq!(
+            names(">nul 2>&1 wmic os\n2>nul ver & >>log.txt hostname"),
+            ["wmic", "ver", "hostname"]
         );
     }
 
@@ -891,7 +914,10 @@ mod tests {
         let src = "wmic ^\r\n  os get ^\n  caption & ver";
         let parsed = p(src);
         let w = find(&parsed, "wmic");
-        assert_eq!(w.text.split_whitespace().collect::<Vec<_>>(), ["wmic", "os", "get", "caption"]);
+        assert_eq!(
+            w.text.split_whitespace().collect::<Vec<_>>(),
+            ["wmic", "os", "get", "caption"]
+        );
         assert_eq!(names(src), ["wmic", "ver"]);
     }
 
@@ -899,7 +925,12 @@ mod tests {
     fn crlf_gives_the_same_commands() {
         let lf = "@echo off\nif exist x (\n  wmic os\n) else (\n  ver\n)\nfor /f %%i in ('hostname') do echo %%i\n";
         let crlf = lf.replace('\n', "\r\n");
-        let t = |p: &Parsed| p.commands.iter().map(|c| c.text.clone()).collect::<Vec<_>>();
+        let t = |p: &Parsed| {
+            p.commands
+                .iter()
+                .map(|c| c.text.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(t(&p(lf)), t(&p(&crlf)));
         assert_eq!(t(&p(lf)).len(), 5);
     }
@@ -917,7 +948,11 @@ mod tests {
     fn powershell_command_is_powershell() {
         let src = "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command \"Get-LocalUser | Where-Object { $_.Enabled }\"\npowershell -File x.ps1 Get-Nope\npwsh -c Get-Disk ^| Format-List";
         let parsed = p(src);
-        let n: Vec<_> = parsed.commands.iter().map(|c| (c.name.as_str(), c.language)).collect();
+        let n: Vec<_> = parsed
+            .commands
+            .iter()
+            .map(|c| (c.name.as_str(), c.language))
+            .collect();
         use Language::PowerShell as PS;
         assert_eq!(
             n,
@@ -958,7 +993,10 @@ mod tests {
         assert_eq!(w.host.as_deref(), Some("OLDSRV"));
         assert_eq!(&src[w.name_span.clone()], "wmic");
         assert_eq!(find(&parsed, "ver").host, None);
-        assert!(parsed.code.iter().any(|r| r.host.as_deref() == Some("OLDSRV")));
+        assert!(parsed
+            .code
+            .iter()
+            .any(|r| r.host.as_deref() == Some("OLDSRV")));
     }
 
     #[test]
@@ -978,9 +1016,29 @@ mod tests {
         let src = format!("{}wmic os{}", "if 1==1 (".repeat(n), ")".repeat(n));
         assert!(names(&src).contains(&"wmic".to_string()));
         for src in [
-            "", "^", "\"", "(((", ")))", "if", "if not", "if ==", "for", "for %%i in (",
-            "for /f %%i in ('", "call", "start \"", "cmd /c", "cmd /c \"", "powershell -c",
-            "powershell -enc", "psexec", "psexec \\\\", ":", "&&||&|", "^\r\n", "é ü \u{0}",
+            "",
+            "^",
+            "\"",
+            "(((",
+            ")))",
+            "if",
+            "if not",
+            "if ==",
+            "for",
+            "for %%i in (",
+            "for /f %%i in ('",
+            "call",
+            "start \"",
+            "cmd /c",
+            "cmd /c \"",
+            "powershell -c",
+            "powershell -enc",
+            "psexec",
+            "psexec \\\\",
+            ":",
+            "&&||&|",
+            "^\r\n",
+            "é ü \u{0}",
         ] {
             let _ = p(src);
         }
