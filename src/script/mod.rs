@@ -144,15 +144,23 @@ impl OffsetMap {
     }
 
     /// Composes `self` (text → inner source) with `outer` (inner source → outer source), for
-    /// code found inside code (an executed string inside a script).
+    /// code found inside code (an executed string inside a script). A jump of `outer` inside
+    /// one of `self`'s segments (an unescaped quote in the inner source) becomes a segment of
+    /// its own, so every offset stays exact.
     pub fn then(&self, outer: &OffsetMap) -> OffsetMap {
-        OffsetMap {
-            segments: self
-                .segments
-                .iter()
-                .map(|&(t, s)| (t, outer.to_source(s)))
-                .collect(),
+        let mut out = OffsetMap::default();
+        for (i, &(t, s)) in self.segments.iter().enumerate() {
+            out.push(t, outer.to_source(s));
+            let len = self.segments.get(i + 1).map(|&(nt, _)| nt - t);
+            let from = outer.segments.partition_point(|&(os, _)| os <= s);
+            for &(os, _) in &outer.segments[from..] {
+                if len.is_some_and(|len| os >= s + len) {
+                    break;
+                }
+                out.push(t + (os - s), outer.to_source(os));
+            }
         }
+        out
     }
 }
 
@@ -403,5 +411,13 @@ mod tests {
         let both = inner.then(&outer);
         assert_eq!(both.to_source(2), 102);
         assert_eq!(both.to_source(6), 108);
+        // A jump of the outer map inside an inner segment is kept.
+        let mut unescaped = OffsetMap::starting_at(10);
+        unescaped.push(3, 14);
+        let text = OffsetMap::starting_at(1);
+        let both = text.then(&unescaped);
+        assert_eq!(both.to_source(0), 11);
+        assert_eq!(both.to_source(2), 14);
+        assert_eq!(both.to_source(4), 16);
     }
 }
