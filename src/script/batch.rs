@@ -946,7 +946,7 @@ mod tests {
 
     #[test]
     fn powershell_command_is_powershell() {
-        let src = "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command \"Get-LocalUser | Where-Object { $_.Enabled }\"\npowershell -File x.ps1 Get-Nope\npwsh -c Get-Disk ^| Format-List";
+        let src = "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command \"Get-LocalUser -Name \\\"a b\\\" | Where-Object { $_.Enabled }\"\npowershell -File x.ps1 Get-Nope\npwsh -c Get-Disk ^| Format-List";
         let parsed = p(src);
         let n: Vec<_> = parsed
             .commands
@@ -968,6 +968,9 @@ mod tests {
         );
         let g = find(&parsed, "Get-LocalUser");
         assert_eq!(&src[g.name_span.clone()], "Get-LocalUser");
+        let w = find(&parsed, "Where-Object");
+        let at = w.text.find("$_").unwrap();
+        assert_eq!(w.map.to_source(at), src.find("$_").unwrap());
         let f = find(&parsed, "Format-List");
         assert_eq!(&src[f.name_span.clone()], "Format-List");
         // The PowerShell code is PowerShell code, not batch code.

@@ -1365,6 +1365,10 @@ mod tests {
         assert_eq!(svc.map.to_source(0), src.find("Get-Service").unwrap());
         let date = find(&p, "Get-Date");
         assert_eq!(date.map.to_source(0), src.find("Get-Date").unwrap());
+        // Inside a command's text, past an unescaped quote, offsets stay exact too.
+        let lu = find(&p, "Get-LocalUser");
+        let semi = lu.text.find("'a'").unwrap();
+        assert_eq!(lu.map.to_source(semi + 1), src.find("''a''").unwrap() + 2);
         // The string is inner code, not outer code, and is not double-counted.
         assert_eq!(p.commands.len(), 8);
         let svc_at = src.find("Get-Service").unwrap();
