@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use super::powershell::{decode_utf16_base64, push_mapped_region};
-use super::{make_command, Language, OffsetMap, Parsed};
+use super::{blank_continuations, make_command, Language, OffsetMap, Parsed};
 
 const BAT: Language = Language::Batch;
 
@@ -417,7 +417,7 @@ impl Lexer<'_, '_> {
                     bare.as_bytes().get(4),
                     Some(b'.' | b':' | b'/' | b'\\' | b'[')
                 ));
-        self.emit(word.clone(), end);
+        self.emit(word.clone(), we, end);
         let args = we..end;
         match bare.as_str() {
             _ if echo_like => self.holes.push(args),
@@ -446,9 +446,21 @@ impl Lexer<'_, '_> {
         self.after_command(end);
     }
 
-    fn emit(&mut self, word: Range<usize>, end: usize) {
+    /// A command named by `word`; its arguments run from `rest` (after a closing quote) to `end`.
+    fn emit(&mut self, word: Range<usize>, rest: usize, end: usize) {
         let host = self.host.map(str::to_string);
-        let cmd = make_command(self.src, word, end, BAT, host, self.base);
+        let cmd = if rest == word.end {
+            make_command(self.src, word, end, BAT, host, self.base)
+        } else {
+            let identity = OffsetMap::starting_at(0);
+            let mut c = make_command(self.src, word.clone(), word.end, BAT, host, &identity);
+            let args = self.src.get(rest..end.max(rest)).unwrap_or("");
+            c.map.push(c.text.len(), rest);
+            c.text.push_str(&blank_continuations(args, BAT));
+            c.map = c.map.then(self.base);
+            c.name_span = self.base.to_source(word.start)..self.base.to_source(word.end);
+            c
+        };
         self.out.commands.push(cmd);
     }
 
@@ -1047,5 +1059,25 @@ mod tests {
         }
         let bytes: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
         let _ = p(&String::from_utf8_lossy(&bytes));
+    }
+
+    /// `cargo test --release --lib script::batch::tests::speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn speed() {
+        let block = "@echo off\nREM check the system\nif exist C:\\x (\n  wmic os get caption ^\n    /value\n) else (\n  ver & hostname\n)\nfor /f \"tokens=2\" %%i in ('tasklist /fi \"imagename eq x.exe\"') do echo %%i\npowershell -NoProfile -Command \"Get-Service | Where-Object { $_.Status -eq 'Running' }\"\npsexec \\\\SRV -s cmd /c \"net user\"\n";
+        let lines = block.lines().count();
+        let src = block.repeat(10_000 / lines + 1);
+        let t = std::time::Instant::now();
+        let parsed = parse(&src);
+        println!(
+            "{} lines, {} bytes: {:?} (wall), {} commands, {} regions",
+            src.lines().count(),
+            src.len(),
+            t.elapsed(),
+            parsed.commands.len(),
+            parsed.code.len()
+        );
+        assert!(parsed.commands.len() > 10_000);
     }
 }

@@ -1381,6 +1381,31 @@ mod tests {
     }
 
     #[test]
+    fn invoke_expression_here_strings_and_subexpressions() {
+        let src = "iex @'\nGet-LocalUser\n'@\nInvoke-Expression @\"\r\nGet-Disk `$x\r\n\"@\niex \"Get-A $(Get-B)\"";
+        let p = super::super::parse(src, PS);
+        let n: Vec<_> = p.commands.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            n,
+            [
+                "Invoke-Expression",
+                "Get-LocalUser",
+                "Invoke-Expression",
+                "Get-Disk",
+                "Invoke-Expression",
+                "Get-A",
+                "Get-B"
+            ]
+        );
+        for c in &p.commands[1..] {
+            if c.name.starts_with("Get-") {
+                assert_eq!(&src[c.name_span.clone()], c.name);
+            }
+        }
+        assert_eq!(find(&p, "Get-Disk").text, "Get-Disk $x");
+    }
+
+    #[test]
     fn powershell_command_and_encoded_command() {
         let src = "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command \"Get-LocalUser\"\npwsh -c { Get-Disk }\npwsh -File x.ps1 Get-Nope\npowershell -enc RwBlAHQALQBMAG8AYwBhAGwAVQBzAGUAcgA=";
         let p = super::super::parse(src, PS);
