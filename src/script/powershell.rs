@@ -137,6 +137,16 @@ fn patch_ps7(src: &str) -> Option<String> {
             }
             continue;
         }
+        if b == b'?' {
+            if let Some(colon) = ternary_at(bytes, i) {
+                edits.push((i, b"+"));
+                edits.push((colon, b"+"));
+            }
+        }
+        // `Start-Sleep 5 &` (a background job): the grammar only knows the call operator.
+        if b == b'&' && background_at(bytes, i) {
+            edits.push((i, b" "));
+        }
         if !b.is_ascii_alphabetic() {
             i += 1;
             continue;
@@ -189,6 +199,44 @@ fn patch_ps7(src: &str) -> Option<String> {
         out[at..at + with.len()].copy_from_slice(with);
     }
     String::from_utf8(out).ok()
+}
+
+/// `COND ? A : B` (PowerShell 7): the position of the `:` when the `?` at `i` is a ternary
+/// operator rather than the `?` alias of Where-Object (`| ? { … }`).
+fn ternary_at(bytes: &[u8], i: usize) -> Option<usize> {
+    let blank = |b: Option<&u8>| b.is_some_and(|&b| b == b' ' || b == b'\t');
+    if i == 0 || !blank(bytes.get(i - 1)) || !blank(bytes.get(i + 1)) {
+        return None;
+    }
+    let before = bytes[..i]
+        .iter()
+        .rev()
+        .find(|&&b| b != b' ' && b != b'\t')?;
+    if matches!(before, b'|' | b'\n' | b'\r' | b';' | b'{' | b'(') {
+        return None;
+    }
+    let mut j = i + 2;
+    while j + 1 < bytes.len() && bytes[j] != b'\n' {
+        if bytes[j] == b':' && blank(bytes.get(j - 1)) && blank(bytes.get(j + 1)) {
+            return Some(j);
+        }
+        j += 1;
+    }
+    None
+}
+
+/// A lone `&` at the end of a pipeline (PowerShell 7's background operator).
+fn background_at(bytes: &[u8], i: usize) -> bool {
+    if i == 0
+        || matches!(
+            bytes[i - 1],
+            b'&' | b'>' | b'<' | b'\n' | b'\r' | b'(' | b'{' | b';'
+        )
+    {
+        return false;
+    }
+    let rest = bytes[i + 1..].iter().find(|&&b| b != b' ' && b != b'\t');
+    matches!(rest, None | Some(b'\n' | b'\r' | b';' | b'}' | b')'))
 }
 
 fn word_is(word: &str, expected: &str) -> bool {
@@ -515,6 +563,7 @@ impl<'s> Walker<'s, '_> {
             }
             "exit-pssession" => self.session_host = None,
             "new-pssession" => self.remember_session(node, &elems),
+            "start-process" | "saps" | "start" => self.start_process(&elems, host),
             _ => {}
         }
     }
@@ -930,6 +979,83 @@ impl<'s> Walker<'s, '_> {
         None
     }
 
+    /// `Start-Process [-FilePath] PROGRAM [[-ArgumentList] ARGS]`: PROGRAM runs, with ARGS.
+    fn start_process(&mut self, elems: &[Elem<'_>], host: Option<Rc<str>>) {
+        const SWITCHES: &[&str] = &[
+            "wait",
+            "nonewwindow",
+            "nnw",
+            "passthru",
+            "usenewenvironment",
+            "loaduserprofile",
+            "lup",
+        ];
+        let mut program = None;
+        let mut args = None;
+        let mut positional = 0;
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            if e.is_param() {
+                let p = param_name(self.text(e.node));
+                if SWITCHES.iter().any(|s| is_prefix(&p, s, 2)) {
+                    i += 1;
+                    continue;
+                }
+                if is_prefix(&p, "filepath", 1) || p == "path" || p == "pspath" {
+                    program = elems.get(i + 1).copied();
+                } else if is_prefix(&p, "argumentlist", 1) || p == "args" {
+                    args = elems.get(i + 1).copied();
+                }
+                i += 2;
+                continue;
+            }
+            match positional {
+                0 => program = program.or(Some(e)),
+                1 => args = args.or(Some(e)),
+                _ => {}
+            }
+            positional += 1;
+            i += 1;
+        }
+        let Some(word) = program.and_then(|p| self.literal_span(p.core)) else {
+            return;
+        };
+        let (name, _) = super::command_name(&self.src[word.clone()], PS);
+        if name.is_empty() || name.contains(['$', '(', '@']) {
+            return;
+        }
+        // The arguments follow the name after one space, which maps to the byte before them.
+        let piece = args
+            .map(|a| {
+                self.literal_span(a.core)
+                    .unwrap_or_else(|| a.node.byte_range())
+            })
+            .filter(|r| r.start > 0)
+            .map(|r| r.start - 1..r.end);
+        let mut cmd = self.build(word, None, piece.as_slice(), host.as_deref());
+        if piece.is_some() && cmd.text.is_char_boundary(cmd.name.len() + 1) {
+            cmd.text
+                .replace_range(cmd.name.len()..cmd.name.len() + 1, " ");
+        }
+        self.out.commands.push(cmd);
+    }
+
+    /// The source span of a bare word, or of a string's content when it has no escapes.
+    fn literal_span(&self, core: Node<'_>) -> Option<Range<usize>> {
+        match core.kind() {
+            "generic_token" | "command_name" => Some(core.byte_range()),
+            "string_literal" => {
+                let (content, map) = string_content(self.src, core)?;
+                let start = map.to_source(0);
+                let end = map.to_source(content.len());
+                (end >= start && end - start == content.len() && !content.contains('$'))
+                    .then_some(start..end)
+            }
+            _ => None,
+        }
+    }
+
     /// `$s = New-PSSession [-ComputerName] HOST`: remembers where `$s` runs code.
     fn remember_session(&mut self, command: Node<'_>, elems: &[Elem<'_>]) {
         let Some(host) = self.enter_session_host(elems) else {
@@ -1328,6 +1454,27 @@ mod tests {
         assert_eq!(&src[tool.name_span.clone()], "C:\\x\\tool.exe");
         assert_eq!(tool.text, "tool -a b");
         assert_eq!(tool.map.to_source(5), src.find("-a").unwrap());
+    }
+
+    #[test]
+    fn start_process_runs_its_program() {
+        let src = "Start-Process -FilePath wmic -ArgumentList 'os get caption' -Wait\nstart notepad.exe x.txt\nStart-Process \"C:\\x\\setup.exe\" -Verb RunAs";
+        let p = super::super::parse(src, PS);
+        let w = find(&p, "wmic");
+        assert_eq!(w.text, "wmic os get caption");
+        assert_eq!(&src[w.name_span.clone()], "wmic");
+        assert_eq!(w.map.to_source(5), src.find("os get").unwrap());
+        assert_eq!(find(&p, "notepad").text, "notepad x.txt");
+        assert_eq!(find(&p, "setup").text, "setup");
+    }
+
+    #[test]
+    fn ps7_operators_keep_the_rest_parsable() {
+        let src = "$v = $a ? 'x' : 'y'\nGet-A\nStart-Sleep 5 &\nGet-B\nGet-Item | ? { $_ }\nGet-C";
+        assert_eq!(
+            names(src),
+            ["Get-A", "Start-Sleep", "Get-B", "Get-Item", "?", "Get-C"]
+        );
     }
 
     #[test]
