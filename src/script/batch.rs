@@ -378,7 +378,7 @@ impl Lexer<'_, '_> {
         if trimmed.len() >= 2 && trimmed.starts_with(opener) && trimmed.ends_with(opener) {
             let lead = self.src[set.clone()].len() - self.src[set.clone()].trim_start().len();
             let inner = set.start + lead + 1..set.start + lead + trimmed.len() - 1;
-            self.embed_raw(inner, BAT, self.host);
+            self.embed_batch(inner, self.host, true);
         } else {
             self.holes.push(set.clone());
         }
@@ -396,11 +396,13 @@ impl Lexer<'_, '_> {
     fn command(&mut self, ws: usize, we: usize, lower: &str) {
         let end = self.command_end(ws).max(we);
         // A quoted program path: the name is inside the quotes.
-        let word = if self.b[ws] == b'"' && we > ws + 1 && self.b[we - 1] == b'"' {
+        let mut word = if self.b[ws] == b'"' && we > ws + 1 && self.b[we - 1] == b'"' {
             ws + 1..we - 1
         } else {
             ws..we
         };
+        // `%~dp0tool.exe`: the script's own directory, then the program.
+        word.start += dir_of_arg_prefix(&self.src[word.clone()]);
         let text = &self.src[word.clone()];
         let (name, _) = super::command_name(text, BAT);
         let bare = lower.trim_matches('"');
@@ -496,9 +498,9 @@ impl Lexer<'_, '_> {
                     // cmd strips the first and the last quote of the line.
                     let text = &self.src[rest.clone()];
                     if text.len() >= 2 && text.starts_with('"') && text.ends_with('"') {
-                        self.embed_raw(rest.start + 1..rest.end - 1, BAT, self.host);
+                        self.embed_batch(rest.start + 1..rest.end - 1, self.host, false);
                     } else {
-                        self.embed_raw(rest, BAT, self.host);
+                        self.embed_batch(rest, self.host, true);
                     }
                 }
                 return;
@@ -619,7 +621,7 @@ impl Lexer<'_, '_> {
             };
         }
         if let Some(w) = words.get(k) {
-            self.embed_raw(w.start..args.end, BAT, Some(&host));
+            self.embed_batch(w.start..args.end, Some(&host), true);
         }
     }
 
@@ -703,22 +705,24 @@ impl Lexer<'_, '_> {
         super::parse_embedded(&code, Language::Bash, &map, host, self.out, self.depth + 1);
     }
 
-    /// Parses `range` of this text as code in `lang`, with `^` escapes undone.
-    fn embed_raw(&mut self, range: Range<usize>, lang: Language, host: Option<&str>) {
+    /// Parses `range` of this text as a batch command line. Outside double quotes the outer
+    /// cmd has already consumed one level of `^` escapes (`('dir ^| find x')`), so they are
+    /// undone unless the whole range was quoted.
+    fn embed_batch(&mut self, range: Range<usize>, host: Option<&str>, carets: bool) {
         if range.start >= range.end {
             return;
         }
         self.holes.push(range.clone());
-        let (code, map) = if lang == BAT {
+        let (code, map) = if carets {
+            unescape(self.src, range, b'^')
+        } else {
             (
                 self.src[range.clone()].to_string(),
                 OffsetMap::starting_at(range.start),
             )
-        } else {
-            unescape(self.src, range, b'^')
         };
         let map = map.then(self.base);
-        super::parse_embedded(&code, lang, &map, host, self.out, self.depth + 1);
+        super::parse_embedded(&code, BAT, &map, host, self.out, self.depth + 1);
     }
 
     /// Everything that is not a hole, trimmed, mapped to the document.
@@ -787,14 +791,16 @@ fn unescape(src: &str, range: Range<usize>, escape: u8) -> (String, OffsetMap) {
                 continue;
             }
             if j < bytes.len() {
+                // The escaped character whole (it may be more than one byte).
+                let len = text[j..].chars().next().map_or(1, char::len_utf8);
                 map.push(out.len(), range.start + j);
-                out.push(bytes[j]);
-                map.push(out.len(), range.start + j + 1);
+                out.extend_from_slice(&bytes[j..j + len]);
+                map.push(out.len(), range.start + j + len);
                 if escape != b'^' {
                     // An escaped quote does not toggle quoting.
                     quoted = !quoted;
                 }
-                i = j + 1;
+                i = j + len;
                 continue;
             }
         }
@@ -804,6 +810,25 @@ fn unescape(src: &str, range: Range<usize>, escape: u8) -> (String, OffsetMap) {
     let s = String::from_utf8(out)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     (s, map)
+}
+
+/// The length of a leading `%~dp0` (any `%~` modifiers with `p`, then an argument digit),
+/// which expands to a directory with its trailing backslash.
+fn dir_of_arg_prefix(word: &str) -> usize {
+    let b = word.as_bytes();
+    if !word.starts_with("%~") {
+        return 0;
+    }
+    let mut i = 2;
+    while i < b.len() && b[i].is_ascii_alphabetic() {
+        i += 1;
+    }
+    let modifiers = word[2..i].to_ascii_lowercase();
+    if modifiers.contains('p') && i + 1 < b.len() && b[i].is_ascii_digit() {
+        i + 1
+    } else {
+        0
+    }
 }
 
 /// `\\HOST` (or `\\a,b`: the first); `\\*` names no single host.
@@ -821,6 +846,19 @@ fn psexec_host(word: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every span a parse hands out is a valid range of the document.
+    fn assert_spans_valid(src: &str, parsed: &Parsed) {
+        for c in &parsed.commands {
+            assert!(src.get(c.name_span.clone()).is_some(), "{c:?} in {src:?}");
+            for t in [0, c.name.len(), c.text.len()] {
+                assert!(c.map.to_source(t) <= src.len(), "{c:?} in {src:?}");
+            }
+        }
+        for r in &parsed.code {
+            assert!(src.get(r.span.clone()).is_some(), "{r:?} in {src:?}");
+        }
+    }
     use crate::script::Command;
 
     fn p(src: &str) -> Parsed {
@@ -886,10 +924,15 @@ mod tests {
 
     #[test]
     fn for_loops_run_their_command_and_body() {
-        let src = "for /f \"tokens=2 delims==\" %%i in ('wmic os get caption /value') do echo %%i\nfor %%f in (*.txt) do (\n  type %%f\n)\nfor /f \"usebackq\" %%a in (`ver`) do call :x %%a\nfor /l %%n in (1,1,3) do ping -n 1 h%%n";
+        let src = "for /f %%p in ('tasklist ^| findstr x') do echo %%p\nfor /f \"tokens=2 delims==\" %%i in ('wmic os get caption /value') do echo %%i\nfor %%f in (*.txt) do (\n  type %%f\n)\nfor /f \"usebackq\" %%a in (`ver`) do call :x %%a\nfor /l %%n in (1,1,3) do ping -n 1 h%%n";
         let parsed = p(src);
         let n: Vec<_> = parsed.commands.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(n, ["wmic", "echo", "type", "ver", "call", "ping"]);
+        assert_eq!(
+            n,
+            ["tasklist", "findstr", "echo", "wmic", "echo", "type", "ver", "call", "ping"]
+        );
+        let f = find(&parsed, "findstr");
+        assert_eq!(&src[f.name_span.clone()], "findstr");
         let w = find(&parsed, "wmic");
         assert_eq!(&src[w.name_span.clone()], "wmic");
         assert_eq!(w.text, "wmic os get caption /value");
@@ -919,6 +962,12 @@ mod tests {
     #[test]
     fn dynamic_names_are_skipped() {
         assert_eq!(names("%COMSPEC% /c x\n!tool! y\n%%i\nfoo"), ["foo"]);
+        let src =
+            "%~dp0tools\\wget.exe -q x\n\"%~dp0curl.exe\" -s\n%ProgramFiles%\\7-Zip\\7z.exe a";
+        let parsed = p(src);
+        let n: Vec<_> = parsed.commands.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(n, ["wget", "curl", "7z"]);
+        assert_eq!(parsed.commands[0].text, "wget -q x");
     }
 
     #[test]
@@ -1054,11 +1103,20 @@ mod tests {
             "&&||&|",
             "^\r\n",
             "é ü \u{0}",
+            "^é",
+            "echo ^é&ver^",
+            "for /f %%i in ('^é') do ^é",
+            "cmd /c ^é\"",
+            "powershell -c ^é",
+            "%~dp0é",
+            "%~dp0",
+            "psexec \\\\h ^é",
         ] {
-            let _ = p(src);
+            assert_spans_valid(src, &p(src));
         }
         let bytes: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
-        let _ = p(&String::from_utf8_lossy(&bytes));
+        let junk = String::from_utf8_lossy(&bytes);
+        assert_spans_valid(&junk, &p(&junk));
     }
 
     /// `cargo test --release --lib script::batch::tests::speed -- --ignored --nocapture`
@@ -1079,5 +1137,64 @@ mod tests {
             parsed.code.len()
         );
         assert!(parsed.commands.len() > 10_000);
+    }
+
+    #[test]
+    fn random_token_soup_never_panics() {
+        let tokens = [
+            "^",
+            "^\n",
+            "\"",
+            "'",
+            "`",
+            "\n",
+            "\r\n",
+            "(",
+            ")",
+            "&",
+            "&&",
+            "|",
+            "||",
+            "@",
+            ":",
+            "::",
+            "rem ",
+            "if ",
+            "not ",
+            "exist ",
+            "==",
+            "for /f ",
+            "%%i ",
+            "in ",
+            "('",
+            "')",
+            "do ",
+            "call ",
+            "start ",
+            "cmd /c ",
+            "powershell -Command ",
+            "psexec \\\\h ",
+            "echo ",
+            "set ",
+            "%~dp0",
+            "%X%",
+            "é",
+            " ",
+            ">",
+            "2>&1",
+            "else ",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..1500 {
+            let mut src = String::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                src.push_str(tokens[(seed % tokens.len() as u64) as usize]);
+            }
+            assert_spans_valid(&src, &p(&src));
+            seed = seed.wrapping_add(1);
+        }
     }
 }

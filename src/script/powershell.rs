@@ -183,8 +183,10 @@ fn patch_ps7(src: &str) -> Option<String> {
         if i > 0 && bytes[i - 1] == b'-' && word_is(&src[i..j], "parallel") {
             let before = src[..i - 1].trim_end();
             let word_start = before
-                .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
-                .map_or(0, |k| k + 1);
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+                .map_or(0, |(k, c)| k + c.len_utf8());
             if !before[word_start..].eq_ignore_ascii_case("foreach") {
                 edits.push((j - 1, b"_"));
             }
@@ -1212,7 +1214,7 @@ fn strip_quotes(text: &str, q: char) -> Option<&str> {
 fn here_body(text: &str) -> Option<(&str, usize)> {
     let first = text.find('\n')? + 1;
     let close = text.len().checked_sub(2)?;
-    let mut end = text[..close].rfind('\n').unwrap_or(close).max(first);
+    let mut end = text.get(..close)?.rfind('\n').unwrap_or(close).max(first);
     if end > first && text.as_bytes().get(end - 1) == Some(&b'\r') {
         end -= 1;
     }
@@ -1343,6 +1345,19 @@ pub(super) fn push_mapped_region(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every span a parse hands out is a valid range of the document.
+    fn assert_spans_valid(src: &str, parsed: &Parsed) {
+        for c in &parsed.commands {
+            assert!(src.get(c.name_span.clone()).is_some(), "{c:?} in {src:?}");
+            for t in [0, c.name.len(), c.text.len()] {
+                assert!(c.map.to_source(t) <= src.len(), "{c:?} in {src:?}");
+            }
+        }
+        for r in &parsed.code {
+            assert!(src.get(r.span.clone()).is_some(), "{r:?} in {src:?}");
+        }
+    }
 
     fn names(src: &str) -> Vec<String> {
         super::super::parse(src, PS)
@@ -1726,12 +1741,16 @@ mod tests {
             "`",
             "a ?? ",
             "<# unterminated",
+            "iex @'\né",
+            "iex @\"\n`é\"@",
+            "& 'é",
+            "Start-Process é -ArgumentList 'ü",
         ] {
-            let _ = super::super::parse(src, PS);
+            assert_spans_valid(src, &super::super::parse(src, PS));
         }
         let bytes: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
         let junk = String::from_utf8_lossy(&bytes);
-        let _ = super::super::parse(&junk, PS);
+        assert_spans_valid(&junk, &super::super::parse(&junk, PS));
     }
 
     #[test]
@@ -1781,6 +1800,63 @@ mod tests {
                 p.code.len()
             );
             assert!(p.commands.len() > 10_000);
+        }
+    }
+
+    #[test]
+    fn random_token_soup_never_panics() {
+        let tokens = [
+            "iex ",
+            "'",
+            "''",
+            "\"",
+            "`",
+            "`\n",
+            "\n",
+            "\r\n",
+            "$(",
+            ")",
+            "(",
+            "{",
+            "}",
+            "@'\n",
+            "\n'@",
+            "@\"\n",
+            "\n\"@",
+            "&",
+            "&&",
+            "|",
+            ";",
+            "#",
+            "<#",
+            "#>",
+            "Invoke-Command -cn h ",
+            "Enter-PSSession h\n",
+            "cmd /c ",
+            "powershell -enc ZQBjAGgAbwA= ",
+            "pwsh -c ",
+            "psexec \\\\h ",
+            "Start-Process x ",
+            "Get-X ",
+            "é",
+            " ",
+            "??",
+            " ? ",
+            " : ",
+            "ForEach-Object -Parallel ",
+            "$s = New-PSSession h\n",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..1500 {
+            let mut src = String::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                src.push_str(tokens[(seed % tokens.len() as u64) as usize]);
+            }
+            assert_spans_valid(&src, &super::super::parse(&src, PS));
+            seed = seed.wrapping_add(1);
         }
     }
 }
