@@ -223,7 +223,12 @@ impl Lexer<'_, '_> {
         }
         let i = i.min(self.b.len());
         let text = &self.src[start..i];
-        start + text.trim_end().len()
+        let mut kept = text.trim_end();
+        // `net stop x ^` + newline + `|| …`: the continuation leads only to the separator.
+        if kept.ends_with('^') && text[kept.len()..].contains('\n') {
+            kept = kept[..kept.len() - 1].trim_end();
+        }
+        start + kept.len()
     }
 
     /// Moves past a command and the separator after it.
@@ -1195,6 +1200,64 @@ mod tests {
             }
             assert_spans_valid(&src, &p(&src));
             seed = seed.wrapping_add(1);
+        }
+    }
+
+    #[test]
+    fn realistic_script() {
+        let src = include_str!("../../tests/fixtures/batch/deploy.bat");
+        for src in [src.to_string(), src.replace('\n', "\r\n")] {
+            let parsed = p(&src);
+            assert_spans_valid(&src, &parsed);
+            let got: Vec<(&str, Option<&str>, Language)> = parsed
+                .commands
+                .iter()
+                .map(|c| (c.name.as_str(), c.host.as_deref(), c.language))
+                .collect();
+            use Language::PowerShell as PS;
+            let old = Some("OLDSRV");
+            let want: Vec<(&str, Option<&str>, Language)> = vec![
+                ("echo", None, BAT),
+                ("setlocal", None, BAT),
+                ("set", None, BAT),
+                ("mkdir", None, BAT),
+                ("echo", None, BAT),
+                ("wmic", None, BAT),
+                ("findstr", None, BAT),
+                ("set", None, BAT),
+                ("msiexec", None, BAT),
+                ("goto", None, BAT),
+                ("call", None, BAT),
+                ("call", None, BAT),
+                ("register", None, BAT),
+                ("start", None, BAT),
+                ("agent", None, BAT),
+                ("powershell", None, BAT),
+                ("Get-LocalUser", None, PS),
+                ("Where-Object", None, PS),
+                ("Export-Csv", None, PS),
+                ("psexec", None, BAT),
+                ("cmd", old, BAT),
+                ("sc", old, BAT),
+                ("sc", None, BAT),
+                ("find", None, BAT),
+                ("net", None, BAT),
+                ("echo", None, BAT),
+                ("goto", None, BAT),
+                ("bitsadmin", None, BAT),
+                ("exit", None, BAT),
+                ("echo", None, BAT),
+                ("exit", None, BAT),
+            ];
+            assert_eq!(got, want);
+            assert_eq!(find(&parsed, "net").text, "net stop wuauserv");
+            // Comments and echo text are not code; the wmic that runs is.
+            let wmic_in_code = parsed
+                .code
+                .iter()
+                .filter(|r| src[r.span.clone()].contains("wmic"))
+                .count();
+            assert_eq!(wmic_in_code, 1);
         }
     }
 }

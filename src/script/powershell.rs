@@ -143,6 +143,20 @@ fn patch_ps7(src: &str) -> Option<String> {
                 edits.push((colon, b"+"));
             }
         }
+        // `Select-Object Name, LastLogon`: the grammar fails on a blank after a comma in
+        // command arguments (and loses the statements after it), but takes ` ,`.
+        if b == b',' {
+            let mut j = i + 1;
+            while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+                j += 1;
+            }
+            if j > i + 1 && !matches!(bytes.get(j), None | Some(b'\n' | b'\r' | b'#')) {
+                edits.push((i, b" "));
+                edits.push((j - 1, b","));
+            }
+            i = j;
+            continue;
+        }
         // `Start-Sleep 5 &` (a background job): the grammar only knows the call operator.
         if b == b'&' && background_at(bytes, i) {
             edits.push((i, b" "));
@@ -267,6 +281,7 @@ pub(crate) fn parse_into(
         depth,
         special: Vec::new(),
         sessions: Vec::new(),
+        pending_session: None,
         session_host: None,
         region: None,
     };
@@ -343,6 +358,8 @@ struct Walker<'s, 'o> {
     /// `$s = New-PSSession -ComputerName HOST`: variable (lowercase, with `$`) and host, for
     /// a later `-Session $s`.
     sessions: Vec<(String, Rc<str>)>,
+    /// `Enter-PSSession HOST` seen: the session starts at this offset.
+    pending_session: Option<(usize, Rc<str>)>,
     /// After `Enter-PSSession HOST`, until `Exit-PSSession`.
     session_host: Option<Rc<str>>,
     /// The code region being grown: source range and host.
@@ -400,6 +417,11 @@ impl<'s> Walker<'s, '_> {
 
     /// Handles one node; returns the frame for its children, or `None` to skip them.
     fn visit(&mut self, node: Node<'_>, frame: &Frame) -> Option<Frame> {
+        if let Some((from, _)) = &self.pending_session {
+            if node.start_byte() >= *from {
+                self.session_host = self.pending_session.take().map(|(_, h)| h);
+            }
+        }
         let mut child = Frame {
             host: frame.host.clone(),
             ..Frame::default()
@@ -560,10 +582,14 @@ impl<'s> Walker<'s, '_> {
             "invoke-command" => self.invoke_command(&elems),
             "enter-pssession" => {
                 if let Some(h) = self.enter_session_host(&elems) {
-                    self.session_host = Some(h);
+                    // The session starts after this command, which itself runs here.
+                    self.pending_session = Some((node.end_byte(), h));
                 }
             }
-            "exit-pssession" => self.session_host = None,
+            "exit-pssession" => {
+                self.session_host = None;
+                self.pending_session = None;
+            }
             "new-pssession" => self.remember_session(node, &elems),
             "start-process" | "saps" | "start" => self.start_process(&elems, host),
             _ => {}
@@ -1484,6 +1510,20 @@ mod tests {
     }
 
     #[test]
+    fn comma_lists_keep_the_rest_parsable() {
+        let src = "Get-X | Select-Object Name, LastLogon\nGet-Y -A 1, 2 -B x\nfunction f([string]$a, [int]$b) { Get-W }\nGet-V";
+        assert_eq!(
+            names(src),
+            ["Get-X", "Select-Object", "Get-Y", "Get-W", "Get-V"]
+        );
+        let p = super::super::parse(src, PS);
+        assert_eq!(
+            find(&p, "Select-Object").text,
+            "Select-Object Name, LastLogon"
+        );
+    }
+
+    #[test]
     fn ps7_operators_keep_the_rest_parsable() {
         let src = "$v = $a ? 'x' : 'y'\nGet-A\nStart-Sleep 5 &\nGet-B\nGet-Item | ? { $_ }\nGet-C";
         assert_eq!(
@@ -1647,6 +1687,13 @@ mod tests {
         assert_eq!(host("Get-LocalUser").as_deref(), Some("OLDSRV"));
         assert_eq!(host("Get-B"), None);
         assert_eq!(host("Get-C").as_deref(), Some("SRV2"));
+        assert_eq!(host("Enter-PSSession"), None);
+        let enter = src.find("Enter-PSSession").unwrap();
+        let r = p.code.iter().find(|r| r.span.contains(&enter)).unwrap();
+        assert_eq!(r.host, None);
+        let get = src.find("Get-LocalUser").unwrap();
+        let r = p.code.iter().find(|r| r.span.contains(&get)).unwrap();
+        assert_eq!(r.host.as_deref(), Some("OLDSRV"));
     }
 
     #[test]
@@ -1857,6 +1904,74 @@ mod tests {
             }
             assert_spans_valid(&src, &super::super::parse(&src, PS));
             seed = seed.wrapping_add(1);
+        }
+    }
+
+    #[test]
+    fn realistic_script() {
+        let src = include_str!("../../tests/fixtures/powershell/maintenance.ps1");
+        for src in [src.to_string(), src.replace('\n', "\r\n")] {
+            let parsed = super::super::parse(&src, PS);
+            assert_spans_valid(&src, &parsed);
+            let got: Vec<(&str, Option<&str>, Language)> = parsed
+                .commands
+                .iter()
+                .map(|c| (c.name.as_str(), c.host.as_deref(), c.language))
+                .collect();
+            const BAT: Language = Language::Batch;
+            let (old, files) = (Some("OLDSRV"), Some("FILESRV"));
+            let want: Vec<(&str, Option<&str>, Language)> = vec![
+                ("Set-StrictMode", None, PS),
+                ("Add-Content", None, PS),
+                ("Get-Date", None, PS),
+                ("Get-LocalUser", None, PS),
+                ("Where-Object", None, PS),
+                ("Select-Object", None, PS),
+                ("Get-WmiObject", None, PS),
+                ("Write-Host", None, PS),
+                ("Write-Host", None, PS),
+                ("Invoke-Command", None, PS),
+                ("Get-LocalGroupMember", old, PS),
+                ("wmic", old, PS),
+                ("New-PSSession", None, PS),
+                ("Invoke-Command", None, PS),
+                ("Get-SmbShare", files, PS),
+                ("Remove-PSSession", None, PS),
+                ("whoami", None, PS),
+                ("Invoke-Expression", None, PS),
+                ("Get-Service", None, PS),
+                ("Restart-Service", None, PS),
+                ("Invoke-RestMethod", None, PS),
+                ("ConvertTo-Json", None, PS),
+                ("ForEach-Object", None, PS),
+                ("Test-Connection", None, PS),
+                ("git", None, PS),
+                ("Write-Log", None, PS),
+                ("Write-Log", None, PS),
+                ("backup", None, PS),
+                ("cmd", None, PS),
+                ("net", None, BAT),
+                ("psexec", None, PS),
+                ("cmd", old, BAT),
+                ("sc", old, BAT),
+                ("Enter-PSSession", None, PS),
+                ("Get-WindowsFeature", old, PS),
+                ("Exit-PSSession", old, PS),
+                ("Get-Command", None, PS),
+            ];
+            assert_eq!(got, want);
+            let irm = find(&parsed, "Invoke-RestMethod");
+            assert_eq!(
+                irm.text.split_whitespace().collect::<Vec<_>>().join(" "),
+                "Invoke-RestMethod -Uri 'https://inventory.example/api' -Method Post -Body ($users | ConvertTo-Json) -ContentType 'application/json'"
+            );
+            let code: String = parsed.code.iter().map(|r| &src[r.span.clone()]).collect();
+            assert!(code.contains("[Net.ServicePointManager]"));
+            assert!(code.contains("-Parallel"));
+            assert!(code.contains("&&"));
+            assert!(code.contains("??"));
+            assert!(!code.contains("documentation"));
+            assert!(!code.contains("Generated by"));
         }
     }
 }
