@@ -3,12 +3,18 @@
 //! The tree is walked once, iteratively (a `TreeCursor` and an explicit frame stack, so 5,000
 //! nested script blocks cannot overflow the stack). Every `command` node becomes a [`Command`]:
 //! pipelines, `&&`/`||` chains, statement lists, script blocks, `$( … )` inside expandable
-//! strings and here-strings, parenthesised pipelines. Some commands get a closer look because
-//! they run code of their own: `Invoke-Expression`, `powershell`/`pwsh -Command`/`-EncodedCommand`,
-//! `cmd /c`, `bash -c`/`wsl`, `ssh HOST …`, `psexec \\HOST …` (executed strings, parsed with
-//! [`super::parse_embedded`]) and `Invoke-Command -ComputerName`/`Enter-PSSession` (remote
-//! code, tagged with its host). Code regions are every token outside comments and string
-//! literals, merged, with `$( … )` inside expandable strings counted as code.
+//! strings and here-strings, parenthesised pipelines, `&`/`.` invocations. Some commands get a
+//! closer look because they run code of their own: `Invoke-Expression`, `powershell`/`pwsh
+//! -Command`/`-EncodedCommand`, `cmd /c`, `bash -c`/`wsl`, `ssh HOST …`, `psexec \\HOST …`
+//! (executed strings, parsed with [`super::parse_embedded`]), `Start-Process PROGRAM`, and
+//! `Invoke-Command -ComputerName`/`-Session`/`Enter-PSSession` (remote code, tagged with its
+//! host). Code regions are every token outside comments and string literals, merged, with
+//! `$( … )` inside expandable strings counted as code.
+//!
+//! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
+//! `ForEach-Object -Parallel`, `??`, the ternary operator) and then loses the statements after
+//! them; [`patch_ps7`] hands it a same-length rewrite that it parses, while every command and
+//! region is still cut from the original text.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -951,7 +957,7 @@ impl<'s> Walker<'s, '_> {
             }
             let value = elems.get(i + 1).copied();
             if is_computer_param(&p) {
-                host = value.and_then(|v| self.host_value(elems, i + 1, v));
+                host = value.and_then(|v| self.host_value(v));
             } else if is_prefix(&p, "session", 7) {
                 host = value
                     .and_then(|v| self.session_of(v))
@@ -993,7 +999,7 @@ impl<'s> Walker<'s, '_> {
                 if is_computer_param(&p) {
                     return elems
                         .get(i + 1)
-                        .and_then(|v| self.host_value(elems, i + 1, *v))
+                        .and_then(|v| self.host_value(*v))
                         .map(Rc::from);
                 }
                 if is_prefix(&p, "session", 7) {
@@ -1117,7 +1123,7 @@ impl<'s> Walker<'s, '_> {
     }
 
     /// The first host of a `-ComputerName` value (`a,b` is two elements for the grammar).
-    fn host_value(&self, _elems: &[Elem<'_>], _i: usize, v: Elem<'_>) -> Option<String> {
+    fn host_value(&self, v: Elem<'_>) -> Option<String> {
         if v.is_param() {
             return None;
         }
