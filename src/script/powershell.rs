@@ -13,7 +13,7 @@
 //!
 //! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
 //! `ForEach-Object -Parallel`, `??`, the ternary operator) and then loses the statements after
-//! them; [`patch_ps7`] hands it a same-length rewrite that it parses, while every command and
+//! them; `patch_ps7` hands it a same-length rewrite that it parses, while every command and
 //! region is still cut from the original text.
 
 use std::cell::RefCell;
