@@ -280,7 +280,11 @@ impl Lexer<'_, '_> {
         match keyword {
             "rem" | "rem." => {
                 let end = self.line_end(ws);
-                self.holes.push(ws..end);
+                let mut from = ws;
+                while from > 0 && self.b[from - 1] == b'@' {
+                    from -= 1;
+                }
+                self.holes.push(from..end);
                 self.pos = end;
             }
             "if" => self.if_condition(we),
@@ -606,27 +610,11 @@ impl Lexer<'_, '_> {
     /// `psexec \\HOST [options] command args`: the command runs on HOST.
     fn psexec(&mut self, args: Range<usize>) {
         let words = self.words(args.clone());
-        let Some(first) = words.first() else { return };
-        let Some(host) = psexec_host(&self.src[first.clone()]) else {
-            return;
-        };
-        let mut k = 1;
-        while let Some(w) = words.get(k) {
-            let t = self.src[w.clone()].to_ascii_lowercase();
-            if !t.starts_with('-') {
-                break;
+        let texts: Vec<&str> = words.iter().map(|w| &self.src[w.clone()]).collect();
+        if let Some((host, k)) = psexec_target(&texts) {
+            if let Some(w) = words.get(k) {
+                self.embed_batch(w.start..args.end, Some(&host), true);
             }
-            let next_numeric = words
-                .get(k + 1)
-                .is_some_and(|n| self.src[n.clone()].bytes().all(|b| b.is_ascii_digit()));
-            k += match t.as_str() {
-                "-u" | "-p" | "-w" | "-n" | "-a" | "-r" | "-g" => 2,
-                "-i" if next_numeric => 2,
-                _ => 1,
-            };
-        }
-        if let Some(w) = words.get(k) {
-            self.embed_batch(w.start..args.end, Some(&host), true);
         }
     }
 
@@ -836,16 +824,37 @@ fn dir_of_arg_prefix(word: &str) -> usize {
     }
 }
 
-/// `\\HOST` (or `\\a,b`: the first); `\\*` names no single host.
-fn psexec_host(word: &str) -> Option<String> {
-    let h = word
-        .strip_prefix("\\\\")?
-        .split(',')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    (!h.is_empty() && h != "*").then_some(h)
+/// `psexec [options] \\HOST [options] program args`: HOST (the first of `\\a,b`) and the
+/// index of the program word. `\\*` and `@file` name no single host.
+pub(super) fn psexec_target(words: &[&str]) -> Option<(String, usize)> {
+    let mut host = None;
+    let mut k = 0;
+    while let Some(w) = words.get(k) {
+        if let Some(h) = w.strip_prefix("\\\\") {
+            if host.is_some() {
+                break;
+            }
+            let h = h.split(',').next().unwrap_or("").trim();
+            if h.is_empty() || h == "*" {
+                return None;
+            }
+            host = Some(h.to_string());
+            k += 1;
+            continue;
+        }
+        if !w.starts_with('-') {
+            break;
+        }
+        let next_numeric = words
+            .get(k + 1)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        k += match w.to_ascii_lowercase().as_str() {
+            "-u" | "-p" | "-w" | "-n" | "-a" | "-r" | "-g" => 2,
+            "-i" if next_numeric => 2,
+            _ => 1,
+        };
+    }
+    Some((host?, k))
 }
 
 #[cfg(test)]
@@ -916,6 +925,7 @@ mod tests {
         assert!(!code.contains("wmic"), "{code}");
         assert!(!code.contains(":label"), "{code}");
         assert!(code.contains("goto :eof"), "{code}");
+        assert!(!code.contains('@'), "{code}");
     }
 
     #[test]
@@ -1054,7 +1064,7 @@ mod tests {
 
     #[test]
     fn psexec_runs_on_its_host() {
-        let src = "psexec \\\\OLDSRV -u admin -p secret -s -i 1 -accepteula cmd /c \"wmic os get caption\"\nver";
+        let src = "psexec \\\\OLDSRV -u admin -p secret -s -i 1 -accepteula cmd /c \"wmic os get caption\"\nver\npsexec -accepteula -s \\\\NEWSRV,OTHER hostname\npsexec \\\\* ipconfig";
         let parsed = p(src);
         assert_eq!(find(&parsed, "psexec").host, None);
         assert_eq!(find(&parsed, "cmd").host.as_deref(), Some("OLDSRV"));
@@ -1062,6 +1072,8 @@ mod tests {
         assert_eq!(w.host.as_deref(), Some("OLDSRV"));
         assert_eq!(&src[w.name_span.clone()], "wmic");
         assert_eq!(find(&parsed, "ver").host, None);
+        assert_eq!(find(&parsed, "hostname").host.as_deref(), Some("NEWSRV"));
+        assert!(parsed.commands.iter().all(|c| c.name != "ipconfig"));
         assert!(parsed
             .code
             .iter()

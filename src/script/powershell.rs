@@ -901,28 +901,10 @@ impl<'s> Walker<'s, '_> {
 
     /// `psexec \\HOST [options] command args`: the command runs on HOST.
     fn psexec(&mut self, elems: &[Elem<'_>], end: usize) {
-        let Some(first) = elems.first() else { return };
-        let Some(host) = psexec_host(self.text(first.node)) else {
-            return;
-        };
-        let mut i = 1;
-        while i < elems.len() {
-            let t = self.text(elems[i].node).to_ascii_lowercase();
-            if !t.starts_with('-') {
-                break;
-            }
-            i += match t.as_str() {
-                "-u" | "-p" | "-w" | "-n" | "-a" | "-r" | "-g" => 2,
-                "-i" if elems
-                    .get(i + 1)
-                    .is_some_and(|n| self.text(n.node).bytes().all(|b| b.is_ascii_digit())) =>
-                {
-                    2
-                }
-                _ => 1,
-            };
+        let texts: Vec<&str> = elems.iter().map(|e| self.text(e.node)).collect();
+        if let Some((host, i)) = super::batch::psexec_target(&texts) {
+            self.exec_arg(elems, i, end, Language::Batch, Some(&host));
         }
-        self.exec_arg(elems, i, end, Language::Batch, Some(&host));
     }
 
     /// `Invoke-Command [-ComputerName] HOST [-ScriptBlock] { … }`: the block runs on HOST.
@@ -1138,12 +1120,6 @@ fn is_computer_param(p: &str) -> bool {
 
 fn first_host(v: &str) -> String {
     v.split(',').next().unwrap_or("").trim().to_string()
-}
-
-/// `\\HOST` (or `\\a,b`: the first); `\\*` and `@file` name no single host.
-fn psexec_host(word: &str) -> Option<String> {
-    let h = first_host(word.strip_prefix("\\\\")?);
-    (!h.is_empty() && h != "*").then_some(h)
 }
 
 /// `-ComputerName:` → `computername`.
