@@ -559,7 +559,7 @@ impl<'s> Walker<'s, '_> {
         let resolved = alias.unwrap_or(name).to_ascii_lowercase();
 
         let elems = self.elements(node);
-        let end = self.command_end(node);
+        let end = self.command_end(node, after_name, &elems);
 
         // The text: the name, then the arguments up to the end of this command, leaving out the
         // inside of long script blocks and sub-expressions.
@@ -602,10 +602,41 @@ impl<'s> Walker<'s, '_> {
         }
     }
 
-    /// The end of a command: its node without trailing blanks or a dangling continuation.
-    fn command_end(&self, node: Node<'_>) -> usize {
-        let start = node.start_byte();
-        let text = self.src.get(node.byte_range()).unwrap_or("");
+    /// The end of a command: its node without trailing blanks or a dangling continuation, and
+    /// never past a line break between its words that no backtick continues (after a parse
+    /// error the grammar can let a command run into the next line).
+    fn command_end(&self, node: Node<'_>, after_name: usize, elems: &[Elem<'_>]) -> usize {
+        let mut end = node.end_byte();
+        let mut gap_start = after_name;
+        let line_break = |text: &str| {
+            text.match_indices('\n')
+                .map(|(i, _)| i)
+                .find(|&i| !text[..i].trim_end_matches('\r').ends_with('`'))
+        };
+        let words = elems
+            .iter()
+            .map(|e| (e.node.start_byte(), e.node.end_byte(), e.node.is_error()))
+            .chain([(end, end, false)]);
+        for (e_start, e_end, error) in words {
+            let gap = self
+                .src
+                .get(gap_start..e_start.max(gap_start))
+                .unwrap_or("");
+            if line_break(gap).is_some() {
+                end = gap_start;
+                break;
+            }
+            if error {
+                let text = self.src.get(e_start..e_end).unwrap_or("");
+                if let Some(nl) = line_break(text) {
+                    end = e_start + nl;
+                    break;
+                }
+            }
+            gap_start = gap_start.max(e_end);
+        }
+        let start = node.start_byte().min(end);
+        let text = self.src.get(start..end).unwrap_or("");
         let trimmed = text.trim_end().trim_end_matches('`').trim_end();
         start + trimmed.len()
     }
@@ -1686,6 +1717,15 @@ mod tests {
         let w = find(&p, "wmic");
         assert_eq!(w.host.as_deref(), Some("OLDSRV"));
         assert_eq!(&src[w.name_span.clone()], "wmic");
+    }
+
+    #[test]
+    fn a_command_never_runs_into_the_next_line() {
+        let src = "bash -c 'x'\nwsl ls -la `| grep x\nssh admin@nas01 'y'\nGet-Next a b\n";
+        let p = super::super::parse(src, PS);
+        for c in &p.commands {
+            assert!(!c.text.contains('\n'), "{c:?}");
+        }
     }
 
     #[test]
