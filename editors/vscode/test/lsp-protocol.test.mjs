@@ -202,23 +202,9 @@ before(async () => {
 });
 
 after(async () => {
-  if (connection) {
-    try {
-      await Promise.race([
-        connection.sendRequest(rpc.ShutdownRequest.type),
-        new Promise((_, reject) => setTimeout(() => reject(new Error("shutdown timed out")), 5000).unref()),
-      ]);
-      await connection.sendNotification(rpc.ExitNotification.type);
-    } finally {
-      connection.dispose();
-    }
-  }
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    const timer = setTimeout(() => server.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  // Only if a test failed before the shutdown test ran: don't leave the server behind.
+  connection?.dispose();
+  if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -372,4 +358,13 @@ test("settings changes arrive as the extension sends them and re-publish open do
   await change({ ...untargeted, severity: "blocking" }, (p) => p.diagnostics.length === 0, "nothing once severity is blocking and the finding minor");
   await change({ ...untargeted, severity: "info" }, flagged(rpc.DiagnosticSeverity.Information), "the Information diagnostic back");
   await connection.sendNotification(rpc.DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+});
+
+test("shutdown then exit ends the server with code 0", async () => {
+  const exited = new Promise((resolve) => server.once("exit", (code, signal) => resolve({ code, signal })));
+  await connection.sendRequest(rpc.ShutdownRequest.type);
+  await connection.sendNotification(rpc.ExitNotification.type);
+  const timeout = new Promise((resolve) => setTimeout(() => resolve("timeout"), 5000).unref());
+  const result = await Promise.race([exited, timeout]);
+  assert.deepEqual(result, { code: 0, signal: null }, `the server did not exit cleanly:\n${stderr}`);
 });
