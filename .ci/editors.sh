@@ -4,7 +4,7 @@
 #   editors/vscode/node_modules    npm ci (package-lock.json)
 #   editors/vscode/out             npm run compile (run by vsce package through vscode:prepublish)
 #   editors/vscode/forewarn.vsix   vsce package (a devDependency, no global install)
-# Idempotent: a second run only re-checks (a few seconds). Needs python3 (venv) and Node >= 20.
+# Idempotent: a second run only re-checks (about a second). Needs python3 (venv) and Node >= 20.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,11 @@ if ! cmp -s package-lock.json node_modules/.package-lock.json.ci 2>/dev/null; th
 fi
 # vsce runs `npm run compile` itself (the vscode:prepublish script), so the .vsix never holds a
 # stale out/; tsc is incremental (out/.tsbuildinfo), so a re-run compiles only what changed.
-step "npm run compile + vsce package"
-npx --no-install vsce package --allow-missing-repository --out forewarn.vsix
+inputs=(src package.json package-lock.json tsconfig.json .vscodeignore README.md CHANGELOG.md LICENSE)
+if [[ -f forewarn.vsix && -f out/extension.js && -z "$(find "${inputs[@]}" -newer forewarn.vsix -print -quit)" ]]; then
+    step "forewarn.vsix is up to date"
+else
+    step "npm run compile + vsce package"
+    npx --no-install vsce package --allow-missing-repository --out forewarn.vsix
+fi
 ls -l forewarn.vsix
