@@ -461,7 +461,11 @@ impl<'a, 't> Walk<'a, 't> {
                     self.skip_assignments(words, j, to)
                 }
                 "nice" => self.options(words, args, b"n", &["adjustment"]).0,
-                "nohup" | "builtin" => self.options(words, args, b"", &[]).0,
+                "nohup" | "builtin" | "setsid" => self.options(words, args, b"", &[]).0,
+                "chroot" => {
+                    // Then the new root, then the command.
+                    self.options(words, args, b"", &["userspec", "groups"]).0 + 1
+                }
                 "time" => self.options(words, args, b"fo", &["format", "output"]).0,
                 "exec" => self.options(words, args, b"a", &[]).0,
                 "stdbuf" => {
@@ -1374,6 +1378,12 @@ mod tests {
                 "sed -i s/a/b/ f",
             ),
             ("xargs -I{} -n1 -P 4 rm -f {}", &["xargs", "rm"], "rm -f {}"),
+            (
+                "chroot --userspec=1:1 /mnt apt-get update",
+                &["chroot", "apt-get"],
+                "apt-get update",
+            ),
+            ("setsid -f daemon -d", &["setsid", "daemon"], "daemon -d"),
             (
                 "xargs -0 --max-args 2 -d '\\n' chmod 600",
                 &["xargs", "chmod"],
