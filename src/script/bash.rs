@@ -10,6 +10,11 @@
 //! [`super::parse_embedded`] with an [`OffsetMap`] back to the document, and `ssh` moves what
 //! it runs to the remote host. Code regions are the document minus comments, single-quoted
 //! strings, the literal text of double-quoted strings and heredoc bodies.
+//!
+//! Known gaps: an executed string made of several quoted pieces (`bash -c 'a'"b"`) or written
+//! as `$'…'` is not parsed; code piped into a shell (`echo 'x' | sh`, `cat <<EOF | sh`) is not
+//! followed; an ssh destination that is a variable keeps the current host; tree-sitter-bash
+//! ends a heredoc at the first line that *starts* with its delimiter (`EOFX` ends `<<EOF`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
