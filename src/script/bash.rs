@@ -1643,6 +1643,15 @@ mod tests {
             embedded(src),
             [("ver & dir C:\\".into(), Batch, None, at(src, "ver"))]
         );
+        // The other languages' parsers find the commands, mapped to this document.
+        let src = "ssh admin@win1 \"pwsh -c 'Get-LocalUser | Select Name'\"; cmd /c \"ver\"";
+        let p = parsed(src);
+        let user = get(&p, "Get-LocalUser");
+        assert_eq!(user.language, PowerShell);
+        assert_eq!(user.host.as_deref(), Some("win1"));
+        assert_eq!(&src[user.name_span.clone()], "Get-LocalUser");
+        let ver = get(&p, "ver");
+        assert_eq!((ver.language, &src[ver.name_span.clone()]), (Batch, "ver"));
         // Not executed: the script file, the encoded command, a plain argument.
         assert_eq!(
             embedded("pwsh -File x.ps1; pwsh -EncodedCommand ZQBjAA==; echo -c 'x'"),
