@@ -145,6 +145,7 @@ impl OffsetMap {
 
     /// Composes `self` (text → inner source) with `outer` (inner source → outer source), for
     /// code found inside code (an executed string inside a script).
+    ///
     /// Every break of `outer` that falls inside a segment of `self` becomes a break of the
     /// result, so offsets past a removed escape (`\"` in a double-quoted `bash -c "…"`) stay exact.
     pub fn then(&self, outer: &OffsetMap) -> OffsetMap {
@@ -298,6 +299,8 @@ pub fn make_command(
     text.push_str(&blank_continuations(rest, lang));
     let mut map = OffsetMap::starting_at(name_start);
     map.push(name.len(), rest_start);
+    // Bounds the last segment, so composing with `base` copies only the breaks inside the command.
+    map.push(text.len(), rest_start + rest.len());
     Command {
         name: name.to_string(),
         name_span: base.to_source(name_word.start)..base.to_source(name_word.end),
