@@ -1739,8 +1739,14 @@ mod tests {
         let w = find(&p, "wmic");
         assert_eq!(w.language, Language::Batch);
         assert_eq!(&src[w.name_span.clone()], "wmic");
-        // Batch and bash inner code is handled by their parsers, which may still be stubs here;
-        // what must hold is that nothing of the strings leaks out as PowerShell commands.
+        let sed = find(&p, "sed");
+        assert_eq!(sed.language, Language::Bash);
+        assert_eq!(&src[sed.name_span.clone()], "sed");
+        assert_eq!(find(&p, "ls").language, Language::Bash);
+        let systemctl = find(&p, "systemctl");
+        assert_eq!(systemctl.host.as_deref(), Some("nas01"));
+        assert_eq!(&src[systemctl.name_span.clone()], "systemctl");
+        // Nothing of the strings leaks out as PowerShell commands.
         assert!(p
             .commands
             .iter()
