@@ -1081,6 +1081,19 @@ mod tests {
     }
 
     #[test]
+    fn bash_and_ssh_inner_code() {
+        let src = "bash -c \"sed -i s/a/b/ f\"\r\nwsl -e grep -P x y\r\nssh -p 22 root@nas01 \"stat -c %s f\"";
+        let parsed = p(src);
+        let sed = find(&parsed, "sed");
+        assert_eq!(sed.language, Language::Bash);
+        assert_eq!(&src[sed.name_span.clone()], "sed");
+        assert_eq!(find(&parsed, "grep").language, Language::Bash);
+        let stat = find(&parsed, "stat");
+        assert_eq!(stat.host.as_deref(), Some("nas01"));
+        assert_eq!(stat.text, "stat -c %s f");
+    }
+
+    #[test]
     fn data_arguments_are_not_code() {
         let src = "echo Install with && wmic\nset X=wmic os\ntitle wmic\nver";
         let code = code(src);
