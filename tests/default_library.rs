@@ -292,6 +292,218 @@ fn every_error_pattern_recognises_real_output() {
     }
 }
 
+/// What `forewarn check examples` must report: file → (1-based line, pattern signature).
+/// examples/README.md shows the same list.
+const WORKSPACE: &[(&str, &[(usize, &str)])] = &[
+    (
+        "windows-legacy/user-audit.ps1",
+        &[
+            (21, "LocalAccounts cmdlets need PowerShell 5.1"),
+            (27, "[pscustomobject] needs PowerShell 3.0"),
+            (36, "CIM cmdlets need PowerShell 3.0"),
+            (
+                41,
+                "ConvertFrom-Json and ConvertTo-Json need PowerShell 3.0",
+            ),
+            (
+                43,
+                "Invoke-WebRequest and Invoke-RestMethod need PowerShell 3.0",
+            ),
+            (
+                43,
+                "Windows PowerShell 3.0-5.1 cannot reach TLS 1.2-only HTTPS endpoints by default",
+            ),
+        ],
+    ),
+    (
+        "windows-legacy/backup-sql.ps1",
+        &[
+            (
+                11,
+                "Compress-Archive and Expand-Archive need PowerShell 5.0",
+            ),
+            (12, "Get-FileHash needs PowerShell 4.0"),
+        ],
+    ),
+    (
+        "windows-legacy/cleanup-logs.bat",
+        &[
+            (8, "robocopy exit codes 1-7 mean success"),
+            (12, "forfiles exits with an error when nothing matches"),
+            (
+                15,
+                "curl.exe is missing before Windows 10 1803 / Server 2019",
+            ),
+            (19, "timeout in batch fails when input is redirected"),
+            (23, "setx truncates values to 1024 characters"),
+        ],
+    ),
+    (
+        "nas/backup-shares.sh",
+        &[
+            (
+                25,
+                "synoservice / synoservicectl are gone on Synology DSM 7",
+            ),
+            (28, "Synology DSM has no apt/yum package manager"),
+        ],
+    ),
+    (
+        "nas/add-backup-user.sh",
+        &[
+            (
+                10,
+                "useradd / usermod are not how Synology DSM manages users",
+            ),
+            (
+                11,
+                "useradd / usermod are not how Synology DSM manages users",
+            ),
+            (
+                16,
+                "crontab -e / crontab FILE does not persist on Synology DSM",
+            ),
+            (
+                16,
+                "crontab -e / crontab FILE does not persist on Synology DSM",
+            ),
+        ],
+    ),
+    (
+        "macos-build/build.sh",
+        &[
+            (6, "readlink -f is missing on older macOS"),
+            (9, "nproc is not on macOS"),
+            (
+                13,
+                "sed -i without a suffix argument breaks on macOS/BSD sed",
+            ),
+            (15, "Associative arrays (declare -A) need bash 4"),
+            (25, "date -d (GNU date parsing) is missing on macOS/BSD"),
+            (29, "sha256sum / sha1sum are not on macOS (use shasum -a)"),
+        ],
+    ),
+    (
+        "web/deploy.sh",
+        &[
+            (9, "apt has no stable CLI for scripts (use apt-get)"),
+            (
+                18,
+                "pip install outside a virtualenv is refused on PEP 668 systems",
+            ),
+            (
+                21,
+                "bare python is absent on current Linux distributions and macOS",
+            ),
+            (
+                28,
+                "ifconfig / route / arp (net-tools) are not installed on current distributions",
+            ),
+        ],
+    ),
+    (
+        "web/healthcheck.sh",
+        &[
+            (6, "curl is not installed in minimal container images"),
+            (8, "Alpine uses OpenRC, not systemd"),
+        ],
+    ),
+];
+
+fn examples_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+#[test]
+fn examples_workspace_reports_exactly_the_planted_problems() {
+    let dir = examples_dir();
+    let config_path = dir.join(".forewarn.toml");
+    let text = std::fs::read_to_string(&config_path).unwrap();
+    let config = forewarn::config::Config::parse(&text, &config_path).expect("example config");
+    let index = index();
+    let mut scripts = Vec::new();
+    for entry in walk(&dir) {
+        if Language::detect(&entry, "").is_some() {
+            scripts.push(entry);
+        }
+    }
+    assert_eq!(
+        scripts.len(),
+        WORKSPACE.len(),
+        "scripts in examples/: {scripts:?}"
+    );
+    for (rel, expected) in WORKSPACE {
+        let path = dir.join(rel);
+        let src = std::fs::read_to_string(&path).unwrap();
+        let lang = Language::detect(&path, &src).unwrap();
+        let target = config.target_for(&path);
+        assert!(target.is_some(), "{rel}: the config gives no target");
+        let scan = engine::scan(&src, lang, target, &index);
+        let mut got: Vec<(usize, String)> = scan
+            .findings
+            .iter()
+            .map(|f| {
+                let line = src[..f.span.start].matches('\n').count() + 1;
+                (
+                    line,
+                    index.get(&f.pattern_id).unwrap().pattern_signature.clone(),
+                )
+            })
+            .collect();
+        got.sort();
+        let mut want: Vec<(usize, String)> =
+            expected.iter().map(|(l, s)| (*l, s.to_string())).collect();
+        want.sort();
+        assert_eq!(got, want, "{rel} (target {:?})", scan.target);
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn example_hosts_use_the_vocabulary_and_back_every_folder_target() {
+    let text = std::fs::read_to_string(examples_dir().join("hosts.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let hosts: Vec<forewarn::engine::Host> =
+        serde_json::from_value(doc["infrastructure"].clone()).expect("hosts decode");
+    assert_eq!(hosts.len(), 4);
+    for h in &hosts {
+        uuid::Uuid::parse_str(&h.id).unwrap();
+        for t in &h.system_tags {
+            assert!(VOCABULARY.contains(&t.as_str()), "{}: tag {t}", h.hostname);
+        }
+    }
+    let config_path = examples_dir().join(".forewarn.toml");
+    let config = forewarn::config::Config::parse(
+        &std::fs::read_to_string(&config_path).unwrap(),
+        &config_path,
+    )
+    .unwrap();
+    // Each folder's target tag is carried by one host, so naming the host instead of the tag
+    // (after `forewarn store import examples/hosts.json`) applies at least the same patterns.
+    for (rel, _) in WORKSPACE {
+        let tag = config.target_for(&examples_dir().join(rel)).unwrap();
+        let host = hosts
+            .iter()
+            .find(|h| h.system_tags.iter().any(|t| t == tag))
+            .unwrap_or_else(|| panic!("no host carries `{tag}`"));
+        let by_host = Target::resolve(&host.hostname, &hosts);
+        assert!(by_host.tags.iter().any(|t| t == tag), "{}", host.hostname);
+    }
+}
+
 const EXAMPLES: &[Example] = &[
     Example {
         id: "5f0c1a52-9a0e-4c57-8a57-1a4f0f3d2b01",
