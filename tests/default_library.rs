@@ -222,6 +222,14 @@ fn scoped_patterns_stay_quiet_on_other_systems() {
         if p.affected_systems.is_empty() {
             continue;
         }
+        assert!(
+            fired(e.fires, e.lang, e.target, &index)
+                .iter()
+                .any(|id| id == e.id),
+            "{} does not fire on its example for `{}`",
+            e.id,
+            e.target
+        );
         let other = ["freebsd", "debian-12", "windows-server-2022"]
             .into_iter()
             .find(|t| !p.affected_systems.iter().any(|s| s == t))
