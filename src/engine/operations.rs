@@ -29,6 +29,9 @@ struct Rule {
     langs: &'static [Language],
     name: &'static str,
     subcommands: &'static [&'static str],
+    /// When not empty, one of these words must also appear among the arguments: `ip addr add`
+    /// configures the network, `ip addr show` only reads it.
+    actions: &'static [&'static str],
     op: &'static str,
 }
 
@@ -47,9 +50,31 @@ const fn rule(
         langs,
         name,
         subcommands,
+        actions: &[],
         op,
     }
 }
+
+/// A [`rule`] that also needs one of `actions` among the arguments.
+const fn rule_acting(
+    langs: &'static [Language],
+    name: &'static str,
+    subcommands: &'static [&'static str],
+    actions: &'static [&'static str],
+    op: &'static str,
+) -> Rule {
+    Rule {
+        langs,
+        name,
+        subcommands,
+        actions,
+        op,
+    }
+}
+
+const IP_ACTIONS: &[&str] = &[
+    "add", "del", "delete", "change", "replace", "set", "flush", "append",
+];
 
 // Commands are listed where they change the system (install, start, create, configure); read-only
 // forms such as `apt-get update`, `systemctl status` or `sc query` stay out, so operation patterns
@@ -154,9 +179,9 @@ const RULES: &[Rule] = &[
     rule(CMD, "net", &["user", "localgroup", "group", "accounts"], USER_MANAGEMENT),
     rule(CMD, "dsadd", &["user", "group"], USER_MANAGEMENT),
     rule(CMD, "dsmod", &["user", "group"], USER_MANAGEMENT),
-    rule(SH, "ip", &["addr", "address", "a", "route", "r", "link", "l", "neigh", "rule", "tunnel"], NETWORK_CONFIG),
+    rule_acting(SH, "ip", &["addr", "address", "a", "route", "r", "link", "l", "neigh", "rule", "tunnel"], IP_ACTIONS, NETWORK_CONFIG),
     rule(SH, "ifconfig", &[], NETWORK_CONFIG),
-    rule(SH, "route", &[], NETWORK_CONFIG),
+    rule(SH, "route", &["add", "del", "delete", "change"], NETWORK_CONFIG),
     rule(SH, "nmcli", &[], NETWORK_CONFIG),
     rule(SH, "ifup", &[], NETWORK_CONFIG),
     rule(SH, "ifdown", &[], NETWORK_CONFIG),
@@ -186,7 +211,7 @@ const RULES: &[Rule] = &[
     rule(PS, "Remove-NetFirewallRule", &[], NETWORK_CONFIG),
     rule(PS, "Set-NetFirewallProfile", &[], NETWORK_CONFIG),
     rule(PS, "Set-NetConnectionProfile", &[], NETWORK_CONFIG),
-    rule(CMD, "netsh", &[], NETWORK_CONFIG),
+    rule_acting(CMD, "netsh", &[], &["set", "add", "delete", "reset", "install"], NETWORK_CONFIG),
     rule(CMD, "route", &["add", "delete", "change"], NETWORK_CONFIG),
     rule(SH, "scp", &[], FILE_TRANSFER),
     rule(SH, "rsync", &[], FILE_TRANSFER),
@@ -269,7 +294,12 @@ pub fn classify(command: &Command) -> Vec<&'static str> {
         let sub_ok = rule.subcommands.is_empty()
             || first_arg
                 .is_some_and(|a| rule.subcommands.iter().any(|s| s.eq_ignore_ascii_case(a)));
-        if sub_ok && !out.contains(&rule.op) {
+        let acts = rule.actions.is_empty()
+            || command
+                .args()
+                .split_whitespace()
+                .any(|w| rule.actions.iter().any(|a| a.eq_ignore_ascii_case(w)));
+        if sub_ok && acts && !out.contains(&rule.op) {
             out.push(rule.op);
         }
     }
