@@ -921,6 +921,46 @@ The token '&&' is not a valid statement separator in this version."#,
         ),
     },
     Example {
+        id: "bf9345cb-39d6-4795-8eba-7f8230177475",
+        lang: Language::PowerShell,
+        target: "windows-server-2008-r2",
+        fires: r#"Get-Content -Path $log -Tail 50"#,
+        quiet: Some(r#"Get-Content -Path $log | Select-Object -Last 50"#),
+        error: Some(
+            r#"Get-Content : A parameter cannot be found that matches parameter name 'Tail'."#,
+        ),
+    },
+    Example {
+        id: "e7c370bd-6436-427f-898f-da649173a3b0",
+        lang: Language::PowerShell,
+        target: "windows-server-2008-r2",
+        fires: r#"Get-Service | Where-Object Status -eq 'Running'"#,
+        quiet: Some(r#"Get-Service | Where-Object { $_.Status -eq 'Running' }"#),
+        error: Some(
+            r#"Where-Object : Cannot bind parameter 'FilterScript'. Cannot convert the "Status" value of type "System.String" to type "System.Management.Automation.ScriptBlock"."#,
+        ),
+    },
+    Example {
+        id: "7ce13710-9adf-48c7-96e5-25716899f574",
+        lang: Language::PowerShell,
+        target: "windows-server-2008-r2",
+        fires: r#"Invoke-Command -ComputerName $dc -ScriptBlock { Get-Service -Name $using:svc }"#,
+        quiet: Some(
+            r#"Invoke-Command -ComputerName $dc -ScriptBlock { param($n) Get-Service -Name $n } -ArgumentList $svc"#,
+        ),
+        error: Some(r#"Cannot find drive. A drive with the name 'using' does not exist."#),
+    },
+    Example {
+        id: "fd50dec1-823b-4241-b9be-e0dac68168c7",
+        lang: Language::PowerShell,
+        target: "powershell-5.1",
+        fires: r#"$json | Out-File -FilePath $cfg -Encoding UTF8"#,
+        quiet: Some(
+            r#"[IO.File]::WriteAllText($cfg, $json, (New-Object System.Text.UTF8Encoding $false))"#,
+        ),
+        error: None,
+    },
+    Example {
         id: "34efe3e3-ddd4-4942-86d4-d41b39ae241e",
         lang: Language::Batch,
         target: "windows-11-24h2",
