@@ -61,30 +61,15 @@ pub(crate) fn parse_into(
 }
 
 thread_local! {
-    /// Creating a parser and loading the grammar costs more than parsing a short embedded
-    /// string, so each thread keeps one.
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn new_parser() -> Option<Parser> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_bash::LANGUAGE.into())
-        .ok()?;
-    Some(parser)
-}
-
 fn parse_tree(src: &str) -> Option<Tree> {
-    PARSER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut slot) => {
-            if slot.is_none() {
-                *slot = new_parser();
-            }
-            slot.as_mut()?.parse(src, None)
-        }
-        // Only reachable if a parse were re-entered while the parser is busy: use a fresh one.
-        Err(_) => new_parser()?.parse(src, None),
-    })
+    super::with_parser(
+        &PARSER,
+        || tree_sitter_bash::LANGUAGE.into(),
+        |p| p.parse(src, None),
+    )
 }
 
 /// Node kind ids, compared as integers on every node of the walk.

@@ -860,19 +860,8 @@ pub(super) fn psexec_target(words: &[&str]) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::assert_spans_valid;
 
-    /// Every span a parse hands out is a valid range of the document.
-    fn assert_spans_valid(src: &str, parsed: &Parsed) {
-        for c in &parsed.commands {
-            assert!(src.get(c.name_span.clone()).is_some(), "{c:?} in {src:?}");
-            for t in [0, c.name.len(), c.text.len()] {
-                assert!(c.map.to_source(t) <= src.len(), "{c:?} in {src:?}");
-            }
-        }
-        for r in &parsed.code {
-            assert!(src.get(r.span.clone()).is_some(), "{r:?} in {src:?}");
-        }
-    }
     use crate::script::Command;
 
     fn p(src: &str) -> Parsed {

@@ -57,16 +57,7 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn new_parser() -> Option<Parser> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_powershell::LANGUAGE.into())
-        .ok()?;
-    Some(parser)
-}
-
-/// Parses `range` of `text` (node offsets stay those of `text`) with a per-thread parser; a
-/// nested call (embedded PowerShell inside PowerShell) finds it borrowed and uses a fresh one.
+/// Parses `range` of `text` (node offsets stay those of `text`) with this thread's parser.
 fn parse_tree(text: &str, range: Option<(Range<usize>, usize)>) -> Option<Tree> {
     let run = |parser: &mut Parser| {
         let ranges = match &range {
@@ -84,15 +75,7 @@ fn parse_tree(text: &str, range: Option<(Range<usize>, usize)>) -> Option<Tree> 
         let _ = parser.set_included_ranges(&[]);
         tree
     };
-    PARSER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut slot) => {
-            if slot.is_none() {
-                *slot = new_parser();
-            }
-            run(slot.as_mut()?)
-        }
-        Err(_) => run(&mut new_parser()?),
-    })
+    super::with_parser(&PARSER, || tree_sitter_powershell::LANGUAGE.into(), run)
 }
 
 /// Above this size a document is parsed in pieces of about [`CHUNK`] bytes, so the syntax tree
@@ -1474,19 +1457,7 @@ pub(super) fn push_mapped_region(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every span a parse hands out is a valid range of the document.
-    fn assert_spans_valid(src: &str, parsed: &Parsed) {
-        for c in &parsed.commands {
-            assert!(src.get(c.name_span.clone()).is_some(), "{c:?} in {src:?}");
-            for t in [0, c.name.len(), c.text.len()] {
-                assert!(c.map.to_source(t) <= src.len(), "{c:?} in {src:?}");
-            }
-        }
-        for r in &parsed.code {
-            assert!(src.get(r.span.clone()).is_some(), "{r:?} in {src:?}");
-        }
-    }
+    use crate::script::assert_spans_valid;
 
     fn names(src: &str) -> Vec<String> {
         super::super::parse(src, PS)
