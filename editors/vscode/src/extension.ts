@@ -143,11 +143,8 @@ async function start(): Promise<void> {
   // The client id "forewarn" makes vscode-languageclient honour `forewarn.trace.server`.
   client = new LanguageClient(SECTION, "forewarn", serverOptions, clientOptions);
   try {
+    // The settings travel in initializationOptions; later changes as didChangeConfiguration.
     await client.start();
-    // Sent once at start too, for servers that only read didChangeConfiguration.
-    await client.sendNotification(DidChangeConfigurationNotification.type, {
-      settings: { [SECTION]: serverSettings() },
-    });
   } catch (err) {
     output.error(`forewarn lsp did not start: ${String(err)}`);
     void vscode.window.showErrorMessage(
