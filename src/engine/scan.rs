@@ -258,3 +258,343 @@ fn memchr_newlines(src: &str) -> impl Iterator<Item = usize> + '_ {
         .filter(|&(_, b)| b == b'\n')
         .map(|(i, _)| i + 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::pattern::{Fix, PatternType};
+    use crate::engine::target::Host;
+    use crate::script::{make_command, CodeRegion, OffsetMap};
+
+    fn pattern(id: &str, commands: &[&str], systems: &[&str], severity: Severity) -> Pattern {
+        Pattern {
+            id: id.into(),
+            infrastructure_id: None,
+            client_id: None,
+            pattern_type: PatternType::CommandCompatibility,
+            pattern_signature: format!("sig {id}"),
+            error_pattern: None,
+            affected_systems: systems.iter().map(|s| s.to_string()).collect(),
+            triggering_commands: commands.iter().map(|s| s.to_string()).collect(),
+            triggering_operations: vec![],
+            failure_description: "it fails".into(),
+            root_cause: "because".into(),
+            recommended_solution: "do else".into(),
+            alternative_approaches: vec![],
+            occurrence_count: 1,
+            first_seen: None,
+            last_seen: None,
+            severity,
+            is_active: true,
+            added_to_insights: false,
+            created_at: None,
+            updated_at: None,
+            fix: None,
+            references: vec![],
+        }
+    }
+
+    /// A parse with one command per line, its name being the first word: the engine's tests
+    /// must not depend on the grammars.
+    fn naive(src: &str, lang: Language) -> Parsed {
+        let mut parsed = Parsed::default();
+        let mut start = 0;
+        for line in src.split_inclusive('\n') {
+            let body = line.trim_end_matches(['\n', '\r']);
+            let lead = body.len() - body.trim_start().len();
+            let word_end = body[lead..].find(' ').map_or(body.len(), |i| lead + i);
+            if word_end > lead && !body.trim_start().starts_with('#') {
+                let host = body.contains("@remote").then(|| "OLDSRV".to_string());
+                parsed.commands.push(make_command(
+                    src,
+                    start + lead..start + word_end,
+                    start + body.len(),
+                    lang,
+                    host,
+                    &OffsetMap::starting_at(0),
+                ));
+                parsed.code.push(CodeRegion {
+                    span: start..start + body.len(),
+                    language: lang,
+                    host: None,
+                });
+            }
+            start += line.len();
+        }
+        parsed
+    }
+
+    fn run(src: &str, lang: Language, target: Option<&str>, index: &PatternIndex) -> Vec<Finding> {
+        scan_parsed(
+            src,
+            &naive(src, lang),
+            &Directives::parse(src, lang),
+            target,
+            index,
+        )
+        .findings
+    }
+
+    fn index(patterns: Vec<Pattern>) -> PatternIndex {
+        PatternIndex::build(patterns, vec![], vec![])
+    }
+
+    #[test]
+    fn names_match_whole_and_case_follows_the_language() {
+        let idx = index(vec![
+            pattern("p1", &["python"], &[], Severity::Major),
+            pattern("p2", &["Get-LocalUser"], &[], Severity::Major),
+        ]);
+        assert_eq!(run("python3 x.py\n", Language::Bash, None, &idx).len(), 0);
+        assert_eq!(run("python x.py\n", Language::Bash, None, &idx).len(), 1);
+        assert_eq!(
+            run("Python x.py\n", Language::Bash, None, &idx).len(),
+            0,
+            "POSIX shells are case-sensitive"
+        );
+        assert_eq!(
+            run("get-localuser\n", Language::PowerShell, None, &idx).len(),
+            1
+        );
+        assert_eq!(
+            run("Get-LocalUserInfo\n", Language::PowerShell, None, &idx).len(),
+            0
+        );
+        let f = &run("  /usr/bin/python x.py\n", Language::Bash, None, &idx)[0];
+        assert_eq!(f.span, 11..17, "the span is the name's last component");
+    }
+
+    #[test]
+    fn regex_entries_are_anchored_and_cover_the_name() {
+        let idx = index(vec![
+            pattern(
+                "sed",
+                &[r"sed\s+(-[a-zA-Z]+\s+)*-i(\s|$)"],
+                &[],
+                Severity::Major,
+            ),
+            pattern("pyx", &[r"py(thon)?"], &[], Severity::Major),
+            pattern("inline", &[r"(?-i)Foo"], &[], Severity::Major),
+        ]);
+        let src = "sed -n -i s/a/b/ f\nsed -n p f\necho sed -i\n";
+        let found = run(src, Language::Bash, None, &idx);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&src[found[0].span.clone()], "sed -n -i ");
+        assert!(
+            run("python3\n", Language::Bash, None, &idx).is_empty(),
+            "`py(thon)?` must not match part of `python3`"
+        );
+        assert_eq!(
+            run("foo\n", Language::PowerShell, None, &idx).len(),
+            0,
+            "an inline flag overrides the language"
+        );
+        assert_eq!(run("Foo\n", Language::PowerShell, None, &idx).len(), 1);
+    }
+
+    #[test]
+    fn continuation_lines_stay_in_the_command_and_map_back() {
+        let idx = index(vec![pattern(
+            "sed",
+            &[r"sed\s+-i\s+s"],
+            &[],
+            Severity::Major,
+        )]);
+        let src = "sed \\\n  -i s/a/b/ f\n";
+        let mut parsed = Parsed::default();
+        parsed.commands.push(make_command(
+            src,
+            0..3,
+            src.len() - 1,
+            Language::Bash,
+            None,
+            &OffsetMap::starting_at(0),
+        ));
+        let found = scan_parsed(src, &parsed, &Directives::default(), None, &idx).findings;
+        assert_eq!(found.len(), 1);
+        assert_eq!(&src[found[0].span.clone()], "sed \\\n  -i s");
+    }
+
+    #[test]
+    fn targets_scope_patterns_and_unknown_targets_lower_severity() {
+        let hosts = vec![Host {
+            id: "h1".into(),
+            hostname: "OLDSRV".into(),
+            system_tags: vec!["windows-server-2008".into()],
+            ..Host::default()
+        }];
+        let idx = PatternIndex::build(
+            vec![
+                pattern(
+                    "p",
+                    &["Get-LocalUser"],
+                    &["windows-server-2008"],
+                    Severity::Blocking,
+                ),
+                pattern("any", &["Restart-Computer"], &[], Severity::Major),
+            ],
+            hosts,
+            vec![],
+        );
+        let src = "Get-LocalUser\nRestart-Computer\n";
+        let on_host = run(src, Language::PowerShell, Some("oldsrv"), &idx);
+        assert_eq!(on_host.len(), 2);
+        assert_eq!(on_host[0].severity, Severity::Blocking);
+        assert_eq!(on_host[0].target.as_deref(), Some("oldsrv"));
+        assert_eq!(
+            run(src, Language::PowerShell, Some("windows-server-2008"), &idx)[0].severity,
+            Severity::Blocking,
+            "a tag works without a host row"
+        );
+        assert_eq!(
+            run(src, Language::PowerShell, Some("debian-12"), &idx).len(),
+            1,
+            "only the unscoped pattern"
+        );
+        let unknown = run(src, Language::PowerShell, None, &idx);
+        assert_eq!(unknown[0].severity, Severity::Minor);
+        assert_eq!(
+            unknown[1].severity,
+            Severity::Major,
+            "an unscoped pattern keeps its severity"
+        );
+        assert!(unknown[0]
+            .message(idx.get("p").unwrap())
+            .contains("windows-server-2008"));
+        let directive = "# forewarn: target=OLDSRV\nGet-LocalUser\n";
+        assert_eq!(
+            run(directive, Language::PowerShell, Some("debian-12"), &idx)[0].severity,
+            Severity::Blocking,
+            "the directive wins"
+        );
+    }
+
+    #[test]
+    fn remote_commands_use_their_host() {
+        let hosts = vec![Host {
+            id: "h1".into(),
+            hostname: "OLDSRV".into(),
+            system_tags: vec!["powershell-2.0".into()],
+            ..Host::default()
+        }];
+        let idx = PatternIndex::build(
+            vec![pattern(
+                "p",
+                &["Get-LocalUser"],
+                &["powershell-2.0"],
+                Severity::Blocking,
+            )],
+            hosts,
+            vec![],
+        );
+        let found = run(
+            "Get-LocalUser @remote\nGet-LocalUser\n",
+            Language::PowerShell,
+            Some("WIN2022"),
+            &idx,
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].target.as_deref(), Some("OLDSRV"));
+    }
+
+    #[test]
+    fn suppressions_inactive_patterns_and_disable_file() {
+        let mut inactive = pattern("off", &["curl"], &[], Severity::Major);
+        inactive.is_active = false;
+        let idx = index(vec![
+            pattern("abcd1234", &["wget"], &[], Severity::Major),
+            inactive,
+        ]);
+        let src =
+            "wget a # forewarn: ignore\n# forewarn: ignore=abcd1234\nwget b\nwget c\ncurl d\n";
+        let found = run(src, Language::Bash, None, &idx);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&src[found[0].span.clone()], "wget");
+        assert_eq!(found[0].span.start, src.find("wget c").unwrap());
+        let disabled = scan(
+            "# forewarn: disable-file\nwget x\n",
+            Language::Bash,
+            None,
+            &idx,
+        );
+        assert!(disabled.findings.is_empty());
+    }
+
+    #[test]
+    fn fixes_become_edits_of_the_source() {
+        let mut p = pattern("py", &["python"], &[], Severity::Major);
+        p.fix = Some(Fix {
+            title: None,
+            replace: "^python".into(),
+            with: "python3".into(),
+        });
+        let idx = index(vec![p]);
+        let src = "x=1\n/usr/bin/python run.py\n";
+        let f = &run(src, Language::Bash, None, &idx)[0];
+        let edit = f.fix.as_ref().unwrap();
+        let mut fixed = src.to_string();
+        fixed.replace_range(edit.span.clone(), &edit.replacement);
+        assert_eq!(fixed, "x=1\n/usr/bin/python3 run.py\n");
+    }
+
+    #[test]
+    fn syntax_entries_match_in_code_regions_only() {
+        let idx = index(vec![
+            pattern("chain", &["syntax:&&"], &[], Severity::Major),
+            pattern(
+                "spm",
+                &[r"syntax:\[Net\.ServicePointManager\]"],
+                &[],
+                Severity::Minor,
+            ),
+        ]);
+        let src = "a && b\n# c && d\n[net.servicepointmanager]::SecurityProtocol = 'Tls12'\n";
+        let found = run(src, Language::PowerShell, None, &idx);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(&src[found[0].span.clone()], "&&");
+        assert_eq!(found[1].span.start, src.find("[net").unwrap());
+    }
+
+    #[test]
+    fn operations_trigger_patterns() {
+        let mut p = pattern("apt", &[], &["alpine"], Severity::Blocking);
+        p.triggering_operations = vec!["package_install".into()];
+        let idx = index(vec![p]);
+        let found = run(
+            "apt-get install -y curl\napt-get update\n",
+            Language::Bash,
+            Some("alpine"),
+            &idx,
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].span, 0..7);
+    }
+
+    #[test]
+    fn broken_patterns_are_skipped_and_named() {
+        let idx = index(vec![
+            pattern("bad", &["(unclosed"], &[], Severity::Major),
+            pattern("good", &["wget"], &[], Severity::Major),
+        ]);
+        assert_eq!(idx.problems().len(), 1);
+        assert_eq!(idx.problems()[0].pattern_id, "bad");
+        assert_eq!(run("wget x\n", Language::Bash, None, &idx).len(), 1);
+    }
+
+    #[test]
+    fn explain_matches_regexes_and_keywords() {
+        let mut a = pattern("a", &[], &["synology-dsm"], Severity::Major);
+        a.error_pattern = Some(r"systemctl: (command )?not found".into());
+        let mut b = pattern("b", &[], &[], Severity::Minor);
+        b.error_pattern = Some("externally-managed-environment (".into()); // not a regex: keywords
+        let idx = index(vec![a, b]);
+        let out = "bash: systemctl: command not found\n";
+        let found = crate::engine::explain(out, None, &idx);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&out[found[0].span.clone()], "systemctl: command not found");
+        let t = idx.resolve_target("debian-12");
+        assert!(crate::engine::explain(out, Some(&t), &idx).is_empty());
+        let pip = "error: EXTERNALLY-MANAGED-ENVIRONMENT\n× This environment is externally managed (see PEP 668)";
+        assert_eq!(crate::engine::explain(pip, None, &idx)[0].pattern_id, "b");
+    }
+}

@@ -388,7 +388,7 @@ mod tests {
             &OffsetMap::starting_at(0),
         );
         assert_eq!(c.name, "python");
-        assert_eq!(c.text, "python      x.py");
+        assert_eq!(c.text, "python     x.py");
         assert_eq!(c.map.to_source(0), 14);
         assert_eq!(&src[c.map.to_source(0)..c.map.to_source(6)], "python");
         assert_eq!(c.map.to_source(c.text.len()), src.len());
