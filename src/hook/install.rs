@@ -51,7 +51,7 @@ pub fn run(args: InstallArgs) -> ExitCode {
             }
         }
     } else {
-        PathBuf::from(".")
+        std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
     };
     let file = settings_path(agent, &base, args.user);
     let command = match hook_command(agent) {
