@@ -214,7 +214,11 @@ fn claude_warns_below_the_block_level_without_approving() {
     let cwd = env.dir.path().join("plain");
     std::fs::create_dir_all(&cwd).unwrap();
     let p = claude_pre("Bash", "python manage.py migrate", &cwd);
-    let run = env.hook_with("claude", &p.to_string(), &[("FOREWARN_TARGET", "debian-12")]);
+    let run = env.hook_with(
+        "claude",
+        &p.to_string(),
+        &[("FOREWARN_TARGET", "debian-12")],
+    );
     assert_eq!(run.code, 0);
     let out = run.json.expect("a warning");
     assert_eq!(keys(&out), ["hookSpecificOutput", "systemMessage"]);
@@ -237,7 +241,10 @@ fn claude_warns_below_the_block_level_without_approving() {
 fn claude_allows_what_nothing_knows_about() {
     let env = Env::new();
     let project = env.project("p", "target = \"debian-12\"\n");
-    assert_silent(&env.hook("claude", &claude_pre("Bash", "ls -la && git status", &project)));
+    assert_silent(&env.hook(
+        "claude",
+        &claude_pre("Bash", "ls -la && git status", &project),
+    ));
     // Data is not a command.
     assert_silent(&env.hook(
         "claude",
@@ -252,7 +259,9 @@ fn an_unknown_target_never_denies() {
     std::fs::create_dir_all(&cwd).unwrap();
     let run = env.hook("claude", &claude_pre("PowerShell", "Get-LocalUser", &cwd));
     let out = run.json.expect("a warning");
-    assert!(out["hookSpecificOutput"].get("permissionDecision").is_none());
+    assert!(out["hookSpecificOutput"]
+        .get("permissionDecision")
+        .is_none());
     let context = text(&out, "/hookSpecificOutput/additionalContext");
     assert!(context.contains("powershell-2.0"), "{context}");
 }
@@ -279,7 +288,11 @@ fn remote_execution_is_checked_against_the_remote_host() {
     assert!(reason.contains("PowerShell 2.0 has no LocalAccounts module."));
     assert_claude_deny(&env.hook(
         "claude",
-        &claude_pre("Bash", "ssh nas01 \"sed -i 's/a/b/' /etc/x.conf\"", &project),
+        &claude_pre(
+            "Bash",
+            "ssh nas01 \"sed -i 's/a/b/' /etc/x.conf\"",
+            &project,
+        ),
     ));
     // The same command locally is fine on debian-12.
     assert_silent(&env.hook(
@@ -319,19 +332,28 @@ fn claude_failure_is_recognised_and_recorded() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = run.json.expect("context");
     assert_eq!(keys(&out), ["hookSpecificOutput", "systemMessage"]);
-    assert_eq!(keys(&out["hookSpecificOutput"]), ["additionalContext", "hookEventName"]);
-    assert_eq!(out["hookSpecificOutput"]["hookEventName"], "PostToolUseFailure");
+    assert_eq!(
+        keys(&out["hookSpecificOutput"]),
+        ["additionalContext", "hookEventName"]
+    );
+    assert_eq!(
+        out["hookSpecificOutput"]["hookEventName"],
+        "PostToolUseFailure"
+    );
     let context = text(&out, "/hookSpecificOutput/additionalContext");
     assert!(context.contains("Call python3."), "{context}");
-    assert!(context.contains("Debian 12 ships only python3."), "{context}");
+    assert!(
+        context.contains("Debian 12 ships only python3."),
+        "{context}"
+    );
     assert_eq!(env.count(PYTHON), before + 1);
-    assert!(context.contains(&format!("Seen {} times", before + 1)), "{context}");
+    assert!(
+        context.contains(&format!("Seen {} times", before + 1)),
+        "{context}"
+    );
 
     // Output nothing knows: no answer, nothing counted.
-    let p = payload(
-        "claude-post-failure",
-        &[("/cwd", path(&project))],
-    );
+    let p = payload("claude-post-failure", &[("/cwd", path(&project))]);
     assert_silent(&env.hook("claude", &p));
     assert_eq!(env.count(PYTHON), before + 1);
 }
@@ -353,8 +375,14 @@ fn a_remote_failure_is_matched_for_the_remote_host() {
             ),
         ],
     );
-    let run = env.hook_with("claude", &p.to_string(), &[("FOREWARN_TARGET", "debian-12")]);
-    let out = run.json.unwrap_or_else(|| panic!("context expected; stderr: {}", run.stderr));
+    let run = env.hook_with(
+        "claude",
+        &p.to_string(),
+        &[("FOREWARN_TARGET", "debian-12")],
+    );
+    let out = run
+        .json
+        .unwrap_or_else(|| panic!("context expected; stderr: {}", run.stderr));
     assert_eq!(out["hookSpecificOutput"]["hookEventName"], "PostToolUse");
     let context = text(&out, "/hookSpecificOutput/additionalContext");
     assert!(context.contains("Get-WmiObject"), "{context}");
@@ -403,13 +431,19 @@ fn cursor_denies_warns_and_records() {
             &[("/command", json!(cmd)), ("/cwd", path(&project))],
         )
     };
-    let out = env.hook("cursor", &before_shell("ifconfig")).json.expect("deny");
+    let out = env
+        .hook("cursor", &before_shell("ifconfig"))
+        .json
+        .expect("deny");
     assert_eq!(keys(&out), ["agent_message", "permission", "user_message"]);
     assert_eq!(out["permission"], "deny");
     assert!(text(&out, "/agent_message").contains("Use `ip addr` from iproute2."));
 
     // A warning must not grant permission: "allow" would run the command without asking.
-    let out = env.hook("cursor", &before_shell("python x.py")).json.expect("warning");
+    let out = env
+        .hook("cursor", &before_shell("python x.py"))
+        .json
+        .expect("warning");
     assert_eq!(keys(&out), ["agent_message", "user_message"]);
     assert!(text(&out, "/agent_message").contains("python3 x.py"));
 
@@ -424,7 +458,10 @@ fn cursor_denies_warns_and_records() {
             ("/workspace_roots", json!([path(&project)])),
         ],
     );
-    assert_eq!(env.hook("cursor", &p).json.expect("deny")["permission"], "deny");
+    assert_eq!(
+        env.hook("cursor", &p).json.expect("deny")["permission"],
+        "deny"
+    );
 
     // The generic preToolUse for the Shell tool answers with decision/reason.
     let p = payload(
@@ -459,15 +496,24 @@ fn gemini_denies_warns_and_adds_context_after() {
     let before_tool = |cmd: &str| {
         payload(
             "gemini-before",
-            &[("/tool_input/command", json!(cmd)), ("/cwd", path(&project))],
+            &[
+                ("/tool_input/command", json!(cmd)),
+                ("/cwd", path(&project)),
+            ],
         )
     };
-    let out = env.hook("gemini", &before_tool("ifconfig")).json.expect("deny");
+    let out = env
+        .hook("gemini", &before_tool("ifconfig"))
+        .json
+        .expect("deny");
     assert_eq!(keys(&out), ["decision", "reason", "systemMessage"]);
     assert_eq!(out["decision"], "deny");
     assert!(text(&out, "/reason").contains("Debian 12 does not install net-tools"));
 
-    let out = env.hook("gemini", &before_tool("python x.py")).json.expect("warning");
+    let out = env
+        .hook("gemini", &before_tool("python x.py"))
+        .json
+        .expect("warning");
     assert_eq!(keys(&out), ["systemMessage"]);
     assert!(text(&out, "/systemMessage").contains("python3 x.py"));
 
@@ -490,7 +536,10 @@ fn gemini_denies_warns_and_adds_context_after() {
     assert_eq!(env.count(PYTHON), before + 1);
 
     // The documented success payload: nothing to say.
-    assert_silent(&env.hook("gemini", &payload("gemini-after", &[("/cwd", path(&project))])));
+    assert_silent(&env.hook(
+        "gemini",
+        &payload("gemini-after", &[("/cwd", path(&project))]),
+    ));
 }
 
 #[test]
@@ -501,12 +550,18 @@ fn copilot_denies_in_both_formats_and_guides_after_failure() {
     let p = payload(
         "copilot-pre",
         &[
-            ("/toolArgs", json!(json!({"command": "ifconfig"}).to_string())),
+            (
+                "/toolArgs",
+                json!(json!({"command": "ifconfig"}).to_string()),
+            ),
             ("/cwd", path(&project)),
         ],
     );
     let out = env.hook("copilot", &p).json.expect("deny");
-    assert_eq!(keys(&out), ["permissionDecision", "permissionDecisionReason"]);
+    assert_eq!(
+        keys(&out),
+        ["permissionDecision", "permissionDecisionReason"]
+    );
     assert_eq!(out["permissionDecision"], "deny");
     assert!(text(&out, "/permissionDecisionReason").contains("ip addr"));
 
@@ -575,7 +630,12 @@ fn everything_unexpected_is_allowed_with_one_line_on_stderr() {
     for (agent, stdin) in cases {
         let run = env.hook_with(agent, &stdin, &[]);
         assert_silent(&run);
-        assert_eq!(run.stderr.trim().lines().count(), 1, "{agent} {stdin}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "{agent} {stdin}: {}",
+            run.stderr
+        );
         assert!(run.stderr.starts_with("forewarn hook: "), "{}", run.stderr);
     }
     // An unusable store allows even a command that would be denied.
@@ -592,7 +652,12 @@ fn everything_unexpected_is_allowed_with_one_line_on_stderr() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(blocked.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(blocked.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
@@ -610,7 +675,10 @@ fn eight_parallel_hooks_count_exactly_eight() {
         &[
             ("/tool_input/command", json!("python x.py")),
             ("/cwd", path(&project)),
-            ("/error", json!("Exit code 127\nbash: python: command not found")),
+            (
+                "/error",
+                json!("Exit code 127\nbash: python: command not found"),
+            ),
         ],
     )
     .to_string();
@@ -631,10 +699,12 @@ fn eight_parallel_hooks_count_exactly_eight() {
     for child in children {
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(0));
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))
-        });
-        assert_eq!(v["hookSpecificOutput"]["hookEventName"], "PostToolUseFailure");
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(
+            v["hookSpecificOutput"]["hookEventName"],
+            "PostToolUseFailure"
+        );
     }
     assert_eq!(env.count(PYTHON), before + 8);
 }

@@ -213,7 +213,10 @@ fn a_broken_settings_file_is_left_alone() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("settings.json") && stderr.contains("not valid JSON"), "{stderr}");
+    assert!(
+        stderr.contains("settings.json") && stderr.contains("not valid JSON"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "{ \"hooks\": ");
 
     let out = Command::new(EXE)

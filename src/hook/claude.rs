@@ -162,12 +162,16 @@ mod tests {
             json!({"hookEventName": "PreToolUse", "permissionDecision": "deny",
                    "permissionDecisionReason": "for the agent"})
         );
-        let warn = render(&inc, &Outcome::Before(Decision::Warn(msg()))).stdout.unwrap();
+        let warn = render(&inc, &Outcome::Before(Decision::Warn(msg())))
+            .stdout
+            .unwrap();
         assert_eq!(
             warn["hookSpecificOutput"],
             json!({"hookEventName": "PreToolUse", "additionalContext": "for the agent"})
         );
-        assert!(warn["hookSpecificOutput"].get("permissionDecision").is_none());
+        assert!(warn["hookSpecificOutput"]
+            .get("permissionDecision")
+            .is_none());
         assert_eq!(warn["systemMessage"], "for the user");
         assert_eq!(
             render(&inc, &Outcome::Before(Decision::Allow)),

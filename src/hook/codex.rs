@@ -37,7 +37,9 @@ mod tests {
         let pre = json!({"session_id":"s","turn_id":"t","transcript_path":null,"cwd":"/repo",
             "hook_event_name":"PreToolUse","model":"gpt","permission_mode":"default",
             "tool_name":"Bash","tool_use_id":"c","tool_input":{"command":"rm -rf build"}});
-        assert!(matches!(parse(&pre).unwrap().event, HookEvent::Before { ref command, .. } if command == "rm -rf build"));
+        assert!(
+            matches!(parse(&pre).unwrap().event, HookEvent::Before { ref command, .. } if command == "rm -rf build")
+        );
         let post = json!({"hook_event_name":"PostToolUse","tool_name":"Bash","cwd":"/repo",
             "tool_input":{"command":"python x"},"tool_response":"Process exited with code 127\npython: command not found"});
         match parse(&post).unwrap().event {

@@ -85,7 +85,11 @@ pub fn render(incoming: &Incoming, outcome: &Outcome) -> Reply {
             "permissionDecision": "deny",
             "permissionDecisionReason": capped(&m.agent),
         })),
-        Outcome::After(Some(m)) if incoming.event_name.eq_ignore_ascii_case("postToolUseFailure") => {
+        Outcome::After(Some(m))
+            if incoming
+                .event_name
+                .eq_ignore_ascii_case("postToolUseFailure") =>
+        {
             Reply::json(json!({"additionalContext": capped(&m.agent)}))
         }
         _ => Reply::silent(),
@@ -103,10 +107,18 @@ mod tests {
             "toolArgs":"{\"command\":\"rm -rf dist\",\"description\":\"Clean\"}"});
         let inc = parse(&camel).unwrap();
         assert_eq!(inc.event_name, "preToolUse");
-        assert!(matches!(inc.event, HookEvent::Before { ref command, .. } if command == "rm -rf dist"));
-        let object_args = json!({"cwd":"/p","toolName":"powershell","toolArgs":{"command":"Get-LocalUser"}});
-        assert!(matches!(parse(&object_args).unwrap().event,
-            HookEvent::Before { language: Language::PowerShell, .. }));
+        assert!(
+            matches!(inc.event, HookEvent::Before { ref command, .. } if command == "rm -rf dist")
+        );
+        let object_args =
+            json!({"cwd":"/p","toolName":"powershell","toolArgs":{"command":"Get-LocalUser"}});
+        assert!(matches!(
+            parse(&object_args).unwrap().event,
+            HookEvent::Before {
+                language: Language::PowerShell,
+                ..
+            }
+        ));
         let failure = json!({"cwd":"/p","toolName":"bash","toolArgs":{"command":"python x"},
             "error":"python: command not found"});
         let inc = parse(&failure).unwrap();
@@ -133,7 +145,8 @@ mod tests {
             render(&pre, &Outcome::Before(Decision::Warn(m.clone()))),
             Reply::silent()
         );
-        let fail = parse(&json!({"toolName":"bash","toolArgs":{"command":"x"},"error":"e"})).unwrap();
+        let fail =
+            parse(&json!({"toolName":"bash","toolArgs":{"command":"x"},"error":"e"})).unwrap();
         assert_eq!(
             render(&fail, &Outcome::After(Some(m))).stdout,
             Some(json!({"additionalContext":"a"}))

@@ -35,7 +35,9 @@ pub fn parse(payload: &Value) -> Result<Incoming, String> {
         "preToolUse" | "postToolUse" | "postToolUseFailure" => {
             let tool = str_field(payload, "tool_name").unwrap_or("");
             if tool != "Shell" {
-                return Err(format!("{event_name} for tool `{tool}`, which is not a shell"));
+                return Err(format!(
+                    "{event_name} for tool `{tool}`, which is not a shell"
+                ));
             }
             let input = payload.get("tool_input");
             let command = input

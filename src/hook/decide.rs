@@ -295,10 +295,7 @@ mod tests {
             fixed_command(cmd, [finding(0..6, Some("python"))].iter()),
             None
         );
-        assert_eq!(
-            fixed_command("ab", [finding(1..9, Some("x"))].iter()),
-            None
-        );
+        assert_eq!(fixed_command("ab", [finding(1..9, Some("x"))].iter()), None);
     }
 
     fn pattern(id: &str, sev: Severity) -> Pattern {

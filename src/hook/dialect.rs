@@ -298,9 +298,15 @@ mod tests {
 
     #[test]
     fn commands_come_from_objects_strings_and_argvs() {
-        assert_eq!(command_in(&json!({"command": "ls -l"})).as_deref(), Some("ls -l"));
         assert_eq!(
-            command_in(&json!("{\"command\":\"rm -rf dist\",\"description\":\"x\"}")).as_deref(),
+            command_in(&json!({"command": "ls -l"})).as_deref(),
+            Some("ls -l")
+        );
+        assert_eq!(
+            command_in(&json!(
+                "{\"command\":\"rm -rf dist\",\"description\":\"x\"}"
+            ))
+            .as_deref(),
             Some("rm -rf dist")
         );
         assert_eq!(

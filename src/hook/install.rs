@@ -90,8 +90,8 @@ pub fn settings_path(agent: Agent, base: &Path, user: bool) -> PathBuf {
 
 /// `"<absolute path of this executable>" hook <agent>`, quoted when the path needs it.
 fn hook_command(agent: Agent) -> Result<String, String> {
-    let exe = std::env::current_exe()
-        .map_err(|e| format!("cannot find forewarn's own path: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find forewarn's own path: {e}"))?;
     let exe = exe.to_string_lossy();
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:@%,=".contains(c);
     let quoted = if exe.chars().all(plain) || (cfg!(windows) && !exe.contains(' ')) {
@@ -257,9 +257,12 @@ fn merge(agent: Agent, root: &mut Map<String, Value>, command: &str) -> Result<(
             Agent::Claude | Agent::Codex | Agent::Gemini => {
                 merge_grouped(agent, list, matcher, command)
             }
-            Agent::Cursor => merge_flat(agent, list, "command", || {
-                json!({"command": command, "timeout": TIMEOUT_SECS})
-            }),
+            Agent::Cursor => merge_flat(
+                agent,
+                list,
+                "command",
+                || json!({"command": command, "timeout": TIMEOUT_SECS}),
+            ),
             Agent::Copilot => merge_copilot(agent, list, command),
         }
     }
@@ -339,10 +342,22 @@ mod tests {
 
     #[test]
     fn recognises_its_own_handlers() {
-        assert!(is_ours("/usr/local/bin/forewarn hook claude", Agent::Claude));
-        assert!(is_ours("'/opt/my tools/forewarn' hook claude", Agent::Claude));
-        assert!(is_ours("& \"C:\\x y\\forewarn.exe\" hook copilot", Agent::Copilot));
-        assert!(!is_ours("/usr/local/bin/forewarn hook codex", Agent::Claude));
+        assert!(is_ours(
+            "/usr/local/bin/forewarn hook claude",
+            Agent::Claude
+        ));
+        assert!(is_ours(
+            "'/opt/my tools/forewarn' hook claude",
+            Agent::Claude
+        ));
+        assert!(is_ours(
+            "& \"C:\\x y\\forewarn.exe\" hook copilot",
+            Agent::Copilot
+        ));
+        assert!(!is_ours(
+            "/usr/local/bin/forewarn hook codex",
+            Agent::Claude
+        ));
         assert!(!is_ours("/usr/bin/other hook claude", Agent::Claude));
         assert!(!is_ours("./block-rm.sh", Agent::Claude));
     }
@@ -386,8 +401,18 @@ mod tests {
     #[test]
     fn refuses_shapes_it_cannot_merge_into() {
         let mut root = json!({"hooks": []});
-        assert!(merge(Agent::Claude, root.as_object_mut().unwrap(), "f hook claude").is_err());
+        assert!(merge(
+            Agent::Claude,
+            root.as_object_mut().unwrap(),
+            "f hook claude"
+        )
+        .is_err());
         let mut root = json!({"hooks": {"beforeShellExecution": {}}});
-        assert!(merge(Agent::Cursor, root.as_object_mut().unwrap(), "f hook cursor").is_err());
+        assert!(merge(
+            Agent::Cursor,
+            root.as_object_mut().unwrap(),
+            "f hook cursor"
+        )
+        .is_err());
     }
 }

@@ -39,7 +39,12 @@ pub struct HookArgs {
     #[arg(value_name = "AGENT")]
     pub agent: Option<String>,
     /// Ignored: words some hook configurations add after the agent (e.g. an event name).
-    #[arg(value_name = "EXTRA", hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "EXTRA",
+        hide = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub extra: Vec<String>,
 }
 
