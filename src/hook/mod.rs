@@ -6,6 +6,7 @@
 //! malformed JSON, an event or tool it does not know, even a bug) the command is allowed, one
 //! line goes to stderr, and the exit code is 0. It never runs the command.
 
+pub mod cache;
 pub mod claude;
 pub mod codex;
 pub mod copilot;
@@ -128,7 +129,7 @@ pub fn answer(agent: Agent, input: &[u8], store_flag: Option<&Path>) -> Reply {
     };
     let (config, policy) = policy_for(incoming.event.cwd());
     let path = Store::resolve_path(store_flag, Some(&config));
-    let index = match load_index(&path) {
+    let index = match load_index(&path, &incoming.event) {
         Ok(i) => i,
         Err(e) => {
             note(format_args!("pattern store unusable ({e}); allowing"));
@@ -176,10 +177,64 @@ fn policy_for(cwd: Option<&Path>) -> (Config, decide::Policy) {
     (config, policy)
 }
 
-fn load_index(path: &Path) -> Result<PatternIndex, String> {
+/// The index for this event: from the cache when it is fresh, else from the store (and the
+/// cache is rewritten for the next hook). `FOREWARN_HOOK_CACHE=0` always reads the store.
+fn load_index(path: &Path, event: &HookEvent) -> Result<PatternIndex, String> {
+    let use_cache = std::env::var("FOREWARN_HOOK_CACHE").map_or(true, |v| v != "0");
+    if use_cache {
+        let (haystack, ops) = needs(event);
+        let need = match event {
+            HookEvent::Before { .. } => cache::Need::Before {
+                haystack: &haystack,
+                ops: &ops,
+            },
+            HookEvent::After { .. } => cache::Need::After {
+                haystack: &haystack,
+            },
+        };
+        if let Some(index) = cache::load(path, &need) {
+            return Ok(index);
+        }
+    }
+    let key = cache::store_key(path);
     let store = Store::open(path).map_err(|e| e.to_string())?;
     let (index, _problems) = store.load_index().map_err(|e| e.to_string())?;
+    drop(store);
+    // Only when nothing changed the store while it was read (closing may checkpoint the WAL,
+    // which also changes the key: the next hook then writes the cache).
+    if let (true, Some(key)) = (use_cache, key) {
+        if cache::store_key(path).as_deref() == Some(key.as_str()) {
+            if let Err(e) = cache::write(path, &key, &index) {
+                tracing::debug!("cannot write the hook cache beside {}: {e}", path.display());
+            }
+        }
+    }
     Ok(index)
+}
+
+/// The text a pattern's anchor must occur in for it to matter here, and the operation classes
+/// of the command: the command as written plus every command the parser found in it (names
+/// are resolved: paths, quotes and `.exe` are gone), or the output after a command.
+fn needs(event: &HookEvent) -> (String, Vec<&'static str>) {
+    match event {
+        HookEvent::Before {
+            command, language, ..
+        } => {
+            let mut hay = command.to_lowercase();
+            let mut ops = Vec::new();
+            for c in crate::script::parse(command, *language).commands {
+                hay.push('\n');
+                hay.push_str(&c.name.to_lowercase());
+                hay.push('\n');
+                hay.push_str(&c.text.to_lowercase());
+                ops.extend(crate::engine::operations::classify(&c));
+            }
+            ops.sort_unstable();
+            ops.dedup();
+            (hay, ops)
+        }
+        HookEvent::After { output, .. } => (output.to_lowercase(), Vec::new()),
+    }
 }
 
 fn outcome(
