@@ -387,6 +387,16 @@ fn a_remote_failure_is_matched_for_the_remote_host() {
     let context = text(&out, "/hookSpecificOutput/additionalContext");
     assert!(context.contains("Get-WmiObject"), "{context}");
     assert_eq!(env.count(LOCAL_ACCOUNTS), before + 1);
+    // The occurrence names the host it happened on.
+    let db = rusqlite::Connection::open(env.store()).unwrap();
+    let host: Option<String> = db
+        .query_row(
+            "SELECT host FROM occurrences WHERE pattern_id = ?1 ORDER BY rowid DESC LIMIT 1",
+            [LOCAL_ACCOUNTS],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(host.as_deref(), Some("oldsrv.acme.lan"));
 }
 
 #[test]
