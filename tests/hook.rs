@@ -718,3 +718,69 @@ fn eight_parallel_hooks_count_exactly_eight() {
     }
     assert_eq!(env.count(PYTHON), before + 8);
 }
+
+#[test]
+fn the_prebuilt_cache_answers_exactly_like_the_store() {
+    let env = Env::new();
+    let project = env.project("p", "target = \"debian-12\"\n");
+    let cache = PathBuf::from(format!("{}.hook-cache", env.store().display()));
+    let payloads = [
+        (
+            "claude",
+            claude_pre("Bash", "sudo ifconfig eth0 up", &project),
+        ),
+        (
+            "claude",
+            claude_pre("Bash", "python x.py | tee log", &project),
+        ),
+        (
+            "claude",
+            claude_pre("Bash", "ssh nas01 'sed -i s/a/b/ f'", &project),
+        ),
+        (
+            "claude",
+            claude_pre(
+                "PowerShell",
+                "Invoke-Command -ComputerName OLDSRV { Get-LocalUser }",
+                &project,
+            ),
+        ),
+        ("claude", claude_pre("Bash", "ls -la", &project)),
+        (
+            "gemini",
+            payload(
+                "gemini-after",
+                &[
+                    ("/cwd", path(&project)),
+                    (
+                        "/tool_response/llmContent",
+                        json!("Stderr: sed: unrecognized option '-i'"),
+                    ),
+                ],
+            ),
+        ),
+    ];
+    for (agent, p) in &payloads {
+        let uncached = env.hook_with(agent, &p.to_string(), &[("FOREWARN_HOOK_CACHE", "0")]);
+        // The first cached run may rebuild the cache; the second reads it.
+        env.hook(agent, p);
+        assert!(cache.is_file(), "no cache beside the store");
+        let cached = env.hook(agent, p);
+        assert_eq!(cached.stdout, uncached.stdout, "{agent}: {p}");
+        assert_eq!(cached.code, uncached.code);
+    }
+    // A change to the store is seen at once: the cache is keyed by the store's version.
+    let out = env
+        .forewarn()
+        .args(["store", "import", &format!("{FIXTURES}/extra-pattern.json")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reason =
+        assert_claude_deny(&env.hook("claude", &claude_pre("Bash", "netstat -tlnp", &project)));
+    assert!(reason.contains("ss -tlnp"), "{reason}");
+}
