@@ -105,7 +105,8 @@ pub fn run(args: HookArgs, store: Option<PathBuf>) -> ExitCode {
 /// One line on stderr saying why the hook let the command through (or what it noticed).
 fn note(message: impl std::fmt::Display) {
     let line = message.to_string().replace('\n', " ");
-    eprintln!("forewarn hook: {line}");
+    // Not eprintln!: it panics when stderr is gone, and the hook must not.
+    let _ = writeln!(std::io::stderr().lock(), "forewarn hook: {line}");
 }
 
 /// The whole hook, from the raw payload to the reply. Never fails: every problem is an allow.
