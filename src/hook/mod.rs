@@ -90,7 +90,7 @@ pub fn run(args: HookArgs, store: Option<PathBuf>) -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        note(format_args!("internal error{at}: {msg}"));
+        note(format_args!("internal error{at}: {msg}; allowing"));
     }));
     let reply = std::panic::catch_unwind(|| answer(agent, &input, store.as_deref()))
         .unwrap_or_else(|_| Reply::silent());
@@ -111,6 +111,7 @@ fn note(message: impl std::fmt::Display) {
 
 /// The whole hook, from the raw payload to the reply. Never fails: every problem is an allow.
 pub fn answer(agent: Agent, input: &[u8], store_flag: Option<&Path>) -> Reply {
+    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let payload: Value = match serde_json::from_slice(input) {
         Ok(v) => v,
         Err(e) => {
