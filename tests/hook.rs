@@ -206,6 +206,9 @@ fn claude_blocks_with_cause_solution_and_fixed_command() {
     }
     let user = text(run.json.as_ref().unwrap(), "/systemMessage");
     assert!(user.contains("ifconfig without net-tools"), "{user}");
+    // A byte-order mark in front of the JSON is not a reason to let it through.
+    let p = claude_pre("Bash", "ifconfig", &project);
+    assert_claude_deny(&env.hook_with("claude", &format!("\u{feff}{p}"), &[]));
 }
 
 #[test]
