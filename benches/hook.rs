@@ -60,17 +60,37 @@ fn run_once(store: &Path, target: &str, stdin: &str) -> Duration {
     elapsed
 }
 
+/// CPU time (user + system) of every child waited for so far, from /proc (Linux); wall-clock
+/// figures on a shared machine include waiting for a core, CPU time does not.
+fn children_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // After the command name: state is field 3, cutime 16 and cstime 17 (1-based).
+    let ticks: u64 = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn measure(name: &str, store: &Path, target: &str, stdin: &str, runs: usize) -> Duration {
     for _ in 0..5 {
         run_once(store, target, stdin);
     }
+    let cpu_before = children_cpu();
     let mut times: Vec<Duration> = (0..runs).map(|_| run_once(store, target, stdin)).collect();
+    let cpu = children_cpu()
+        .zip(cpu_before)
+        .map(|(a, b)| {
+            format!(
+                "  cpu {:>5.2} ms/run",
+                ms(a.saturating_sub(b)) / runs as f64
+            )
+        })
+        .unwrap_or_default();
     times.sort();
     let median = times[times.len() / 2];
     let p90 = times[times.len() * 9 / 10];
     let mean = times.iter().sum::<Duration>() / times.len() as u32;
     println!(
-        "{name:<44} median {:>6.2} ms  p90 {:>6.2} ms  mean {:>6.2} ms  ({runs} runs)",
+        "{name:<46} median {:>6.2} ms  p90 {:>6.2} ms  mean {:>6.2} ms{cpu}  ({runs} runs)",
         ms(median),
         ms(p90),
         ms(mean)
@@ -126,6 +146,14 @@ fn main() {
         serde_json::json!({"error": "Exit code 2\ntool7: unknown option '--opt0'", "is_interrupt": false}),
     );
     println!("forewarn hook claude, whole process ({EXE})");
+    // The floor: the same binary and pipe doing no work, under the same machine load.
+    measure(
+        "process floor (malformed payload)",
+        &default_store,
+        "debian-12",
+        "{",
+        runs,
+    );
     let d = measure(
         "default library, typical PreToolUse",
         &default_store,

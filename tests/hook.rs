@@ -787,3 +787,38 @@ fn the_prebuilt_cache_answers_exactly_like_the_store() {
         assert_claude_deny(&env.hook("claude", &claude_pre("Bash", "netstat -tlnp", &project)));
     assert!(reason.contains("ss -tlnp"), "{reason}");
 }
+
+#[test]
+fn gemini_on_windows_speaks_powershell() {
+    let env = Env::new();
+    // A Windows working directory means Gemini runs the command with PowerShell, where the
+    // script block runs on OLDSRV (read as bash, it would be a local brace group).
+    let p = payload(
+        "gemini-before",
+        &[
+            (
+                "/tool_input/command",
+                json!("Invoke-Command -ComputerName OLDSRV { Get-LocalUser }"),
+            ),
+            ("/tool_input/dir_path", json!("C:\\Users\\dev\\project")),
+            ("/cwd", json!("C:\\Users\\dev\\project")),
+        ],
+    );
+    let out = env.hook("gemini", &p).json.expect("deny");
+    assert_eq!(out["decision"], "deny");
+    assert!(text(&out, "/reason").contains("OLDSRV"));
+}
+
+#[test]
+fn copilot_vscode_format_failure_gets_guidance() {
+    let env = Env::new();
+    let project = env.project("p", "target = \"debian-12\"\n");
+    let before = env.count(PYTHON);
+    let p = json!({"hook_event_name": "PostToolUseFailure", "session_id": "s", "timestamp": "2026-01-07T08:03:20Z",
+        "cwd": path(&project), "tool_name": "bash", "tool_input": {"command": "python x.py"},
+        "error": "bash: python: command not found"});
+    let out = env.hook("copilot", &p).json.expect("guidance");
+    assert_eq!(keys(&out), ["additionalContext"]);
+    assert!(text(&out, "/additionalContext").contains("Call python3."));
+    assert_eq!(env.count(PYTHON), before + 1);
+}
