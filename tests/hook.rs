@@ -765,11 +765,20 @@ fn the_prebuilt_cache_answers_exactly_like_the_store() {
     ];
     for (agent, p) in &payloads {
         let uncached = env.hook_with(agent, &p.to_string(), &[("FOREWARN_HOOK_CACHE", "0")]);
-        // The first cached run may rebuild the cache; the second reads it.
-        env.hook(agent, p);
-        assert!(cache.is_file(), "no cache beside the store");
-        let cached = env.hook(agent, p);
-        assert_eq!(cached.stdout, uncached.stdout, "{agent}: {p}");
+        // A miss answers from the store and rebuilds the cache in the background; wait until
+        // an answer comes from the cache.
+        let mut cached = None;
+        for _ in 0..200 {
+            let run = env.hook_with(agent, &p.to_string(), &[("FOREWARN_LOG", "debug")]);
+            assert_eq!(run.stdout, uncached.stdout, "{agent}: {p}");
+            if run.stderr.contains("answered from the hook cache") {
+                cached = Some(run);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let cached = cached.unwrap_or_else(|| panic!("{agent}: never answered from the cache"));
+        assert!(cache.is_file());
         assert_eq!(cached.code, uncached.code);
     }
     // A change to the store is seen at once: the cache is keyed by the store's version.

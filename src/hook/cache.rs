@@ -39,6 +39,9 @@ pub enum Need<'a> {
     After { haystack: &'a str },
 }
 
+/// A rebuild that has held its lock this long is taken to have died.
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// `<store>.hook-cache`.
 pub fn path_for(store: &Path) -> PathBuf {
     let name = store
@@ -135,6 +138,77 @@ pub fn load(store: &Path, need: &Need) -> Option<PatternIndex> {
         patterns.push(serde_json::from_slice::<Pattern>(&buf).ok()?);
     }
     Some(PatternIndex::build(patterns, hosts, clients))
+}
+
+fn lock_path(store: &Path) -> PathBuf {
+    let mut p = path_for(store).into_os_string();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Starts `forewarn --store STORE hook --rebuild-cache` detached (no stdio, its own process
+/// group), unless a rebuild is already running. Never fails: the cache is only an optimisation.
+pub fn spawn_rebuild(store: &Path) {
+    let lock = lock_path(store);
+    if let Ok(age) = std::fs::metadata(&lock).and_then(|m| m.modified()) {
+        if age.elapsed().is_ok_and(|a| a < STALE_LOCK) {
+            return;
+        }
+        let _ = std::fs::remove_file(&lock);
+    }
+    if std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)
+        .is_err()
+    {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        let _ = std::fs::remove_file(&lock);
+        return;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--store")
+        .arg(store)
+        .args(["hook", "--rebuild-cache"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    if cmd.spawn().is_err() {
+        let _ = std::fs::remove_file(&lock);
+    }
+}
+
+/// Loads the whole store and writes the cache, when nothing changed the store while it was
+/// read (closing the store may checkpoint its WAL, which changes the key: then once more), and
+/// releases the lock [`spawn_rebuild`] took.
+pub fn rebuild(store: &Path) {
+    for _ in 0..3 {
+        let Some(key) = store_key(store) else { break };
+        let Ok(opened) = crate::store::Store::open(store) else {
+            break;
+        };
+        let Ok((index, _)) = opened.load_index() else {
+            break;
+        };
+        drop(opened);
+        if store_key(store).as_deref() == Some(key.as_str()) {
+            if let Err(e) = write(store, &key, &index) {
+                tracing::debug!(
+                    "cannot write the hook cache beside {}: {e}",
+                    store.display()
+                );
+            }
+            break;
+        }
+    }
+    let _ = std::fs::remove_file(lock_path(store));
 }
 
 /// Writes the cache for `index` under `key` (atomically: a reader sees the old or the new file).
@@ -243,7 +317,7 @@ fn command_anchors(entry: &str) -> Option<Vec<String>> {
 /// keyword, all of which must appear.
 fn error_anchors(ep: &str) -> Option<Vec<String>> {
     match regex_syntax::ParserBuilder::new().build().parse(ep) {
-        Ok(_) => prefix_literals(ep),
+        Ok(hir) => literals_of(&hir),
         Err(_) => ep
             .split_whitespace()
             .max_by_key(|w| w.len())
@@ -254,8 +328,11 @@ fn error_anchors(ep: &str) -> Option<Vec<String>> {
 /// The literals one of which must begin every match of `re`, lowercased (as the engine's index
 /// keys its entries); `None` when there is no finite set of non-empty ones.
 fn prefix_literals(re: &str) -> Option<Vec<String>> {
-    let hir = regex_syntax::ParserBuilder::new().build().parse(re).ok()?;
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    literals_of(&regex_syntax::ParserBuilder::new().build().parse(re).ok()?)
+}
+
+fn literals_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
     let lits = seq.literals()?;
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
         return None;

@@ -47,6 +47,10 @@ pub struct HookArgs {
         allow_hyphen_values = true
     )]
     pub extra: Vec<String>,
+    /// Rebuilds the pattern cache beside the store (what a hook starts in the background after
+    /// a cache miss).
+    #[arg(long, hide = true)]
+    pub rebuild_cache: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +62,10 @@ pub enum HookAction {
 pub fn run(args: HookArgs, store: Option<PathBuf>) -> ExitCode {
     if let Some(HookAction::Install(install)) = args.action {
         return install::run(install);
+    }
+    if args.rebuild_cache {
+        cache::rebuild(&Store::resolve_path(store.as_deref(), None));
+        return ExitCode::SUCCESS;
     }
     let Some(name) = args.agent else {
         note("no agent named (expected claude, codex, cursor, gemini or copilot)");
@@ -195,21 +203,17 @@ fn load_index(path: &Path, event: &HookEvent) -> Result<PatternIndex, String> {
             },
         };
         if let Some(index) = cache::load(path, &need) {
+            tracing::debug!("answered from the hook cache ({} patterns)", index.len());
             return Ok(index);
         }
     }
-    let key = cache::store_key(path);
     let store = Store::open(path).map_err(|e| e.to_string())?;
     let (index, _problems) = store.load_index().map_err(|e| e.to_string())?;
     drop(store);
-    // Only when nothing changed the store while it was read (closing may checkpoint the WAL,
-    // which also changes the key: the next hook then writes the cache).
-    if let (true, Some(key)) = (use_cache, key) {
-        if cache::store_key(path).as_deref() == Some(key.as_str()) {
-            if let Err(e) = cache::write(path, &key, &index) {
-                tracing::debug!("cannot write the hook cache beside {}: {e}", path.display());
-            }
-        }
+    if use_cache {
+        // Writing the cache costs several times a full load (every pattern is serialised and
+        // its regexes parsed): a detached process does it, so this hook answers now.
+        cache::spawn_rebuild(path);
     }
     Ok(index)
 }
