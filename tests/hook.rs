@@ -722,6 +722,125 @@ fn eight_parallel_hooks_count_exactly_eight() {
     assert_eq!(env.count(PYTHON), before + 8);
 }
 
+/// Runs the hook until it answers from the cache (a miss answers from the store and rebuilds
+/// the cache in the background), checking every answer against the store's (`uncached`).
+fn until_cached(env: &Env, agent: &str, p: &Value, uncached: &Run) -> Run {
+    for _ in 0..200 {
+        let run = env.hook_with(agent, &p.to_string(), &[("FOREWARN_LOG", "debug")]);
+        assert_eq!(run.stdout, uncached.stdout, "{agent}: {p}");
+        if run.stderr.contains("answered from the hook cache") {
+            return run;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{agent}: never answered from the cache: {p}");
+}
+
+/// The cache file's bytes and modification time.
+fn cache_stamp(env: &Env) -> (Vec<u8>, std::time::SystemTime) {
+    let cache = PathBuf::from(format!("{}.hook-cache", env.store().display()));
+    let bytes = std::fs::read(&cache).unwrap();
+    (
+        bytes,
+        std::fs::metadata(&cache).unwrap().modified().unwrap(),
+    )
+}
+
+#[test]
+fn recorded_occurrences_keep_the_cache_and_a_new_pattern_rebuilds_it() {
+    let env = Env::new();
+    let project = env.project("p", "target = \"debian-12\"\n");
+    let pre = claude_pre("Bash", "python x.py && netstat -tlnp", &project);
+    let uncached = env.hook_with("claude", &pre.to_string(), &[("FOREWARN_HOOK_CACHE", "0")]);
+    let answer = &uncached.stdout;
+    assert!(
+        answer.contains("python3") && !answer.contains("ss -tlnp"),
+        "{answer}"
+    );
+    until_cached(&env, "claude", &pre, &uncached);
+    let stamp = cache_stamp(&env);
+
+    // The hook records after a recognised failure, and a curator with `store record`: neither
+    // changes what the cache holds, so the next hooks still answer from it.
+    let failure = payload(
+        "claude-post-failure",
+        &[
+            ("/tool_input/command", json!("python manage.py migrate")),
+            ("/cwd", path(&project)),
+            (
+                "/error",
+                json!("Exit code 127\n/bin/bash: line 1: python: command not found"),
+            ),
+        ],
+    );
+    let before = env.count(PYTHON);
+    for n in 1..=2 {
+        let run = env.hook_with("claude", &failure.to_string(), &[("FOREWARN_LOG", "debug")]);
+        assert!(
+            run.stderr.contains("answered from the hook cache"),
+            "{}",
+            run.stderr
+        );
+        let context = text(
+            run.json.as_ref().unwrap(),
+            "/hookSpecificOutput/additionalContext",
+        );
+        // The count shown is the one just recorded, not the cached pattern's.
+        assert!(
+            context.contains(&format!("Seen {} times", before + n)),
+            "{context}"
+        );
+    }
+    let out = env
+        .forewarn()
+        .args(["store", "record", PYTHON])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(env.count(PYTHON), before + 3);
+    let run = env.hook_with("claude", &pre.to_string(), &[("FOREWARN_LOG", "debug")]);
+    assert!(
+        run.stderr.contains("answered from the hook cache"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, uncached.stdout);
+    // No rebuild was started: give one the time it would take, then check the file.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(cache_stamp(&env) == stamp, "the cache was rewritten");
+
+    // A new pattern is seen at once (from the store), and the cache is rebuilt with it.
+    let out = env
+        .forewarn()
+        .args(["store", "import", &format!("{FIXTURES}/extra-pattern.json")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = env.hook_with("claude", &pre.to_string(), &[("FOREWARN_LOG", "debug")]);
+    assert!(
+        !run.stderr.contains("answered from the hook cache"),
+        "{}",
+        run.stderr
+    );
+    let reason = assert_claude_deny(&run);
+    assert!(
+        reason.contains("python3") && reason.contains("ss -tlnp"),
+        "{reason}"
+    );
+    let uncached = env.hook_with("claude", &pre.to_string(), &[("FOREWARN_HOOK_CACHE", "0")]);
+    assert_eq!(run.stdout, uncached.stdout);
+    until_cached(&env, "claude", &pre, &uncached);
+    assert!(cache_stamp(&env).0 != stamp.0, "the cache was not rebuilt");
+}
+
 #[test]
 fn the_prebuilt_cache_answers_exactly_like_the_store() {
     let env = Env::new();
@@ -765,19 +884,7 @@ fn the_prebuilt_cache_answers_exactly_like_the_store() {
     ];
     for (agent, p) in &payloads {
         let uncached = env.hook_with(agent, &p.to_string(), &[("FOREWARN_HOOK_CACHE", "0")]);
-        // A miss answers from the store and rebuilds the cache in the background; wait until
-        // an answer comes from the cache.
-        let mut cached = None;
-        for _ in 0..200 {
-            let run = env.hook_with(agent, &p.to_string(), &[("FOREWARN_LOG", "debug")]);
-            assert_eq!(run.stdout, uncached.stdout, "{agent}: {p}");
-            if run.stderr.contains("answered from the hook cache") {
-                cached = Some(run);
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let cached = cached.unwrap_or_else(|| panic!("{agent}: never answered from the cache"));
+        let cached = until_cached(&env, agent, p, &uncached);
         assert!(cache.is_file());
         assert_eq!(cached.code, uncached.code);
     }

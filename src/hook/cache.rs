@@ -9,23 +9,28 @@
 //! the command's operation classes), and builds a [`PatternIndex`] of just those. The anchors
 //! are a superset filter, so the small index gives the same findings as the full one.
 //!
-//! The cache is keyed by the size and modification time of the store file and its WAL: any
-//! commit changes them, and a stale cache is rebuilt by the next hook that misses.
+//! The cache is keyed by the store's knowledge version ([`Store::knowledge_version`]), which
+//! SQLite triggers move on every change to patterns, hosts and clients, from forewarn or any
+//! other SQLite client, and not on recorded occurrences: the hook records one after every
+//! recognised failure, and a key that moved with it would make the next hook pay a full load.
+//! A stale cache is rebuilt after the next hook that misses. The cached patterns'
+//! `occurrence_count` and `last_seen` may therefore be behind the store; the hook shows a count
+//! only after recording, and that one is the fresh count `record_occurrence` returns.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use crate::engine::pattern::SYNTAX_PREFIX;
 use crate::engine::{Client, Host, Pattern, PatternIndex};
+use crate::store::Store;
 
 const MAGIC: &str = "forewarn-hook-cache";
-/// Bumped whenever the layout or the anchor rules change.
-const FORMAT: u32 = 1;
+/// Bumped whenever the layout, the anchor rules or the meaning of the key change.
+const FORMAT: u32 = 2;
 
 /// What a hook needs the patterns for.
 pub enum Need<'a> {
@@ -51,33 +56,16 @@ pub fn path_for(store: &Path) -> PathBuf {
     store.with_file_name(format!("{name}.hook-cache"))
 }
 
-/// The store's version as the file system sees it: size and mtime of the database and its WAL.
-/// `None` when the store does not exist.
-pub fn store_key(store: &Path) -> Option<String> {
-    let stamp = |p: &Path| -> String {
-        match std::fs::metadata(p) {
-            Ok(m) => {
-                let mtime = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                format!("{}.{mtime}", m.len())
-            }
-            Err(_) => "-".into(),
-        }
-    };
-    std::fs::metadata(store).ok()?;
-    let mut wal = store.as_os_str().to_owned();
-    wal.push("-wal");
-    Some(format!("{}:{}", stamp(store), stamp(Path::new(&wal))))
+/// The version of the store's knowledge the cache is keyed on; `None` when it cannot be read.
+pub fn store_key(store: &Store) -> Option<String> {
+    store.knowledge_version().ok().map(|v| v.to_string())
 }
 
 /// The index of the patterns `need` could use, when a cache for exactly this store version
 /// exists; `None` on a miss (the caller loads the store and writes a new cache).
-pub fn load(store: &Path, need: &Need) -> Option<PatternIndex> {
+pub fn load(store: &Store, need: &Need) -> Option<PatternIndex> {
     let key = store_key(store)?;
-    let file = File::open(path_for(store)).ok()?;
+    let file = File::open(path_for(store.path())).ok()?;
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut first = String::new();
     reader.read_line(&mut first).ok()?;
@@ -185,27 +173,25 @@ pub fn spawn_rebuild(store: &Path) {
     }
 }
 
-/// Loads the whole store and writes the cache, when nothing changed the store while it was
-/// read (closing the store may checkpoint its WAL, which changes the key: then once more), and
-/// releases the lock [`spawn_rebuild`] took.
+/// Loads the whole store and writes the cache, when the knowledge did not change while it was
+/// read (the version only grows, so the same version before and after means nothing did; else
+/// once more), and releases the lock [`spawn_rebuild`] took.
 pub fn rebuild(store: &Path) {
-    for _ in 0..3 {
-        let Some(key) = store_key(store) else { break };
-        let Ok(opened) = crate::store::Store::open(store) else {
-            break;
-        };
-        let Ok((index, _)) = opened.load_index() else {
-            break;
-        };
-        drop(opened);
-        if store_key(store).as_deref() == Some(key.as_str()) {
-            if let Err(e) = write(store, &key, &index) {
-                tracing::debug!(
-                    "cannot write the hook cache beside {}: {e}",
-                    store.display()
-                );
+    if let Ok(opened) = Store::open(store) {
+        for _ in 0..3 {
+            let Some(key) = store_key(&opened) else { break };
+            let Ok((index, _)) = opened.load_index() else {
+                break;
+            };
+            if store_key(&opened).as_deref() == Some(key.as_str()) {
+                if let Err(e) = write(store, &key, &index) {
+                    tracing::debug!(
+                        "cannot write the hook cache beside {}: {e}",
+                        store.display()
+                    );
+                }
+                break;
             }
-            break;
         }
     }
     let _ = std::fs::remove_file(lock_path(store));
@@ -466,8 +452,18 @@ mod tests {
     #[test]
     fn a_fresh_cache_loads_only_what_can_match_and_a_stale_one_misses() {
         let dir = tempfile::tempdir().unwrap();
-        let store = dir.path().join("p.db");
-        std::fs::write(&store, "x").unwrap();
+        let path = dir.path().join("p.db");
+        let store = Store::open_with(
+            &path,
+            crate::store::OpenOptions {
+                seed_defaults: false,
+            },
+        )
+        .unwrap();
+        let row = serde_json::json!({"id": "stored", "pattern_type": "command_compatibility",
+            "pattern_signature": "s", "failure_description": "d", "severity": "major"});
+        store.add_pattern(row).unwrap();
+        // The cache's content need not come from the store: only its key is checked.
         let index = PatternIndex::build(
             vec![
                 pattern("py", &["python"], "python: command not found"),
@@ -482,7 +478,7 @@ mod tests {
             vec![],
         );
         let key = store_key(&store).unwrap();
-        write(&store, &key, &index).unwrap();
+        write(&path, &key, &index).unwrap();
 
         let before = |text: &str| {
             let idx = load(
@@ -502,19 +498,38 @@ mod tests {
             before("sed -i s/a/b/ f"),
             (vec!["any".into(), "sed".into()], 1)
         );
-        let after = load(
-            &store,
-            &Need::After {
-                haystack: "bash: python: command not found",
-            },
-        )
-        .unwrap();
-        let ids: Vec<&str> = after.patterns().iter().map(|p| p.id.as_str()).collect();
+        let after = |store: &Store| {
+            load(
+                store,
+                &Need::After {
+                    haystack: "bash: python: command not found",
+                },
+            )
+        };
+        let ids: Vec<String> = after(&store)
+            .unwrap()
+            .patterns()
+            .iter()
+            .map(|p| p.id.clone())
+            .collect();
         assert_eq!(ids, ["py"]);
         // The loaded pattern is the whole pattern.
-        assert_eq!(after.get("py").unwrap(), index.get("py").unwrap());
+        assert_eq!(
+            after(&store).unwrap().get("py").unwrap(),
+            index.get("py").unwrap()
+        );
 
-        std::fs::write(&store, "changed").unwrap();
-        assert!(load(&store, &Need::After { haystack: "python" }).is_none());
+        // Recording an occurrence, even from another process, keeps the cache...
+        let other = Store::open(&path).unwrap();
+        other.record_occurrence("stored", Some("web1")).unwrap();
+        assert!(
+            after(&store).is_some(),
+            "a recorded occurrence invalidated it"
+        );
+        // ...a change to the knowledge does not.
+        let row = serde_json::json!({"id": "new", "pattern_type": "command_compatibility",
+            "pattern_signature": "n", "failure_description": "d", "severity": "major"});
+        other.add_pattern(row).unwrap();
+        assert!(after(&store).is_none(), "a new pattern kept it");
     }
 }

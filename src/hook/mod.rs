@@ -191,6 +191,8 @@ fn policy_for(cwd: Option<&Path>) -> (Config, decide::Policy) {
 /// cache is rewritten for the next hook). `FOREWARN_HOOK_CACHE=0` always reads the store.
 fn load_index(path: &Path, event: &HookEvent) -> Result<PatternIndex, String> {
     let use_cache = std::env::var("FOREWARN_HOOK_CACHE").map_or(true, |v| v != "0");
+    // Opened either way: the cache is keyed on the store's knowledge version.
+    let store = Store::open(path).map_err(|e| e.to_string())?;
     if use_cache {
         let (haystack, ops) = needs(event);
         let need = match event {
@@ -202,12 +204,11 @@ fn load_index(path: &Path, event: &HookEvent) -> Result<PatternIndex, String> {
                 haystack: &haystack,
             },
         };
-        if let Some(index) = cache::load(path, &need) {
+        if let Some(index) = cache::load(&store, &need) {
             tracing::debug!("answered from the hook cache ({} patterns)", index.len());
             return Ok(index);
         }
     }
-    let store = Store::open(path).map_err(|e| e.to_string())?;
     let (index, _problems) = store.load_index().map_err(|e| e.to_string())?;
     drop(store);
     if use_cache {
