@@ -202,3 +202,153 @@ fn shorten(s: &str, max: usize) -> String {
         None => s.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Fix, Severity};
+    use crate::lsp::analysis::tests::{naive, pattern};
+    use crate::lsp::analysis::Analyzer;
+    use crate::lsp::diagnostics;
+    use crate::lsp::documents::PendingEdits;
+    use std::sync::Arc;
+    use tower_lsp_server::lsp_types::TextDocumentContentChangeEvent;
+
+    fn setup(
+        lang_id: &str,
+        uri: &str,
+        text: &str,
+    ) -> (Document, Vec<Diagnostic>, Arc<PatternIndex>) {
+        let mut p = pattern("0f1e2d3c-aaaa", &["python"], Severity::Major);
+        p.pattern_signature = "python is python3 here".into();
+        p.recommended_solution = "Call python3.\nIt is always there.".into();
+        p.alternative_approaches = vec!["Use a venv".into(), "Install python-is-python3".into()];
+        p.fix = Some(Fix {
+            title: None,
+            replace: "^python$".into(),
+            with: "python3".into(),
+        });
+        let mut q = pattern("q", &["wmic"], Severity::Minor);
+        q.pattern_signature = "wmic-removed".into();
+        let index = Arc::new(PatternIndex::build(vec![p, q], vec![], vec![]));
+        let doc = Document::new(uri.parse().unwrap(), lang_id.into(), 1, text.into());
+        let lang = doc.language().unwrap();
+        let a = Analyzer::new(naive).analyze(
+            text.into(),
+            1,
+            lang,
+            PendingEdits::default(),
+            None,
+            &index,
+        );
+        let diags = diagnostics::diagnostics(&a, Encoding::Utf16, Severity::Info);
+        (doc, diags, index)
+    }
+
+    fn apply(doc: &mut Document, edit: &TextEdit) {
+        doc.apply_change(
+            &TextDocumentContentChangeEvent {
+                range: Some(edit.range),
+                range_length: None,
+                text: edit.new_text.clone(),
+            },
+            Encoding::Utf16,
+        );
+    }
+
+    fn edit_of(a: &CodeActionOrCommand) -> (&CodeAction, TextEdit) {
+        let CodeActionOrCommand::CodeAction(a) = a else {
+            panic!("a command, not an action")
+        };
+        let changes = a.edit.as_ref().unwrap().changes.as_ref().unwrap();
+        let edits = changes.values().next().unwrap();
+        assert_eq!(edits.len(), 1);
+        (a, edits[0].clone())
+    }
+
+    #[test]
+    fn every_action_and_what_it_does() {
+        let text = "if x; then\n\t  python run.py\nfi\n";
+        let (doc, diags, index) = setup("shellscript", "file:///w/a.sh", text);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        let actions = code_actions(&doc, Language::Bash, Encoding::Utf16, &index, &diags);
+        let titles: Vec<&str> = actions
+            .iter()
+            .map(|a| match a {
+                CodeActionOrCommand::CodeAction(a) => a.title.as_str(),
+                CodeActionOrCommand::Command(c) => c.title.as_str(),
+            })
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "Replace with `python3`",
+                "Insert the recommended solution as a comment",
+                "Insert alternative as a comment: Use a venv",
+                "Insert alternative as a comment: Install python-is-python3",
+                "Suppress `python is python3 here` on this line",
+            ]
+        );
+        let expected = [
+            "if x; then\n\t  python3 run.py\nfi\n",
+            "if x; then\n\t  # Call python3.\n\t  # It is always there.\n\t  python run.py\nfi\n",
+            "if x; then\n\t  # Use a venv\n\t  python run.py\nfi\n",
+            "if x; then\n\t  # Install python-is-python3\n\t  python run.py\nfi\n",
+            // The signature has blanks, so the suppression names the pattern id.
+            "if x; then\n\t  # forewarn: ignore=0f1e2d3c-aaaa\n\t  python run.py\nfi\n",
+        ];
+        for (i, (action, want)) in actions.iter().zip(expected).enumerate() {
+            let (a, edit) = edit_of(action);
+            assert_eq!(a.kind, Some(CodeActionKind::QUICKFIX));
+            assert_eq!(a.diagnostics.as_deref(), Some(&diags[..]));
+            assert_eq!(a.is_preferred, (i == 0).then_some(true));
+            let mut d = Document::new(doc.uri.clone(), "shellscript".into(), 1, text.into());
+            apply(&mut d, &edit);
+            assert_eq!(d.text(), want, "action {}", a.title);
+        }
+        // The suppression really silences it.
+        let (_, after, _) = setup("shellscript", "file:///w/a.sh", expected[4]);
+        assert!(after.is_empty(), "{after:?}");
+    }
+
+    #[test]
+    fn batch_comments_and_an_existing_ignore_list() {
+        let text = "@echo off\r\nREM forewarn: ignore=other\r\nwmic os get caption\r\n";
+        let (doc, diags, index) = setup("bat", "file:///w/a.cmd", text);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        let actions = code_actions(&doc, Language::Batch, Encoding::Utf16, &index, &diags);
+        let (_, comment) = edit_of(&actions[0]);
+        let mut d = Document::new(doc.uri.clone(), "bat".into(), 1, text.into());
+        apply(&mut d, &comment);
+        assert_eq!(
+            d.text(),
+            "@echo off\r\nREM forewarn: ignore=other\r\nREM do something else\r\nwmic os get caption\r\n"
+        );
+        let (a, suppress) = edit_of(actions.last().unwrap());
+        assert_eq!(a.title, "Suppress `wmic-removed` on this line");
+        let mut d = Document::new(doc.uri.clone(), "bat".into(), 1, text.into());
+        apply(&mut d, &suppress);
+        assert_eq!(
+            d.text(),
+            "@echo off\r\nREM forewarn: ignore=other,wmic-removed\r\nwmic os get caption\r\n"
+        );
+        let (_, after, _) = setup("bat", "file:///w/a.cmd", d.text());
+        assert!(after.is_empty(), "{after:?}");
+    }
+
+    #[test]
+    fn stale_diagnostics_get_no_actions() {
+        let (doc, diags, index) = setup("shellscript", "file:///w/a.sh", "python x\n");
+        let moved = Document::new(
+            doc.uri.clone(),
+            "shellscript".into(),
+            2,
+            "  python x\n".into(),
+        );
+        assert!(code_actions(&moved, Language::Bash, Encoding::Utf16, &index, &diags).is_empty());
+        assert_eq!(
+            code_actions(&doc, Language::Bash, Encoding::Utf16, &index, &diags).len(),
+            5
+        );
+    }
+}

@@ -320,7 +320,7 @@ fn cut(text: &str, root: tree_sitter::Node) -> Vec<Range<usize>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::{Pattern, PatternType, Severity};
     use crate::script::{make_command, CodeRegion, OffsetMap};
