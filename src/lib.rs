@@ -13,4 +13,5 @@ pub mod hook;
 pub mod lsp;
 pub mod script;
 pub mod store;
+pub mod synthetic;
 pub mod text;

@@ -280,6 +280,7 @@ fn walk(path: &Path) -> Vec<Result<PathBuf, String>> {
     }
     let mut out: Vec<Result<PathBuf, String>> = ignore::WalkBuilder::new(path)
         .hidden(false)
+        .require_git(false)
         .filter_entry(|e| e.file_name() != ".git")
         .build()
         .filter_map(|entry| match entry {

@@ -146,11 +146,30 @@ fn compile(source: &str, case_insensitive: bool) -> Option<Regex> {
     }
 }
 
-/// The literals one of whose must begin every match of `re`, lowercased; `None` when there is
-/// no such finite set (the entry is then tried everywhere).
+/// Where an entry is filed in the index.
+enum Keys {
+    Name(String),
+    Command(Option<Vec<(String, bool)>>),
+    Syntax(Option<Vec<(String, bool)>>),
+}
+
+/// Parses `re`: an error if it is not a valid regex, else its prefix literals.
+fn literals_of(re: &str) -> Result<Option<Vec<(String, bool)>>, String> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(re)
+        .map_err(|e| one_line(&e.to_string()))?;
+    Ok(literals_of_hir(&hir))
+}
+
+/// The literals one of which must begin every match of `re`, lowercased, each with whether it
+/// is a whole match; `None` when there is no such finite set (the entry is then tried everywhere).
 fn prefix_literals(re: &str) -> Option<Vec<(String, bool)>> {
-    let hir = regex_syntax::ParserBuilder::new().build().parse(re).ok()?;
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    literals_of(re).ok().flatten()
+}
+
+fn literals_of_hir(hir: &regex_syntax::hir::Hir) -> Option<Vec<(String, bool)>> {
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
     let lits = seq.literals()?;
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
         return None;
@@ -274,7 +293,43 @@ impl PatternIndex {
         let mut syntax_keyed: HashMap<String, Vec<usize>> = HashMap::new();
         let mut syntax_unkeyed = Vec::new();
         for pattern in patterns {
-            let problems = pattern.problems();
+            let mut problems = pattern.field_problems();
+            // Parse every regex once: the parse both validates it and yields its literals.
+            let mut keys: Vec<(EntryKind, Keys)> =
+                Vec::with_capacity(pattern.triggering_commands.len());
+            for entry in &pattern.triggering_commands {
+                let (re, syntax) = match entry.strip_prefix(SYNTAX_PREFIX) {
+                    Some(re) => (re, true),
+                    None => (entry.trim(), false),
+                };
+                if re.trim().is_empty() {
+                    problems.push(format!("triggering_commands entry `{entry}` is empty"));
+                    continue;
+                }
+                if !syntax && is_plain_name(re) {
+                    keys.push((
+                        EntryKind::Name(re.to_string()),
+                        Keys::Name(re.to_lowercase()),
+                    ));
+                    continue;
+                }
+                let lits = match literals_of(re) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        problems.push(format!(
+                            "triggering_commands entry `{entry}` is not a valid regex: {e}"
+                        ));
+                        continue;
+                    }
+                };
+                let compiled = Default::default();
+                let source = re.to_string();
+                if syntax {
+                    keys.push((EntryKind::Syntax { source, compiled }, Keys::Syntax(lits)));
+                } else {
+                    keys.push((EntryKind::Command { source, compiled }, Keys::Command(lits)));
+                }
+            }
             if !problems.is_empty() {
                 index.problems.push(Problem {
                     pattern_id: pattern.id.clone(),
@@ -283,41 +338,17 @@ impl PatternIndex {
                 continue;
             }
             let pi = index.patterns.len();
-            for entry in &pattern.triggering_commands {
+            for (kind, key) in keys {
                 let ei = index.entries.len();
-                if let Some(re) = entry.strip_prefix(SYNTAX_PREFIX) {
-                    match prefix_literals(re) {
-                        Some(lits) => {
-                            for (lit, _) in lits {
-                                syntax_keyed.entry(lit).or_default().push(ei);
-                            }
+                match key {
+                    Keys::Name(name) => index.by_name.entry(name).or_default().push(ei),
+                    Keys::Syntax(Some(lits)) => {
+                        for (lit, _) in lits {
+                            syntax_keyed.entry(lit).or_default().push(ei);
                         }
-                        None => syntax_unkeyed.push(ei),
                     }
-                    index.entries.push(Entry {
-                        pattern: pi,
-                        kind: EntryKind::Syntax {
-                            source: re.to_string(),
-                            compiled: Default::default(),
-                        },
-                    });
-                    continue;
-                }
-                let entry = entry.trim();
-                if is_plain_name(entry) {
-                    index
-                        .by_name
-                        .entry(entry.to_lowercase())
-                        .or_default()
-                        .push(ei);
-                    index.entries.push(Entry {
-                        pattern: pi,
-                        kind: EntryKind::Name(entry.to_string()),
-                    });
-                    continue;
-                }
-                match prefix_literals(entry) {
-                    Some(lits) => {
+                    Keys::Syntax(None) => syntax_unkeyed.push(ei),
+                    Keys::Command(Some(lits)) => {
                         for (lit, exact) in lits {
                             // The name ends at the first blank: a literal that reaches one (or
                             // the end of an exact match) gives the whole name.
@@ -332,15 +363,9 @@ impl PatternIndex {
                             }
                         }
                     }
-                    None => index.unkeyed.push(ei),
+                    Keys::Command(None) => index.unkeyed.push(ei),
                 }
-                index.entries.push(Entry {
-                    pattern: pi,
-                    kind: EntryKind::Command {
-                        source: entry.to_string(),
-                        compiled: Default::default(),
-                    },
-                });
+                index.entries.push(Entry { pattern: pi, kind });
             }
             for op in &pattern.triggering_operations {
                 index

@@ -209,13 +209,7 @@ impl Pattern {
     /// regex that do not compile. (Unknown types, severities and malformed JSON columns are
     /// caught when the row is decoded, before a `Pattern` exists.)
     pub fn problems(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.pattern_signature.trim().is_empty() {
-            out.push("pattern_signature is empty".to_string());
-        }
-        if self.pattern_signature.chars().count() > 500 {
-            out.push("pattern_signature is longer than 500 characters".to_string());
-        }
+        let mut out = self.field_problems();
         for entry in &self.triggering_commands {
             let re = entry.strip_prefix(SYNTAX_PREFIX).unwrap_or(entry);
             if re.trim().is_empty() {
@@ -225,6 +219,19 @@ impl Pattern {
                     "triggering_commands entry `{entry}` is not a valid regex: {e}"
                 ));
             }
+        }
+        out
+    }
+
+    /// The problems of [`Pattern::problems`] other than the triggering regexes (the index checks
+    /// those while it parses them anyway).
+    pub(crate) fn field_problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.pattern_signature.trim().is_empty() {
+            out.push("pattern_signature is empty".to_string());
+        }
+        if self.pattern_signature.chars().count() > 500 {
+            out.push("pattern_signature is longer than 500 characters".to_string());
         }
         if let Some(fix) = &self.fix {
             if let Err(e) = crate::engine::index::check_regex(&fix.replace) {

@@ -1,0 +1,576 @@
+//! `forewarn check` as a user runs it: the real binary on real files, with a fixture store,
+//! in every output format, with every exit code and the bad inputs of issue 2 §5.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const EXE: &str = env!("CARGO_BIN_EXE_forewarn");
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/check");
+
+/// A copy of the fixture workspace and a store seeded from its patterns, in a temp dir.
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(Path::new(FIXTURE), &dir.path().join("ws"));
+        let ws = Workspace { dir };
+        let out = ws.forewarn(&["store", "init", "--no-defaults"]);
+        assert!(out.status.success(), "store init: {}", stderr(&out));
+        let out = ws.forewarn(&[
+            "store",
+            "import",
+            ws.root().join("patterns.json").to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "store import: {}", stderr(&out));
+        ws
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("ws")
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("store").join("patterns.db")
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(EXE);
+        c.current_dir(self.root())
+            .env_remove("FOREWARN_TARGET")
+            .env_remove("FOREWARN_STORE")
+            .env("NO_COLOR", "1")
+            .arg("--store")
+            .arg(self.store());
+        c
+    }
+
+    fn forewarn(&self, args: &[&str]) -> Output {
+        self.command()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn check_json(&self, args: &[&str]) -> (Value, Output) {
+        let mut all = vec!["check", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = self.forewarn(&all);
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&out), stderr(&out)));
+        (v, out)
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn finding<'a>(v: &'a Value, path_end: &str, signature: &str) -> &'a Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with(path_end) && f["signature"] == signature)
+        .unwrap_or_else(|| panic!("no `{signature}` finding in {path_end}: {v:#}"))
+}
+
+#[test]
+fn json_report_has_the_contract_shape() {
+    let ws = Workspace::new();
+    let (v, out) = ws.check_json(&["."]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a blocking finding fails at the default --fail-on: {}",
+        stderr(&out)
+    );
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["files"], 4, "{v:#}");
+    assert_eq!(v["summary"]["findings"], 4, "{v:#}");
+    assert_eq!(
+        v["summary"]["by_severity"],
+        serde_json::json!({"blocking": 1, "major": 1, "minor": 1, "info": 1})
+    );
+
+    let users = finding(
+        &v,
+        "windows/users.ps1",
+        "LocalAccounts cmdlets on PowerShell 2.0",
+    );
+    assert_eq!(users["path"], "windows/users.ps1");
+    let text = std::fs::read_to_string(ws.root().join("windows/users.ps1")).unwrap();
+    let offset = text.find("Get-LocalUser").unwrap();
+    assert_eq!(
+        users["start"],
+        serde_json::json!({"line": 2, "column": 10, "offset": offset})
+    );
+    assert_eq!(
+        users["end"],
+        serde_json::json!({"line": 2, "column": 23, "offset": offset + 13})
+    );
+    assert_eq!(users["matched"], "Get-LocalUser");
+    assert_eq!(users["severity"], "blocking");
+    assert_eq!(
+        users["target"], "OLDSRV",
+        "the [targets] glob of .forewarn.toml"
+    );
+    assert_eq!(users["pattern_id"], "a0000000-0000-4000-8000-000000000001");
+    assert_eq!(users["pattern_type"], "command_compatibility");
+    assert_eq!(
+        users["root_cause"],
+        "PowerShell 2.0 has no LocalAccounts module."
+    );
+    assert_eq!(
+        users["recommended_solution"],
+        "Use Get-WmiObject -Class Win32_UserAccount."
+    );
+    assert_eq!(users["alternatives"], serde_json::json!(["net user"]));
+    assert!(users["message"].as_str().unwrap().contains("OLDSRV"));
+    assert!(users["fix"].is_null());
+
+    let bat = finding(&v, "windows/info.bat", "wmic removed");
+    assert_eq!(
+        bat["target"], "windows-11",
+        "the in-file directive wins over the config"
+    );
+    assert_eq!(bat["start"]["line"], 3);
+
+    let sed = finding(&v, "nas/backup.sh", "GNU sed -i on BusyBox");
+    assert_eq!(sed["start"]["line"], 3);
+    assert_eq!(sed["severity"], "major");
+    let py = finding(&v, "nas/backup.sh", "bare python");
+    assert_eq!(py["fix"]["replacement"], "python3");
+    assert_eq!(py["fix"]["start"], py["start"]);
+    let all = v["findings"].as_array().unwrap();
+    assert!(all.iter().all(|f| f["start"]["line"] != 4 || !f["path"].as_str().unwrap().ends_with("backup.sh")), "`echo \"sed -i\"` is data");
+}
+
+#[test]
+fn human_report_shows_source_span_cause_and_fix() {
+    let ws = Workspace::new();
+    let out = ws.forewarn(&["check", "windows/users.ps1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert!(s.contains("windows/users.ps1:2:10: blocking: LocalAccounts cmdlets on PowerShell 2.0 (target: OLDSRV)"), "{s}");
+    assert!(
+        s.contains("2 | $users = Get-LocalUser | Where-Object { $_.Enabled }"),
+        "{s}"
+    );
+    assert!(
+        s.contains("  |          ^^^^^^^^^^^^^ Get-LocalUser is not recognized"),
+        "{s}"
+    );
+    assert!(
+        s.contains("= cause: PowerShell 2.0 has no LocalAccounts module."),
+        "{s}"
+    );
+    assert!(
+        s.contains("= fix: Use Get-WmiObject -Class Win32_UserAccount."),
+        "{s}"
+    );
+    assert!(s.contains("= also: net user"), "{s}");
+    assert!(s.contains("Found 1 finding in 1 file (1 blocking)."), "{s}");
+    assert!(
+        !s.contains('\x1b'),
+        "no colour when NO_COLOR is set or stdout is not a terminal"
+    );
+    let colored = ws.forewarn(&["check", "--color", "always", "windows/users.ps1"]);
+    assert!(
+        stdout(&colored).contains("\x1b[1;31mblocking"),
+        "{}",
+        stdout(&colored)
+    );
+}
+
+#[test]
+fn sarif_is_2_1_0_with_one_rule_per_pattern() {
+    let ws = Workspace::new();
+    let out = ws.forewarn(&["check", "--format", "sarif", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "forewarn");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert_eq!(rules.len(), 4, "one rule per pattern that fired");
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert!(rules[idx]["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Solution:"));
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(loc["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .contains('/'));
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+    }
+    let blocking = results.iter().find(|r| r["level"] == "error").unwrap();
+    assert_eq!(
+        blocking["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        10
+    );
+    let fixed = results
+        .iter()
+        .find(|r| r.get("fixes").is_some())
+        .expect("the python fix travels as a SARIF fix");
+    assert_eq!(
+        fixed["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"],
+        "python3"
+    );
+}
+
+#[test]
+fn github_annotations() {
+    let ws = Workspace::new();
+    let out = ws.forewarn(&["check", "--format", "github", "."]);
+    let s = stdout(&out);
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 4, "{s}");
+    assert!(lines.iter().any(|l| l.starts_with("::error file=windows/users.ps1,line=2,col=10,endLine=2,endColumn=23,title=forewarn%3A LocalAccounts cmdlets on PowerShell 2.0::")), "{s}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("::warning file=nas/backup.sh,line=3,")),
+        "{s}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("::notice file=windows/info.bat,line=3,")),
+        "{s}"
+    );
+    assert!(lines.iter().all(|l| !l.contains('\n')));
+}
+
+#[test]
+fn thresholds_and_exit_codes() {
+    let ws = Workspace::new();
+    let (v, out) = ws.check_json(&["--severity", "major", "."]);
+    assert_eq!(v["summary"]["findings"], 2);
+    assert_eq!(out.status.code(), Some(1));
+    let (_, out) = ws.check_json(&["--fail-on", "blocking", "nas"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a major finding does not fail with --fail-on blocking"
+    );
+    let (v, out) = ws.check_json(&["clean"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["summary"]["findings"], 0);
+    let bad = ws.forewarn(&["check", "--severity", "loud", "."]);
+    assert_eq!(bad.status.code(), Some(2), "usage error");
+    let missing = ws.forewarn(&["check", "no/such/file.sh"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no/such/file.sh"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn target_flag_env_and_unknown_target() {
+    let ws = Workspace::new();
+    // Outside the [targets] globs the flag decides; with no target the severity is at most minor.
+    std::fs::write(ws.root().join("clean/users.ps1"), "Get-LocalUser\n").unwrap();
+    let (v, out) = ws.check_json(&["clean/users.ps1"]);
+    assert_eq!(out.status.code(), Some(0), "unknown target: nothing fails");
+    assert_eq!(v["findings"][0]["severity"], "minor");
+    assert!(v["findings"][0]["target"].is_null());
+    assert!(v["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("powershell-2.0"));
+    let (v, _) = ws.check_json(&["--target", "oldsrv.acme.lan", "clean/users.ps1"]);
+    assert_eq!(
+        v["findings"][0]["severity"], "blocking",
+        "an alias resolves to the host"
+    );
+    let out = ws
+        .command()
+        .args(["check", "--format", "json", "clean/users.ps1"])
+        .env("FOREWARN_TARGET", "powershell-2.0")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["findings"][0]["severity"], "blocking",
+        "a bare tag as the target"
+    );
+    let (v, _) = ws.check_json(&["--target", "debian-12", "clean/users.ps1"]);
+    assert_eq!(
+        v["summary"]["findings"], 0,
+        "the pattern does not apply on debian-12"
+    );
+}
+
+#[test]
+fn stdin_needs_a_language() {
+    let ws = Workspace::new();
+    let run = |args: &[&str], input: &str| {
+        let mut child = ws
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--language",
+            "bash",
+            "--target",
+            "nas01",
+            "-",
+        ],
+        "sudo python x.py\n",
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["path"], "<stdin>");
+    assert_eq!(v["findings"][0]["matched"], "python");
+    let out = run(&["check", "-"], "x\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--language"));
+}
+
+#[test]
+fn crlf_invalid_utf8_and_binary_files() {
+    let ws = Workspace::new();
+    let nas = ws.root().join("nas");
+    std::fs::write(
+        nas.join("crlf.sh"),
+        "#!/bin/sh\r\nsed -i 's/a/b/' f\r\npython x.py\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        nas.join("latin1.sh"),
+        b"#!/bin/sh\n# caf\xe9 \xff\xfe\necho \xe9t\xe9; python x.py\n",
+    )
+    .unwrap();
+    std::fs::write(nas.join("blob.sh"), b"\x7fELF\x00\x00\x01python\n").unwrap();
+    let (v, out) = ws.check_json(&["nas"]);
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("blob.sh").count(),
+        1,
+        "a binary file is named once: {err}"
+    );
+    assert!(err.contains("binary"), "{err}");
+    let crlf: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "nas/crlf.sh")
+        .collect();
+    assert_eq!(crlf.len(), 2, "CRLF gives the same findings as LF: {v:#}");
+    assert_eq!(crlf[1]["start"]["line"], 3);
+    let latin: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "nas/latin1.sh")
+        .collect();
+    assert_eq!(latin.len(), 1, "{v:#}");
+    // Read lossily, positions are still right: `echo ?t?; ` is 10 characters before python.
+    assert_eq!(latin[0]["start"]["line"], 3);
+    assert_eq!(latin[0]["start"]["column"], 11);
+    assert_eq!(latin[0]["matched"], "python");
+}
+
+#[test]
+fn gitignore_and_exclude_are_honoured() {
+    let ws = Workspace::new();
+    std::fs::write(ws.root().join(".gitignore"), "generated/\n").unwrap();
+    std::fs::create_dir_all(ws.root().join("generated")).unwrap();
+    std::fs::write(ws.root().join("generated/x.sh"), "python x.py\n").unwrap();
+    let (v, _) = ws.check_json(&["--target", "debian-12", "."]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["path"].as_str().unwrap().starts_with("generated")),
+        "{v:#}"
+    );
+    // A file named explicitly is checked even when ignored.
+    let (v, _) = ws.check_json(&["--target", "debian-12", "generated/x.sh"]);
+    assert_eq!(v["summary"]["findings"], 1);
+}
+
+#[test]
+fn invalid_config_is_named_and_defaults_keep_working() {
+    let ws = Workspace::new();
+    std::fs::write(
+        ws.root().join(".forewarn.toml"),
+        "[targets]\n\"windows/**\" = \"OLDSRV\"\nseverity = \"loud\"\n",
+    )
+    .unwrap();
+    let (v, out) = ws.check_json(&["--target", "OLDSRV", "windows/users.ps1"]);
+    let err = stderr(&out);
+    assert!(err.contains(".forewarn.toml"), "{err}");
+    assert_eq!(v["summary"]["findings"], 1, "the check still runs");
+    let toml_err = ws.forewarn(&["check", "windows"]);
+    assert_eq!(
+        stderr(&toml_err).matches(".forewarn.toml").count(),
+        1,
+        "said once: {}",
+        stderr(&toml_err)
+    );
+}
+
+#[test]
+fn store_problems_missing_dirs_and_corruption() {
+    let ws = Workspace::new();
+    // An invalid pattern written behind forewarn's back is skipped and named; the rest works.
+    let conn = rusqlite::Connection::open(ws.store()).unwrap();
+    conn.execute(
+        "UPDATE failure_patterns SET triggering_commands = '[\"(unclosed\"]' WHERE id = 'a0000000-0000-4000-8000-000000000004'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let (v, out) = ws.check_json(&["."]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("a0000000-0000-4000-8000-000000000004"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("a0000000-0000-4000-8000-000000000004").count(),
+        1,
+        "named once: {err}"
+    );
+    assert_eq!(v["summary"]["findings"], 3);
+
+    // A store in a directory that does not exist yet is created (and seeded).
+    let fresh = ws.dir.path().join("new/dir/patterns.db");
+    let out = Command::new(EXE)
+        .current_dir(ws.root())
+        .arg("--store")
+        .arg(&fresh)
+        .args(["check", "clean"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(fresh.exists());
+
+    // A corrupt store is exit 2, naming the file.
+    let bad = ws.dir.path().join("corrupt.db");
+    std::fs::write(&bad, vec![b'x'; 8192]).unwrap();
+    let out = Command::new(EXE)
+        .current_dir(ws.root())
+        .arg("--store")
+        .arg(&bad)
+        .args(["check", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("corrupt.db"), "{}", stderr(&out));
+}
+
+#[test]
+fn unreadable_files_are_reported_and_the_rest_is_checked() {
+    let ws = Workspace::new();
+    // As root a chmod does not stop reads, so use a file the kernel refuses to read.
+    let unreadable = if is_root() {
+        PathBuf::from("/proc/self/mem")
+    } else {
+        let p = ws.root().join("nas/secret.sh");
+        std::fs::write(&p, "python x\n").unwrap();
+        std::process::Command::new("chmod")
+            .arg("000")
+            .arg(&p)
+            .status()
+            .unwrap();
+        p
+    };
+    let out = ws.forewarn(&[
+        "check",
+        "--format",
+        "json",
+        "--language",
+        "bash",
+        unreadable.to_str().unwrap(),
+        "nas/backup.sh",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "an I/O error is exit 2");
+    assert!(
+        stderr(&out).contains(unreadable.file_name().unwrap().to_str().unwrap()),
+        "{}",
+        stderr(&out)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["summary"]["findings"], 2,
+        "the other file is still checked"
+    );
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| stdout(&o).trim() == "0")
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_50_mb_file_is_checked() {
+    let ws = Workspace::new();
+    let line = "echo \"processing item\" && gzip -9 /var/log/app.log # comment\n";
+    let mut text = String::with_capacity(50 << 20);
+    while text.len() < 50 << 20 {
+        text.push_str(line);
+    }
+    text.push_str("python last.py\n");
+    let lines = text.lines().count();
+    std::fs::write(ws.root().join("nas/huge.sh"), &text).unwrap();
+    drop(text);
+    let (v, out) = ws.check_json(&["nas/huge.sh"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let f = &v["findings"][0];
+    assert_eq!(f["matched"], "python");
+    assert_eq!(f["start"]["line"], lines);
+}
