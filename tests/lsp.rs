@@ -533,6 +533,15 @@ fn bad_input_never_crashes_the_server() {
     frame(&mut c, r#"{"jsonrpc":"2.0","id":99}"#);
     let r = c.request("forewarn/unknown", json!({}));
     assert_eq!(r["error"]["code"], -32601, "{r}");
+    for why in ["not a JSON-RPC object", "neither a request"] {
+        assert!(
+            c.wait_for("window/logMessage", TIMEOUT, |p| {
+                p["message"].as_str().is_some_and(|m| m.contains(why))
+            })
+            .is_some(),
+            "malformed message not logged: {why}"
+        );
+    }
     c.notify("forewarn/unknownNotification", json!({}));
     let r = c.request(
         "textDocument/hover",

@@ -7,7 +7,9 @@
 //! - [`diagnostics`], [`actions`], [`hover`]: findings as LSP diagnostics, quick fixes, hovers;
 //! - [`settings`]: the `forewarn.*` editor settings;
 //! - [`store_watch`]: the thread that owns the store, reloads it when another process changes
-//!   it, and survives it going missing, locked or corrupt.
+//!   it, and survives it going missing, locked or corrupt;
+//! - [`transport`]: lets only well-formed JSON-RPC reach tower-lsp-server (one malformed frame
+//!   would otherwise end its input stream).
 //!
 //! stdout carries JSON-RPC and nothing else; logs go to stderr through `tracing`.
 
@@ -19,6 +21,7 @@ pub mod hover;
 pub mod server;
 pub mod settings;
 pub mod store_watch;
+pub mod transport;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,8 +49,12 @@ pub fn run(store: Option<PathBuf>) -> ExitCode {
     let flag = shutdown.clone();
     runtime.block_on(async move {
         let (service, socket) =
-            LspService::new(move |client| server::Backend::new(client, store, flag));
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            LspService::build(move |client| server::Backend::new(client, store, flag))
+                .custom_method(transport::MALFORMED, server::Backend::malformed)
+                .finish();
+        let (guarded, from_guard) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(transport::sanitize(tokio::io::stdin(), guarded));
+        Server::new(from_guard, tokio::io::stdout(), socket)
             .serve(service)
             .await;
     });

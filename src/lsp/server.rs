@@ -110,6 +110,19 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// A frame [`super::transport`] found malformed: logged for the user.
+    pub async fn malformed(&self, params: Value) {
+        let problem = params["problem"].as_str().unwrap_or("malformed message");
+        self.state
+            .log(
+                MessageType::WARNING,
+                format!("forewarn: ignored a malformed message: {problem}"),
+            )
+            .await;
+    }
+}
+
 impl State {
     fn encoding(&self) -> Encoding {
         self.encoding.get().copied().unwrap_or(Encoding::Utf16)
