@@ -7,10 +7,14 @@
 //! findings are cached by the chunk's text. After an edit, a few chunks have new text and are
 //! scanned; every other chunk's findings come from the cache, shifted to where it now starts.
 //!
-//! Statement boundaries come from tree-sitter, re-parsed incrementally from the previous tree
-//! with the edits the document recorded (bash and PowerShell). Where the grammar saw an error,
-//! no cut is made next to it, so a broken construct is always scanned together with its
-//! neighbours. Batch files are checked whole (its lexer is linear and cheap).
+//! Statement boundaries come from tree-sitter (bash and PowerShell). The whole file is parsed
+//! once, when it is opened; after that an edit marks the chunks it touched, and only a window
+//! around them is parsed again, alone. (tree-sitter's own incremental re-parse costs as much as a
+//! full parse on a flat 10,000-statement bash file.) The window grows until it starts and ends
+//! between statements — nothing broken at its start, nothing left open or continued at its end —
+//! so every boundary outside it is still one a whole-file parse would give. Where the grammar
+//! saw an error, no cut is made next to it, so a broken construct is always scanned together
+//! with its neighbours. Batch files are checked whole (its lexer is linear and cheap).
 //!
 //! Chunk ends are chosen by content (a hash of the statement after the cut), not by counting
 //! from the top, so inserting a line moves no boundary except the ones next to it.
@@ -28,7 +32,7 @@ use crate::engine::{self, Finding, PatternIndex};
 use crate::script::{self, Language, Parsed};
 use crate::text::LineIndex;
 
-use super::documents::PendingEdits;
+use super::documents::{ByteEdit, PendingEdits};
 
 /// The parser the analyzer calls on a chunk; tests substitute a grammar-free one.
 pub type ParseFn = fn(&str, Language) -> Parsed;
@@ -55,27 +59,48 @@ pub struct Analysis {
 }
 
 /// What an analysis depends on besides the text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 struct CacheKey {
-    index: usize,
+    /// Held (not just its address) so that a freed index's address cannot come back as a
+    /// different index and make stale findings look current.
+    index: Arc<PatternIndex>,
     language: Language,
     target: Option<String>,
+}
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &CacheKey) -> bool {
+        Arc::ptr_eq(&self.index, &other.index)
+            && self.language == other.language
+            && self.target == other.target
+    }
 }
 
 struct CachedChunk {
     text: Box<str>,
     /// Spans relative to the chunk start.
     findings: Vec<Finding>,
+    /// The analysis that last used it.
+    generation: u64,
 }
 
-/// Per-document analysis state: the syntax tree and the chunk cache. One analysis at a time
+/// Chunks no longer in the text stay cached up to this multiple of the text's size: an edit
+/// that briefly breaks the structure (typing `if` before its `fi`) merges many chunks into one,
+/// and the next keystroke that restores it must find the old ones again.
+const CACHE_TEXT_MULTIPLE: usize = 3;
+
+/// Per-document analysis state: the chunk map and the chunk cache. One analysis at a time
 /// (the server keeps it behind a mutex).
 pub struct Analyzer {
     parse: ParseFn,
     parser: Option<(Language, tree_sitter::Parser)>,
-    tree: Option<tree_sitter::Tree>,
+    /// The chunk map of the last analysis, and the length of the text it covered.
+    chunks: Vec<Chunk>,
+    chunked_len: usize,
     key: Option<CacheKey>,
     cache: HashMap<u64, CachedChunk>,
+    cached_bytes: usize,
+    generation: u64,
     /// Chunks scanned (not taken from the cache) by the last analysis, for tests and benches.
     pub last_rescanned: usize,
     pub last_chunks: usize,
@@ -92,9 +117,12 @@ impl Analyzer {
         Analyzer {
             parse,
             parser: None,
-            tree: None,
+            chunks: Vec::new(),
+            chunked_len: 0,
             key: None,
             cache: HashMap::new(),
+            cached_bytes: 0,
+            generation: 0,
             last_rescanned: 0,
             last_chunks: 0,
         }
@@ -117,12 +145,13 @@ impl Analyzer {
             .clone()
             .or_else(|| default_target.map(str::to_string));
         let key = CacheKey {
-            index: Arc::as_ptr(index) as usize,
+            index: index.clone(),
             language,
             target: target.clone(),
         };
         if self.key.as_ref() != Some(&key) {
             self.cache.clear();
+            self.cached_bytes = 0;
             self.key = Some(key);
         }
         let chunks = self.chunks(&text, language, pending);
@@ -135,40 +164,42 @@ impl Analyzer {
                 target: directives.target.clone(),
                 ..Directives::default()
             };
-            let mut fresh: HashMap<u64, CachedChunk> = HashMap::with_capacity(chunks.len());
+            self.generation += 1;
             self.last_rescanned = 0;
             for range in &chunks {
                 let chunk = &text[range.clone()];
                 let h = hash(chunk);
-                let cached = match fresh.get(&h).filter(|c| &*c.text == chunk) {
-                    Some(c) => c.findings.clone(),
+                let found = match self.cache.get_mut(&h).filter(|c| &*c.text == chunk) {
+                    Some(c) => {
+                        c.generation = self.generation;
+                        c.findings.clone()
+                    }
                     None => {
-                        let found = match self.cache.remove(&h).filter(|c| &*c.text == chunk) {
-                            Some(c) => c.findings,
-                            None => {
-                                self.last_rescanned += 1;
-                                let parsed = (self.parse)(chunk, language);
-                                engine::scan_parsed(
-                                    chunk,
-                                    &parsed,
-                                    &chunk_directives,
-                                    default_target,
-                                    index,
-                                )
-                                .findings
-                            }
-                        };
-                        fresh.insert(
+                        self.last_rescanned += 1;
+                        let parsed = (self.parse)(chunk, language);
+                        let found = engine::scan_parsed(
+                            chunk,
+                            &parsed,
+                            &chunk_directives,
+                            default_target,
+                            index,
+                        )
+                        .findings;
+                        self.cached_bytes += chunk.len();
+                        if let Some(old) = self.cache.insert(
                             h,
                             CachedChunk {
                                 text: chunk.into(),
                                 findings: found.clone(),
+                                generation: self.generation,
                             },
-                        );
+                        ) {
+                            self.cached_bytes -= old.text.len();
+                        }
                         found
                     }
                 };
-                for mut f in cached {
+                for mut f in found {
                     f.span = f.span.start + range.start..f.span.end + range.start;
                     if let Some(fix) = &mut f.fix {
                         fix.span = fix.span.start + range.start..fix.span.end + range.start;
@@ -185,7 +216,7 @@ impl Analyzer {
                     findings.push(f);
                 }
             }
-            self.cache = fresh;
+            self.evict(text.len());
         }
         self.last_chunks = chunks.len();
         Analysis {
@@ -196,6 +227,29 @@ impl Analyzer {
             findings,
             target,
             index: index.clone(),
+        }
+    }
+
+    /// Drops the least recently used chunks not in the current text until the cache holds at
+    /// most `CACHE_TEXT_MULTIPLE` times the text.
+    fn evict(&mut self, text_len: usize) {
+        let budget = CACHE_TEXT_MULTIPLE * text_len.max(64 * 1024);
+        if self.cached_bytes <= budget {
+            return;
+        }
+        let mut old: Vec<(u64, u64, usize)> = self
+            .cache
+            .iter()
+            .filter(|(_, c)| c.generation != self.generation)
+            .map(|(&h, c)| (c.generation, h, c.text.len()))
+            .collect();
+        old.sort_unstable();
+        for (_, h, len) in old {
+            if self.cached_bytes <= budget {
+                break;
+            }
+            self.cache.remove(&h);
+            self.cached_bytes -= len;
         }
     }
 
@@ -210,48 +264,188 @@ impl Analyzer {
             Language::Bash => tree_sitter_bash::LANGUAGE.into(),
             Language::PowerShell => tree_sitter_powershell::LANGUAGE.into(),
             Language::Batch => {
-                self.tree = None;
+                self.chunks.clear();
                 return vec![0..text.len()];
             }
         };
         if self.parser.as_ref().map(|(l, _)| *l) != Some(language) {
             let mut parser = tree_sitter::Parser::new();
             if parser.set_language(&grammar).is_err() {
+                self.chunks.clear();
                 return vec![0..text.len()];
             }
             self.parser = Some((language, parser));
-            self.tree = None;
-        }
-        if pending.reset {
-            self.tree = None;
-        }
-        if let Some(tree) = &mut self.tree {
-            for e in &pending.edits {
-                tree.edit(&tree_sitter::InputEdit {
-                    start_byte: e.start,
-                    old_end_byte: e.old_end,
-                    new_end_byte: e.new_end,
-                    start_position: point(e.start_point),
-                    old_end_position: point(e.old_end_point),
-                    new_end_position: point(e.new_end_point),
-                });
-            }
+            self.chunks.clear();
         }
         let Some((_, parser)) = &mut self.parser else {
             return vec![0..text.len()];
         };
-        let tree = parser.parse(text, self.tree.as_ref());
-        let chunks = match &tree {
-            Some(tree) => cut(text, tree.root_node()),
-            None => vec![0..text.len()],
-        };
-        self.tree = tree;
-        chunks
+        let consistent = self.chunks.last().map(|c| c.range.end) == Some(self.chunked_len);
+        if pending.reset || self.chunks.is_empty() || !consistent {
+            self.chunks = whole(parser, text, 0..text.len())
+                .into_iter()
+                .map(|range| Chunk {
+                    range,
+                    dirty: false,
+                })
+                .collect();
+        } else {
+            for e in &pending.edits {
+                mark_edit(&mut self.chunks, e);
+            }
+            rechunk_dirty(parser, text, language, &mut self.chunks);
+        }
+        self.chunked_len = text.len();
+        if self.chunks.last().map(|c| c.range.end) != Some(text.len()) {
+            // Edits that disagree with the text (never expected): start over.
+            tracing::warn!("chunk map out of step with the text; re-chunking");
+            self.chunks = whole(parser, text, 0..text.len())
+                .into_iter()
+                .map(|range| Chunk {
+                    range,
+                    dirty: false,
+                })
+                .collect();
+        }
+        self.chunks.iter().map(|c| c.range.clone()).collect()
     }
 }
 
-fn point((row, column): (usize, usize)) -> tree_sitter::Point {
-    tree_sitter::Point { row, column }
+/// A chunk of the previous analysis, moved by later edits; `dirty` when an edit touched it.
+#[derive(Clone, Debug)]
+struct Chunk {
+    range: Range<usize>,
+    dirty: bool,
+}
+
+/// Folds one edit into the chunk map: the chunks it touches (and the one starting where it
+/// ends, whose first line may have been joined to the edit) become one dirty chunk, and every
+/// chunk after moves by the edit's change in length.
+fn mark_edit(chunks: &mut Vec<Chunk>, e: &ByteEdit) {
+    if chunks.is_empty() {
+        return;
+    }
+    let find = |offset: usize| {
+        chunks
+            .partition_point(|c| c.range.end <= offset)
+            .min(chunks.len() - 1)
+    };
+    let i = find(e.start);
+    let j = find(e.old_end).max(i);
+    let delta = e.new_end as isize - e.old_end as isize;
+    let shift = |x: usize| (x as isize + delta).max(0) as usize;
+    let merged = Chunk {
+        range: chunks[i].range.start..shift(chunks[j].range.end),
+        dirty: true,
+    };
+    chunks.splice(i..=j, std::iter::once(merged));
+    for c in &mut chunks[i + 1..] {
+        c.range = shift(c.range.start)..shift(c.range.end);
+    }
+}
+
+/// Re-chunks every dirty chunk by parsing a window around it alone. The window grows (first to
+/// the neighbouring chunks, then to the rest of the file) until it starts and ends between
+/// statements: nothing broken at its start, nothing left open or continued at its end. Then
+/// the boundaries outside it are exactly those a whole-file parse would give.
+fn rechunk_dirty(
+    parser: &mut tree_sitter::Parser,
+    text: &str,
+    language: Language,
+    chunks: &mut Vec<Chunk>,
+) {
+    let mut k = 0;
+    while k < chunks.len() {
+        if !chunks[k].dirty {
+            k += 1;
+            continue;
+        }
+        let (mut lo, mut hi) = (k, k);
+        let mut grow = 1;
+        let (new, lo_done, hi_done) = loop {
+            let window = chunks[lo].range.start..chunks[hi].range.end;
+            let (units, parsed) = window_units(parser, text, window.clone());
+            let clean_start = lo == 0 || units.first().is_none_or(|u| !u.broken);
+            let clean_end = hi + 1 == chunks.len() || ends_clean(text, &window, &units, language);
+            if parsed && clean_start && clean_end {
+                break (cut_units(text, window, &units), lo, hi);
+            }
+            if !clean_start {
+                lo -= 1;
+            }
+            if !clean_end {
+                hi = (hi + grow).min(chunks.len() - 1);
+                grow *= 2;
+            }
+            if !parsed || grow > 64 {
+                // A construct that stays open this long: the rest of the file is one window.
+                let window = chunks[lo].range.start..text.len();
+                let last = chunks.len() - 1;
+                break (whole(parser, text, window), lo, last);
+            }
+        };
+        let count = new.len();
+        chunks.splice(
+            lo_done..=hi_done,
+            new.into_iter().map(|range| Chunk {
+                range,
+                dirty: false,
+            }),
+        );
+        k = lo_done + count;
+    }
+}
+
+/// Parses `window` alone: its top-level statements with absolute spans, and whether the parse
+/// succeeded at all.
+fn window_units(
+    parser: &mut tree_sitter::Parser,
+    text: &str,
+    window: Range<usize>,
+) -> (Vec<Unit>, bool) {
+    let Some(w) = text.get(window.clone()) else {
+        return (Vec::new(), false);
+    };
+    match parser.parse(w, None) {
+        Some(tree) => {
+            let mut units = units(tree.root_node());
+            for u in &mut units {
+                u.span = u.span.start + window.start..u.span.end + window.start;
+            }
+            (units, true)
+        }
+        None => (Vec::new(), false),
+    }
+}
+
+/// Whether the statements of `window` are all closed by its end: its last statement is whole
+/// and ends on an earlier line than the window's end, and its last line does not continue.
+fn ends_clean(text: &str, window: &Range<usize>, units: &[Unit], language: Language) -> bool {
+    let w = &text[window.clone()];
+    if !w.ends_with('\n') {
+        return false;
+    }
+    if let Some(last) = units.last() {
+        if last.broken || last.span.end >= window.end {
+            return false;
+        }
+    }
+    let last_line = w.trim_end().rsplit('\n').next().unwrap_or("");
+    let continued: &[&str] = match language {
+        Language::Bash => &["\\", "|", "&&", "||"],
+        Language::PowerShell => &["`", "|", ","],
+        Language::Batch => &["^"],
+    };
+    !continued.iter().any(|c| last_line.ends_with(c))
+}
+
+/// Parses `window` (the whole text, or its tail) and cuts it.
+fn whole(parser: &mut tree_sitter::Parser, text: &str, window: Range<usize>) -> Vec<Range<usize>> {
+    let (units, parsed) = window_units(parser, text, window.clone());
+    if !parsed {
+        return vec![window];
+    }
+    cut_units(text, window, &units)
 }
 
 fn hash(s: &str) -> u64 {
@@ -290,13 +484,12 @@ fn unit(n: tree_sitter::Node) -> Unit {
     }
 }
 
-/// Chunk ranges covering `text`, cut only at the start of a line whose first statement begins
-/// after the previous statement ended, and never next to a broken statement.
-fn cut(text: &str, root: tree_sitter::Node) -> Vec<Range<usize>> {
-    let units = units(root);
+/// Chunk ranges covering `window`, cut only at the start of a line whose first statement
+/// begins after the previous statement ended, and never next to a broken statement.
+fn cut_units(text: &str, window: Range<usize>, units: &[Unit]) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut chunks = Vec::new();
-    let mut start = 0;
+    let mut start = window.start;
     for pair in units.windows(2) {
         let (prev, next) = (&pair[0], &pair[1]);
         if prev.broken || next.broken {
@@ -315,7 +508,7 @@ fn cut(text: &str, root: tree_sitter::Node) -> Vec<Range<usize>> {
             start = line_start;
         }
     }
-    chunks.push(start..text.len());
+    chunks.push(start..window.end);
     chunks
 }
 
