@@ -745,4 +745,111 @@ pub(crate) mod tests {
         assert_eq!(ids(&a), full(&text, Language::PowerShell, &idx));
         assert!(an.last_chunks > 10);
     }
+
+    /// Where a whole-file parse allows a chunk to start.
+    fn allowed_cuts(text: &str, lang: Language) -> std::collections::HashSet<usize> {
+        let mut parser = tree_sitter::Parser::new();
+        let grammar: tree_sitter::Language = match lang {
+            Language::Bash => tree_sitter_bash::LANGUAGE.into(),
+            _ => tree_sitter_powershell::LANGUAGE.into(),
+        };
+        parser.set_language(&grammar).unwrap();
+        let tree = parser.parse(text, None).unwrap();
+        let units = units(tree.root_node());
+        let mut ok = std::collections::HashSet::new();
+        for pair in units.windows(2) {
+            let (prev, next) = (&pair[0], &pair[1]);
+            if prev.broken || next.broken {
+                continue;
+            }
+            let line_start = text[..next.span.start].rfind('\n').map_or(0, |i| i + 1);
+            if line_start >= prev.span.end {
+                ok.insert(line_start);
+            }
+        }
+        ok
+    }
+
+    #[test]
+    fn after_random_edits_every_boundary_is_one_a_whole_parse_allows() {
+        use crate::synthetic::Rng;
+        let snippets: [(Language, &[&str]); 2] = [
+            (
+                Language::Bash,
+                &[
+                    "echo x", "if true; then", "fi", "cat <<EOF", "EOF", "echo 'open", "'",
+                    "f() {", "}", "a \\", "for i in 1; do", "done", "x=$(", ")", "ls | \\",
+                    "case $a in", "esac", "sed -i x", "",
+                ],
+            ),
+            (
+                Language::PowerShell,
+                &[
+                    "Write-Host x", "if ($x) {", "}", "$s = @'", "'@", "<#", "#>", "Get-X |",
+                    "Get-Y `", "function f {", "$a = @(1,", "2)", "\"open", "",
+                ],
+            ),
+        ];
+        let idx = index();
+        for (lang, snippets) in snippets {
+            let mut rng = Rng::new(7);
+            let mut text = String::new();
+            for i in 0..400 {
+                text.push_str(snippets[i % snippets.len()]);
+                text.push('\n');
+            }
+            // Start from something that parses: balanced blocks of plain commands.
+            let mut doc = super::super::documents::Document::new(
+                "file:///w/x".parse().unwrap(),
+                lang.name().into(),
+                1,
+                text,
+            );
+            let mut an = Analyzer::new(naive);
+            for step in 0..300 {
+                let lines = doc.line_index().line_count() as u32;
+                let line = rng.below(lines as usize) as u32;
+                let replace = rng.below(3) > 0;
+                let end = if replace {
+                    let r = doc.line_index().line_range(doc.text(), line as usize);
+                    doc.text()[r].encode_utf16().count() as u32
+                } else {
+                    0
+                };
+                let snippet = snippets[rng.below(snippets.len())];
+                let new = if replace {
+                    snippet.to_string()
+                } else {
+                    format!("{snippet}\n")
+                };
+                doc.apply_change(
+                    &tower_lsp_server::lsp_types::TextDocumentContentChangeEvent {
+                        range: Some(tower_lsp_server::lsp_types::Range::new(
+                            tower_lsp_server::lsp_types::Position::new(line, 0),
+                            tower_lsp_server::lsp_types::Position::new(line, end),
+                        )),
+                        range_length: None,
+                        text: new,
+                    },
+                    crate::text::Encoding::Utf16,
+                );
+                let text = doc.text().to_string();
+                an.analyze(text.clone(), step, lang, doc.take_pending(), None, &idx);
+                let chunks: Vec<Range<usize>> = an.chunks.iter().map(|c| c.range.clone()).collect();
+                assert_eq!(chunks.first().map(|c| c.start), Some(0));
+                assert_eq!(chunks.last().map(|c| c.end), Some(text.len()));
+                assert!(chunks.windows(2).all(|w| w[0].end == w[1].start));
+                let ok = allowed_cuts(&text, lang);
+                for c in &chunks[1..] {
+                    assert!(
+                        ok.contains(&c.start),
+                        "{lang:?} step {step}: cut at {} (line {}) is not a statement boundary of the whole file:\n{}",
+                        c.start,
+                        text[..c.start].matches('\n').count(),
+                        &text[c.start.saturating_sub(200)..(c.start + 200).min(text.len())]
+                    );
+                }
+            }
+        }
+    }
 }
