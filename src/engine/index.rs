@@ -103,7 +103,7 @@ impl Entry {
                 } else {
                     n == name
                 };
-                same.then(|| 0..name.len())
+                same.then_some(0..name.len())
             }
             EntryKind::Command { source, compiled } => {
                 let re = compiled[ci as usize]
@@ -117,7 +117,7 @@ impl Entry {
     }
 
     /// All matches of a `syntax:` entry in a region of code.
-    pub(crate) fn syntax_matches<'t>(&self, code: &'t str, lang: Language) -> Vec<TextMatch> {
+    pub(crate) fn syntax_matches(&self, code: &str, lang: Language) -> Vec<TextMatch> {
         let EntryKind::Syntax { source, compiled } = &self.kind else {
             return Vec::new();
         };
@@ -237,7 +237,7 @@ impl Automaton {
     }
 
     /// Entries one of whose literals occurs in `hay` (plus the unkeyed ones), deduplicated.
-    fn candidates(&self, hay: &str, seen: &mut Vec<bool>) -> Vec<usize> {
+    fn candidates(&self, hay: &str, seen: &mut [bool]) -> Vec<usize> {
         let mut out = self.unkeyed.clone();
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(hay) {

@@ -145,14 +145,25 @@ impl OffsetMap {
 
     /// Composes `self` (text → inner source) with `outer` (inner source → outer source), for
     /// code found inside code (an executed string inside a script).
+    ///
+    /// Every break of `outer` that falls inside a segment of `self` becomes a break of the
+    /// result, so offsets past a removed escape (`\"` in a double-quoted `bash -c "…"`) stay exact.
     pub fn then(&self, outer: &OffsetMap) -> OffsetMap {
-        OffsetMap {
-            segments: self
-                .segments
-                .iter()
-                .map(|&(t, s)| (t, outer.to_source(s)))
-                .collect(),
+        let mut out = OffsetMap {
+            segments: Vec::with_capacity(self.segments.len() + outer.segments.len()),
+        };
+        for (i, &(t, s)) in self.segments.iter().enumerate() {
+            out.push(t, outer.to_source(s));
+            let limit = self.segments.get(i + 1).map(|&(next, _)| s + (next - t));
+            let first = outer.segments.partition_point(|&(u, _)| u <= s);
+            for &(u, v) in &outer.segments[first..] {
+                if limit.is_some_and(|l| u >= l) {
+                    break;
+                }
+                out.push(t + (u - s), v);
+            }
         }
+        out
     }
 }
 
@@ -288,6 +299,8 @@ pub fn make_command(
     text.push_str(&blank_continuations(rest, lang));
     let mut map = OffsetMap::starting_at(name_start);
     map.push(name.len(), rest_start);
+    // Bounds the last segment, so composing with `base` copies only the breaks inside the command.
+    map.push(text.len(), rest_start + rest.len());
     Command {
         name: name.to_string(),
         name_span: base.to_source(name_word.start)..base.to_source(name_word.end),
@@ -403,5 +416,12 @@ mod tests {
         let both = inner.then(&outer);
         assert_eq!(both.to_source(2), 102);
         assert_eq!(both.to_source(6), 108);
+        // A break of the outer map inside an inner segment is kept.
+        let mut outer = OffsetMap::starting_at(100);
+        outer.push(3, 105);
+        let both = OffsetMap::starting_at(1).then(&outer);
+        assert_eq!(both.to_source(0), 101);
+        assert_eq!(both.to_source(2), 105);
+        assert_eq!(both.to_source(4), 107);
     }
 }

@@ -1,6 +1,50 @@
-//! Commands and code regions of powershell scripts. (Being written: see issue 2.)
+//! Commands and code regions of PowerShell scripts, found with tree-sitter-powershell.
+//!
+//! The tree is walked once, iteratively (a `TreeCursor` and an explicit frame stack, so 5,000
+//! nested script blocks cannot overflow the stack). Every `command` node becomes a [`Command`]:
+//! pipelines, `&&`/`||` chains, statement lists, script blocks, `$( … )` inside expandable
+//! strings and here-strings, parenthesised pipelines, `&`/`.` invocations. Some commands get a
+//! closer look because they run code of their own: `Invoke-Expression`, `powershell`/`pwsh
+//! -Command`/`-EncodedCommand`, `cmd /c`, `bash -c`/`wsl`, `ssh HOST …`, `psexec \\HOST …`
+//! (executed strings, parsed with [`super::parse_embedded`]), `Start-Process PROGRAM`, and
+//! `Invoke-Command -ComputerName`/`-Session`/`Enter-PSSession` (remote code, tagged with its
+//! host). Code regions are every token outside comments and string literals, merged, with
+//! `$( … )` inside expandable strings counted as code.
+//!
+//! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
+//! `ForEach-Object -Parallel`, `??`, the ternary operator) and then loses the statements after
+//! them; `patch_ps7` hands it a same-length rewrite that it parses, while every command and
+//! region is still cut from the original text.
 
-use super::{OffsetMap, Parsed};
+use std::cell::RefCell;
+use std::ops::Range;
+use std::rc::Rc;
+
+use tree_sitter::{Node, Parser, Tree};
+
+use super::{blank_continuations, make_command, CodeRegion, Command, Language, OffsetMap, Parsed};
+
+const PS: Language = Language::PowerShell;
+
+/// An argument (script block, sub-expression …) longer than this, or spanning lines, is left
+/// out of its command's text: its own commands are found separately, and copying it into every
+/// enclosing command would make nested blocks quadratic.
+const MAX_INLINE_BLOCK: usize = 256;
+
+/// Built-in aliases whose cmdlet is unambiguous; patterns about the cmdlet fire on the alias.
+const ALIASES: &[(&str, &str)] = &[
+    ("gwmi", "Get-WmiObject"),
+    ("iwr", "Invoke-WebRequest"),
+    ("irm", "Invoke-RestMethod"),
+    ("iex", "Invoke-Expression"),
+    ("icm", "Invoke-Command"),
+    ("gcim", "Get-CimInstance"),
+    ("etsn", "Enter-PSSession"),
+    ("exsn", "Exit-PSSession"),
+    ("sajb", "Start-Job"),
+    ("ipmo", "Import-Module"),
+    ("gcm", "Get-Command"),
+];
 
 /// The commands and code regions of a whole powershell document.
 pub fn parse(src: &str) -> Parsed {
@@ -9,12 +53,1947 @@ pub fn parse(src: &str) -> Parsed {
     out
 }
 
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn new_parser() -> Option<Parser> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .ok()?;
+    Some(parser)
+}
+
+/// Parses with a per-thread parser; a nested call (embedded PowerShell inside PowerShell) finds
+/// it borrowed and uses a fresh one.
+fn parse_tree(text: &str) -> Option<Tree> {
+    PARSER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            if slot.is_none() {
+                *slot = new_parser();
+            }
+            slot.as_mut()?.parse(text, None)
+        }
+        Err(_) => new_parser()?.parse(text, None),
+    })
+}
+
+/// Keywords the grammar recognises at the start of a longer word (`ForEach-Object`,
+/// `Data-Thing`, `Switch-Foo` become `foreach`/`data`/`switch` followed by garbage).
+const KEYWORDS: &[&str] = &[
+    "begin",
+    "break",
+    "catch",
+    "class",
+    "configuration",
+    "continue",
+    "data",
+    "define",
+    "do",
+    "dynamicparam",
+    "else",
+    "elseif",
+    "end",
+    "enum",
+    "exit",
+    "filter",
+    "finally",
+    "for",
+    "foreach",
+    "from",
+    "function",
+    "if",
+    "in",
+    "inlinescript",
+    "parallel",
+    "param",
+    "process",
+    "return",
+    "sequence",
+    "switch",
+    "throw",
+    "trap",
+    "try",
+    "until",
+    "using",
+    "var",
+    "while",
+    "workflow",
+];
+
+/// Same-length rewrites of constructs the grammar gets wrong, which would otherwise throw away
+/// the statements that follow: a keyword glued to `-Noun` (`ForEach-Object` → `ForEach_Object`),
+/// PowerShell 7's `??` and `??=` (as `-f` and `+=`), and `-Parallel` outside the workflow
+/// `foreach -parallel`. The tree is only used for its shape: commands and regions are cut from
+/// the original text, so the stand-ins never show.
+fn patch_ps7(src: &str) -> Option<String> {
+    let bytes = src.as_bytes();
+    let mut edits: Vec<(usize, &'static [u8])> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'?' && bytes.get(i + 1) == Some(&b'?') {
+            if bytes.get(i + 2) == Some(&b'=') {
+                edits.push((i, b" +="));
+                i += 3;
+            } else {
+                edits.push((i, b"-f"));
+                i += 2;
+            }
+            continue;
+        }
+        if b == b'?' {
+            if let Some(colon) = ternary_at(bytes, i) {
+                edits.push((i, b"+"));
+                edits.push((colon, b"+"));
+            }
+        }
+        // `Select-Object Name, LastLogon`: the grammar fails on a blank after a comma in
+        // command arguments (and loses the statements after it), but takes ` ,`.
+        if b == b',' {
+            let mut j = i + 1;
+            while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+                j += 1;
+            }
+            if j > i + 1 && !matches!(bytes.get(j), None | Some(b'\n' | b'\r' | b'#')) {
+                edits.push((i, b" "));
+                edits.push((j - 1, b","));
+            }
+            i = j;
+            continue;
+        }
+        // `Start-Sleep 5 &` (a background job): the grammar only knows the call operator.
+        if b == b'&' && background_at(bytes, i) {
+            edits.push((i, b" "));
+        }
+        if !b.is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let boundary = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t'
+                    | b'\n'
+                    | b'\r'
+                    | b'('
+                    | b'{'
+                    | b'|'
+                    | b';'
+                    | b'&'
+                    | b'='
+                    | b','
+                    | b'-'
+            );
+        let mut j = i;
+        while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+            j += 1;
+        }
+        if boundary && bytes.get(j) == Some(&b'-') {
+            let word = &src[i..j];
+            let next_alpha = bytes.get(j + 1).is_some_and(u8::is_ascii_alphabetic);
+            if next_alpha
+                && (i == 0 || bytes[i - 1] != b'-')
+                && KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
+            {
+                edits.push((j, b"_"));
+            }
+        }
+        if i > 0 && bytes[i - 1] == b'-' && word_is(&src[i..j], "parallel") {
+            let before = src[..i - 1].trim_end();
+            let word_start = before
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+                .map_or(0, |(k, c)| k + c.len_utf8());
+            if !before[word_start..].eq_ignore_ascii_case("foreach") {
+                edits.push((j - 1, b"_"));
+            }
+        }
+        i = j;
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = bytes.to_vec();
+    for (at, with) in edits {
+        out[at..at + with.len()].copy_from_slice(with);
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `COND ? A : B` (PowerShell 7): the position of the `:` when the `?` at `i` is a ternary
+/// operator rather than the `?` alias of Where-Object (`| ? { … }`).
+fn ternary_at(bytes: &[u8], i: usize) -> Option<usize> {
+    let blank = |b: Option<&u8>| b.is_some_and(|&b| b == b' ' || b == b'\t');
+    if i == 0 || !blank(bytes.get(i - 1)) || !blank(bytes.get(i + 1)) {
+        return None;
+    }
+    let before = bytes[..i]
+        .iter()
+        .rev()
+        .find(|&&b| b != b' ' && b != b'\t')?;
+    if matches!(before, b'|' | b'\n' | b'\r' | b';' | b'{' | b'(') {
+        return None;
+    }
+    let mut j = i + 2;
+    while j + 1 < bytes.len() && bytes[j] != b'\n' {
+        if bytes[j] == b':' && blank(bytes.get(j - 1)) && blank(bytes.get(j + 1)) {
+            return Some(j);
+        }
+        j += 1;
+    }
+    None
+}
+
+/// A lone `&` at the end of a pipeline (PowerShell 7's background operator).
+fn background_at(bytes: &[u8], i: usize) -> bool {
+    if i == 0
+        || matches!(
+            bytes[i - 1],
+            b'&' | b'>' | b'<' | b'\n' | b'\r' | b'(' | b'{' | b';'
+        )
+    {
+        return false;
+    }
+    let rest = bytes[i + 1..].iter().find(|&&b| b != b' ' && b != b'\t');
+    matches!(rest, None | Some(b'\n' | b'\r' | b';' | b'}' | b')'))
+}
+
+fn word_is(word: &str, expected: &str) -> bool {
+    word.eq_ignore_ascii_case(expected)
+}
+
 /// See [`super::parse_embedded`].
 pub(crate) fn parse_into(
-    _src: &str,
-    _base: &OffsetMap,
-    _host: Option<&str>,
-    _out: &mut Parsed,
-    _depth: u8,
+    src: &str,
+    base: &OffsetMap,
+    host: Option<&str>,
+    out: &mut Parsed,
+    depth: u8,
 ) {
+    let patched = patch_ps7(src);
+    let Some(tree) = parse_tree(patched.as_deref().unwrap_or(src)) else {
+        return;
+    };
+    let mut walker = Walker {
+        kinds: kinds(),
+        src,
+        base,
+        identity: *base == OffsetMap::starting_at(0),
+        outer_host: host.map(Rc::from),
+        out,
+        depth,
+        special: Vec::new(),
+        sessions: Vec::new(),
+        pending_session: None,
+        session_host: None,
+        region: None,
+    };
+    walker.walk(tree.root_node());
+    walker.flush_region();
+}
+
+/// The node kinds the walk treats specially, by kind id (a name can have several ids).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Other,
+    /// Comments, verbatim strings and here-strings: never code.
+    Data,
+    /// Expandable strings and here-strings: code only in their `$( … )`.
+    Expandable,
+    SubExpression,
+    Command,
+}
+
+fn kinds() -> &'static [Kind] {
+    static KINDS: std::sync::OnceLock<Vec<Kind>> = std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        let lang: tree_sitter::Language = tree_sitter_powershell::LANGUAGE.into();
+        (0..lang.node_kind_count())
+            .map(|id| {
+                match u16::try_from(id)
+                    .ok()
+                    .and_then(|id| lang.node_kind_for_id(id))
+                {
+                    Some(
+                        "comment"
+                        | "verbatim_string_characters"
+                        | "verbatim_here_string_characters",
+                    ) => Kind::Data,
+                    Some("expandable_string_literal" | "expandable_here_string_literal") => {
+                        Kind::Expandable
+                    }
+                    Some("sub_expression") => Kind::SubExpression,
+                    Some("command") => Kind::Command,
+                    _ => Kind::Other,
+                }
+            })
+            .collect()
+    })
+}
+
+/// What the walk does with a node an enclosing command has claimed.
+enum Special {
+    /// Already handled (an executed string parsed as code): neither commands nor code here.
+    Skip,
+    /// A script block that runs on this host.
+    Host(Rc<str>),
+}
+
+#[derive(Clone, Default)]
+struct Frame {
+    /// Leaving these children ends the code region (the rest of a string is data).
+    flush_on_exit: bool,
+    /// Set inside a remote script block.
+    host: Option<Rc<str>>,
+    /// The children are parts of an expandable string: only `$( … )` is code.
+    in_string: bool,
+}
+
+struct Walker<'s, 'o> {
+    kinds: &'static [Kind],
+    src: &'s str,
+    base: &'o OffsetMap,
+    identity: bool,
+    outer_host: Option<Rc<str>>,
+    out: &'o mut Parsed,
+    depth: u8,
+    special: Vec<(usize, Special)>,
+    /// `$s = New-PSSession -ComputerName HOST`: variable (lowercase, with `$`) and host, for
+    /// a later `-Session $s`.
+    sessions: Vec<(String, Rc<str>)>,
+    /// `Enter-PSSession HOST` seen: the session starts at this offset.
+    pending_session: Option<(usize, Rc<str>)>,
+    /// After `Enter-PSSession HOST`, until `Exit-PSSession`.
+    session_host: Option<Rc<str>>,
+    /// The code region being grown: source range and host.
+    region: Option<(Range<usize>, Option<Rc<str>>)>,
+}
+
+/// One argument of a command: the element node and the node it wraps (a string literal, a
+/// script block, a bare word …).
+#[derive(Clone, Copy)]
+struct Elem<'t> {
+    node: Node<'t>,
+    core: Node<'t>,
+}
+
+impl<'t> Elem<'t> {
+    fn is_param(&self) -> bool {
+        self.node.kind() == "command_parameter"
+    }
+}
+
+impl<'s> Walker<'s, '_> {
+    fn walk(&mut self, root: Node<'_>) {
+        let mut cursor = root.walk();
+        let mut frames: Vec<Frame> = vec![Frame::default()];
+        loop {
+            let node = cursor.node();
+            let top = frames.len() - 1;
+            if let Some(child_frame) = self.visit(node, &frames[top]) {
+                if cursor.goto_first_child() {
+                    frames.push(child_frame);
+                    continue;
+                }
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return;
+                }
+                if frames.pop().is_some_and(|f| f.flush_on_exit) {
+                    self.flush_region();
+                }
+            }
+        }
+    }
+
+    fn host_of(&self, frame: &Frame) -> Option<Rc<str>> {
+        frame
+            .host
+            .clone()
+            .or_else(|| self.session_host.clone())
+            .or_else(|| self.outer_host.clone())
+    }
+
+    /// Handles one node; returns the frame for its children, or `None` to skip them.
+    fn visit(&mut self, node: Node<'_>, frame: &Frame) -> Option<Frame> {
+        if let Some((from, _)) = &self.pending_session {
+            if node.start_byte() >= *from {
+                self.session_host = self.pending_session.take().map(|(_, h)| h);
+            }
+        }
+        let mut child = Frame {
+            host: frame.host.clone(),
+            ..Frame::default()
+        };
+        if !self.special.is_empty() {
+            if let Some(i) = self.special.iter().position(|(id, _)| *id == node.id()) {
+                match self.special.swap_remove(i).1 {
+                    Special::Skip => {
+                        self.flush_region();
+                        return None;
+                    }
+                    Special::Host(h) => child.host = Some(h),
+                }
+            }
+        }
+        let kind = self
+            .kinds
+            .get(usize::from(node.kind_id()))
+            .copied()
+            .unwrap_or(Kind::Other);
+        if frame.in_string && kind != Kind::SubExpression {
+            self.flush_region();
+            return None;
+        }
+        match kind {
+            Kind::Data => {
+                self.flush_region();
+                None
+            }
+            Kind::Expandable => {
+                self.flush_region();
+                child.in_string = true;
+                child.flush_on_exit = true;
+                Some(child)
+            }
+            _ => {
+                if kind == Kind::Command {
+                    let host = self.host_of(&child);
+                    self.command(node, host);
+                }
+                if node.child_count() == 0
+                    && !self.text(node).bytes().all(|b| b.is_ascii_whitespace())
+                {
+                    let host = self.host_of(&child);
+                    self.grow_region(node.byte_range(), host);
+                }
+                Some(child)
+            }
+        }
+    }
+
+    fn grow_region(&mut self, range: Range<usize>, host: Option<Rc<str>>) {
+        if range.is_empty() {
+            return;
+        }
+        if let Some((r, h)) = &mut self.region {
+            if *h == host {
+                r.end = range.end;
+                return;
+            }
+        }
+        self.flush_region();
+        self.region = Some((range, host));
+    }
+
+    fn flush_region(&mut self) {
+        if let Some((range, host)) = self.region.take() {
+            let host = host.map(|h| h.to_string());
+            if self.identity {
+                self.out.code.push(CodeRegion {
+                    span: range,
+                    language: PS,
+                    host,
+                });
+            } else {
+                push_mapped_region(self.out, range, self.base, PS, host);
+            }
+        }
+    }
+
+    fn text(&self, node: Node<'_>) -> &'s str {
+        self.src.get(node.byte_range()).unwrap_or("")
+    }
+
+    /// A `command` node: its name, its text, and what it runs.
+    fn command(&mut self, node: Node<'_>, host: Option<Rc<str>>) {
+        let Some(name_node) = node.child_by_field_name("command_name") else {
+            return;
+        };
+        // `& 'C:\x\tool.exe'` / `& cmd` / `. .\x.ps1`: the name is the word or string after the
+        // operator; `& $var` and `& { … }` have none.
+        let (word, after_name) = match name_node.kind() {
+            "command_name" => (name_node.byte_range(), name_node.end_byte()),
+            "command_name_expr" => {
+                let Some(inner) = name_node.named_child(0) else {
+                    return;
+                };
+                match inner.kind() {
+                    "command_name" => (inner.byte_range(), inner.end_byte()),
+                    "string_literal" => match string_content(self.src, inner) {
+                        Some((content, map)) if !content.is_empty() => {
+                            // Only a string without escapes gives a faithful name span.
+                            let start = map.to_source(0);
+                            let end = map.to_source(content.len());
+                            if end - start != content.len() {
+                                return;
+                            }
+                            (start..end, inner.end_byte())
+                        }
+                        _ => return,
+                    },
+                    _ => return,
+                }
+            }
+            _ => return,
+        };
+        let word_text = self.src.get(word.clone()).unwrap_or("");
+        let (name, _) = super::command_name(word_text, PS);
+        // `foreach ($i in 1..3)`: the grammar makes the range a command.
+        let numeric = name.bytes().all(|b| b.is_ascii_digit() || b == b'.') || name.contains("..");
+        if numeric || name.contains(['$', '(', ')', '{', '}', '@', '"', '\'']) {
+            return;
+        }
+        let alias = ALIASES
+            .iter()
+            .find(|(a, _)| a.eq_ignore_ascii_case(name))
+            .filter(|_| word_text.len() == name.len())
+            .map(|(_, cmdlet)| *cmdlet);
+        let resolved = alias.unwrap_or(name).to_ascii_lowercase();
+
+        let elems = self.elements(node);
+        let end = self.command_end(node, after_name, &elems);
+
+        // The text: the name, then the arguments up to the end of this command, leaving out the
+        // inside of long script blocks and sub-expressions.
+        let mut pieces = Vec::new();
+        let mut at = after_name.min(end);
+        for e in &elems {
+            if let Some(inner) = elidable(e.core, self.src) {
+                if inner.start >= at && inner.end <= end {
+                    pieces.push(at..inner.start);
+                    at = inner.end;
+                }
+            }
+        }
+        pieces.push(at..end.max(at));
+        let cmd = self.build(word.clone(), alias, &pieces, host.as_deref());
+        self.out.commands.push(cmd);
+
+        match resolved.as_str() {
+            "invoke-expression" => self.invoke_expression(&elems, host),
+            "powershell" | "pwsh" => self.powershell(&elems, end, host, resolved == "powershell"),
+            "cmd" => self.cmd(&elems, end, host),
+            "bash" | "sh" | "zsh" | "dash" | "ksh" => self.shell_c(&elems, end, host),
+            "wsl" => self.wsl(&elems, end, host),
+            "ssh" => self.ssh(&elems, end),
+            "psexec" | "psexec64" => self.psexec(&elems, end),
+            "invoke-command" => self.invoke_command(&elems),
+            "enter-pssession" => {
+                if let Some(h) = self.enter_session_host(&elems) {
+                    // The session starts after this command, which itself runs here.
+                    self.pending_session = Some((node.end_byte(), h));
+                }
+            }
+            "exit-pssession" => {
+                self.session_host = None;
+                self.pending_session = None;
+            }
+            "new-pssession" => self.remember_session(node, &elems),
+            "start-process" | "saps" | "start" => self.start_process(&elems, host),
+            _ => {}
+        }
+    }
+
+    /// The end of a command: its node without trailing blanks or a dangling continuation, and
+    /// never past a line break between its words that no backtick continues (after a parse
+    /// error the grammar can let a command run into the next line).
+    fn command_end(&self, node: Node<'_>, after_name: usize, elems: &[Elem<'_>]) -> usize {
+        let mut end = node.end_byte();
+        let mut gap_start = after_name;
+        let line_break = |text: &str| {
+            text.match_indices('\n')
+                .map(|(i, _)| i)
+                .find(|&i| !text[..i].trim_end_matches('\r').ends_with('`'))
+        };
+        let words = elems
+            .iter()
+            .map(|e| (e.node.start_byte(), e.node.end_byte(), e.node.is_error()))
+            .chain([(end, end, false)]);
+        for (e_start, e_end, error) in words {
+            let gap = self
+                .src
+                .get(gap_start..e_start.max(gap_start))
+                .unwrap_or("");
+            if line_break(gap).is_some() {
+                end = gap_start;
+                break;
+            }
+            if error {
+                let text = self.src.get(e_start..e_end).unwrap_or("");
+                if let Some(nl) = line_break(text) {
+                    end = e_start + nl;
+                    break;
+                }
+            }
+            gap_start = gap_start.max(e_end);
+        }
+        let start = node.start_byte().min(end);
+        let text = self.src.get(start..end).unwrap_or("");
+        let trimmed = text.trim_end().trim_end_matches('`').trim_end();
+        start + trimmed.len()
+    }
+
+    fn build(
+        &self,
+        word: Range<usize>,
+        alias: Option<&str>,
+        pieces: &[Range<usize>],
+        host: Option<&str>,
+    ) -> Command {
+        let identity = OffsetMap::starting_at(0);
+        let mut c = make_command(
+            self.src,
+            word.clone(),
+            word.end,
+            PS,
+            host.map(str::to_string),
+            &identity,
+        );
+        if let Some(cmdlet) = alias {
+            c.name = cmdlet.to_string();
+            c.text = cmdlet.to_string();
+            c.map = OffsetMap::starting_at(word.start);
+        }
+        for p in pieces {
+            if p.is_empty() {
+                continue;
+            }
+            c.map.push(c.text.len(), p.start);
+            c.text.push_str(&blank_continuations(
+                self.src.get(p.clone()).unwrap_or(""),
+                PS,
+            ));
+        }
+        // The map's last segment ends at the text end; anchor the end exactly.
+        if let Some(last) = pieces.last() {
+            c.map.push(c.text.len(), last.end.max(last.start));
+        }
+        if !self.identity {
+            c.map = c.map.then(self.base);
+            c.name_span = self.base.to_source(word.start)..self.base.to_source(word.end);
+        }
+        c
+    }
+
+    fn elements<'t>(&self, command: Node<'t>) -> Vec<Elem<'t>> {
+        let mut out = Vec::new();
+        let Some(list) = command.child_by_field_name("command_elements") else {
+            return out;
+        };
+        let mut cursor = list.walk();
+        for node in list.children(&mut cursor) {
+            match node.kind() {
+                "command_argument_sep" | "comment" => {}
+                _ => out.push(Elem {
+                    node,
+                    core: unwrap(node),
+                }),
+            }
+        }
+        out
+    }
+
+    /// Marks an argument as consumed: its content is parsed as code instead.
+    fn claim(&mut self, node: Node<'_>) {
+        self.special.push((node.id(), Special::Skip));
+    }
+
+    /// Parses an argument that is code in `lang`: a string (unescaped), or the bare words from
+    /// it to the end of the command. Script blocks are left to the walk.
+    fn exec_arg(
+        &mut self,
+        elems: &[Elem<'_>],
+        i: usize,
+        end: usize,
+        lang: Language,
+        host: Option<&str>,
+    ) {
+        let Some(e) = elems.get(i) else {
+            return;
+        };
+        if e.core.kind() == "script_block_expression" {
+            return;
+        }
+        if e.core.kind() == "string_literal" && (i + 1 == elems.len() || lang == PS) {
+            if let Some((code, map)) = string_content(self.src, e.core) {
+                self.claim(e.node);
+                self.embed(&code, &map, lang, host);
+            }
+            return;
+        }
+        let start = e.node.start_byte();
+        if start >= end {
+            return;
+        }
+        for e in &elems[i..] {
+            self.claim(e.node);
+        }
+        let code = self.src[start..end].to_string();
+        self.embed(&code, &OffsetMap::starting_at(start), lang, host);
+    }
+
+    /// Parses `code`, whose offsets `map` turns into offsets of this text.
+    fn embed(&mut self, code: &str, map: &OffsetMap, lang: Language, host: Option<&str>) {
+        self.flush_region();
+        let map = map.then(self.base);
+        super::parse_embedded(code, lang, &map, host, self.out, self.depth + 1);
+    }
+
+    fn invoke_expression(&mut self, elems: &[Elem<'_>], host: Option<Rc<str>>) {
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            if e.is_param() {
+                let p = param_name(self.text(e.node));
+                if is_prefix(&p, "command", 1) {
+                    self.exec_string(elems.get(i + 1), host.as_deref());
+                    return;
+                }
+                i += 2;
+                continue;
+            }
+            self.exec_string(Some(&e), host.as_deref());
+            return;
+        }
+    }
+
+    /// A string argument run as PowerShell (`Invoke-Expression`).
+    fn exec_string(&mut self, e: Option<&Elem<'_>>, host: Option<&str>) {
+        let Some(e) = e else { return };
+        if e.core.kind() != "string_literal" {
+            return;
+        }
+        if let Some((code, map)) = string_content(self.src, e.core) {
+            self.claim(e.node);
+            self.embed(&code, &map, PS, host);
+        }
+    }
+
+    /// `powershell`/`pwsh`: `-Command` code, `-EncodedCommand` BASE64; `-File` is not inner code.
+    fn powershell(
+        &mut self,
+        elems: &[Elem<'_>],
+        end: usize,
+        host: Option<Rc<str>>,
+        positional_command: bool,
+    ) {
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            let text = self.text(e.node);
+            if !text.starts_with(['-', '/']) {
+                if positional_command {
+                    self.exec_arg(elems, i, end, PS, host.as_deref());
+                }
+                return;
+            }
+            let p = param_name(text);
+            if is_prefix(&p, "command", 1) {
+                self.exec_arg(elems, i + 1, end, PS, host.as_deref());
+                return;
+            }
+            if p == "e" || p == "ec" || is_prefix(&p, "encodedcommand", 2) {
+                if let Some(v) = elems.get(i + 1) {
+                    let span = v.node.byte_range();
+                    if let Some(code) = decode_utf16_base64(self.text(v.node)) {
+                        self.claim(v.node);
+                        // The decoded code has no faithful offsets: all of it points into
+                        // the argument (BASE64 is longer than the text it encodes).
+                        let map = OffsetMap::starting_at(span.start);
+                        self.embed(&code, &map, PS, host.as_deref());
+                    }
+                }
+                return;
+            }
+            if is_prefix(&p, "file", 1) {
+                return;
+            }
+            const VALUED: &[&str] = &[
+                "executionpolicy",
+                "ep",
+                "ex",
+                "windowstyle",
+                "w",
+                "version",
+                "v",
+                "outputformat",
+                "o",
+                "of",
+                "inputformat",
+                "if",
+                "inp",
+                "configurationname",
+                "config",
+                "psconsolefile",
+                "workingdirectory",
+                "wd",
+                "settingsfile",
+                "custompipename",
+                "encodedarguments",
+                "ea",
+            ];
+            let valued = VALUED.iter().any(|v| *v == p)
+                || (p.len() >= 3
+                    && VALUED
+                        .iter()
+                        .any(|v| v.len() > 3 && v.starts_with(p.as_str())));
+            i += if valued { 2 } else { 1 };
+        }
+    }
+
+    /// `cmd /c …` and `cmd /k …`: the rest is a batch command line.
+    fn cmd(&mut self, elems: &[Elem<'_>], end: usize, host: Option<Rc<str>>) {
+        for (i, e) in elems.iter().enumerate() {
+            let t = self.text(e.node).to_ascii_lowercase();
+            if t == "/c" || t == "/k" || t == "/r" {
+                self.exec_arg(elems, i + 1, end, Language::Batch, host.as_deref());
+                return;
+            }
+            if !t.starts_with('/') {
+                return;
+            }
+        }
+    }
+
+    /// `bash -c '…'`, `sh -lc '…'`.
+    fn shell_c(&mut self, elems: &[Elem<'_>], end: usize, host: Option<Rc<str>>) {
+        for (i, e) in elems.iter().enumerate() {
+            let t = self.text(e.node);
+            if !t.starts_with('-') {
+                return;
+            }
+            if !t.starts_with("--") && t[1..].contains('c') {
+                self.exec_arg(elems, i + 1, end, Language::Bash, host.as_deref());
+                return;
+            }
+        }
+    }
+
+    /// `wsl [options] [--exec|-e|--] command args`: the command runs in the Linux shell.
+    fn wsl(&mut self, elems: &[Elem<'_>], end: usize, host: Option<Rc<str>>) {
+        let mut i = 0;
+        while i < elems.len() {
+            let t = self.text(elems[i].node).to_ascii_lowercase();
+            match t.as_str() {
+                "-e" | "--exec" | "--" => {
+                    self.exec_arg(elems, i + 1, end, Language::Bash, host.as_deref());
+                    return;
+                }
+                "-d" | "--distribution" | "-u" | "--user" | "--cd" | "--shell-type" => i += 2,
+                _ if t.starts_with('-') => {
+                    // `wsl --install`, `--list`, `--shutdown` …: management, no command.
+                    if t.starts_with("--") {
+                        return;
+                    }
+                    i += 1;
+                }
+                _ => {
+                    self.exec_arg(elems, i, end, Language::Bash, host.as_deref());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// `ssh [options] [user@]HOST command…`: the command runs in HOST's shell.
+    fn ssh(&mut self, elems: &[Elem<'_>], end: usize) {
+        const VALUED: &str = "bcDEeFIiJLlmOoPpQRSWw";
+        let mut i = 0;
+        while i < elems.len() {
+            let t = self.text(elems[i].node);
+            if let Some(flags) = t.strip_prefix('-') {
+                let takes_value = flags
+                    .chars()
+                    .last()
+                    .is_some_and(|c| VALUED.contains(c) && flags.len() == 1);
+                i += if takes_value { 2 } else { 1 };
+                continue;
+            }
+            let Some(dest) = static_value(self.src, elems[i].core) else {
+                return;
+            };
+            let dest = dest.strip_prefix("ssh://").unwrap_or(&dest);
+            let host = dest.rsplit('@').next().unwrap_or(dest);
+            let host = host.split(':').next().unwrap_or(host).to_string();
+            if !host.is_empty() {
+                self.exec_arg(elems, i + 1, end, Language::Bash, Some(&host));
+            }
+            return;
+        }
+    }
+
+    /// `psexec \\HOST [options] command args`: the command runs on HOST.
+    fn psexec(&mut self, elems: &[Elem<'_>], end: usize) {
+        let texts: Vec<&str> = elems.iter().map(|e| self.text(e.node)).collect();
+        if let Some((host, i)) = super::batch::psexec_target(&texts) {
+            self.exec_arg(elems, i, end, Language::Batch, Some(&host));
+        }
+    }
+
+    /// `Invoke-Command [-ComputerName] HOST [-ScriptBlock] { … }`: the block runs on HOST.
+    fn invoke_command(&mut self, elems: &[Elem<'_>]) {
+        const SWITCHES: &[&str] = &[
+            "asjob",
+            "hidecomputername",
+            "indisconnectedsession",
+            "nonewscope",
+            "enablenetworkaccess",
+            "usessl",
+            "allowredirection",
+            "runasadministrator",
+            "remotedebug",
+            "sshtransport",
+        ];
+        let mut host: Option<String> = None;
+        let mut block: Option<Elem<'_>> = None;
+        let mut positional = Vec::new();
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            if !e.is_param() {
+                positional.push(e);
+                i += 1;
+                continue;
+            }
+            let p = param_name(self.text(e.node));
+            if SWITCHES.iter().any(|s| is_prefix(&p, s, 3)) {
+                i += 1;
+                continue;
+            }
+            let value = elems.get(i + 1).copied();
+            if is_computer_param(&p) {
+                host = value.and_then(|v| self.host_value(v));
+            } else if is_prefix(&p, "session", 7) {
+                host = value
+                    .and_then(|v| self.session_of(v))
+                    .map(|h| h.to_string());
+            } else if p.starts_with("sc") && is_prefix(&p, "scriptblock", 2) {
+                block = value;
+            }
+            i += 2;
+        }
+        if block.is_none() {
+            match positional.as_slice() {
+                [b, ..] if b.core.kind() == "script_block_expression" => block = Some(*b),
+                [h, b, ..] if b.core.kind() == "script_block_expression" => {
+                    block = Some(*b);
+                    if host.is_none() {
+                        host = static_value(self.src, h.core).map(|v| first_host(&v));
+                    }
+                }
+                _ => {}
+            }
+        } else if host.is_none() {
+            if let Some(h) = positional.first() {
+                host = static_value(self.src, h.core).map(|v| first_host(&v));
+            }
+        }
+        if let (Some(b), Some(h)) = (block, host) {
+            if !h.is_empty() {
+                self.special.push((b.node.id(), Special::Host(Rc::from(h))));
+            }
+        }
+    }
+
+    fn enter_session_host(&self, elems: &[Elem<'_>]) -> Option<Rc<str>> {
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            if e.is_param() {
+                let p = param_name(self.text(e.node));
+                if is_computer_param(&p) {
+                    return elems
+                        .get(i + 1)
+                        .and_then(|v| self.host_value(*v))
+                        .map(Rc::from);
+                }
+                if is_prefix(&p, "session", 7) {
+                    return elems.get(i + 1).and_then(|v| self.session_of(*v));
+                }
+                i += 2;
+                continue;
+            }
+            return static_value(self.src, e.core).map(|v| Rc::from(first_host(&v)));
+        }
+        None
+    }
+
+    /// `Start-Process [-FilePath] PROGRAM [[-ArgumentList] ARGS]`: PROGRAM runs, with ARGS.
+    fn start_process(&mut self, elems: &[Elem<'_>], host: Option<Rc<str>>) {
+        const SWITCHES: &[&str] = &[
+            "wait",
+            "nonewwindow",
+            "nnw",
+            "passthru",
+            "usenewenvironment",
+            "loaduserprofile",
+            "lup",
+        ];
+        let mut program = None;
+        let mut args = None;
+        let mut positional = 0;
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            if e.is_param() {
+                let p = param_name(self.text(e.node));
+                if SWITCHES.iter().any(|s| is_prefix(&p, s, 2)) {
+                    i += 1;
+                    continue;
+                }
+                if is_prefix(&p, "filepath", 1) || p == "path" || p == "pspath" {
+                    program = elems.get(i + 1).copied();
+                } else if is_prefix(&p, "argumentlist", 1) || p == "args" {
+                    args = elems.get(i + 1).copied();
+                }
+                i += 2;
+                continue;
+            }
+            match positional {
+                0 => program = program.or(Some(e)),
+                1 => args = args.or(Some(e)),
+                _ => {}
+            }
+            positional += 1;
+            i += 1;
+        }
+        let Some(word) = program.and_then(|p| self.literal_span(p.core)) else {
+            return;
+        };
+        let (name, _) = super::command_name(&self.src[word.clone()], PS);
+        if name.is_empty() || name.contains(['$', '(', '@']) {
+            return;
+        }
+        // The arguments follow the name after one space, which maps to the byte before them.
+        let piece = args
+            .map(|a| {
+                self.literal_span(a.core)
+                    .unwrap_or_else(|| a.node.byte_range())
+            })
+            .filter(|r| r.start > 0)
+            .map(|r| r.start - 1..r.end);
+        let mut cmd = self.build(word, None, piece.as_slice(), host.as_deref());
+        if piece.is_some() && cmd.text.is_char_boundary(cmd.name.len() + 1) {
+            cmd.text
+                .replace_range(cmd.name.len()..cmd.name.len() + 1, " ");
+        }
+        self.out.commands.push(cmd);
+    }
+
+    /// The source span of a bare word, or of a string's content when it has no escapes.
+    fn literal_span(&self, core: Node<'_>) -> Option<Range<usize>> {
+        match core.kind() {
+            "generic_token" | "command_name" => Some(core.byte_range()),
+            "string_literal" => {
+                let (content, map) = string_content(self.src, core)?;
+                let start = map.to_source(0);
+                let end = map.to_source(content.len());
+                (end >= start && end - start == content.len() && !content.contains('$'))
+                    .then_some(start..end)
+            }
+            _ => None,
+        }
+    }
+
+    /// `$s = New-PSSession [-ComputerName] HOST`: remembers where `$s` runs code.
+    fn remember_session(&mut self, command: Node<'_>, elems: &[Elem<'_>]) {
+        let Some(host) = self.enter_session_host(elems) else {
+            return;
+        };
+        // command ← pipeline_chain ← pipeline ← assignment_expression (rare: parent() is fine)
+        let mut n = command;
+        for _ in 0..3 {
+            match n.parent() {
+                Some(p) => n = p,
+                None => return,
+            }
+        }
+        if n.kind() != "assignment_expression" {
+            return;
+        }
+        let Some(left) = n.child(0) else { return };
+        let var = self.text(left).trim().to_ascii_lowercase();
+        if var.starts_with('$') {
+            self.sessions.retain(|(v, _)| *v != var);
+            self.sessions.push((var, host));
+        }
+    }
+
+    fn session_of(&self, v: Elem<'_>) -> Option<Rc<str>> {
+        let var = self.text(v.node).trim().to_ascii_lowercase();
+        self.sessions
+            .iter()
+            .find(|(name, _)| *name == var)
+            .map(|(_, h)| h.clone())
+    }
+
+    /// The first host of a `-ComputerName` value (`a,b` is two elements for the grammar).
+    fn host_value(&self, v: Elem<'_>) -> Option<String> {
+        if v.is_param() {
+            return None;
+        }
+        let h = first_host(&static_value(self.src, v.core)?);
+        (!h.is_empty()).then_some(h)
+    }
+}
+
+fn is_computer_param(p: &str) -> bool {
+    p == "cn" || (p.len() >= 4 && is_prefix(p, "computername", 4)) || is_prefix(p, "hostname", 2)
+}
+
+fn first_host(v: &str) -> String {
+    v.split(',').next().unwrap_or("").trim().to_string()
+}
+
+/// `-ComputerName:` → `computername`.
+fn param_name(text: &str) -> String {
+    text.trim_start_matches(['-', '/'])
+        .trim_end_matches(':')
+        .to_ascii_lowercase()
+}
+
+/// PowerShell accepts any unambiguous prefix of a parameter name.
+fn is_prefix(p: &str, full: &str, min: usize) -> bool {
+    p.len() >= min && full.starts_with(p)
+}
+
+/// Through the expression wrappers the grammar puts around an argument.
+fn unwrap(node: Node<'_>) -> Node<'_> {
+    let mut n = node;
+    while matches!(n.kind(), "array_literal_expression" | "unary_expression")
+        && n.named_child_count() == 1
+    {
+        match n.named_child(0) {
+            Some(c) => n = c,
+            None => break,
+        }
+    }
+    n
+}
+
+/// The inside of a long or multi-line block argument, which a command's text leaves out.
+fn elidable(core: Node<'_>, src: &str) -> Option<Range<usize>> {
+    if !matches!(
+        core.kind(),
+        "script_block_expression"
+            | "sub_expression"
+            | "parenthesized_expression"
+            | "array_expression"
+            | "hash_literal_expression"
+    ) {
+        return None;
+    }
+    let range = core.byte_range();
+    let text = src.get(range.clone())?;
+    if text.len() <= MAX_INLINE_BLOCK && !text.contains('\n') {
+        return None;
+    }
+    let open = core.child(0)?;
+    let close = core.child(core.child_count().checked_sub(1)?)?;
+    (open.end_byte() <= close.start_byte()).then(|| open.end_byte()..close.start_byte())
+}
+
+/// The value of a word or a string without variables (a host name, an ssh destination).
+fn static_value(src: &str, core: Node<'_>) -> Option<String> {
+    match core.kind() {
+        "generic_token" | "command_name" => Some(src.get(core.byte_range())?.to_string()),
+        "string_literal" => {
+            let (s, _) = string_content(src, core)?;
+            let expandable = core
+                .child(0)
+                .is_some_and(|c| c.kind().starts_with("expandable"));
+            (!(expandable && s.contains('$'))).then_some(s)
+        }
+        _ => None,
+    }
+}
+
+/// The value of a string literal and the map from its offsets to source offsets: `''` in
+/// verbatim strings, backtick escapes and `""` in expandable ones, here-string bodies.
+fn string_content(src: &str, lit: Node<'_>) -> Option<(String, OffsetMap)> {
+    let inner = lit.child(0)?;
+    let range = inner.byte_range();
+    let text = src.get(range.clone())?;
+    let start = range.start;
+    match inner.kind() {
+        "verbatim_string_characters" => {
+            let body = strip_quotes(text, '\'')?;
+            Some(unescape(body, start + 1, Quote::Verbatim))
+        }
+        "expandable_string_literal" => {
+            let body = strip_quotes(text, '"')?;
+            Some(unescape(body, start + 1, Quote::Expandable))
+        }
+        "verbatim_here_string_characters" | "expandable_here_string_literal" => {
+            let (body, offset) = here_body(text)?;
+            if inner.kind().starts_with("verbatim") {
+                Some((body.to_string(), OffsetMap::starting_at(start + offset)))
+            } else {
+                Some(unescape(body, start + offset, Quote::HereString))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn strip_quotes(text: &str, q: char) -> Option<&str> {
+    let body = text.strip_prefix(q)?;
+    Some(body.strip_suffix(q).unwrap_or(body))
+}
+
+/// The body of `@'…'@` / `@"…"@`: from after the first line break to before the last one.
+fn here_body(text: &str) -> Option<(&str, usize)> {
+    let first = text.find('\n')? + 1;
+    let close = text.len().checked_sub(2)?;
+    let mut end = text.get(..close)?.rfind('\n').unwrap_or(close).max(first);
+    if end > first && text.as_bytes().get(end - 1) == Some(&b'\r') {
+        end -= 1;
+    }
+    Some((text.get(first..end)?, first))
+}
+
+#[derive(PartialEq)]
+enum Quote {
+    Verbatim,
+    Expandable,
+    HereString,
+}
+
+fn unescape(body: &str, start: usize, quote: Quote) -> (String, OffsetMap) {
+    let mut out = String::with_capacity(body.len());
+    let mut map = OffsetMap::starting_at(start);
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let doubled = match quote {
+            Quote::Verbatim => c == '\'',
+            Quote::Expandable => c == '"',
+            Quote::HereString => false,
+        };
+        if doubled && chars.peek().map(|&(_, n)| n) == Some(c) {
+            let (j, _) = chars.next().unwrap_or((i + 1, c));
+            map.push(out.len(), start + j);
+            out.push(c);
+            map.push(out.len(), start + j + 1);
+            continue;
+        }
+        if c == '`' && quote != Quote::Verbatim {
+            if let Some((j, n)) = chars.next() {
+                let value = match n {
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    '0' => '\0',
+                    'a' => '\u{7}',
+                    'b' => '\u{8}',
+                    'e' => '\u{1b}',
+                    'f' => '\u{c}',
+                    'v' => '\u{b}',
+                    other => other,
+                };
+                map.push(out.len(), start + j);
+                out.push(value);
+                map.push(out.len(), start + j + n.len_utf8());
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    (out, map)
+}
+
+/// `-EncodedCommand` takes BASE64 of UTF-16LE text.
+pub(super) fn decode_utf16_base64(text: &str) -> Option<String> {
+    let text = text.trim_matches(['"', '\'']);
+    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for b in text.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    if bytes.len() < 2 {
+        return None;
+    }
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|p| u16::from_le_bytes([p[0], p[1]]))
+        .collect();
+    Some(String::from_utf16_lossy(&units))
+}
+
+/// Adds a code region of embedded code, split wherever `base` jumps (an unescaped quote), so
+/// every region is a true range of the document.
+pub(super) fn push_mapped_region(
+    out: &mut Parsed,
+    range: Range<usize>,
+    base: &OffsetMap,
+    lang: Language,
+    host: Option<String>,
+) {
+    let (a, b) = (range.start, range.end);
+    if a >= b {
+        return;
+    }
+    let (sa, sb) = (base.to_source(a), base.to_source(b));
+    if sb >= sa && sb - sa == b - a {
+        out.code.push(CodeRegion {
+            span: sa..sb,
+            language: lang,
+            host,
+        });
+        return;
+    }
+    let mut start = a;
+    let mut i = a;
+    while i < b {
+        let next = base.to_source(i + 1);
+        if next != base.to_source(i) + 1 || i + 1 == b {
+            out.code.push(CodeRegion {
+                span: base.to_source(start)..base.to_source(i) + 1,
+                language: lang,
+                host: host.clone(),
+            });
+            start = i + 1;
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every span a parse hands out is a valid range of the document.
+    fn assert_spans_valid(src: &str, parsed: &Parsed) {
+        for c in &parsed.commands {
+            assert!(src.get(c.name_span.clone()).is_some(), "{c:?} in {src:?}");
+            for t in [0, c.name.len(), c.text.len()] {
+                assert!(c.map.to_source(t) <= src.len(), "{c:?} in {src:?}");
+            }
+        }
+        for r in &parsed.code {
+            assert!(src.get(r.span.clone()).is_some(), "{r:?} in {src:?}");
+        }
+    }
+
+    fn names(src: &str) -> Vec<String> {
+        super::super::parse(src, PS)
+            .commands
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    }
+
+    fn find<'p>(p: &'p Parsed, name: &str) -> &'p Command {
+        p.commands
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+            .unwrap_or_else(|| panic!("no {name} in {:?}", p.commands))
+    }
+
+    /// The source text of every code region, joined.
+    fn code(src: &str) -> String {
+        let p = super::super::parse(src, PS);
+        p.code
+            .iter()
+            .map(|r| &src[r.span.clone()])
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+
+    #[test]
+    fn pipelines_blocks_and_chains() {
+        assert_eq!(
+            names(
+                "Get-Process | Where-Object { $_.CPU -gt 5 } | ForEach-Object { Stop-Process $_ }"
+            ),
+            [
+                "Get-Process",
+                "Where-Object",
+                "ForEach-Object",
+                "Stop-Process"
+            ]
+        );
+        assert_eq!(
+            names("git pull && Write-Output ok || Write-Host fail; Get-Date"),
+            ["git", "Write-Output", "Write-Host", "Get-Date"]
+        );
+        assert_eq!(
+            names("function f {\n  param($p)\n  Get-A\n}\nif ($x) { Get-B } elseif ($y) { Get-C } else { Get-D }\ntry { Get-E } catch { Get-F }\nforeach ($i in 1..3) { Get-G }\nswitch ($z) { 1 { Get-H } }"),
+            ["Get-A", "Get-B", "Get-C", "Get-D", "Get-E", "Get-F", "Get-G", "Get-H"]
+        );
+        assert_eq!(
+            names("$n = (Get-Item x).Length\n$a = @(Get-Z)\n$h = @{ a = (Get-Y) }"),
+            ["Get-Item", "Get-Z", "Get-Y"]
+        );
+        assert_eq!(
+            names("1..3 | ForEach-Object -Parallel { Get-LocalUser } -ThrottleLimit 2"),
+            ["ForEach-Object", "Get-LocalUser"]
+        );
+    }
+
+    #[test]
+    fn strings_and_comments_hold_no_commands() {
+        let src = "# Get-LocalUser\n<# block\nGet-LocalUser #>\n$a = 'Get-LocalUser'\n$b = \"Get-LocalUser $(Get-Date) $env:x\"\n$c = @'\nGet-LocalUser\n'@\n$d = @\"\nGet-LocalUser $(hostname)\n\"@\nWrite-Host Get-LocalUser\necho Get-LocalUser\nGet-Command Get-LocalUser\ngcm Get-LocalUser";
+        assert_eq!(
+            names(src),
+            [
+                "Get-Date",
+                "hostname",
+                "Write-Host",
+                "echo",
+                "Get-Command",
+                "Get-Command"
+            ]
+        );
+        let code = code(src);
+        assert!(!code.contains("block"), "{code}");
+        assert!(!code.contains("'Get-LocalUser'"), "{code}");
+        assert!(code.contains("$(Get-Date)"), "{code}");
+        assert!(code.contains("$(hostname)"), "{code}");
+        assert!(!code.contains("$env:x"), "{code}");
+        assert!(code.contains("Write-Host Get-LocalUser"), "{code}");
+    }
+
+    #[test]
+    fn regions_are_merged() {
+        let src = "Get-A -x 1 | Get-B\nGet-C && Get-D # note\n";
+        let p = super::super::parse(src, PS);
+        assert_eq!(p.code.len(), 1, "{:?}", p.code);
+        assert_eq!(
+            &src[p.code[0].span.clone()],
+            "Get-A -x 1 | Get-B\nGet-C && Get-D"
+        );
+    }
+
+    #[test]
+    fn null_coalescing_keeps_the_rest_parsable() {
+        let src = "$a = $b ?? 'c'\nfunction f { Get-LocalUser }\n$x ??= 5\n";
+        assert_eq!(names(src), ["Get-LocalUser"]);
+        assert!(code(src).contains("??"));
+        assert!(code(src).contains("??="));
+    }
+
+    #[test]
+    fn call_operator_and_dot_sourcing() {
+        let src = "& 'C:\\x\\tool.exe' -a b\n& \"$env:ProgramFiles\\Git\\bin\\git.exe\" pull\n. .\\lib.ps1\n& $cmd x\n& { Get-A }\n& cmd /c ver";
+        assert_eq!(
+            names(src),
+            ["tool", "git", "lib.ps1", "Get-A", "cmd", "ver"]
+        );
+        let p = super::super::parse(src, PS);
+        let tool = find(&p, "tool");
+        assert_eq!(&src[tool.name_span.clone()], "C:\\x\\tool.exe");
+        assert_eq!(tool.text, "tool -a b");
+        assert_eq!(tool.map.to_source(5), src.find("-a").unwrap());
+    }
+
+    #[test]
+    fn start_process_runs_its_program() {
+        let src = "Start-Process -FilePath wmic -ArgumentList 'os get caption' -Wait\nstart notepad.exe x.txt\nStart-Process \"C:\\x\\setup.exe\" -Verb RunAs";
+        let p = super::super::parse(src, PS);
+        let w = find(&p, "wmic");
+        assert_eq!(w.text, "wmic os get caption");
+        assert_eq!(&src[w.name_span.clone()], "wmic");
+        assert_eq!(w.map.to_source(5), src.find("os get").unwrap());
+        assert_eq!(find(&p, "notepad").text, "notepad x.txt");
+        assert_eq!(find(&p, "setup").text, "setup");
+    }
+
+    #[test]
+    fn comma_lists_keep_the_rest_parsable() {
+        let src = "Get-X | Select-Object Name, LastLogon\nGet-Y -A 1, 2 -B x\nfunction f([string]$a, [int]$b) { Get-W }\nGet-V";
+        assert_eq!(
+            names(src),
+            ["Get-X", "Select-Object", "Get-Y", "Get-W", "Get-V"]
+        );
+        let p = super::super::parse(src, PS);
+        assert_eq!(
+            find(&p, "Select-Object").text,
+            "Select-Object Name, LastLogon"
+        );
+    }
+
+    #[test]
+    fn ps7_operators_keep_the_rest_parsable() {
+        let src = "$v = $a ? 'x' : 'y'\nGet-A\nStart-Sleep 5 &\nGet-B\nGet-Item | ? { $_ }\nGet-C";
+        assert_eq!(
+            names(src),
+            ["Get-A", "Start-Sleep", "Get-B", "Get-Item", "?", "Get-C"]
+        );
+    }
+
+    #[test]
+    fn aliases_resolve_to_cmdlets() {
+        let src = "gwmi win32_os -cn x\niwr http://x | iex";
+        let p = super::super::parse(src, PS);
+        let g = find(&p, "Get-WmiObject");
+        assert_eq!(g.text, "Get-WmiObject win32_os -cn x");
+        assert_eq!(&src[g.name_span.clone()], "gwmi");
+        assert_eq!(g.map.to_source(0), 0);
+        assert_eq!(g.map.to_source("Get-WmiObject".len()), 4);
+        assert_eq!(g.map.to_source("Get-WmiObject win".len()), 8);
+        assert_eq!(
+            names(src),
+            ["Get-WmiObject", "Invoke-WebRequest", "Invoke-Expression"]
+        );
+    }
+
+    #[test]
+    fn invoke_expression_strings_are_code() {
+        let src = "iex 'Get-LocalUser -Name ''a''; Get-Service'\nInvoke-Expression \"Get-Item `\"x`\"; Get-Date\"\nInvoke-Expression -Command 'Get-Disk'";
+        let p = super::super::parse(src, PS);
+        for name in [
+            "Get-LocalUser",
+            "Get-Service",
+            "Get-Item",
+            "Get-Date",
+            "Get-Disk",
+        ] {
+            let c = find(&p, name);
+            assert_eq!(&src[c.name_span.clone()], name);
+        }
+        // Offsets after an unescaped quote stay exact.
+        let svc = find(&p, "Get-Service");
+        assert_eq!(svc.map.to_source(0), src.find("Get-Service").unwrap());
+        let date = find(&p, "Get-Date");
+        assert_eq!(date.map.to_source(0), src.find("Get-Date").unwrap());
+        // Inside a command's text, past an unescaped quote, offsets stay exact too.
+        let lu = find(&p, "Get-LocalUser");
+        let semi = lu.text.find("'a'").unwrap();
+        assert_eq!(lu.map.to_source(semi + 1), src.find("''a''").unwrap() + 2);
+        // The string is inner code, not outer code, and is not double-counted.
+        assert_eq!(p.commands.len(), 8);
+        let svc_at = src.find("Get-Service").unwrap();
+        let inner = p
+            .code
+            .iter()
+            .find(|r| r.span.contains(&svc_at))
+            .expect("inner region");
+        assert_eq!(&src[inner.span.clone()], "; Get-Service");
+    }
+
+    #[test]
+    fn invoke_expression_here_strings_and_subexpressions() {
+        let src = "iex @'\nGet-LocalUser\n'@\nInvoke-Expression @\"\r\nGet-Disk `$x\r\n\"@\niex \"Get-A $(Get-B)\"";
+        let p = super::super::parse(src, PS);
+        let n: Vec<_> = p.commands.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            n,
+            [
+                "Invoke-Expression",
+                "Get-LocalUser",
+                "Invoke-Expression",
+                "Get-Disk",
+                "Invoke-Expression",
+                "Get-A",
+                "Get-B"
+            ]
+        );
+        for c in &p.commands[1..] {
+            if c.name.starts_with("Get-") {
+                assert_eq!(&src[c.name_span.clone()], c.name);
+            }
+        }
+        assert_eq!(find(&p, "Get-Disk").text, "Get-Disk $x");
+    }
+
+    #[test]
+    fn powershell_command_and_encoded_command() {
+        let src = "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command \"Get-LocalUser\"\npwsh -c { Get-Disk }\npwsh -File x.ps1 Get-Nope\npowershell -enc RwBlAHQALQBMAG8AYwBhAGwAVQBzAGUAcgA=";
+        let p = super::super::parse(src, PS);
+        let n: Vec<_> = p.commands.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            n,
+            [
+                "powershell",
+                "Get-LocalUser",
+                "pwsh",
+                "Get-Disk",
+                "pwsh",
+                "powershell",
+                "Get-LocalUser"
+            ]
+        );
+        let enc = &p.commands[6];
+        let arg = src.find("RwBl").unwrap();
+        assert!(enc.name_span.start >= arg && enc.name_span.end <= src.len());
+    }
+
+    #[test]
+    fn cmd_bash_wsl_ssh_inner_code() {
+        let src = "cmd /c \"wmic os get caption\"\nbash -c 'sed -i s/a/b/ f'\nwsl ls -la\nssh admin@nas01 'systemctl restart x'";
+        let p = super::super::parse(src, PS);
+        let w = find(&p, "wmic");
+        assert_eq!(w.language, Language::Batch);
+        assert_eq!(&src[w.name_span.clone()], "wmic");
+        // Batch and bash inner code is handled by their parsers, which may still be stubs here;
+        // what must hold is that nothing of the strings leaks out as PowerShell commands.
+        assert!(p
+            .commands
+            .iter()
+            .filter(|c| c.language == PS)
+            .all(|c| ["cmd", "bash", "wsl", "ssh"].contains(&c.name.as_str())));
+    }
+
+    #[test]
+    fn remote_blocks_carry_their_host() {
+        let src = "Invoke-Command -ComputerName OLDSRV -ScriptBlock { Get-LocalUser }\nicm -cn a,b { Get-Disk }\nInvoke-Command SRV2 { Get-Volume }\nInvoke-Command { Get-Local }\nInvoke-Command -Session $s { Get-Sess }\nGet-After";
+        let p = super::super::parse(src, PS);
+        let host = |n: &str| find(&p, n).host.clone();
+        assert_eq!(host("Get-LocalUser").as_deref(), Some("OLDSRV"));
+        assert_eq!(host("Get-Disk").as_deref(), Some("a"));
+        assert_eq!(host("Get-Volume").as_deref(), Some("SRV2"));
+        assert_eq!(host("Get-Local"), None);
+        assert_eq!(host("Get-Sess"), None);
+        assert_eq!(host("Get-After"), None);
+        assert_eq!(host("Invoke-Command"), None);
+        let at = src.find("Get-LocalUser").unwrap();
+        let r = p
+            .code
+            .iter()
+            .find(|r| r.span.contains(&at))
+            .expect("region of the remote block");
+        assert_eq!(&src[r.span.clone()], "{ Get-LocalUser }");
+        assert_eq!(r.host.as_deref(), Some("OLDSRV"));
+    }
+
+    #[test]
+    fn sessions_remember_their_host() {
+        let src = "$s = New-PSSession -ComputerName OLDSRV\nInvoke-Command -Session $s -ScriptBlock { Get-LocalUser }\nEnter-PSSession -Session $S\nGet-Disk\nExit-PSSession\nInvoke-Command -Session $other { Get-Volume }";
+        let p = super::super::parse(src, PS);
+        let host = |n: &str| find(&p, n).host.clone();
+        assert_eq!(host("New-PSSession"), None);
+        assert_eq!(host("Get-LocalUser").as_deref(), Some("OLDSRV"));
+        assert_eq!(host("Get-Disk").as_deref(), Some("OLDSRV"));
+        assert_eq!(host("Get-Volume"), None);
+    }
+
+    #[test]
+    fn enter_pssession_moves_what_follows() {
+        let src = "Get-A\nEnter-PSSession -ComputerName OLDSRV\nGet-LocalUser\nExit-PSSession\nGet-B\netsn SRV2\nGet-C";
+        let p = super::super::parse(src, PS);
+        let host = |n: &str| find(&p, n).host.clone();
+        assert_eq!(host("Get-A"), None);
+        assert_eq!(host("Get-LocalUser").as_deref(), Some("OLDSRV"));
+        assert_eq!(host("Get-B"), None);
+        assert_eq!(host("Get-C").as_deref(), Some("SRV2"));
+        assert_eq!(host("Enter-PSSession"), None);
+        let enter = src.find("Enter-PSSession").unwrap();
+        let r = p.code.iter().find(|r| r.span.contains(&enter)).unwrap();
+        assert_eq!(r.host, None);
+        let get = src.find("Get-LocalUser").unwrap();
+        let r = p.code.iter().find(|r| r.span.contains(&get)).unwrap();
+        assert_eq!(r.host.as_deref(), Some("OLDSRV"));
+    }
+
+    #[test]
+    fn psexec_runs_on_its_host() {
+        let src = "psexec \\\\OLDSRV -u admin -p pw -s -accepteula cmd /c \"wmic os get caption\"";
+        let p = super::super::parse(src, PS);
+        assert_eq!(find(&p, "psexec").host, None);
+        let w = find(&p, "wmic");
+        assert_eq!(w.host.as_deref(), Some("OLDSRV"));
+        assert_eq!(&src[w.name_span.clone()], "wmic");
+    }
+
+    #[test]
+    fn a_command_never_runs_into_the_next_line() {
+        let src = "bash -c 'x'\nwsl ls -la `| grep x\nssh admin@nas01 'y'\nGet-Next a b\n";
+        let p = super::super::parse(src, PS);
+        for c in &p.commands {
+            assert!(!c.text.contains('\n'), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn continuation_lines_are_one_command() {
+        let src = "Get-WmiObject win32_os `\n  -ComputerName x `\r\n  -Credential $c\nGet-Next";
+        let p = super::super::parse(src, PS);
+        let g = find(&p, "Get-WmiObject");
+        assert_eq!(
+            g.text,
+            "Get-WmiObject win32_os     -ComputerName x      -Credential $c"
+        );
+        assert_eq!(g.args().split_whitespace().count(), 5);
+        assert_eq!(names(src), ["Get-WmiObject", "Get-Next"]);
+    }
+
+    #[test]
+    fn crlf_gives_the_same_commands() {
+        let lf = "Get-A | Get-B\n$x = @\"\nhi $(Get-C)\n\"@\nif ($y) {\n  Get-D `\n   -x\n}\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let a = super::super::parse(lf, PS);
+        let b = super::super::parse(&crlf, PS);
+        let texts = |p: &Parsed| {
+            p.commands
+                .iter()
+                .map(|c| {
+                    (
+                        c.name.clone(),
+                        c.text.split_whitespace().collect::<Vec<_>>().join(" "),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(texts(&a), texts(&b));
+        assert_eq!(texts(&a).len(), 4);
+    }
+
+    #[test]
+    fn long_blocks_are_left_out_of_the_enclosing_text() {
+        let src = "ForEach-Object -Parallel {\n  Get-A\n  Get-B\n} -ThrottleLimit 4";
+        let p = super::super::parse(src, PS);
+        let f = find(&p, "ForEach-Object");
+        assert_eq!(f.text, "ForEach-Object -Parallel {} -ThrottleLimit 4");
+        let t = f.text.find("-Thr").unwrap();
+        assert_eq!(f.map.to_source(t), src.find("-Thr").unwrap());
+        assert_eq!(names(src), ["ForEach-Object", "Get-A", "Get-B"]);
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let n = 5000;
+        let src = format!(
+            "{}Get-Deep{}",
+            "ForEach-Object { ".repeat(n),
+            " }".repeat(n)
+        );
+        let p = super::super::parse(&src, PS);
+        assert!(p.commands.iter().any(|c| c.name == "Get-Deep"));
+        let src = format!("{}Get-Deep{}", "(".repeat(n), ")".repeat(n));
+        let _ = super::super::parse(&src, PS);
+        let src = format!("{}Get-Deep{}", "$(".repeat(n), ")".repeat(n));
+        let _ = super::super::parse(&src, PS);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for src in [
+            "",
+            "\"",
+            "'",
+            "@\"",
+            "@'\n",
+            "& ",
+            "iex",
+            "iex '",
+            "Invoke-Command -ComputerName",
+            "powershell -enc ###",
+            "powershell -enc",
+            "psexec \\\\",
+            "}}}{{{ ((( $( @{ ",
+            "\u{feff}Get-A é ü \u{0}",
+            "cmd /c \"",
+            "`",
+            "a ?? ",
+            "<# unterminated",
+            "iex @'\né",
+            "iex @\"\n`é\"@",
+            "& 'é",
+            "Start-Process é -ArgumentList 'ü",
+        ] {
+            assert_spans_valid(src, &super::super::parse(src, PS));
+        }
+        let bytes: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let junk = String::from_utf8_lossy(&bytes);
+        assert_spans_valid(&junk, &super::super::parse(&junk, PS));
+    }
+
+    #[test]
+    fn decodes_encoded_command() {
+        assert_eq!(decode_utf16_base64("ZQBjAGgAbwA=").as_deref(), Some("echo"));
+        assert_eq!(decode_utf16_base64("not base64!"), None);
+    }
+
+    /// CPU time of this thread (wall time is meaningless on a shared machine).
+    fn cpu() -> std::time::Duration {
+        let ns = std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        std::time::Duration::from_nanos(ns)
+    }
+
+    /// `cargo test --release --lib script::powershell::tests::speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn speed() {
+        let block = "# report users\n$users = Get-LocalUser | Where-Object { $_.Enabled -and $_.Name -like \"adm*\" }\nforeach ($u in $users) {\n    Write-Host \"User: $($u.Name) last $(Get-Date -Format o)\"\n    if ($u.PasswordExpires -lt (Get-Date)) { Set-LocalUser -Name $u.Name -PasswordNeverExpires $true }\n}\nInvoke-Command -ComputerName SRV01 -ScriptBlock { Get-Service -Name spooler | Restart-Service }\n$r = Invoke-WebRequest -Uri 'https://example.com/api' -UseBasicParsing\niex 'Get-Process | Sort-Object CPU -Descending | Select-Object -First 5'\n";
+        let lines = block.lines().count();
+        let mine = block.repeat(10_000 / lines + 1);
+        let bench = crate::synthetic::powershell_script(10_000, 10_000, 3);
+        let _ = parse("warm up");
+        for (what, src) in [("realistic", &mine), ("benchmark", &bench)] {
+            let mut best = (std::time::Duration::MAX, std::time::Duration::MAX);
+            let mut p = Parsed::default();
+            for _ in 0..3 {
+                let t = cpu();
+                let tree = parse_tree(src);
+                let ts = cpu() - t;
+                drop(tree);
+                let t = cpu();
+                p = parse(src);
+                let all = cpu() - t;
+                best = (best.0.min(ts), best.1.min(all));
+            }
+            println!(
+                "{what}: {} lines, {} bytes: tree-sitter {:?}, parse+extract {:?} (CPU time, best of 3), {} commands, {} regions",
+                src.lines().count(),
+                src.len(),
+                best.0,
+                best.1,
+                p.commands.len(),
+                p.code.len()
+            );
+            assert!(p.commands.len() > 10_000);
+        }
+    }
+
+    #[test]
+    fn random_token_soup_never_panics() {
+        let tokens = [
+            "iex ",
+            "'",
+            "''",
+            "\"",
+            "`",
+            "`\n",
+            "\n",
+            "\r\n",
+            "$(",
+            ")",
+            "(",
+            "{",
+            "}",
+            "@'\n",
+            "\n'@",
+            "@\"\n",
+            "\n\"@",
+            "&",
+            "&&",
+            "|",
+            ";",
+            "#",
+            "<#",
+            "#>",
+            "Invoke-Command -cn h ",
+            "Enter-PSSession h\n",
+            "cmd /c ",
+            "powershell -enc ZQBjAGgAbwA= ",
+            "pwsh -c ",
+            "psexec \\\\h ",
+            "Start-Process x ",
+            "Get-X ",
+            "é",
+            " ",
+            "??",
+            " ? ",
+            " : ",
+            "ForEach-Object -Parallel ",
+            "$s = New-PSSession h\n",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..1500 {
+            let mut src = String::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                src.push_str(tokens[(seed % tokens.len() as u64) as usize]);
+            }
+            assert_spans_valid(&src, &super::super::parse(&src, PS));
+            seed = seed.wrapping_add(1);
+        }
+    }
+
+    #[test]
+    fn realistic_script() {
+        let src = include_str!("../../tests/fixtures/powershell/maintenance.ps1");
+        for src in [src.to_string(), src.replace('\n', "\r\n")] {
+            let parsed = super::super::parse(&src, PS);
+            assert_spans_valid(&src, &parsed);
+            let got: Vec<(&str, Option<&str>, Language)> = parsed
+                .commands
+                .iter()
+                .map(|c| (c.name.as_str(), c.host.as_deref(), c.language))
+                .collect();
+            const BAT: Language = Language::Batch;
+            let (old, files) = (Some("OLDSRV"), Some("FILESRV"));
+            let want: Vec<(&str, Option<&str>, Language)> = vec![
+                ("Set-StrictMode", None, PS),
+                ("Add-Content", None, PS),
+                ("Get-Date", None, PS),
+                ("Get-LocalUser", None, PS),
+                ("Where-Object", None, PS),
+                ("Select-Object", None, PS),
+                ("Get-WmiObject", None, PS),
+                ("Write-Host", None, PS),
+                ("Write-Host", None, PS),
+                ("Invoke-Command", None, PS),
+                ("Get-LocalGroupMember", old, PS),
+                ("wmic", old, PS),
+                ("New-PSSession", None, PS),
+                ("Invoke-Command", None, PS),
+                ("Get-SmbShare", files, PS),
+                ("Remove-PSSession", None, PS),
+                ("whoami", None, PS),
+                ("Invoke-Expression", None, PS),
+                ("Get-Service", None, PS),
+                ("Restart-Service", None, PS),
+                ("Invoke-RestMethod", None, PS),
+                ("ConvertTo-Json", None, PS),
+                ("ForEach-Object", None, PS),
+                ("Test-Connection", None, PS),
+                ("git", None, PS),
+                ("Write-Log", None, PS),
+                ("Write-Log", None, PS),
+                ("backup", None, PS),
+                ("cmd", None, PS),
+                ("net", None, BAT),
+                ("psexec", None, PS),
+                ("cmd", old, BAT),
+                ("sc", old, BAT),
+                ("Enter-PSSession", None, PS),
+                ("Get-WindowsFeature", old, PS),
+                ("Exit-PSSession", old, PS),
+                ("Get-Command", None, PS),
+            ];
+            assert_eq!(got, want);
+            let irm = find(&parsed, "Invoke-RestMethod");
+            assert_eq!(
+                irm.text.split_whitespace().collect::<Vec<_>>().join(" "),
+                "Invoke-RestMethod -Uri 'https://inventory.example/api' -Method Post -Body ($users | ConvertTo-Json) -ContentType 'application/json'"
+            );
+            let code: String = parsed.code.iter().map(|r| &src[r.span.clone()]).collect();
+            assert!(code.contains("[Net.ServicePointManager]"));
+            assert!(code.contains("-Parallel"));
+            assert!(code.contains("&&"));
+            assert!(code.contains("??"));
+            assert!(!code.contains("documentation"));
+            assert!(!code.contains("Generated by"));
+        }
+    }
 }

@@ -1,10 +1,33 @@
 //! The pattern store: one SQLite file shared by every forewarn process (DESIGN.md §2).
-//! (Being written: see issue 2. The signatures below are the contract the adapters use.)
+//!
+//! Many processes open the same file at once (editors' servers, agent hooks firing in parallel,
+//! a curator's CLI), so the connection runs in WAL mode with a busy timeout, every write is one
+//! short transaction, and counting an occurrence is a single `UPDATE … + 1`. Opening is cheap
+//! (the agent hook opens the store on every command): a current store costs one `user_version`
+//! read; migrations and seeding run only when the schema is older.
+
+mod admin;
+mod interchange;
+mod rows;
+mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::config::Config;
 use crate::engine::{Client, Host, Pattern, PatternIndex, Problem};
+
+pub use admin::{HostSpec, Occurrence, Stats};
+pub use interchange::{Export, ImportSummary};
+
+/// The curated default library every new store is seeded with (DESIGN.md §2.3).
+pub const DEFAULT_LIBRARY: &str = include_str!("default_library.json");
+
+/// How long a statement waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the store could not be used. Every message names the store file.
 #[derive(Debug, thiserror::Error)]
@@ -27,9 +50,79 @@ pub struct Snapshot {
     pub problems: Vec<Problem>,
 }
 
+/// How [`Store::open_with`] treats a store that does not exist yet.
+#[derive(Clone, Copy, Debug)]
+pub struct OpenOptions {
+    /// Seed a new store with [`DEFAULT_LIBRARY`].
+    pub seed_defaults: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            seed_defaults: true,
+        }
+    }
+}
+
 /// An open store.
 pub struct Store {
     path: PathBuf,
+    /// One connection per `Store`; the mutex makes a `Store` shareable between threads (the
+    /// language server), and SQLite's own locking handles other processes.
+    conn: Mutex<Connection>,
+    read_only: bool,
+    created: bool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+/// What went wrong while opening, before it is worded for the user.
+enum OpenError {
+    /// The file exists but cannot be written here: try read-only.
+    ReadOnly,
+    Sqlite(rusqlite::Error),
+    Message(String),
+}
+
+impl From<rusqlite::Error> for OpenError {
+    fn from(e: rusqlite::Error) -> Self {
+        if is_read_only_error(&e) {
+            OpenError::ReadOnly
+        } else {
+            OpenError::Sqlite(e)
+        }
+    }
+}
+
+fn is_read_only_error(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied)
+    )
+}
+
+/// A SQLite error in words a user can act on.
+fn describe(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => "not a SQLite database (file is not a database)".into(),
+        Some(ErrorCode::DatabaseCorrupt) => {
+            format!("the database is corrupt ({e}); restore it from an export or remove it")
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "the store stayed locked by another process for {}s ({e})",
+            BUSY_TIMEOUT.as_secs()
+        ),
+        Some(ErrorCode::ReadOnly) => "the store is read-only here".into(),
+        _ => e.to_string(),
+    }
 }
 
 impl Store {
@@ -56,17 +149,140 @@ impl Store {
 
     /// Opens (creating and seeding when missing) the store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store {
+        Store::open_with(path, OpenOptions::default())
+    }
+
+    /// Opens the store at `path`: creates the directory and the database when missing (seeded
+    /// as `options` say), migrates an older schema, and falls back to a read-only connection
+    /// when the file exists but cannot be written here.
+    pub fn open_with(path: &Path, options: OpenOptions) -> Result<Store, StoreError> {
+        let unusable = |message: String| StoreError::Unusable {
             path: path.to_path_buf(),
-        })
+            message,
+        };
+        let exists = match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => return Err(unusable("is a directory, not a store file".into())),
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(unusable(e.to_string())),
+        };
+        if !exists {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    unusable(format!("cannot create directory {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        match open_read_write(path, options) {
+            Ok((conn, created)) => Ok(Store {
+                path: path.to_path_buf(),
+                conn: Mutex::new(conn),
+                read_only: false,
+                created,
+            }),
+            Err(OpenError::ReadOnly) if exists => {
+                let conn = open_read_only(path).map_err(unusable)?;
+                tracing::warn!(
+                    "{}: the store is read-only here; checking works, recording and editing do not",
+                    path.display()
+                );
+                Ok(Store {
+                    path: path.to_path_buf(),
+                    conn: Mutex::new(conn),
+                    read_only: true,
+                    created: false,
+                })
+            }
+            Err(OpenError::ReadOnly) => Err(unusable(
+                "cannot create the store here (permission denied)".into(),
+            )),
+            Err(OpenError::Sqlite(e)) => Err(unusable(describe(&e))),
+            Err(OpenError::Message(m)) => Err(unusable(m)),
+        }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Whether the store could only be opened for reading (a read-only file or directory).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Whether this open created the database (and seeded it, when asked to).
+    pub fn was_created(&self) -> bool {
+        self.created
+    }
+
+    /// The schema version (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.sql(e))
+    }
+
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection itself intact.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A SQLite error, named with the store file.
+    pub(crate) fn sql(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::Unusable {
+            path: self.path.clone(),
+            message: describe(&e),
+        }
+    }
+
+    /// Fails with a clear message when the store cannot be written.
+    pub(crate) fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            Err(StoreError::Unusable {
+                path: self.path.clone(),
+                message:
+                    "the store is read-only here (check the file's and directory's permissions)"
+                        .into(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Every pattern (active or not), host and client; rows that do not decode are problems.
     pub fn load(&self) -> Result<Snapshot, StoreError> {
-        Ok(Snapshot::default())
+        let conn = self.conn();
+        let mut snap = Snapshot::default();
+        let result = (|| -> rusqlite::Result<()> {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {} FROM failure_patterns ORDER BY rowid",
+                rows::PATTERN_COLUMNS
+            ))?;
+            let mut q = stmt.query([])?;
+            while let Some(row) = q.next()? {
+                match rows::decode_pattern(row) {
+                    Ok(p) => snap.patterns.push(p),
+                    Err(problem) => snap.problems.push(problem),
+                }
+            }
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {} FROM infrastructure ORDER BY rowid",
+                rows::HOST_COLUMNS
+            ))?;
+            let mut q = stmt.query([])?;
+            while let Some(row) = q.next()? {
+                let (host, problem) = rows::decode_host(row)?;
+                snap.hosts.push(host);
+                snap.problems.extend(problem);
+            }
+            let mut stmt = conn.prepare("SELECT id, name FROM clients ORDER BY rowid")?;
+            snap.clients = stmt
+                .query_map([], rows::decode_client)?
+                .collect::<Result<_, _>>()?;
+            Ok(())
+        })();
+        result.map_err(|e| self.sql(e))?;
+        Ok(snap)
     }
 
     /// The index of every decodable pattern, and every problem (decode and index) found on the way.
@@ -80,16 +296,469 @@ impl Store {
 
     /// Changes whenever another connection commits to the store.
     pub fn data_version(&self) -> Result<i64, StoreError> {
-        Ok(0)
+        let conn = self.conn();
+        conn.pragma_query_value(None, "data_version", |r| r.get(0))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The full id of the pattern whose id is `id_or_prefix` or starts with it (case-insensitive).
+    pub fn resolve_id(&self, id_or_prefix: &str) -> Result<String, StoreError> {
+        let conn = self.conn();
+        resolve_id(&conn, id_or_prefix).map_err(|e| self.flatten(e))
+    }
+
+    /// One pattern by id or unique prefix, decoded.
+    pub fn pattern(&self, id_or_prefix: &str) -> Result<Pattern, StoreError> {
+        let conn = self.conn();
+        let id = resolve_id(&conn, id_or_prefix).map_err(|e| self.flatten(e))?;
+        let decoded = conn
+            .query_row(
+                &format!(
+                    "SELECT {} FROM failure_patterns WHERE id = ?1",
+                    rows::PATTERN_COLUMNS
+                ),
+                [&id],
+                |row| Ok(rows::decode_pattern(row)),
+            )
+            .map_err(|e| self.sql(e))?;
+        decoded.map_err(|p| {
+            StoreError::Invalid(format!(
+                "pattern {} cannot be decoded: {}",
+                p.pattern_id, p.message
+            ))
+        })
     }
 
     /// Records one occurrence of a pattern (full id or unique prefix): count + 1, last_seen = now,
     /// atomically. Returns the new count.
     pub fn record_occurrence(
         &self,
-        _id_or_prefix: &str,
-        _host: Option<&str>,
+        id_or_prefix: &str,
+        host: Option<&str>,
     ) -> Result<i64, StoreError> {
-        Err(StoreError::Invalid("not implemented yet".into()))
+        self.writable()?;
+        let mut conn = self.conn();
+        let result = (|| -> Result<i64, Lookup> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id = resolve_id(&tx, id_or_prefix)?;
+            let count: i64 = tx.query_row(
+                "UPDATE failure_patterns
+                 SET occurrence_count = COALESCE(occurrence_count, 0) + 1,
+                     last_seen = CURRENT_TIMESTAMP
+                 WHERE id = ?1
+                 RETURNING occurrence_count",
+                [&id],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO occurrences (pattern_id, host) VALUES (?1, ?2)",
+                rusqlite::params![id, host.map(str::trim).filter(|h| !h.is_empty())],
+            )?;
+            tx.commit()?;
+            Ok(count)
+        })();
+        result.map_err(|e| self.flatten(e))
+    }
+
+    fn flatten(&self, e: Lookup) -> StoreError {
+        match e {
+            Lookup::Sql(e) => self.sql(e),
+            Lookup::Store(e) => e,
+        }
+    }
+}
+
+/// An id lookup failed: the id is unknown or ambiguous, or SQLite failed.
+pub(crate) enum Lookup {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for Lookup {
+    fn from(e: rusqlite::Error) -> Self {
+        Lookup::Sql(e)
+    }
+}
+
+impl From<StoreError> for Lookup {
+    fn from(e: StoreError) -> Self {
+        Lookup::Store(e)
+    }
+}
+
+/// How many candidates an ambiguity message lists.
+const AMBIGUOUS_SHOWN: usize = 5;
+
+pub(crate) fn resolve_id(conn: &Connection, id_or_prefix: &str) -> Result<String, Lookup> {
+    let wanted = id_or_prefix.trim();
+    if wanted.is_empty() {
+        return Err(
+            StoreError::Invalid("a pattern id (or the start of one) is needed".into()).into(),
+        );
+    }
+    let exact: Option<String> = conn
+        .query_row(
+            "SELECT CAST(id AS TEXT) FROM failure_patterns WHERE id = ?1",
+            [wanted],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = exact {
+        return Ok(id);
+    }
+    let mut stmt = conn.prepare(
+        "SELECT CAST(id AS TEXT) FROM failure_patterns
+         WHERE lower(substr(id, 1, length(?1))) = lower(?1)
+         ORDER BY id LIMIT ?2",
+    )?;
+    let found: Vec<String> = stmt
+        .query_map(rusqlite::params![wanted, AMBIGUOUS_SHOWN as i64 + 1], |r| {
+            r.get(0)
+        })?
+        .collect::<Result<_, _>>()?;
+    match found.len() {
+        0 => Err(
+            StoreError::NotFound(format!("no pattern has an id starting with `{wanted}`")).into(),
+        ),
+        1 => Ok(found.into_iter().next().unwrap_or_default()),
+        n => {
+            let shown = found[..n.min(AMBIGUOUS_SHOWN)].join(", ");
+            let more = if n > AMBIGUOUS_SHOWN { ", …" } else { "" };
+            Err(StoreError::Invalid(format!(
+                "the id prefix `{wanted}` is ambiguous: it matches {shown}{more}; give more characters"
+            ))
+            .into())
+        }
+    }
+}
+
+/// Sets the per-connection pragmas every store connection needs.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits, which
+    // for occurrence counts is a fair price for not syncing on every recorded failure.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+fn open_read_write(path: &Path, options: OpenOptions) -> Result<(Connection, bool), OpenError> {
+    // No SQLITE_OPEN_URI: a path is a path, even with `?` or `#` in it.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags)?;
+    configure(&conn)?;
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(OpenError::ReadOnly);
+    }
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version == schema::LATEST {
+        return Ok((conn, false));
+    }
+    // WAL is a property of the file: set once, when the schema is written.
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::debug!("{}: journal_mode is {mode}, not wal", path.display());
+    }
+    let created = migrate(&mut conn, options)?;
+    Ok((conn, created))
+}
+
+/// Runs the migrations the file lacks, in one IMMEDIATE transaction so that two processes
+/// creating the same store at once do not both seed it. Returns whether the store is new.
+fn migrate(conn: &mut Connection, options: OpenOptions) -> Result<bool, OpenError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 0 {
+        return Err(OpenError::Message(format!(
+            "not a forewarn store (its user_version is {version})"
+        )));
+    }
+    if version > schema::LATEST {
+        return Err(OpenError::Message(format!(
+            "the store has schema version {version}, newer than this forewarn understands ({}); upgrade forewarn",
+            schema::LATEST
+        )));
+    }
+    if version == 0 {
+        let mut stmt = tx.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )?;
+        let tables: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        if let Some(other) = tables
+            .iter()
+            .find(|t| !schema::OWN_TABLES.contains(&t.as_str()))
+        {
+            return Err(OpenError::Message(format!(
+                "not a forewarn store (it has a table `{other}` and no forewarn schema version)"
+            )));
+        }
+    }
+    for migration in &schema::MIGRATIONS[version as usize..] {
+        tx.execute_batch(migration)?;
+    }
+    let created = version == 0;
+    if created && options.seed_defaults {
+        interchange::import_text(&tx, DEFAULT_LIBRARY).map_err(|e| {
+            OpenError::Message(format!("the embedded default library does not import: {e}"))
+        })?;
+    }
+    tx.pragma_update(None, "user_version", schema::LATEST)?;
+    tx.commit()?;
+    Ok(created)
+}
+
+/// A store this process cannot write: read it through a read-only connection, or, when even
+/// that needs files it cannot create (a WAL store in a read-only directory), as immutable.
+fn open_read_only(path: &Path) -> Result<Connection, String> {
+    let attempt = |uri: String| -> rusqlite::Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(uri, flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != schema::LATEST {
+            // Reported below with the version in words.
+            return Err(rusqlite::Error::IntegralValueOutOfRange(0, version));
+        }
+        Ok(conn)
+    };
+    let base = file_uri(path);
+    let result = attempt(format!("{base}?mode=ro"))
+        .or_else(|_| attempt(format!("{base}?mode=ro&immutable=1")));
+    result.map_err(|e| match e {
+        rusqlite::Error::IntegralValueOutOfRange(_, 0) => {
+            "the store is read-only here and has no forewarn schema yet".to_string()
+        }
+        rusqlite::Error::IntegralValueOutOfRange(_, v) => format!(
+            "the store is read-only here and has schema version {v}, but this forewarn needs {}; open it once with write access",
+            schema::LATEST
+        ),
+        e => describe(&e),
+    })
+}
+
+/// `path` as a SQLite `file:` URI, every byte that is not plainly safe percent-encoded.
+fn file_uri(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let text = abs.to_string_lossy().replace('\\', "/");
+    let mut out = String::from("file:");
+    if !text.starts_with('/') {
+        out.push('/');
+    }
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_defaults() -> OpenOptions {
+        OpenOptions {
+            seed_defaults: false,
+        }
+    }
+
+    fn pattern_row(id: &str) -> serde_json::Value {
+        serde_json::json!({"id": id, "pattern_type": "command_compatibility",
+            "pattern_signature": format!("sig {id}"), "failure_description": "d",
+            "severity": "major", "triggering_commands": ["foo"]})
+    }
+
+    #[test]
+    fn creates_directory_schema_and_seeds_then_reopens_without_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/patterns.db");
+        let store = Store::open(&path).unwrap();
+        assert!(store.was_created());
+        assert_eq!(store.schema_version().unwrap(), schema::LATEST);
+        let seeded = store.load().unwrap();
+        assert!(
+            !seeded.patterns.is_empty(),
+            "seeded with the default library"
+        );
+        assert!(seeded.problems.is_empty(), "{:?}", seeded.problems);
+        let mode: String = store
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(store);
+        let again = Store::open(&path).unwrap();
+        assert!(!again.was_created());
+        assert_eq!(again.load().unwrap().patterns.len(), seeded.patterns.len());
+    }
+
+    #[test]
+    fn an_empty_file_is_a_new_store_and_a_foreign_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, b"").unwrap();
+        let store = Store::open_with(&empty, no_defaults()).unwrap();
+        assert!(store.was_created());
+        assert!(store.load().unwrap().patterns.is_empty());
+
+        let foreign = dir.path().join("foreign.db");
+        Connection::open(&foreign)
+            .unwrap()
+            .execute_batch("CREATE TABLE songs (title TEXT)")
+            .unwrap();
+        let err = Store::open(&foreign).unwrap_err().to_string();
+        assert!(err.contains("not a forewarn store"), "{err}");
+        assert!(err.contains("foreign.db"), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_unusable_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk.db");
+        std::fs::write(&path, "this is not a database, just text ".repeat(200)).unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Unusable { .. }));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("junk.db") && msg.contains("not a SQLite database"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(Store::open_with(&path, no_defaults()).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", schema::LATEST + 1)
+            .unwrap();
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("newer than this forewarn"), "{err}");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", -3)
+            .unwrap();
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("user_version is -3"), "{err}");
+    }
+
+    #[test]
+    fn undecodable_rows_are_problems_and_the_rest_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = Store::open_with(&path, no_defaults()).unwrap();
+        store
+            .import(
+                &serde_json::json!([
+                    pattern_row("good"),
+                    pattern_row("bad-json"),
+                    pattern_row("bad-sev")
+                ])
+                .to_string(),
+            )
+            .unwrap();
+        {
+            let conn = store.conn();
+            conn.execute(
+                "UPDATE failure_patterns SET affected_systems = '[\"x\",' WHERE id = 'bad-json'",
+                [],
+            )
+            .unwrap();
+            conn.execute_batch(
+                "PRAGMA ignore_check_constraints = ON;
+                 UPDATE failure_patterns SET severity = 'fatal', fix = '{\"replace\": 1}' WHERE id = 'bad-sev';
+                 PRAGMA ignore_check_constraints = OFF;",
+            )
+            .unwrap();
+        }
+        let snap = store.load().unwrap();
+        assert_eq!(snap.patterns.len(), 1);
+        assert_eq!(snap.patterns[0].id, "good");
+        let by_id = |id: &str| {
+            snap.problems
+                .iter()
+                .find(|p| p.pattern_id == id)
+                .unwrap()
+                .message
+                .clone()
+        };
+        assert!(
+            by_id("bad-json").contains("affected_systems is not a JSON array"),
+            "{:?}",
+            snap.problems
+        );
+        let sev = by_id("bad-sev");
+        assert!(
+            sev.contains("unknown severity `fatal`") && sev.contains("fix is not a JSON object"),
+            "{sev}"
+        );
+        assert!(matches!(
+            store.pattern("bad-sev"),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn ids_resolve_by_unique_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(&dir.path().join("s.db"), no_defaults()).unwrap();
+        store
+            .import(
+                &serde_json::json!([
+                    pattern_row("abc-111"),
+                    pattern_row("abc-222"),
+                    pattern_row("abd")
+                ])
+                .to_string(),
+            )
+            .unwrap();
+        assert_eq!(store.resolve_id("abc-1").unwrap(), "abc-111");
+        assert_eq!(store.resolve_id("ABD").unwrap(), "abd");
+        assert_eq!(store.resolve_id("abd").unwrap(), "abd");
+        let amb = store.resolve_id("ab").unwrap_err().to_string();
+        assert!(
+            amb.contains("ambiguous") && amb.contains("abc-111") && amb.contains("abd"),
+            "{amb}"
+        );
+        assert!(matches!(
+            store.resolve_id("zzz"),
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(store.record_occurrence("ab", None).is_err());
+        assert_eq!(store.record_occurrence("abc-2", Some("web1")).unwrap(), 2);
+        assert_eq!(store.record_occurrence("abc-222", None).unwrap(), 3);
+        let stats = store.stats().unwrap();
+        assert_eq!(stats.recent.len(), 2);
+        assert_eq!(stats.recent[1].host.as_deref(), Some("web1"));
+    }
+
+    #[test]
+    fn data_version_moves_when_another_connection_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let reader = Store::open_with(&path, no_defaults()).unwrap();
+        let before = reader.data_version().unwrap();
+        let writer = Store::open(&path).unwrap();
+        writer
+            .import(&serde_json::json!([pattern_row("x")]).to_string())
+            .unwrap();
+        assert_ne!(reader.data_version().unwrap(), before);
+    }
+
+    #[test]
+    fn file_uris_escape_what_sqlite_would_read_as_query() {
+        let uri = file_uri(Path::new("/tmp/a b?c#d%e.db"));
+        assert_eq!(uri, "file:/tmp/a%20b%3Fc%23d%25e.db");
     }
 }

@@ -1,0 +1,409 @@
+//! Curating the store: hosts and clients, statistics, and the insights bookkeeping. Each write
+//! is one short transaction and validates its input first, naming what is wrong.
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::rows;
+use super::{Store, StoreError};
+use crate::engine::{Client, Host, Pattern, Problem};
+
+/// A host to add (`forewarn store host add`).
+#[derive(Clone, Debug, Default)]
+pub struct HostSpec {
+    pub hostname: String,
+    pub aliases: Vec<String>,
+    pub system_tags: Vec<String>,
+    pub os: Option<String>,
+    pub os_version: Option<String>,
+    /// The client's name; it must exist already.
+    pub client: Option<String>,
+}
+
+/// One logged occurrence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Occurrence {
+    pub pattern_id: String,
+    pub signature: String,
+    pub host: Option<String>,
+    pub seen_at: String,
+}
+
+/// What `forewarn store stats` shows.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub patterns: i64,
+    pub active: i64,
+    pub by_severity: Vec<(String, i64)>,
+    pub by_type: Vec<(String, i64)>,
+    pub hosts: i64,
+    pub clients: i64,
+    pub pending_insights: i64,
+    /// (id, signature, occurrence_count, last_seen), highest count first.
+    pub top: Vec<(String, String, i64, Option<String>)>,
+    pub recent: Vec<Occurrence>,
+}
+
+/// How many rows `stats` lists as top and recent.
+const STATS_ROWS: i64 = 10;
+
+/// A hostname must be one word: it is looked up by `--target` and in `ssh HOST`.
+pub(crate) fn check_hostname(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        Err("hostname is empty".into())
+    } else if name.chars().any(char::is_whitespace) {
+        Err(format!("hostname `{name}` contains whitespace"))
+    } else {
+        Ok(())
+    }
+}
+
+fn clean_list(items: &[String], what: &str) -> Result<Vec<String>, StoreError> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let t = item.trim();
+        if t.is_empty() {
+            return Err(StoreError::Invalid(format!("{what} is empty")));
+        }
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(t)) {
+            out.push(t.to_string());
+        }
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Adds a host. Its client, when named, must exist (`store client add` creates one).
+    pub fn add_host(&self, spec: &HostSpec) -> Result<Host, StoreError> {
+        self.writable()?;
+        let hostname = spec.hostname.trim();
+        check_hostname(hostname).map_err(StoreError::Invalid)?;
+        let aliases = clean_list(&spec.aliases, "an --alias")?;
+        if let Some(a) = aliases.iter().find(|a| a.chars().any(char::is_whitespace)) {
+            return Err(StoreError::Invalid(format!(
+                "--alias `{a}` contains whitespace"
+            )));
+        }
+        let system_tags = clean_list(&spec.system_tags, "a --tag")?;
+        let mut conn = self.conn();
+        let result = (|| -> Result<Host, super::Lookup> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let client_id = match spec.client.as_deref().map(str::trim) {
+                None => None,
+                Some(name) => Some(
+                    tx.query_row("SELECT id FROM clients WHERE name = ?1", [name], |r| r.get(0))
+                        .optional()?
+                        .ok_or_else(|| {
+                            StoreError::NotFound(format!(
+                                "--client: no client is named `{name}` (add it first: forewarn store client add {name:?})"
+                            ))
+                        })?,
+                ),
+            };
+            let taken: Option<String> = tx
+                .query_row(
+                    "SELECT hostname FROM infrastructure WHERE hostname = ?1",
+                    [hostname],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(existing) = taken {
+                return Err(
+                    StoreError::Invalid(format!("host `{existing}` exists already")).into(),
+                );
+            }
+            let host = Host {
+                id: uuid::Uuid::new_v4().to_string(),
+                client_id,
+                hostname: hostname.to_string(),
+                aliases,
+                os: spec.os.clone().filter(|s| !s.trim().is_empty()),
+                os_version: spec.os_version.clone().filter(|s| !s.trim().is_empty()),
+                system_tags,
+            };
+            tx.execute(
+                "INSERT INTO infrastructure (id, client_id, hostname, aliases, os, os_version, system_tags)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    host.id,
+                    host.client_id,
+                    host.hostname,
+                    rows::to_json_list(&host.aliases),
+                    host.os,
+                    host.os_version,
+                    rows::to_json_list(&host.system_tags)
+                ],
+            )?;
+            tx.commit()?;
+            Ok(host)
+        })();
+        result.map_err(|e| self.flatten(e))
+    }
+
+    /// Removes a host by hostname (case-insensitive). The patterns scoped to it go with it
+    /// (ON DELETE CASCADE); returns its stored hostname and how many patterns went.
+    pub fn remove_host(&self, hostname: &str) -> Result<(String, usize), StoreError> {
+        self.writable()?;
+        let mut conn = self.conn();
+        let result = (|| -> Result<(String, usize), super::Lookup> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (id, name): (String, String) = tx
+                .query_row(
+                    "SELECT id, hostname FROM infrastructure WHERE hostname = ?1",
+                    [hostname.trim()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!("no host is named `{}`", hostname.trim()))
+                })?;
+            let scoped: i64 = tx.query_row(
+                "SELECT count(*) FROM failure_patterns WHERE infrastructure_id = ?1",
+                [&id],
+                |r| r.get(0),
+            )?;
+            tx.execute("DELETE FROM infrastructure WHERE id = ?1", [&id])?;
+            tx.commit()?;
+            Ok((name, scoped as usize))
+        })();
+        result.map_err(|e| self.flatten(e))
+    }
+
+    /// Adds a client; names are unique.
+    pub fn add_client(&self, name: &str) -> Result<Client, StoreError> {
+        self.writable()?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("the client name is empty".into()));
+        }
+        let mut conn = self.conn();
+        let result = (|| -> Result<Client, super::Lookup> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let taken = tx
+                .query_row("SELECT 1 FROM clients WHERE name = ?1", [name], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if taken {
+                return Err(StoreError::Invalid(format!("client `{name}` exists already")).into());
+            }
+            let client = Client {
+                id: uuid::Uuid::new_v4().to_string(),
+                name: name.to_string(),
+            };
+            tx.execute(
+                "INSERT INTO clients (id, name) VALUES (?1, ?2)",
+                params![client.id, client.name],
+            )?;
+            tx.commit()?;
+            Ok(client)
+        })();
+        result.map_err(|e| self.flatten(e))
+    }
+
+    /// Every client with its number of hosts, by name.
+    pub fn clients_with_host_counts(&self) -> Result<Vec<(Client, i64)>, StoreError> {
+        let conn = self.conn();
+        let result = (|| -> rusqlite::Result<Vec<(Client, i64)>> {
+            let mut stmt = conn.prepare(
+                "SELECT c.id, c.name, (SELECT count(*) FROM infrastructure i WHERE i.client_id = c.id)
+                 FROM clients c ORDER BY c.name",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((rows::decode_client(r)?, r.get(2)?)))?;
+            rows.collect()
+        })();
+        result.map_err(|e| self.sql(e))
+    }
+
+    /// The counts, the most frequent patterns and the latest occurrences.
+    pub fn stats(&self) -> Result<Stats, StoreError> {
+        let conn = self.conn();
+        let result = (|| -> rusqlite::Result<Stats> {
+            let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+            let grouped = |sql: &str| -> rusqlite::Result<Vec<(String, i64)>> {
+                let mut stmt = conn.prepare(sql)?;
+                let rows = stmt.query_map([], |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?
+                            .unwrap_or_else(|| "(none)".into()),
+                        r.get(1)?,
+                    ))
+                })?;
+                rows.collect()
+            };
+            let mut stmt = conn.prepare(
+                "SELECT CAST(id AS TEXT), CAST(pattern_signature AS TEXT), COALESCE(occurrence_count, 0),
+                        CAST(last_seen AS TEXT)
+                 FROM failure_patterns ORDER BY occurrence_count DESC, last_seen DESC, id LIMIT ?1",
+            )?;
+            let top = stmt
+                .query_map([STATS_ROWS], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut stmt = conn.prepare(
+                "SELECT CAST(o.pattern_id AS TEXT), CAST(COALESCE(p.pattern_signature, '') AS TEXT),
+                        CAST(o.host AS TEXT), CAST(o.seen_at AS TEXT)
+                 FROM occurrences o LEFT JOIN failure_patterns p ON p.id = o.pattern_id
+                 ORDER BY o.id DESC LIMIT ?1",
+            )?;
+            let recent = stmt
+                .query_map([STATS_ROWS], |r| {
+                    Ok(Occurrence {
+                        pattern_id: r.get(0)?,
+                        signature: r.get(1)?,
+                        host: r.get(2)?,
+                        seen_at: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Stats {
+                patterns: count("SELECT count(*) FROM failure_patterns")?,
+                active: count("SELECT count(*) FROM failure_patterns WHERE is_active")?,
+                by_severity: grouped(
+                    "SELECT severity, count(*) FROM failure_patterns GROUP BY severity
+                     ORDER BY CASE severity WHEN 'blocking' THEN 0 WHEN 'major' THEN 1
+                       WHEN 'minor' THEN 2 WHEN 'info' THEN 3 ELSE 4 END",
+                )?,
+                by_type: grouped(
+                    "SELECT pattern_type, count(*) FROM failure_patterns GROUP BY pattern_type
+                     ORDER BY count(*) DESC, pattern_type",
+                )?,
+                hosts: count("SELECT count(*) FROM infrastructure")?,
+                clients: count("SELECT count(*) FROM clients")?,
+                pending_insights: count(
+                    "SELECT count(*) FROM failure_patterns WHERE is_active AND NOT added_to_insights",
+                )?,
+                top,
+                recent,
+            })
+        })();
+        result.map_err(|e| self.sql(e))
+    }
+
+    /// The active patterns not yet in the insights digest, and the rows among them that do not
+    /// decode.
+    pub fn pending_insights(&self) -> Result<(Vec<Pattern>, Vec<Problem>), StoreError> {
+        let conn = self.conn();
+        let result = (|| -> rusqlite::Result<(Vec<Pattern>, Vec<Problem>)> {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {} FROM failure_patterns
+                 WHERE COALESCE(is_active, 1) AND NOT COALESCE(added_to_insights, 0)
+                 ORDER BY rowid",
+                rows::PATTERN_COLUMNS
+            ))?;
+            let mut q = stmt.query([])?;
+            let (mut patterns, mut problems) = (Vec::new(), Vec::new());
+            while let Some(row) = q.next()? {
+                match rows::decode_pattern(row) {
+                    Ok(p) => patterns.push(p),
+                    Err(p) => problems.push(p),
+                }
+            }
+            Ok((patterns, problems))
+        })();
+        result.map_err(|e| self.sql(e))
+    }
+
+    /// Sets added_to_insights = 1 on these patterns, in one transaction. Returns how many rows
+    /// changed.
+    pub fn mark_in_insights(&self, ids: &[String]) -> Result<usize, StoreError> {
+        self.writable()?;
+        let mut conn = self.conn();
+        let result = (|| -> rusqlite::Result<usize> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut changed = 0;
+            {
+                let mut stmt = tx.prepare(
+                    "UPDATE failure_patterns SET added_to_insights = 1, updated_at = CURRENT_TIMESTAMP
+                     WHERE id = ?1 AND NOT COALESCE(added_to_insights, 0)",
+                )?;
+                for id in ids {
+                    changed += stmt.execute([id])?;
+                }
+            }
+            tx.commit()?;
+            Ok(changed)
+        })();
+        result.map_err(|e| self.sql(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::OpenOptions;
+    use super::*;
+
+    fn fresh() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = Store::open_with(
+            &path,
+            OpenOptions {
+                seed_defaults: false,
+            },
+        )
+        .unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn hosts_need_an_existing_client_and_a_unique_name() {
+        let (_d, store) = fresh();
+        let spec = HostSpec {
+            hostname: "D2TESTNAS".into(),
+            aliases: vec!["nas.lan".into()],
+            system_tags: vec!["busybox".into()],
+            client: Some("Acme".into()),
+            ..HostSpec::default()
+        };
+        let err = store.add_host(&spec).unwrap_err().to_string();
+        assert!(err.contains("no client is named `Acme`"), "{err}");
+        store.add_client("Acme").unwrap();
+        let host = store.add_host(&spec).unwrap();
+        assert!(host.client_id.is_some());
+        let again = HostSpec {
+            hostname: "d2testnas".into(),
+            ..HostSpec::default()
+        };
+        assert!(store
+            .add_host(&again)
+            .unwrap_err()
+            .to_string()
+            .contains("exists already"));
+        let snap = store.load().unwrap();
+        assert_eq!(snap.hosts[0].aliases, vec!["nas.lan".to_string()]);
+        assert_eq!(
+            store.remove_host("D2TestNAS").unwrap(),
+            ("D2TESTNAS".to_string(), 0)
+        );
+        assert!(store.load().unwrap().hosts.is_empty());
+        assert!(matches!(
+            store.remove_host("D2TESTNAS"),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn insights_marks_only_what_it_was_given() {
+        let (_d, store) = fresh();
+        let row = |id: &str, active: bool| {
+            serde_json::json!({"id": id, "pattern_type": "version_mismatch", "pattern_signature": id,
+                "failure_description": "d", "severity": "info", "is_active": active})
+        };
+        store
+            .import(
+                &serde_json::json!([row("a", true), row("b", true), row("c", false)]).to_string(),
+            )
+            .unwrap();
+        let (pending, _) = store.pending_insights().unwrap();
+        let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
+        assert_eq!(
+            ids,
+            vec!["a".to_string(), "b".to_string()],
+            "inactive is left out"
+        );
+        assert_eq!(store.mark_in_insights(&ids[..1]).unwrap(), 1);
+        let (pending, _) = store.pending_insights().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(store.stats().unwrap().pending_insights, 1);
+    }
+}
