@@ -345,8 +345,8 @@ fn mark_edit(chunks: &mut Vec<Chunk>, e: &ByteEdit) {
 }
 
 /// Re-chunks every dirty chunk by parsing a window around it alone. The window grows (first to
-/// the neighbouring chunks, then to the rest of the file) until it starts and ends between
-/// statements: nothing broken at its start, nothing left open or continued at its end. Then
+/// the neighbouring chunks, then doubling, at worst to the rest of the file) until it parses
+/// without error and ends between statements: nothing left open or continued at its end. Then
 /// the boundaries outside it are exactly those a whole-file parse would give.
 fn rechunk_dirty(
     parser: &mut tree_sitter::Parser,
@@ -366,7 +366,11 @@ fn rechunk_dirty(
             let window = chunks[lo].range.start..chunks[hi].range.end;
             let (units, parsed) = window_units(parser, text, window.clone());
             let clean_start = lo == 0 || units.first().is_none_or(|u| !u.broken);
-            let clean_end = hi + 1 == chunks.len() || ends_clean(text, &window, &units, language);
+            // An error anywhere in the window may be the parser recovering from something a
+            // whole-file parse reads differently by looking further (an unterminated `<#`
+            // comment it would close at a later `#>`), so only an error-free window ends clean.
+            let clean_end = hi + 1 == chunks.len()
+                || (ends_clean(text, &window, &units, language) && !units.iter().any(|u| u.broken));
             if parsed && clean_start && clean_end {
                 break (cut_units(text, window, &units), lo, hi);
             }
@@ -746,8 +750,9 @@ pub(crate) mod tests {
         assert!(an.last_chunks > 10);
     }
 
-    /// Where a whole-file parse allows a chunk to start.
-    fn allowed_cuts(text: &str, lang: Language) -> std::collections::HashSet<usize> {
+    /// Where a whole-file parse allows a chunk to start (a line start between two whole
+    /// statements); `None` when the file has an error.
+    fn allowed_cuts(text: &str, lang: Language) -> Option<std::collections::HashSet<usize>> {
         let mut parser = tree_sitter::Parser::new();
         let grammar: tree_sitter::Language = match lang {
             Language::Bash => tree_sitter_bash::LANGUAGE.into(),
@@ -755,6 +760,9 @@ pub(crate) mod tests {
         };
         parser.set_language(&grammar).unwrap();
         let tree = parser.parse(text, None).unwrap();
+        if tree.root_node().has_error() {
+            return None;
+        }
         let units = units(tree.root_node());
         let mut ok = std::collections::HashSet::new();
         for pair in units.windows(2) {
@@ -762,43 +770,63 @@ pub(crate) mod tests {
             if prev.broken || next.broken {
                 continue;
             }
-            let line_start = text[..next.span.start].rfind('\n').map_or(0, |i| i + 1);
-            if line_start >= prev.span.end {
-                ok.insert(line_start);
+            // Any line start between the two statements (blank and comment lines included).
+            for (i, b) in text[prev.span.end..next.span.start].bytes().enumerate() {
+                if b == b'\n' {
+                    ok.insert(prev.span.end + i + 1);
+                }
             }
         }
-        ok
+        Some(ok)
     }
 
+    /// Inserting whole constructs anywhere keeps a file valid; deleting a line may break it,
+    /// and putting it back heals it. In every state where the whole file parses without
+    /// error, every boundary of the incrementally maintained chunk map must be one a whole-file
+    /// parse allows (with syntax errors, tree-sitter's recovery is not local, and chunked
+    /// recovery may differ near the error).
     #[test]
     fn after_random_edits_every_boundary_is_one_a_whole_parse_allows() {
         use crate::synthetic::Rng;
-        let snippets: [(Language, &[&str]); 2] = [
+        let constructs: [(Language, &[&str]); 2] = [
             (
                 Language::Bash,
                 &[
-                    "echo x", "if true; then", "fi", "cat <<EOF", "EOF", "echo 'open", "'",
-                    "f() {", "}", "a \\", "for i in 1; do", "done", "x=$(", ")", "ls | \\",
-                    "case $a in", "esac", "sed -i x", "",
+                    "echo x\n",
+                    "if true; then\n  echo y\nfi\n",
+                    "cat <<EOF\nsed -i x\nEOF\n",
+                    "echo 'multi\nline'\n",
+                    "f() {\n  ls\n}\n",
+                    "for i in 1 2; do\n  echo $i\ndone\n",
+                    "x=$(\n  date\n)\n",
+                    "ls | \\\n  wc -l\n",
+                    "case $a in\n  x) echo x;;\nesac\n",
+                    "sed -i s/a/b/ f && echo ok\n",
+                    "# comment\n",
+                    "\n",
                 ],
             ),
             (
                 Language::PowerShell,
                 &[
-                    "Write-Host x", "if ($x) {", "}", "$s = @'", "'@", "<#", "#>", "Get-X |",
-                    "Get-Y `", "function f {", "$a = @(1,", "2)", "\"open", "",
+                    "Write-Host x\n",
+                    "if ($x) {\n  Get-Y\n}\n",
+                    "$s = @'\nGet-LocalUser\n'@\n",
+                    "<#\n block\n#>\n",
+                    "Get-X |\n  Where-Object { $_ }\n",
+                    "Get-Y `\n  -Name a\n",
+                    "function f {\n  param($a)\n  $a\n}\n",
+                    "$a = @(1,\n  2)\n",
+                    "\"multi\nline\"\n",
+                    "# comment\n",
+                    "\n",
                 ],
             ),
         ];
         let idx = index();
-        for (lang, snippets) in snippets {
+        for (lang, constructs) in constructs {
             let mut rng = Rng::new(7);
-            let mut text = String::new();
-            for i in 0..400 {
-                text.push_str(snippets[i % snippets.len()]);
-                text.push('\n');
-            }
-            // Start from something that parses: balanced blocks of plain commands.
+            let text: String = (0..200).map(|i| constructs[i % constructs.len()]).collect();
             let mut doc = super::super::documents::Document::new(
                 "file:///w/x".parse().unwrap(),
                 lang.name().into(),
@@ -806,27 +834,37 @@ pub(crate) mod tests {
                 text,
             );
             let mut an = Analyzer::new(naive);
-            for step in 0..300 {
+            let mut removed: Option<(u32, String)> = None;
+            let mut checked = 0;
+            for step in 0..150 {
                 let lines = doc.line_index().line_count() as u32;
-                let line = rng.below(lines as usize) as u32;
-                let replace = rng.below(3) > 0;
-                let end = if replace {
-                    let r = doc.line_index().line_range(doc.text(), line as usize);
-                    doc.text()[r].encode_utf16().count() as u32
-                } else {
-                    0
-                };
-                let snippet = snippets[rng.below(snippets.len())];
-                let new = if replace {
-                    snippet.to_string()
-                } else {
-                    format!("{snippet}\n")
+                let (line, end_line, new) = match removed.take() {
+                    // Put back what the previous step deleted.
+                    Some((line, text)) => (line, line, text),
+                    None if rng.below(4) == 0 => {
+                        let line = rng.below(lines as usize - 1) as u32;
+                        let r = doc.line_index().line_range(doc.text(), line as usize);
+                        removed = Some((line, format!("{}\n", &doc.text()[r])));
+                        (line, line + 1, String::new())
+                    }
+                    None => {
+                        // At a statement boundary, so the file stays valid.
+                        let mut cuts: Vec<usize> = allowed_cuts(doc.text(), lang)
+                            .map(|s| s.into_iter().collect())
+                            .unwrap_or_default();
+                        cuts.push(0);
+                        cuts.sort_unstable();
+                        let at = cuts[rng.below(cuts.len())];
+                        let line = doc.line_index().line_of(at) as u32;
+                        let c = constructs[rng.below(constructs.len())];
+                        (line, line, c.to_string())
+                    }
                 };
                 doc.apply_change(
                     &tower_lsp_server::lsp_types::TextDocumentContentChangeEvent {
                         range: Some(tower_lsp_server::lsp_types::Range::new(
                             tower_lsp_server::lsp_types::Position::new(line, 0),
-                            tower_lsp_server::lsp_types::Position::new(line, end),
+                            tower_lsp_server::lsp_types::Position::new(end_line, 0),
                         )),
                         range_length: None,
                         text: new,
@@ -839,17 +877,24 @@ pub(crate) mod tests {
                 assert_eq!(chunks.first().map(|c| c.start), Some(0));
                 assert_eq!(chunks.last().map(|c| c.end), Some(text.len()));
                 assert!(chunks.windows(2).all(|w| w[0].end == w[1].start));
-                let ok = allowed_cuts(&text, lang);
+                let Some(ok) = allowed_cuts(&text, lang) else {
+                    continue;
+                };
+                checked += 1;
                 for c in &chunks[1..] {
                     assert!(
                         ok.contains(&c.start),
-                        "{lang:?} step {step}: cut at {} (line {}) is not a statement boundary of the whole file:\n{}",
-                        c.start,
+                        "{lang:?} step {step}: cut at line {} is not a statement boundary of the whole file:\n{}⟦CUT⟧{}",
                         text[..c.start].matches('\n').count(),
-                        &text[c.start.saturating_sub(200)..(c.start + 200).min(text.len())]
+                        &text[c.start.saturating_sub(300)..c.start],
+                        &text[c.start..(c.start + 200).min(text.len())]
                     );
                 }
             }
+            assert!(
+                checked > 200,
+                "{lang:?}: only {checked} valid states checked"
+            );
         }
     }
 }
