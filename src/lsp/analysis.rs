@@ -7,9 +7,9 @@
 //! findings are cached by the chunk's text. After an edit, a few chunks have new text and are
 //! scanned; every other chunk's findings come from the cache, shifted to where it now starts.
 //!
-//! Statement boundaries come from tree-sitter (bash and PowerShell). The whole file is parsed
-//! once, when it is opened; after that an edit marks the chunks it touched, and only a window
-//! around them is parsed again, alone. (tree-sitter's own incremental re-parse costs as much as a
+//! Statement boundaries come from tree-sitter (bash and PowerShell). A newly opened file is
+//! parsed in windows of about 64 KB, front to back; after that an edit marks the chunks it
+//! touched, and only a window around them is parsed again, alone. (tree-sitter's own incremental re-parse costs as much as a
 //! full parse on a flat 10,000-statement bash file.) The window grows until it starts and ends
 //! between statements — nothing broken at its start, nothing left open or continued at its end —
 //! so every boundary outside it is still one a whole-file parse would give. Where the grammar
@@ -282,7 +282,7 @@ impl Analyzer {
         };
         let consistent = self.chunks.last().map(|c| c.range.end) == Some(self.chunked_len);
         if pending.reset || self.chunks.is_empty() || !consistent {
-            self.chunks = whole(parser, text, 0..text.len())
+            self.chunks = initial(parser, text, language)
                 .into_iter()
                 .map(|range| Chunk {
                     range,
@@ -299,7 +299,7 @@ impl Analyzer {
         if self.chunks.last().map(|c| c.range.end) != Some(text.len()) {
             // Edits that disagree with the text (never expected): start over.
             tracing::warn!("chunk map out of step with the text; re-chunking");
-            self.chunks = whole(parser, text, 0..text.len())
+            self.chunks = initial(parser, text, language)
                 .into_iter()
                 .map(|range| Chunk {
                     range,
@@ -309,6 +309,55 @@ impl Analyzer {
         }
         self.chunks.iter().map(|c| c.range.clone()).collect()
     }
+}
+
+/// A newly opened text is parsed in windows of about this many bytes, front to back: a
+/// whole-file tree of a large script would be the server's peak memory.
+const WINDOW_BYTES: usize = 64 * 1024;
+
+/// The chunks of a whole text, parsed window by window from the start. Each window begins at a
+/// boundary already proven; it is accepted when it parses without error and ends between
+/// statements, else it doubles (at worst to the end of the text).
+fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut size = WINDOW_BYTES;
+        loop {
+            let end = next_line_start(text, start.saturating_add(size));
+            let window = start..end;
+            let (units, parsed) = window_units(parser, text, window.clone());
+            let at_end = end == text.len();
+            let clean = parsed
+                && ends_clean(text, &window, &units, language)
+                && !units.iter().any(|u| u.broken);
+            if clean || at_end {
+                if parsed {
+                    out.extend(cut_units(text, window, &units));
+                } else {
+                    out.push(window);
+                }
+                start = end;
+                break;
+            }
+            size = size.saturating_mul(2);
+        }
+    }
+    if out.is_empty() {
+        out.push(0..text.len());
+    }
+    out
+}
+
+/// The start of the line after `pos` (or the end of the text).
+fn next_line_start(text: &str, pos: usize) -> usize {
+    if pos >= text.len() {
+        return text.len();
+    }
+    text.as_bytes()[pos..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| pos + i + 1)
 }
 
 /// A chunk of the previous analysis, moved by later edits; `dirty` when an edit touched it.
@@ -894,6 +943,37 @@ pub(crate) mod tests {
             assert!(
                 checked > 90,
                 "{lang:?}: only {checked} valid states checked"
+            );
+        }
+    }
+
+    #[test]
+    fn a_large_file_is_opened_window_by_window_at_true_boundaries() {
+        let block = "cat <<EOF\necho not a command\nEOF\nif true; then\n  echo 'multi\nline'\nfi\nls | \\\n  wc -l\n";
+        // One construct spans a window edge whatever the window size: a long heredoc.
+        let mut text = block.repeat(2000);
+        text.push_str("cat <<EOF\n");
+        text.push_str(&"data line\n".repeat(20_000));
+        text.push_str("EOF\n");
+        text.push_str(&block.repeat(2000));
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&tree_sitter_bash::LANGUAGE.into())
+            .unwrap();
+        let chunks = initial(&mut parser, &text, Language::Bash);
+        assert!(
+            chunks.len() > 50,
+            "{} chunks, whole-file error: {:?}",
+            chunks.len(),
+            allowed_cuts(&text, Language::Bash).is_none()
+        );
+        assert_eq!(chunks.last().unwrap().end, text.len());
+        let ok = allowed_cuts(&text, Language::Bash).expect("the file is valid");
+        for c in &chunks[1..] {
+            assert!(
+                ok.contains(&c.start),
+                "cut at {} is not a boundary",
+                c.start
             );
         }
     }
