@@ -28,10 +28,13 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::engine::directives::Directives;
-use crate::engine::{self, Finding, PatternIndex};
-use crate::script::{self, Language, Parsed};
-use crate::text::LineIndex;
+use tower_lsp_server::lsp_types::Diagnostic;
 
+use crate::engine::{self, Finding, PatternIndex, Severity};
+use crate::script::{self, Language, Parsed};
+use crate::text::{Encoding, LineIndex};
+
+use super::diagnostics;
 use super::documents::{ByteEdit, PendingEdits};
 
 /// The parser the analyzer calls on a chunk; tests substitute a grammar-free one.
@@ -56,11 +59,26 @@ pub struct Analysis {
     pub target: Option<String>,
     /// The index the findings came from (hover and code actions read patterns from it).
     pub index: Arc<PatternIndex>,
+    /// The encoding `pieces` count columns in.
+    pub encoding: Encoding,
+    /// Each chunk's ready-made diagnostics, in order; `None` when suppression directives
+    /// apply (the diagnostics are then built from `findings`).
+    pub pieces: Option<Vec<Piece>>,
+}
+
+/// One chunk's diagnostics, relative to the chunk.
+#[derive(Debug)]
+pub struct Piece {
+    /// Byte offset and line of the chunk's start.
+    pub start: usize,
+    pub line: u32,
+    pub diagnostics: Arc<Vec<(Severity, Diagnostic)>>,
 }
 
 /// What an analysis depends on besides the text.
 #[derive(Clone)]
 struct CacheKey {
+    encoding: Encoding,
     /// Held (not just its address) so that a freed index's address cannot come back as a
     /// different index and make stale findings look current.
     index: Arc<PatternIndex>,
@@ -71,6 +89,7 @@ struct CacheKey {
 impl PartialEq for CacheKey {
     fn eq(&self, other: &CacheKey) -> bool {
         Arc::ptr_eq(&self.index, &other.index)
+            && self.encoding == other.encoding
             && self.language == other.language
             && self.target == other.target
     }
@@ -80,6 +99,8 @@ struct CachedChunk {
     text: Box<str>,
     /// Spans relative to the chunk start.
     findings: Vec<Finding>,
+    /// The same as diagnostics, lines counted from the chunk's first line.
+    diagnostics: Arc<Vec<(Severity, Diagnostic)>>,
     /// The analysis that last used it.
     generation: u64,
 }
@@ -101,6 +122,7 @@ pub struct Analyzer {
     cache: HashMap<u64, CachedChunk>,
     cached_bytes: usize,
     generation: u64,
+    encoding: Encoding,
     /// Chunks scanned (not taken from the cache) by the last analysis, for tests and benches.
     pub last_rescanned: usize,
     pub last_chunks: usize,
@@ -123,9 +145,15 @@ impl Analyzer {
             cache: HashMap::new(),
             cached_bytes: 0,
             generation: 0,
+            encoding: Encoding::Utf16,
             last_rescanned: 0,
             last_chunks: 0,
         }
+    }
+
+    /// The encoding the ready-made diagnostics count columns in (UTF-16 unless set).
+    pub fn set_encoding(&mut self, encoding: Encoding) {
+        self.encoding = encoding;
     }
 
     /// Analyzes `text` (version `version`). `pending` are the edits made since the previous
@@ -145,6 +173,7 @@ impl Analyzer {
             .clone()
             .or_else(|| default_target.map(str::to_string));
         let key = CacheKey {
+            encoding: self.encoding,
             index: index.clone(),
             language,
             target: target.clone(),
@@ -157,6 +186,7 @@ impl Analyzer {
         let chunks = self.chunks(&text, language, pending);
         let line_index = LineIndex::new(&text);
         let mut findings = Vec::new();
+        let mut pieces = None;
         if !directives.disable_file {
             // Each chunk is scanned with only the file's target: ignores are applied below
             // with absolute lines, and a chunk never sees `disable-file`.
@@ -166,13 +196,16 @@ impl Analyzer {
             };
             self.generation += 1;
             self.last_rescanned = 0;
+            if directives.ignores.is_empty() {
+                pieces = Some(Vec::with_capacity(chunks.len()));
+            }
             for range in &chunks {
                 let chunk = &text[range.clone()];
                 let h = hash(chunk);
-                let found = match self.cache.get_mut(&h).filter(|c| &*c.text == chunk) {
+                let (found, diags) = match self.cache.get_mut(&h).filter(|c| &*c.text == chunk) {
                     Some(c) => {
                         c.generation = self.generation;
-                        c.findings.clone()
+                        (c.findings.clone(), c.diagnostics.clone())
                     }
                     None => {
                         self.last_rescanned += 1;
@@ -185,20 +218,45 @@ impl Analyzer {
                             index,
                         )
                         .findings;
+                        let chunk_lines = LineIndex::new(chunk);
+                        let diags: Arc<Vec<(Severity, Diagnostic)>> = Arc::new(
+                            found
+                                .iter()
+                                .filter_map(|f| {
+                                    let p = index.get(&f.pattern_id)?;
+                                    let d = diagnostics::diagnostic(
+                                        chunk,
+                                        &chunk_lines,
+                                        f,
+                                        p,
+                                        self.encoding,
+                                    )?;
+                                    Some((f.severity, d))
+                                })
+                                .collect(),
+                        );
                         self.cached_bytes += chunk.len();
                         if let Some(old) = self.cache.insert(
                             h,
                             CachedChunk {
                                 text: chunk.into(),
                                 findings: found.clone(),
+                                diagnostics: diags.clone(),
                                 generation: self.generation,
                             },
                         ) {
                             self.cached_bytes -= old.text.len();
                         }
-                        found
+                        (found, diags)
                     }
                 };
+                if let Some(pieces) = &mut pieces {
+                    pieces.push(Piece {
+                        start: range.start,
+                        line: line_index.line_of(range.start) as u32,
+                        diagnostics: diags,
+                    });
+                }
                 for mut f in found {
                     f.span = f.span.start + range.start..f.span.end + range.start;
                     if let Some(fix) = &mut f.fix {
@@ -227,6 +285,8 @@ impl Analyzer {
             findings,
             target,
             index: index.clone(),
+            encoding: self.encoding,
+            pieces,
         }
     }
 
@@ -328,9 +388,7 @@ fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> 
             let window = start..end;
             let (units, parsed) = window_units(parser, text, window.clone());
             let at_end = end == text.len();
-            let clean = parsed
-                && ends_clean(text, &window, &units, language)
-                && !units.iter().any(|u| u.broken);
+            let clean = parsed && settled(text, &window, &units, language);
             if clean || at_end {
                 if parsed {
                     out.extend(cut_units(text, window, &units));
@@ -415,11 +473,7 @@ fn rechunk_dirty(
             let window = chunks[lo].range.start..chunks[hi].range.end;
             let (units, parsed) = window_units(parser, text, window.clone());
             let clean_start = lo == 0 || units.first().is_none_or(|u| !u.broken);
-            // An error anywhere in the window may be the parser recovering from something a
-            // whole-file parse reads differently by looking further (an unterminated `<#`
-            // comment it would close at a later `#>`), so only an error-free window ends clean.
-            let clean_end = hi + 1 == chunks.len()
-                || (ends_clean(text, &window, &units, language) && !units.iter().any(|u| u.broken));
+            let clean_end = hi + 1 == chunks.len() || settled(text, &window, &units, language);
             if parsed && clean_start && clean_end {
                 break (cut_units(text, window, &units), lo, hi);
             }
@@ -469,6 +523,20 @@ fn window_units(
         }
         None => (Vec::new(), false),
     }
+}
+
+/// Past this size a window with a syntax error inside is accepted when its end is clean: the
+/// error is most likely the file's own (a script that does not parse), and growing further
+/// would re-parse the rest of the file on every keystroke.
+const ERROR_WINDOW_BYTES: usize = 64 * 1024;
+
+/// Whether `window` can end a re-parse: it ends between statements and parsed without error
+/// (an error may be the parser recovering from something a whole-file parse reads differently
+/// by looking further, such as an unterminated `<#` comment it closes at a later `#>`) — or,
+/// once the window is large, whatever error it holds is not at its end.
+fn settled(text: &str, window: &Range<usize>, units: &[Unit], language: Language) -> bool {
+    ends_clean(text, window, units, language)
+        && (!units.iter().any(|u| u.broken) || window.len() >= ERROR_WINDOW_BYTES)
 }
 
 /// Whether the statements of `window` are all closed by its end: its last statement is whole
@@ -975,6 +1043,65 @@ pub(crate) mod tests {
                 "cut at {} is not a boundary",
                 c.start
             );
+        }
+    }
+
+    #[test]
+    fn ready_made_diagnostics_equal_converted_ones_after_edits() {
+        let mut p = pattern("p-py", &["python"], Severity::Major);
+        p.fix = Some(crate::engine::Fix {
+            title: None,
+            replace: "^python$".into(),
+            with: "python3".into(),
+        });
+        let idx = Arc::new(PatternIndex::build(
+            vec![p, pattern("p-sed", &["sed"], Severity::Minor)],
+            vec![],
+            vec![],
+        ));
+        let mut text = String::new();
+        for i in 0..600 {
+            text.push_str(&format!("echo 😀{i}\npython x{i}\nsed -i y\n"));
+        }
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            let mut doc = super::super::documents::Document::new(
+                "file:///w/a.sh".parse().unwrap(),
+                "shellscript".into(),
+                1,
+                text.clone(),
+            );
+            let mut an = Analyzer::new(naive);
+            an.set_encoding(enc);
+            for step in 0..3u32 {
+                let mut a = an.analyze(
+                    doc.text().to_string(),
+                    step as i32,
+                    Language::Bash,
+                    doc.take_pending(),
+                    None,
+                    &idx,
+                );
+                assert!(a.pieces.is_some());
+                let fast = diagnostics::diagnostics(&a, enc, Severity::Info);
+                a.pieces = None;
+                let slow = diagnostics::diagnostics(&a, enc, Severity::Info);
+                assert_eq!(fast.len(), 1200);
+                assert_eq!(fast, slow, "{enc:?} step {step}");
+                let major = diagnostics::diagnostics(&a, enc, Severity::Major);
+                assert_eq!(major.len(), 600);
+                // Insert lines near the top: every later chunk moves.
+                doc.apply_change(
+                    &tower_lsp_server::lsp_types::TextDocumentContentChangeEvent {
+                        range: Some(tower_lsp_server::lsp_types::Range::new(
+                            tower_lsp_server::lsp_types::Position::new(3 + step, 0),
+                            tower_lsp_server::lsp_types::Position::new(3 + step, 0),
+                        )),
+                        range_length: None,
+                        text: "# 日本\necho inserted\n".into(),
+                    },
+                    enc,
+                );
+            }
         }
     }
 }

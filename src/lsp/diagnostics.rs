@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::lsp_types::{Diagnostic, DiagnosticSeverity, NumberOrString};
 
-use crate::engine::{Finding, Severity};
-use crate::text::Encoding;
+use serde_json::Value;
+
+use crate::engine::{Finding, Pattern, Severity};
+use crate::text::{Encoding, LineIndex};
 
 use super::analysis::Analysis;
 use super::documents::range;
@@ -53,20 +55,64 @@ pub fn lsp_severity(s: Severity) -> DiagnosticSeverity {
 }
 
 /// The diagnostics of an analysis, leaving out findings below `min`.
+///
+/// An analysis made in the same encoding carries each chunk's diagnostics ready-made (lines
+/// counted from the chunk's first line, byte spans from its start), so an edit costs a copy
+/// and a shift per diagnostic, not a conversion.
 pub fn diagnostics(a: &Analysis, enc: Encoding, min: Severity) -> Vec<Diagnostic> {
+    if let Some(pieces) = a.pieces.as_ref().filter(|_| a.encoding == enc) {
+        let mut out = Vec::with_capacity(a.findings.len());
+        for piece in pieces {
+            for (severity, d) in piece.diagnostics.iter() {
+                if *severity < min {
+                    continue;
+                }
+                let mut d = d.clone();
+                d.range.start.line += piece.line;
+                d.range.end.line += piece.line;
+                if let Some(Value::Object(data)) = &mut d.data {
+                    shift_span(data.get_mut("span"), piece.start);
+                    if let Some(Value::Object(fix)) = data.get_mut("fix") {
+                        shift_span(fix.get_mut("span"), piece.start);
+                    }
+                }
+                out.push(d);
+            }
+        }
+        return out;
+    }
     a.findings
         .iter()
         .filter(|f| f.severity >= min)
-        .filter_map(|f| diagnostic(a, f, enc))
+        .filter_map(|f| {
+            let pattern = a.index.get(&f.pattern_id)?;
+            diagnostic(&a.text, &a.line_index, f, pattern, enc)
+        })
         .collect()
 }
 
-fn diagnostic(a: &Analysis, f: &Finding, enc: Encoding) -> Option<Diagnostic> {
-    let pattern = a.index.get(&f.pattern_id)?;
+fn shift_span(span: Option<&mut Value>, by: usize) {
+    if let Some(Value::Array(v)) = span {
+        for x in v.iter_mut() {
+            if let Some(n) = x.as_u64() {
+                *x = Value::from(n + by as u64);
+            }
+        }
+    }
+}
+
+/// The diagnostic of one finding in `text` (a whole document, or one chunk of it).
+pub fn diagnostic(
+    text: &str,
+    line_index: &LineIndex,
+    f: &Finding,
+    pattern: &Pattern,
+    enc: Encoding,
+) -> Option<Diagnostic> {
     let data = DiagnosticData {
         pattern_id: f.pattern_id.clone(),
         span: [f.span.start, f.span.end],
-        matched: a.text.get(f.span.clone())?.to_string(),
+        matched: text.get(f.span.clone())?.to_string(),
         fix: f.fix.as_ref().map(|e| FixData {
             title: e.title.clone(),
             span: [e.span.start, e.span.end],
@@ -74,7 +120,7 @@ fn diagnostic(a: &Analysis, f: &Finding, enc: Encoding) -> Option<Diagnostic> {
         }),
     };
     Some(Diagnostic {
-        range: range(&a.line_index, &a.text, f.span.clone(), enc),
+        range: range(line_index, text, f.span.clone(), enc),
         severity: Some(lsp_severity(f.severity)),
         code: Some(NumberOrString::String(pattern.pattern_signature.clone())),
         code_description: None,

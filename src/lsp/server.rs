@@ -595,11 +595,13 @@ impl LanguageServer for Backend {
             Some(p) => Config::discover(p),
             None => (Config::default(), None),
         };
+        let mut analyzer = Analyzer::default();
+        analyzer.set_encoding(state.encoding());
         lock(&state.docs).insert(
             uri.clone(),
             Entry {
                 doc,
-                analyzer: Arc::new(Mutex::new(Analyzer::default())),
+                analyzer: Arc::new(Mutex::new(analyzer)),
                 last: None,
                 config,
                 told_too_large: false,
