@@ -342,13 +342,7 @@ impl Analyzer {
         };
         let consistent = self.chunks.last().map(|c| c.range.end) == Some(self.chunked_len);
         if pending.reset || self.chunks.is_empty() || !consistent {
-            self.chunks = initial(parser, text, language)
-                .into_iter()
-                .map(|range| Chunk {
-                    range,
-                    dirty: false,
-                })
-                .collect();
+            self.chunks = initial(parser, text, language);
         } else {
             for e in &pending.edits {
                 mark_edit(&mut self.chunks, e);
@@ -359,13 +353,7 @@ impl Analyzer {
         if self.chunks.last().map(|c| c.range.end) != Some(text.len()) {
             // Edits that disagree with the text (never expected): start over.
             tracing::warn!("chunk map out of step with the text; re-chunking");
-            self.chunks = initial(parser, text, language)
-                .into_iter()
-                .map(|range| Chunk {
-                    range,
-                    dirty: false,
-                })
-                .collect();
+            self.chunks = initial(parser, text, language);
         }
         self.chunks.iter().map(|c| c.range.clone()).collect()
     }
@@ -378,7 +366,7 @@ const WINDOW_BYTES: usize = 64 * 1024;
 /// The chunks of a whole text, parsed window by window from the start. Each window begins at a
 /// boundary already proven; it is accepted when it parses without error and ends between
 /// statements, else it doubles (at worst to the end of the text).
-fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> Vec<Range<usize>> {
+fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> Vec<Chunk> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < text.len() {
@@ -388,12 +376,16 @@ fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> 
             let window = start..end;
             let (units, parsed) = window_units(parser, text, window.clone());
             let at_end = end == text.len();
-            let clean = parsed && settled(text, &window, &units, language);
+            let clean = parsed && settled(text, &window, &units, language, 0);
             if clean || at_end {
                 if parsed {
                     out.extend(cut_units(text, window, &units));
                 } else {
-                    out.push(window);
+                    out.push(Chunk {
+                        range: window,
+                        dirty: false,
+                        broken: 1,
+                    });
                 }
                 start = end;
                 break;
@@ -402,7 +394,11 @@ fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> 
         }
     }
     if out.is_empty() {
-        out.push(0..text.len());
+        out.push(Chunk {
+            range: 0..text.len(),
+            dirty: false,
+            broken: 0,
+        });
     }
     out
 }
@@ -423,6 +419,8 @@ fn next_line_start(text: &str, pos: usize) -> usize {
 struct Chunk {
     range: Range<usize>,
     dirty: bool,
+    /// Statements with a syntax error that start in it, when it was last parsed.
+    broken: usize,
 }
 
 /// Folds one edit into the chunk map: the chunks it touches (and the one starting where it
@@ -444,6 +442,7 @@ fn mark_edit(chunks: &mut Vec<Chunk>, e: &ByteEdit) {
     let merged = Chunk {
         range: chunks[i].range.start..shift(chunks[j].range.end),
         dirty: true,
+        broken: chunks[i..=j].iter().map(|c| c.broken).sum(),
     };
     chunks.splice(i..=j, std::iter::once(merged));
     for c in &mut chunks[i + 1..] {
@@ -473,7 +472,9 @@ fn rechunk_dirty(
             let window = chunks[lo].range.start..chunks[hi].range.end;
             let (units, parsed) = window_units(parser, text, window.clone());
             let clean_start = lo == 0 || units.first().is_none_or(|u| !u.broken);
-            let clean_end = hi + 1 == chunks.len() || settled(text, &window, &units, language);
+            let before: usize = chunks[lo..=hi].iter().map(|c| c.broken).sum();
+            let clean_end =
+                hi + 1 == chunks.len() || settled(text, &window, &units, language, before);
             if parsed && clean_start && clean_end {
                 break (cut_units(text, window, &units), lo, hi);
             }
@@ -492,13 +493,7 @@ fn rechunk_dirty(
             }
         };
         let count = new.len();
-        chunks.splice(
-            lo_done..=hi_done,
-            new.into_iter().map(|range| Chunk {
-                range,
-                dirty: false,
-            }),
-        );
+        chunks.splice(lo_done..=hi_done, new);
         k = lo_done + count;
     }
 }
@@ -530,13 +525,22 @@ fn window_units(
 /// would re-parse the rest of the file on every keystroke.
 const ERROR_WINDOW_BYTES: usize = 64 * 1024;
 
-/// Whether `window` can end a re-parse: it ends between statements and parsed without error
-/// (an error may be the parser recovering from something a whole-file parse reads differently
-/// by looking further, such as an unterminated `<#` comment it closes at a later `#>`) — or,
-/// once the window is large, whatever error it holds is not at its end.
-fn settled(text: &str, window: &Range<usize>, units: &[Unit], language: Language) -> bool {
+/// Whether `window` can end a re-parse: it ends between statements and has no more syntax
+/// errors than the same chunks had before the edit. (A new error may be the parser recovering
+/// from something a whole-file parse reads differently by looking further, such as an
+/// unterminated `<#` comment it closes at a later `#>`; an old one — a construct the grammar
+/// does not know — is no news.) Once the window is large, whatever error it holds is accepted
+/// as long as its end is clean.
+fn settled(
+    text: &str,
+    window: &Range<usize>,
+    units: &[Unit],
+    language: Language,
+    broken_before: usize,
+) -> bool {
+    let broken = units.iter().filter(|u| u.broken).count();
     ends_clean(text, window, units, language)
-        && (!units.iter().any(|u| u.broken) || window.len() >= ERROR_WINDOW_BYTES)
+        && (broken <= broken_before || window.len() >= ERROR_WINDOW_BYTES)
 }
 
 /// Whether the statements of `window` are all closed by its end: its last statement is whole
@@ -561,10 +565,14 @@ fn ends_clean(text: &str, window: &Range<usize>, units: &[Unit], language: Langu
 }
 
 /// Parses `window` (the whole text, or its tail) and cuts it.
-fn whole(parser: &mut tree_sitter::Parser, text: &str, window: Range<usize>) -> Vec<Range<usize>> {
+fn whole(parser: &mut tree_sitter::Parser, text: &str, window: Range<usize>) -> Vec<Chunk> {
     let (units, parsed) = window_units(parser, text, window.clone());
     if !parsed {
-        return vec![window];
+        return vec![Chunk {
+            range: window,
+            dirty: false,
+            broken: 1,
+        }];
     }
     cut_units(text, window, &units)
 }
@@ -605,32 +613,47 @@ fn unit(n: tree_sitter::Node) -> Unit {
     }
 }
 
-/// Chunk ranges covering `window`, cut only at the start of a line whose first statement
+/// Chunks covering `window`, cut only at the start of a line whose first statement
 /// begins after the previous statement ended, and never next to a broken statement.
-fn cut_units(text: &str, window: Range<usize>, units: &[Unit]) -> Vec<Range<usize>> {
+fn cut_units(text: &str, window: Range<usize>, units: &[Unit]) -> Vec<Chunk> {
     let bytes = text.as_bytes();
     let mut chunks = Vec::new();
     let mut start = window.start;
+    let mut broken = units.first().map_or(0, |u| u.broken as usize);
     for pair in units.windows(2) {
         let (prev, next) = (&pair[0], &pair[1]);
-        if prev.broken || next.broken {
-            continue;
-        }
-        let line_start = bytes[..next.span.start.min(bytes.len())]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        if line_start <= start || line_start < prev.span.end {
-            continue;
-        }
-        let by_content = hash(&text[next.span.clone()]) % CUT_MODULUS == 0;
-        if by_content || line_start - start >= MAX_CHUNK_BYTES {
-            chunks.push(start..line_start);
+        let cut = !prev.broken && !next.broken && {
+            let line_start = line_start_of(bytes, next.span.start);
+            line_start > start
+                && line_start >= prev.span.end
+                && (hash(&text[next.span.clone()]) % CUT_MODULUS == 0
+                    || line_start - start >= MAX_CHUNK_BYTES)
+        };
+        if cut {
+            let line_start = line_start_of(bytes, next.span.start);
+            chunks.push(Chunk {
+                range: start..line_start,
+                dirty: false,
+                broken,
+            });
             start = line_start;
+            broken = 0;
         }
+        broken += next.broken as usize;
     }
-    chunks.push(start..window.end);
+    chunks.push(Chunk {
+        range: start..window.end,
+        dirty: false,
+        broken,
+    });
     chunks
+}
+
+fn line_start_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]
@@ -1035,13 +1058,13 @@ pub(crate) mod tests {
             chunks.len(),
             allowed_cuts(&text, Language::Bash).is_none()
         );
-        assert_eq!(chunks.last().unwrap().end, text.len());
+        assert_eq!(chunks.last().unwrap().range.end, text.len());
         let ok = allowed_cuts(&text, Language::Bash).expect("the file is valid");
         for c in &chunks[1..] {
             assert!(
-                ok.contains(&c.start),
+                ok.contains(&c.range.start),
                 "cut at {} is not a boundary",
-                c.start
+                c.range.start
             );
         }
     }

@@ -34,8 +34,11 @@ use tower_lsp_server::{LspService, Server};
 /// Runs the server until the client sends `exit` (or closes stdin). Exit code 0 when a
 /// `shutdown` came first, 1 otherwise (as the LSP specification asks).
 pub fn run(store: Option<PathBuf>) -> ExitCode {
+    // Few threads: each one that allocates gets its own malloc arena, and freed memory stays
+    // in it (DESIGN.md §10: ≤ 50 MB). Scans run on the blocking pool; stdin holds one thread.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(3)
         .enable_all()
         .build()
     {
