@@ -444,12 +444,12 @@ fn invalid_config_is_named_and_defaults_keep_working() {
     let ws = Workspace::new();
     std::fs::write(
         ws.root().join(".forewarn.toml"),
-        "[targets]\n\"windows/**\" = \"OLDSRV\"\nseverity = \"loud\"\n",
+        "severity = \"loud\"\n[targets]\n\"windows/**\" = \"OLDSRV\"\n",
     )
     .unwrap();
     let (v, out) = ws.check_json(&["--target", "OLDSRV", "windows/users.ps1"]);
     let err = stderr(&out);
-    assert!(err.contains(".forewarn.toml"), "{err}");
+    assert!(err.contains(".forewarn.toml:1: key `severity`"), "{err}");
     assert_eq!(v["summary"]["findings"], 1, "the check still runs");
     let toml_err = ws.forewarn(&["check", "windows"]);
     assert_eq!(

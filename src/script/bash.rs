@@ -10,6 +10,11 @@
 //! [`super::parse_embedded`] with an [`OffsetMap`] back to the document, and `ssh` moves what
 //! it runs to the remote host. Code regions are the document minus comments, single-quoted
 //! strings, the literal text of double-quoted strings and heredoc bodies.
+//!
+//! Known gaps: an executed string made of several quoted pieces (`bash -c 'a'"b"`) or written
+//! as `$'…'` is not parsed; code piped into a shell (`echo 'x' | sh`, `cat <<EOF | sh`) is not
+//! followed; an ssh destination that is a variable keeps the current host; tree-sitter-bash
+//! ends a heredoc at the first line that *starts* with its delimiter (`EOFX` ends `<<EOF`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -56,30 +61,15 @@ pub(crate) fn parse_into(
 }
 
 thread_local! {
-    /// Creating a parser and loading the grammar costs more than parsing a short embedded
-    /// string, so each thread keeps one.
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn new_parser() -> Option<Parser> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_bash::LANGUAGE.into())
-        .ok()?;
-    Some(parser)
-}
-
 fn parse_tree(src: &str) -> Option<Tree> {
-    PARSER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut slot) => {
-            if slot.is_none() {
-                *slot = new_parser();
-            }
-            slot.as_mut()?.parse(src, None)
-        }
-        // Only reachable if a parse were re-entered while the parser is busy: use a fresh one.
-        Err(_) => new_parser()?.parse(src, None),
-    })
+    super::with_parser(
+        &PARSER,
+        || tree_sitter_bash::LANGUAGE.into(),
+        |p| p.parse(src, None),
+    )
 }
 
 /// Node kind ids, compared as integers on every node of the walk.
@@ -461,7 +451,11 @@ impl<'a, 't> Walk<'a, 't> {
                     self.skip_assignments(words, j, to)
                 }
                 "nice" => self.options(words, args, b"n", &["adjustment"]).0,
-                "nohup" | "builtin" => self.options(words, args, b"", &[]).0,
+                "nohup" | "builtin" | "setsid" => self.options(words, args, b"", &[]).0,
+                "chroot" => {
+                    // Then the new root, then the command.
+                    self.options(words, args, b"", &["userspec", "groups"]).0 + 1
+                }
                 "time" => self.options(words, args, b"fo", &["format", "output"]).0,
                 "exec" => self.options(words, args, b"a", &[]).0,
                 "stdbuf" => {
@@ -1375,6 +1369,12 @@ mod tests {
             ),
             ("xargs -I{} -n1 -P 4 rm -f {}", &["xargs", "rm"], "rm -f {}"),
             (
+                "chroot --userspec=1:1 /mnt apt-get update",
+                &["chroot", "apt-get"],
+                "apt-get update",
+            ),
+            ("setsid -f daemon -d", &["setsid", "daemon"], "daemon -d"),
+            (
                 "xargs -0 --max-args 2 -d '\\n' chmod 600",
                 &["xargs", "chmod"],
                 "chmod 600",
@@ -1628,6 +1628,15 @@ mod tests {
             embedded(src),
             [("ver & dir C:\\".into(), Batch, None, at(src, "ver"))]
         );
+        // The other languages' parsers find the commands, mapped to this document.
+        let src = "ssh admin@win1 \"pwsh -c 'Get-LocalUser | Select Name'\"; cmd /c \"ver\"";
+        let p = parsed(src);
+        let user = get(&p, "Get-LocalUser");
+        assert_eq!(user.language, PowerShell);
+        assert_eq!(user.host.as_deref(), Some("win1"));
+        assert_eq!(&src[user.name_span.clone()], "Get-LocalUser");
+        let ver = get(&p, "ver");
+        assert_eq!((ver.language, &src[ver.name_span.clone()]), (Batch, "ver"));
         // Not executed: the script file, the encoded command, a plain argument.
         assert_eq!(
             embedded("pwsh -File x.ps1; pwsh -EncodedCommand ZQBjAA==; echo -c 'x'"),

@@ -860,19 +860,8 @@ pub(super) fn psexec_target(words: &[&str]) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::assert_spans_valid;
 
-    /// Every span a parse hands out is a valid range of the document.
-    fn assert_spans_valid(src: &str, parsed: &Parsed) {
-        for c in &parsed.commands {
-            assert!(src.get(c.name_span.clone()).is_some(), "{c:?} in {src:?}");
-            for t in [0, c.name.len(), c.text.len()] {
-                assert!(c.map.to_source(t) <= src.len(), "{c:?} in {src:?}");
-            }
-        }
-        for r in &parsed.code {
-            assert!(src.get(r.span.clone()).is_some(), "{r:?} in {src:?}");
-        }
-    }
     use crate::script::Command;
 
     fn p(src: &str) -> Parsed {
@@ -1078,6 +1067,19 @@ mod tests {
             .code
             .iter()
             .any(|r| r.host.as_deref() == Some("OLDSRV")));
+    }
+
+    #[test]
+    fn bash_and_ssh_inner_code() {
+        let src = "bash -c \"sed -i s/a/b/ f\"\r\nwsl -e grep -P x y\r\nssh -p 22 root@nas01 \"stat -c %s f\"";
+        let parsed = p(src);
+        let sed = find(&parsed, "sed");
+        assert_eq!(sed.language, Language::Bash);
+        assert_eq!(&src[sed.name_span.clone()], "sed");
+        assert_eq!(find(&parsed, "grep").language, Language::Bash);
+        let stat = find(&parsed, "stat");
+        assert_eq!(stat.host.as_deref(), Some("nas01"));
+        assert_eq!(stat.text, "stat -c %s f");
     }
 
     #[test]

@@ -250,6 +250,30 @@ pub fn parse_embedded(
     }
 }
 
+/// Runs `f` with this thread's tree-sitter parser for `grammar`. Creating a parser and loading
+/// its grammar costs more than parsing a short embedded string, so each thread keeps one per
+/// grammar; a nested call (PowerShell inside PowerShell) finds it borrowed and uses a fresh one.
+pub(crate) fn with_parser<R>(
+    slot: &'static std::thread::LocalKey<std::cell::RefCell<Option<tree_sitter::Parser>>>,
+    grammar: fn() -> tree_sitter::Language,
+    f: impl FnOnce(&mut tree_sitter::Parser) -> Option<R>,
+) -> Option<R> {
+    let new_parser = || {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&grammar()).ok()?;
+        Some(parser)
+    };
+    slot.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut parser) => {
+            if parser.is_none() {
+                *parser = new_parser();
+            }
+            f(parser.as_mut()?)
+        }
+        Err(_) => f(&mut new_parser()?),
+    })
+}
+
 /// The normalized name of a command word: the last path component (`/usr/bin/python` →
 /// `python`, `C:\Windows\System32\wbem\WMIC.exe` → `WMIC`), without an executable suffix in
 /// languages that ignore one. Returns the name and its byte range within `word`.
@@ -342,6 +366,20 @@ pub fn blank_continuations(text: &str, lang: Language) -> String {
     }
     // Only ASCII bytes were replaced by ASCII bytes, so the text is still UTF-8.
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Every span a parse hands out is a valid range of the document (for the parsers' tests).
+#[cfg(test)]
+pub(crate) fn assert_spans_valid(src: &str, parsed: &Parsed) {
+    for c in &parsed.commands {
+        assert!(src.get(c.name_span.clone()).is_some(), "{c:?} in {src:?}");
+        for t in [0, c.name.len(), c.text.len()] {
+            assert!(c.map.to_source(t) <= src.len(), "{c:?} in {src:?}");
+        }
+    }
+    for r in &parsed.code {
+        assert!(src.get(r.span.clone()).is_some(), "{r:?} in {src:?}");
+    }
 }
 
 #[cfg(test)]

@@ -57,26 +57,76 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn new_parser() -> Option<Parser> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_powershell::LANGUAGE.into())
-        .ok()?;
-    Some(parser)
+/// Parses `range` of `text` (node offsets stay those of `text`) with this thread's parser.
+fn parse_tree(text: &str, range: Option<(Range<usize>, usize)>) -> Option<Tree> {
+    let run = |parser: &mut Parser| {
+        let ranges = match &range {
+            Some((r, row)) => vec![tree_sitter::Range {
+                start_byte: r.start,
+                end_byte: r.end,
+                start_point: tree_sitter::Point::new(*row, 0),
+                end_point: tree_sitter::Point::new(usize::MAX, 0),
+            }],
+            None => Vec::new(),
+        };
+        parser.set_included_ranges(&ranges).ok()?;
+        let tree = parser.parse(text, None);
+        // Back to the whole text for the next user of this parser.
+        let _ = parser.set_included_ranges(&[]);
+        tree
+    };
+    super::with_parser(&PARSER, || tree_sitter_powershell::LANGUAGE.into(), run)
 }
 
-/// Parses with a per-thread parser; a nested call (embedded PowerShell inside PowerShell) finds
-/// it borrowed and uses a fresh one.
-fn parse_tree(text: &str) -> Option<Tree> {
-    PARSER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut slot) => {
-            if slot.is_none() {
-                *slot = new_parser();
+/// Above this size a document is parsed in pieces of about [`CHUNK`] bytes, so the syntax tree
+/// in memory stays small (a whole tree takes ~80 bytes per source byte: 4 GB for 50 MB).
+const CHUNKED_ABOVE: usize = 1 << 20;
+const CHUNK: usize = 256 << 10;
+
+/// Where to cut a large document: line starts that look like top-level statements (column 0,
+/// a word, variable or comment; the line before not continued; not inside a here-string or
+/// block comment), at least [`CHUNK`] bytes apart. Returns each piece and its first row.
+fn chunks(src: &str, size: usize) -> Vec<(Range<usize>, usize)> {
+    let mut out = Vec::new();
+    let (mut piece_start, mut piece_row) = (0, 0);
+    let mut in_here: Option<&str> = None;
+    let mut in_comment = false;
+    let mut continued = false;
+    let mut offset = 0;
+    for (row, line) in src.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += line.len();
+        let text = line.trim_end();
+        if let Some(close) = in_here {
+            if text.starts_with(close) {
+                in_here = None;
             }
-            slot.as_mut()?.parse(text, None)
+            continue;
         }
-        Err(_) => new_parser()?.parse(text, None),
-    })
+        if in_comment {
+            in_comment = !text.contains("#>");
+            continue;
+        }
+        let first = text.bytes().next();
+        let top_level = !continued
+            && matches!(first, Some(b'a'..=b'z' | b'A'..=b'Z' | b'$' | b'#' | b'['))
+            && !text.starts_with("<#");
+        if top_level && start - piece_start >= size {
+            out.push((piece_start..start, piece_row));
+            (piece_start, piece_row) = (start, row);
+        }
+        if text.ends_with("@\"") {
+            in_here = Some("\"@");
+        } else if text.ends_with("@'") {
+            in_here = Some("'@");
+        }
+        if text.contains("<#") && !text.contains("#>") {
+            in_comment = true;
+        }
+        continued = text.ends_with(['`', '|', '{', '(', ',', '=', '+']);
+    }
+    out.push((piece_start..src.len(), piece_row));
+    out
 }
 
 /// Keywords the grammar recognises at the start of a longer word (`ForEach-Object`,
@@ -273,10 +323,20 @@ pub(crate) fn parse_into(
     out: &mut Parsed,
     depth: u8,
 ) {
+    parse_in_chunks(src, base, host, out, depth, CHUNKED_ABOVE, CHUNK);
+}
+
+fn parse_in_chunks(
+    src: &str,
+    base: &OffsetMap,
+    host: Option<&str>,
+    out: &mut Parsed,
+    depth: u8,
+    chunked_above: usize,
+    chunk: usize,
+) {
     let patched = patch_ps7(src);
-    let Some(tree) = parse_tree(patched.as_deref().unwrap_or(src)) else {
-        return;
-    };
+    let text = patched.as_deref().unwrap_or(src);
     let mut walker = Walker {
         kinds: kinds(),
         src,
@@ -291,7 +351,20 @@ pub(crate) fn parse_into(
         session_host: None,
         region: None,
     };
-    walker.walk(tree.root_node());
+    if src.len() <= chunked_above {
+        if let Some(tree) = parse_tree(text, None) {
+            walker.walk(tree.root_node());
+        }
+    } else {
+        for piece in chunks(text, chunk) {
+            if let Some(tree) = parse_tree(text, Some(piece)) {
+                walker.walk(tree.root_node());
+            }
+            // Claims name nodes of the tree just freed; their ids may be reused.
+            walker.special.clear();
+            walker.flush_region();
+        }
+    }
     walker.flush_region();
 }
 
@@ -1384,19 +1457,7 @@ pub(super) fn push_mapped_region(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every span a parse hands out is a valid range of the document.
-    fn assert_spans_valid(src: &str, parsed: &Parsed) {
-        for c in &parsed.commands {
-            assert!(src.get(c.name_span.clone()).is_some(), "{c:?} in {src:?}");
-            for t in [0, c.name.len(), c.text.len()] {
-                assert!(c.map.to_source(t) <= src.len(), "{c:?} in {src:?}");
-            }
-        }
-        for r in &parsed.code {
-            assert!(src.get(r.span.clone()).is_some(), "{r:?} in {src:?}");
-        }
-    }
+    use crate::script::assert_spans_valid;
 
     fn names(src: &str) -> Vec<String> {
         super::super::parse(src, PS)
@@ -1649,8 +1710,14 @@ mod tests {
         let w = find(&p, "wmic");
         assert_eq!(w.language, Language::Batch);
         assert_eq!(&src[w.name_span.clone()], "wmic");
-        // Batch and bash inner code is handled by their parsers, which may still be stubs here;
-        // what must hold is that nothing of the strings leaks out as PowerShell commands.
+        let sed = find(&p, "sed");
+        assert_eq!(sed.language, Language::Bash);
+        assert_eq!(&src[sed.name_span.clone()], "sed");
+        assert_eq!(find(&p, "ls").language, Language::Bash);
+        let systemctl = find(&p, "systemctl");
+        assert_eq!(systemctl.host.as_deref(), Some("nas01"));
+        assert_eq!(&src[systemctl.name_span.clone()], "systemctl");
+        // Nothing of the strings leaks out as PowerShell commands.
         assert!(p
             .commands
             .iter()
@@ -1726,6 +1793,35 @@ mod tests {
         for c in &p.commands {
             assert!(!c.text.contains('\n'), "{c:?}");
         }
+    }
+
+    #[test]
+    fn large_documents_parse_in_pieces_with_the_same_result() {
+        let one = include_str!("../../tests/fixtures/powershell/maintenance.ps1");
+        let src = one.repeat(12);
+        let whole = super::super::parse(&src, PS);
+        let mut pieces = Parsed::default();
+        let base = OffsetMap::starting_at(0);
+        parse_in_chunks(&src, &base, None, &mut pieces, 0, 1000, 4000);
+        assert!(chunks(&src, 4000).len() > 3);
+        pieces.commands.sort_by_key(|c| c.name_span.start);
+        pieces.code.sort_by_key(|r| r.span.start);
+        assert_eq!(whole.commands, pieces.commands);
+        // Regions may break at a cut; the code they cover is the same.
+        let covered = |p: &Parsed| {
+            let mut bytes = vec![None; src.len()];
+            for r in &p.code {
+                for (i, b) in src.as_bytes()[r.span.clone()].iter().enumerate() {
+                    if !b.is_ascii_whitespace() {
+                        bytes[r.span.start + i] = Some((r.language, r.host.clone()));
+                    }
+                }
+            }
+            bytes
+        };
+        assert!(covered(&whole) == covered(&pieces));
+        assert!(pieces.code.len() <= whole.code.len() + chunks(&src, 4000).len());
+        assert!(whole.commands.len() >= 12 * parse(one).commands.len());
     }
 
     #[test]
@@ -1851,7 +1947,7 @@ mod tests {
             let mut p = Parsed::default();
             for _ in 0..3 {
                 let t = cpu();
-                let tree = parse_tree(src);
+                let tree = parse_tree(src, None);
                 let ts = cpu() - t;
                 drop(tree);
                 let t = cpu();
