@@ -1,7 +1,9 @@
 //! `forewarn lsp` end to end: the real binary over stdio, a real store made with the CLI, and
 //! the behaviour of issue 3 as an editor sees it.
 
+// Shared with benches/lsp.rs, which uses a helper or two these tests do not.
 #[path = "lsp/client.rs"]
+#[allow(dead_code)]
 mod client;
 
 use std::path::{Path, PathBuf};

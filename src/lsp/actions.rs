@@ -256,6 +256,8 @@ mod tests {
         );
     }
 
+    // lsp_types' `Uri` caches its parse lazily, which clippy reads as a mutable map key.
+    #[allow(clippy::mutable_key_type)]
     fn edit_of(a: &CodeActionOrCommand) -> (&CodeAction, TextEdit) {
         let CodeActionOrCommand::CodeAction(a) = a else {
             panic!("a command, not an action")

@@ -325,20 +325,20 @@ impl Analyzer {
             Language::PowerShell => tree_sitter_powershell::LANGUAGE.into(),
             Language::Batch => {
                 self.chunks.clear();
-                return vec![0..text.len()];
+                return std::iter::once(0..text.len()).collect();
             }
         };
         if self.parser.as_ref().map(|(l, _)| *l) != Some(language) {
             let mut parser = tree_sitter::Parser::new();
             if parser.set_language(&grammar).is_err() {
                 self.chunks.clear();
-                return vec![0..text.len()];
+                return std::iter::once(0..text.len()).collect();
             }
             self.parser = Some((language, parser));
             self.chunks.clear();
         }
         let Some((_, parser)) = &mut self.parser else {
-            return vec![0..text.len()];
+            return std::iter::once(0..text.len()).collect();
         };
         let consistent = self.chunks.last().map(|c| c.range.end) == Some(self.chunked_len);
         if pending.reset || self.chunks.is_empty() || !consistent {
