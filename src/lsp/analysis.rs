@@ -920,10 +920,10 @@ pub(crate) mod tests {
         Some(ok)
     }
 
-    /// Inserting whole constructs anywhere keeps a file valid; deleting a line may break it,
+    /// Inserting whole constructs at statement boundaries keeps a file valid; deleting a line may break it,
     /// and putting it back heals it. In every state where the whole file parses without
-    /// error, every boundary of the incrementally maintained chunk map must be one a whole-file
-    /// parse allows (with syntax errors, tree-sitter's recovery is not local, and chunked
+    /// error, the findings must be a whole-file scan's, and every boundary of the incrementally
+    /// maintained chunk map must be one a whole-file parse allows (with syntax errors, tree-sitter's recovery is not local, and chunked
     /// recovery may differ near the error).
     #[test]
     fn after_random_edits_every_boundary_is_one_a_whole_parse_allows() {
@@ -963,7 +963,27 @@ pub(crate) mod tests {
                 ],
             ),
         ];
-        let idx = index();
+        // The real parsers: chunked findings must equal a whole-file scan's.
+        let idx = Arc::new(PatternIndex::build(
+            [
+                "sed",
+                "ls",
+                "wc",
+                "date",
+                "echo",
+                "cat",
+                "Write-Host",
+                "Get-Y",
+                "Get-X",
+                "Where-Object",
+                "Get-LocalUser",
+            ]
+            .iter()
+            .map(|c| pattern(&format!("p-{c}"), &[c], Severity::Major))
+            .collect(),
+            vec![],
+            vec![],
+        ));
         for (lang, constructs) in constructs {
             let mut rng = Rng::new(7);
             let text: String = (0..200).map(|i| constructs[i % constructs.len()]).collect();
@@ -973,7 +993,7 @@ pub(crate) mod tests {
                 1,
                 text,
             );
-            let mut an = Analyzer::new(naive);
+            let mut an = Analyzer::default();
             let mut removed: Option<(u32, String)> = None;
             let mut checked = 0;
             for step in 0..150 {
@@ -1012,7 +1032,7 @@ pub(crate) mod tests {
                     crate::text::Encoding::Utf16,
                 );
                 let text = doc.text().to_string();
-                an.analyze(text.clone(), step, lang, doc.take_pending(), None, &idx);
+                let a = an.analyze(text.clone(), step, lang, doc.take_pending(), None, &idx);
                 let chunks: Vec<Range<usize>> = an.chunks.iter().map(|c| c.range.clone()).collect();
                 assert_eq!(chunks.first().map(|c| c.start), Some(0));
                 assert_eq!(chunks.last().map(|c| c.end), Some(text.len()));
@@ -1021,6 +1041,12 @@ pub(crate) mod tests {
                     continue;
                 };
                 checked += 1;
+                let whole = engine::scan(&text, lang, None, &idx).findings;
+                assert!(!whole.is_empty());
+                assert_eq!(
+                    a.findings, whole,
+                    "{lang:?} step {step}: chunked ≠ whole-file scan"
+                );
                 for c in &chunks[1..] {
                     assert!(
                         ok.contains(&c.start),
