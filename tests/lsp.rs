@@ -433,6 +433,62 @@ fn the_store_file_removed_and_restored() {
 }
 
 #[test]
+fn a_corrupt_store_keeps_the_last_patterns_until_it_is_fixed() {
+    let env = Env::new();
+    let mut c = env.server(json!({}));
+    let uri = env.uri("foo.ps1");
+    c.open(&uri, "powershell", 1, "Get-Foo\nGet-LocalUser\n");
+    assert_eq!(c.diagnostics(&uri, Some(1)).len(), 1);
+    // Replaced (a new file, as an editor or a copy would) by something that is not SQLite.
+    let store = env.store();
+    let garbage = env.path("garbage.db");
+    std::fs::write(&garbage, "this is not a database ".repeat(500)).unwrap();
+    std::fs::rename(&garbage, &store).unwrap();
+    let shown = c
+        .wait_for("window/showMessage", TIMEOUT, |p| {
+            p["message"].as_str().is_some_and(|m| m.contains("store"))
+        })
+        .unwrap_or_else(|| panic!("not told; stderr:\n{}", c.stderr()));
+    assert_eq!(shown["type"], 2, "{shown}");
+    // A request still answers, from the last good patterns.
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(
+        codes(r["result"]["items"].as_array().unwrap()),
+        ["Get-LocalUser needs PowerShell 5.1"]
+    );
+    // Fixed: a good store (with one more pattern) moved into place.
+    let staging = env.path("fixed.db");
+    let mut both = patterns();
+    both["failure_patterns"].as_array_mut().unwrap().extend(
+        foo_pattern()["failure_patterns"]
+            .as_array()
+            .unwrap()
+            .clone(),
+    );
+    env.make_store(&staging, &both);
+    for s in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", store.display()));
+    }
+    std::fs::rename(&staging, &store).unwrap();
+    for s in ["-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{s}", staging.display()));
+        if from.exists() {
+            std::fs::rename(from, format!("{}{s}", store.display())).unwrap();
+        }
+    }
+    let p = c
+        .wait_for("textDocument/publishDiagnostics", TIMEOUT, |p| {
+            p["uri"] == uri && p["diagnostics"].as_array().is_some_and(|d| d.len() == 2)
+        })
+        .unwrap_or_else(|| panic!("not recovered; stderr:\n{}", c.stderr()));
+    assert_eq!(p["version"], 1);
+    assert!(c.shutdown().success());
+}
+
+#[test]
 fn pull_diagnostics_and_no_push_for_pulling_clients() {
     let env = Env::new();
     let mut c = env.server(json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}}}));

@@ -683,6 +683,11 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        // `null` is how pull-model clients say "something changed, ask me"; forewarn keeps what
+        // it has rather than awaiting a client request inside a notification handler.
+        if params.settings.is_null() {
+            return;
+        }
         self.state.apply_settings(&params.settings).await;
     }
 
