@@ -47,6 +47,12 @@ fn engine(c: &mut Criterion) {
         )
     });
     let index = PatternIndex::build(patterns.clone(), vec![], vec![]);
+    // Real admin scripts (examples/*/*.sh) repeated to 10,000 lines: comments, blank lines and
+    // quoting as people write them, next to the denser synthetic script.
+    let real = repeat_to_lines(&example_scripts("sh"), LINES);
+    g.bench_function("scan_examples_bash_10k_lines_warm", |b| {
+        b.iter(|| scan(&real, Language::Bash, Some(TARGET), &index))
+    });
     g.bench_function("scan_bash_10k_lines_warm", |b| {
         b.iter(|| scan(&bash, Language::Bash, Some(TARGET), &index))
     });
@@ -64,6 +70,32 @@ fn engine(c: &mut Criterion) {
         bash.len()
     );
     process(c, &patterns, &bash);
+}
+
+/// The text of every `examples/*/*.EXT` script.
+fn example_scripts(ext: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|d| d.ok().map(|d| d.path()))
+        .filter(|p| p.is_dir())
+        .flat_map(|d| {
+            std::fs::read_dir(d)
+                .unwrap()
+                .filter_map(|f| f.ok().map(|f| f.path()))
+        })
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap() + "\n")
+        .collect()
+}
+
+fn repeat_to_lines(text: &str, lines: usize) -> String {
+    let per = text.lines().count().max(1);
+    text.repeat(lines.div_ceil(per))
 }
 
 /// Whole-process figures: `forewarn check` with the 10,000-pattern store, and grep.

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use clap::ValueEnum;
 
@@ -131,7 +133,7 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
         .or(root_config.severity)
         .unwrap_or(Severity::Info);
 
-    let mut reports = Vec::new();
+    let mut jobs = Vec::new();
     let mut io_errors = 0usize;
     let mut files = 0usize;
     for path in &args.paths {
@@ -149,14 +151,12 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
             files += 1;
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let target = config.target.clone().or(args.target.clone());
-            reports.push(check_text(
-                "<stdin>".into(),
+            jobs.push(Job {
+                path: "<stdin>".into(),
                 text,
                 lang,
-                target.as_deref(),
-                &index,
-                min_severity,
-            ));
+                target,
+            });
             continue;
         }
         if !path.exists() {
@@ -211,18 +211,16 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
                 .map(str::to_string)
                 .or(args.target.clone())
                 .or(config.target.clone());
-            let display = display_path(&file);
-            reports.push(check_text(
-                display,
+            jobs.push(Job {
+                path: display_path(&file),
                 text,
                 lang,
-                target.as_deref(),
-                &index,
-                min_severity,
-            ));
+                target,
+            });
         }
     }
 
+    let reports = check_all(jobs, &index, min_severity);
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -253,24 +251,59 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     ExitCode::from(u8::from(failing))
 }
 
-/// Scans one text and keeps the findings at or above `min_severity`.
-fn check_text(
+/// One file to check, read and resolved.
+struct Job {
     path: String,
     text: String,
     lang: Language,
-    target: Option<&str>,
-    index: &PatternIndex,
-    min_severity: Severity,
-) -> FileReport {
-    let mut scan = engine::scan(&text, lang, target, index);
-    scan.findings.retain(|f| f.severity >= min_severity);
-    FileReport {
-        path,
-        lines: LineIndex::new(&text),
-        text,
-        language: lang,
-        findings: scan.findings,
+    target: Option<String>,
+}
+
+impl Job {
+    /// Scans the text and keeps the findings at or above `min_severity`.
+    fn check(self, index: &PatternIndex, min_severity: Severity) -> FileReport {
+        let mut scan = engine::scan(&self.text, self.lang, self.target.as_deref(), index);
+        scan.findings.retain(|f| f.severity >= min_severity);
+        FileReport {
+            path: self.path,
+            lines: LineIndex::new(&self.text),
+            text: self.text,
+            language: self.lang,
+            findings: scan.findings,
+        }
     }
+}
+
+/// Checks every job on all cores (the engine is pure and the index shared), keeping their order.
+fn check_all(jobs: Vec<Job>, index: &PatternIndex, min_severity: Severity) -> Vec<FileReport> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len());
+    if threads <= 1 {
+        return jobs
+            .into_iter()
+            .map(|j| j.check(index, min_severity))
+            .collect();
+    }
+    let jobs: Vec<Mutex<Option<Job>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let done: Vec<Mutex<Option<FileReport>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(slot) = jobs.get(i) else { break };
+                let job = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(job) = job {
+                    let report = job.check(index, min_severity);
+                    *done[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(report);
+                }
+            });
+        }
+    });
+    done.into_iter()
+        .filter_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect()
 }
 
 /// The files below `path` (or `path` itself), honouring .gitignore, in a stable order.

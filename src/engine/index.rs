@@ -169,7 +169,15 @@ fn prefix_literals(re: &str) -> Option<Vec<(String, bool)>> {
 }
 
 fn literals_of_hir(hir: &regex_syntax::hir::Hir) -> Option<Vec<(String, bool)>> {
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
+    // Small classes only: `\d` or `[a-z]` would multiply the literals (and the automaton) tenfold
+    // for no selectivity; a short common prefix filters as well as the full expansion.
+    let mut seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_class(4)
+        .limit_total(64)
+        .extract(hir);
+    seq.keep_first_bytes(32);
+    seq.dedup();
     let lits = seq.literals()?;
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
         return None;

@@ -2,6 +2,9 @@
 //! each language install packages, control services, manage users, and so on. A pattern that
 //! names an operation fires on every command of that class.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use crate::script::{Command, Language};
 
 pub const PACKAGE_INSTALL: &str = "package_install";
@@ -277,9 +280,12 @@ const RULES: &[Rule] = &[
 pub fn classify(command: &Command) -> Vec<&'static str> {
     let lang = command.language;
     let ci = lang.case_insensitive();
+    let Some(rules) = rules_by_name().get(&command.name.to_ascii_lowercase()) else {
+        return Vec::new();
+    };
     let first_arg = first_non_option(command.args());
     let mut out = Vec::new();
-    for rule in RULES {
+    for rule in rules {
         if !rule.langs.contains(&lang) {
             continue;
         }
@@ -304,6 +310,20 @@ pub fn classify(command: &Command) -> Vec<&'static str> {
         }
     }
     out
+}
+
+/// The rules by lowercased command name: `classify` runs on every command of every scan.
+fn rules_by_name() -> &'static HashMap<String, Vec<&'static Rule>> {
+    static MAP: OnceLock<HashMap<String, Vec<&'static Rule>>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut map: HashMap<String, Vec<&'static Rule>> = HashMap::new();
+        for rule in RULES {
+            map.entry(rule.name.to_ascii_lowercase())
+                .or_default()
+                .push(rule);
+        }
+        map
+    })
 }
 
 /// The first argument that is not an option (`apt-get -y install` → `install`).

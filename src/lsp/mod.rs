@@ -1,8 +1,71 @@
-//! `forewarn lsp`: the language server on stdio (DESIGN.md §8). (Being written: see issue 3.)
+//! `forewarn lsp`: the language server on stdio (DESIGN.md §8).
+//!
+//! Map of this adapter (the only part of forewarn that knows LSP):
+//! - [`server`]: the `LanguageServer` implementation and the state its handlers share;
+//! - [`documents`]: open documents, incremental sync, encodings (through [`crate::text`]);
+//! - [`analysis`]: incremental checking, re-scanning only the statements an edit touched;
+//! - [`diagnostics`], [`actions`], [`hover`]: findings as LSP diagnostics, quick fixes, hovers;
+//! - [`settings`]: the `forewarn.*` editor settings;
+//! - [`store_watch`]: the thread that owns the store, reloads it when another process changes
+//!   it, and survives it going missing, locked or corrupt;
+//! - [`transport`]: lets only well-formed JSON-RPC reach tower-lsp-server (one malformed frame
+//!   would otherwise end its input stream).
+//!
+//! stdout carries JSON-RPC and nothing else; logs go to stderr through `tracing`.
 
+pub mod actions;
+pub mod analysis;
+pub mod diagnostics;
+pub mod documents;
+pub mod hover;
+pub mod server;
+pub mod settings;
+pub mod store_watch;
+pub mod transport;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-pub fn run(_store: Option<std::path::PathBuf>) -> ExitCode {
-    eprintln!("forewarn lsp: not built yet");
-    ExitCode::from(2)
+use tower_lsp_server::{LspService, Server};
+
+/// Runs the server until the client sends `exit` (or closes stdin). Exit code 0 when a
+/// `shutdown` came first, 1 otherwise (as the LSP specification asks).
+pub fn run(store: Option<PathBuf>) -> ExitCode {
+    // Few threads: each one that allocates gets its own malloc arena, and freed memory stays
+    // in it (DESIGN.md §10: ≤ 50 MB). Scans run on the blocking pool; stdin holds one thread.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(3)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            crate::cli::error(format_args!("cannot start the async runtime: {e}"));
+            return ExitCode::from(crate::cli::EXIT_ERROR);
+        }
+    };
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let flag = shutdown.clone();
+    runtime.block_on(async move {
+        let (service, socket) =
+            LspService::build(move |client| server::Backend::new(client, store, flag))
+                .custom_method(transport::MALFORMED, server::Backend::malformed)
+                .finish();
+        let (guarded, from_guard) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(transport::sanitize(tokio::io::stdin(), guarded));
+        Server::new(from_guard, tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    // The stdin reader may still be parked in a blocking read; do not wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    if shutdown.load(Ordering::SeqCst) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

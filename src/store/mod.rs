@@ -294,6 +294,19 @@ impl Store {
         Ok((index, problems))
     }
 
+    /// Moves on every change to what matching uses (patterns, hosts, clients) and never on
+    /// occurrence or insights bookkeeping: SQLite triggers keep it (schema version 2), so edits
+    /// made outside forewarn count too. Caches of the index are keyed on it.
+    pub fn knowledge_version(&self) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT value FROM forewarn_meta WHERE key = 'knowledge_version'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.sql(e))
+    }
+
     /// Changes whenever another connection commits to the store.
     pub fn data_version(&self) -> Result<i64, StoreError> {
         let conn = self.conn();
@@ -754,6 +767,141 @@ mod tests {
             .import(&serde_json::json!([pattern_row("x")]).to_string())
             .unwrap();
         assert_ne!(reader.data_version().unwrap(), before);
+    }
+
+    #[test]
+    fn the_knowledge_version_moves_on_knowledge_not_on_bookkeeping() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = Store::open_with(&path, no_defaults()).unwrap();
+        store
+            .import(&serde_json::json!([pattern_row("a"), pattern_row("b")]).to_string())
+            .unwrap();
+        let mut last = store.knowledge_version().unwrap();
+        let mut moved = |store: &Store, what: &str, expected: bool| {
+            let now = store.knowledge_version().unwrap();
+            assert_eq!(now != last, expected, "{what}: {last} → {now}");
+            assert!(now >= last, "{what}: went back");
+            last = now;
+        };
+        store.record_occurrence("a", Some("web1")).unwrap();
+        store.record_occurrence("b", None).unwrap();
+        moved(&store, "record_occurrence", false);
+        assert_eq!(store.mark_in_insights(&["a".into()]).unwrap(), 1);
+        moved(&store, "mark_in_insights", false);
+
+        store.add_pattern(pattern_row("c")).unwrap();
+        moved(&store, "add_pattern", true);
+        let mut edited = pattern_row("a");
+        edited["root_cause"] = "another cause".into();
+        store
+            .import(&serde_json::json!([edited]).to_string())
+            .unwrap();
+        moved(&store, "import over an existing pattern", true);
+        store.add_client("Acme").unwrap();
+        moved(&store, "add_client", true);
+        let spec = HostSpec {
+            hostname: "web1".into(),
+            client: Some("Acme".into()),
+            ..HostSpec::default()
+        };
+        store.add_host(&spec).unwrap();
+        moved(&store, "add_host", true);
+
+        // Edits from outside forewarn (the sqlite3 shell) count too.
+        let other = Connection::open(&path).unwrap();
+        other
+            .execute(
+                "UPDATE failure_patterns SET triggering_commands = '[\"bar\"]' WHERE id = 'b'",
+                [],
+            )
+            .unwrap();
+        moved(&store, "SQL edit of a pattern", true);
+        other
+            .execute("UPDATE infrastructure SET os = 'debian'", [])
+            .unwrap();
+        moved(&store, "SQL edit of a host", true);
+        other
+            .execute("UPDATE failure_patterns SET occurrence_count = 9, last_seen = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP", [])
+            .unwrap();
+        moved(&store, "SQL edit of the bookkeeping", false);
+        other
+            .execute("DELETE FROM failure_patterns WHERE id = 'c'", [])
+            .unwrap();
+        moved(&store, "SQL delete of a pattern", true);
+        store.remove_host("web1").unwrap();
+        moved(&store, "remove_host", true);
+    }
+
+    #[test]
+    fn every_pattern_column_but_the_bookkeeping_moves_the_knowledge_version() {
+        const BOOKKEEPING: &[&str] = &[
+            "occurrence_count",
+            "last_seen",
+            "updated_at",
+            "added_to_insights",
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(&dir.path().join("s.db"), no_defaults()).unwrap();
+        store
+            .import(&serde_json::json!([pattern_row("a")]).to_string())
+            .unwrap();
+        let columns: Vec<String> = {
+            let conn = store.conn();
+            let mut stmt = conn
+                .prepare("SELECT name FROM pragma_table_info('failure_patterns')")
+                .unwrap();
+            let names = stmt.query_map([], |r| r.get(0)).unwrap();
+            names.collect::<Result<_, _>>().unwrap()
+        };
+        assert!(columns.len() > BOOKKEEPING.len() + 10, "{columns:?}");
+        for column in &columns {
+            let before = store.knowledge_version().unwrap();
+            store
+                .conn()
+                .execute(
+                    &format!("UPDATE failure_patterns SET \"{column}\" = \"{column}\""),
+                    [],
+                )
+                .unwrap();
+            let moved = store.knowledge_version().unwrap() != before;
+            assert_eq!(moved, !BOOKKEEPING.contains(&column.as_str()), "{column}");
+        }
+    }
+
+    #[test]
+    fn a_version_1_store_migrates_and_new_stores_start_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO failure_patterns (id, pattern_type, pattern_signature, severity,
+                    failure_description, triggering_commands)
+                 VALUES ('old', 'command_compatibility', 'sig old', 'major', 'd', '[\"foo\"]');
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let store = Store::open_with(&path, no_defaults()).unwrap();
+        assert!(!store.was_created());
+        assert_eq!(store.schema_version().unwrap(), schema::LATEST);
+        assert_eq!(store.load().unwrap().patterns[0].id, "old");
+        let v = store.knowledge_version().unwrap();
+        store.record_occurrence("old", None).unwrap();
+        assert_eq!(store.knowledge_version().unwrap(), v);
+        store.add_pattern(pattern_row("new")).unwrap();
+        assert_eq!(store.knowledge_version().unwrap(), v + 1);
+
+        // Two stores with the same history do not share a version (a store deleted and created
+        // again must not match the old one's cache).
+        let a = Store::open_with(&dir.path().join("a.db"), no_defaults()).unwrap();
+        let b = Store::open_with(&dir.path().join("b.db"), no_defaults()).unwrap();
+        assert_ne!(
+            a.knowledge_version().unwrap(),
+            b.knowledge_version().unwrap()
+        );
     }
 
     #[test]

@@ -68,6 +68,50 @@ CREATE TABLE occurrences (
 CREATE INDEX idx_occurrences_pattern_id ON occurrences(pattern_id);
 CREATE INDEX idx_occurrences_seen_at ON occurrences(seen_at);
 "#,
+    // 1 → 2: the knowledge version, which moves on every change to what matching uses and not
+    // on occurrence bookkeeping (occurrence_count, last_seen, updated_at, added_to_insights), so
+    // that caches of the index (the agent hook's) survive recorded occurrences. It starts at a
+    // random value: a store deleted and created again at the same path does not reuse the
+    // version, hence the cache, of the old one.
+    r#"
+CREATE TABLE forewarn_meta (
+    key TEXT NOT NULL PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT INTO forewarn_meta (key, value) VALUES ('knowledge_version', random() & 281474976710655);
+
+CREATE TRIGGER forewarn_kv_pattern_insert AFTER INSERT ON failure_patterns BEGIN
+    UPDATE forewarn_meta SET value = value + 1 WHERE key = 'knowledge_version';
+END;
+CREATE TRIGGER forewarn_kv_pattern_delete AFTER DELETE ON failure_patterns BEGIN
+    UPDATE forewarn_meta SET value = value + 1 WHERE key = 'knowledge_version';
+END;
+CREATE TRIGGER forewarn_kv_pattern_update AFTER UPDATE OF id, infrastructure_id, client_id,
+    pattern_type, pattern_signature, error_pattern, affected_systems, triggering_commands,
+    triggering_operations, failure_description, root_cause, recommended_solution,
+    alternative_approaches, first_seen, severity, is_active, created_at, fix, "references"
+    ON failure_patterns BEGIN
+    UPDATE forewarn_meta SET value = value + 1 WHERE key = 'knowledge_version';
+END;
+CREATE TRIGGER forewarn_kv_host_insert AFTER INSERT ON infrastructure BEGIN
+    UPDATE forewarn_meta SET value = value + 1 WHERE key = 'knowledge_version';
+END;
+CREATE TRIGGER forewarn_kv_host_delete AFTER DELETE ON infrastructure BEGIN
+    UPDATE forewarn_meta SET value = value + 1 WHERE key = 'knowledge_version';
+END;
+CREATE TRIGGER forewarn_kv_host_update AFTER UPDATE ON infrastructure BEGIN
+    UPDATE forewarn_meta SET value = value + 1 WHERE key = 'knowledge_version';
+END;
+CREATE TRIGGER forewarn_kv_client_insert AFTER INSERT ON clients BEGIN
+    UPDATE forewarn_meta SET value = value + 1 WHERE key = 'knowledge_version';
+END;
+CREATE TRIGGER forewarn_kv_client_delete AFTER DELETE ON clients BEGIN
+    UPDATE forewarn_meta SET value = value + 1 WHERE key = 'knowledge_version';
+END;
+CREATE TRIGGER forewarn_kv_client_update AFTER UPDATE ON clients BEGIN
+    UPDATE forewarn_meta SET value = value + 1 WHERE key = 'knowledge_version';
+END;
+"#,
 ];
 
 /// The schema version this build writes and reads.
@@ -80,6 +124,7 @@ pub(crate) const OWN_TABLES: &[&str] = &[
     "infrastructure",
     "failure_patterns",
     "occurrences",
+    "forewarn_meta",
 ];
 
 #[cfg(test)]

@@ -1,0 +1,535 @@
+//! A prebuilt lookup beside the store, so that one hook process loads only the patterns that
+//! could fire on its command (DESIGN.md §10: the hook runs on every agent command; loading and
+//! indexing 10,000 patterns per process costs several times the budget).
+//!
+//! The cache file (`<store>.hook-cache`) holds every usable pattern as one JSON line, plus
+//! *anchors*: for each pattern, lowercased literals one of which must appear in a command (or,
+//! for `explain`, in the output) for the pattern to match at all. A hook reads the small header,
+//! keeps the patterns whose anchor occurs in its text (plus the few with no anchor, and those of
+//! the command's operation classes), and builds a [`PatternIndex`] of just those. The anchors
+//! are a superset filter, so the small index gives the same findings as the full one.
+//!
+//! The cache is keyed by the store's knowledge version ([`Store::knowledge_version`]), which
+//! SQLite triggers move on every change to patterns, hosts and clients, from forewarn or any
+//! other SQLite client, and not on recorded occurrences: the hook records one after every
+//! recognised failure, and a key that moved with it would make the next hook pay a full load.
+//! A stale cache is rebuilt after the next hook that misses. The cached patterns'
+//! `occurrence_count` and `last_seen` may therefore be behind the store; the hook shows a count
+//! only after recording, and that one is the fresh count `record_occurrence` returns.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+
+use crate::engine::pattern::SYNTAX_PREFIX;
+use crate::engine::{Client, Host, Pattern, PatternIndex};
+use crate::store::Store;
+
+const MAGIC: &str = "forewarn-hook-cache";
+/// Bumped whenever the layout, the anchor rules or the meaning of the key change.
+const FORMAT: u32 = 2;
+
+/// What a hook needs the patterns for.
+pub enum Need<'a> {
+    /// Scanning a command: `haystack` is the lowercased command text plus the parsed command
+    /// names and texts; `ops` the operation classes of its commands.
+    Before {
+        haystack: &'a str,
+        ops: &'a [&'a str],
+    },
+    /// Explaining output: `haystack` is the lowercased output.
+    After { haystack: &'a str },
+}
+
+/// A rebuild that has held its lock this long is taken to have died.
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `<store>.hook-cache`.
+pub fn path_for(store: &Path) -> PathBuf {
+    let name = store
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "patterns.db".into());
+    store.with_file_name(format!("{name}.hook-cache"))
+}
+
+/// The version of the store's knowledge the cache is keyed on; `None` when it cannot be read.
+pub fn store_key(store: &Store) -> Option<String> {
+    store.knowledge_version().ok().map(|v| v.to_string())
+}
+
+/// The index of the patterns `need` could use, when a cache for exactly this store version
+/// exists; `None` on a miss (the caller loads the store and writes a new cache).
+pub fn load(store: &Store, need: &Need) -> Option<PatternIndex> {
+    let key = store_key(store)?;
+    let file = File::open(path_for(store.path())).ok()?;
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut first = String::new();
+    reader.read_line(&mut first).ok()?;
+    let mut words = first.trim_end().splitn(4, ' ');
+    if words.next()? != MAGIC || words.next()?.parse::<u32>().ok()? != FORMAT {
+        return None;
+    }
+    let header_len: u64 = words.next()?.parse().ok()?;
+    if words.next()? != key {
+        return None;
+    }
+    let mut header = String::new();
+    reader
+        .by_ref()
+        .take(header_len)
+        .read_to_string(&mut header)
+        .ok()?;
+    let blobs_start = first.len() as u64 + header_len;
+
+    let mut hosts: Vec<Host> = Vec::new();
+    let mut clients: Vec<Client> = Vec::new();
+    let mut offsets: Vec<u64> = Vec::new();
+    let mut wanted: Vec<usize> = Vec::new();
+    for line in header.lines() {
+        let (tag, rest) = line.split_at_checked(2)?;
+        match (tag, need) {
+            ("H ", _) => hosts = serde_json::from_str(rest).ok()?,
+            ("C ", _) => clients = serde_json::from_str(rest).ok()?,
+            ("X ", _) => offsets = parse_list(rest)?,
+            ("A ", Need::Before { .. }) | ("F ", Need::After { .. }) => {
+                wanted.extend(parse_list::<usize>(rest)?)
+            }
+            ("B ", Need::Before { haystack, .. }) | ("E ", Need::After { haystack }) => {
+                let (anchor, ords) = rest.split_once('\t')?;
+                if haystack.contains(unescape(anchor).as_ref()) {
+                    wanted.extend(parse_list::<usize>(ords)?);
+                }
+            }
+            ("O ", Need::Before { ops, .. }) => {
+                let (op, ords) = rest.split_once('\t')?;
+                if ops.contains(&op) {
+                    wanted.extend(parse_list::<usize>(ords)?);
+                }
+            }
+            _ => {}
+        }
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut patterns = Vec::with_capacity(wanted.len());
+    let mut file = reader.into_inner();
+    let mut buf = Vec::new();
+    for ord in wanted {
+        let (start, end) = (*offsets.get(ord)?, *offsets.get(ord + 1)?);
+        buf.resize((end - start) as usize, 0);
+        file.seek(SeekFrom::Start(blobs_start + start)).ok()?;
+        file.read_exact(&mut buf).ok()?;
+        patterns.push(serde_json::from_slice::<Pattern>(&buf).ok()?);
+    }
+    Some(PatternIndex::build(patterns, hosts, clients))
+}
+
+fn lock_path(store: &Path) -> PathBuf {
+    let mut p = path_for(store).into_os_string();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Starts `forewarn --store STORE hook --rebuild-cache` detached (no stdio, its own process
+/// group), unless a rebuild is already running. Never fails: the cache is only an optimisation.
+pub fn spawn_rebuild(store: &Path) {
+    let lock = lock_path(store);
+    if let Ok(age) = std::fs::metadata(&lock).and_then(|m| m.modified()) {
+        if age.elapsed().is_ok_and(|a| a < STALE_LOCK) {
+            return;
+        }
+        let _ = std::fs::remove_file(&lock);
+    }
+    if std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)
+        .is_err()
+    {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        let _ = std::fs::remove_file(&lock);
+        return;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--store")
+        .arg(store)
+        .args(["hook", "--rebuild-cache"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    if cmd.spawn().is_err() {
+        let _ = std::fs::remove_file(&lock);
+    }
+}
+
+/// Loads the whole store and writes the cache, when the knowledge did not change while it was
+/// read (the version only grows, so the same version before and after means nothing did; else
+/// once more), and releases the lock [`spawn_rebuild`] took.
+pub fn rebuild(store: &Path) {
+    if let Ok(opened) = Store::open(store) {
+        for _ in 0..3 {
+            let Some(key) = store_key(&opened) else { break };
+            let Ok((index, _)) = opened.load_index() else {
+                break;
+            };
+            if store_key(&opened).as_deref() == Some(key.as_str()) {
+                if let Err(e) = write(store, &key, &index) {
+                    tracing::debug!(
+                        "cannot write the hook cache beside {}: {e}",
+                        store.display()
+                    );
+                }
+                break;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(lock_path(store));
+}
+
+/// Writes the cache for `index` under `key` (atomically: a reader sees the old or the new file).
+pub fn write(store: &Path, key: &str, index: &PatternIndex) -> std::io::Result<()> {
+    let mut before: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut before_always = Vec::new();
+    let mut by_op: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut errors: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut errors_always = Vec::new();
+    let mut blobs = Vec::new();
+    let mut offsets = vec![0u64];
+    for (ord, p) in index.patterns().iter().enumerate() {
+        serde_json::to_writer(&mut blobs, p)?;
+        blobs.push(b'\n');
+        offsets.push(blobs.len() as u64);
+        for entry in &p.triggering_commands {
+            match command_anchors(entry) {
+                Some(anchors) => {
+                    for a in anchors {
+                        before.entry(a).or_default().push(ord);
+                    }
+                }
+                None => before_always.push(ord),
+            }
+        }
+        for op in &p.triggering_operations {
+            by_op.entry(op.trim().to_lowercase()).or_default().push(ord);
+        }
+        if let Some(ep) = p.error_pattern.as_deref().map(str::trim) {
+            if !ep.is_empty() {
+                match error_anchors(ep) {
+                    Some(anchors) => {
+                        for a in anchors {
+                            errors.entry(a).or_default().push(ord);
+                        }
+                    }
+                    None => errors_always.push(ord),
+                }
+            }
+        }
+    }
+    let mut header = String::new();
+    header.push_str(&format!("H {}\n", serde_json::to_string(index.hosts())?));
+    header.push_str(&format!("C {}\n", serde_json::to_string(index.clients())?));
+    header.push_str(&format!("X {}\n", join(&offsets)));
+    header.push_str(&format!("A {}\n", join(&before_always)));
+    header.push_str(&format!("F {}\n", join(&errors_always)));
+    for (a, ords) in &before {
+        header.push_str(&format!("B {}\t{}\n", escape(a), join(ords)));
+    }
+    for (op, ords) in &by_op {
+        header.push_str(&format!("O {}\t{}\n", escape(op), join(ords)));
+    }
+    for (a, ords) in &errors {
+        header.push_str(&format!("E {}\t{}\n", escape(a), join(ords)));
+    }
+
+    let target = path_for(store);
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = target.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::io::BufWriter::new(File::create(&tmp)?);
+        writeln!(f, "{MAGIC} {FORMAT} {} {key}", header.len())?;
+        f.write_all(header.as_bytes())?;
+        f.write_all(&blobs)?;
+        // No fsync: a torn file fails to parse and is rebuilt, like a stale one.
+        f.flush()?;
+        drop(f);
+        std::fs::rename(&tmp, &target)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Lowercased literals one of which appears in any command a triggering entry matches; `None`
+/// when there is no such set (the pattern is then always loaded). Plain names are their own
+/// anchor; for a regex, its required prefix up to the first blank (the command name part, so
+/// continuation lines inside the arguments cannot hide it); for `syntax:`, its required prefix.
+fn command_anchors(entry: &str) -> Option<Vec<String>> {
+    if let Some(re) = entry.strip_prefix(SYNTAX_PREFIX) {
+        return prefix_literals(re);
+    }
+    let entry = entry.trim();
+    if !entry.is_empty()
+        && entry
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Some(vec![entry.to_lowercase()]);
+    }
+    let lits = prefix_literals(entry)?;
+    lits.into_iter()
+        .map(|l| {
+            let word = l.split_whitespace().next().unwrap_or("").to_string();
+            (!word.is_empty()).then_some(word)
+        })
+        .collect()
+}
+
+/// The same for an error_pattern: a regex's required prefix, or (not a regex) its longest
+/// keyword, all of which must appear.
+fn error_anchors(ep: &str) -> Option<Vec<String>> {
+    match regex_syntax::ParserBuilder::new().build().parse(ep) {
+        Ok(hir) => literals_of(&hir),
+        Err(_) => ep
+            .split_whitespace()
+            .max_by_key(|w| w.len())
+            .map(|w| vec![w.to_lowercase()]),
+    }
+}
+
+/// The literals one of which must begin every match of `re`, lowercased (as the engine's index
+/// keys its entries); `None` when there is no finite set of non-empty ones.
+fn prefix_literals(re: &str) -> Option<Vec<String>> {
+    literals_of(&regex_syntax::ParserBuilder::new().build().parse(re).ok()?)
+}
+
+fn literals_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    lits.iter()
+        .map(|l| {
+            std::str::from_utf8(l.as_bytes())
+                .ok()
+                .map(str::to_lowercase)
+        })
+        .collect()
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_list<T: std::str::FromStr>(s: &str) -> Option<Vec<T>> {
+    if s.is_empty() {
+        return Some(Vec::new());
+    }
+    s.split(',').map(|x| x.parse().ok()).collect()
+}
+
+/// Anchors live on tab-separated lines: backslash, tab, newline and carriage return are escaped.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\\') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{PatternType, Severity};
+
+    fn pattern(id: &str, commands: &[&str], error: &str) -> Pattern {
+        Pattern {
+            id: id.into(),
+            infrastructure_id: None,
+            client_id: None,
+            pattern_type: PatternType::CommandCompatibility,
+            pattern_signature: id.into(),
+            error_pattern: Some(error.into()),
+            affected_systems: vec![],
+            triggering_commands: commands.iter().map(|s| s.to_string()).collect(),
+            triggering_operations: vec![],
+            failure_description: "d".into(),
+            root_cause: "c".into(),
+            recommended_solution: "s".into(),
+            alternative_approaches: vec![],
+            occurrence_count: 1,
+            first_seen: None,
+            last_seen: None,
+            severity: Severity::Major,
+            is_active: true,
+            added_to_insights: false,
+            created_at: None,
+            updated_at: None,
+            fix: None,
+            references: vec![],
+        }
+    }
+
+    #[test]
+    fn anchors_are_required_literals() {
+        assert_eq!(
+            command_anchors("Get-LocalUser"),
+            Some(vec!["get-localuser".into()])
+        );
+        assert_eq!(
+            command_anchors(r"sed\s+(-[a-zA-Z]+\s+)*-i"),
+            Some(vec!["sed".into()])
+        );
+        assert_eq!(
+            command_anchors("syntax:\\[Net\\.ServicePointManager\\]"),
+            Some(vec!["[net.servicepointmanager]".into()])
+        );
+        assert_eq!(command_anchors(r".*\.exe"), None);
+        assert_eq!(
+            error_anchors("python: command not found"),
+            Some(vec!["python: command not found".into()])
+        );
+        assert_eq!(
+            error_anchors("unbalanced ( paren"),
+            Some(vec!["unbalanced".into()])
+        );
+    }
+
+    #[test]
+    fn escaping_round_trips() {
+        for s in ["plain", "a\tb", "back\\slash\n", "\\t literal"] {
+            assert_eq!(unescape(&escape(s)), s);
+        }
+    }
+
+    #[test]
+    fn a_fresh_cache_loads_only_what_can_match_and_a_stale_one_misses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let store = Store::open_with(
+            &path,
+            crate::store::OpenOptions {
+                seed_defaults: false,
+            },
+        )
+        .unwrap();
+        let row = serde_json::json!({"id": "stored", "pattern_type": "command_compatibility",
+            "pattern_signature": "s", "failure_description": "d", "severity": "major"});
+        store.add_pattern(row).unwrap();
+        // The cache's content need not come from the store: only its key is checked.
+        let index = PatternIndex::build(
+            vec![
+                pattern("py", &["python"], "python: command not found"),
+                pattern("sed", &[r"sed\s+-i"], "sed: unrecognized option"),
+                pattern("any", &[r".*\.exe"], "(weird|odd) failure\t"),
+            ],
+            vec![Host {
+                hostname: "OLDSRV".into(),
+                system_tags: vec!["powershell-2.0".into()],
+                ..Host::default()
+            }],
+            vec![],
+        );
+        let key = store_key(&store).unwrap();
+        write(&path, &key, &index).unwrap();
+
+        let before = |text: &str| {
+            let idx = load(
+                &store,
+                &Need::Before {
+                    haystack: text,
+                    ops: &[],
+                },
+            )
+            .unwrap();
+            let mut ids: Vec<String> = idx.patterns().iter().map(|p| p.id.clone()).collect();
+            ids.sort();
+            (ids, idx.hosts().len())
+        };
+        assert_eq!(before("python x.py"), (vec!["any".into(), "py".into()], 1));
+        assert_eq!(
+            before("sed -i s/a/b/ f"),
+            (vec!["any".into(), "sed".into()], 1)
+        );
+        let after = |store: &Store| {
+            load(
+                store,
+                &Need::After {
+                    haystack: "bash: python: command not found",
+                },
+            )
+        };
+        let ids: Vec<String> = after(&store)
+            .unwrap()
+            .patterns()
+            .iter()
+            .map(|p| p.id.clone())
+            .collect();
+        assert_eq!(ids, ["py"]);
+        // The loaded pattern is the whole pattern.
+        assert_eq!(
+            after(&store).unwrap().get("py").unwrap(),
+            index.get("py").unwrap()
+        );
+
+        // Recording an occurrence, even from another process, keeps the cache...
+        let other = Store::open(&path).unwrap();
+        other.record_occurrence("stored", Some("web1")).unwrap();
+        assert!(
+            after(&store).is_some(),
+            "a recorded occurrence invalidated it"
+        );
+        // ...a change to the knowledge does not.
+        let row = serde_json::json!({"id": "new", "pattern_type": "command_compatibility",
+            "pattern_signature": "n", "failure_description": "d", "severity": "major"});
+        other.add_pattern(row).unwrap();
+        assert!(after(&store).is_none(), "a new pattern kept it");
+    }
+}

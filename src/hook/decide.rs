@@ -1,0 +1,359 @@
+//! The decisions, agent-neutral and without I/O: which findings deny or warn a command before
+//! it runs, which patterns explain its output after it ran, and the text the agent reads.
+//!
+//! The text is written for an agent to act on without a human: what fails and where, why (the
+//! root cause, for which target), what to run instead, and the fixed command when a pattern
+//! carries a machine-applicable fix. Claude's docs ask for factual statements rather than
+//! instructions in context (they can trip prompt-injection defences), so the wording states.
+
+use std::fmt::Write as _;
+
+use super::dialect::{Decision, Message};
+use crate::engine::{self, Finding, Pattern, PatternIndex, Severity};
+use crate::script::{self, Language};
+
+/// At most this many findings or matches are spelled out; the rest are counted.
+const MAX_LISTED: usize = 5;
+
+/// Where the command's default target came from, for the agent to know what to change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefaultTarget {
+    pub name: String,
+    /// `.forewarn.toml` path or `FOREWARN_TARGET`.
+    pub origin: String,
+}
+
+/// The policy in force for one command.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub target: Option<DefaultTarget>,
+    /// Lowest severity that denies (`[hook] block`; default blocking).
+    pub block: Severity,
+    /// Lowest severity mentioned at all (`severity`; default info).
+    pub report: Severity,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            target: None,
+            block: Severity::Blocking,
+            report: Severity::Info,
+        }
+    }
+}
+
+/// Scans `command` and decides: deny at or above the blocking level, warn below it, allow when
+/// nothing applies.
+pub fn before(command: &str, lang: Language, policy: &Policy, index: &PatternIndex) -> Decision {
+    let default = policy.target.as_ref().map(|t| t.name.as_str());
+    let scan = engine::scan(command, lang, default, index);
+    let findings: Vec<(&Finding, &Pattern)> = scan
+        .findings
+        .iter()
+        .filter(|f| f.severity >= policy.report)
+        .filter_map(|f| index.get(&f.pattern_id).map(|p| (f, p)))
+        .collect();
+    if findings.is_empty() {
+        return Decision::Allow;
+    }
+    let deny = findings.iter().any(|(f, _)| f.severity >= policy.block);
+    let fixed = fixed_command(command, findings.iter().map(|(f, _)| *f));
+
+    let mut agent = String::new();
+    if deny {
+        agent.push_str(
+            "forewarn denied this command: it is known to fail on the system it runs on.\n",
+        );
+    } else {
+        agent.push_str(
+            "forewarn: this command is known to have problems on the system it runs on (it was not blocked).\n",
+        );
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    let mut listed = 0;
+    for (f, p) in &findings {
+        if seen.contains(&p.id.as_str()) {
+            continue;
+        }
+        seen.push(&p.id);
+        listed += 1;
+        if listed > MAX_LISTED {
+            continue;
+        }
+        let matched = command.get(f.span.clone()).unwrap_or("").trim();
+        let _ = write!(
+            agent,
+            "\n{listed}. `{}` [{}]: {}\n",
+            one_line(matched),
+            f.severity,
+            f.message(p)
+        );
+        if !p.recommended_solution.trim().is_empty() {
+            let _ = writeln!(agent, "   Instead: {}", p.recommended_solution.trim());
+        }
+        if !p.alternative_approaches.is_empty() {
+            let _ = writeln!(
+                agent,
+                "   Alternatives: {}",
+                p.alternative_approaches.join("; ")
+            );
+        }
+    }
+    if listed > MAX_LISTED {
+        let _ = writeln!(agent, "\n… and {} more.", listed - MAX_LISTED);
+    }
+    if let Some(fixed) = &fixed {
+        let _ = write!(agent, "\nThe fixed command is:\n{fixed}\n");
+    }
+    if let Some(t) = &policy.target {
+        let _ = write!(
+            agent,
+            "\nTarget {} comes from {}; commands run through ssh/Invoke-Command are checked against their own host.\n",
+            t.name, t.origin
+        );
+    }
+
+    let (first, p) = findings[0];
+    let where_ = first
+        .target
+        .as_deref()
+        .map(|t| format!(" on {t}"))
+        .unwrap_or_default();
+    let more = match seen.len() {
+        1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    let user = if deny {
+        format!(
+            "forewarn denied the command: {}{where_}{more}",
+            p.pattern_signature
+        )
+    } else {
+        format!("forewarn warning: {}{where_}{more}", p.pattern_signature)
+    };
+    let message = Message {
+        agent: agent.trim_end().to_string(),
+        user,
+    };
+    if deny {
+        Decision::Deny(message)
+    } else {
+        Decision::Warn(message)
+    }
+}
+
+/// The command with every fix applied (in order, overlapping ones skipped); `None` when no
+/// finding has a fix or nothing changes.
+pub fn fixed_command<'a>(
+    command: &str,
+    findings: impl Iterator<Item = &'a Finding>,
+) -> Option<String> {
+    let mut edits: Vec<&engine::Edit> = findings.filter_map(|f| f.fix.as_ref()).collect();
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(command.len());
+    let mut at = 0;
+    for e in edits {
+        if e.span.start < at || e.span.end > command.len() {
+            continue;
+        }
+        out.push_str(command.get(at..e.span.start)?);
+        out.push_str(&e.replacement);
+        at = e.span.end;
+    }
+    out.push_str(command.get(at..)?);
+    (out != command).then_some(out)
+}
+
+/// The host a command runs on when it executes remotely (`ssh HOST '…'`,
+/// `Invoke-Command -ComputerName HOST {…}`): the first one found.
+pub fn remote_host(command: &str, lang: Language) -> Option<String> {
+    script::parse(command, lang)
+        .commands
+        .into_iter()
+        .find_map(|c| c.host)
+}
+
+/// The patterns that explain `output` of `command`, most severe first, one per pattern, and the
+/// target they were matched for (the remote host in the command, else the default target).
+pub fn after<'i>(
+    command: &str,
+    lang: Language,
+    output: &str,
+    policy: &Policy,
+    index: &'i PatternIndex,
+) -> (Vec<&'i Pattern>, Option<String>) {
+    if output.trim().is_empty() {
+        return (Vec::new(), None);
+    }
+    let target_name =
+        remote_host(command, lang).or_else(|| policy.target.as_ref().map(|t| t.name.clone()));
+    let target = target_name.as_deref().map(|t| index.resolve_target(t));
+    let mut patterns: Vec<&Pattern> = Vec::new();
+    for e in engine::explain(output, target.as_ref(), index) {
+        if let Some(p) = index.get(&e.pattern_id) {
+            if !patterns.iter().any(|q| q.id == p.id) {
+                patterns.push(p);
+            }
+        }
+    }
+    patterns.truncate(MAX_LISTED);
+    (patterns, target_name)
+}
+
+/// The context handed to the agent after a recognised failure. `counts[i]` is the occurrence
+/// count of `patterns[i]` after recording, when recording worked.
+pub fn after_message(
+    patterns: &[&Pattern],
+    counts: &[Option<i64>],
+    target: Option<&str>,
+) -> Option<Message> {
+    let first = patterns.first()?;
+    let mut agent = String::from("forewarn recognises this failure");
+    if let Some(t) = target {
+        let _ = write!(agent, " (target {t})");
+    }
+    agent.push_str(":\n");
+    for (i, p) in patterns.iter().enumerate() {
+        let _ = write!(
+            agent,
+            "\n{}. {} [{}]: {}\n",
+            i + 1,
+            p.pattern_signature,
+            p.severity,
+            p.message()
+        );
+        if let Some(Some(n)) = counts.get(i) {
+            let _ = writeln!(agent, "   Seen {n} times.");
+        }
+        if !p.recommended_solution.trim().is_empty() {
+            let _ = writeln!(agent, "   Instead: {}", p.recommended_solution.trim());
+        }
+        if !p.alternative_approaches.is_empty() {
+            let _ = writeln!(
+                agent,
+                "   Alternatives: {}",
+                p.alternative_approaches.join("; ")
+            );
+        }
+    }
+    let more = match patterns.len() {
+        1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    Some(Message {
+        agent: agent.trim_end().to_string(),
+        user: format!(
+            "forewarn recognised a known failure: {}{more}",
+            first.pattern_signature
+        ),
+    })
+}
+
+fn one_line(s: &str) -> String {
+    let line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(120) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Edit, Fix, PatternType};
+
+    fn finding(span: std::ops::Range<usize>, replacement: Option<&str>) -> Finding {
+        Finding {
+            pattern_id: "p".into(),
+            span: span.clone(),
+            severity: Severity::Major,
+            target: None,
+            fix: replacement.map(|r| Edit {
+                title: "t".into(),
+                span,
+                replacement: r.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn fixes_apply_in_order_and_skip_overlaps() {
+        let cmd = "python a.py && python b.py";
+        let fs = [
+            finding(15..21, Some("python3")),
+            finding(0..6, Some("python3")),
+            finding(2..8, Some("zzz")),
+            finding(7..11, None),
+        ];
+        assert_eq!(
+            fixed_command(cmd, fs.iter()).as_deref(),
+            Some("python3 a.py && python3 b.py")
+        );
+        assert_eq!(fixed_command(cmd, [finding(0..6, None)].iter()), None);
+        assert_eq!(
+            fixed_command(cmd, [finding(0..6, Some("python"))].iter()),
+            None
+        );
+        assert_eq!(fixed_command("ab", [finding(1..9, Some("x"))].iter()), None);
+    }
+
+    fn pattern(id: &str, sev: Severity) -> Pattern {
+        Pattern {
+            id: id.into(),
+            infrastructure_id: None,
+            client_id: None,
+            pattern_type: PatternType::CommandCompatibility,
+            pattern_signature: format!("sig {id}"),
+            error_pattern: Some(format!("{id}: command not found")),
+            affected_systems: vec!["debian-12".into()],
+            triggering_commands: vec![id.into()],
+            triggering_operations: vec![],
+            failure_description: format!("`{id}` is not found"),
+            root_cause: "it is not installed".into(),
+            recommended_solution: format!("Use {id}3."),
+            alternative_approaches: vec!["install it".into()],
+            occurrence_count: 1,
+            first_seen: None,
+            last_seen: None,
+            severity: sev,
+            is_active: true,
+            added_to_insights: false,
+            created_at: None,
+            updated_at: None,
+            fix: Some(Fix {
+                title: None,
+                replace: format!("^{id}"),
+                with: format!("{id}3"),
+            }),
+            references: vec![],
+        }
+    }
+
+    #[test]
+    fn after_message_names_cause_fix_and_count() {
+        let p = pattern("python", Severity::Major);
+        let m = after_message(&[&p], &[Some(4)], Some("debian-12")).unwrap();
+        assert!(m.agent.contains("target debian-12"), "{}", m.agent);
+        assert!(m.agent.contains("it is not installed"));
+        assert!(m.agent.contains("Instead: Use python3."));
+        assert!(m.agent.contains("Seen 4 times."));
+        assert!(m.user.contains("sig python"));
+        assert_eq!(after_message(&[], &[], None), None);
+    }
+
+    #[test]
+    fn nothing_known_allows() {
+        let index = PatternIndex::build(vec![], vec![], vec![]);
+        assert_eq!(
+            before("ls -l", Language::Bash, &Policy::default(), &index),
+            Decision::Allow
+        );
+        assert_eq!(
+            after("ls", Language::Bash, "", &Policy::default(), &index)
+                .0
+                .len(),
+            0
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! `forewarn explain` through the real binary: error output in, the patterns that explain it out.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+const EXE: &str = env!("CARGO_BIN_EXE_forewarn");
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/check/patterns.json"
+);
+
+fn store() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    for args in [
+        vec!["store", "init", "--no-defaults"],
+        vec!["store", "import", FIXTURE],
+    ] {
+        let out = Command::new(EXE)
+            .arg("--store")
+            .arg(&db)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (dir, db)
+}
+
+fn explain(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (Option<i32>, String) {
+    let mut child = Command::new(EXE)
+        .current_dir(db.parent().unwrap())
+        .env_remove("FOREWARN_TARGET")
+        .arg("--store")
+        .arg(db)
+        .arg("explain")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = stdin.unwrap_or("").to_string();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn explains_error_output_with_cause_and_solution() {
+    let (_dir, db) = store();
+    let text = "Get-LocalUser : The term 'Get-LocalUser' is not recognized as the name of a cmdlet";
+    let (code, out) = explain(&db, &[text], None);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("LocalAccounts cmdlets on PowerShell 2.0 [blocking]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cause:   PowerShell 2.0 has no LocalAccounts module."),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix:     Use Get-WmiObject -Class Win32_UserAccount."),
+        "{out}"
+    );
+
+    let (code, out) = explain(
+        &db,
+        &["--format", "json", "-"],
+        Some("bash: python: command not found\n"),
+    );
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["matches"][0]["pattern_id"],
+        "a0000000-0000-4000-8000-000000000003"
+    );
+    assert_eq!(v["matches"][0]["matched"], "python: command not found");
+    assert_eq!(v["matches"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn targets_filter_and_no_match_exits_1() {
+    let (_dir, db) = store();
+    let text = "bash: python: command not found";
+    let (code, out) = explain(
+        &db,
+        &["--format", "json", "--target", "windows-11", text],
+        None,
+    );
+    assert_eq!(
+        code,
+        Some(1),
+        "the pattern does not apply on windows-11: {out}"
+    );
+    let (code, _) = explain(&db, &["--target", "nas01", text], None);
+    assert_eq!(code, Some(0), "nas01 has the busybox tag");
+    let (code, out) = explain(&db, &["all good"], None);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("No known failure pattern"), "{out}");
+}
