@@ -300,6 +300,19 @@ fn thresholds_and_exit_codes() {
 #[test]
 fn target_flag_env_and_unknown_target() {
     let ws = Workspace::new();
+    // A misspelt target is not a tag that silences every scoped pattern: it is an unknown
+    // target, said once, and the findings stay (at most minor).
+    std::fs::write(
+        ws.root().join("clean/typo.ps1"),
+        "Get-LocalUser\nNew-LocalUser x\n",
+    )
+    .unwrap();
+    let (v, out) = ws.check_json(&["--target", "oldsrvv", "clean/typo.ps1"]);
+    assert_eq!(v["summary"]["findings"], 2, "{v:#}");
+    assert_eq!(v["findings"][0]["severity"], "minor");
+    let err = stderr(&out);
+    assert_eq!(err.matches("unknown target `oldsrvv`").count(), 1, "{err}");
+    std::fs::remove_file(ws.root().join("clean/typo.ps1")).unwrap();
     // Outside the [targets] globs the flag decides; with no target the severity is at most minor.
     std::fs::write(ws.root().join("clean/users.ps1"), "Get-LocalUser\n").unwrap();
     let (v, out) = ws.check_json(&["clean/users.ps1"]);
@@ -420,6 +433,32 @@ fn crlf_invalid_utf8_and_binary_files() {
 }
 
 #[test]
+fn utf16_files_and_files_named_twice() {
+    let ws = Workspace::new();
+    // Windows PowerShell 5.1's `Out-File` writes UTF-16LE with a BOM.
+    let text = "# note\r\n$u = Get-LocalUser\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(ws.root().join("windows/utf16.ps1"), bytes).unwrap();
+    let (v, out) = ws.check_json(&["windows/utf16.ps1", "./windows/utf16.ps1", "windows"]);
+    assert!(!stderr(&out).contains("binary"), "{}", stderr(&out));
+    let utf16: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().ends_with("utf16.ps1"))
+        .collect();
+    assert_eq!(
+        utf16.len(),
+        1,
+        "checked once although named three times: {v:#}"
+    );
+    assert_eq!(utf16[0]["start"]["line"], 2);
+    assert_eq!(utf16[0]["start"]["column"], 6);
+    assert_eq!(v["summary"]["files"], 3, "utf16.ps1, users.ps1, info.bat");
+}
+
+#[test]
 fn gitignore_and_exclude_are_honoured() {
     let ws = Workspace::new();
     std::fs::write(ws.root().join(".gitignore"), "generated/\n").unwrap();
@@ -451,6 +490,11 @@ fn invalid_config_is_named_and_defaults_keep_working() {
     let err = stderr(&out);
     assert!(err.contains(".forewarn.toml:1: key `severity`"), "{err}");
     assert_eq!(v["summary"]["findings"], 1, "the check still runs");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a config that could not be read fails the run instead of quietly weakening it"
+    );
     let toml_err = ws.forewarn(&["check", "windows"]);
     assert_eq!(
         stderr(&toml_err).matches(".forewarn.toml").count(),

@@ -7,51 +7,7 @@ use forewarn::script::Language;
 
 const LIBRARY: &str = include_str!("../src/store/default_library.json");
 
-/// The tag vocabulary documented in docs/patterns.md.
-const VOCABULARY: &[&str] = &[
-    "windows",
-    "windows-7",
-    "windows-10",
-    "windows-11",
-    "windows-11-24h2",
-    "windows-server-2008",
-    "windows-server-2008-r2",
-    "windows-server-2012",
-    "windows-server-2012-r2",
-    "windows-server-2016",
-    "windows-server-2019",
-    "windows-server-2022",
-    "windows-server-2025",
-    "windows-server-core",
-    "powershell-2.0",
-    "powershell-3.0",
-    "powershell-4.0",
-    "powershell-5.0",
-    "powershell-5.1",
-    "powershell-7",
-    "linux",
-    "debian-10",
-    "debian-11",
-    "debian-12",
-    "ubuntu-20.04",
-    "ubuntu-22.04",
-    "ubuntu-24.04",
-    "rhel-7",
-    "rhel-8",
-    "rhel-9",
-    "alpine",
-    "busybox",
-    "openrc",
-    "container",
-    "no-systemd",
-    "wsl",
-    "synology-dsm",
-    "synology-dsm-6",
-    "synology-dsm-7",
-    "macos",
-    "freebsd",
-    "bash-3.2",
-];
+use forewarn::engine::target::SYSTEM_TAGS as VOCABULARY;
 
 /// One pattern's examples: a line in `lang` that must trigger it on `target`, the corrected line
 /// that must not, and the error output it must recognise.

@@ -134,6 +134,7 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
         .unwrap_or(Severity::Info);
 
     let mut jobs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut io_errors = 0usize;
     let mut files = 0usize;
     for path in &args.paths {
@@ -149,7 +150,8 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
             }
             let config = configs.for_file(Path::new("./-"));
             files += 1;
-            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let text =
+                decode_bom(&bytes).unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
             let target = config.target.clone().or(args.target.clone());
             jobs.push(Job {
                 path: "<stdin>".into(),
@@ -177,6 +179,11 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
                     continue;
                 }
             };
+            // The same file named twice (`a.sh ./a.sh`, or a file inside a directory also given)
+            // is checked once.
+            if !seen.insert(std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone())) {
+                continue;
+            }
             let config = configs.for_file(&file);
             if !explicit && config.excludes(&file) {
                 continue;
@@ -189,13 +196,14 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
                     continue;
                 }
             };
-            if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
+            let decoded = decode_bom(&bytes);
+            if decoded.is_none() && bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
                 if explicit || args.language.is_some() || Language::detect(&file, "").is_some() {
                     error(format_args!("{}: skipped: binary file", file.display()));
                 }
                 continue;
             }
-            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let text = decoded.unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
             let Some(lang) = args.language.or_else(|| Language::detect(&file, &text)) else {
                 if explicit {
                     error(format_args!(
@@ -221,6 +229,15 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     }
 
     let reports = check_all(jobs, &index, min_severity);
+    let mut unknown: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| r.unknown_targets.iter().map(String::as_str))
+        .collect();
+    unknown.sort_unstable_by_key(|n| n.to_lowercase());
+    unknown.dedup_by_key(|n| n.to_lowercase());
+    for name in unknown {
+        error(unknown_target_message(name));
+    }
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -241,7 +258,9 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     }
-    if io_errors > 0 {
+    // A configuration that could not be read must not quietly weaken a CI gate: the check ran
+    // with defaults and reported, but the run fails as a usage error.
+    if io_errors > 0 || !configs.reported.is_empty() {
         return ExitCode::from(EXIT_ERROR);
     }
     let failing = reports
@@ -265,6 +284,7 @@ impl Job {
         let mut scan = engine::scan(&self.text, self.lang, self.target.as_deref(), index);
         scan.findings.retain(|f| f.severity >= min_severity);
         FileReport {
+            unknown_targets: scan.unknown_targets,
             path: self.path,
             lines: LineIndex::new(&self.text),
             text: self.text,
@@ -304,6 +324,37 @@ fn check_all(jobs: Vec<Job>, index: &PatternIndex, min_severity: Severity) -> Ve
     done.into_iter()
         .filter_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect()
+}
+
+/// What the CLI says about a target name that is neither a host nor a known system tag.
+pub(crate) fn unknown_target_message(name: &str) -> String {
+    format!(
+        "unknown target `{name}`: not a host in the store (`forewarn store host list`) nor a system \
+         tag any pattern uses; checked as if no target were set (scoped findings are at most minor)"
+    )
+}
+
+/// Text with a byte-order mark: UTF-8 without it, or UTF-16 (what Windows PowerShell 5.1's
+/// `Out-File` and `>` write) decoded. `None` when there is no BOM.
+fn decode_bom(bytes: &[u8]) -> Option<String> {
+    let utf16 = |le: bool| {
+        let units = bytes[2..].chunks_exact(2).map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect()
+    };
+    match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => Some(String::from_utf8_lossy(rest).into_owned()),
+        [0xFF, 0xFE, ..] => Some(utf16(true)),
+        [0xFE, 0xFF, ..] => Some(utf16(false)),
+        _ => None,
+    }
 }
 
 /// The files below `path` (or `path` itself), honouring .gitignore, in a stable order.

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::check::load_index;
+use super::check::{load_index, unknown_target_message};
 use super::{error, EXIT_ERROR};
 use crate::config::Config;
 use crate::engine::{self, Pattern};
@@ -40,7 +40,10 @@ pub fn run(args: ExplainArgs, store_flag: Option<PathBuf>) -> ExitCode {
         Err(code) => return code,
     };
     let target_name = args.target.or(config.target.clone());
-    let target = target_name.as_deref().map(|t| index.resolve_target(t));
+    let target = target_name.as_deref().and_then(|t| index.target(t));
+    if let (Some(name), None) = (&target_name, &target) {
+        error(format_args!("{}", unknown_target_message(name)));
+    }
     let found = engine::explain(&text, target.as_ref(), &index);
     let patterns: Vec<(&Pattern, &str)> = found
         .iter()

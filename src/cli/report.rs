@@ -28,6 +28,8 @@ pub struct FileReport {
     pub lines: LineIndex,
     pub language: Language,
     pub findings: Vec<Finding>,
+    /// Target names that matched no host or tag (see `engine::Scan::unknown_targets`).
+    pub unknown_targets: Vec<String>,
 }
 
 /// A 1-based position as the CLI reports it: columns in Unicode scalar values, offset in bytes.

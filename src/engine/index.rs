@@ -7,7 +7,7 @@
 //! compiled the first time a command with that name is seen. `syntax:` entries and error
 //! patterns are found through an Aho-Corasick automaton over their required literals.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -273,6 +273,9 @@ pub struct PatternIndex {
     by_id: HashMap<String, usize>,
     hosts: Vec<Host>,
     clients: Vec<Client>,
+    /// Every system tag a pattern or a host names, and the documented vocabulary, lowercased: a
+    /// target name that is neither a host nor one of these is a typo or an unknown host.
+    known_tags: HashSet<String>,
     problems: Vec<Problem>,
     entries: Vec<Entry>,
     /// Lowercased command name → entries whose match is that whole name.
@@ -293,7 +296,13 @@ impl PatternIndex {
     /// Builds the index. Patterns that cannot work (a regex that does not parse, an empty
     /// signature) are left out and listed in [`PatternIndex::problems`]; all others work.
     pub fn build(patterns: Vec<Pattern>, hosts: Vec<Host>, clients: Vec<Client>) -> PatternIndex {
+        let known_tags = hosts
+            .iter()
+            .flat_map(|h| h.system_tags.iter().map(|t| t.trim().to_lowercase()))
+            .chain(super::target::SYSTEM_TAGS.iter().map(|t| t.to_string()))
+            .collect();
         let mut index = PatternIndex {
+            known_tags,
             hosts,
             clients,
             ..PatternIndex::default()
@@ -382,6 +391,12 @@ impl PatternIndex {
                     .or_default()
                     .push(pi);
             }
+            index.known_tags.extend(
+                pattern
+                    .affected_systems
+                    .iter()
+                    .map(|t| t.trim().to_lowercase()),
+            );
             index.by_id.insert(pattern.id.clone(), pi);
             index.patterns.push(pattern);
         }
@@ -435,9 +450,24 @@ impl PatternIndex {
         &self.patterns[i]
     }
 
-    /// Resolves a target name against this index's hosts (DESIGN.md §4).
+    /// Resolves a target name against this index's hosts (DESIGN.md §4). A name that is not a
+    /// host is taken as a tag, known or not; prefer [`PatternIndex::target`].
     pub fn resolve_target(&self, name: &str) -> Target {
         Target::resolve(name, &self.hosts)
+    }
+
+    /// The target `name` stands for: a known host (by hostname or alias), or a system tag some
+    /// pattern or host uses. `None` for anything else (a typo, a host the store does not know),
+    /// which callers treat as an unknown target rather than as a tag nothing applies to — so a
+    /// misspelt target never silently turns every scoped pattern off.
+    pub fn target(&self, name: &str) -> Option<Target> {
+        let name = name.trim();
+        if name.is_empty() {
+            return None;
+        }
+        let known = self.hosts.iter().any(|h| h.is_named(name))
+            || self.known_tags.contains(&name.to_lowercase());
+        known.then(|| Target::resolve(name, &self.hosts))
     }
 
     /// The command entries that may match a command called `name`.

@@ -51,6 +51,9 @@ pub struct Scan {
     pub findings: Vec<Finding>,
     /// The file's target after directives: the in-file directive, else the caller's default.
     pub target: Option<String>,
+    /// Target names (the file's, or remote hosts') that are neither a known host nor a system tag
+    /// any pattern uses; the code they cover was checked as if no target were set.
+    pub unknown_targets: Vec<String>,
 }
 
 /// Scans `src` written in `lang`. `default_target` is what the configuration or the command line
@@ -61,6 +64,7 @@ pub fn scan(src: &str, lang: Language, default_target: Option<&str>, index: &Pat
         return Scan {
             findings: Vec::new(),
             target: directives.target.or(default_target.map(str::to_string)),
+            unknown_targets: Vec::new(),
         };
     }
     let parsed = script::parse(src, lang);
@@ -79,18 +83,28 @@ pub fn scan_parsed(
         .target
         .clone()
         .or_else(|| default_target.map(str::to_string));
-    let file_target = file_target_name.as_deref().map(|n| index.resolve_target(n));
-    let mut resolved: Vec<Target> = Vec::new();
+    let mut unknown_targets = Vec::new();
+    let file_target = file_target_name.as_deref().and_then(|n| {
+        let t = index.target(n);
+        if t.is_none() {
+            unknown_targets.push(n.to_string());
+        }
+        t
+    });
+    let mut resolved: Vec<(String, Option<Target>)> = Vec::new();
     let mut target_for = |host: &Option<String>| -> Option<Target> {
         match host {
             None => file_target.clone(),
             Some(h) => {
-                if let Some(t) = resolved.iter().find(|t| t.name.eq_ignore_ascii_case(h)) {
-                    return Some(t.clone());
+                if let Some((_, t)) = resolved.iter().find(|(n, _)| n.eq_ignore_ascii_case(h)) {
+                    return t.clone();
                 }
-                let t = index.resolve_target(h);
-                resolved.push(t.clone());
-                Some(t)
+                let t = index.target(h);
+                if t.is_none() {
+                    unknown_targets.push(h.clone());
+                }
+                resolved.push((h.clone(), t.clone()));
+                t
             }
         }
     };
@@ -177,6 +191,7 @@ pub fn scan_parsed(
     Scan {
         findings,
         target: file_target_name,
+        unknown_targets,
     }
 }
 
@@ -432,6 +447,7 @@ mod tests {
                     Severity::Blocking,
                 ),
                 pattern("any", &["Restart-Computer"], &[], Severity::Major),
+                pattern("deb", &["apt-key"], &["debian-12"], Severity::Major),
             ],
             hosts,
             vec![],
@@ -450,6 +466,16 @@ mod tests {
             run(src, Language::PowerShell, Some("debian-12"), &idx).len(),
             1,
             "only the unscoped pattern"
+        );
+        // A name that is neither a host nor a tag any pattern uses (a typo) is an unknown target,
+        // not a tag that turns every scoped pattern off; the scan says so.
+        let typo = scan(src, Language::PowerShell, Some("windwos-server-2008"), &idx);
+        assert_eq!(typo.findings.len(), 2);
+        assert_eq!(typo.findings[0].severity, Severity::Minor);
+        assert_eq!(typo.findings[0].target, None);
+        assert_eq!(
+            typo.unknown_targets,
+            vec!["windwos-server-2008".to_string()]
         );
         let unknown = run(src, Language::PowerShell, None, &idx);
         assert_eq!(unknown[0].severity, Severity::Minor);
@@ -493,8 +519,15 @@ mod tests {
             Some("WIN2022"),
             &idx,
         );
-        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found.len(),
+            2,
+            "WIN2022 is unknown: the local command is checked as untargeted"
+        );
         assert_eq!(found[0].target.as_deref(), Some("OLDSRV"));
+        assert_eq!(found[0].severity, Severity::Blocking);
+        assert_eq!(found[1].target, None);
+        assert_eq!(found[1].severity, Severity::Minor);
     }
 
     #[test]

@@ -4,6 +4,54 @@ use serde::{Deserialize, Serialize};
 
 use super::pattern::Pattern;
 
+/// The system tags forewarn documents (docs/patterns.md): what `affected_systems` and host
+/// `system_tags` are written in. A target named by one of these is known even when no pattern
+/// in the store uses it yet.
+pub const SYSTEM_TAGS: &[&str] = &[
+    "windows",
+    "windows-7",
+    "windows-10",
+    "windows-11",
+    "windows-11-24h2",
+    "windows-server-2008",
+    "windows-server-2008-r2",
+    "windows-server-2012",
+    "windows-server-2012-r2",
+    "windows-server-2016",
+    "windows-server-2019",
+    "windows-server-2022",
+    "windows-server-2025",
+    "windows-server-core",
+    "powershell-2.0",
+    "powershell-3.0",
+    "powershell-4.0",
+    "powershell-5.0",
+    "powershell-5.1",
+    "powershell-7",
+    "linux",
+    "debian-10",
+    "debian-11",
+    "debian-12",
+    "ubuntu-20.04",
+    "ubuntu-22.04",
+    "ubuntu-24.04",
+    "rhel-7",
+    "rhel-8",
+    "rhel-9",
+    "alpine",
+    "busybox",
+    "openrc",
+    "container",
+    "no-systemd",
+    "wsl",
+    "synology-dsm",
+    "synology-dsm-6",
+    "synology-dsm-7",
+    "macos",
+    "freebsd",
+    "bash-3.2",
+];
+
 /// A row of the `infrastructure` table: a real host.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Host {

@@ -188,7 +188,7 @@ pub fn after<'i>(
     }
     let target_name =
         remote_host(command, lang).or_else(|| policy.target.as_ref().map(|t| t.name.clone()));
-    let target = target_name.as_deref().map(|t| index.resolve_target(t));
+    let target = target_name.as_deref().and_then(|t| index.target(t));
     let mut patterns: Vec<&Pattern> = Vec::new();
     for e in engine::explain(output, target.as_ref(), index) {
         if let Some(p) = index.get(&e.pattern_id) {
