@@ -125,6 +125,9 @@ fn sarif_level(s: Severity) -> &'static str {
 /// SARIF 2.1.0 as GitHub code scanning accepts it: one rule per pattern that fired, with help text.
 pub fn sarif(reports: &[FileReport], index: &PatternIndex) -> Value {
     let mut rule_ids: Vec<&str> = Vec::new();
+    // How often each (file, pattern, matched text) was seen so far: identical findings in one
+    // file get distinct fingerprints, stable while the file's order of them stays.
+    let mut seen: std::collections::HashMap<(&str, &str, &str), usize> = Default::default();
     let mut rules = Vec::new();
     let mut results = Vec::new();
     for (r, f, p) in findings(reports, index) {
@@ -175,20 +178,26 @@ pub fn sarif(reports: &[FileReport], index: &PatternIndex) -> Value {
         };
         let start = r.lines.position(&r.text, f.span.start, Encoding::Chars);
         let end = r.lines.position(&r.text, f.span.end, Encoding::Chars);
+        let matched = r.text.get(f.span.clone()).unwrap_or("");
+        let nth = seen
+            .entry((r.path.as_str(), p.id.as_str(), matched))
+            .or_insert(0);
+        *nth += 1;
+        let fingerprint = format!("{}:{}:{}", p.id, matched, nth);
         let mut result = json!({
             "ruleId": p.id,
             "ruleIndex": rule_index,
             "level": sarif_level(f.severity),
             "message": {"text": f.message(p)},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": r.path, "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": artifact_location(&r.path),
                 "region": {
                     "startLine": start.line + 1, "startColumn": start.col + 1,
                     "endLine": end.line + 1, "endColumn": end.col + 1,
                     "snippet": {"text": r.text.get(f.span.clone()).unwrap_or("")},
                 },
             }}],
-            "partialFingerprints": {"forewarn/v1": format!("{}:{}", p.id, r.text.get(f.span.clone()).unwrap_or(""))},
+            "partialFingerprints": {"forewarn/v1": fingerprint},
         });
         if let Some(edit) = &f.fix {
             let s = r.lines.position(&r.text, edit.span.start, Encoding::Chars);
@@ -196,7 +205,7 @@ pub fn sarif(reports: &[FileReport], index: &PatternIndex) -> Value {
             result["fixes"] = json!([{
                 "description": {"text": edit.title},
                 "artifactChanges": [{
-                    "artifactLocation": {"uri": r.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": artifact_location(&r.path),
                     "replacements": [{
                         "deletedRegion": {"startLine": s.line + 1, "startColumn": s.col + 1, "endLine": e.line + 1, "endColumn": e.col + 1},
                         "insertedContent": {"text": edit.replacement},
@@ -220,6 +229,26 @@ pub fn sarif(reports: &[FileReport], index: &PatternIndex) -> Value {
             "results": results,
         }],
     })
+}
+
+/// A SARIF artifact location: a relative path as a URI reference against `%SRCROOT%`, an
+/// absolute one as a `file://` URI; both percent-encoded (a space or `#` in a file name would
+/// otherwise make an invalid URI or a fragment).
+fn artifact_location(path: &str) -> Value {
+    let encoded: String = path
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    if path.starts_with('/') {
+        json!({"uri": format!("file://{encoded}")})
+    } else {
+        json!({"uri": encoded, "uriBaseId": "%SRCROOT%"})
+    }
 }
 
 /// A rule name in SARIF's PascalCase style, from the signature.
@@ -457,6 +486,19 @@ mod tests {
         let (shown, a, b) = display_line("\t日本 sed -i", 8..11);
         assert_eq!(shown, "    日本 sed -i");
         assert_eq!((a, b), (9, 12));
+    }
+
+    #[test]
+    fn sarif_uris_are_encoded() {
+        assert_eq!(
+            artifact_location("nas/my script#1.sh"),
+            json!({"uri": "nas/my%20script%231.sh", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(
+            artifact_location("/tmp/x y.sh"),
+            json!({"uri": "file:///tmp/x%20y.sh"})
+        );
+        assert_eq!(artifact_location("<stdin>")["uri"], "%3Cstdin%3E");
     }
 
     #[test]

@@ -54,16 +54,32 @@ impl Directives {
                     }
                     "disable-file" => d.disable_file = true,
                     "ignore" => {
-                        let only = value.map(|v| {
-                            v.split(',')
+                        // The value runs to the end of the comment: signatures have blanks and
+                        // sometimes commas, so the whole text is one candidate and each
+                        // comma-separated part is another.
+                        let only = value.map(|_| {
+                            let rest = body[body.find("ignore=").map_or(0, |i| i + 7)..]
+                                .trim()
+                                .trim_end_matches("#>")
+                                .trim();
+                            let mut items: Vec<String> = rest
+                                .split(',')
                                 .map(|s| s.trim().to_string())
                                 .filter(|s| !s.is_empty())
-                                .collect()
+                                .collect();
+                            if rest.contains(',') {
+                                items.push(rest.to_string());
+                            }
+                            items
                         });
+                        let consumed_rest = only.is_some();
                         d.ignores.push(Ignore {
                             line: applies_to,
                             only,
                         });
+                        if consumed_rest {
+                            break;
+                        }
                         if !alone {
                             continue;
                         }
@@ -138,6 +154,15 @@ mod tests {
         assert!(d.ignores(4, "abcd1234-0000", "other"));
         assert!(d.ignores(4, "0000", "GNU-sed"));
         assert!(!d.ignores(4, "0000", "other"));
+        let d = Directives::parse(
+            "apt-get install x # forewarn: ignore=Alpine uses apk, not apt-get / yum\n",
+            Language::Bash,
+        );
+        assert!(
+            d.ignores(0, "0000", "Alpine uses apk, not apt-get / yum"),
+            "{d:?}"
+        );
+        assert!(!d.ignores(0, "0000", "Debian uses apt"));
         assert!(
             !d.ignores(5, "0000", "other"),
             "a directive inside a string is data"
