@@ -491,6 +491,8 @@ fn insights_writes_the_digest_then_marks_the_rows() {
             "brand new",
             "--description",
             "d",
+            "--command",
+            "brand-new-tool",
         ],
     );
     ok(&store, &["insights", "--out", md.to_str().unwrap()]);
@@ -749,7 +751,7 @@ fn add_from_json_and_import_from_stdin() {
     );
 
     let bare = r#"[{"pattern_type": "service_unavailable", "pattern_signature": "no systemd in containers",
-        "failure_description": "System has not been booted with systemd"}]"#;
+        "failure_description": "System has not been booted with systemd", "triggering_commands": ["systemctl"]}]"#;
     let imported = with_stdin(&store, &["store", "import", "-"], bare);
     assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
     let listed = json(&store, &["store", "list", "--format", "json"]);

@@ -175,6 +175,34 @@ fn one() -> i64 {
 fn yes() -> bool {
     true
 }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fix_that_would_delete_the_command_is_a_problem() {
+        let mut p: Pattern = serde_json::from_value(serde_json::json!({
+            "id": "x", "pattern_type": "command_compatibility", "pattern_signature": "s",
+            "failure_description": "d", "triggering_commands": ["foo"],
+            "fix": {"replace": "^(foo)", "with": "$9"}
+        }))
+        .unwrap();
+        assert!(p.problems()[0].contains("`$9`"), "{:?}", p.problems());
+        p.fix.as_mut().unwrap().with = "${1}2".into();
+        assert!(p.problems().is_empty(), "{:?}", p.problems());
+        p.triggering_commands.clear();
+        assert!(p.problems()[0].contains("nothing triggers it"));
+    }
+
+    #[test]
+    fn replacement_groups_follow_the_regex_crate() {
+        assert_eq!(
+            replacement_groups("python3 $1 ${name}x $$9 $ab_c-d"),
+            vec!["1", "name", "ab_c"]
+        );
+    }
+}
+
 fn default_severity() -> Severity {
     Severity::Major
 }
@@ -199,6 +227,33 @@ mod int_bool {
             B::Int(i) => i != 0,
         })
     }
+}
+
+/// The capture groups a replacement string refers to (`$1`, `$name`, `${name}`; `$$` is a `$`),
+/// with the regex crate's rules: a bare reference takes the longest run of `[_0-9A-Za-z]`.
+fn replacement_groups(with: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = with;
+    while let Some(i) = rest.find('$') {
+        rest = &rest[i + 1..];
+        if let Some(r) = rest.strip_prefix('$') {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix('{') {
+            if let Some(end) = r.find('}') {
+                out.push(&r[..end]);
+                rest = &r[end + 1..];
+            }
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if end > 0 {
+                out.push(&rest[..end]);
+            }
+            rest = &rest[end..];
+        }
+    }
+    out
 }
 
 /// Where a triggering entry written as `syntax:…` names a language construct, not a command.
@@ -233,12 +288,40 @@ impl Pattern {
         if self.pattern_signature.chars().count() > 500 {
             out.push("pattern_signature is longer than 500 characters".to_string());
         }
+        if self.triggering_commands.is_empty()
+            && self.triggering_operations.is_empty()
+            && self
+                .error_pattern
+                .as_deref()
+                .is_none_or(|e| e.trim().is_empty())
+        {
+            out.push(
+                "nothing triggers it: no triggering_commands, triggering_operations or error_pattern"
+                    .to_string(),
+            );
+        }
         if let Some(fix) = &self.fix {
-            if let Err(e) = crate::engine::index::check_regex(&fix.replace) {
-                out.push(format!(
-                    "fix.replace `{}` is not a valid regex: {e}",
-                    fix.replace
-                ));
+            match regex::Regex::new(&fix.replace) {
+                Err(e) => out.push(format!(
+                    "fix.replace `{}` is not a valid regex: {}",
+                    fix.replace,
+                    e.to_string().lines().last().unwrap_or("").trim()
+                )),
+                Ok(re) => {
+                    for group in replacement_groups(&fix.with) {
+                        let exists = match group.parse::<usize>() {
+                            Ok(n) => n < re.captures_len(),
+                            Err(_) => re.capture_names().flatten().any(|n| n == group),
+                        };
+                        if !exists {
+                            out.push(format!(
+                                "fix.with refers to group `${group}`, which fix.replace `{}` does not \
+                                 have (it would be replaced by nothing)",
+                                fix.replace
+                            ));
+                        }
+                    }
+                }
             }
         }
         out

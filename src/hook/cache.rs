@@ -461,7 +461,8 @@ mod tests {
         )
         .unwrap();
         let row = serde_json::json!({"id": "stored", "pattern_type": "command_compatibility",
-            "pattern_signature": "s", "failure_description": "d", "severity": "major"});
+            "pattern_signature": "s", "failure_description": "d", "severity": "major",
+            "triggering_commands": ["stored"]});
         store.add_pattern(row).unwrap();
         // The cache's content need not come from the store: only its key is checked.
         let index = PatternIndex::build(
@@ -528,7 +529,8 @@ mod tests {
         );
         // ...a change to the knowledge does not.
         let row = serde_json::json!({"id": "new", "pattern_type": "command_compatibility",
-            "pattern_signature": "n", "failure_description": "d", "severity": "major"});
+            "pattern_signature": "n", "failure_description": "d", "severity": "major",
+            "triggering_commands": ["new"]});
         other.add_pattern(row).unwrap();
         assert!(after(&store).is_none(), "a new pattern kept it");
     }

@@ -387,7 +387,8 @@ mod tests {
         let (_d, store) = fresh();
         let row = |id: &str, active: bool| {
             serde_json::json!({"id": id, "pattern_type": "version_mismatch", "pattern_signature": id,
-                "failure_description": "d", "severity": "info", "is_active": active})
+                "failure_description": "d", "severity": "info", "is_active": active,
+                "triggering_commands": [id]})
         };
         store
             .import(
