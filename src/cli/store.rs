@@ -644,10 +644,14 @@ fn export(store: &Store, file: Option<&Path>) -> Outcome {
     match file.filter(|f| f.as_os_str() != "-") {
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout
+            match stdout
                 .write_all(text.as_bytes())
                 .and_then(|_| stdout.flush())
-                .map_err(|e| fail(format_args!("<stdout>: {e}")))?;
+            {
+                // `store export | head`: the reader stopped; nothing was lost in the store.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                r => r.map_err(|e| fail(format_args!("<stdout>: {e}")))?,
+            }
         }
         Some(file) => {
             std::fs::write(file, text)
