@@ -386,6 +386,15 @@ fn stdin_needs_a_language() {
     let out = run(&["check", "-"], "x\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--language"));
+    let out = run(
+        &["check", "--format", "json", "--target", "nas01", "-"],
+        "#!/bin/sh\npython x.py\n",
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["findings"][0]["matched"], "python",
+        "a #! line names the language"
+    );
 }
 
 #[test]

@@ -139,19 +139,20 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     let mut files = 0usize;
     for path in &args.paths {
         if path.as_os_str() == "-" {
-            let Some(lang) = args.language else {
-                error("reading stdin needs --language (powershell, bash or batch)");
-                return ExitCode::from(EXIT_ERROR);
-            };
             let mut bytes = Vec::new();
             if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
                 error(format_args!("<stdin>: {e}"));
                 return ExitCode::from(EXIT_ERROR);
             }
-            let config = configs.for_file(Path::new("./-"));
-            files += 1;
             let text =
                 decode_bom(&bytes).unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            let first_line = text.lines().next().unwrap_or("");
+            let Some(lang) = args.language.or_else(|| Language::from_shebang(first_line)) else {
+                error("reading stdin needs --language (powershell, bash or batch) or a #! line");
+                return ExitCode::from(EXIT_ERROR);
+            };
+            let config = configs.for_file(Path::new("./-"));
+            files += 1;
             let target = config.target.clone().or(args.target.clone());
             jobs.push(Job {
                 path: "<stdin>".into(),
