@@ -79,29 +79,20 @@ pub fn patterns(n: usize, seed: u64) -> Vec<Pattern> {
                 .map(|_| TAGS[rng.below(TAGS.len())].to_string())
                 .collect();
             Pattern {
-                id: format!("00000000-0000-4000-8000-{i:012}"),
-                infrastructure_id: None,
-                client_id: None,
-                pattern_type: types[i % types.len()],
-                pattern_signature: format!("synthetic pattern {i}"),
                 error_pattern: Some(format!(r"tool{i}: (unknown|unsupported) option '--opt\d+'")),
                 affected_systems: systems,
                 triggering_commands: commands,
                 triggering_operations: operations,
-                failure_description: format!("tool{i} fails with this option on the target"),
                 root_cause: "The target ships an older build of the tool.".into(),
                 recommended_solution: format!("Use tool{i}-compat instead."),
                 alternative_approaches: vec!["Install a newer build.".into()],
-                occurrence_count: 1,
-                first_seen: None,
-                last_seen: None,
                 severity: Severity::ALL[rng.below(4)],
-                is_active: true,
-                added_to_insights: false,
-                created_at: None,
-                updated_at: None,
-                fix: None,
-                references: vec![],
+                ..Pattern::new(
+                    format!("00000000-0000-4000-8000-{i:012}"),
+                    types[i % types.len()],
+                    format!("synthetic pattern {i}"),
+                    format!("tool{i} fails with this option on the target"),
+                )
             }
         })
         .collect()

@@ -260,6 +260,41 @@ fn replacement_groups(with: &str) -> Vec<&str> {
 pub const SYNTAX_PREFIX: &str = "syntax:";
 
 impl Pattern {
+    /// A pattern with the required fields set and every other column at the store's default
+    /// (active, severity major, seen once, no scope, no triggers yet).
+    pub fn new(
+        id: impl Into<String>,
+        pattern_type: PatternType,
+        signature: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Pattern {
+        Pattern {
+            id: id.into(),
+            infrastructure_id: None,
+            client_id: None,
+            pattern_type,
+            pattern_signature: signature.into(),
+            error_pattern: None,
+            affected_systems: Vec::new(),
+            triggering_commands: Vec::new(),
+            triggering_operations: Vec::new(),
+            failure_description: description.into(),
+            root_cause: String::new(),
+            recommended_solution: String::new(),
+            alternative_approaches: Vec::new(),
+            occurrence_count: one(),
+            first_seen: None,
+            last_seen: None,
+            severity: default_severity(),
+            is_active: true,
+            added_to_insights: false,
+            created_at: None,
+            updated_at: None,
+            fix: None,
+            references: Vec::new(),
+        }
+    }
+
     /// Every problem that would stop this pattern from working: triggering regexes and the fix
     /// regex that do not compile. (Unknown types, severities and malformed JSON columns are
     /// caught when the row is decoded, before a `Pattern` exists.)

@@ -283,29 +283,17 @@ mod tests {
 
     fn pattern(id: &str, commands: &[&str], systems: &[&str], severity: Severity) -> Pattern {
         Pattern {
-            id: id.into(),
-            infrastructure_id: None,
-            client_id: None,
-            pattern_type: PatternType::CommandCompatibility,
-            pattern_signature: format!("sig {id}"),
-            error_pattern: None,
             affected_systems: systems.iter().map(|s| s.to_string()).collect(),
             triggering_commands: commands.iter().map(|s| s.to_string()).collect(),
-            triggering_operations: vec![],
-            failure_description: "it fails".into(),
             root_cause: "because".into(),
             recommended_solution: "do else".into(),
-            alternative_approaches: vec![],
-            occurrence_count: 1,
-            first_seen: None,
-            last_seen: None,
             severity,
-            is_active: true,
-            added_to_insights: false,
-            created_at: None,
-            updated_at: None,
-            fix: None,
-            references: vec![],
+            ..Pattern::new(
+                id,
+                PatternType::CommandCompatibility,
+                format!("sig {id}"),
+                "it fails",
+            )
         }
     }
 

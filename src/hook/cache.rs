@@ -387,33 +387,15 @@ fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{PatternType, Severity};
+    use crate::engine::PatternType;
 
     fn pattern(id: &str, commands: &[&str], error: &str) -> Pattern {
         Pattern {
-            id: id.into(),
-            infrastructure_id: None,
-            client_id: None,
-            pattern_type: PatternType::CommandCompatibility,
-            pattern_signature: id.into(),
             error_pattern: Some(error.into()),
-            affected_systems: vec![],
             triggering_commands: commands.iter().map(|s| s.to_string()).collect(),
-            triggering_operations: vec![],
-            failure_description: "d".into(),
             root_cause: "c".into(),
             recommended_solution: "s".into(),
-            alternative_approaches: vec![],
-            occurrence_count: 1,
-            first_seen: None,
-            last_seen: None,
-            severity: Severity::Major,
-            is_active: true,
-            added_to_insights: false,
-            created_at: None,
-            updated_at: None,
-            fix: None,
-            references: vec![],
+            ..Pattern::new(id, PatternType::CommandCompatibility, id, "d")
         }
     }
 

@@ -300,33 +300,24 @@ mod tests {
 
     fn pattern(id: &str, sev: Severity) -> Pattern {
         Pattern {
-            id: id.into(),
-            infrastructure_id: None,
-            client_id: None,
-            pattern_type: PatternType::CommandCompatibility,
-            pattern_signature: format!("sig {id}"),
             error_pattern: Some(format!("{id}: command not found")),
             affected_systems: vec!["debian-12".into()],
             triggering_commands: vec![id.into()],
-            triggering_operations: vec![],
-            failure_description: format!("`{id}` is not found"),
             root_cause: "it is not installed".into(),
             recommended_solution: format!("Use {id}3."),
             alternative_approaches: vec!["install it".into()],
-            occurrence_count: 1,
-            first_seen: None,
-            last_seen: None,
             severity: sev,
-            is_active: true,
-            added_to_insights: false,
-            created_at: None,
-            updated_at: None,
             fix: Some(Fix {
                 title: None,
                 replace: format!("^{id}"),
                 with: format!("{id}3"),
             }),
-            references: vec![],
+            ..Pattern::new(
+                id,
+                PatternType::CommandCompatibility,
+                format!("sig {id}"),
+                format!("`{id}` is not found"),
+            )
         }
     }
 
