@@ -51,15 +51,24 @@ pub fn run(store: Option<PathBuf>) -> ExitCode {
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
     runtime.block_on(async move {
+        let (queue, queued) = tokio::sync::mpsc::unbounded_channel();
+        let direct = queue.clone();
         let (service, socket) =
-            LspService::build(move |client| server::Backend::new(client, store, flag))
+            LspService::build(move |client| server::Backend::new(client, store, flag, direct))
                 .custom_method(transport::MALFORMED, server::Backend::malformed)
                 .finish();
         let (guarded, from_guard) = tokio::io::duplex(64 * 1024);
         tokio::spawn(transport::sanitize(tokio::io::stdin(), guarded));
-        Server::new(from_guard, tokio::io::stdout(), socket)
+        let (to_merge, from_server) = tokio::io::duplex(64 * 1024);
+        let reader = tokio::spawn(transport::read_server(from_server, queue));
+        let writer = tokio::spawn(transport::write_out(queued, tokio::io::stdout()));
+        Server::new(from_guard, to_merge, socket)
             .serve(service)
             .await;
+        // Everything the server wrote (the answer to `shutdown` among it) reaches stdout
+        // before the process ends.
+        let _ = reader.await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
     });
     // The stdin reader may still be parked in a blocking read; do not wait for it.
     runtime.shutdown_timeout(Duration::from_millis(100));
