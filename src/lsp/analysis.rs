@@ -259,7 +259,7 @@ impl Analyzer {
                     None => {
                         self.last_rescanned += 1;
                         let parsed = (self.parse)(chunk, language);
-                        let findings = engine::scan_parsed(
+                        let mut findings = engine::scan_parsed(
                             chunk,
                             &parsed,
                             &chunk_directives,
@@ -267,6 +267,8 @@ impl Analyzer {
                             index,
                         )
                         .findings;
+                        // Kept as long as the chunk is cached: no spare capacity.
+                        findings.shrink_to_fit();
                         let chunk_lines = LineIndex::new(chunk);
                         let diagnostics =
                             Prepared::new(chunk, &chunk_lines, &findings, index, self.encoding);

@@ -89,7 +89,8 @@ pub fn publish_body(
         256 + prepared.map_or(0, |p| {
             p.iter()
                 .filter_map(|p| p.chunk.diagnostics.as_ref())
-                .map(|d| d.json.len() + d.holes.len() * 4 + d.items.len())
+                // Numbers up to 7 digits (a 4 MB document), and the commas.
+                .map(|d| d.json.len() + d.holes.len() * 7 + d.items.len())
                 .sum()
         }),
     );
