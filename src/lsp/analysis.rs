@@ -248,9 +248,11 @@ impl Analyzer {
             self.generation += 1;
             self.last_rescanned = 0;
             pieces.reserve_exact(chunks.len());
-            for range in &chunks {
+            let mut hashes = Vec::with_capacity(chunks.len());
+            for (range, known) in &chunks {
                 let chunk = &text[range.clone()];
-                let h = hash(chunk);
+                let h = known.unwrap_or_else(|| hash(chunk));
+                hashes.push(h);
                 let checked = match self.cache.get_mut(&h).filter(|c| &*c.text == chunk) {
                     Some(c) => {
                         c.generation = self.generation;
@@ -295,6 +297,11 @@ impl Analyzer {
                     line: line_index.line_of(range.start) as u32,
                     chunk: checked,
                 });
+            }
+            if self.chunks.len() == hashes.len() {
+                for (c, h) in self.chunks.iter_mut().zip(hashes) {
+                    c.hash = Some(h);
+                }
             }
             self.evict(text.len());
             if !directives.ignores.is_empty() {
@@ -351,32 +358,33 @@ impl Analyzer {
         }
     }
 
-    /// Cuts `text` into chunks that cover it, each starting at a line start.
+    /// Cuts `text` into chunks that cover it, each starting at a line start, with their text's
+    /// hash when it is known from an earlier analysis.
     fn chunks(
         &mut self,
         text: &str,
         language: Language,
         pending: PendingEdits,
-    ) -> Vec<Range<usize>> {
+    ) -> Vec<(Range<usize>, Option<u64>)> {
         let grammar: tree_sitter::Language = match language {
             Language::Bash => tree_sitter_bash::LANGUAGE.into(),
             Language::PowerShell => tree_sitter_powershell::LANGUAGE.into(),
             Language::Batch => {
                 self.chunks.clear();
-                return std::iter::once(0..text.len()).collect();
+                return vec![(0..text.len(), None)];
             }
         };
         if self.parser.as_ref().map(|(l, _)| *l) != Some(language) {
             let mut parser = tree_sitter::Parser::new();
             if parser.set_language(&grammar).is_err() {
                 self.chunks.clear();
-                return std::iter::once(0..text.len()).collect();
+                return vec![(0..text.len(), None)];
             }
             self.parser = Some((language, parser));
             self.chunks.clear();
         }
         let Some((_, parser)) = &mut self.parser else {
-            return std::iter::once(0..text.len()).collect();
+            return vec![(0..text.len(), None)];
         };
         let consistent = self.chunks.last().map(|c| c.range.end) == Some(self.chunked_len);
         if pending.reset || self.chunks.is_empty() || !consistent {
@@ -393,7 +401,10 @@ impl Analyzer {
             tracing::warn!("chunk map out of step with the text; re-chunking");
             self.chunks = initial(parser, text, language);
         }
-        self.chunks.iter().map(|c| c.range.clone()).collect()
+        self.chunks
+            .iter()
+            .map(|c| (c.range.clone(), c.hash))
+            .collect()
     }
 }
 
@@ -423,6 +434,7 @@ fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> 
                         range: window,
                         dirty: false,
                         broken: 1,
+                        hash: None,
                     });
                 }
                 start = end;
@@ -436,6 +448,7 @@ fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> 
             range: 0..text.len(),
             dirty: false,
             broken: 0,
+            hash: None,
         });
     }
     out
@@ -459,6 +472,9 @@ struct Chunk {
     dirty: bool,
     /// Statements with a syntax error that start in it, when it was last parsed.
     broken: usize,
+    /// The hash of its text, once computed: an edit that touches the chunk makes a new one,
+    /// so a kept hash is still the text's (and the cache compares the text anyway).
+    hash: Option<u64>,
 }
 
 /// Folds one edit into the chunk map: the chunks it touches (and the one starting where it
@@ -481,6 +497,7 @@ fn mark_edit(chunks: &mut Vec<Chunk>, e: &ByteEdit) {
         range: chunks[i].range.start..shift(chunks[j].range.end),
         dirty: true,
         broken: chunks[i..=j].iter().map(|c| c.broken).sum(),
+        hash: None,
     };
     chunks.splice(i..=j, std::iter::once(merged));
     for c in &mut chunks[i + 1..] {
@@ -610,6 +627,7 @@ fn whole(parser: &mut tree_sitter::Parser, text: &str, window: Range<usize>) -> 
             range: window,
             dirty: false,
             broken: 1,
+            hash: None,
         }];
     }
     cut_units(text, window, &units)
@@ -673,6 +691,7 @@ fn cut_units(text: &str, window: Range<usize>, units: &[Unit]) -> Vec<Chunk> {
                 range: start..line_start,
                 dirty: false,
                 broken,
+                hash: None,
             });
             start = line_start;
             broken = 0;
@@ -683,6 +702,7 @@ fn cut_units(text: &str, window: Range<usize>, units: &[Unit]) -> Vec<Chunk> {
         range: start..window.end,
         dirty: false,
         broken,
+        hash: None,
     });
     chunks
 }
