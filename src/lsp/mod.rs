@@ -37,11 +37,15 @@ pub fn run(store: Option<PathBuf>) -> ExitCode {
     // Few threads: each one that allocates gets its own malloc arena, and freed memory stays
     // in it (DESIGN.md §10: ≤ 50 MB). Scans run on the blocking pool; stdin holds one thread.
     // Fewer arenas than threads, too: what one thread freed is reused by the others instead of
-    // staying resident in its own arena (about 2 MB of 50 with a 10,000-line script open).
+    // staying resident in its own arena (about 2 MB of 50 with a 10,000-line script open). And
+    // a fixed mmap threshold: glibc otherwise raises it to the size of the largest block freed,
+    // so after the first publish the megabyte-sized buffers of later ones are carved from the
+    // heap, where they leave holes, instead of being mapped and unmapped whole.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; called before any thread is started.
+    // SAFETY: mallopt only sets allocator parameters; called before any thread is started.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
