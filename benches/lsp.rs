@@ -131,8 +131,9 @@ fn edit_timing(name: &str, lang: Language, text: &str, index: &Arc<PatternIndex>
         version += 1;
         let t = Instant::now();
         doc.apply_change(&change, Encoding::Utf16);
-        let a = analyzer.analyze(
+        let a = analyzer.analyze_indexed(
             doc.text().to_string(),
+            doc.line_index().clone(),
             version,
             lang,
             doc.take_pending(),

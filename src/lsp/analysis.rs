@@ -216,6 +216,31 @@ impl Analyzer {
         default_target: Option<&str>,
         index: &Arc<PatternIndex>,
     ) -> Analysis {
+        let line_index = LineIndex::new(&text);
+        self.analyze_indexed(
+            text,
+            line_index,
+            version,
+            language,
+            pending,
+            default_target,
+            index,
+        )
+    }
+
+    /// [`Analyzer::analyze`] with the text's line index already made (the document keeps one:
+    /// a copy is cheaper than finding every line end again on each edit).
+    #[allow(clippy::too_many_arguments)]
+    pub fn analyze_indexed(
+        &mut self,
+        text: String,
+        line_index: LineIndex,
+        version: i32,
+        language: Language,
+        pending: PendingEdits,
+        default_target: Option<&str>,
+        index: &Arc<PatternIndex>,
+    ) -> Analysis {
         let directives = Directives::parse(&text, language);
         let target = directives
             .target
@@ -233,7 +258,6 @@ impl Analyzer {
             self.key = Some(key);
         }
         let chunks = self.chunks(&text, language, pending);
-        let line_index = LineIndex::new(&text);
         let mut pieces = Vec::new();
         let mut kept = None;
         if directives.disable_file {

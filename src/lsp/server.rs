@@ -230,15 +230,23 @@ impl State {
                 }
             }
             (
-                entry.doc.text().to_string(),
+                (entry.doc.text().to_string(), entry.doc.line_index().clone()),
                 version,
                 language,
                 entry.doc.take_pending(),
                 target,
             )
         };
-        let analysis =
-            Arc::new(analyzer.analyze(text, version, language, pending, target.as_deref(), &index));
+        let (text, line_index) = text;
+        let analysis = Arc::new(analyzer.analyze_indexed(
+            text,
+            line_index,
+            version,
+            language,
+            pending,
+            target.as_deref(),
+            &index,
+        ));
         if let Some(entry) = lock(&self.docs).get_mut(uri) {
             if entry.doc.version == version {
                 entry.last = Some(analysis.clone());
