@@ -109,9 +109,12 @@ pub async fn read_server<R: AsyncRead + Unpin>(
     let mut from_server = BufReader::new(from_server);
     while let Some((Some(len), _)) = read_headers(&mut from_server).await {
         let mut body = vec![0; len];
-        if from_server.read_exact(&mut body).await.is_err() || queue.send(Some(body)).is_err() {
+        if from_server.read_exact(&mut body).await.is_err() {
             break;
         }
+        // With stdout gone, keep reading (and dropping) so tower-lsp-server never blocks on a
+        // full pipe and still sees the end of stdin.
+        let _ = queue.send(Some(body));
     }
     let _ = queue.send(None);
 }
@@ -232,6 +235,40 @@ mod tests {
         assert!(problem(br#"{"jsonrpc":"2.0","id":9}"#).is_some());
         assert!(problem(br#"[1,2]"#).is_some());
         assert!(problem(br#"{"id":1,"method":"x"}"#).is_some());
+    }
+
+    #[tokio::test]
+    async fn direct_bodies_join_the_servers_frames_whole_and_in_order() {
+        let (queue, queued) = tokio::sync::mpsc::unbounded_channel();
+        let direct = queue.clone();
+        let (mut server_out, from_server) = tokio::io::duplex(64);
+        let reader = tokio::spawn(read_server(from_server, queue));
+        let mut out = Vec::new();
+        // A server frame written in small pieces, a direct body, then another server frame.
+        let first = br#"{"jsonrpc":"2.0","id":1,"result":"first answer, longer than the pipe"}"#;
+        let header = format!("Content-Length: {}\r\n\r\n", first.len());
+        let writer = tokio::spawn(async move {
+            for piece in header.as_bytes().chunks(5).chain(first.chunks(7)) {
+                server_out.write_all(piece).await.unwrap();
+            }
+            // Wait until the first frame is queued, so the order below is defined.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            direct.send(Some(br#"{"direct":true}"#.to_vec())).unwrap();
+            write_frame(&mut server_out, br#"{"last":1}"#)
+                .await
+                .unwrap();
+        });
+        // Returns once the server's output has ended (the writer task dropped it).
+        write_out(queued, &mut out).await;
+        writer.await.unwrap();
+        reader.await.unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let want = format!(
+            "Content-Length: {}\r\n\r\n{}Content-Length: 15\r\n\r\n{{\"direct\":true}}Content-Length: 10\r\n\r\n{{\"last\":1}}",
+            first.len(),
+            std::str::from_utf8(first).unwrap()
+        );
+        assert_eq!(out, want);
     }
 
     #[tokio::test]
