@@ -2,6 +2,9 @@
 //!
 //! Each diagnostic carries in `data` what a code action needs (the pattern id, the matched byte
 //! range and text, the fix), so answering a code action never scans again.
+//!
+//! A push (`textDocument/publishDiagnostics`) is written from JSON prepared once per chunk
+//! ([`Prepared`], [`publish_body`]); [`diagnostics`] makes the objects for a pull.
 
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::lsp_types::{Diagnostic, DiagnosticSeverity, NumberOrString, Uri};
