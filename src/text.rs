@@ -34,12 +34,9 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        // `match_indices` of one ASCII char searches with memchr: the language server builds
+        // this on every edit of a 10,000-line document.
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex {
             starts,
             len: text.len(),

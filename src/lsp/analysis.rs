@@ -28,13 +28,12 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::engine::directives::Directives;
-use tower_lsp_server::lsp_types::Diagnostic;
 
-use crate::engine::{self, Finding, PatternIndex, Severity};
+use crate::engine::{self, Finding, PatternIndex};
 use crate::script::{self, Language, Parsed};
 use crate::text::{Encoding, LineIndex};
 
-use super::diagnostics;
+use super::diagnostics::Prepared;
 use super::documents::{ByteEdit, PendingEdits};
 
 /// The parser the analyzer calls on a chunk; tests substitute a grammar-free one.
@@ -53,26 +52,79 @@ pub struct Analysis {
     pub language: Language,
     pub text: String,
     pub line_index: LineIndex,
-    /// Findings with absolute spans, directives applied, in source order.
-    pub findings: Vec<Finding>,
     /// The file's target (directive, else the configured default).
     pub target: Option<String>,
     /// The index the findings came from (hover and code actions read patterns from it).
     pub index: Arc<PatternIndex>,
-    /// The encoding `pieces` count columns in.
+    /// The encoding the prepared diagnostics count columns in.
     pub encoding: Encoding,
-    /// Each chunk's ready-made diagnostics, in order; `None` when suppression directives
-    /// apply (the diagnostics are then built from `findings`).
-    pub pieces: Option<Vec<Piece>>,
+    /// Each chunk's findings and prepared diagnostics (shared with the chunk cache, so an
+    /// edit copies none of them), in order.
+    pieces: Vec<Piece>,
+    /// When suppression directives apply: the findings that remain (absolute spans), and no
+    /// pieces.
+    kept: Option<Vec<Finding>>,
 }
 
-/// One chunk's diagnostics, relative to the chunk.
+/// One chunk's results, where the chunk starts.
 #[derive(Debug)]
 pub struct Piece {
     /// Byte offset and line of the chunk's start.
     pub start: usize,
     pub line: u32,
-    pub diagnostics: Arc<Vec<(Severity, Diagnostic)>>,
+    pub chunk: Arc<Checked>,
+}
+
+/// What scanning one chunk gave, relative to the chunk.
+#[derive(Debug)]
+pub struct Checked {
+    pub findings: Vec<Finding>,
+    /// `None` only when a number does not fit [`Prepared`]'s compact form.
+    pub diagnostics: Option<Prepared>,
+}
+
+impl Analysis {
+    /// Findings with absolute spans, directives applied, in source order.
+    pub fn findings(&self) -> Vec<Finding> {
+        if let Some(kept) = &self.kept {
+            return kept.clone();
+        }
+        self.pieces
+            .iter()
+            .flat_map(|p| p.chunk.findings.iter().map(|f| shifted(f, p.start)))
+            .collect()
+    }
+
+    /// The findings whose span covers byte `offset` (ends included), in source order.
+    pub fn findings_at(&self, offset: usize) -> Vec<Finding> {
+        let covers = |f: &Finding| f.span.start <= offset && offset <= f.span.end;
+        if let Some(kept) = &self.kept {
+            return kept.iter().filter(|f| covers(f)).cloned().collect();
+        }
+        // A finding lies inside its chunk, so only the chunk holding `offset` and, when
+        // `offset` is that chunk's start, the one before can have one covering it.
+        let i = self.pieces.partition_point(|p| p.start <= offset);
+        self.pieces[i.saturating_sub(2)..i]
+            .iter()
+            .flat_map(|p| p.chunk.findings.iter().map(|f| shifted(f, p.start)))
+            .filter(covers)
+            .collect()
+    }
+
+    /// The chunks' results; `None` when suppression directives apply.
+    pub fn pieces(&self) -> Option<&[Piece]> {
+        self.kept.is_none().then_some(&self.pieces[..])
+    }
+}
+
+/// A chunk's finding moved to where the chunk starts.
+fn shifted(f: &Finding, by: usize) -> Finding {
+    let mut f = f.clone();
+    f.span = f.span.start + by..f.span.end + by;
+    if let Some(fix) = &mut f.fix {
+        fix.span = fix.span.start + by..fix.span.end + by;
+    }
+    f
 }
 
 /// What an analysis depends on besides the text.
@@ -97,10 +149,7 @@ impl PartialEq for CacheKey {
 
 struct CachedChunk {
     text: Box<str>,
-    /// Spans relative to the chunk start.
-    findings: Vec<Finding>,
-    /// The same as diagnostics, lines counted from the chunk's first line.
-    diagnostics: Arc<Vec<(Severity, Diagnostic)>>,
+    checked: Arc<Checked>,
     /// The analysis that last used it.
     generation: u64,
 }
@@ -167,6 +216,31 @@ impl Analyzer {
         default_target: Option<&str>,
         index: &Arc<PatternIndex>,
     ) -> Analysis {
+        let line_index = LineIndex::new(&text);
+        self.analyze_indexed(
+            text,
+            line_index,
+            version,
+            language,
+            pending,
+            default_target,
+            index,
+        )
+    }
+
+    /// [`Analyzer::analyze`] with the text's line index already made (the document keeps one:
+    /// a copy is cheaper than finding every line end again on each edit).
+    #[allow(clippy::too_many_arguments)]
+    pub fn analyze_indexed(
+        &mut self,
+        text: String,
+        line_index: LineIndex,
+        version: i32,
+        language: Language,
+        pending: PendingEdits,
+        default_target: Option<&str>,
+        index: &Arc<PatternIndex>,
+    ) -> Analysis {
         let directives = Directives::parse(&text, language);
         let target = directives
             .target
@@ -184,10 +258,11 @@ impl Analyzer {
             self.key = Some(key);
         }
         let chunks = self.chunks(&text, language, pending);
-        let line_index = LineIndex::new(&text);
-        let mut findings = Vec::new();
-        let mut pieces = None;
-        if !directives.disable_file {
+        let mut pieces = Vec::new();
+        let mut kept = None;
+        if directives.disable_file {
+            kept = Some(Vec::new());
+        } else {
             // Each chunk is scanned with only the file's target: ignores are applied below
             // with absolute lines, and a chunk never sees `disable-file`.
             let chunk_directives = Directives {
@@ -196,21 +271,21 @@ impl Analyzer {
             };
             self.generation += 1;
             self.last_rescanned = 0;
-            if directives.ignores.is_empty() {
-                pieces = Some(Vec::with_capacity(chunks.len()));
-            }
-            for range in &chunks {
+            pieces.reserve_exact(chunks.len());
+            let mut hashes = Vec::with_capacity(chunks.len());
+            for (range, known) in &chunks {
                 let chunk = &text[range.clone()];
-                let h = hash(chunk);
-                let (found, diags) = match self.cache.get_mut(&h).filter(|c| &*c.text == chunk) {
+                let h = known.unwrap_or_else(|| hash(chunk));
+                hashes.push(h);
+                let checked = match self.cache.get_mut(&h).filter(|c| &*c.text == chunk) {
                     Some(c) => {
                         c.generation = self.generation;
-                        (c.findings.clone(), c.diagnostics.clone())
+                        c.checked.clone()
                     }
                     None => {
                         self.last_rescanned += 1;
                         let parsed = (self.parse)(chunk, language);
-                        let found = engine::scan_parsed(
+                        let mut findings = engine::scan_parsed(
                             chunk,
                             &parsed,
                             &chunk_directives,
@@ -218,63 +293,57 @@ impl Analyzer {
                             index,
                         )
                         .findings;
+                        // Kept as long as the chunk is cached: no spare capacity.
+                        findings.shrink_to_fit();
                         let chunk_lines = LineIndex::new(chunk);
-                        let diags: Arc<Vec<(Severity, Diagnostic)>> = Arc::new(
-                            found
-                                .iter()
-                                .filter_map(|f| {
-                                    let p = index.get(&f.pattern_id)?;
-                                    let d = diagnostics::diagnostic(
-                                        chunk,
-                                        &chunk_lines,
-                                        f,
-                                        p,
-                                        self.encoding,
-                                    )?;
-                                    Some((f.severity, d))
-                                })
-                                .collect(),
-                        );
+                        let diagnostics =
+                            Prepared::new(chunk, &chunk_lines, &findings, index, self.encoding);
+                        let checked = Arc::new(Checked {
+                            findings,
+                            diagnostics,
+                        });
                         self.cached_bytes += chunk.len();
                         if let Some(old) = self.cache.insert(
                             h,
                             CachedChunk {
                                 text: chunk.into(),
-                                findings: found.clone(),
-                                diagnostics: diags.clone(),
+                                checked: checked.clone(),
                                 generation: self.generation,
                             },
                         ) {
                             self.cached_bytes -= old.text.len();
                         }
-                        (found, diags)
+                        checked
                     }
                 };
-                if let Some(pieces) = &mut pieces {
-                    pieces.push(Piece {
-                        start: range.start,
-                        line: line_index.line_of(range.start) as u32,
-                        diagnostics: diags,
-                    });
-                }
-                for mut f in found {
-                    f.span = f.span.start + range.start..f.span.end + range.start;
-                    if let Some(fix) = &mut f.fix {
-                        fix.span = fix.span.start + range.start..fix.span.end + range.start;
-                    }
-                    if !directives.ignores.is_empty() {
-                        let line = line_index.line_of(f.span.start);
-                        let signature = index
-                            .get(&f.pattern_id)
-                            .map_or("", |p| p.pattern_signature.as_str());
-                        if directives.ignores(line, &f.pattern_id, signature) {
-                            continue;
-                        }
-                    }
-                    findings.push(f);
+                pieces.push(Piece {
+                    start: range.start,
+                    line: line_index.line_of(range.start) as u32,
+                    chunk: checked,
+                });
+            }
+            if self.chunks.len() == hashes.len() {
+                for (c, h) in self.chunks.iter_mut().zip(hashes) {
+                    c.hash = Some(h);
                 }
             }
             self.evict(text.len());
+            if !directives.ignores.is_empty() {
+                let mut findings = Vec::new();
+                for p in &pieces {
+                    for f in &p.chunk.findings {
+                        let line = line_index.line_of(f.span.start + p.start);
+                        let signature = index
+                            .get(&f.pattern_id)
+                            .map_or("", |p| p.pattern_signature.as_str());
+                        if !directives.ignores(line, &f.pattern_id, signature) {
+                            findings.push(shifted(f, p.start));
+                        }
+                    }
+                }
+                pieces.clear();
+                kept = Some(findings);
+            }
         }
         self.last_chunks = chunks.len();
         Analysis {
@@ -282,11 +351,11 @@ impl Analyzer {
             language,
             text,
             line_index,
-            findings,
             target,
             index: index.clone(),
             encoding: self.encoding,
             pieces,
+            kept,
         }
     }
 
@@ -313,32 +382,33 @@ impl Analyzer {
         }
     }
 
-    /// Cuts `text` into chunks that cover it, each starting at a line start.
+    /// Cuts `text` into chunks that cover it, each starting at a line start, with their text's
+    /// hash when it is known from an earlier analysis.
     fn chunks(
         &mut self,
         text: &str,
         language: Language,
         pending: PendingEdits,
-    ) -> Vec<Range<usize>> {
+    ) -> Vec<(Range<usize>, Option<u64>)> {
         let grammar: tree_sitter::Language = match language {
             Language::Bash => tree_sitter_bash::LANGUAGE.into(),
             Language::PowerShell => tree_sitter_powershell::LANGUAGE.into(),
             Language::Batch => {
                 self.chunks.clear();
-                return std::iter::once(0..text.len()).collect();
+                return vec![(0..text.len(), None)];
             }
         };
         if self.parser.as_ref().map(|(l, _)| *l) != Some(language) {
             let mut parser = tree_sitter::Parser::new();
             if parser.set_language(&grammar).is_err() {
                 self.chunks.clear();
-                return std::iter::once(0..text.len()).collect();
+                return vec![(0..text.len(), None)];
             }
             self.parser = Some((language, parser));
             self.chunks.clear();
         }
         let Some((_, parser)) = &mut self.parser else {
-            return std::iter::once(0..text.len()).collect();
+            return vec![(0..text.len(), None)];
         };
         let consistent = self.chunks.last().map(|c| c.range.end) == Some(self.chunked_len);
         if pending.reset || self.chunks.is_empty() || !consistent {
@@ -355,7 +425,10 @@ impl Analyzer {
             tracing::warn!("chunk map out of step with the text; re-chunking");
             self.chunks = initial(parser, text, language);
         }
-        self.chunks.iter().map(|c| c.range.clone()).collect()
+        self.chunks
+            .iter()
+            .map(|c| (c.range.clone(), c.hash))
+            .collect()
     }
 }
 
@@ -385,6 +458,7 @@ fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> 
                         range: window,
                         dirty: false,
                         broken: 1,
+                        hash: None,
                     });
                 }
                 start = end;
@@ -398,6 +472,7 @@ fn initial(parser: &mut tree_sitter::Parser, text: &str, language: Language) -> 
             range: 0..text.len(),
             dirty: false,
             broken: 0,
+            hash: None,
         });
     }
     out
@@ -421,6 +496,9 @@ struct Chunk {
     dirty: bool,
     /// Statements with a syntax error that start in it, when it was last parsed.
     broken: usize,
+    /// The hash of its text, once computed: an edit that touches the chunk makes a new one,
+    /// so a kept hash is still the text's (and the cache compares the text anyway).
+    hash: Option<u64>,
 }
 
 /// Folds one edit into the chunk map: the chunks it touches (and the one starting where it
@@ -443,6 +521,7 @@ fn mark_edit(chunks: &mut Vec<Chunk>, e: &ByteEdit) {
         range: chunks[i].range.start..shift(chunks[j].range.end),
         dirty: true,
         broken: chunks[i..=j].iter().map(|c| c.broken).sum(),
+        hash: None,
     };
     chunks.splice(i..=j, std::iter::once(merged));
     for c in &mut chunks[i + 1..] {
@@ -572,6 +651,7 @@ fn whole(parser: &mut tree_sitter::Parser, text: &str, window: Range<usize>) -> 
             range: window,
             dirty: false,
             broken: 1,
+            hash: None,
         }];
     }
     cut_units(text, window, &units)
@@ -635,6 +715,7 @@ fn cut_units(text: &str, window: Range<usize>, units: &[Unit]) -> Vec<Chunk> {
                 range: start..line_start,
                 dirty: false,
                 broken,
+                hash: None,
             });
             start = line_start;
             broken = 0;
@@ -645,6 +726,7 @@ fn cut_units(text: &str, window: Range<usize>, units: &[Unit]) -> Vec<Chunk> {
         range: start..window.end,
         dirty: false,
         broken,
+        hash: None,
     });
     chunks
 }
@@ -660,6 +742,7 @@ fn line_start_of(bytes: &[u8], offset: usize) -> usize {
 pub(crate) mod tests {
     use super::*;
     use crate::engine::{Pattern, PatternType, Severity};
+    use crate::lsp::diagnostics;
     use crate::script::{make_command, CodeRegion, OffsetMap};
 
     /// One command per line, named by its first word; `syntax:` regions are whole lines. The
@@ -744,9 +827,9 @@ pub(crate) mod tests {
     }
 
     fn ids(a: &Analysis) -> Vec<(String, Range<usize>)> {
-        a.findings
-            .iter()
-            .map(|f| (f.pattern_id.clone(), f.span.clone()))
+        a.findings()
+            .into_iter()
+            .map(|f| (f.pattern_id, f.span))
             .collect()
     }
 
@@ -852,12 +935,12 @@ pub(crate) mod tests {
             edits: vec![],
         };
         let a = an.analyze(text.clone(), 1, Language::Bash, reset.clone(), None, &idx);
-        assert_eq!(a.findings.len(), 1);
-        assert_eq!(&text[a.findings[0].span.clone()], "sed");
-        assert_eq!(a.line_index.line_of(a.findings[0].span.start), 302);
+        assert_eq!(a.findings().len(), 1);
+        assert_eq!(&text[a.findings()[0].span.clone()], "sed");
+        assert_eq!(a.line_index.line_of(a.findings()[0].span.start), 302);
         let disabled = format!("# forewarn: disable-file\n{text}");
         let a = an.analyze(disabled, 2, Language::Bash, reset, None, &idx);
-        assert!(a.findings.is_empty());
+        assert!(a.findings().is_empty());
     }
 
     #[test]
@@ -885,7 +968,7 @@ pub(crate) mod tests {
             None,
             &idx,
         );
-        assert_eq!(a.findings.len(), 400);
+        assert_eq!(a.findings().len(), 400);
         assert_eq!(ids(&a), full(&text, Language::PowerShell, &idx));
         assert!(an.last_chunks > 10);
     }
@@ -1044,7 +1127,8 @@ pub(crate) mod tests {
                 let whole = engine::scan(&text, lang, None, &idx).findings;
                 assert!(!whole.is_empty());
                 assert_eq!(
-                    a.findings, whole,
+                    a.findings(),
+                    whole,
                     "{lang:?} step {step}: chunked ≠ whole-file scan"
                 );
                 for c in &chunks[1..] {
@@ -1095,9 +1179,28 @@ pub(crate) mod tests {
         }
     }
 
+    /// A publish of `diags` as tower-lsp-server serializes it (`Client::publish_diagnostics`).
+    fn as_tower_lsp_writes(
+        uri: &tower_lsp_server::lsp_types::Uri,
+        diags: Vec<tower_lsp_server::lsp_types::Diagnostic>,
+        version: i32,
+    ) -> String {
+        let params = tower_lsp_server::lsp_types::PublishDiagnosticsParams::new(
+            uri.clone(),
+            diags,
+            Some(version),
+        );
+        let request = tower_lsp_server::jsonrpc::Request::build("textDocument/publishDiagnostics")
+            .params(serde_json::to_value(params).unwrap())
+            .finish();
+        serde_json::to_string(&request).unwrap()
+    }
+
     #[test]
     fn ready_made_diagnostics_equal_converted_ones_after_edits() {
         let mut p = pattern("p-py", &["python"], Severity::Major);
+        // Text the JSON must escape.
+        p.failure_description = "needs \"quotes\", a \\ and a\ttab, é, \u{1}".into();
         p.fix = Some(crate::engine::Fix {
             title: None,
             replace: "^python$".into(),
@@ -1122,7 +1225,7 @@ pub(crate) mod tests {
             let mut an = Analyzer::new(naive);
             an.set_encoding(enc);
             for step in 0..3u32 {
-                let mut a = an.analyze(
+                let a = an.analyze(
                     doc.text().to_string(),
                     step as i32,
                     Language::Bash,
@@ -1130,14 +1233,47 @@ pub(crate) mod tests {
                     None,
                     &idx,
                 );
-                assert!(a.pieces.is_some());
-                let fast = diagnostics::diagnostics(&a, enc, Severity::Info);
-                a.pieces = None;
-                let slow = diagnostics::diagnostics(&a, enc, Severity::Info);
-                assert_eq!(fast.len(), 1200);
-                assert_eq!(fast, slow, "{enc:?} step {step}");
-                let major = diagnostics::diagnostics(&a, enc, Severity::Major);
-                assert_eq!(major.len(), 600);
+                assert!(a.pieces().is_some());
+                let uri: tower_lsp_server::lsp_types::Uri = "file:///w/a%20b.sh".parse().unwrap();
+                for (min, count) in [(Severity::Info, 1200), (Severity::Major, 600)] {
+                    let converted = diagnostics::diagnostics(&a, enc, min);
+                    assert_eq!(converted.len(), count);
+                    // What tower-lsp-server writes for a publish of the converted list.
+                    let want = as_tower_lsp_writes(&uri, converted, step as i32);
+                    for publish_enc in [Encoding::Utf8, Encoding::Utf16] {
+                        let body = diagnostics::publish_body(
+                            &uri,
+                            Some(&a),
+                            Some(step as i32),
+                            publish_enc,
+                            min,
+                        );
+                        let got = String::from_utf8(body).unwrap();
+                        if publish_enc == enc {
+                            assert_eq!(got, want, "{enc:?} step {step} {min:?}");
+                        } else {
+                            // Prepared in the other encoding: converted on the spot.
+                            assert_eq!(
+                                got,
+                                as_tower_lsp_writes(
+                                    &uri,
+                                    diagnostics::diagnostics(&a, publish_enc, min),
+                                    step as i32,
+                                )
+                            );
+                        }
+                    }
+                }
+                // Hover's lookup agrees with the full list at every offset.
+                let all = a.findings();
+                for offset in (0..a.text.len()).step_by(7).chain([a.text.len()]) {
+                    let want: Vec<Finding> = all
+                        .iter()
+                        .filter(|f| f.span.start <= offset && offset <= f.span.end)
+                        .cloned()
+                        .collect();
+                    assert_eq!(a.findings_at(offset), want, "offset {offset}");
+                }
                 // Insert lines near the top: every later chunk moves.
                 doc.apply_change(
                     &tower_lsp_server::lsp_types::TextDocumentContentChangeEvent {

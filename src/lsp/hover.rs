@@ -11,10 +11,9 @@ use super::documents::range;
 
 /// The hover for byte `offset` of the analyzed text, when a finding covers it.
 pub fn hover(a: &Analysis, offset: usize, enc: Encoding) -> Option<Hover> {
-    let hits: Vec<(&Finding, &Pattern)> = a
-        .findings
+    let found = a.findings_at(offset);
+    let hits: Vec<(&Finding, &Pattern)> = found
         .iter()
-        .filter(|f| f.span.start <= offset && offset <= f.span.end)
         .filter_map(|f| Some((f, a.index.get(&f.pattern_id)?)))
         .collect();
     let (first, _) = hits.first()?;

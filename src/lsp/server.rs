@@ -27,7 +27,9 @@ use super::analysis::{Analysis, Analyzer};
 use super::documents::{Document, MAX_CHECKED_BYTES};
 use super::settings::Settings;
 use super::store_watch::{self, Event, Loaded, Request, StoreWatch};
+use super::transport::Outgoing;
 use super::{actions, diagnostics, hover};
+use tokio::sync::mpsc::UnboundedSender;
 
 pub const CMD_RELOAD: &str = "forewarn.reloadStore";
 pub const CMD_RECORD: &str = "forewarn.recordOccurrence";
@@ -56,6 +58,7 @@ struct Entry {
 /// Everything the handlers and background tasks share.
 pub struct State {
     client: Client,
+    out: UnboundedSender<Outgoing>,
     docs: Mutex<HashMap<Uri, Entry>>,
     index: RwLock<Arc<PatternIndex>>,
     settings: Mutex<Settings>,
@@ -82,10 +85,18 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub fn new(client: Client, store_flag: Option<PathBuf>, shutdown: Arc<AtomicBool>) -> Backend {
+    /// `out` takes the publishDiagnostics the server serializes itself (see
+    /// [`diagnostics::publish_body`]) to stdout, between tower-lsp-server's messages.
+    pub fn new(
+        client: Client,
+        store_flag: Option<PathBuf>,
+        shutdown: Arc<AtomicBool>,
+        out: UnboundedSender<Outgoing>,
+    ) -> Backend {
         Backend {
             state: Arc::new(State {
                 client,
+                out,
                 docs: Mutex::new(HashMap::new()),
                 index: RwLock::new(Arc::new(PatternIndex::build(vec![], vec![], vec![]))),
                 settings: Mutex::new(Settings::default()),
@@ -219,15 +230,23 @@ impl State {
                 }
             }
             (
-                entry.doc.text().to_string(),
+                (entry.doc.text().to_string(), entry.doc.line_index().clone()),
                 version,
                 language,
                 entry.doc.take_pending(),
                 target,
             )
         };
-        let analysis =
-            Arc::new(analyzer.analyze(text, version, language, pending, target.as_deref(), &index));
+        let (text, line_index) = text;
+        let analysis = Arc::new(analyzer.analyze_indexed(
+            text,
+            line_index,
+            version,
+            language,
+            pending,
+            target.as_deref(),
+            &index,
+        ));
         if let Some(entry) = lock(&self.docs).get_mut(uri) {
             if entry.doc.version == version {
                 entry.last = Some(analysis.clone());
@@ -275,6 +294,20 @@ impl State {
         Some((version, diags))
     }
 
+    /// The publishDiagnostics message for `uri`, built on a blocking thread: for a large file
+    /// it is megabytes.
+    async fn publish_body_of(self: &Arc<Self>, uri: &Uri) -> Option<(i32, Vec<u8>)> {
+        let (version, analysis) = self.analyze(uri).await?;
+        let (enc, min) = (self.encoding(), self.min_severity(uri));
+        let u = uri.clone();
+        let body = tokio::task::spawn_blocking(move || {
+            diagnostics::publish_body(&u, analysis.as_deref(), Some(version), enc, min)
+        })
+        .await
+        .ok()?;
+        Some((version, body))
+    }
+
     /// Scans and publishes `uri` after `delay`, unless a newer version arrived meanwhile.
     fn schedule(self: &Arc<Self>, uri: Uri, delay: Duration) {
         if !self.push.load(Ordering::Relaxed) {
@@ -291,7 +324,7 @@ impl State {
                     return;
                 }
             }
-            let Some((analyzed, diags)) = state.diagnostics_of(&uri).await else {
+            let Some((analyzed, body)) = state.publish_body_of(&uri).await else {
                 return;
             };
             let _order = state.publish_lock.lock().await;
@@ -300,10 +333,7 @@ impl State {
             if state.version(&uri) != Some(analyzed) {
                 return;
             }
-            state
-                .client
-                .publish_diagnostics(uri, diags, Some(analyzed))
-                .await;
+            let _ = state.out.send(Some(body));
         });
     }
 
@@ -674,11 +704,10 @@ impl LanguageServer for Backend {
             return;
         }
         if state.push.load(Ordering::Relaxed) {
+            let body =
+                diagnostics::publish_body(&uri, None, None, state.encoding(), Severity::Info);
             let _order = state.publish_lock.lock().await;
-            state
-                .client
-                .publish_diagnostics(uri, Vec::new(), None)
-                .await;
+            let _ = state.out.send(Some(body));
         }
     }
 
