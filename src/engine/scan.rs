@@ -279,7 +279,7 @@ mod tests {
     use super::*;
     use crate::engine::pattern::{Fix, PatternType};
     use crate::engine::target::Host;
-    use crate::script::{make_command, CodeRegion, OffsetMap};
+    use crate::script::{make_command, OffsetMap};
 
     fn pattern(id: &str, commands: &[&str], systems: &[&str], severity: Severity) -> Pattern {
         Pattern {
@@ -297,40 +297,10 @@ mod tests {
         }
     }
 
-    /// A parse with one command per line, its name being the first word: the engine's tests
-    /// must not depend on the grammars.
-    fn naive(src: &str, lang: Language) -> Parsed {
-        let mut parsed = Parsed::default();
-        let mut start = 0;
-        for line in src.split_inclusive('\n') {
-            let body = line.trim_end_matches(['\n', '\r']);
-            let lead = body.len() - body.trim_start().len();
-            let word_end = body[lead..].find(' ').map_or(body.len(), |i| lead + i);
-            if word_end > lead && !body.trim_start().starts_with('#') {
-                let host = body.contains("@remote").then(|| "OLDSRV".to_string());
-                parsed.commands.push(make_command(
-                    src,
-                    start + lead..start + word_end,
-                    start + body.len(),
-                    lang,
-                    host,
-                    &OffsetMap::starting_at(0),
-                ));
-                parsed.code.push(CodeRegion {
-                    span: start..start + body.len(),
-                    language: lang,
-                    host: None,
-                });
-            }
-            start += line.len();
-        }
-        parsed
-    }
-
     fn run(src: &str, lang: Language, target: Option<&str>, index: &PatternIndex) -> Vec<Finding> {
         scan_parsed(
             src,
-            &naive(src, lang),
+            &crate::script::naive_parse(src, lang),
             &Directives::parse(src, lang),
             target,
             index,

@@ -743,65 +743,21 @@ pub(crate) mod tests {
     use super::*;
     use crate::engine::{Pattern, PatternType, Severity};
     use crate::lsp::diagnostics;
-    use crate::script::{make_command, CodeRegion, OffsetMap};
 
-    /// One command per line, named by its first word; `syntax:` regions are whole lines. The
-    /// analyzer must not depend on the grammars' command extraction to be tested.
-    pub(crate) fn naive(src: &str, lang: Language) -> Parsed {
-        let mut parsed = Parsed::default();
-        let mut start = 0;
-        for line in src.split_inclusive('\n') {
-            let body = line.trim_end_matches(['\n', '\r']);
-            let lead = body.len() - body.trim_start().len();
-            let word_end = body[lead..]
-                .find([' ', ';', ')', '}'])
-                .map_or(body.len(), |i| lead + i);
-            let first = body.trim_start();
-            if word_end > lead && !first.starts_with('#') && !first.starts_with("REM") {
-                parsed.commands.push(make_command(
-                    src,
-                    start + lead..start + word_end,
-                    start + body.len(),
-                    lang,
-                    None,
-                    &OffsetMap::starting_at(0),
-                ));
-                parsed.code.push(CodeRegion {
-                    span: start..start + body.len(),
-                    language: lang,
-                    host: None,
-                });
-            }
-            start += line.len();
-        }
-        parsed
-    }
+    pub(crate) use crate::script::naive_parse as naive;
 
     pub(crate) fn pattern(id: &str, commands: &[&str], severity: Severity) -> Pattern {
         Pattern {
-            id: id.into(),
-            infrastructure_id: None,
-            client_id: None,
-            pattern_type: PatternType::CommandCompatibility,
-            pattern_signature: format!("sig-{id}"),
-            error_pattern: None,
-            affected_systems: vec![],
             triggering_commands: commands.iter().map(|s| s.to_string()).collect(),
-            triggering_operations: vec![],
-            failure_description: format!("{id} fails"),
             root_cause: "because".into(),
             recommended_solution: "do something else".into(),
-            alternative_approaches: vec![],
-            occurrence_count: 1,
-            first_seen: None,
-            last_seen: None,
             severity,
-            is_active: true,
-            added_to_insights: false,
-            created_at: None,
-            updated_at: None,
-            fix: None,
-            references: vec![],
+            ..Pattern::new(
+                id,
+                PatternType::CommandCompatibility,
+                format!("sig-{id}"),
+                format!("{id} fails"),
+            )
         }
     }
 
