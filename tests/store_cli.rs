@@ -507,6 +507,11 @@ fn record_counts_and_reports_bad_ids() {
     ok(&store, &["store", "init"]);
     let id = default_library_ids().remove(0);
     let before = count_of(&store, &id);
+    assert_eq!(before, 0, "the seeded library has not failed here yet");
+    assert!(
+        ok(&store, &["store", "stats"]).contains("no occurrences recorded yet"),
+        "stats lists no seeded pattern as frequent"
+    );
     assert_eq!(
         ok(&store, &["store", "record", &id]).trim(),
         (before + 1).to_string()

@@ -708,6 +708,9 @@ fn stats(store: &Store) -> Outcome {
     out.push_str(&format!("by type: {}\n", join(&s.by_type)));
     out.push_str(&format!("hosts: {}, clients: {}\n", s.hosts, s.clients));
     out.push_str("\nmost frequent:\n");
+    if s.top.is_empty() {
+        out.push_str("  no occurrences recorded yet\n");
+    }
     let ids: Vec<&str> = s.top.iter().map(|t| t.0.as_str()).collect();
     let w = short_id_len(&ids);
     for (id, sig, count, last) in &s.top {

@@ -224,7 +224,7 @@ pub fn after_message(
             p.message()
         );
         if let Some(Some(n)) = counts.get(i) {
-            let _ = writeln!(agent, "   Seen {n} times.");
+            let _ = writeln!(agent, "   Seen {n} time{}.", if *n == 1 { "" } else { "s" });
         }
         if !p.recommended_solution.trim().is_empty() {
             let _ = writeln!(agent, "   Instead: {}", p.recommended_solution.trim());

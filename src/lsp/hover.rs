@@ -61,13 +61,17 @@ pub fn markdown(f: &Finding, p: &Pattern) -> String {
         let systems: Vec<String> = p.affected_systems.iter().map(|s| escape(s)).collect();
         out.push_str(&format!("\n\n**Affected systems:** {}", systems.join(", ")));
     }
-    let times = if p.occurrence_count == 1 {
-        "1 time".to_string()
-    } else {
-        format!("{} times", p.occurrence_count)
+    let times = match p.occurrence_count {
+        n if n <= 0 => "not yet on record".to_string(),
+        1 => "1 time".to_string(),
+        n => format!("{n} times"),
     };
     out.push_str(&format!("\n\n**Seen:** {times}"));
-    if let Some(last) = p.last_seen.as_deref().filter(|s| !s.trim().is_empty()) {
+    if let Some(last) = p
+        .last_seen
+        .as_deref()
+        .filter(|s| !s.trim().is_empty() && p.occurrence_count > 0)
+    {
         out.push_str(&format!(", last on {}", escape(last)));
     }
     out

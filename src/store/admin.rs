@@ -232,7 +232,8 @@ impl Store {
             let mut stmt = conn.prepare(
                 "SELECT CAST(id AS TEXT), CAST(pattern_signature AS TEXT), COALESCE(occurrence_count, 0),
                         CAST(last_seen AS TEXT)
-                 FROM failure_patterns ORDER BY occurrence_count DESC, last_seen DESC, id LIMIT ?1",
+                 FROM failure_patterns WHERE occurrence_count > 0
+                 ORDER BY occurrence_count DESC, last_seen DESC, id LIMIT ?1",
             )?;
             let top = stmt
                 .query_map([STATS_ROWS], |r| {

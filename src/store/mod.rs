@@ -519,6 +519,9 @@ fn migrate(conn: &mut Connection, options: OpenOptions) -> Result<bool, OpenErro
         interchange::import_text(&tx, DEFAULT_LIBRARY).map_err(|e| {
             OpenError::Message(format!("the embedded default library does not import: {e}"))
         })?;
+        // The library is knowledge, not history: nothing has failed here yet, so its patterns
+        // start at zero occurrences (the upstream default of 1 is for a failure just seen).
+        tx.execute("UPDATE failure_patterns SET occurrence_count = 0", [])?;
     }
     tx.pragma_update(None, "user_version", schema::LATEST)?;
     tx.commit()?;
