@@ -173,7 +173,7 @@ impl Store {
                 })?;
             }
         }
-        match open_read_write(path, options) {
+        match open_retrying(path, options) {
             Ok((conn, created)) => Ok(Store {
                 path: path.to_path_buf(),
                 conn: Mutex::new(conn),
@@ -453,6 +453,28 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // for occurrence counts is a fair price for not syncing on every recorded failure.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(())
+}
+
+/// [`open_read_write`], retried while another process holds the file in a state SQLite reports
+/// as busy without waiting on the busy handler (switching a new file to WAL, recovering a WAL):
+/// several processes creating the same store at once must all succeed.
+fn open_retrying(path: &Path, options: OpenOptions) -> Result<(Connection, bool), OpenError> {
+    let started = std::time::Instant::now();
+    loop {
+        match open_read_write(path, options) {
+            Err(OpenError::Sqlite(e)) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(std::time::Duration::from_millis(15));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn open_read_write(path: &Path, options: OpenOptions) -> Result<(Connection, bool), OpenError> {
