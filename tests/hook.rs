@@ -146,6 +146,16 @@ fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no string at {pointer} in {v}"))
 }
 
+/// A failure forewarn recognises after the command: the reply carries the fix as context for
+/// the agent (and a line for the user) under the dialect's event name.
+fn assert_recognised(env: &Env, agent: &str, payload: &Value, event: &str, context_has: &str) {
+    let out = env.hook(agent, payload).json.expect("context");
+    assert_eq!(keys(&out), ["hookSpecificOutput", "systemMessage"]);
+    assert_eq!(out["hookSpecificOutput"]["hookEventName"], event);
+    let context = text(&out, "/hookSpecificOutput/additionalContext");
+    assert!(context.contains(context_has), "{context}");
+}
+
 /// An allowed command: nothing on stdout, exit 0.
 fn assert_silent(run: &Run) {
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
@@ -427,10 +437,7 @@ fn codex_denies_and_explains() {
             ),
         ],
     );
-    let out = env.hook("codex", &p).json.expect("context");
-    assert_eq!(keys(&out), ["hookSpecificOutput", "systemMessage"]);
-    assert_eq!(out["hookSpecificOutput"]["hookEventName"], "PostToolUse");
-    assert!(text(&out, "/hookSpecificOutput/additionalContext").contains("ip addr"));
+    assert_recognised(&env, "codex", &p, "PostToolUse", "ip addr");
     assert_eq!(env.count(IFCONFIG), before + 1);
 }
 
@@ -542,10 +549,7 @@ fn gemini_denies_warns_and_adds_context_after() {
             ),
         ],
     );
-    let out = env.hook("gemini", &p).json.expect("context");
-    assert_eq!(keys(&out), ["hookSpecificOutput", "systemMessage"]);
-    assert_eq!(out["hookSpecificOutput"]["hookEventName"], "AfterTool");
-    assert!(text(&out, "/hookSpecificOutput/additionalContext").contains("Call python3."));
+    assert_recognised(&env, "gemini", &p, "AfterTool", "Call python3.");
     assert_eq!(env.count(PYTHON), before + 1);
 
     // The documented success payload: nothing to say.
