@@ -1,6 +1,8 @@
 //! `forewarn check` as a user runs it: the real binary on real files, with a fixture store,
 //! in every output format, with every exit code and the bad inputs of issue 2 §5.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -349,29 +351,8 @@ fn target_flag_env_and_unknown_target() {
 #[test]
 fn stdin_needs_a_language() {
     let ws = Workspace::new();
-    let run = |args: &[&str], input: &str| {
-        let mut child = ws
-            .command()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            // The process may finish without reading its input (an unknown agent, a usage
-            // error): a closed pipe is its answer, not the test's failure.
-            .map_or_else(
-                |e| assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}"),
-                |_| (),
-            );
-        child.wait_with_output().unwrap()
-    };
+    let run =
+        |args: &[&str], input: &str| common::output_with_stdin(ws.command().args(args), input);
     let out = run(
         &[
             "check",

@@ -1,7 +1,8 @@
 //! `forewarn explain` through the real binary: error output in, the patterns that explain it out.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -34,31 +35,16 @@ fn store() -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn explain(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (Option<i32>, String) {
-    let mut child = Command::new(EXE)
-        .current_dir(db.parent().unwrap())
-        .env_remove("FOREWARN_TARGET")
-        .arg("--store")
-        .arg(db)
-        .arg("explain")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let input = stdin.unwrap_or("").to_string();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        // The process may finish without reading its input (an unknown agent, a usage
-        // error): a closed pipe is its answer, not the test's failure.
-        .map_or_else(
-            |e| assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}"),
-            |_| (),
-        );
-    let out = child.wait_with_output().unwrap();
+    let out = common::output_with_stdin(
+        Command::new(EXE)
+            .current_dir(db.parent().unwrap())
+            .env_remove("FOREWARN_TARGET")
+            .arg("--store")
+            .arg(db)
+            .arg("explain")
+            .args(args),
+        stdin.unwrap_or(""),
+    );
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -2,9 +2,10 @@
 //! (tests/fixtures/hooks, taken from reference/agent-hooks.md) on stdin, a store seeded from a
 //! fixture pattern file, and the answer checked field by field with its exit code.
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 
@@ -81,25 +82,12 @@ impl Env {
     }
 
     fn hook_with(&self, agent: &str, stdin: &str, envs: &[(&str, &str)]) -> Run {
-        let mut cmd = self.forewarn();
-        cmd.args(["hook", agent])
-            .envs(envs.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            // The process may finish without reading its input (an unknown agent, a usage
-            // error): a closed pipe is its answer, not the test's failure.
-            .map_or_else(
-                |e| assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}"),
-                |_| (),
-            );
-        let out = child.wait_with_output().unwrap();
+        let out = common::output_with_stdin(
+            self.forewarn()
+                .args(["hook", agent])
+                .envs(envs.iter().copied()),
+            stdin,
+        );
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let json = (!stdout.trim().is_empty()).then(|| {
             serde_json::from_str(&stdout)
@@ -663,29 +651,14 @@ fn everything_unexpected_is_allowed_with_one_line_on_stderr() {
     // An unusable store allows even a command that would be denied.
     let bad = env.dir.path().join("garbage.db");
     std::fs::write(&bad, "this is not a database, it is just text ".repeat(200)).unwrap();
-    let mut cmd = Command::new(EXE);
-    let mut child = cmd
-        .current_dir(env.dir.path())
-        .env("HOME", env.home())
-        .env_remove("FOREWARN_STORE")
-        .args(["--store", bad.to_str().unwrap(), "hook", "claude"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(blocked.as_bytes())
-        // The process may finish without reading its input (an unknown agent, a usage
-        // error): a closed pipe is its answer, not the test's failure.
-        .map_or_else(
-            |e| assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}"),
-            |_| (),
-        );
-    let out = child.wait_with_output().unwrap();
+    let out = common::output_with_stdin(
+        Command::new(EXE)
+            .current_dir(env.dir.path())
+            .env("HOME", env.home())
+            .env_remove("FOREWARN_STORE")
+            .args(["--store", bad.to_str().unwrap(), "hook", "claude"]),
+        &blocked,
+    );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -710,28 +683,7 @@ fn eight_parallel_hooks_count_exactly_eight() {
     )
     .to_string();
     let children: Vec<_> = (0..8)
-        .map(|_| {
-            let mut child = env
-                .forewarn()
-                .args(["hook", "claude"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(p.as_bytes())
-                // The process may finish without reading its input (an unknown agent, a usage
-                // error): a closed pipe is its answer, not the test's failure.
-                .map_or_else(
-                    |e| assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}"),
-                    |_| (),
-                );
-            child
-        })
+        .map(|_| common::spawn_with_stdin(env.forewarn().args(["hook", "claude"]), &p))
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();

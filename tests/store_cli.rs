@@ -1,6 +1,8 @@
 //! `forewarn store …` and `forewarn insights` through the real binary, each test on its own
 //! store file in a temporary directory.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -709,29 +711,14 @@ fn a_store_in_a_read_only_directory_still_reads() {
 }
 
 fn with_stdin(store: &Path, args: &[&str], input: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_forewarn"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("FOREWARN_STORE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        // The process may finish without reading its input (an unknown agent, a usage
-        // error): a closed pipe is its answer, not the test's failure.
-        .map_or_else(
-            |e| assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}"),
-            |_| (),
-        );
-    child.wait_with_output().unwrap()
+    common::output_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_forewarn"))
+            .arg("--store")
+            .arg(store)
+            .args(args)
+            .env_remove("FOREWARN_STORE"),
+        input,
+    )
 }
 
 #[test]
