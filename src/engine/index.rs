@@ -52,7 +52,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// A plain entry is a bare command name: it needs no regex at all.
-fn is_plain_name(entry: &str) -> bool {
+pub(crate) fn is_plain_name(entry: &str) -> bool {
     !entry.is_empty()
         && entry
             .bytes()
@@ -164,7 +164,7 @@ fn literals_of(re: &str) -> Result<Option<Vec<(String, bool)>>, String> {
 
 /// The literals one of which must begin every match of `re`, lowercased, each with whether it
 /// is a whole match; `None` when there is no such finite set (the entry is then tried everywhere).
-fn prefix_literals(re: &str) -> Option<Vec<(String, bool)>> {
+pub(crate) fn prefix_literals(re: &str) -> Option<Vec<(String, bool)>> {
     literals_of(re).ok().flatten()
 }
 

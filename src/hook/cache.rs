@@ -22,15 +22,14 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use regex_syntax::hir::literal::{ExtractKind, Extractor};
-
+use crate::engine::index::{self, check_regex, is_plain_name};
 use crate::engine::pattern::SYNTAX_PREFIX;
 use crate::engine::{Client, Host, Pattern, PatternIndex};
 use crate::store::Store;
 
 const MAGIC: &str = "forewarn-hook-cache";
 /// Bumped whenever the layout, the anchor rules or the meaning of the key change.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// What a hook needs the patterns for.
 pub enum Need<'a> {
@@ -283,11 +282,7 @@ fn command_anchors(entry: &str) -> Option<Vec<String>> {
         return prefix_literals(re);
     }
     let entry = entry.trim();
-    if !entry.is_empty()
-        && entry
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if is_plain_name(entry) {
         return Some(vec![entry.to_lowercase()]);
     }
     let lits = prefix_literals(entry)?;
@@ -302,8 +297,8 @@ fn command_anchors(entry: &str) -> Option<Vec<String>> {
 /// The same for an error_pattern: a regex's required prefix, or (not a regex) its longest
 /// keyword, all of which must appear.
 fn error_anchors(ep: &str) -> Option<Vec<String>> {
-    match regex_syntax::ParserBuilder::new().build().parse(ep) {
-        Ok(hir) => literals_of(&hir),
+    match check_regex(ep) {
+        Ok(()) => prefix_literals(ep),
         Err(_) => ep
             .split_whitespace()
             .max_by_key(|w| w.len())
@@ -311,25 +306,10 @@ fn error_anchors(ep: &str) -> Option<Vec<String>> {
     }
 }
 
-/// The literals one of which must begin every match of `re`, lowercased (as the engine's index
-/// keys its entries); `None` when there is no finite set of non-empty ones.
+/// The engine index's own required-prefix literals (same bounds, same lowercasing), so the cache
+/// anchors a pattern exactly where the index files it.
 fn prefix_literals(re: &str) -> Option<Vec<String>> {
-    literals_of(&regex_syntax::ParserBuilder::new().build().parse(re).ok()?)
-}
-
-fn literals_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
-    let lits = seq.literals()?;
-    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
-        return None;
-    }
-    lits.iter()
-        .map(|l| {
-            std::str::from_utf8(l.as_bytes())
-                .ok()
-                .map(str::to_lowercase)
-        })
-        .collect()
+    index::prefix_literals(re).map(|lits| lits.into_iter().map(|(l, _)| l).collect())
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
