@@ -13,7 +13,10 @@
 //! SQLite triggers move on every change to patterns, hosts and clients, from forewarn or any
 //! other SQLite client, and not on recorded occurrences: the hook records one after every
 //! recognised failure, and a key that moved with it would make the next hook pay a full load.
-//! A stale cache is rebuilt after the next hook that misses. The cached patterns'
+//! A stale cache is rebuilt after the next hook that misses. Reading the version means opening
+//! SQLite, which costs a hook more than the rest of its work, so `<store>.hook-cache.key` keeps
+//! the last version read with the store files' size and mtime: while those are unchanged, no hook
+//! opens the store at all. The cached patterns'
 //! `occurrence_count` and `last_seen` may therefore be behind the store; the hook shows a count
 //! only after recording, and that one is the fresh count `record_occurrence` returns.
 
@@ -60,11 +63,67 @@ pub fn store_key(store: &Store) -> Option<String> {
     store.knowledge_version().ok().map(|v| v.to_string())
 }
 
-/// The index of the patterns `need` could use, when a cache for exactly this store version
+/// The store files as the file system sees them: size and modification time of the database and
+/// its WAL. Any commit, by any process, changes one of them.
+fn file_stamp(store: &Path) -> Option<String> {
+    let stamp = |p: &Path| -> String {
+        match std::fs::metadata(p) {
+            Ok(m) => {
+                let mtime = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("{}.{mtime}", m.len())
+            }
+            Err(_) => "-".into(),
+        }
+    };
+    std::fs::metadata(store).ok()?;
+    let mut wal = store.as_os_str().to_owned();
+    wal.push("-wal");
+    Some(format!("{}:{}", stamp(store), stamp(Path::new(&wal))))
+}
+
+/// `<store>.hook-cache.key`: the knowledge version last read from the store, with the file stamp
+/// it was read at.
+fn key_path(store: &Path) -> PathBuf {
+    let mut p = path_for(store).into_os_string();
+    p.push(".key");
+    PathBuf::from(p)
+}
+
+/// The knowledge version, without opening SQLite, when the store files have not changed since it
+/// was last read ([`remember_key`]). Opening the store costs a hook more than the rest of its
+/// work (SQLite creates and removes the WAL each time), and most hooks follow one that already
+/// read the version.
+pub fn remembered_key(store: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(key_path(store)).ok()?;
+    let (key, stamp) = text.trim_end().split_once('\t')?;
+    (file_stamp(store)? == stamp).then(|| key.to_string())
+}
+
+/// Remembers `key` for the store files as they are now; call it after the store is closed (the
+/// close removes the WAL, which is part of the stamp). Failing to write is only slower.
+pub fn remember_key(store: &Path, key: &str) {
+    let Some(stamp) = file_stamp(store) else {
+        return;
+    };
+    let path = key_path(store);
+    let mut tmp = path.clone().into_os_string();
+    tmp.push(format!(".{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    if std::fs::write(&tmp, format!("{key}\t{stamp}\n")).is_err()
+        || std::fs::rename(&tmp, &path).is_err()
+    {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+/// The index of the patterns `need` could use, when a cache for exactly knowledge version `key`
 /// exists; `None` on a miss (the caller loads the store and writes a new cache).
-pub fn load(store: &Store, need: &Need) -> Option<PatternIndex> {
-    let key = store_key(store)?;
-    let file = File::open(path_for(store.path())).ok()?;
+pub fn load(store: &Path, key: &str, need: &Need) -> Option<PatternIndex> {
+    let file = File::open(path_for(store)).ok()?;
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut first = String::new();
     reader.read_line(&mut first).ok()?;
@@ -445,7 +504,8 @@ mod tests {
 
         let before = |text: &str| {
             let idx = load(
-                &store,
+                &path,
+                &key,
                 &Need::Before {
                     haystack: text,
                     ops: &[],
@@ -463,7 +523,8 @@ mod tests {
         );
         let after = |store: &Store| {
             load(
-                store,
+                store.path(),
+                &store_key(store)?,
                 &Need::After {
                     haystack: "bash: python: command not found",
                 },
@@ -495,5 +556,27 @@ mod tests {
             "triggering_commands": ["new"]});
         other.add_pattern(row).unwrap();
         assert!(after(&store).is_none(), "a new pattern kept it");
+    }
+
+    #[test]
+    fn a_remembered_key_holds_only_while_the_store_files_are_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let store = Store::open(&path).unwrap();
+        let key = store_key(&store).unwrap();
+        drop(store);
+        assert_eq!(remembered_key(&path), None, "nothing remembered yet");
+        remember_key(&path, &key);
+        assert_eq!(remembered_key(&path).as_deref(), Some(key.as_str()));
+        // Any commit, even one that keeps the knowledge version, changes the files: the next
+        // hook reads the version from SQLite again instead of trusting a stale stamp.
+        let id = Store::open(&path).unwrap().load().unwrap().patterns[0]
+            .id
+            .clone();
+        Store::open(&path)
+            .unwrap()
+            .record_occurrence(&id, None)
+            .unwrap();
+        assert_eq!(remembered_key(&path), None);
     }
 }

@@ -191,22 +191,34 @@ fn policy_for(cwd: Option<&Path>) -> (Config, decide::Policy) {
 /// cache is rewritten for the next hook). `FOREWARN_HOOK_CACHE=0` always reads the store.
 fn load_index(path: &Path, event: &HookEvent) -> Result<PatternIndex, String> {
     let use_cache = std::env::var("FOREWARN_HOOK_CACHE").map_or(true, |v| v != "0");
-    // Opened either way: the cache is keyed on the store's knowledge version.
-    let store = Store::open(path).map_err(|e| e.to_string())?;
+    let (haystack, ops) = needs(event);
+    let need = match event {
+        HookEvent::Before { .. } => cache::Need::Before {
+            haystack: &haystack,
+            ops: &ops,
+        },
+        HookEvent::After { .. } => cache::Need::After {
+            haystack: &haystack,
+        },
+    };
+    // The cache is keyed on the store's knowledge version; while the store files are unchanged
+    // since a hook last read it, that version is known without opening SQLite.
     if use_cache {
-        let (haystack, ops) = needs(event);
-        let need = match event {
-            HookEvent::Before { .. } => cache::Need::Before {
-                haystack: &haystack,
-                ops: &ops,
-            },
-            HookEvent::After { .. } => cache::Need::After {
-                haystack: &haystack,
-            },
-        };
-        if let Some(index) = cache::load(&store, &need) {
+        if let Some(index) = cache::remembered_key(path).and_then(|k| cache::load(path, &k, &need))
+        {
             tracing::debug!("answered from the hook cache ({} patterns)", index.len());
             return Ok(index);
+        }
+    }
+    let store = Store::open(path).map_err(|e| e.to_string())?;
+    if use_cache {
+        if let Some(key) = cache::store_key(&store) {
+            if let Some(index) = cache::load(path, &key, &need) {
+                drop(store);
+                cache::remember_key(path, &key);
+                tracing::debug!("answered from the hook cache ({} patterns)", index.len());
+                return Ok(index);
+            }
         }
     }
     let (index, _problems) = store.load_index().map_err(|e| e.to_string())?;
