@@ -70,10 +70,11 @@ enum EntryKind {
         source: String,
         compiled: [OnceLock<Option<Regex>>; 2],
     },
-    /// A `syntax:` regex, matched anywhere in code.
+    /// A `syntax:` regex, matched anywhere in code of the pattern's languages.
     Syntax {
         source: String,
         compiled: [OnceLock<Option<Regex>>; 2],
+        languages: Vec<Language>,
     },
 }
 
@@ -118,9 +119,17 @@ impl Entry {
 
     /// All matches of a `syntax:` entry in a region of code.
     pub(crate) fn syntax_matches(&self, code: &str, lang: Language) -> Vec<TextMatch> {
-        let EntryKind::Syntax { source, compiled } = &self.kind else {
+        let EntryKind::Syntax {
+            source,
+            compiled,
+            languages,
+        } = &self.kind
+        else {
             return Vec::new();
         };
+        if !languages.contains(&lang) {
+            return Vec::new();
+        }
         let ci = lang.case_insensitive();
         match compiled[ci as usize].get_or_init(|| compile(source, ci)) {
             Some(re) => re.find_iter(code).map(|m| m.range()).collect(),
@@ -166,6 +175,33 @@ fn literals_of(re: &str) -> Result<Option<Vec<(String, bool)>>, String> {
 /// is a whole match; `None` when there is no such finite set (the entry is then tried everywhere).
 pub(crate) fn prefix_literals(re: &str) -> Option<Vec<(String, bool)>> {
     literals_of(re).ok().flatten()
+}
+
+/// Literals one of which occurs in every match of `re`, wherever: its prefix literals, else
+/// its suffix ones (`\s-(not)?in\s` has no useful prefix but ends in `-in` + a blank).
+fn required_literals(re: &str) -> Option<Vec<(String, bool)>> {
+    if let Some(lits) = prefix_literals(re) {
+        return Some(lits);
+    }
+    let hir = regex_syntax::ParserBuilder::new().build().parse(re).ok()?;
+    let mut seq = Extractor::new()
+        .kind(ExtractKind::Suffix)
+        .limit_class(8)
+        .limit_total(64)
+        .extract(&hir);
+    seq.keep_last_bytes(32);
+    seq.dedup();
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    lits.iter()
+        .map(|l| {
+            std::str::from_utf8(l.as_bytes())
+                .ok()
+                .map(|s| (s.to_lowercase(), l.is_exact()))
+        })
+        .collect()
 }
 
 fn literals_of_hir(hir: &regex_syntax::hir::Hir) -> Option<Vec<(String, bool)>> {
@@ -266,6 +302,66 @@ impl Automaton {
     }
 }
 
+/// Where a literal must stand for its text to count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bound {
+    /// A whole command name: no name character on either side.
+    Word,
+    /// The start of a command name (a regex's required prefix).
+    Start,
+    /// Anywhere (a `syntax:` literal).
+    Anywhere,
+}
+
+/// Finds the places in a script where some pattern may match: every command name, required
+/// prefix and `syntax:` literal of the index in one automaton, ASCII case folded.
+#[derive(Debug)]
+pub(crate) struct Prefilter {
+    ac: AhoCorasick,
+    bounds: Vec<Bound>,
+}
+
+/// Characters that continue a command name, so a literal next to one is part of a longer name.
+fn continues_name(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+impl Prefilter {
+    fn build<'a>(literals: impl Iterator<Item = (&'a str, Bound)>) -> Option<Prefilter> {
+        let mut texts = Vec::new();
+        let mut bounds = Vec::new();
+        for (text, bound) in literals {
+            // ASCII case folding would miss another case of a non-ASCII name.
+            if text.is_empty() || !text.is_ascii() {
+                return None;
+            }
+            texts.push(text);
+            bounds.push(bound);
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&texts)
+            .ok()?;
+        Some(Prefilter { ac, bounds })
+    }
+
+    /// Calls `hit` with the byte range of every occurrence of a literal that stands where its
+    /// kind requires.
+    pub(crate) fn hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>)) {
+        let b = text.as_bytes();
+        for m in self.ac.find_overlapping_iter(text) {
+            let bound = self.bounds[m.pattern().as_usize()];
+            let starts =
+                bound == Bound::Anywhere || m.start() == 0 || !continues_name(b[m.start() - 1]);
+            let ends = bound != Bound::Word || b.get(m.end()).is_none_or(|&c| !continues_name(c));
+            if starts && ends {
+                hit(m.range());
+            }
+        }
+    }
+}
+
 /// Every usable pattern, the hosts and clients they refer to, and the lookup structures.
 #[derive(Debug, Default)]
 pub struct PatternIndex {
@@ -290,6 +386,8 @@ pub struct PatternIndex {
     /// Operation name → patterns triggered by that class of command.
     by_operation: HashMap<String, Vec<usize>>,
     errors: OnceLock<ErrorIndex>,
+    /// Per language (in [`Language::ALL`] order), built on first use.
+    prefilters: [OnceLock<Option<Prefilter>>; 3],
 }
 
 impl PatternIndex {
@@ -342,7 +440,13 @@ impl PatternIndex {
                 let compiled = Default::default();
                 let source = re.to_string();
                 if syntax {
-                    keys.push((EntryKind::Syntax { source, compiled }, Keys::Syntax(lits)));
+                    let languages = super::target::construct_languages(&pattern.affected_systems);
+                    let kind = EntryKind::Syntax {
+                        source,
+                        compiled,
+                        languages,
+                    };
+                    keys.push((kind, Keys::Syntax(lits)));
                 } else {
                     keys.push((EntryKind::Command { source, compiled }, Keys::Command(lits)));
                 }
@@ -508,6 +612,51 @@ impl PatternIndex {
 
     pub(crate) fn has_operations(&self) -> bool {
         !self.by_operation.is_empty()
+    }
+
+    /// The literals every finding in a script written in `lang` contains, built on first use;
+    /// `None` when some entry has none (it may match anywhere, so nothing can be skipped).
+    pub(crate) fn prefilter(&self, lang: Language) -> Option<&Prefilter> {
+        let slot = Language::ALL.iter().position(|&l| l == lang)?;
+        self.prefilters[slot]
+            .get_or_init(|| self.build_prefilter(lang))
+            .as_ref()
+    }
+
+    fn build_prefilter(&self, lang: Language) -> Option<Prefilter> {
+        // PowerShell commands may be aliases (`gwmi`) of the names the index knows.
+        if !self.unkeyed.is_empty() || lang == Language::PowerShell {
+            return None;
+        }
+        let mut literals: Vec<(String, Bound)> = Vec::new();
+        for entry in &self.entries {
+            if let EntryKind::Syntax {
+                source, languages, ..
+            } = &entry.kind
+            {
+                if languages.contains(&lang) {
+                    for (lit, _) in required_literals(source)? {
+                        literals.push((lit, Bound::Anywhere));
+                    }
+                }
+            }
+        }
+        let operations: Vec<&str> = match self.has_operations() {
+            true => super::operations::command_names().collect(),
+            false => Vec::new(),
+        };
+        // PowerShell run from the script (`pwsh -c 'gwmi …'`) may use aliases or be encoded.
+        let shells = ["pwsh", "powershell"];
+        let words = self
+            .by_name
+            .keys()
+            .map(String::as_str)
+            .chain(operations)
+            .chain(shells.iter().copied())
+            .map(|l| (l, Bound::Word));
+        let prefixes = self.by_prefix.keys().map(|l| (l.as_str(), Bound::Start));
+        let syntax = literals.iter().map(|(l, b)| (l.as_str(), *b));
+        Prefilter::build(words.chain(prefixes).chain(syntax))
     }
 
     /// Patterns whose error_pattern matches somewhere in `text`, with the matched byte range.

@@ -312,6 +312,11 @@ pub fn classify(command: &Command) -> Vec<&'static str> {
     out
 }
 
+/// Every command name some operation class includes, lowercased.
+pub(crate) fn command_names() -> impl Iterator<Item = &'static str> {
+    rules_by_name().keys().map(String::as_str)
+}
+
 /// The rules by lowercased command name: `classify` runs on every command of every scan.
 fn rules_by_name() -> &'static HashMap<String, Vec<&'static Rule>> {
     static MAP: OnceLock<HashMap<String, Vec<&'static Rule>>> = OnceLock::new();

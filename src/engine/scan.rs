@@ -7,6 +7,7 @@ use super::index::PatternIndex;
 use super::operations;
 use super::pattern::{Pattern, Severity};
 use super::target::Target;
+use crate::script::sparse::{self, Cut};
 use crate::script::{self, Language, Parsed};
 
 /// A machine-applicable edit: replace `span` of the source with `replacement`.
@@ -67,8 +68,103 @@ pub fn scan(src: &str, lang: Language, default_target: Option<&str>, index: &Pat
             unknown_targets: Vec::new(),
         };
     }
+    if src.len() >= SPARSE_MIN_BYTES {
+        let scan_part =
+            |parsed: Parsed| scan_parsed(src, &parsed, &directives, default_target, index);
+        if let Some(parts) = sparse_ranges(src, lang, index)
+            .and_then(|ranges| sparse::parse_ranges_with(src, lang, &ranges, scan_part))
+        {
+            return merge(parts, default_target, &directives, index);
+        }
+    }
     let parsed = script::parse(src, lang);
     scan_parsed(src, &parsed, &directives, default_target, index)
+}
+
+/// From this size on a script is parsed sparsely when it can be: below it a whole parse takes a
+/// few milliseconds and the lexer would not pay for itself.
+const SPARSE_MIN_BYTES: usize = 64 * 1024;
+
+/// The stretches of `src` between statement cuts that contain a literal of some pattern (see
+/// [`script::sparse`]), merged where they touch; `None` when the file cannot be cut safely.
+fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<Range<Cut>>> {
+    let prefilter = index.prefilter(lang)?;
+    // The lexer and the literal search each read the whole text: side by side.
+    let (cuts, hits) = std::thread::scope(|s| {
+        let cuts = s.spawn(|| sparse::cuts(src, lang));
+        let mut hits = Vec::new();
+        prefilter.hits(src, |m| hits.push(m));
+        (cuts.join().ok().flatten(), hits)
+    });
+    let cuts = cuts?;
+    // Stretch k runs from cut k-1 (or the start) to cut k (or the end).
+    let stretch_of = |offset: usize| cuts.partition_point(|c| c.offset <= offset);
+    let mut wanted = vec![false; cuts.len() + 1];
+    for m in hits {
+        let (first, last) = (stretch_of(m.start), stretch_of(m.end.saturating_sub(1)));
+        wanted[first..=last].fill(true);
+    }
+    let bound = |k: usize| match k.checked_sub(1) {
+        None => Cut { offset: 0, row: 0 },
+        Some(i) => cuts.get(i).copied().unwrap_or(Cut {
+            offset: src.len(),
+            row: 0,
+        }),
+    };
+    let mut ranges: Vec<Range<Cut>> = Vec::new();
+    for k in (0..wanted.len()).filter(|&k| wanted[k]) {
+        match ranges.last_mut() {
+            Some(last) if last.end == bound(k) => last.end = bound(k + 1),
+            _ => ranges.push(bound(k)..bound(k + 1)),
+        }
+    }
+    Some(ranges)
+}
+
+/// The commands of the stretches [`sparse_ranges`] keeps, as one parse (for tests).
+#[cfg(test)]
+pub(crate) fn parse_sparse(src: &str, lang: Language, index: &PatternIndex) -> Option<Parsed> {
+    let ranges = sparse_ranges(src, lang, index)?;
+    let parts = sparse::parse_ranges_with(src, lang, &ranges, |p| p)?;
+    let mut parsed = Parsed::default();
+    for part in parts {
+        parsed.commands.extend(part.commands);
+        parsed.code.extend(part.code);
+    }
+    Some(parsed)
+}
+
+/// One scan from the scans of a document's parts (each names the file's target if unknown).
+fn merge(
+    parts: Vec<Scan>,
+    default_target: Option<&str>,
+    directives: &Directives,
+    index: &PatternIndex,
+) -> Scan {
+    let target = directives
+        .target
+        .clone()
+        .or_else(|| default_target.map(str::to_string));
+    let mut unknown_targets: Vec<String> = target
+        .iter()
+        .filter(|t| index.target(t).is_none())
+        .cloned()
+        .collect();
+    let mut findings = Vec::new();
+    for part in parts {
+        findings.extend(part.findings);
+        for t in part.unknown_targets {
+            if !unknown_targets.contains(&t) {
+                unknown_targets.push(t);
+            }
+        }
+    }
+    sort_findings(&mut findings);
+    Scan {
+        findings,
+        target,
+        unknown_targets,
+    }
 }
 
 /// [`scan`] on an already parsed document (the language server re-parses only what changed).
@@ -180,6 +276,16 @@ pub fn scan_parsed(
         }
     }
 
+    sort_findings(&mut findings);
+    Scan {
+        findings,
+        target: file_target_name,
+        unknown_targets,
+    }
+}
+
+/// Source order, the most severe first at one place; one finding per pattern and span.
+fn sort_findings(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
         a.span
             .start
@@ -188,11 +294,6 @@ pub fn scan_parsed(
             .then(a.pattern_id.cmp(&b.pattern_id))
     });
     findings.dedup_by(|a, b| a.pattern_id == b.pattern_id && a.span == b.span);
-    Scan {
-        findings,
-        target: file_target_name,
-        unknown_targets,
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -562,6 +663,37 @@ mod tests {
     }
 
     #[test]
+    fn syntax_entries_fire_only_in_their_systems_languages() {
+        let idx = index(vec![
+            pattern(
+                "ps-chain",
+                &["syntax:&&"],
+                &["powershell-5.1"],
+                Severity::Major,
+            ),
+            pattern(
+                "any-chain",
+                &["syntax:\\|\\|"],
+                &["container"],
+                Severity::Major,
+            ),
+        ]);
+        let bash = "cd /tmp && ls || true\n";
+        let found = scan(bash, Language::Bash, None, &idx).findings;
+        assert_eq!(
+            found
+                .iter()
+                .map(|f| f.pattern_id.as_str())
+                .collect::<Vec<_>>(),
+            ["any-chain"],
+            "a PowerShell 5.1 construct is no problem in bash"
+        );
+        let ps = "cd C:\\ && dir\n";
+        let found = scan(ps, Language::PowerShell, None, &idx).findings;
+        assert_eq!(found[0].pattern_id, "ps-chain");
+    }
+
+    #[test]
     fn broken_patterns_are_skipped_and_named() {
         let idx = index(vec![
             pattern("bad", &["(unclosed"], &[], Severity::Major),
@@ -587,5 +719,164 @@ mod tests {
         assert!(crate::engine::explain(out, Some(&t), &idx).is_empty());
         let pip = "error: EXTERNALLY-MANAGED-ENVIRONMENT\n× This environment is externally managed (see PEP 668)";
         assert_eq!(crate::engine::explain(pip, None, &idx)[0].pattern_id, "b");
+    }
+
+    /// Bash written to trip a statement lexer: heredocs (data, fed to shells, quoted, dashed,
+    /// two on a line, inside `$( )`), functions in every form, `case`, loops, groups, multi-line
+    /// strings and substitutions, continuations, comments holding quotes and keywords, and
+    /// default-library commands in each of those places.
+    const TRICKY_BASH: &str = r#"#!/bin/bash
+# don't run systemctl here (it's "only" a comment) if fi done
+set -e
+cat <<EOF > /etc/motd
+systemctl restart nginx
+sed -i 's/a/b/' f
+EOF
+bash <<'SCRIPT'
+systemctl enable --now app
+SCRIPT
+ssh admin@nas sh <<-EOT
+	readlink -f /volume1
+	EOT
+cat <<A
+grep -P x
+A
+python setup.py
+out=$(cat <<EOF
+date -d yesterday
+EOF
+)
+f() {
+  sed -i "s/$1/$2/" "$3"
+}
+g()
+{
+  readlink -f "$1"
+}
+function h {
+  case "$1" in
+    start) systemctl start app ;;
+    (stop) service app stop ;;
+    *) echo "usage: it's start|stop" ;;
+  esac
+}
+for x in a b; do
+  grep -P "$x" file || true
+done
+while read -r l
+do
+  echo "$l" | xargs -r rm
+done < list
+if [ -f x ]; then
+  python script.py
+elif [ -d y ]; then
+  :
+else
+  timeout 5 ls
+fi
+{ stat -c %s f; date -d now; }
+( cd /tmp && python -V )
+msg='a long
+string with systemctl in it
+and base64 -w0'
+echo "$(printf '%s' "a
+b") $(( 1 << 3 ))"
+ls | \
+  xargs -r echo
+ls |
+  sort
+arr=(one two
+ three)
+echo ${#arr[@]} $# a#b
+sudo -u root sed -i 's/x/y/' /etc/x
+eval "readlink -f ."
+bash -c 'systemctl daemon-reload'
+echo done
+"#;
+
+    fn example_scripts() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for dir in ["examples", "tests/fixtures"] {
+            for entry in ignore::Walk::new(root.join(dir)).flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "sh") {
+                    let text = std::fs::read_to_string(path).unwrap();
+                    out.push((path.display().to_string(), text));
+                }
+            }
+        }
+        assert!(out.len() >= 5, "example scripts found: {}", out.len());
+        out
+    }
+
+    fn whole_and_sparse(
+        src: &str,
+        target: Option<&str>,
+        idx: &PatternIndex,
+    ) -> (Vec<Finding>, Option<Vec<Finding>>) {
+        let dirs = Directives::parse(src, Language::Bash);
+        let whole = script::parse(src, Language::Bash);
+        let findings = |p: &Parsed| scan_parsed(src, p, &dirs, target, idx).findings;
+        let sparse = parse_sparse(src, Language::Bash, idx).map(|p| findings(&p));
+        (findings(&whole), sparse)
+    }
+
+    #[test]
+    fn sparse_parsing_finds_what_a_whole_parse_finds() {
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        assert!(library.len() >= 50);
+        let mut corpus = example_scripts();
+        corpus.push(("tricky".into(), TRICKY_BASH.to_string()));
+        corpus.push(("tricky, CRLF".into(), TRICKY_BASH.replace('\n', "\r\n")));
+        for (name, src) in &corpus {
+            for target in [None, Some("synology-dsm"), Some("windows-server-2008")] {
+                let (whole, sparse) = whole_and_sparse(src, target, &library);
+                let sparse = sparse.unwrap_or_else(|| panic!("{name} was not cut"));
+                assert_eq!(sparse, whole, "{name} for {target:?}");
+            }
+        }
+        let (whole, _) = whole_and_sparse(TRICKY_BASH, None, &library);
+        assert!(
+            whole.len() >= 15,
+            "the tricky script exercises the library: {}",
+            whole.len()
+        );
+    }
+
+    #[test]
+    fn sparse_parsing_skips_what_cannot_match_and_keeps_its_findings() {
+        let idx = PatternIndex::build(crate::synthetic::patterns(2000, 1), vec![], vec![]);
+        let src = crate::synthetic::bash_script(3000, 2000, 2);
+        let (whole, sparse) = whole_and_sparse(&src, None, &idx);
+        assert!(whole.len() > 300);
+        assert_eq!(sparse.expect("the synthetic script is cut"), whole);
+        let parsed = parse_sparse(&src, Language::Bash, &idx).unwrap();
+        let all = script::parse(&src, Language::Bash);
+        assert!(
+            parsed.commands.len() * 10 < all.commands.len() * 8,
+            "{} of {} commands parsed",
+            parsed.commands.len(),
+            all.commands.len()
+        );
+    }
+
+    #[test]
+    fn sparse_parsing_declines_what_it_cannot_prove() {
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        // The lexer's doubt (a heredoc the grammar ends early), and tree-sitter's (two heredocs
+        // on one line, which the grammar cannot parse, in a stretch that would be parsed).
+        for src in [
+            "cat <<EOF\nEOFX\nEOF\nsed -i x f\n",
+            "ls\ncat <<A <<B\nsed -i x f\nA\nB\nls\n",
+        ] {
+            assert!(
+                parse_sparse(src, Language::Bash, &library).is_none(),
+                "{src:?}"
+            );
+        }
+        // An index with an entry that may match any command cannot skip anything.
+        let any = index(vec![pattern("any", &[r".*\.exe"], &[], Severity::Major)]);
+        assert!(parse_sparse("ls\n", Language::Bash, &any).is_none());
     }
 }

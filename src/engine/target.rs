@@ -52,6 +52,47 @@ pub const SYSTEM_TAGS: &[&str] = &[
     "bash-3.2",
 ];
 
+/// The script languages a `syntax:` construct of a pattern with these `affected_systems` is
+/// written in: a construct that fails on `powershell-*` is PowerShell (`&&` before 7), one that
+/// fails on other Windows systems is PowerShell or batch, one that fails on a Unix system is
+/// POSIX shell (`${x,,}` on bash 3.2). Tags that name no shell (`container`, `wsl`) or no tags
+/// at all: every language.
+pub fn construct_languages(tags: &[String]) -> Vec<crate::script::Language> {
+    use crate::script::Language;
+    let tags: Vec<String> = tags.iter().map(|t| t.trim().to_ascii_lowercase()).collect();
+    let any = |f: fn(&str) -> bool| tags.iter().any(|t| f(t));
+    let mut out = Vec::new();
+    if any(|t| t.starts_with("powershell")) {
+        out.push(Language::PowerShell);
+    } else if any(|t| t.starts_with("windows")) {
+        out.extend([Language::PowerShell, Language::Batch]);
+    }
+    let unix = [
+        "linux",
+        "debian",
+        "ubuntu",
+        "rhel",
+        "centos",
+        "fedora",
+        "alpine",
+        "busybox",
+        "openrc",
+        "synology",
+        "macos",
+        "freebsd",
+        "bash",
+        "dash",
+        "no-systemd",
+    ];
+    if tags.iter().any(|t| unix.iter().any(|u| t.starts_with(u))) {
+        out.push(Language::Bash);
+    }
+    if out.is_empty() {
+        out.extend(Language::ALL);
+    }
+    out
+}
+
 /// A row of the `infrastructure` table: a real host.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Host {
@@ -178,5 +219,24 @@ mod tests {
         let bare = Target::resolve("windows-server-2008", &[host()]);
         assert_eq!(bare.tags, vec!["windows-server-2008".to_string()]);
         assert_eq!(bare.host_id, None);
+    }
+
+    #[test]
+    fn constructs_belong_to_the_shells_their_systems_run() {
+        use crate::script::Language;
+        let langs = |tags: &[&str]| {
+            construct_languages(&tags.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            langs(&["powershell-5.1", "windows-server-2019"]),
+            [Language::PowerShell]
+        );
+        assert_eq!(
+            langs(&["Windows-Server-2008"]),
+            [Language::PowerShell, Language::Batch]
+        );
+        assert_eq!(langs(&["bash-3.2", "macos"]), [Language::Bash]);
+        assert_eq!(langs(&["container"]), Language::ALL);
+        assert_eq!(langs(&[]), Language::ALL);
     }
 }

@@ -43,6 +43,54 @@ pub(crate) fn parse_into(
     let Some(tree) = parse_tree(src) else {
         return;
     };
+    walk_tree(&tree, src, base, host, out, depth, Vec::new());
+}
+
+/// Parses only `ranges` of the document `src` as one program (see [`super::sparse`]). Adds
+/// nothing and returns false unless the tree confirms every range holds whole top-level
+/// statements.
+pub(crate) fn parse_ranges_into(
+    src: &str,
+    ranges: &[tree_sitter::Range],
+    out: &mut Parsed,
+) -> bool {
+    let tree = super::with_parser(
+        &PARSER,
+        || tree_sitter_bash::LANGUAGE.into(),
+        |p| {
+            p.set_included_ranges(ranges).ok()?;
+            let tree = p.parse(src, None);
+            // The parser is this thread's, reused for whole documents next.
+            let _ = p.set_included_ranges(&[]);
+            tree
+        },
+    );
+    let Some(tree) = tree.filter(|t| super::sparse::confirms(t.root_node(), ranges)) else {
+        return false;
+    };
+    // What lies between the ranges was not parsed: it is no code region of this parse.
+    let mut gaps = Vec::with_capacity(ranges.len() + 1);
+    let mut pos = 0;
+    for r in ranges {
+        gaps.push(pos..r.start_byte);
+        pos = r.end_byte;
+    }
+    gaps.push(pos..src.len());
+    gaps.retain(|g| !g.is_empty());
+    let base = OffsetMap::starting_at(0);
+    walk_tree(&tree, src, &base, None, out, 0, gaps);
+    true
+}
+
+fn walk_tree(
+    tree: &Tree,
+    src: &str,
+    base: &OffsetMap,
+    host: Option<&str>,
+    out: &mut Parsed,
+    depth: u8,
+    holes: Vec<Range<usize>>,
+) {
     let root = tree.root_node();
     let mut walk = Walk {
         src,
@@ -53,7 +101,7 @@ pub(crate) fn parse_into(
         k: kinds(),
         aux: root.walk(),
         words: Vec::new(),
-        holes: Vec::new(),
+        holes,
         pending: None,
     };
     walk.run(root);

@@ -13,6 +13,7 @@
 pub mod bash;
 pub mod batch;
 pub mod powershell;
+pub mod sparse;
 
 use std::ops::Range;
 use std::path::Path;
@@ -258,6 +259,15 @@ pub(crate) fn with_parser<R>(
     grammar: fn() -> tree_sitter::Language,
     f: impl FnOnce(&mut tree_sitter::Parser) -> Option<R>,
 ) -> Option<R> {
+    static ALLOC: std::sync::Once = std::sync::Once::new();
+    ALLOC.call_once(|| unsafe {
+        tree_sitter::set_allocator(
+            Some(libmimalloc_sys::mi_malloc),
+            Some(libmimalloc_sys::mi_calloc),
+            Some(libmimalloc_sys::mi_realloc),
+            Some(libmimalloc_sys::mi_free),
+        )
+    });
     let new_parser = || {
         let mut parser = tree_sitter::Parser::new();
         parser.set_language(&grammar()).ok()?;

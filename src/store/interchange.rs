@@ -127,6 +127,13 @@ pub(crate) struct Document {
     patterns: Vec<PatternRow>,
 }
 
+impl Document {
+    /// Its patterns, as the engine takes them.
+    pub(crate) fn into_patterns(self) -> Vec<Pattern> {
+        self.patterns.into_iter().map(|row| row.pattern).collect()
+    }
+}
+
 /// Parses `text` and checks every row on its own (types, keys, regexes). Cross-row checks that
 /// need the store (references, unique names) happen in [`validate_against`].
 pub(crate) fn parse(text: &str) -> Result<Document, Vec<String>> {

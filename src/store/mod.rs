@@ -26,6 +26,14 @@ pub use interchange::{Export, ImportSummary};
 /// The curated default library every new store is seeded with (DESIGN.md §2.3).
 pub const DEFAULT_LIBRARY: &str = include_str!("default_library.json");
 
+/// The patterns of [`DEFAULT_LIBRARY`], without a store (for tests and benchmarks that need
+/// the real library). Rows that do not parse are left out; the library's own tests forbid any.
+pub fn default_patterns() -> Vec<Pattern> {
+    interchange::parse(DEFAULT_LIBRARY)
+        .map(|doc| doc.into_patterns())
+        .unwrap_or_default()
+}
+
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
