@@ -5,16 +5,22 @@
 //! simple command; its words are resolved through wrappers (`sudo -u root`, `env -i A=1`,
 //! `timeout -s KILL 5`, `xargs -I{}`, `find … -exec … \;`, …), so both the wrapper and the
 //! command it runs are reported, each with its text ending where the simple command ends.
+//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'` and
+//! `docker`/`podman exec CONTAINER CMD`, `kubectl exec POD -- CMD` are wrappers too; a command
+//! inside a container keeps the current target, as the container's system is not known.
 //! Strings that another program executes (`bash -c`, `ssh HOST '…'`, `eval`, `trap`,
-//! `pwsh -Command`, `cmd /c`, heredocs and here-strings fed to a shell) are handed to
-//! [`super::parse_embedded`] with an [`OffsetMap`] back to the document, and `ssh` moves what
-//! it runs to the remote host. Code regions are the document minus comments, single-quoted
-//! strings, the literal text of double-quoted strings and heredoc bodies.
+//! `pwsh -Command`, `cmd /c`, `watch '…'`, heredocs and here-strings fed to a shell, and what
+//! `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell reading its stdin) are handed to
+//! [`super::parse_embedded`] with an [`OffsetMap`] back to the document — also when the string
+//! is written in several quoted pieces (`bash -c 'a'"b"`) — and `ssh` moves what it runs to
+//! the remote host. Code regions are the document minus comments, single-quoted strings, the
+//! literal text of double-quoted strings and heredoc bodies.
 //!
-//! Known gaps: an executed string made of several quoted pieces (`bash -c 'a'"b"`) or written
-//! as `$'…'` is not parsed; code piped into a shell (`echo 'x' | sh`, `cat <<EOF | sh`) is not
-//! followed; an ssh destination that is a variable keeps the current host; tree-sitter-bash
-//! ends a heredoc at the first line that *starts* with its delimiter (`EOFX` ends `<<EOF`).
+//! Known gaps: an executed string with a `$'…'` or `$"…"` piece is not parsed; only `echo`,
+//! `printf` and `cat` are followed as producers of piped code (not `tee`, files, or longer
+//! pipelines); `parallel -S` and `docker`/`kubectl exec` keep the current host; an ssh
+//! destination that is a variable keeps the current host; tree-sitter-bash ends a heredoc at
+//! the first line that *starts* with its delimiter (`EOFX` ends `<<EOF`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -1220,17 +1226,11 @@ impl<'a, 't> Walk<'a, 't> {
         let Some(name) = self.value(&words, 0) else {
             return;
         };
-        let args = 1..words.len();
         match command_name(&name, Language::Bash).0 {
-            "cat" => {
-                if args
-                    .clone()
-                    .all(|j| self.value(&words, j).as_deref() == Some("-"))
-                {
-                    // Only a body the shell reads: never the command node itself again.
-                    if let Some(body) = herestring.or(heredoc) {
-                        self.run_stdin(Some(body), host);
-                    }
+            // Only a body the shell reads: never the command node itself again.
+            "cat" if (1..words.len()).all(|j| self.value(&words, j).as_deref() == Some("-")) => {
+                if let Some(body) = herestring.or(heredoc) {
+                    self.run_stdin(Some(body), host);
                 }
             }
             "echo" => {
@@ -2547,6 +2547,48 @@ mod tests {
                 assert!(src.get(r.span.clone()).is_some(), "{src:?} {r:?}");
             }
         }
+    }
+
+    #[test]
+    fn random_token_soup_never_panics() {
+        let tokens = [
+            "echo ",
+            "printf '%s\\n' ",
+            "cat <<EOF",
+            "cat <<'E'",
+            "\nEOF\n",
+            "\nE\n",
+            " | ",
+            " | sh",
+            " | bash -s",
+            "ssh h ",
+            "bash -c ",
+            "'",
+            "\"",
+            "\\",
+            "\\ ",
+            "$(",
+            ")",
+            "$x",
+            "${y}",
+            "$'a'",
+            "watch ",
+            "parallel ",
+            " ::: ",
+            "flock f ",
+            "-c ",
+            "docker exec c ",
+            "kubectl exec p -- ",
+            "sed -i x",
+            "\n",
+            "\r\n",
+            "&&",
+            ";",
+            " ",
+            "<<<",
+            "`",
+        ];
+        crate::script::assert_token_soup_is_safe(&tokens, Language::Bash);
     }
 
     #[test]
