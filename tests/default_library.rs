@@ -256,6 +256,43 @@ fn every_error_pattern_recognises_real_output() {
     }
 }
 
+/// GNU `date -d` is found wherever it stands among date's arguments, written the ways getopt
+/// accepts (`-d X`, `-dX`, `-ud X`, `--date=X`), and not on flags or formats that only contain a
+/// `d`.
+#[test]
+fn date_d_fires_wherever_it_is_among_the_arguments() {
+    const DATE_D: &str = "e1990e82-229c-454a-ba44-651759b89dbb";
+    let index = index();
+    let fires = |line: &str| {
+        fired(line, Language::Bash, "macos", &index)
+            .iter()
+            .any(|id| id == DATE_D)
+    };
+    for line in [
+        "date +%s -d @0",
+        "date -u +%F -d yesterday",
+        "date -ud '1 hour ago'",
+        "date -d@0",
+        "date -R --date='next monday'",
+        "date --date 2024-01-01 +%s",
+        "x=$(date +%Y -d \"$when\")",
+    ] {
+        assert!(fires(line), "did not fire on `{line}`");
+    }
+    for line in [
+        "date -u",
+        "date +%d",
+        "date -u +%Y-%m-%d",
+        "date '+%d -%d'",
+        "date -v-7d +%s",
+        "date -j -f %Y-%m-%d 2024-01-31 +%s",
+        "date --debug",
+        "echo -d | date",
+    ] {
+        assert!(!fires(line), "fired on `{line}`");
+    }
+}
+
 /// What `forewarn check examples` must report: file → (1-based line, pattern signature).
 /// examples/README.md shows the same list.
 const WORKSPACE: &[(&str, &[(usize, &str)])] = &[

@@ -5,16 +5,22 @@
 //! simple command; its words are resolved through wrappers (`sudo -u root`, `env -i A=1`,
 //! `timeout -s KILL 5`, `xargs -I{}`, `find … -exec … \;`, …), so both the wrapper and the
 //! command it runs are reported, each with its text ending where the simple command ends.
+//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'` and
+//! `docker`/`podman exec CONTAINER CMD`, `kubectl exec POD -- CMD` are wrappers too; a command
+//! inside a container keeps the current target, as the container's system is not known.
 //! Strings that another program executes (`bash -c`, `ssh HOST '…'`, `eval`, `trap`,
-//! `pwsh -Command`, `cmd /c`, heredocs and here-strings fed to a shell) are handed to
-//! [`super::parse_embedded`] with an [`OffsetMap`] back to the document, and `ssh` moves what
-//! it runs to the remote host. Code regions are the document minus comments, single-quoted
-//! strings, the literal text of double-quoted strings and heredoc bodies.
+//! `pwsh -Command`, `cmd /c`, `watch '…'`, heredocs and here-strings fed to a shell, and what
+//! `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell reading its stdin) are handed to
+//! [`super::parse_embedded`] with an [`OffsetMap`] back to the document — also when the string
+//! is written in several quoted pieces (`bash -c 'a'"b"`) — and `ssh` moves what it runs to
+//! the remote host. Code regions are the document minus comments, single-quoted strings, the
+//! literal text of double-quoted strings and heredoc bodies.
 //!
-//! Known gaps: an executed string made of several quoted pieces (`bash -c 'a'"b"`) or written
-//! as `$'…'` is not parsed; code piped into a shell (`echo 'x' | sh`, `cat <<EOF | sh`) is not
-//! followed; an ssh destination that is a variable keeps the current host; tree-sitter-bash
-//! ends a heredoc at the first line that *starts* with its delimiter (`EOFX` ends `<<EOF`).
+//! Known gaps: an executed string with a `$'…'` or `$"…"` piece is not parsed; only `echo`,
+//! `printf` and `cat` are followed as producers of piped code (not `tee`, files, or longer
+//! pipelines); `parallel -S` and `docker`/`kubectl exec` keep the current host; an ssh
+//! destination that is a variable keeps the current host; tree-sitter-bash ends a heredoc at
+//! the first line that *starts* with its delimiter (`EOFX` ends `<<EOF`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -141,6 +147,11 @@ struct Kinds {
     test_command: u16,
     declaration_command: u16,
     unset_command: u16,
+    pipeline: u16,
+    concatenation: u16,
+    simple_expansion: u16,
+    expansion: u16,
+    command_substitution: u16,
 }
 
 fn kinds() -> &'static Kinds {
@@ -168,6 +179,11 @@ fn kinds() -> &'static Kinds {
             test_command: id("test_command"),
             declaration_command: id("declaration_command"),
             unset_command: id("unset_command"),
+            pipeline: id("pipeline"),
+            concatenation: id("concatenation"),
+            simple_expansion: id("simple_expansion"),
+            expansion: id("expansion"),
+            command_substitution: id("command_substitution"),
         }
     })
 }
@@ -251,6 +267,90 @@ const XARGS_LONG: &[&str] = &[
     "process-slot-var",
 ];
 const SSH_SHORT: &[u8] = b"BbcDEeFIiJLlmOopQRSWw";
+const WATCH_LONG: &[&str] = &["interval", "equexit"];
+const PARALLEL_SHORT: &[u8] = b"aCdEIjLlNnPSs";
+const PARALLEL_LONG: &[&str] = &[
+    "arg-file",
+    "colsep",
+    "delimiter",
+    "eof",
+    "replace",
+    "jobs",
+    "max-lines",
+    "max-args",
+    "max-procs",
+    "sshlogin",
+    "sshloginfile",
+    "slf",
+    "max-chars",
+    "workdir",
+    "wd",
+    "tmpdir",
+    "results",
+    "joblog",
+    "delay",
+    "timeout",
+    "retries",
+    "basefile",
+    "env",
+    "memfree",
+    "load",
+    "halt",
+    "tag-string",
+    "tagstring",
+    "return",
+    "transferfile",
+];
+/// `docker`/`podman` options before the subcommand that take a value.
+const CONTAINER_GLOBAL_SHORT: &[u8] = b"Hcl";
+const CONTAINER_GLOBAL_LONG: &[&str] = &[
+    "host",
+    "context",
+    "config",
+    "log-level",
+    "tlscacert",
+    "tlscert",
+    "tlskey",
+    "url",
+    "connection",
+    "root",
+    "runroot",
+];
+const EXEC_SHORT: &[u8] = b"euw";
+const EXEC_LONG: &[&str] = &[
+    "env",
+    "env-file",
+    "user",
+    "workdir",
+    "detach-keys",
+    "preserve-fds",
+    "preserve-fd",
+];
+/// `kubectl` options (global and `exec`'s) that take a value.
+const KUBECTL_SHORT: &[u8] = b"cnfs";
+const KUBECTL_LONG: &[&str] = &[
+    "container",
+    "namespace",
+    "filename",
+    "pod-running-timeout",
+    "context",
+    "kubeconfig",
+    "cluster",
+    "user",
+    "server",
+    "token",
+    "request-timeout",
+    "as",
+    "as-group",
+    "as-uid",
+    "certificate-authority",
+    "client-certificate",
+    "client-key",
+    "tls-server-name",
+    "cache-dir",
+    "profile",
+    "profile-output",
+];
 
 fn bit(letter: u8) -> u128 {
     if letter < 128 {
@@ -446,7 +546,9 @@ impl<'a, 't> Walk<'a, 't> {
                 to: words.len(),
                 end,
                 host: self.host.map(str::to_string),
-                stdin,
+                // Without a heredoc or here-string, the command itself stands for "what the
+                // pipeline feeds it", looked up only if a shell ends up reading its stdin.
+                stdin: stdin.or(Some(node)),
             };
             self.chain(&words, first, &mut jobs);
             while let Some(job) = jobs.pop() {
@@ -460,8 +562,8 @@ impl<'a, 't> Walk<'a, 't> {
     fn chain(&mut self, words: &[Word<'t>], job: Job<'t>, jobs: &mut Vec<Job<'t>>) {
         let Job {
             mut from,
-            to,
-            end,
+            mut to,
+            mut end,
             mut host,
             mut stdin,
         } = job;
@@ -559,6 +661,75 @@ impl<'a, 't> Walk<'a, 't> {
                     self.find_exec(words, args, host.as_ref(), jobs);
                     return;
                 }
+                "watch" => {
+                    let (j, seen) = self.options(words, args, b"nq", WATCH_LONG);
+                    // Without `-x`, watch joins its arguments and runs them with `sh -c`.
+                    if j < to && seen & bit(b'x') == 0 && self.is_quoted(words[j]) {
+                        self.embed_words(&words[j..to], Language::Bash, host.as_deref());
+                        return;
+                    }
+                    j
+                }
+                "parallel" => {
+                    let (j, _) = self.options(words, args, PARALLEL_SHORT, PARALLEL_LONG);
+                    let sep = (j..to).find(|&i| {
+                        matches!(
+                            self.value(words, i).as_deref(),
+                            Some(":::" | "::::" | ":::+" | "::::+")
+                        )
+                    });
+                    let Some(k) = sep.or(Some(to)).filter(|&k| k > j) else {
+                        // No template: each argument after `:::` is a command line.
+                        if let Some(k) = sep {
+                            if self.value(words, k).as_deref() == Some(":::") {
+                                let mut i = k + 1;
+                                while i < to {
+                                    let word = shell_word(self.src, &words[..to], i);
+                                    i += word.len();
+                                    self.embed_words(word, Language::Bash, host.as_deref());
+                                }
+                            }
+                        }
+                        return;
+                    };
+                    // The template is a shell command line run once per argument.
+                    if self.is_quoted(words[j]) {
+                        self.embed_words(&words[j..k], Language::Bash, host.as_deref());
+                        return;
+                    }
+                    to = k;
+                    end = end.min(words[k - 1].end);
+                    j
+                }
+                "flock" => {
+                    let (j, _) = self.options(
+                        words,
+                        args,
+                        b"wE",
+                        &["wait", "timeout", "conflict-exit-code"],
+                    );
+                    // Then the lock file (or a descriptor number, and no command).
+                    let k = j + 1;
+                    if matches!(self.value(words, k).as_deref(), Some("-c" | "--command")) {
+                        if k + 1 < to {
+                            self.embed_words(
+                                shell_word(self.src, words, k + 1),
+                                Language::Bash,
+                                host.as_deref(),
+                            );
+                        }
+                        return;
+                    }
+                    k
+                }
+                "docker" | "podman" => match self.container_exec(words, args, name == "podman") {
+                    Some(j) => j,
+                    None => return,
+                },
+                "kubectl" | "oc" => match self.kubectl_exec(words, args) {
+                    Some(j) => j,
+                    None => return,
+                },
                 "bash" | "sh" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "rbash" => {
                     self.shell(words, args, stdin, host.as_deref());
                     return;
@@ -569,7 +740,11 @@ impl<'a, 't> Walk<'a, 't> {
                 }
                 "eval" => {
                     if args.start < to && self.is_quoted(words[args.start]) {
-                        self.embed_word(words[args.start], Language::Bash, host.as_deref());
+                        self.embed_words(
+                            shell_word(self.src, words, args.start),
+                            Language::Bash,
+                            host.as_deref(),
+                        );
                         return;
                     }
                     args.start
@@ -608,7 +783,11 @@ impl<'a, 't> Walk<'a, 't> {
                         return;
                     }
                     if self.is_quoted(words[k]) {
-                        self.embed_word(words[k], Language::Bash, remote.as_deref());
+                        self.embed_words(
+                            shell_word(self.src, words, k),
+                            Language::Bash,
+                            remote.as_deref(),
+                        );
                         return;
                     }
                     host = remote;
@@ -686,6 +865,48 @@ impl<'a, 't> Walk<'a, 't> {
         }
     }
 
+    /// `docker|podman [global options] [container] exec [options] CONTAINER CMD…`: where CMD
+    /// starts. It runs inside the container; the container's system is not known here, so the
+    /// command keeps the current target.
+    fn container_exec(
+        &self,
+        words: &[Word<'t>],
+        args: Range<usize>,
+        podman: bool,
+    ) -> Option<usize> {
+        let to = args.end;
+        let (mut j, _) = self.options(words, args, CONTAINER_GLOBAL_SHORT, CONTAINER_GLOBAL_LONG);
+        if self.value(words, j).as_deref() == Some("container") {
+            j += 1;
+        }
+        if self.value(words, j).as_deref() != Some("exec") {
+            return None;
+        }
+        let (j, seen) = self.options(words, j + 1..to, EXEC_SHORT, EXEC_LONG);
+        // `podman exec --latest CMD` names no container.
+        let latest = podman
+            && (seen & bit(b'l') != 0
+                || (j > 0 && self.value(words, j - 1).as_deref() == Some("--latest")));
+        let cmd = if latest { j } else { j + 1 };
+        (cmd < to).then_some(cmd)
+    }
+
+    /// `kubectl [global options] exec [options] POD [--] CMD…`: where CMD starts (in the pod,
+    /// keeping the current target like `docker exec`).
+    fn kubectl_exec(&self, words: &[Word<'t>], args: Range<usize>) -> Option<usize> {
+        let to = args.end;
+        let (j, _) = self.options(words, args, KUBECTL_SHORT, KUBECTL_LONG);
+        if self.value(words, j).as_deref() != Some("exec") {
+            return None;
+        }
+        if let Some(dash) = (j + 1..to).find(|&i| self.value(words, i).as_deref() == Some("--")) {
+            return (dash + 1 < to).then_some(dash + 1);
+        }
+        // The old form without `--`: options, the pod, then the command.
+        let (pod, _) = self.options(words, j + 1..to, KUBECTL_SHORT, KUBECTL_LONG);
+        (pod + 1 < to).then_some(pod + 1)
+    }
+
     /// `bash [options] -c STRING`, `sh -s <<EOF`, `bash <<< 'cmd'`; a script file is not code.
     fn shell(
         &mut self,
@@ -729,7 +950,7 @@ impl<'a, 't> Walk<'a, 't> {
         }
         if c {
             if j < args.end {
-                self.embed_word(words[j], Language::Bash, host);
+                self.embed_words(shell_word(self.src, words, j), Language::Bash, host);
             }
         } else if j >= args.end || s {
             self.run_stdin(stdin, host);
@@ -747,7 +968,7 @@ impl<'a, 't> Walk<'a, 't> {
         for j in args.clone() {
             if matches!(self.value(words, j).as_deref(), Some("-c" | "--command")) {
                 if j + 1 < args.end {
-                    self.embed_word(words[j + 1], Language::Bash, host);
+                    self.embed_words(shell_word(self.src, words, j + 1), Language::Bash, host);
                 }
                 return;
             }
@@ -766,7 +987,7 @@ impl<'a, 't> Walk<'a, 't> {
         }
         match self.value(words, j).as_deref() {
             Some(v) if v.starts_with('-') => {}
-            _ => self.embed_word(words[j], Language::Bash, host),
+            _ => self.embed_words(shell_word(self.src, words, j), Language::Bash, host),
         }
     }
 
@@ -828,7 +1049,9 @@ impl<'a, 't> Walk<'a, 't> {
         let Some(node) = stdin else {
             return;
         };
-        if node.kind_id() == self.k.heredoc_body {
+        if node.kind_id() == self.k.command {
+            self.run_piped(node, host);
+        } else if node.kind_id() == self.k.heredoc_body {
             let Some(code) = self.src.get(node.byte_range()) else {
                 return;
             };
@@ -847,32 +1070,270 @@ impl<'a, 't> Walk<'a, 't> {
 
     /// Parses the string a word stands for as code in `lang`.
     fn embed_word(&mut self, w: Word<'t>, lang: Language, host: Option<&str>) {
-        let k = self.k;
-        let src = self.src;
-        let kind = w.node.kind_id();
-        if kind == k.raw_string {
-            if w.end >= w.start + 2 {
-                if let Some(code) = src.get(w.start + 1..w.end - 1) {
-                    self.embed(code, OffsetMap::starting_at(w.start + 1), lang, host, &[]);
+        self.embed_words(&[w], lang, host);
+    }
+
+    /// Parses the strings `words` stand for, joined by spaces (as `echo`, `watch` and `ssh`
+    /// join their arguments), as code in `lang`.
+    fn embed_words(&mut self, words: &[Word<'t>], lang: Language, host: Option<&str>) {
+        if let Some((code, map, local)) = self.words_code(words) {
+            self.embed(&code, map, lang, host, &local);
+        }
+    }
+
+    /// The strings `words` stand for, joined by spaces, with the map back to the source and
+    /// the spans of expansions in them. `None` when a word's text cannot be known with exact
+    /// offsets (`$'…'`, `$"…"`).
+    #[allow(clippy::type_complexity)]
+    fn words_code(&mut self, words: &[Word<'t>]) -> Option<(String, OffsetMap, Vec<Range<usize>>)> {
+        let first = words.first()?;
+        let mut code = String::new();
+        let mut map = OffsetMap::starting_at(first.start);
+        let mut local = Vec::new();
+        let mut prev_end = None;
+        for w in words {
+            // Adjacent pieces (`'a'\ b`, which the grammar splits) are one shell word.
+            if let Some(prev) = prev_end.filter(|&p| p != w.start) {
+                match escaped_blank(self.src, prev, w.start) {
+                    Some(blank) => {
+                        map.push(code.len(), prev + 1);
+                        code.push(blank);
+                    }
+                    None => {
+                        map.push(code.len(), prev);
+                        code.push(' ');
+                    }
                 }
             }
-        } else if kind == k.string {
-            if w.end < w.start + 2 {
-                return;
+            if !self.word_code(w.node, &mut code, &mut map, &mut local) {
+                return None;
             }
-            let Some(content) = src.get(w.start + 1..w.end - 1) else {
-                return;
+            prev_end = Some(w.end);
+        }
+        Some((code, map, local))
+    }
+
+    /// Appends the string `node` stands for to `code` (quotes removed, escapes resolved),
+    /// mapping each piece back to its source bytes. Expansions stay as written and their spans
+    /// go to `local`: the outer shell runs them. Returns false for a word it cannot follow.
+    fn word_code(
+        &mut self,
+        node: Node<'t>,
+        code: &mut String,
+        map: &mut OffsetMap,
+        local: &mut Vec<Range<usize>>,
+    ) -> bool {
+        let k = self.k;
+        let src = self.src;
+        let (start, end) = (node.start_byte(), node.end_byte());
+        let kind = node.kind_id();
+        if kind == k.raw_string || kind == k.string {
+            if end < start + 2 {
+                return false;
+            }
+            let Some(content) = src.get(start + 1..end - 1) else {
+                return false;
             };
-            let (code, map) = unescape_double_quoted(content, w.start + 1);
-            let local = self.expansions_in(w.node);
-            self.embed(&code, map, lang, host, &local);
+            if kind == k.raw_string {
+                map.push(code.len(), start + 1);
+                code.push_str(content);
+            } else {
+                push_unescaped_double_quoted(code, map, content, start + 1);
+                local.extend(self.expansions_in(node));
+            }
+            true
         } else if kind == k.word {
-            if let Some(code) = src.get(w.start..w.end) {
-                if !code.contains(['\\', '\'', '"']) {
-                    self.embed(code, OffsetMap::starting_at(w.start), lang, host, &[]);
+            let Some(text) = src.get(start..end) else {
+                return false;
+            };
+            if text.contains(['\'', '"']) {
+                return false;
+            }
+            push_unescaped_word(code, map, text, start);
+            true
+        } else if kind == k.simple_expansion
+            || kind == k.expansion
+            || kind == k.command_substitution
+        {
+            let Some(text) = src.get(start..end) else {
+                return false;
+            };
+            map.push(code.len(), start);
+            code.push_str(text);
+            local.push(start..end);
+            true
+        } else if kind == k.concatenation {
+            let mut pos = start;
+            let mut cursor = node.walk();
+            let parts: Vec<Node<'t>> = node.children(&mut cursor).collect();
+            for part in parts {
+                // Only adjacent pieces this function understands: no `$'…'`, no gaps.
+                if !part.is_named()
+                    || part.start_byte() != pos
+                    || part.kind_id() == k.concatenation
+                    || !self.word_code(part, code, map, local)
+                {
+                    return false;
+                }
+                pos = part.end_byte();
+            }
+            pos == end
+        } else {
+            false
+        }
+    }
+
+    /// What a pipeline feeds a shell at its end: the previous stage's output, when that is
+    /// code forewarn can read (`echo '…' |`, `printf '%s\n' '…' |`, `cat <<EOF |`).
+    fn run_piped(&mut self, command: Node<'t>, host: Option<&str>) {
+        let k = self.k;
+        let mut stage = command;
+        if let Some(p) = stage.parent() {
+            if p.kind_id() == k.redirected_statement {
+                stage = p;
+            }
+        }
+        let Some(pipeline) = stage.parent().filter(|p| p.kind_id() == k.pipeline) else {
+            return;
+        };
+        let mut prev = stage.prev_named_sibling();
+        while let Some(p) = prev.filter(|p| p.kind_id() == k.comment) {
+            prev = p.prev_named_sibling();
+        }
+        match prev {
+            Some(p) if p.kind_id() == k.command => self.produce(p, None, host),
+            Some(p) if p.kind_id() == k.redirected_statement => {
+                if let Some(body) = p.child_by_field_name("body") {
+                    if body.kind_id() == k.command {
+                        let heredoc = self.heredoc_of(p);
+                        self.produce(body, heredoc, host);
+                    }
+                }
+            }
+            Some(_) => {}
+            // `cat <<EOF | sh`: the grammar puts the rest of the pipeline inside the heredoc
+            // redirect of the first command.
+            None => {
+                let Some(redirect) = pipeline
+                    .parent()
+                    .filter(|r| r.kind_id() == k.heredoc_redirect)
+                else {
+                    return;
+                };
+                let Some(statement) = redirect.parent() else {
+                    return;
+                };
+                let Some(body) = statement.child_by_field_name("body") else {
+                    return;
+                };
+                if body.kind_id() == k.command {
+                    let heredoc = self.heredoc_of(statement);
+                    self.produce(body, heredoc, host);
                 }
             }
         }
+    }
+
+    /// The last heredoc body of a redirected statement.
+    fn heredoc_of(&self, statement: Node<'t>) -> Option<Node<'t>> {
+        let k = self.k;
+        let mut found = None;
+        let mut cursor = statement.walk();
+        for r in statement.named_children(&mut cursor) {
+            if r.kind_id() == k.heredoc_redirect {
+                let mut c2 = r.walk();
+                found = r
+                    .named_children(&mut c2)
+                    .filter(|h| h.kind_id() == k.heredoc_body)
+                    .last()
+                    .or(found);
+            }
+        }
+        found
+    }
+
+    /// The code a pipeline stage writes, parsed for the shell that reads it.
+    fn produce(&mut self, command: Node<'t>, heredoc: Option<Node<'t>>, host: Option<&str>) {
+        let k = self.k;
+        let mut words = Vec::new();
+        let mut herestring = None;
+        let mut cursor = command.walk();
+        for n in command.named_children(&mut cursor) {
+            let kind = n.kind_id();
+            if kind == k.herestring_redirect {
+                herestring = last_named_child(n);
+            } else if kind == k.command_name
+                || (!words.is_empty()
+                    && kind != k.file_redirect
+                    && kind != k.comment
+                    && kind != k.variable_assignment)
+            {
+                words.push(Word::of(n));
+            }
+        }
+        let Some(name) = self.value(&words, 0) else {
+            return;
+        };
+        match command_name(&name, Language::Bash).0 {
+            // Only a body the shell reads: never the command node itself again.
+            "cat" if (1..words.len()).all(|j| self.value(&words, j).as_deref() == Some("-")) => {
+                if let Some(body) = herestring.or(heredoc) {
+                    self.run_stdin(Some(body), host);
+                }
+            }
+            "echo" => {
+                let mut j = 1;
+                let mut escapes = false;
+                while let Some(v) = self.value(&words, j) {
+                    let Some(flags) = v.strip_prefix('-') else {
+                        break;
+                    };
+                    if flags.is_empty() || !flags.bytes().all(|b| matches!(b, b'n' | b'e' | b'E')) {
+                        break;
+                    }
+                    escapes |= flags.contains('e');
+                    j += 1;
+                }
+                self.embed_lines(&words[j.min(words.len())..], escapes, host);
+            }
+            "printf" => {
+                let Some(format) = self.value(&words, 1) else {
+                    return;
+                };
+                let rest = &words[2.min(words.len())..];
+                if rest.is_empty() {
+                    if !format.contains('%') {
+                        self.embed_lines(&words[1..2], true, host);
+                    }
+                } else if format
+                    .strip_prefix("%s")
+                    .is_some_and(|t| t.split("\\n").all(str::is_empty))
+                {
+                    // One argument per line.
+                    for w in rest {
+                        self.embed_lines(std::slice::from_ref(w), false, host);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `echo`'s arguments as shell code, `\n` read as a line break where the program
+    /// interprets escapes (`echo -e`, a printf format); other escapes give up.
+    fn embed_lines(&mut self, words: &[Word<'t>], escapes: bool, host: Option<&str>) {
+        let Some((mut code, map, local)) = self.words_code(words) else {
+            return;
+        };
+        if escapes && code.contains('\\') {
+            // `\n` becomes a line break and a space: the same length, so the map still holds.
+            let replaced = code.replace("\\n", "\n ");
+            if replaced.contains('\\') {
+                return;
+            }
+            code = replaced;
+        }
+        self.embed(&code, map, Language::Bash, host, &local);
     }
 
     /// The expansions and substitutions directly inside a double-quoted string or an unquoted
@@ -998,7 +1459,7 @@ impl<'a, 't> Walk<'a, 't> {
 
     fn is_quoted(&self, w: Word<'t>) -> bool {
         let kind = w.node.kind_id();
-        kind == self.k.raw_string || kind == self.k.string
+        kind == self.k.raw_string || kind == self.k.string || kind == self.k.concatenation
     }
 
     /// The word after quote removal, or `None` when it depends on an expansion.
@@ -1065,6 +1526,31 @@ impl<'a, 't> Walk<'a, 't> {
             language: Language::Bash,
             host: self.host.map(str::to_string),
         });
+    }
+}
+
+/// The words from `i` on that touch each other: one word to the shell (tree-sitter-bash splits
+/// `'a'\ b` in two).
+fn shell_word<'w, 't>(src: &str, words: &'w [Word<'t>], i: usize) -> &'w [Word<'t>] {
+    let Some(rest) = words.get(i..) else {
+        return &[];
+    };
+    let n = rest
+        .windows(2)
+        .take_while(|pair| {
+            pair[0].end == pair[1].start || escaped_blank(src, pair[0].end, pair[1].start).is_some()
+        })
+        .count();
+    &rest[..rest.len().min(n + 1)]
+}
+
+/// The blank of a `\ ` (or backslash-tab) between two words: the grammar leaves it out of
+/// both, but it joins them into one shell word.
+fn escaped_blank(src: &str, from: usize, to: usize) -> Option<char> {
+    match src.get(from..to)? {
+        "\\ " => Some(' '),
+        "\\\t" => Some('\t'),
+        _ => None,
     }
 }
 
@@ -1147,13 +1633,17 @@ fn unquote(text: &str) -> Option<Cow<'_, str>> {
     Some(Cow::Owned(out))
 }
 
-/// The text a double-quoted string's content stands for when another shell runs it
-/// (`\"`, `\\`, `\$` and `` \` `` lose their backslash), with a map from that text back to
+/// Appends the text a double-quoted string's content stands for when another shell runs it
+/// (`\"`, `\\`, `\$` and `` \` `` lose their backslash) to `code`, mapping it back to
 /// `content_start`-based source offsets.
-fn unescape_double_quoted(content: &str, content_start: usize) -> (String, OffsetMap) {
+fn push_unescaped_double_quoted(
+    code: &mut String,
+    map: &mut OffsetMap,
+    content: &str,
+    content_start: usize,
+) {
     let bytes = content.as_bytes();
-    let mut code = String::with_capacity(content.len());
-    let mut map = OffsetMap::starting_at(content_start);
+    map.push(code.len(), content_start);
     let mut last = 0;
     let mut i = 0;
     while i + 1 < bytes.len() {
@@ -1167,7 +1657,32 @@ fn unescape_double_quoted(content: &str, content_start: usize) -> (String, Offse
         }
     }
     code.push_str(&content[last..]);
-    (code, map)
+}
+
+/// Appends an unquoted word after quote removal (`c\ d` is `c d`; a backslash-newline
+/// vanishes) to `code`, mapping it back to `word_start`-based source offsets.
+fn push_unescaped_word(code: &mut String, map: &mut OffsetMap, word: &str, word_start: usize) {
+    let bytes = word.as_bytes();
+    map.push(code.len(), word_start);
+    let mut last = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            code.push_str(&word[last..i]);
+            let skip = if bytes.get(i + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+            map.push(code.len(), word_start + i + skip);
+            last = (i + skip).min(bytes.len());
+            // The escaped character itself is kept as written.
+            i += skip + usize::from(skip == 1);
+        } else {
+            i += 1;
+        }
+    }
+    code.push_str(word.get(last..).unwrap_or(""));
 }
 
 #[cfg(test)]
@@ -1250,6 +1765,11 @@ mod tests {
             k.test_command,
             k.declaration_command,
             k.unset_command,
+            k.pipeline,
+            k.concatenation,
+            k.simple_expansion,
+            k.expansion,
+            k.command_substitution,
         ] {
             assert_ne!(id, 0);
         }
@@ -1706,6 +2226,261 @@ mod tests {
         );
     }
 
+    /// Names and hosts of the commands, in order.
+    fn named_hosts(p: &Parsed) -> Vec<(&str, Option<&str>)> {
+        p.commands
+            .iter()
+            .map(|c| (c.name.as_str(), c.host.as_deref()))
+            .collect()
+    }
+
+    /// The command's text maps back to the source: every byte of `text` that is not a blank
+    /// comes from the source byte its map names.
+    fn check_text_map(src: &str, c: &Command) {
+        for (i, b) in c.text.bytes().enumerate() {
+            if !b.is_ascii_whitespace() {
+                let at = c.map.to_source(i);
+                assert_eq!(
+                    src.as_bytes().get(at),
+                    Some(&b),
+                    "byte {i} of {:?} maps to {at} in {src:?}",
+                    c.text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn code_piped_into_a_shell() {
+        let src = "cat <<EOF | bash\napt-get update\nsed -i x f\nEOF\n";
+        let p = parsed(src);
+        assert_eq!(names(src), ["cat", "bash", "apt-get", "sed"]);
+        assert_eq!(get(&p, "sed").text, "sed -i x f");
+        check_text_map(src, get(&p, "sed"));
+        let code = code_texts(src, &p).join("|");
+        assert!(code.contains("apt-get update"), "{code}");
+
+        let src = "cat <<'EOF' | sudo sh -s -- arg\nsystemctl restart x\nEOF\n";
+        assert_eq!(names(src), ["cat", "sudo", "sh", "systemctl"]);
+        let src = "echo 'sed -i x f' | sh\necho sed -i y g | bash -s";
+        let p = parsed(src);
+        let seds: Vec<&Command> = p.commands.iter().filter(|c| c.name == "sed").collect();
+        assert_eq!(seds.len(), 2, "{:?}", p.commands);
+        assert_eq!(seds[0].text, "sed -i x f");
+        assert_eq!(seds[1].text, "sed -i y g");
+        for c in &seds {
+            check_text_map(src, c);
+        }
+        let src = "printf '%s\\n' 'apt-get install -y x' \"yum check-update\" | bash";
+        let p = parsed(src);
+        assert_eq!(get(&p, "apt-get").text, "apt-get install -y x");
+        assert_eq!(get(&p, "yum").text, "yum check-update");
+        check_text_map(src, get(&p, "yum"));
+        let src = "printf 'uname -r\\nlsb_release -a\\n' | sh\necho -e 'a\\nb' | sh";
+        let p = parsed(src);
+        assert_eq!(get(&p, "lsb_release").text, "lsb_release -a");
+        check_text_map(src, get(&p, "lsb_release"));
+        assert_eq!(names("echo -e 'a\\nb' | sh"), ["echo", "a", "b", "sh"]);
+        // Into ssh with no command: the remote shell reads it.
+        let p = parsed("echo 'uname -a' | ssh admin@nas\ncat <<'EOF' | ssh h bash\nls\nEOF\n");
+        assert_eq!(
+            named_hosts(&p),
+            [
+                ("echo", None),
+                ("uname", Some("nas")),
+                ("ssh", None),
+                ("cat", None),
+                ("ssh", None),
+                ("bash", Some("h")),
+                ("ls", Some("h"))
+            ]
+        );
+        // A substitution in the piped text runs here, once.
+        let p = parsed("echo \"systemctl restart $(cat svc)\" | ssh h");
+        assert_eq!(
+            named_hosts(&p),
+            [
+                ("echo", None),
+                ("systemctl", Some("h")),
+                ("cat", None),
+                ("ssh", None)
+            ]
+        );
+        assert_spans_valid_here("cat <<EOF | bash\nls\n");
+    }
+
+    fn assert_spans_valid_here(src: &str) {
+        crate::script::assert_spans_valid(src, &crate::script::parse(src, Language::Bash));
+    }
+
+    #[test]
+    fn piped_data_stays_data() {
+        // Not a shell reading stdin: a script file, `-c`, another program, or not the text.
+        for src in [
+            "cat <<EOF | grep x\nsed -i a b\nEOF\n",
+            "cat <<EOF | bash install.sh\nsed -i a b\nEOF\n",
+            "echo 'sed -i a b' | bash -c 'read x'",
+            "echo 'sed -i a b' | tee f",
+            "cat f <<EOF | sh\nsed -i a b\nEOF\n",
+            "echo 'sed -i a b' | grep s | sh",
+            "printf '%d\\n' 'sed -i a b' | sh",
+            "curl -fsSL https://x/sed | sh",
+            "echo $'sed -i a\\tb' | sh",
+            "echo 'sed -i a b' | xargs sh",
+            "echo 'sed -i a b'\nsh",
+        ] {
+            let got = names(src);
+            assert!(!got.iter().any(|n| n == "sed"), "{src:?}: {got:?}");
+            assert_spans_valid_here(src);
+        }
+    }
+
+    #[test]
+    fn more_wrappers_are_seen_through() {
+        let cases: &[(&str, &[&str], &str)] = &[
+            ("watch -n 5 df -h", &["watch", "df"], "df -h"),
+            (
+                "watch -d --interval 2 -x free -m",
+                &["watch", "free"],
+                "free -m",
+            ),
+            (
+                "watch 'ps aux | grep -P x'",
+                &["watch", "ps", "grep"],
+                "grep -P x",
+            ),
+            ("watch -n1 \"ss -tlnp\"", &["watch", "ss"], "ss -tlnp"),
+            (
+                "parallel -j 4 gzip -9 ::: a b",
+                &["parallel", "gzip"],
+                "gzip -9",
+            ),
+            (
+                "parallel --jobs 2 'sed -i s/a/b/ {}' ::: f g",
+                &["parallel", "sed"],
+                "sed -i s/a/b/ {}",
+            ),
+            (
+                "parallel ::: 'apt-get update' 'yum makecache'",
+                &["parallel", "apt-get", "yum"],
+                "yum makecache",
+            ),
+            ("ls | parallel -X rm", &["ls", "parallel", "rm"], "rm"),
+            (
+                "flock -w 10 /tmp/l rsync -a x y",
+                &["flock", "rsync"],
+                "rsync -a x y",
+            ),
+            (
+                "flock -n /tmp/l -c 'apt-get update && apt-get -y upgrade'",
+                &["flock", "apt-get", "apt-get"],
+                "apt-get -y upgrade",
+            ),
+            (
+                "docker exec -it -u root web sed -i x f",
+                &["docker", "sed"],
+                "sed -i x f",
+            ),
+            (
+                "docker -H tcp://h:2375 container exec --env A=1 db sh -c 'pg_ctl reload'",
+                &["docker", "sh", "pg_ctl"],
+                "pg_ctl reload",
+            ),
+            ("podman exec -l ps aux", &["podman", "ps"], "ps aux"),
+            (
+                "kubectl -n prod exec -it api-0 -c app -- apk add curl",
+                &["kubectl", "apk"],
+                "apk add curl",
+            ),
+            (
+                "kubectl exec api-0 -- sh -c 'apt-get install -y x'",
+                &["kubectl", "sh", "apt-get"],
+                "apt-get install -y x",
+            ),
+            ("kubectl exec -n x pod date", &["kubectl", "date"], "date"),
+        ];
+        for (src, want, inner) in cases {
+            let p = parsed(src);
+            let got: Vec<&str> = p.commands.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(&got, want, "{src}");
+            let last = p.commands.last().unwrap();
+            assert_eq!(last.text, *inner, "{src}");
+            for c in &p.commands {
+                check_text_map(src, c);
+            }
+        }
+        // Inside a container the command keeps the current target (the container's system is
+        // unknown); inside ssh it is the remote host.
+        let p = parsed("ssh h docker exec web apt-get update");
+        assert_eq!(get(&p, "apt-get").host.as_deref(), Some("h"));
+        assert_eq!(get(&parsed("docker exec web uname"), "uname").host, None);
+    }
+
+    #[test]
+    fn wrappers_that_run_nothing() {
+        for src in [
+            "docker ps -a",
+            "docker run --rm alpine",
+            "docker exec",
+            "docker exec -it web",
+            "kubectl get pods",
+            "kubectl exec -it pod --",
+            "kubectl logs pod -- x",
+            "flock -x 9",
+            "flock /tmp/l",
+            "flock /tmp/l -c",
+            "watch",
+            "watch -n 5",
+            "parallel",
+            "parallel ::::  list",
+            "podman images",
+        ] {
+            let got = names(src);
+            assert_eq!(got.len(), 1, "{src:?}: {got:?}");
+            assert_spans_valid_here(src);
+        }
+        // `echo` inside the quoted watch command is data to it.
+        assert_eq!(names("watch 'echo sed -i'"), ["watch", "echo"]);
+    }
+
+    #[test]
+    fn executed_strings_made_of_pieces() {
+        let src = "bash -c 'apt-get '\"install -y $pkg\"' && sed -i x f'";
+        let p = parsed(src);
+        assert_eq!(names(src), ["bash", "apt-get", "sed"]);
+        let apt = get(&p, "apt-get");
+        assert_eq!(apt.text, "apt-get install -y $pkg");
+        check_text_map(src, apt);
+        check_text_map(src, get(&p, "sed"));
+        let src = "sh -c \"uname \"'-a; grep -P x'\\ f";
+        let p = parsed(src);
+        assert_eq!(get(&p, "uname").text, "uname -a");
+        assert_eq!(get(&p, "grep").text, "grep -P x f");
+        check_text_map(src, get(&p, "grep"));
+        // A substitution in a piece runs in the outer shell, once.
+        let p = parsed("ssh h 'systemctl restart '$(cat svc)");
+        assert_eq!(
+            named_hosts(&p),
+            [("ssh", None), ("systemctl", Some("h")), ("cat", None)]
+        );
+        // Unquoted escapes: `ls\ -l` is the one word `ls -l` for the inner shell.
+        let src = "bash -c ls\\ -l\\ /tmp";
+        let p = parsed(src);
+        assert_eq!(get(&p, "ls").text, "ls -l /tmp");
+        check_text_map(src, get(&p, "ls"));
+        // `$'…'` is still left alone, and pieces of data stay data.
+        assert_eq!(names("bash -c $'ls\\n'\"x\""), ["bash"]);
+        assert_eq!(names("echo 'sed -i '\"x f\""), ["echo"]);
+        for src in [
+            "bash -c 'a'\"",
+            "sh -c ''\"\"",
+            "bash -c 'x'$",
+            "bash -c a\\",
+        ] {
+            assert_spans_valid_here(src);
+        }
+    }
+
     #[test]
     fn path_qualified_and_quoted_names() {
         let src = "/usr/bin/python x.py; \\rm -rf d; \"apt-get\" install y";
@@ -1820,6 +2595,48 @@ mod tests {
                 assert!(src.get(r.span.clone()).is_some(), "{src:?} {r:?}");
             }
         }
+    }
+
+    #[test]
+    fn random_token_soup_never_panics() {
+        let tokens = [
+            "echo ",
+            "printf '%s\\n' ",
+            "cat <<EOF",
+            "cat <<'E'",
+            "\nEOF\n",
+            "\nE\n",
+            " | ",
+            " | sh",
+            " | bash -s",
+            "ssh h ",
+            "bash -c ",
+            "'",
+            "\"",
+            "\\",
+            "\\ ",
+            "$(",
+            ")",
+            "$x",
+            "${y}",
+            "$'a'",
+            "watch ",
+            "parallel ",
+            " ::: ",
+            "flock f ",
+            "-c ",
+            "docker exec c ",
+            "kubectl exec p -- ",
+            "sed -i x",
+            "\n",
+            "\r\n",
+            "&&",
+            ";",
+            " ",
+            "<<<",
+            "`",
+        ];
+        crate::script::assert_token_soup_is_safe(&tokens, Language::Bash);
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! `&`, `&&`, `||` and `|` outside quotes and not escaped, parenthesised blocks across lines
 //! (`if … ( … ) else ( … )`, `for … do ( … )`), the `@` prefix, labels and `::`/`REM` comments.
 //! `if` and `for` are seen through to the command they run, as are `call` and `start`; the
-//! command of `for /f … in ('…')`, `cmd /c`, `powershell -Command` and `psexec \\HOST` is parsed
-//! as code (the last on HOST). It never recurses on nesting, so any input is safe.
+//! command of `for /f … in ('…')`, `cmd /c` (also written `%COMSPEC% /c`, reported as `cmd`),
+//! `powershell -Command` and `psexec \\HOST` is parsed as code (the last on HOST). It never
+//! recurses on nesting, so any input is safe. Other commands named by a variable (`%TOOL%`,
+//! `!x!`, `%%i`) are decided at run time and not reported.
 
 use std::ops::Range;
 
 use super::powershell::{decode_utf16_base64, push_mapped_region};
-use super::{blank_continuations, make_command, Language, OffsetMap, Parsed};
+use super::{blank_continuations, make_command, Command, Language, OffsetMap, Parsed};
 
 const BAT: Language = Language::Batch;
 
@@ -416,6 +418,25 @@ impl Lexer<'_, '_> {
         let (name, _) = super::command_name(text, BAT);
         let bare = lower.trim_matches('"');
         let bare = super::command_name(bare, BAT).0.to_string();
+        // `%COMSPEC% /c …` is cmd: reported as `cmd`, its name spanning the variable.
+        if bare.eq_ignore_ascii_case("%comspec%") || bare.eq_ignore_ascii_case("!comspec!") {
+            let args = self.src.get(we..end.max(we)).unwrap_or("");
+            let text = format!("cmd{}", blank_continuations(args, BAT));
+            let mut map = OffsetMap::starting_at(word.start);
+            map.push(3, we);
+            map.push(text.len(), we + args.len());
+            self.out.commands.push(Command {
+                name: "cmd".to_string(),
+                name_span: self.base.to_source(word.start)..self.base.to_source_end(word.end),
+                text,
+                map: map.then(self.base),
+                language: BAT,
+                host: self.host.map(str::to_string),
+            });
+            self.cmd(we..end);
+            self.after_command(end);
+            return;
+        }
         // `%VAR%`, `!VAR!`, `%%i`: decided at run time.
         if name.is_empty() || name.contains(['%', '!', '"']) {
             self.after_command(end);
@@ -965,7 +986,7 @@ mod tests {
 
     #[test]
     fn dynamic_names_are_skipped() {
-        assert_eq!(names("%COMSPEC% /c x\n!tool! y\n%%i\nfoo"), ["foo"]);
+        assert_eq!(names("%TOOL% /c x\n!tool! y\n%%i\nfoo"), ["foo"]);
         let src =
             "%~dp0tools\\wget.exe -q x\n\"%~dp0curl.exe\" -s\n%ProgramFiles%\\7-Zip\\7z.exe a";
         let parsed = p(src);
@@ -1007,6 +1028,28 @@ mod tests {
         let w = find(&parsed, "wmic");
         assert_eq!(&src[w.name_span.clone()], "wmic");
         assert_eq!(names(src), ["cmd", "wmic", "cmd", "ver", "dir"]);
+    }
+
+    #[test]
+    fn comspec_is_cmd() {
+        let src = "%COMSPEC% /c \"wmic os get caption\"\r\n%ComSpec% /s /k ver & dir\n\"%comspec%\" /C hostname";
+        let parsed = p(src);
+        assert_eq!(
+            names(src),
+            ["cmd", "wmic", "cmd", "ver", "dir", "cmd", "hostname"]
+        );
+        let w = find(&parsed, "wmic");
+        assert_eq!(&src[w.name_span.clone()], "wmic");
+        assert_eq!(w.text, "wmic os get caption");
+        let c = &parsed.commands[0];
+        assert_eq!(&src[c.name_span.clone()], "%COMSPEC%");
+        assert_eq!(c.text, "cmd /c \"wmic os get caption\"");
+        // The text maps back: `/c` is where it is written.
+        let at = c.text.find("/c").unwrap();
+        assert_eq!(&src[c.map.to_source(at)..c.map.to_source(at) + 2], "/c");
+        assert_spans_valid(src, &parsed);
+        // Any other variable is still decided at run time, and echoing %COMSPEC% runs nothing.
+        assert_eq!(names("%SHELL% /c ver\necho %COMSPEC% /c ver"), ["echo"]);
     }
 
     #[test]

@@ -144,6 +144,16 @@ impl OffsetMap {
         }
     }
 
+    /// The source offset just past the text byte before `text_end`: the end of a range, which
+    /// stays on the range's last source byte when the next text byte comes from elsewhere (after
+    /// a removed escape, `ls\ -l` → `ls -l`, `ls` ends before the backslash).
+    pub fn to_source_end(&self, text_end: usize) -> usize {
+        match text_end.checked_sub(1) {
+            Some(last) => self.to_source(last) + 1,
+            None => self.to_source(0),
+        }
+    }
+
     /// Composes `self` (text → inner source) with `outer` (inner source → outer source), for
     /// code found inside code (an executed string inside a script).
     ///
@@ -337,7 +347,10 @@ pub fn make_command(
     map.push(text.len(), rest_start + rest.len());
     Command {
         name: name.to_string(),
-        name_span: base.to_source(name_word.start)..base.to_source(name_word.end),
+        name_span: base.to_source(name_word.start)
+            ..base
+                .to_source_end(name_word.end)
+                .max(base.to_source(name_word.start)),
         text,
         map: map.then(base),
         language: lang,
@@ -525,5 +538,11 @@ mod tests {
         assert_eq!(both.to_source(0), 101);
         assert_eq!(both.to_source(2), 105);
         assert_eq!(both.to_source(4), 107);
+        // A range ending where a removed escape was ends on its own last byte.
+        let mut map = OffsetMap::starting_at(10);
+        map.push(2, 13);
+        assert_eq!(map.to_source(2), 13);
+        assert_eq!(map.to_source_end(2), 12);
+        assert_eq!(map.to_source_end(0), 10);
     }
 }

@@ -8,8 +8,15 @@
 //! -Command`/`-EncodedCommand`, `cmd /c`, `bash -c`/`wsl`, `ssh HOST …`, `psexec \\HOST …`
 //! (executed strings, parsed with [`super::parse_embedded`]), `Start-Process PROGRAM`, and
 //! `Invoke-Command -ComputerName`/`-Session`/`Enter-PSSession` (remote code, tagged with its
-//! host). Code regions are every token outside comments and string literals, merged, with
-//! `$( … )` inside expandable strings counted as code.
+//! host). A script block kept in a variable (`$sb = { … }`, `$sb = [scriptblock]::Create('…')`)
+//! or in a splatting table (`$p = @{ ComputerName = …; ScriptBlock = … }`) runs where it is
+//! written until `Invoke-Command -ScriptBlock $sb -ComputerName HOST` / `Invoke-Command @p` sends
+//! it; then its commands and code are tagged with HOST (each host once, if sent to several).
+//! Code regions are every token outside comments and string literals, merged, with `$( … )`
+//! inside expandable strings counted as code.
+//!
+//! Known gaps: a block variable is tracked by name in source order, not by scope or control
+//! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed.
 //!
 //! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
 //! `ForEach-Object -Parallel`, `??`, the ternary operator) and then loses the statements after
@@ -347,6 +354,8 @@ fn parse_in_chunks(
         depth,
         special: Vec::new(),
         sessions: Vec::new(),
+        blocks: Vec::new(),
+        splats: Vec::new(),
         pending_session: None,
         session_host: None,
         region: None,
@@ -378,6 +387,8 @@ enum Kind {
     Expandable,
     SubExpression,
     Command,
+    /// `$x = …`: remembered when the value is a script block or a splatting table.
+    Assignment,
 }
 
 fn kinds() -> &'static [Kind] {
@@ -400,6 +411,7 @@ fn kinds() -> &'static [Kind] {
                     }
                     Some("sub_expression") => Kind::SubExpression,
                     Some("command") => Kind::Command,
+                    Some("assignment_expression") => Kind::Assignment,
                     _ => Kind::Other,
                 }
             })
@@ -437,12 +449,38 @@ struct Walker<'s, 'o> {
     /// `$s = New-PSSession -ComputerName HOST`: variable (lowercase, with `$`) and host, for
     /// a later `-Session $s`.
     sessions: Vec<(String, Rc<str>)>,
+    /// `$sb = { … }` / `$sb = [scriptblock]::Create('…')`: script blocks kept in variables,
+    /// for a later `Invoke-Command -ScriptBlock $sb -ComputerName HOST`.
+    blocks: Vec<Block>,
+    /// `$p = @{ ComputerName = …; ScriptBlock = … }`: tables for `Invoke-Command @p`.
+    splats: Vec<Splat>,
     /// `Enter-PSSession HOST` seen: the session starts at this offset.
     pending_session: Option<(usize, Rc<str>)>,
     /// After `Enter-PSSession HOST`, until `Exit-PSSession`.
     session_host: Option<Rc<str>>,
     /// The code region being grown: source range and host.
     region: Option<(Range<usize>, Option<Rc<str>>)>,
+}
+
+/// A script block kept in a variable.
+struct Block {
+    /// The variable, lowercase, with its `$`.
+    var: String,
+    /// The block's document span: its commands and code regions are found where it is written.
+    span: Range<usize>,
+    /// Where the block's commands run until it is sent elsewhere: the host around it.
+    defined_on: Option<Rc<str>>,
+    /// The host it was last sent to by `Invoke-Command`.
+    sent_to: Option<Rc<str>>,
+}
+
+/// A splatting table for `Invoke-Command @var`.
+struct Splat {
+    /// The variable, lowercase, with its `$`.
+    var: String,
+    host: Option<Rc<str>>,
+    /// The document span of its `ScriptBlock` (written inline or through a block variable).
+    block: Option<Range<usize>>,
 }
 
 /// One argument of a command: the element node and the node it wraps (a string literal, a
@@ -540,6 +578,9 @@ impl<'s> Walker<'s, '_> {
                 if kind == Kind::Command {
                     let host = self.host_of(&child);
                     self.command(node, host);
+                } else if kind == Kind::Assignment {
+                    let host = self.host_of(&child);
+                    self.assignment(node, host);
                 }
                 if node.child_count() == 0
                     && !self.text(node).bytes().all(|b| b.is_ascii_whitespace())
@@ -1028,11 +1069,18 @@ impl<'s> Walker<'s, '_> {
         let mut host: Option<String> = None;
         let mut block: Option<Elem<'_>> = None;
         let mut positional = Vec::new();
+        let mut splat: Option<usize> = None;
         let mut i = 0;
         while i < elems.len() {
             let e = elems[i];
             if !e.is_param() {
-                positional.push(e);
+                let text = self.text(e.core);
+                if e.core.kind() == "variable" && text.starts_with('@') {
+                    let var = format!("${}", text[1..].to_ascii_lowercase());
+                    splat = self.splats.iter().rposition(|s| s.var == var);
+                } else {
+                    positional.push(e);
+                }
                 i += 1;
                 continue;
             }
@@ -1053,10 +1101,13 @@ impl<'s> Walker<'s, '_> {
             }
             i += 2;
         }
+        let is_block = |e: &Elem<'_>| {
+            e.core.kind() == "script_block_expression" || self.block_of(e.core).is_some()
+        };
         if block.is_none() {
             match positional.as_slice() {
-                [b, ..] if b.core.kind() == "script_block_expression" => block = Some(*b),
-                [h, b, ..] if b.core.kind() == "script_block_expression" => {
+                [b, ..] if is_block(b) => block = Some(*b),
+                [h, b, ..] if !is_block(h) && is_block(b) => {
                     block = Some(*b);
                     if host.is_none() {
                         host = static_value(self.src, h.core).map(|v| first_host(&v));
@@ -1069,9 +1120,214 @@ impl<'s> Walker<'s, '_> {
                 host = static_value(self.src, h.core).map(|v| first_host(&v));
             }
         }
-        if let (Some(b), Some(h)) = (block, host) {
-            if !h.is_empty() {
-                self.special.push((b.node.id(), Special::Host(Rc::from(h))));
+        // `Invoke-Command @p`: what the table gives, unless written out as well.
+        let mut kept = None;
+        if let Some(s) = splat.and_then(|i| self.splats.get(i)) {
+            if host.is_none() {
+                host = s.host.as_deref().map(str::to_string);
+            }
+            if block.is_none() {
+                kept = s.block.clone();
+            }
+        }
+        let Some(h) = host.filter(|h| !h.is_empty()).map(Rc::<str>::from) else {
+            return;
+        };
+        match block {
+            Some(b) if b.core.kind() == "script_block_expression" => {
+                self.special.push((b.node.id(), Special::Host(h)));
+            }
+            Some(b) => {
+                if let Some(i) = self.block_of(b.core) {
+                    self.send_block(i, h);
+                }
+            }
+            None => {
+                if let Some(i) = kept.and_then(|s| self.blocks.iter().rposition(|b| b.span == s)) {
+                    self.send_block(i, h);
+                }
+            }
+        }
+    }
+
+    /// The block kept in the variable `core` names.
+    fn block_of(&self, core: Node<'_>) -> Option<usize> {
+        if core.kind() != "variable" {
+            return None;
+        }
+        let var = self.text(core).trim().to_ascii_lowercase();
+        self.blocks.iter().rposition(|b| b.var == var)
+    }
+
+    /// `$x = { … }`, `$x = [scriptblock]::Create('…')`, `$x = @{ ComputerName = …;
+    /// ScriptBlock = … }`: remembered for a later `Invoke-Command`. The block itself is walked
+    /// where it stands (a block that is never sent anywhere runs here); the string given to
+    /// `Create` is parsed as code.
+    fn assignment(&mut self, node: Node<'_>, host: Option<Rc<str>>) {
+        let (Some(left), Some(value)) = (node.child(0), node.child_by_field_name("value")) else {
+            return;
+        };
+        let var = self.text(left).trim().to_ascii_lowercase();
+        if !var.starts_with('$') || var.contains(['.', '[', ':', ' ']) {
+            return;
+        }
+        let value = single(value);
+        let span = match value.kind() {
+            "script_block_expression" => value.byte_range(),
+            "invokation_expression" => match self.scriptblock_create(value) {
+                Some(lit) => {
+                    self.exec_string(
+                        Some(&Elem {
+                            node: lit,
+                            core: lit,
+                        }),
+                        host.as_deref(),
+                    );
+                    lit.byte_range()
+                }
+                None => return,
+            },
+            "hash_literal_expression" => {
+                self.remember_splat(var, value, host);
+                return;
+            }
+            _ => return,
+        };
+        let span = self.base.to_source(span.start)..self.base.to_source_end(span.end);
+        self.blocks.retain(|b| b.var != var);
+        self.blocks.push(Block {
+            var,
+            span,
+            defined_on: host,
+            sent_to: None,
+        });
+    }
+
+    /// The string literal of `[scriptblock]::Create('…')`.
+    fn scriptblock_create<'t>(&self, inv: Node<'t>) -> Option<Node<'t>> {
+        let ty = self.text(inv.named_child(0)?).to_ascii_lowercase();
+        let ty = ty.replace(' ', "");
+        if !matches!(
+            ty.as_str(),
+            "[scriptblock]" | "[system.management.automation.scriptblock]"
+        ) {
+            return None;
+        }
+        let member = inv.named_child(1)?;
+        if !self.text(member).eq_ignore_ascii_case("create") {
+            return None;
+        }
+        let args = inv.named_child(2)?;
+        let arg = single(args);
+        (arg.kind() == "string_literal").then_some(arg)
+    }
+
+    /// `@{ ComputerName = 'srv'; ScriptBlock = { … } }` (keys in any case, `Cn` too).
+    fn remember_splat(&mut self, var: String, table: Node<'_>, defined_on: Option<Rc<str>>) {
+        let mut host = None;
+        let mut block = None;
+        let Some(body) = table.named_child(0) else {
+            return;
+        };
+        let mut cursor = body.walk();
+        for entry in body.named_children(&mut cursor) {
+            let (Some(key), Some(value)) = (entry.named_child(0), entry.named_child(1)) else {
+                continue;
+            };
+            let key = self
+                .text(key)
+                .trim()
+                .trim_matches(['\'', '"'])
+                .to_ascii_lowercase();
+            let value = single(value);
+            if is_computer_param(&key) {
+                host = static_value(self.src, value)
+                    .map(|v| first_host(&v))
+                    .filter(|h| !h.is_empty())
+                    .map(Rc::from);
+            } else if key == "session" {
+                let var = self.text(value).trim().to_ascii_lowercase();
+                host = self
+                    .sessions
+                    .iter()
+                    .find(|(name, _)| *name == var)
+                    .map(|(_, h)| h.clone());
+            } else if key == "scriptblock" {
+                if value.kind() == "script_block_expression" {
+                    let r = value.byte_range();
+                    let span = self.base.to_source(r.start)..self.base.to_source_end(r.end);
+                    // The inline block is kept like a block variable, under no name.
+                    self.blocks.push(Block {
+                        var: String::new(),
+                        span: span.clone(),
+                        defined_on: defined_on.clone(),
+                        sent_to: None,
+                    });
+                    block = Some(span);
+                } else if let Some(i) = self.block_of(value) {
+                    block = self.blocks.get(i).map(|b| b.span.clone());
+                }
+            }
+        }
+        self.splats.retain(|s| s.var != var);
+        self.splats.push(Splat { var, host, block });
+    }
+
+    /// A kept block is sent to `host`: the commands and code found in it run there. The first
+    /// time they move; sent again to another host, they run there too.
+    fn send_block(&mut self, i: usize, host: Rc<str>) {
+        self.flush_region();
+        let Some(b) = self.blocks.get_mut(i) else {
+            return;
+        };
+        let from = b.sent_to.clone().or(b.defined_on.clone());
+        let copy = b.sent_to.is_some();
+        if b.sent_to.as_deref() == Some(&*host) {
+            return;
+        }
+        b.sent_to = Some(host.clone());
+        let span = b.span.clone();
+        let to = Some(host.to_string());
+        let inside = |r: &Range<usize>| span.start <= r.start && r.start < span.end;
+        let n = self.out.commands.len();
+        for k in 0..n {
+            let c = &self.out.commands[k];
+            if inside(&c.name_span) && c.host.as_deref() == from.as_deref() {
+                if copy {
+                    let mut c = c.clone();
+                    c.host = to.clone();
+                    self.out.commands.push(c);
+                } else {
+                    self.out.commands[k].host = to.clone();
+                }
+            }
+        }
+        let n = self.out.code.len();
+        for k in 0..n {
+            let r = &self.out.code[k];
+            if r.host.as_deref() != from.as_deref()
+                || r.span.end <= span.start
+                || r.span.start >= span.end
+            {
+                continue;
+            }
+            let mid = r.span.start.max(span.start)..r.span.end.min(span.end);
+            let mut moved = r.clone();
+            moved.span = mid.clone();
+            moved.host = to.clone();
+            if copy {
+                self.out.code.push(moved);
+                continue;
+            }
+            let (before, after) = (r.span.start..mid.start, mid.end..r.span.end);
+            let rest = r.clone();
+            self.out.code[k] = moved;
+            for piece in [before, after] {
+                if !piece.is_empty() {
+                    let mut p = rest.clone();
+                    p.span = piece;
+                    self.out.code.push(p);
+                }
             }
         }
     }
@@ -1236,6 +1492,32 @@ fn param_name(text: &str) -> String {
 /// PowerShell accepts any unambiguous prefix of a parameter name.
 fn is_prefix(p: &str, full: &str, min: usize) -> bool {
     p.len() >= min && full.starts_with(p)
+}
+
+/// Down through nodes with a single named child (the grammar's chain of expression levels,
+/// pipelines of one element, argument lists of one argument) to the node that says something.
+fn single(node: Node<'_>) -> Node<'_> {
+    let mut n = node;
+    for _ in 0..64 {
+        if n.named_child_count() != 1
+            || matches!(
+                n.kind(),
+                "script_block_expression"
+                    | "hash_literal_expression"
+                    | "string_literal"
+                    | "invokation_expression"
+                    | "command"
+                    | "variable"
+            )
+        {
+            break;
+        }
+        match n.named_child(0) {
+            Some(c) => n = c,
+            None => break,
+        }
+    }
+    n
 }
 
 /// Through the expression wrappers the grammar puts around an argument.
@@ -1747,6 +2029,88 @@ mod tests {
         assert_eq!(r.host.as_deref(), Some("OLDSRV"));
     }
 
+    /// Each command's name and host, in order.
+    fn hosts(p: &Parsed) -> Vec<(&str, Option<&str>)> {
+        p.commands
+            .iter()
+            .map(|c| (c.name.as_str(), c.host.as_deref()))
+            .collect()
+    }
+
+    /// The host of the code region that holds `needle`.
+    fn region_host<'p>(src: &str, p: &'p Parsed, needle: &str) -> Option<&'p str> {
+        let at = src.find(needle).unwrap();
+        p.code
+            .iter()
+            .find(|r| r.span.contains(&at))
+            .unwrap_or_else(|| panic!("no region holds {needle:?}: {:?}", p.code))
+            .host
+            .as_deref()
+    }
+
+    #[test]
+    fn script_blocks_in_variables_run_where_they_are_sent() {
+        let src = "$sb = { Get-LocalUser | Select Name }\nGet-Date\nInvoke-Command -ComputerName OLDSRV -ScriptBlock $sb\n$local = { Get-Volume }\n& $local";
+        let p = parse(src);
+        assert_eq!(
+            hosts(&p),
+            [
+                ("Get-LocalUser", Some("OLDSRV")),
+                ("Select", Some("OLDSRV")),
+                ("Get-Date", None),
+                ("Invoke-Command", None),
+                ("Get-Volume", None),
+            ]
+        );
+        assert_eq!(region_host(src, &p, "Get-LocalUser"), Some("OLDSRV"));
+        assert_eq!(region_host(src, &p, "$sb ="), None);
+        assert_eq!(region_host(src, &p, "Get-Date"), None);
+        assert_eq!(region_host(src, &p, "Get-Volume"), None);
+        crate::script::assert_spans_valid(src, &p);
+
+        // Positional, `-cn`, sent to two hosts, and a later reassignment.
+        let src = "$b = { Get-Disk }\nicm -cn A -ScriptBlock $b\nInvoke-Command B $b\n$b = { Get-Other }\nInvoke-Command -Session $nosuch -ScriptBlock $b";
+        let p = parse(src);
+        let disks: Vec<Option<&str>> = p
+            .commands
+            .iter()
+            .filter(|c| c.name == "Get-Disk")
+            .map(|c| c.host.as_deref())
+            .collect();
+        assert_eq!(disks, [Some("A"), Some("B")]);
+        assert_eq!(find(&p, "Get-Other").host, None);
+
+        // `[scriptblock]::Create('…')`: the string is code, sent like a block.
+        let src = "$sb = [ScriptBlock]::Create('Get-WindowsFeature -Name x')\nInvoke-Command -ComputerName srv1 -ScriptBlock $sb\n$s2 = [scriptblock]::Create(\"Get-Service\")";
+        let p = parse(src);
+        let feature = find(&p, "Get-WindowsFeature");
+        assert_eq!(feature.host.as_deref(), Some("srv1"));
+        assert_eq!(&src[feature.name_span.clone()], "Get-WindowsFeature");
+        assert_eq!(feature.text, "Get-WindowsFeature -Name x");
+        assert_eq!(find(&p, "Get-Service").host, None);
+        // Any other string stays data; any other method call is not code.
+        assert_eq!(
+            names("$x = 'Get-LocalUser'\n$y = [string]::Format('Get-X')\nInvoke-Command -cn h -ScriptBlock $x"),
+            ["Invoke-Command"]
+        );
+    }
+
+    #[test]
+    fn splatted_invoke_command_runs_on_its_table_host() {
+        let src = "$params = @{\n  ComputerName = 'srv9'\n  ScriptBlock = { Get-LocalUser }\n}\nInvoke-Command @params\n$sb = { Get-Disk }\n$p2 = @{ cn = \"h2\"; scriptblock = $sb }\nInvoke-Command @p2 -AsJob";
+        let p = parse(src);
+        assert_eq!(find(&p, "Get-LocalUser").host.as_deref(), Some("srv9"));
+        assert_eq!(find(&p, "Get-Disk").host.as_deref(), Some("h2"));
+        assert_eq!(region_host(src, &p, "Get-LocalUser"), Some("srv9"));
+        assert_eq!(region_host(src, &p, "ComputerName"), None);
+        crate::script::assert_spans_valid(src, &p);
+        // A table that is never splatted, or one without a host, changes nothing.
+        let src = "$t = @{ ComputerName = 'x'; ScriptBlock = { Get-A } }\n$u = @{ ScriptBlock = { Get-B } }\nInvoke-Command @u\nInvoke-Command @nosuch";
+        let p = parse(src);
+        assert_eq!(find(&p, "Get-A").host, None);
+        assert_eq!(find(&p, "Get-B").host, None);
+    }
+
     #[test]
     fn sessions_remember_their_host() {
         let src = "$s = New-PSSession -ComputerName OLDSRV\nInvoke-Command -Session $s -ScriptBlock { Get-LocalUser }\nEnter-PSSession -Session $S\nGet-Disk\nExit-PSSession\nInvoke-Command -Session $other { Get-Volume }";
@@ -1972,6 +2336,11 @@ mod tests {
     fn random_token_soup_never_panics() {
         let tokens = [
             "iex ",
+            "$sb = ",
+            "Invoke-Command -cn h -ScriptBlock $sb ",
+            "icm @p ",
+            "$p = @{ cn = 'x'; ScriptBlock = ",
+            "[scriptblock]::Create(",
             "'",
             "''",
             "\"",
