@@ -221,7 +221,7 @@ pub fn scan_parsed(
         let target = target_for(&cmd.host);
         let hit = |pi: usize, text_range: Range<usize>, findings: &mut Vec<Finding>| {
             let pattern = index.pattern(pi);
-            let span = cmd.map.to_source(text_range.start)..cmd.map.to_source(text_range.end);
+            let span = cmd.map.to_source(text_range.start)..cmd.map.to_source_end(text_range.end);
             let matched_text = &cmd.text[text_range.clone()];
             push_finding(
                 findings,
