@@ -90,18 +90,37 @@ const SPARSE_MIN_BYTES: usize = 64 * 1024;
 fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<Range<Cut>>> {
     let prefilter = index.prefilter(lang)?;
     // The lexer and the literal search each read the whole text: side by side.
-    let (cuts, hits) = std::thread::scope(|s| {
-        let cuts = s.spawn(|| sparse::cuts(src, lang));
+    let (lexed, hits) = std::thread::scope(|s| {
+        let lexed = s.spawn(|| sparse::lex(src, lang));
         let mut hits = Vec::new();
         prefilter.hits(src, |m| hits.push(m));
-        (cuts.join().ok().flatten(), hits)
+        (lexed.join().ok().flatten(), hits)
     });
-    let cuts = cuts?;
+    let lexed = lexed?;
+    let cuts = &lexed.cuts;
     // Stretch k runs from cut k-1 (or the start) to cut k (or the end).
     let stretch_of = |offset: usize| cuts.partition_point(|c| c.offset <= offset);
+    let inside = |spans: &[Range<usize>], at: usize| {
+        let i = spans.partition_point(|s| s.end <= at);
+        spans.get(i).is_some_and(|s| s.start <= at)
+    };
     let mut wanted = vec![false; cuts.len() + 1];
+    let mut runs_code: Vec<Option<bool>> = vec![None; cuts.len() + 1];
     for m in hits {
         let (first, last) = (stretch_of(m.start), stretch_of(m.end.saturating_sub(1)));
+        if wanted[first..=last].iter().all(|&w| w) || inside(&lexed.comments, m.start) {
+            continue;
+        }
+        if inside(&lexed.quoted, m.start) {
+            let text = |k: usize| {
+                let start = k.checked_sub(1).map_or(0, |i| cuts[i].offset);
+                let end = cuts.get(k).map_or(src.len(), |c| c.offset);
+                &src[start..end]
+            };
+            if !*runs_code[first].get_or_insert_with(|| sparse::may_run_code(text(first))) {
+                continue;
+            }
+        }
         wanted[first..=last].fill(true);
     }
     let bound = |k: usize| match k.checked_sub(1) {
@@ -791,6 +810,19 @@ echo ${#arr[@]} $# a#b
 sudo -u root sed -i 's/x/y/' /etc/x
 eval "readlink -f ."
 bash -c 'systemctl daemon-reload'
+echo 'sed -i s/a/b/ f' | sh
+A='x' 'readlink' -f .
+B=$(pwd) 'grep' -P x f
+"$cmd" 'date' -d now
+printf '%s\n' 'python x.py' | bash
+sudo 'stat' -c %s f
+cat <<'EOF' | bash
+readlink -f /
+EOF
+cat <<EOF
+$(readlink -f /) and python in data
+EOF
+echo 'python' "$(date -d now)" # python
 echo done
 "#;
 

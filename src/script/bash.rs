@@ -240,6 +240,58 @@ struct Walk<'a, 't> {
     pending: Option<Redirects<'t>>,
 }
 
+/// Every command name through which the walk may read a quoted string, a heredoc or its
+/// input as code: the shells, `ssh`, `eval`, `trap`, and the wrappers (a wrapper's quoted
+/// argument may be the command, `sudo 'apt-get' …`). Text quoted in a statement that names
+/// none of these is data, which lets a large file go unparsed there ([`super::sparse`]);
+/// `runs_code_names_every_command_the_walk_runs_code_through` keeps this list complete.
+pub(crate) const RUNS_CODE: &[&str] = &[
+    "ash",
+    "bash",
+    "builtin",
+    "busybox",
+    "chroot",
+    "chrt",
+    "cmd",
+    "cmd.exe",
+    "command",
+    "dash",
+    "doas",
+    "docker",
+    "env",
+    "eval",
+    "exec",
+    "find",
+    "flock",
+    "ionice",
+    "ksh",
+    "kubectl",
+    "mksh",
+    "nice",
+    "nohup",
+    "oc",
+    "parallel",
+    "podman",
+    "powershell",
+    "powershell.exe",
+    "pwsh",
+    "pwsh.exe",
+    "rbash",
+    "setsid",
+    "sh",
+    "ssh",
+    "stdbuf",
+    "su",
+    "sudo",
+    "taskset",
+    "time",
+    "timeout",
+    "trap",
+    "watch",
+    "xargs",
+    "zsh",
+];
+
 /// Short options whose value is the next word (when not attached), per wrapper.
 const SUDO_SHORT: &[u8] = b"ugpCUrtTDR";
 const SUDO_LONG: &[&str] = &[
@@ -2718,5 +2770,54 @@ mod tests {
              tree-sitter parse of the document alone {ts_wall:.1?} wall / {ts_cpu:.1?} cpu",
             src.len()
         );
+    }
+
+    #[test]
+    fn runs_code_names_every_command_the_walk_runs_code_through() {
+        // Every command-like string literal of this module is a name the walk may special-case.
+        let source = include_str!("bash.rs");
+        let mut names: Vec<&str> = source
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| {
+                !w.is_empty()
+                    && w.bytes().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && w.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
+            })
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert!(names.len() > 40 && names.contains(&"sudo"), "{names:?}");
+        let shapes = [
+            "N 'tool5 --x'",
+            "N -c 'tool5 --x'",
+            "N a 'tool5 --x'",
+            "N a -c 'tool5 --x'",
+            "N -- 'tool5 --x'",
+            "N a -- 'tool5 --x'",
+            "N a b 'tool5 --x'",
+            "N exec a 'tool5 --x'",
+            "N -x a 'tool5 --x'",
+            "N 'tool5 --x' ::: a",
+            "echo 'tool5 --x' | N",
+            "echo 'tool5 --x' | N a",
+            "N <<'EOF'\ntool5 --x\nEOF",
+            "N a <<'EOF'\ntool5 --x\nEOF",
+            "N -s <<'EOF'\ntool5 --x\nEOF",
+            "N -i a <<'EOF'\ntool5 --x\nEOF",
+            "cat <<'EOF' | N\ntool5 --x\nEOF",
+        ];
+        for name in names.iter().filter(|n| !RUNS_CODE.contains(n)) {
+            for shape in shapes {
+                let src = shape.replace('N', name) + "\n";
+                let found = parse(&src);
+                assert!(
+                    !found.commands.iter().any(|c| c.name == "tool5"),
+                    "the walk runs quoted code through `{name}` ({src:?}): add it to RUNS_CODE"
+                );
+            }
+        }
     }
 }
