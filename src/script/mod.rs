@@ -269,15 +269,6 @@ pub(crate) fn with_parser<R>(
     grammar: fn() -> tree_sitter::Language,
     f: impl FnOnce(&mut tree_sitter::Parser) -> Option<R>,
 ) -> Option<R> {
-    static ALLOC: std::sync::Once = std::sync::Once::new();
-    ALLOC.call_once(|| unsafe {
-        tree_sitter::set_allocator(
-            Some(libmimalloc_sys::mi_malloc),
-            Some(libmimalloc_sys::mi_calloc),
-            Some(libmimalloc_sys::mi_realloc),
-            Some(libmimalloc_sys::mi_free),
-        )
-    });
     let new_parser = || {
         let mut parser = tree_sitter::Parser::new();
         parser.set_language(&grammar()).ok()?;
