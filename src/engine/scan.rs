@@ -912,3 +912,76 @@ echo done
         assert!(parse_sparse("ls\n", Language::Bash, &any).is_none());
     }
 }
+
+#[cfg(test)]
+mod corpus {
+    use super::*;
+
+    /// Sparse and whole parses agree on every shell script of this machine (not in CI: the
+    /// corpus depends on the machine). `cargo test --release --lib corpus -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn sparse_equals_whole_on_the_machines_shell_scripts() {
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let synthetic = PatternIndex::build(crate::synthetic::patterns(3000, 1), vec![], vec![]);
+        let (mut files, mut cut, mut findings, mut differ) = (0, 0, 0, Vec::new());
+        let mut all = String::new();
+        for root in ["/usr/bin", "/usr/sbin", "/usr/share", "/usr/lib", "/etc"] {
+            for entry in ignore::WalkBuilder::new(root)
+                .hidden(false)
+                .build()
+                .flatten()
+            {
+                let path = entry.path();
+                let Ok(meta) = path.metadata() else { continue };
+                if !meta.is_file() || meta.len() > 2_000_000 {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(path) else {
+                    continue;
+                };
+                if Language::detect(path, &text) != Some(Language::Bash) {
+                    continue;
+                }
+                files += 1;
+                if parse_sparse(&text, Language::Bash, &library).is_some() {
+                    all.push_str(&text);
+                    all.push('\n');
+                }
+                for idx in [&library, &synthetic] {
+                    let Some(sparse) = parse_sparse(&text, Language::Bash, idx) else {
+                        continue;
+                    };
+                    cut += 1;
+                    let dirs = Directives::parse(&text, Language::Bash);
+                    let whole = script::parse(&text, Language::Bash);
+                    let a = scan_parsed(&text, &sparse, &dirs, None, idx).findings;
+                    let b = scan_parsed(&text, &whole, &dirs, None, idx).findings;
+                    findings += b.len();
+                    if a != b {
+                        differ.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "{files} scripts, {cut} sparse scans, {findings} findings, {} differ: {differ:?}",
+            differ.len()
+        );
+        assert!(differ.is_empty());
+        // All of them as one large file: the threaded path of `scan` itself.
+        let whole = script::parse(&all, Language::Bash);
+        let dirs = Directives::parse(&all, Language::Bash);
+        let expected = scan_parsed(&all, &whole, &dirs, None, &library).findings;
+        assert!(parse_sparse(&all, Language::Bash, &library).is_some());
+        assert_eq!(
+            scan(&all, Language::Bash, None, &library).findings,
+            expected
+        );
+        eprintln!(
+            "one file of {} bytes: {} findings agree",
+            all.len(),
+            expected.len()
+        );
+    }
+}

@@ -677,7 +677,13 @@ pub fn parse_ranges_with<T: Send>(
         let mut out = Parsed::default();
         for batch in group.chunks(RANGES_PER_PARSE) {
             let ts: Vec<tree_sitter::Range> = batch.iter().map(|r| ts_range(r, src, end)).collect();
-            if !super::bash::parse_ranges_into(src, &ts, &mut out) {
+            // Ranges that each parse cleanly alone occasionally do not together (the grammar's
+            // lookahead across a gap): then each is parsed alone.
+            let alone = |out: &mut Parsed| {
+                ts.iter()
+                    .all(|r| super::bash::parse_ranges_into(src, std::slice::from_ref(r), out))
+            };
+            if !super::bash::parse_ranges_into(src, &ts, &mut out) && !alone(&mut out) {
                 return None;
             }
         }
