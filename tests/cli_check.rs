@@ -633,7 +633,11 @@ fn lines_and_signatures(v: &Value) -> Vec<(u64, String)> {
 fn guarded_code_is_not_a_finding() {
     let ws = Workspace::new();
     let (v, out) = ws.check_json(&["--target", "busybox", "guards/guarded.sh"]);
-    assert!(out.status.success() || out.status.code() == Some(1), "{}", stderr(&out));
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{}",
+        stderr(&out)
+    );
     let py = "bare python".to_string();
     assert_eq!(
         lines_and_signatures(&v),
@@ -651,7 +655,11 @@ fn guarded_code_is_not_a_finding() {
     );
 
     let (v, out) = ws.check_json(&["--target", "powershell-2.0", "guards/guarded.ps1"]);
-    assert!(out.status.success() || out.status.code() == Some(1), "{}", stderr(&out));
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{}",
+        stderr(&out)
+    );
     let local = "LocalAccounts cmdlets on PowerShell 2.0".to_string();
     assert_eq!(
         lines_and_signatures(&v),

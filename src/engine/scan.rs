@@ -412,8 +412,13 @@ fn ruled_out_by_powershell(pattern: &Pattern, min: (u32, u32)) -> bool {
             "windows-7" | "windows-server-2008" | "windows-server-2008-r2" => (2, 0),
             "windows-8" | "windows-server-2012" => (3, 0),
             "windows-8.1" | "windows-server-2012-r2" => (4, 0),
-            "windows-10" | "windows-11" | "windows-11-24h2" | "windows-server-2016"
-            | "windows-server-2019" | "windows-server-2022" | "windows-server-2025" => (5, 1),
+            "windows-10"
+            | "windows-11"
+            | "windows-11-24h2"
+            | "windows-server-2016"
+            | "windows-server-2019"
+            | "windows-server-2022"
+            | "windows-server-2025" => (5, 1),
             _ => return None,
         })
     }
@@ -963,7 +968,12 @@ echo done
         let mut ops = pattern("ops", &[], &["container"], Severity::Major);
         ops.triggering_operations = vec!["service_control".into()];
         let idx = index(vec![
-            pattern("missing", &["nproc", "systemctl"], &["macos"], Severity::Major),
+            pattern(
+                "missing",
+                &["nproc", "systemctl"],
+                &["macos"],
+                Severity::Major,
+            ),
             pattern("by-regex", &["(nproc|tac)"], &["macos"], Severity::Major),
             pattern("sed-i", &[r"sed\s+-i"], &["macos"], Severity::Major),
             ops,
@@ -998,11 +1008,26 @@ echo done
             "windows-server-2012",
             "windows-server-2012-r2",
         ];
-        let mut hosted = pattern("hosted", &["Get-Four"], &["powershell-2.0"], Severity::Major);
+        let mut hosted = pattern(
+            "hosted",
+            &["Get-Four"],
+            &["powershell-2.0"],
+            Severity::Major,
+        );
         hosted.infrastructure_id = Some("h1".into());
         let idx = index(vec![
-            pattern("local", &["Get-LocalUser"], &windows_and_ps, Severity::Major),
-            pattern("ps-only", &["Get-Two"], &["powershell-2.0"], Severity::Major),
+            pattern(
+                "local",
+                &["Get-LocalUser"],
+                &windows_and_ps,
+                Severity::Major,
+            ),
+            pattern(
+                "ps-only",
+                &["Get-Two"],
+                &["powershell-2.0"],
+                Severity::Major,
+            ),
             pattern(
                 // Windows Server 2016 ships 5.1, which this pattern does not name: the failure
                 // there is the operating system's.
@@ -1011,8 +1036,18 @@ echo done
                 &["powershell-5.0", "windows-server-2016"],
                 Severity::Major,
             ),
-            pattern("os-only", &["Get-Three"], &["windows-11-24h2"], Severity::Major),
-            pattern("gone-in-7", &["Get-WmiObject"], &["powershell-7"], Severity::Major),
+            pattern(
+                "os-only",
+                &["Get-Three"],
+                &["windows-11-24h2"],
+                Severity::Major,
+            ),
+            pattern(
+                "gone-in-7",
+                &["Get-WmiObject"],
+                &["powershell-7"],
+                Severity::Major,
+            ),
             pattern("anywhere", &["Get-Two"], &[], Severity::Major),
             hosted,
         ]);
@@ -1028,7 +1063,15 @@ echo done
         let all = ids(None, None);
         assert_eq!(
             all,
-            ["local", "anywhere", "ps-only", "os-only", "os-too", "gone-in-7", "hosted"]
+            [
+                "local",
+                "anywhere",
+                "ps-only",
+                "os-only",
+                "os-too",
+                "gone-in-7",
+                "hosted"
+            ]
         );
         assert_eq!(
             ids(Some((5, 1)), None),
@@ -1037,7 +1080,14 @@ echo done
         );
         assert_eq!(
             ids(Some((5, 0)), None),
-            ["local", "anywhere", "os-only", "os-too", "gone-in-7", "hosted"],
+            [
+                "local",
+                "anywhere",
+                "os-only",
+                "os-too",
+                "gone-in-7",
+                "hosted"
+            ],
             "5.0 itself is affected"
         );
         assert_eq!(

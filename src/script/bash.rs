@@ -16,6 +16,13 @@
 //! the remote host. Code regions are the document minus comments, single-quoted strings, the
 //! literal text of double-quoted strings and heredoc bodies.
 //!
+//! A command is `guarded` when an enclosing condition looked its own name up: the right side of
+//! `LOOKUP && …` (or `! LOOKUP || …`), the `then` of `if LOOKUP`, the `else` (and later `elif`s)
+//! of `if ! LOOKUP`, where LOOKUP is `command -v/-V X`, `type X`, `hash X`, `which X`, or a test
+//! `[ -x "$(command -v X)" ]`, `[ -n "$(which X)" ]`, `[ -x /path/X ]`, possibly redirected and
+//! joined with `&&`. Only X is guarded, only on this host and in this shell (an executed string
+//! starts with no guards). `LOOKUP || exit 1` followed by X on later lines is not followed.
+//!
 //! Known gaps: an executed string with a `$'…'` or `$"…"` piece is not parsed; only `echo`,
 //! `printf` and `cat` are followed as producers of piped code (not `tee`, files, or longer
 //! pipelines); `parallel -S` and `docker`/`kubectl exec` keep the current host; an ssh
@@ -1525,7 +1532,10 @@ impl<'a, 't> Walk<'a, 't> {
     fn list_guards(&mut self, node: Node<'t>) {
         let mut cursor = node.walk();
         let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
-        let Some(op) = children.iter().position(|c| matches!(c.kind(), "&&" | "||")) else {
+        let Some(op) = children
+            .iter()
+            .position(|c| matches!(c.kind(), "&&" | "||"))
+        else {
             return;
         };
         let left = children[..op].iter().rev().find(|c| self.is_statement(**c));
@@ -1617,7 +1627,9 @@ impl<'a, 't> Walk<'a, 't> {
         }
         if kind == k.test_command {
             let mut cursor = node.walk();
-            let mut inner = node.named_children(&mut cursor).filter(|c| self.is_statement(*c));
+            let mut inner = node
+                .named_children(&mut cursor)
+                .filter(|c| self.is_statement(*c));
             let (Some(e), None) = (inner.next(), inner.next()) else {
                 return Proof::default();
             };
@@ -1651,7 +1663,10 @@ impl<'a, 't> Walk<'a, 't> {
         if kind == k.list {
             let mut cursor = node.walk();
             let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
-            let Some(op) = children.iter().position(|c| matches!(c.kind(), "&&" | "||")) else {
+            let Some(op) = children
+                .iter()
+                .position(|c| matches!(c.kind(), "&&" | "||"))
+            else {
                 return Proof::default();
             };
             let mut sides = children[..op]
@@ -1748,7 +1763,9 @@ impl<'a, 't> Walk<'a, 't> {
         }
         if node.kind_id() == k.command_substitution {
             let mut cursor = node.walk();
-            let mut inner = node.named_children(&mut cursor).filter(|c| self.is_statement(*c));
+            let mut inner = node
+                .named_children(&mut cursor)
+                .filter(|c| self.is_statement(*c));
             let (Some(c), None) = (inner.next(), inner.next()) else {
                 return None;
             };
@@ -1757,9 +1774,7 @@ impl<'a, 't> Walk<'a, 't> {
             } else {
                 c
             };
-            return (c.kind_id() == k.command)
-                .then(|| self.lookup(c))
-                .flatten();
+            return (c.kind_id() == k.command).then(|| self.lookup(c)).flatten();
         }
         let path = unquote(self.src.get(operand.byte_range())?)?;
         if op == "-x" && path.starts_with('/') && !path.ends_with('/') {
@@ -2400,8 +2415,11 @@ nproc
         assert!(guarded("command -v curl >/dev/null && wget -q x").is_empty());
         assert!(guarded("command -v nproc >/dev/null || nproc").is_empty());
         assert!(
-            guarded("command -v nproc >/dev/null || exit 1
-nproc").is_empty(),
+            guarded(
+                "command -v nproc >/dev/null || exit 1
+nproc"
+            )
+            .is_empty(),
             "a lookup that exits the script is not followed"
         );
         assert!(guarded("if command -v nproc; then :; else nproc; fi").is_empty());

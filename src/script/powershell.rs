@@ -15,8 +15,17 @@
 //! Code regions are every token outside comments and string literals, merged, with `$( … )`
 //! inside expandable strings counted as code.
 //!
+//! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
+//! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
+//! up (aliases resolved on both sides), and gets `min_powershell` from `$PSVersionTable.PSVersion`
+//! or `.PSVersion.Major` compared with a literal; `-not`/`!` moves a fact to the `else`, `-and`
+//! joins facts. Facts hold on the host the condition ran on only: a remote block, an executed
+//! string and a kept block sent elsewhere start without them.
+//!
 //! Known gaps: a block variable is tracked by name in source order, not by scope or control
-//! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed.
+//! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed; a guard
+//! that exits (`if (-not (Get-Command X)) { exit }`) and `Get-Module -ListAvailable` are not
+//! followed.
 //!
 //! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
 //! `ForEach-Object -Parallel`, `??`, the ternary operator) and then loses the statements after
@@ -1416,7 +1425,11 @@ impl<'s> Walker<'s, '_> {
             }
             failed = std::mem::take(&mut failed).and(proof.if_false);
         };
-        branch(node.child_by_field_name("condition"), statement_block(node), self);
+        branch(
+            node.child_by_field_name("condition"),
+            statement_block(node),
+            self,
+        );
         if let Some(clauses) = node.child_by_field_name("elseif_clauses") {
             let mut cursor = clauses.walk();
             for clause in clauses.named_children(&mut cursor) {
@@ -1598,15 +1611,28 @@ impl<'s> Walker<'s, '_> {
                         continue;
                     }
                     elems.get(i)
-                } else if ["erroraction", "ea", "commandtype", "type", "module", "errorvariable", "ev", "outvariable", "ov"]
-                    .iter()
-                    .any(|full| p == *full || (p.len() >= 3 && is_prefix(&p, full, 3)))
+                } else if [
+                    "erroraction",
+                    "ea",
+                    "commandtype",
+                    "type",
+                    "module",
+                    "errorvariable",
+                    "ev",
+                    "outvariable",
+                    "ov",
+                ]
+                .iter()
+                .any(|full| p == *full || (p.len() >= 3 && is_prefix(&p, full, 3)))
                 {
                     if !takes_value {
                         i += 1;
                     }
                     continue;
-                } else if ["all", "listimported"].iter().any(|full| is_prefix(&p, full, 2)) {
+                } else if ["all", "listimported"]
+                    .iter()
+                    .any(|full| is_prefix(&p, full, 2))
+                {
                     continue;
                 } else {
                     return None;
@@ -2212,7 +2238,9 @@ mod tests {
     }
 
     /// `(name, guarded, min_powershell)` of every command but the lookups, in source order.
-    fn guards(src: &str) -> Vec<(String, bool, Option<(u32, u32)>)> {
+    type Marks = Vec<(String, bool, Option<(u32, u32)>)>;
+
+    fn guards(src: &str) -> Marks {
         crate::script::parse(src, PS)
             .commands
             .into_iter()
