@@ -104,6 +104,11 @@ fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<
         let i = spans.partition_point(|s| s.end <= at);
         spans.get(i).is_some_and(|s| s.start <= at)
     };
+    let text = |k: usize| {
+        let start = k.checked_sub(1).map_or(0, |i| cuts[i].offset);
+        let end = cuts.get(k).map_or(src.len(), |c| c.offset);
+        &src[start..end]
+    };
     let mut wanted = vec![false; cuts.len() + 1];
     let mut runs_code: Vec<Option<bool>> = vec![None; cuts.len() + 1];
     for m in hits {
@@ -111,17 +116,19 @@ fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<
         if wanted[first..=last].iter().all(|&w| w) || inside(&lexed.comments, m.start) {
             continue;
         }
-        if inside(&lexed.quoted, m.start) {
-            let text = |k: usize| {
-                let start = k.checked_sub(1).map_or(0, |i| cuts[i].offset);
-                let end = cuts.get(k).map_or(src.len(), |c| c.offset);
-                &src[start..end]
-            };
-            if !*runs_code[first].get_or_insert_with(|| sparse::may_run_code(text(first))) {
-                continue;
-            }
+        if inside(&lexed.quoted, m.start)
+            && !*runs_code[first].get_or_insert_with(|| sparse::may_run_code(text(first)))
+        {
+            continue;
         }
         wanted[first..=last].fill(true);
+    }
+    // Code joined from quoted pieces (`sh -c 'fre''e'`) shows no literal until it is joined.
+    for &at in &lexed.joins {
+        let k = stretch_of(at);
+        if !wanted[k] && *runs_code[k].get_or_insert_with(|| sparse::may_run_code(text(k))) {
+            wanted[k] = true;
+        }
     }
     let bound = |k: usize| match k.checked_sub(1) {
         None => Cut { offset: 0, row: 0 },
@@ -888,6 +895,22 @@ cat <<EOF
 $(readlink -f /) and python in data
 EOF
 echo 'python' "$(date -d now)" # python
+A=$HOME 'nproc'
+PATH=$PATH:/opt 'nproc' --all
+A=x\ y 'nproc'
+A=$'x' 'nproc'
+>/dev/null 'nproc'
+2>&1 'nproc'
+2>/dev/null 'sed' -i 's/a/b/' f
+sh -c 'fre''e -m'
+eval "fr""ee -m"
+echo 'fr''ee -m' | sh
+sh <<< "fr""ee"
+sh -c "fr"ee
+sh -c fr'ee'
+sh -c 'a=1
+fr''ee -m'
+[[ $x =~ ^(a|b)$ && -n "$(nproc)" ]]
 echo done
 "#;
 
@@ -966,6 +989,8 @@ echo done
         for src in [
             "cat <<EOF\nEOFX\nEOF\nsed -i x f\n",
             "ls\ncat <<A <<B\nsed -i x f\nA\nB\nls\n",
+            // An unclosed `[[`: the grammar's recovery swallows what follows.
+            "nproc\n[[ -f x\nsed -i x f\n",
         ] {
             assert!(
                 parse_sparse(src, Language::Bash, &library).is_none(),

@@ -40,6 +40,9 @@ pub struct Lexed {
     /// Single-quoted arguments and heredoc bodies without substitutions: data, unless the
     /// statement names a command that runs code it is given ([`may_run_code`]).
     pub quoted: Vec<Range<usize>>,
+    /// Starts of words made of several pieces, one quoted or escaped (`'fre''e'`): code run
+    /// from such a word has its names only after the pieces are joined.
+    pub joins: Vec<usize>,
 }
 
 /// Lexes `src`; `None` when the language has no such lexer or the lexer met something it is not
@@ -78,7 +81,7 @@ pub fn may_run_code(text: &str) -> bool {
 /// What a bash construct opened and the lexer has not yet seen closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Frame {
-    /// `( … )`, `$( … )`, `<( … )`, `f ( … )`.
+    /// `( … )`, `$( … )`, `<( … )`, `f ( … )`, `a=( … )`.
     Paren,
     /// `(( … ))`, `$(( … ))`: `<<` is a shift here, not a heredoc.
     Arith,
@@ -94,6 +97,18 @@ enum Frame {
     Case,
     /// `for`/`while`/`until`/`select` … `done`.
     Loop,
+    /// `[[ … ]]`: `<` and `>` compare there.
+    Test,
+}
+
+/// The state of the code around a construct nested inside a word (`$( … )`, `" … "`), put back
+/// when it closes.
+#[derive(Clone, Copy, Debug)]
+struct Around {
+    command_position: bool,
+    in_word: bool,
+    word_is_command: bool,
+    continues: bool,
 }
 
 /// A heredoc whose body starts after the current line.
@@ -108,10 +123,21 @@ struct BashLexer<'a> {
     b: &'a [u8],
     i: usize,
     row: usize,
-    stack: Vec<Frame>,
+    /// Open constructs; those nested inside a word keep what surrounds them.
+    stack: Vec<(Frame, Option<Around>)>,
     heredocs: Vec<Heredoc>,
     /// The next word is a command name (so `if`, `{`, `done` are keywords there).
     command_position: bool,
+    /// Inside a word: its pieces (plain text, quotes, escapes, expansions) are one word.
+    in_word: bool,
+    /// The current word names the command (it began in command position and assigns nothing).
+    word_is_command: bool,
+    word_start: usize,
+    word_pieces: u32,
+    /// The current word has a quoted or escaped piece.
+    word_quoted: bool,
+    /// A redirect operator was read: the next word is its target, not a command.
+    redirect_pending: bool,
     /// The line so far ends with `|`, `&&` or `||`: the statement goes on.
     continues: bool,
     /// After `name()` or `function name`: the body (maybe on the next line) is still to come.
@@ -128,18 +154,21 @@ fn is_meta(c: u8) -> bool {
     matches!(c, b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>' | b'\n')
 }
 
-/// `NAME=…`, `NAME+=…`, `NAME[…]=…`: a word that assigns rather than names a command.
-fn is_assignment(word: &[u8]) -> bool {
-    let name_end = word
+/// Whether the word starting at `b[0]` assigns (`NAME=…`, `NAME+=…`, `NAME[…]=…`) rather
+/// than names a command.
+fn assigns(b: &[u8]) -> bool {
+    let name_end = b
         .iter()
         .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
-        .unwrap_or(word.len());
-    if name_end == 0 || word[0].is_ascii_digit() {
+        .unwrap_or(b.len());
+    if name_end == 0 || b[0].is_ascii_digit() {
         return false;
     }
-    match &word[name_end..] {
+    match &b[name_end..] {
         [b'=', ..] | [b'+', b'=', ..] => true,
-        [b'[', rest @ ..] => rest.contains(&b'='),
+        [b'[', rest @ ..] => rest.iter().position(|&c| c == b']').is_some_and(|k| {
+            matches!(rest.get(k + 1..), Some([b'=', ..]) | Some([b'+', b'=', ..]))
+        }),
         _ => false,
     }
 }
@@ -158,6 +187,12 @@ impl<'a> BashLexer<'a> {
             stack: Vec::new(),
             heredocs: Vec::new(),
             command_position: true,
+            in_word: false,
+            word_is_command: false,
+            word_start: 0,
+            word_pieces: 0,
+            word_quoted: false,
+            redirect_pending: false,
             continues: false,
             awaiting_body: false,
             out: Lexed::default(),
@@ -168,20 +203,91 @@ impl<'a> BashLexer<'a> {
         self.b.get(self.i + k).copied().unwrap_or(0)
     }
 
+    fn top(&self) -> Option<Frame> {
+        self.stack.last().map(|&(f, _)| f)
+    }
+
     fn run(mut self) -> Option<Lexed> {
         while self.i < self.b.len() {
-            match self.stack.last() {
+            match self.top() {
                 Some(Frame::Quote) => self.in_quote()?,
                 Some(Frame::Brace) => self.in_brace()?,
                 _ => self.in_code()?,
             }
         }
+        self.end_word();
         // A file that does not end with everything closed is either broken or was misread.
         (self.stack.is_empty() && self.heredocs.is_empty()).then_some(self.out)
     }
 
+    /// Closes a statement-level construct.
     fn pop(&mut self, frame: Frame) -> Option<()> {
-        (self.stack.pop() == Some(frame)).then_some(())
+        (self.stack.pop().map(|(f, _)| f) == Some(frame)).then_some(())
+    }
+
+    /// Opens a construct inside a word: code inside starts afresh, what surrounds it is kept.
+    fn enter(&mut self, frame: Frame, command_inside: bool) {
+        let around = Around {
+            command_position: self.command_position,
+            in_word: self.in_word,
+            word_is_command: self.word_is_command,
+            continues: self.continues,
+        };
+        self.stack.push((frame, Some(around)));
+        self.command_position = command_inside;
+        self.in_word = false;
+        self.redirect_pending = false;
+    }
+
+    /// Closes the innermost construct, which must be `frame`, and puts back what surrounds it.
+    fn leave(&mut self, frame: Frame) -> Option<()> {
+        let (f, around) = self.stack.pop()?;
+        if f != frame {
+            return None;
+        }
+        self.end_word();
+        if let Some(a) = around {
+            self.command_position = a.command_position;
+            self.in_word = a.in_word;
+            self.word_is_command = a.word_is_command;
+            self.continues = a.continues;
+        }
+        Some(())
+    }
+
+    /// A piece of a word begins here (plain text, a quote, an escape, an expansion). The first
+    /// piece decides what the word is: a redirect's target, an assignment, the command name,
+    /// or an argument.
+    fn piece(&mut self, quoted: bool) {
+        if !self.in_word {
+            self.in_word = true;
+            self.word_start = self.i;
+            self.word_pieces = 0;
+            self.word_quoted = false;
+            self.continues = false;
+            if self.redirect_pending {
+                self.redirect_pending = false;
+                self.word_is_command = false;
+            } else if self.command_position && assigns(&self.b[self.i..]) {
+                self.word_is_command = false;
+            } else {
+                self.word_is_command = self.command_position;
+                self.command_position = false;
+            }
+            if self.at(0) != b'{' {
+                self.awaiting_body = false;
+            }
+        }
+        self.word_pieces += 1;
+        self.word_quoted |= quoted;
+    }
+
+    fn end_word(&mut self) {
+        if self.in_word && self.word_pieces > 1 && self.word_quoted {
+            // `'fre''e'`: shells and the walk join the pieces; no literal shows in the text.
+            self.out.joins.push(self.word_start);
+        }
+        self.in_word = false;
     }
 
     /// `\x`: the escaped byte is never special; an escaped newline joins lines.
@@ -217,26 +323,29 @@ impl<'a> BashLexer<'a> {
     fn expansion(&mut self) -> bool {
         match (self.at(0), self.at(1), self.at(2)) {
             (b'$', b'(', b'(') => {
-                self.stack.push(Frame::Arith);
+                self.piece(false);
+                self.enter(Frame::Arith, false);
                 self.i += 3;
             }
             (b'$', b'(', _) => {
-                self.stack.push(Frame::Paren);
-                self.command_position = true;
+                self.piece(false);
+                self.enter(Frame::Paren, true);
                 self.i += 2;
             }
             (b'$', b'{', _) => {
-                self.stack.push(Frame::Brace);
+                self.piece(false);
+                self.enter(Frame::Brace, false);
                 self.i += 2;
             }
             (b'`', _, _) => {
-                if self.stack.last() == Some(&Frame::Tick) {
-                    self.stack.pop();
-                    self.command_position = false;
-                } else {
-                    self.stack.push(Frame::Tick);
-                    self.command_position = true;
+                if self.top() == Some(Frame::Tick) {
+                    self.i += 1;
+                    // The top is the backtick: closing it cannot fail.
+                    let _ = self.leave(Frame::Tick);
+                    return true;
                 }
+                self.piece(false);
+                self.enter(Frame::Tick, true);
                 self.i += 1;
             }
             _ => return false,
@@ -251,8 +360,8 @@ impl<'a> BashLexer<'a> {
         match self.at(0) {
             b'\\' => self.escape(),
             b'"' => {
-                self.stack.pop();
                 self.i += 1;
+                self.leave(Frame::Quote)?;
             }
             b'\n' => {
                 // A heredoc pending across a multi-line string: where its body starts is
@@ -275,11 +384,11 @@ impl<'a> BashLexer<'a> {
         match self.at(0) {
             b'\\' => self.escape(),
             b'}' => {
-                self.stack.pop();
                 self.i += 1;
+                self.leave(Frame::Brace)?;
             }
             b'"' => {
-                self.stack.push(Frame::Quote);
+                self.enter(Frame::Quote, false);
                 self.i += 1;
             }
             // Quote rules inside `${…}` depend on what surrounds it; not worth guessing.
@@ -292,47 +401,44 @@ impl<'a> BashLexer<'a> {
     fn in_code(&mut self) -> Option<()> {
         let c = self.at(0);
         if self.expansion() {
-            self.continues = false;
             return Some(());
+        }
+        if is_blank(c) || is_meta(c) {
+            self.end_word();
         }
         match c {
             b' ' | b'\t' | b'\r' => self.i += 1,
             b'\n' => self.newline()?,
             b'\\' => {
+                self.piece(true);
                 self.escape();
-                self.word_started();
             }
-            b'\'' | b'"' => {
-                // A quote glued to a word is part of it (`A='x' cmd`: still an assignment).
-                let glued = self.i > 0 && {
-                    let p = self.b[self.i - 1];
-                    !is_blank(p) && !is_meta(p)
-                };
-                if c == b'"' {
-                    self.stack.push(Frame::Quote);
-                    self.i += 1;
-                } else {
-                    let start = self.i;
-                    let argument = self.follows_plain_argument();
-                    self.single_quoted(false)?;
-                    if argument {
-                        self.out.quoted.push(start..self.i);
-                    }
-                }
-                if !glued {
-                    self.word_started();
+            b'"' => {
+                self.piece(true);
+                self.enter(Frame::Quote, false);
+                self.i += 1;
+            }
+            b'\'' => {
+                self.piece(true);
+                let start = self.i;
+                self.single_quoted(false)?;
+                // Quoted text that is not the command's name is data (unless the statement
+                // runs it: the caller decides that).
+                if !self.word_is_command {
+                    self.out.quoted.push(start..self.i);
                 }
             }
             b'$' if self.at(1) == b'\'' => {
+                self.piece(true);
                 self.i += 1;
                 self.single_quoted(true)?;
-                self.word_started();
             }
-            b'#' if self.i == 0
-                || matches!(
-                    self.b[self.i - 1],
-                    b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'('
-                ) =>
+            b'#' if !self.in_word
+                && (self.i == 0
+                    || matches!(
+                        self.b[self.i - 1],
+                        b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'('
+                    )) =>
             {
                 let start = self.i;
                 while self.i < self.b.len() && self.b[self.i] != b'\n' {
@@ -340,20 +446,33 @@ impl<'a> BashLexer<'a> {
                 }
                 self.out.comments.push(start..self.i);
             }
+            b'<' | b'>' if self.at(1) == b'(' => {
+                // Process substitution: code inside a word.
+                self.piece(false);
+                self.enter(Frame::Paren, true);
+                self.i += 2;
+            }
             b'(' => self.open_paren(),
             b')' => self.close_paren()?,
+            b'<' | b'>' if self.top() == Some(Frame::Test) => self.i += 1,
             b'<' if self.at(1) == b'<' && self.at(2) == b'<' => {
                 self.i += 3;
+                self.redirect_pending = true;
             }
             b'<' if self.at(1) == b'<' => {
-                if self.stack.last() == Some(&Frame::Arith) {
+                if self.top() == Some(Frame::Arith) {
                     self.i += 2;
                 } else {
                     self.heredoc()?;
                 }
             }
-            b'<' | b'>' if matches!(self.at(1), b'&' | b'|') => self.i += 2,
-            b'<' | b'>' => self.i += 1,
+            b'<' | b'>' => {
+                self.i += 1;
+                while matches!(self.at(0), b'>' | b'&' | b'|') {
+                    self.i += 1;
+                }
+                self.redirect_pending = self.top() != Some(Frame::Arith);
+            }
             b';' => {
                 self.i += 1;
                 while matches!(self.at(0), b';' | b'&') {
@@ -361,35 +480,33 @@ impl<'a> BashLexer<'a> {
                 }
                 self.separator(false);
             }
+            b'&' if self.at(1) == b'>' => {
+                self.i += 2;
+                if self.at(0) == b'>' {
+                    self.i += 1;
+                }
+                self.redirect_pending = true;
+            }
             b'&' | b'|' => {
                 let two = matches!((c, self.at(1)), (b'&', b'&') | (b'|', b'|') | (b'|', b'&'));
-                if c == b'&' && self.at(1) == b'>' {
-                    self.i += 2;
-                } else {
-                    self.i += if two { 2 } else { 1 };
-                    self.separator(c == b'|' || two);
-                }
+                self.i += if two { 2 } else { 1 };
+                self.separator(c == b'|' || two);
             }
             _ => self.word()?,
         }
         Some(())
     }
 
-    /// Something that belongs to a word (not a keyword) began.
-    fn word_started(&mut self) {
-        self.command_position = false;
-        self.continues = false;
-        self.awaiting_body = false;
-    }
-
     fn separator(&mut self, continues: bool) {
         self.command_position = true;
+        self.redirect_pending = false;
         self.continues = continues;
     }
 
     fn open_paren(&mut self) {
         if self.command_position && self.at(1) == b'(' {
-            self.stack.push(Frame::Arith);
+            self.piece(false);
+            self.enter(Frame::Arith, false);
             self.i += 2;
             return;
         }
@@ -399,37 +516,28 @@ impl<'a> BashLexer<'a> {
             .rev()
             .find(|&&c| !is_blank(c))
             .copied();
-        let array = before == Some(b'=');
-        self.stack.push(Frame::Paren);
+        if before == Some(b'=') {
+            self.piece(false);
+            self.enter(Frame::Paren, false);
+            self.i += 1;
+            return;
+        }
         self.i += 1;
-        self.command_position = !array;
         self.continues = false;
-        self.awaiting_body = false;
-        if !array && self.rest_is_blank_then(b')') {
+        if self.rest_is_blank_then(b')') {
             // `()`: a function header whose body may follow on a later line.
-            self.stack.pop();
             while self.b[self.i] != b')' {
                 self.i += 1;
             }
             self.i += 1;
             self.awaiting_body = true;
             self.command_position = true;
+            return;
         }
-    }
-
-    /// Whether a word starting here is certainly an argument: not in command position, and
-    /// after a plain word or a single-quoted one (after `A=$(…)` or `"$cmd"` it may be the
-    /// command, or its first word).
-    fn follows_plain_argument(&self) -> bool {
-        if self.command_position {
-            return false;
-        }
-        let before = &self.b[..self.i];
-        let word_end = before.iter().rposition(|&c| !is_blank(c));
-        match word_end {
-            Some(e) if e + 1 < self.i => is_plain(before[e]) || before[e] == b'\'',
-            _ => false,
-        }
+        // A subshell: a statement of its own.
+        self.stack.push((Frame::Paren, None));
+        self.command_position = true;
+        self.awaiting_body = false;
     }
 
     fn rest_is_blank_then(&self, close: u8) -> bool {
@@ -441,24 +549,26 @@ impl<'a> BashLexer<'a> {
 
     fn close_paren(&mut self) -> Option<()> {
         match self.stack.last() {
-            Some(Frame::Paren) => {
-                self.stack.pop();
+            Some((Frame::Paren, around)) => {
+                let nested = around.is_some();
                 self.i += 1;
+                self.leave(Frame::Paren)?;
+                if !nested {
+                    self.command_position = false;
+                    self.continues = false;
+                }
             }
-            Some(Frame::Arith) if self.at(1) == b')' => {
-                self.stack.pop();
+            Some((Frame::Arith, _)) if self.at(1) == b')' => {
                 self.i += 2;
+                self.leave(Frame::Arith)?;
             }
             // The end of a `case` pattern.
-            Some(Frame::Case) => {
+            Some((Frame::Case, _)) => {
                 self.i += 1;
                 self.command_position = true;
-                return Some(());
             }
             _ => return None,
         }
-        self.command_position = false;
-        self.continues = false;
         Some(())
     }
 
@@ -480,11 +590,11 @@ impl<'a> BashLexer<'a> {
             match c {
                 b'\'' | b'"' => {
                     let end = self.b[self.i + 1..].iter().position(|&x| x == c)?;
-                    let quoted = &self.b[self.i + 1..self.i + 1 + end];
-                    if quoted.contains(&b'\n') {
+                    let text = &self.b[self.i + 1..self.i + 1 + end];
+                    if text.contains(&b'\n') {
                         return None;
                     }
-                    delimiter.extend_from_slice(quoted);
+                    delimiter.extend_from_slice(text);
                     self.i += end + 2;
                 }
                 b'\\' => {
@@ -507,7 +617,6 @@ impl<'a> BashLexer<'a> {
             strip_tabs,
             quoted,
         });
-        self.word_started();
         Some(())
     }
 
@@ -518,6 +627,7 @@ impl<'a> BashLexer<'a> {
         for doc in std::mem::take(&mut self.heredocs) {
             self.heredoc_body(&doc)?;
         }
+        self.redirect_pending = false;
         if !self.continues {
             self.command_position = true;
         }
@@ -571,29 +681,37 @@ impl<'a> BashLexer<'a> {
         None
     }
 
-    /// A plain word: a keyword when it stands alone in command position.
+    /// A run of plain bytes: a keyword when it is a whole word in command position.
     fn word(&mut self) -> Option<()> {
         let start = self.i;
         while self.i < self.b.len() && is_plain(self.b[self.i]) {
             self.i += 1;
         }
         if self.i == start {
-            // A byte no rule covers (a lone `$`): part of a word.
+            // A byte no rule covers (a lone `$`, `$x`): part of a word.
+            self.piece(false);
             self.i += 1;
-            self.word_started();
             return Some(());
         }
         let word = &self.b[start..self.i];
-        if self.command_position && is_assignment(word) {
-            // `A=1 cmd`: the command is still to come.
-            self.continues = false;
+        let next = self.b.get(self.i).copied();
+        let alone = next.is_none_or(|c| is_blank(c) || is_meta(c));
+        // `2>`, `10<&`: a descriptor number belongs to the redirect.
+        if !self.in_word && matches!(next, Some(b'<' | b'>')) && word.iter().all(u8::is_ascii_digit)
+        {
             return Some(());
         }
-        let alone = self.i >= self.b.len() || is_blank(self.b[self.i]) || is_meta(self.b[self.i]);
-        if alone && (self.command_position || (self.awaiting_body && word == b"{")) {
+        if self.top() == Some(Frame::Test) && word == b"]]" && !self.in_word && alone {
+            return self.pop(Frame::Test);
+        }
+        let fresh = !self.in_word;
+        let body = self.awaiting_body && word == b"{";
+        self.i = start;
+        self.piece(false);
+        self.i = start + word.len();
+        if fresh && alone && (self.word_is_command || body) {
             return self.keyword(word);
         }
-        self.word_started();
         Some(())
     }
 
@@ -601,35 +719,40 @@ impl<'a> BashLexer<'a> {
         self.continues = false;
         let mut next_is_command = true;
         match word {
-            b"if" => self.stack.push(Frame::If),
+            b"if" => self.stack.push((Frame::If, None)),
             b"fi" => {
                 self.pop(Frame::If)?;
                 next_is_command = false;
             }
             b"case" => {
-                self.stack.push(Frame::Case);
+                self.stack.push((Frame::Case, None));
                 next_is_command = false;
             }
             b"esac" => {
                 self.pop(Frame::Case)?;
                 next_is_command = false;
             }
-            b"while" | b"until" => self.stack.push(Frame::Loop),
+            b"while" | b"until" => self.stack.push((Frame::Loop, None)),
             b"for" | b"select" => {
-                self.stack.push(Frame::Loop);
+                self.stack.push((Frame::Loop, None));
                 next_is_command = false;
             }
             b"done" => {
                 self.pop(Frame::Loop)?;
                 next_is_command = false;
             }
-            b"{" => self.stack.push(Frame::Group),
+            b"[[" => {
+                self.stack.push((Frame::Test, None));
+                next_is_command = false;
+            }
+            b"{" => self.stack.push((Frame::Group, None)),
             b"}" => {
                 self.pop(Frame::Group)?;
                 next_is_command = false;
             }
             b"function" => {
                 // The name is not a command; `()` may follow it, then the body.
+                self.end_word();
                 while is_blank(self.at(0)) {
                     self.i += 1;
                 }
@@ -641,13 +764,13 @@ impl<'a> BashLexer<'a> {
                 return Some(());
             }
             b"then" | b"else" | b"elif" | b"do" | b"!" | b"time" | b"in" => {}
-            // `coproc` and `[[` hold constructs this lexer does not model.
+            // `coproc` holds constructs this lexer does not model.
             b"coproc" => return None,
-            _ => {
-                self.word_started();
-                return Some(());
-            }
+            _ => return Some(()),
         }
+        // A keyword is not a command word: what follows it decides.
+        self.end_word();
+        self.word_is_command = false;
         self.awaiting_body = false;
         self.command_position = next_is_command;
         Some(())
@@ -816,7 +939,19 @@ mod tests {
             spans.iter().map(|r| &src[r.clone()]).collect()
         };
         assert_eq!(texts(&lexed.comments), ["# c"]);
-        assert_eq!(texts(&lexed.quoted), ["'a'", "'d'", "i\n", "$(k)\n"]);
+        // `'cmd'` and `'f'` name commands; `x'b'` and `A='e'` do not; `'h'` follows `$(…)`.
+        assert_eq!(
+            texts(&lexed.quoted),
+            ["'a'", "'b'", "'d'", "'e'", "i\n", "$(k)\n"]
+        );
+        assert_eq!(
+            lexed
+                .joins
+                .iter()
+                .map(|&j| &src[j..j + 2])
+                .collect::<Vec<_>>(),
+            ["x'", "A="]
+        );
         assert!(may_run_code("sudo -u x 'a'") && may_run_code("x | /bin/sh"));
         assert!(!may_run_code("echo x sshd") && !may_run_code("shx 'a' bash-completion"));
     }
