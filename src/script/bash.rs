@@ -7,7 +7,8 @@
 //! command it runs are reported, each with its text ending where the simple command ends.
 //! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'` and
 //! `docker`/`podman exec CONTAINER CMD`, `kubectl exec POD -- CMD` are wrappers too; a command
-//! inside a container keeps the current target, as the container's system is not known.
+//! inside a container runs on the container, named as a host (`store host add web --tag alpine`
+//! tells forewarn what it runs; unknown, it is checked as untargeted), like `ssh`.
 //! Strings that another program executes (`bash -c`, `ssh HOST '…'`, `eval`, `trap`,
 //! `pwsh -Command`, `cmd /c`, `watch '…'`, heredocs and here-strings fed to a shell, and what
 //! `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell reading its stdin) are handed to
@@ -801,12 +802,20 @@ impl<'a, 't> Walk<'a, 't> {
                     }
                     k
                 }
+                // What runs in a container is checked against the container (a host name the
+                // store may know, else an unknown target), not the machine that starts it.
                 "docker" | "podman" => match self.container_exec(words, args, name == "podman") {
-                    Some(j) => j,
+                    Some((j, container)) => {
+                        host = container.or(host);
+                        j
+                    }
                     None => return,
                 },
                 "kubectl" | "oc" => match self.kubectl_exec(words, args) {
-                    Some(j) => j,
+                    Some((j, pod)) => {
+                        host = pod.or(host);
+                        j
+                    }
                     None => return,
                 },
                 "bash" | "sh" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "rbash" => {
@@ -958,7 +967,7 @@ impl<'a, 't> Walk<'a, 't> {
         words: &[Word<'t>],
         args: Range<usize>,
         podman: bool,
-    ) -> Option<usize> {
+    ) -> Option<(usize, Option<String>)> {
         let to = args.end;
         let (mut j, _) = self.options(words, args, CONTAINER_GLOBAL_SHORT, CONTAINER_GLOBAL_LONG);
         if self.value(words, j).as_deref() == Some("container") {
@@ -973,23 +982,33 @@ impl<'a, 't> Walk<'a, 't> {
             && (seen & bit(b'l') != 0
                 || (j > 0 && self.value(words, j - 1).as_deref() == Some("--latest")));
         let cmd = if latest { j } else { j + 1 };
-        (cmd < to).then_some(cmd)
+        let container = (!latest).then(|| self.value(words, j)).flatten();
+        (cmd < to).then_some((cmd, container.map(|c| c.into_owned())))
     }
 
     /// `kubectl [global options] exec [options] POD [--] CMD…`: where CMD starts (in the pod,
     /// keeping the current target like `docker exec`).
-    fn kubectl_exec(&self, words: &[Word<'t>], args: Range<usize>) -> Option<usize> {
+    fn kubectl_exec(
+        &self,
+        words: &[Word<'t>],
+        args: Range<usize>,
+    ) -> Option<(usize, Option<String>)> {
         let to = args.end;
         let (j, _) = self.options(words, args, KUBECTL_SHORT, KUBECTL_LONG);
         if self.value(words, j).as_deref() != Some("exec") {
             return None;
         }
+        let (pod, _) = self.options(words, j + 1..to, KUBECTL_SHORT, KUBECTL_LONG);
+        let name = (pod < to)
+            .then(|| self.value(words, pod))
+            .flatten()
+            .filter(|p| p != "--")
+            .map(|p| p.into_owned());
         if let Some(dash) = (j + 1..to).find(|&i| self.value(words, i).as_deref() == Some("--")) {
-            return (dash + 1 < to).then_some(dash + 1);
+            return (dash + 1 < to).then_some((dash + 1, name));
         }
         // The old form without `--`: options, the pod, then the command.
-        let (pod, _) = self.options(words, j + 1..to, KUBECTL_SHORT, KUBECTL_LONG);
-        (pod + 1 < to).then_some(pod + 1)
+        (pod + 1 < to).then_some((pod + 1, name))
     }
 
     /// `bash [options] -c STRING`, `sh -s <<EOF`, `bash <<< 'cmd'`; a script file is not code.
@@ -2905,11 +2924,18 @@ nproc"
                 check_text_map(src, c);
             }
         }
-        // Inside a container the command keeps the current target (the container's system is
-        // unknown); inside ssh it is the remote host.
+        // Inside a container the command runs on the container (a host the store may know,
+        // else an unknown target), wherever the container runs; the runtime itself stays.
         let p = parsed("ssh h docker exec web apt-get update");
-        assert_eq!(get(&p, "apt-get").host.as_deref(), Some("h"));
-        assert_eq!(get(&parsed("docker exec web uname"), "uname").host, None);
+        assert_eq!(get(&p, "docker").host.as_deref(), Some("h"));
+        assert_eq!(get(&p, "apt-get").host.as_deref(), Some("web"));
+        let p = parsed("docker exec -it web uname");
+        assert_eq!(get(&p, "uname").host.as_deref(), Some("web"));
+        assert_eq!(get(&p, "docker").host, None);
+        let p = parsed("kubectl -n prod exec -it api-0 -c app -- free -m");
+        assert_eq!(get(&p, "free").host.as_deref(), Some("api-0"));
+        let p = parsed("podman exec -l uname");
+        assert_eq!(get(&p, "uname").host, None);
     }
 
     #[test]
