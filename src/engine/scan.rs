@@ -299,6 +299,14 @@ pub fn scan_parsed(
         let target = target_for(&region.host);
         for ei in entries {
             let entry = index.entry(ei);
+            // Code `pwsh` parses is no Windows PowerShell's problem (a guard's version is not
+            // set here: Windows PowerShell parses a whole script before running any of it).
+            if region
+                .min_powershell
+                .is_some_and(|min| ruled_out_by_powershell(index.pattern(entry.pattern), min))
+            {
+                continue;
+            }
             for m in entry.syntax_matches(code, region.language) {
                 let span = region.span.start + m.start..region.span.start + m.end;
                 let pattern = index.pattern(entry.pattern);
@@ -751,6 +759,44 @@ mod tests {
         );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].span, 0..7);
+    }
+
+    #[test]
+    fn code_run_by_pwsh_is_no_windows_powershell_problem() {
+        let idx = index(vec![
+            pattern(
+                "chain",
+                &["syntax:&&"],
+                &["powershell-5.1"],
+                Severity::Major,
+            ),
+            pattern(
+                "ht",
+                &["ConvertFrom-Json"],
+                &["powershell-5.1"],
+                Severity::Major,
+            ),
+        ]);
+        let ps = "pwsh -Command \"a && b | ConvertFrom-Json\"\npowershell -Command \"a && b | ConvertFrom-Json\"\n";
+        let found = scan(ps, Language::PowerShell, Some("powershell-5.1"), &idx).findings;
+        let lines: Vec<(usize, &str)> = found
+            .iter()
+            .map(|f| {
+                (
+                    ps[..f.span.start].matches('\n').count() + 1,
+                    f.pattern_id.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [(2, "chain"), (2, "ht")],
+            "only what Windows PowerShell runs"
+        );
+        let sh = "pwsh -c 'a && b'\n";
+        assert!(scan(sh, Language::Bash, Some("powershell-5.1"), &idx)
+            .findings
+            .is_empty());
     }
 
     #[test]

@@ -842,7 +842,11 @@ impl<'a, 't> Walk<'a, 't> {
                     return;
                 }
                 "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe" => {
+                    let from = (self.out.commands.len(), self.out.code.len());
                     self.powershell(words, args, end, host.as_deref());
+                    if name.starts_with("pwsh") {
+                        super::run_by_pwsh(self.out, from.0, from.1);
+                    }
                     return;
                 }
                 "cmd" | "cmd.exe" => {
@@ -1888,6 +1892,7 @@ impl<'a, 't> Walk<'a, 't> {
             span,
             language: Language::Bash,
             host: self.host.map(str::to_string),
+            min_powershell: None,
         });
     }
 }

@@ -470,7 +470,13 @@ impl Lexer<'_, '_> {
                 }
             }
             "cmd" => self.cmd(args),
-            "powershell" | "pwsh" => self.powershell(args),
+            "powershell" | "pwsh" => {
+                let from = (self.out.commands.len(), self.out.code.len());
+                self.powershell(args);
+                if name == "pwsh" {
+                    super::run_by_pwsh(&mut self.out, from.0, from.1);
+                }
+            }
             "psexec" | "psexec64" => self.psexec(args),
             "ssh" => self.ssh(args),
             "bash" | "sh" => self.shell_c(args),
@@ -760,6 +766,7 @@ impl Lexer<'_, '_> {
                     span: r,
                     language: BAT,
                     host: host.clone(),
+                    min_powershell: None,
                 });
             } else {
                 push_mapped_region(lexer.out, r, lexer.base, BAT, host.clone());

@@ -218,6 +218,9 @@ pub struct CodeRegion {
     pub span: Range<usize>,
     pub language: Language,
     pub host: Option<String>,
+    /// The PowerShell that parses this code is at least this version (code run by `pwsh`,
+    /// which is never Windows PowerShell).
+    pub min_powershell: Option<(u32, u32)>,
 }
 
 /// What a parse found.
@@ -239,6 +242,18 @@ pub fn parse(src: &str, lang: Language) -> Parsed {
     parsed.commands.sort_by_key(|c| c.name_span.start);
     parsed.code.sort_by_key(|r| r.span.start);
     parsed
+}
+
+/// `pwsh` is PowerShell 6 or later: what it runs (everything added to `out` from the given
+/// command and region counts on) is parsed and run by no older PowerShell, whatever the target.
+pub(crate) fn run_by_pwsh(out: &mut Parsed, commands_from: usize, code_from: usize) {
+    const PWSH: Option<(u32, u32)> = Some((6, 0));
+    for c in out.commands.iter_mut().skip(commands_from) {
+        c.min_powershell = c.min_powershell.max(PWSH);
+    }
+    for r in out.code.iter_mut().skip(code_from) {
+        r.min_powershell = r.min_powershell.max(PWSH);
+    }
 }
 
 /// How deep executed strings may nest (`bash -c "ssh h 'sh -c …'"`) before forewarn stops looking.
@@ -418,6 +433,7 @@ pub(crate) fn naive_parse(src: &str, lang: Language) -> Parsed {
                 span: start..start + body.len(),
                 language: lang,
                 host: None,
+                min_powershell: None,
             });
         }
         start += line.len();

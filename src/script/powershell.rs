@@ -677,6 +677,7 @@ impl<'s> Walker<'s, '_> {
                     span: range,
                     language: PS,
                     host,
+                    min_powershell: None,
                 });
             } else {
                 push_mapped_region(self.out, range, self.base, PS, host);
@@ -763,7 +764,13 @@ impl<'s> Walker<'s, '_> {
 
         match resolved.as_str() {
             "invoke-expression" => self.invoke_expression(&elems, host),
-            "powershell" | "pwsh" => self.powershell(&elems, end, host, resolved == "powershell"),
+            "powershell" | "pwsh" => {
+                let from = (self.out.commands.len(), self.out.code.len());
+                self.powershell(&elems, end, host, resolved == "powershell");
+                if resolved == "pwsh" {
+                    super::run_by_pwsh(self.out, from.0, from.1);
+                }
+            }
             "cmd" => self.cmd(&elems, end, host),
             "bash" | "sh" | "zsh" | "dash" | "ksh" => self.shell_c(&elems, end, host),
             "wsl" => self.wsl(&elems, end, host),
@@ -2050,6 +2057,7 @@ pub(super) fn push_mapped_region(
             span: sa..sb,
             language: lang,
             host,
+            min_powershell: None,
         });
         return;
     }
@@ -2062,6 +2070,7 @@ pub(super) fn push_mapped_region(
                 span: base.to_source(start)..base.to_source(i) + 1,
                 language: lang,
                 host: host.clone(),
+                min_powershell: None,
             });
             start = i + 1;
         }
