@@ -282,11 +282,19 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     }
 
     // The files are read first: their text decides which patterns the index needs.
+    let started = std::time::Instant::now();
     let index = match load_index_for(store_flag.as_deref(), &root_config, &jobs) {
         Ok(i) => i,
         Err(code) => return code,
     };
+    tracing::debug!(
+        "{} patterns indexed in {:?}",
+        index.len(),
+        started.elapsed()
+    );
+    let started = std::time::Instant::now();
     let reports = check_all(jobs, &index, min_severity);
+    tracing::debug!("{files} files scanned in {:?}", started.elapsed());
     let mut unknown: Vec<&str> = reports
         .iter()
         .flat_map(|r| r.unknown_targets.iter().map(String::as_str))
@@ -307,8 +315,10 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     };
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
+    let started = std::time::Instant::now();
     let written = report::write(&mut out, args.format, &reports, files, &index, color)
         .and_then(|_| out.flush());
+    tracing::debug!("report written in {:?}", started.elapsed());
     if let Err(e) = written {
         // A closed pipe (`forewarn check | head`) is not an error of ours.
         if e.kind() != std::io::ErrorKind::BrokenPipe {

@@ -182,8 +182,11 @@ fn json(
             by_severity: by_severity(reports),
         },
     };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
-    writeln!(out)
+    // Into memory first: the pretty printer makes a write call per token, which through
+    // `dyn Write` costs more than the serialization itself.
+    let mut text = serde_json::to_vec_pretty(&report)?;
+    text.push(b'\n');
+    out.write_all(&text)
 }
 
 fn sarif_level(s: Severity) -> &'static str {
