@@ -226,10 +226,14 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
     wanted.dedup();
     let mut file = reader.into_inner();
     let patterns = if wanted.len() > READ_ALL {
-        let mut blobs = Vec::new();
-        file.seek(SeekFrom::Start(blobs_start)).ok()?;
-        file.read_to_end(&mut blobs).ok()?;
-        decode_all(&blobs, &offsets, &wanted)?
+        // One read of the stretch that holds them, into a buffer of its exact size (growing
+        // one would touch twice the memory, and fresh pages are most of the cost here).
+        let first = *offsets.get(*wanted.first()?)?;
+        let end = *offsets.get(*wanted.last()? + 1)?;
+        let mut blobs = vec![0u8; usize::try_from(end.checked_sub(first)?).ok()?];
+        file.seek(SeekFrom::Start(blobs_start + first)).ok()?;
+        file.read_exact(&mut blobs).ok()?;
+        decode_all(&blobs, first, &offsets, &wanted)?
     } else {
         let mut patterns = Vec::with_capacity(wanted.len());
         let mut buf = Vec::new();
@@ -245,13 +249,14 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
     Some((PatternIndex::build(patterns, hosts, clients), problems))
 }
 
-/// The wanted pattern lines of `blobs` decoded, in order, split over two threads (decoding
+/// The wanted pattern lines of `blobs` (which starts at offset `base`) decoded, in order, split over two threads (decoding
 /// thousands of patterns is most of a `check` cache hit).
-fn decode_all(blobs: &[u8], offsets: &[u64], wanted: &[usize]) -> Option<Vec<Pattern>> {
+fn decode_all(blobs: &[u8], base: u64, offsets: &[u64], wanted: &[usize]) -> Option<Vec<Pattern>> {
     let decode = |ords: &[usize]| -> Option<Vec<Pattern>> {
         ords.iter()
             .map(|&ord| {
-                let (start, end) = (*offsets.get(ord)? as usize, *offsets.get(ord + 1)? as usize);
+                let start = usize::try_from(offsets.get(ord)?.checked_sub(base)?).ok()?;
+                let end = usize::try_from(offsets.get(ord + 1)?.checked_sub(base)?).ok()?;
                 serde_json::from_slice::<Pattern>(blobs.get(start..end)?).ok()
             })
             .collect()
