@@ -716,6 +716,59 @@ mod tests {
     }
 
     #[test]
+    fn a_small_index_knows_every_target_name_and_the_load_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let index = PatternIndex::build(
+            vec![
+                Pattern {
+                    affected_systems: vec!["acme-os".into()],
+                    ..pattern("acme", &["acmetool"], "acme failed")
+                },
+                pattern("py", &["python"], "python: command not found"),
+                pattern("sed", &["sed"], "sed: unknown option"),
+            ],
+            vec![],
+            vec![],
+        );
+        assert!(index.target("acme-os").is_some());
+        let problem = Problem {
+            pattern_id: "bad".into(),
+            message: "triggering_commands is not a JSON array\tof strings".into(),
+        };
+        write(&path, "7", &index, std::slice::from_ref(&problem)).unwrap();
+        let haystacks = ["python x.py".to_string()];
+        let needs = [
+            Need::Before {
+                haystack: "python x.py",
+                ops: &[],
+            },
+            Need::Check {
+                haystacks: &haystacks,
+            },
+        ];
+        for need in &needs {
+            let (small, problems) = load_with_problems(&path, "7", need).unwrap();
+            // acmetool is not in the text, but its tag must not become an unknown target.
+            assert!(small.get("py").is_some() && small.get("sed").is_none());
+            assert!(small.target("acme-os").is_some(), "acme-os unknown");
+            assert!(small.target("acme-typo").is_none());
+            assert_eq!(problems, [problem.to_string()]);
+        }
+        // Anchors are searched for in every text `check` was given.
+        let haystacks = ["echo".to_string(), "run python now".to_string()];
+        let small = load(
+            &path,
+            "7",
+            &Need::Check {
+                haystacks: &haystacks,
+            },
+        )
+        .unwrap();
+        assert!(small.get("py").is_some() && small.get("sed").is_none());
+    }
+
+    #[test]
     fn a_remembered_key_holds_only_while_the_store_files_are_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.db");
