@@ -15,6 +15,3 @@ pub mod script;
 pub mod store;
 pub mod synthetic;
 pub mod text;
-
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

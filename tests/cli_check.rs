@@ -614,6 +614,71 @@ fn a_50_mb_file_is_checked() {
     assert_eq!(f["start"]["line"], lines);
 }
 
+/// `(line, signature)` of every finding, in report order.
+fn lines_and_signatures(v: &Value) -> Vec<(u64, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["start"]["line"].as_u64().unwrap(),
+                f["signature"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn guarded_code_is_not_a_finding() {
+    let ws = Workspace::new();
+    let (v, out) = ws.check_json(&["--target", "busybox", "guards/guarded.sh"]);
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{}",
+        stderr(&out)
+    );
+    let py = "bare python".to_string();
+    assert_eq!(
+        lines_and_signatures(&v),
+        [
+            // `command -v python2` does not look python up.
+            (10, py.clone()),
+            // The `then` of `if ! command -v python` runs when python is missing.
+            (12, py.clone()),
+            // `command -v python || exit 1` guards the lines after it; not followed.
+            (15, py),
+            // The lookup proves sed exists, not that its `-i` works.
+            (16, "GNU sed -i on BusyBox".to_string()),
+        ],
+        "{v:#}"
+    );
+
+    let (v, out) = ws.check_json(&["--target", "powershell-2.0", "guards/guarded.ps1"]);
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{}",
+        stderr(&out)
+    );
+    let local = "LocalAccounts cmdlets on PowerShell 2.0".to_string();
+    assert_eq!(
+        lines_and_signatures(&v),
+        // Get-LocalGroup was looked up, not New-LocalUser; the last line checks nothing.
+        [(9, local.clone()), (10, local)],
+        "{v:#}"
+    );
+    // Left out of the workspace walk, they do not change the other tests' counts.
+    let (v, _) = ws.check_json(&["--target", "busybox", "."]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["path"].as_str().unwrap().starts_with("guards")),
+        "{v:#}"
+    );
+}
+
 // ---- `check` through the pattern cache beside the store (`<store>.hook-cache`) ----
 
 /// What one run of `check` shows: stdout, stderr and the exit code.
@@ -756,6 +821,7 @@ fn the_pattern_cache_gives_check_the_same_reports_as_the_whole_store() {
             for files in [
                 &["."][..],
                 &["cachecheck/big.sh"][..],
+                &["guards/guarded.sh", "guards/guarded.ps1"][..],
                 &[
                     "cachecheck/hidden.sh",
                     "cachecheck/hidden.ps1",
@@ -778,7 +844,7 @@ fn the_pattern_cache_gives_check_the_same_reports_as_the_whole_store() {
             }
         }
     }
-    assert_eq!(compared, 48);
+    assert_eq!(compared, 64);
     // The comparison has something to compare: the hidden names are found, and the cache holds
     // fewer patterns than the store.
     let (v, _) = ws.check_json(&["cachecheck"]);

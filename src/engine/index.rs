@@ -313,24 +313,38 @@ enum Bound {
     Anywhere,
 }
 
-/// Finds the places in a script where some pattern may match: every command name, required
-/// prefix and `syntax:` literal of the index in one automaton, ASCII case folded.
+/// The literals of a prefilter the index's own maps do not answer: names and prefixes with a
+/// character that never stands in a command word, `syntax:` literals; and the names
+/// operations and embedded shells add. Built on first use, per language.
 #[derive(Debug)]
-pub(crate) struct Prefilter {
-    ac: AhoCorasick,
+struct PrefilterParts {
+    ac: Option<AhoCorasick>,
     bounds: Vec<Bound>,
+    words: HashSet<String>,
 }
 
-/// Characters that continue a command name, so a literal next to one is part of a longer name.
+/// Finds the places in a script where some pattern may match: every word that is a command
+/// name or starts with a required prefix of the index, every operation command, and every
+/// `syntax:` literal. Plain names are looked up in the index's maps word by word, so nothing
+/// the size of the index is built for it.
+pub(crate) struct Prefilter<'a> {
+    index: &'a PatternIndex,
+    parts: &'a PrefilterParts,
+}
+
+/// Characters of a command word; a literal next to one is part of a longer name.
 fn continues_name(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
 
-impl Prefilter {
-    fn build<'a>(literals: impl Iterator<Item = (&'a str, Bound)>) -> Option<Prefilter> {
+impl PrefilterParts {
+    fn build<'a>(
+        odd: impl Iterator<Item = (&'a str, Bound)>,
+        words: impl Iterator<Item = &'a str>,
+    ) -> Option<PrefilterParts> {
         let mut texts = Vec::new();
         let mut bounds = Vec::new();
-        for (text, bound) in literals {
+        for (text, bound) in odd {
             // ASCII case folding would miss another case of a non-ASCII name.
             if text.is_empty() || !text.is_ascii() {
                 return None;
@@ -338,20 +352,63 @@ impl Prefilter {
             texts.push(text);
             bounds.push(bound);
         }
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&texts)
-            .ok()?;
-        Some(Prefilter { ac, bounds })
+        let ac = match texts.is_empty() {
+            true => None,
+            false => Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&texts)
+                    .ok()?,
+            ),
+        };
+        Some(PrefilterParts {
+            ac,
+            bounds,
+            words: words.map(str::to_ascii_lowercase).collect(),
+        })
     }
+}
 
+impl Prefilter<'_> {
     /// Calls `hit` with the byte range of every occurrence of a literal that stands where its
     /// kind requires.
     pub(crate) fn hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>)) {
         let b = text.as_bytes();
-        for m in self.ac.find_overlapping_iter(text) {
-            let bound = self.bounds[m.pattern().as_usize()];
+        let index = self.index;
+        let mut word = String::new();
+        let mut i = 0;
+        while i < b.len() {
+            if !continues_name(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && continues_name(b[i]) {
+                i += 1;
+            }
+            word.clear();
+            word.push_str(&text[start..i]);
+            word.make_ascii_lowercase();
+            if index.by_name.contains_key(&word) || self.parts.words.contains(&word) {
+                hit(start..i);
+                continue;
+            }
+            for &len in &index.prefix_lens {
+                if len > word.len() {
+                    break;
+                }
+                if index.by_prefix.contains_key(&word[..len]) {
+                    hit(start..start + len);
+                    break;
+                }
+            }
+        }
+        let Some(ac) = &self.parts.ac else {
+            return;
+        };
+        for m in ac.find_overlapping_iter(text) {
+            let bound = self.parts.bounds[m.pattern().as_usize()];
             let starts =
                 bound == Bound::Anywhere || m.start() == 0 || !continues_name(b[m.start() - 1]);
             let ends = bound != Bound::Word || b.get(m.end()).is_none_or(|&c| !continues_name(c));
@@ -387,7 +444,7 @@ pub struct PatternIndex {
     by_operation: HashMap<String, Vec<usize>>,
     errors: OnceLock<ErrorIndex>,
     /// Per language (in [`Language::ALL`] order), built on first use.
-    prefilters: [OnceLock<Option<Prefilter>>; 3],
+    prefilters: [OnceLock<Option<PrefilterParts>>; 3],
 }
 
 impl PatternIndex {
@@ -616,14 +673,15 @@ impl PatternIndex {
 
     /// The literals every finding in a script written in `lang` contains, built on first use;
     /// `None` when some entry has none (it may match anywhere, so nothing can be skipped).
-    pub(crate) fn prefilter(&self, lang: Language) -> Option<&Prefilter> {
+    pub(crate) fn prefilter(&self, lang: Language) -> Option<Prefilter<'_>> {
         let slot = Language::ALL.iter().position(|&l| l == lang)?;
-        self.prefilters[slot]
+        let parts = self.prefilters[slot]
             .get_or_init(|| self.build_prefilter(lang))
-            .as_ref()
+            .as_ref()?;
+        Some(Prefilter { index: self, parts })
     }
 
-    fn build_prefilter(&self, lang: Language) -> Option<Prefilter> {
+    fn build_prefilter(&self, lang: Language) -> Option<PrefilterParts> {
         // PowerShell commands may be aliases (`gwmi`) of the names the index knows.
         if !self.unkeyed.is_empty() || lang == Language::PowerShell {
             return None;
@@ -647,16 +705,37 @@ impl PatternIndex {
         };
         // PowerShell run from the script (`pwsh -c 'gwmi …'`) may use aliases or be encoded.
         let shells = ["pwsh", "powershell"];
-        let words = self
+        let words: Vec<&str> = operations.into_iter().chain(shells).collect();
+        // Names and prefixes made of word characters are found word by word in the index's
+        // own maps; the others (`python3.11`, `%`) need the automaton.
+        let odd = |l: &&String| !l.bytes().all(continues_name);
+        let names = self
             .by_name
             .keys()
-            .map(String::as_str)
-            .chain(operations)
-            .chain(shells.iter().copied())
-            .map(|l| (l, Bound::Word));
-        let prefixes = self.by_prefix.keys().map(|l| (l.as_str(), Bound::Start));
+            .filter(odd)
+            .map(|l| (l.as_str(), Bound::Word));
+        let prefixes = self
+            .by_prefix
+            .keys()
+            .filter(odd)
+            .map(|l| (l.as_str(), Bound::Start));
+        let words_odd = words
+            .iter()
+            .filter(|w| !w.bytes().all(continues_name))
+            .map(|w| (*w, Bound::Word));
         let syntax = literals.iter().map(|(l, b)| (l.as_str(), *b));
-        Prefilter::build(words.chain(prefixes).chain(syntax))
+        if self
+            .by_name
+            .keys()
+            .chain(self.by_prefix.keys())
+            .any(|k| !k.is_ascii())
+        {
+            return None;
+        }
+        PrefilterParts::build(
+            names.chain(prefixes).chain(words_odd).chain(syntax),
+            words.iter().copied(),
+        )
     }
 
     /// Patterns whose error_pattern matches somewhere in `text`, with the matched byte range.

@@ -90,18 +90,37 @@ const SPARSE_MIN_BYTES: usize = 64 * 1024;
 fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<Range<Cut>>> {
     let prefilter = index.prefilter(lang)?;
     // The lexer and the literal search each read the whole text: side by side.
-    let (cuts, hits) = std::thread::scope(|s| {
-        let cuts = s.spawn(|| sparse::cuts(src, lang));
+    let (lexed, hits) = std::thread::scope(|s| {
+        let lexed = s.spawn(|| sparse::lex(src, lang));
         let mut hits = Vec::new();
         prefilter.hits(src, |m| hits.push(m));
-        (cuts.join().ok().flatten(), hits)
+        (lexed.join().ok().flatten(), hits)
     });
-    let cuts = cuts?;
+    let lexed = lexed?;
+    let cuts = &lexed.cuts;
     // Stretch k runs from cut k-1 (or the start) to cut k (or the end).
     let stretch_of = |offset: usize| cuts.partition_point(|c| c.offset <= offset);
+    let inside = |spans: &[Range<usize>], at: usize| {
+        let i = spans.partition_point(|s| s.end <= at);
+        spans.get(i).is_some_and(|s| s.start <= at)
+    };
     let mut wanted = vec![false; cuts.len() + 1];
+    let mut runs_code: Vec<Option<bool>> = vec![None; cuts.len() + 1];
     for m in hits {
         let (first, last) = (stretch_of(m.start), stretch_of(m.end.saturating_sub(1)));
+        if wanted[first..=last].iter().all(|&w| w) || inside(&lexed.comments, m.start) {
+            continue;
+        }
+        if inside(&lexed.quoted, m.start) {
+            let text = |k: usize| {
+                let start = k.checked_sub(1).map_or(0, |i| cuts[i].offset);
+                let end = cuts.get(k).map_or(src.len(), |c| c.offset);
+                &src[start..end]
+            };
+            if !*runs_code[first].get_or_insert_with(|| sparse::may_run_code(text(first))) {
+                continue;
+            }
+        }
         wanted[first..=last].fill(true);
     }
     let bound = |k: usize| match k.checked_sub(1) {
@@ -234,15 +253,29 @@ pub fn scan_parsed(
                 &lines,
             );
         };
+        // Guarded code checked for what it uses before using it. A lookup of the command's
+        // own name proves it exists, so a pattern matched by the name alone (which predicts
+        // no more than that it is missing) stays quiet; one that needs the arguments (`sed
+        // -i`) or the command's class (operations) still speaks. A version check rules out
+        // the patterns every system of which it excludes (`ruled_out_by_powershell`).
+        let quiet = |pi: usize| {
+            cmd.min_powershell
+                .is_some_and(|min| ruled_out_by_powershell(index.pattern(pi), min))
+        };
         for &ei in &candidates {
             let entry = index.entry(ei);
             if let Some(r) = entry.match_command(&cmd.name, &cmd.text, cmd.language) {
+                if (cmd.guarded && r == (0..cmd.name.len())) || quiet(entry.pattern) {
+                    continue;
+                }
                 hit(entry.pattern, r, &mut findings);
             }
         }
         for op in ops {
             for &pi in index.operation_patterns(op) {
-                hit(pi, 0..cmd.name.len(), &mut findings);
+                if !quiet(pi) {
+                    hit(pi, 0..cmd.name.len(), &mut findings);
+                }
             }
         }
     }
@@ -373,6 +406,57 @@ fn memchr_newlines(src: &str) -> impl Iterator<Item = usize> + '_ {
         .enumerate()
         .filter(|&(_, b)| b == b'\n')
         .map(|(i, _)| i + 1)
+}
+
+/// Whether code that runs only on PowerShell `min` or later (`if ($PSVersionTable.PSVersion
+/// -ge [version]'5.1') { … }`) is out of `pattern`'s reach.
+///
+/// Every affected system must be ruled out. A `powershell-X` tag is when X is older than
+/// `min`. A Windows tag is when the pattern also names the PowerShell that Windows release
+/// ships (`windows-server-2012-r2` with `powershell-4.0`) and that version is older than `min`:
+/// the pattern then fails there because of that PowerShell, and a newer one installed (WMF)
+/// is what the check looks for. A Windows tag without its PowerShell in the pattern
+/// (`wmic` removed from `windows-11-24h2`, Install-WindowsFeature on client Windows) fails for
+/// the operating system, which no version check rules out; neither is any other tag, nor a
+/// pattern scoped to a host or client, nor one that names no system at all.
+fn ruled_out_by_powershell(pattern: &Pattern, min: (u32, u32)) -> bool {
+    fn powershell(tag: &str) -> Option<(u32, u32)> {
+        let v = tag.strip_prefix("powershell-")?;
+        let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    }
+    /// The PowerShell each Windows release ships with.
+    fn shipped(tag: &str) -> Option<(u32, u32)> {
+        Some(match tag {
+            "windows-7" | "windows-server-2008" | "windows-server-2008-r2" => (2, 0),
+            "windows-8" | "windows-server-2012" => (3, 0),
+            "windows-8.1" | "windows-server-2012-r2" => (4, 0),
+            "windows-10"
+            | "windows-11"
+            | "windows-11-24h2"
+            | "windows-server-2016"
+            | "windows-server-2019"
+            | "windows-server-2022"
+            | "windows-server-2025" => (5, 1),
+            _ => return None,
+        })
+    }
+    if pattern.affected_systems.is_empty()
+        || pattern.infrastructure_id.is_some()
+        || pattern.client_id.is_some()
+    {
+        return false;
+    }
+    let tags: Vec<String> = pattern
+        .affected_systems
+        .iter()
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect();
+    let named: Vec<(u32, u32)> = tags.iter().filter_map(|t| powershell(t)).collect();
+    tags.iter().all(|t| match powershell(t) {
+        Some(v) => v < min,
+        None => shipped(t).is_some_and(|v| v < min && named.contains(&v)),
+    })
 }
 
 #[cfg(test)]
@@ -791,6 +875,19 @@ echo ${#arr[@]} $# a#b
 sudo -u root sed -i 's/x/y/' /etc/x
 eval "readlink -f ."
 bash -c 'systemctl daemon-reload'
+echo 'sed -i s/a/b/ f' | sh
+A='x' 'readlink' -f .
+B=$(pwd) 'grep' -P x f
+"$cmd" 'date' -d now
+printf '%s\n' 'python x.py' | bash
+sudo 'stat' -c %s f
+cat <<'EOF' | bash
+readlink -f /
+EOF
+cat <<EOF
+$(readlink -f /) and python in data
+EOF
+echo 'python' "$(date -d now)" # python
 echo done
 "#;
 
@@ -878,5 +975,234 @@ echo done
         // An index with an entry that may match any command cannot skip anything.
         let any = index(vec![pattern("any", &[r".*\.exe"], &[], Severity::Major)]);
         assert!(parse_sparse("ls\n", Language::Bash, &any).is_none());
+    }
+
+    /// The findings of `src` (one command per line, see `naive_parse`) with each command's
+    /// guard set by `mark`.
+    fn run_marked(
+        src: &str,
+        lang: Language,
+        target: Option<&str>,
+        idx: &PatternIndex,
+        mark: impl Fn(&mut script::Command),
+    ) -> Vec<String> {
+        let mut parsed = crate::script::naive_parse(src, lang);
+        parsed.commands.iter_mut().for_each(mark);
+        scan_parsed(src, &parsed, &Directives::parse(src, lang), target, idx)
+            .findings
+            .into_iter()
+            .map(|f| format!("{}@{}", f.pattern_id, &src[f.span]))
+            .collect()
+    }
+
+    #[test]
+    fn guarded_commands_are_quiet_about_their_name_only() {
+        let mut ops = pattern("ops", &[], &["container"], Severity::Major);
+        ops.triggering_operations = vec!["service_control".into()];
+        let idx = index(vec![
+            pattern(
+                "missing",
+                &["nproc", "systemctl"],
+                &["macos"],
+                Severity::Major,
+            ),
+            pattern("by-regex", &["(nproc|tac)"], &["macos"], Severity::Major),
+            pattern("sed-i", &[r"sed\s+-i"], &["macos"], Severity::Major),
+            ops,
+        ]);
+        let src = "nproc\nsed -i s/a/b/ f\nsystemctl restart x\nnproc\n";
+        // The first three lines are guarded (as `command -v X && X` would make them).
+        let guard_first_three = |c: &mut script::Command| c.guarded = c.name_span.start < 40;
+        let found = run_marked(src, Language::Bash, None, &idx, guard_first_three);
+        assert_eq!(
+            found,
+            [
+                "sed-i@sed -i",
+                "ops@systemctl",
+                "by-regex@nproc",
+                "missing@nproc"
+            ],
+            "a guard proves the name exists, not that `-i` or a service manager works"
+        );
+        let unguarded = run_marked(src, Language::Bash, None, &idx, |_| {});
+        assert_eq!(unguarded.len(), 7, "{unguarded:?}");
+    }
+
+    #[test]
+    fn version_guards_rule_out_patterns_of_older_powershell_only() {
+        let windows_and_ps = [
+            "powershell-2.0",
+            "powershell-3.0",
+            "powershell-4.0",
+            "powershell-5.0",
+            "windows-7",
+            "windows-server-2008-r2",
+            "windows-server-2012",
+            "windows-server-2012-r2",
+        ];
+        let mut hosted = pattern(
+            "hosted",
+            &["Get-Four"],
+            &["powershell-2.0"],
+            Severity::Major,
+        );
+        hosted.infrastructure_id = Some("h1".into());
+        let idx = index(vec![
+            pattern(
+                "local",
+                &["Get-LocalUser"],
+                &windows_and_ps,
+                Severity::Major,
+            ),
+            pattern(
+                "ps-only",
+                &["Get-Two"],
+                &["powershell-2.0"],
+                Severity::Major,
+            ),
+            pattern(
+                // Windows Server 2016 ships 5.1, which this pattern does not name: the failure
+                // there is the operating system's.
+                "os-too",
+                &["Get-Three"],
+                &["powershell-5.0", "windows-server-2016"],
+                Severity::Major,
+            ),
+            pattern(
+                "os-only",
+                &["Get-Three"],
+                &["windows-11-24h2"],
+                Severity::Major,
+            ),
+            pattern(
+                "gone-in-7",
+                &["Get-WmiObject"],
+                &["powershell-7"],
+                Severity::Major,
+            ),
+            pattern("anywhere", &["Get-Two"], &[], Severity::Major),
+            hosted,
+        ]);
+        let src = "Get-LocalUser\nGet-Two\nGet-Three\nGet-WmiObject\nGet-Four\n";
+        let ids = |min: Option<(u32, u32)>, target: Option<&str>| {
+            run_marked(src, Language::PowerShell, target, &idx, |c| {
+                c.min_powershell = min
+            })
+            .into_iter()
+            .map(|f| f.split('@').next().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+        };
+        let all = ids(None, None);
+        assert_eq!(
+            all,
+            [
+                "local",
+                "anywhere",
+                "ps-only",
+                "os-only",
+                "os-too",
+                "gone-in-7",
+                "hosted"
+            ]
+        );
+        assert_eq!(
+            ids(Some((5, 1)), None),
+            ["anywhere", "os-only", "os-too", "gone-in-7", "hosted"],
+            "5.1 rules out 2.0-5.0 and the Windows releases that ship them"
+        );
+        assert_eq!(
+            ids(Some((5, 0)), None),
+            [
+                "local",
+                "anywhere",
+                "os-only",
+                "os-too",
+                "gone-in-7",
+                "hosted"
+            ],
+            "5.0 itself is affected"
+        );
+        assert_eq!(
+            ids(Some((7, 0)), Some("windows-server-2012-r2")),
+            ["anywhere"],
+            "a targeted scan drops them too"
+        );
+        assert_eq!(
+            ids(None, Some("windows-server-2012-r2")),
+            ["local", "anywhere"]
+        );
+    }
+}
+
+#[cfg(test)]
+mod corpus {
+    use super::*;
+
+    /// Sparse and whole parses agree on every shell script of this machine (not in CI: the
+    /// corpus depends on the machine). `cargo test --release --lib corpus -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn sparse_equals_whole_on_the_machines_shell_scripts() {
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let synthetic = PatternIndex::build(crate::synthetic::patterns(3000, 1), vec![], vec![]);
+        let (mut files, mut cut, mut findings, mut differ) = (0, 0, 0, Vec::new());
+        let mut all = String::new();
+        for root in ["/usr/bin", "/usr/sbin", "/usr/share", "/usr/lib", "/etc"] {
+            for entry in ignore::WalkBuilder::new(root)
+                .hidden(false)
+                .build()
+                .flatten()
+            {
+                let path = entry.path();
+                let Ok(meta) = path.metadata() else { continue };
+                if !meta.is_file() || meta.len() > 2_000_000 {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(path) else {
+                    continue;
+                };
+                if Language::detect(path, &text) != Some(Language::Bash) {
+                    continue;
+                }
+                files += 1;
+                if parse_sparse(&text, Language::Bash, &library).is_some() {
+                    all.push_str(&text);
+                    all.push('\n');
+                }
+                for idx in [&library, &synthetic] {
+                    let Some(sparse) = parse_sparse(&text, Language::Bash, idx) else {
+                        continue;
+                    };
+                    cut += 1;
+                    let dirs = Directives::parse(&text, Language::Bash);
+                    let whole = script::parse(&text, Language::Bash);
+                    let a = scan_parsed(&text, &sparse, &dirs, None, idx).findings;
+                    let b = scan_parsed(&text, &whole, &dirs, None, idx).findings;
+                    findings += b.len();
+                    if a != b {
+                        differ.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "{files} scripts, {cut} sparse scans, {findings} findings, {} differ: {differ:?}",
+            differ.len()
+        );
+        assert!(differ.is_empty());
+        // All of them as one large file: the threaded path of `scan` itself.
+        let whole = script::parse(&all, Language::Bash);
+        let dirs = Directives::parse(&all, Language::Bash);
+        let expected = scan_parsed(&all, &whole, &dirs, None, &library).findings;
+        assert!(parse_sparse(&all, Language::Bash, &library).is_some());
+        assert_eq!(
+            scan(&all, Language::Bash, None, &library).findings,
+            expected
+        );
+        eprintln!(
+            "one file of {} bytes: {} findings agree",
+            all.len(),
+            expected.len()
+        );
     }
 }

@@ -16,6 +16,13 @@
 //! the remote host. Code regions are the document minus comments, single-quoted strings, the
 //! literal text of double-quoted strings and heredoc bodies.
 //!
+//! A command is `guarded` when an enclosing condition looked its own name up: the right side of
+//! `LOOKUP && …` (or `! LOOKUP || …`), the `then` of `if LOOKUP`, the `else` (and later `elif`s)
+//! of `if ! LOOKUP`, where LOOKUP is `command -v/-V X`, `type X`, `hash X`, `which X`, or a test
+//! `[ -x "$(command -v X)" ]`, `[ -n "$(which X)" ]`, `[ -x /path/X ]`, possibly redirected and
+//! joined with `&&`. Only X is guarded, only on this host and in this shell (an executed string
+//! starts with no guards). `LOOKUP || exit 1` followed by X on later lines is not followed.
+//!
 //! Known gaps: an executed string with a `$'…'` or `$"…"` piece is not parsed; only `echo`,
 //! `printf` and `cat` are followed as producers of piped code (not `tee`, files, or longer
 //! pipelines); `parallel -S` and `docker`/`kubectl exec` keep the current host; an ssh
@@ -109,6 +116,7 @@ fn walk_tree(
         words: Vec::new(),
         holes,
         pending: None,
+        guards: Vec::new(),
     };
     walk.run(root);
     walk.finish();
@@ -152,6 +160,12 @@ struct Kinds {
     simple_expansion: u16,
     expansion: u16,
     command_substitution: u16,
+    if_statement: u16,
+    elif_clause: u16,
+    else_clause: u16,
+    list: u16,
+    negated_command: u16,
+    unary_expression: u16,
 }
 
 fn kinds() -> &'static Kinds {
@@ -184,6 +198,12 @@ fn kinds() -> &'static Kinds {
             simple_expansion: id("simple_expansion"),
             expansion: id("expansion"),
             command_substitution: id("command_substitution"),
+            if_statement: id("if_statement"),
+            elif_clause: id("elif_clause"),
+            else_clause: id("else_clause"),
+            list: id("list"),
+            negated_command: id("negated_command"),
+            unary_expression: id("unary_expression"),
         }
     })
 }
@@ -238,7 +258,62 @@ struct Walk<'a, 't> {
     /// Spans that are not code: comments, quoted literal text, heredoc text.
     holes: Vec<Range<usize>>,
     pending: Option<Redirects<'t>>,
+    /// Stretches of this text where a command name was looked up first (`command -v X && …`,
+    /// the `then` of `if command -v X`): the range and the name.
+    guards: Vec<(Range<usize>, String)>,
 }
+
+/// Every command name through which the walk may read a quoted string, a heredoc or its
+/// input as code: the shells, `ssh`, `eval`, `trap`, and the wrappers (a wrapper's quoted
+/// argument may be the command, `sudo 'apt-get' …`). Text quoted in a statement that names
+/// none of these is data, which lets a large file go unparsed there ([`super::sparse`]);
+/// `runs_code_names_every_command_the_walk_runs_code_through` keeps this list complete.
+pub(crate) const RUNS_CODE: &[&str] = &[
+    "ash",
+    "bash",
+    "builtin",
+    "busybox",
+    "chroot",
+    "chrt",
+    "cmd",
+    "cmd.exe",
+    "command",
+    "dash",
+    "doas",
+    "docker",
+    "env",
+    "eval",
+    "exec",
+    "find",
+    "flock",
+    "ionice",
+    "ksh",
+    "kubectl",
+    "mksh",
+    "nice",
+    "nohup",
+    "oc",
+    "parallel",
+    "podman",
+    "powershell",
+    "powershell.exe",
+    "pwsh",
+    "pwsh.exe",
+    "rbash",
+    "setsid",
+    "sh",
+    "ssh",
+    "stdbuf",
+    "su",
+    "sudo",
+    "taskset",
+    "time",
+    "timeout",
+    "trap",
+    "watch",
+    "xargs",
+    "zsh",
+];
 
 /// Short options whose value is the next word (when not attached), per wrapper.
 const SUDO_SHORT: &[u8] = b"ugpCUrtTDR";
@@ -404,6 +479,10 @@ impl<'a, 't> Walk<'a, 't> {
         } else if kind == k.test_command || kind == k.declaration_command || kind == k.unset_command
         {
             self.keyword_command(node);
+        } else if kind == k.if_statement {
+            self.if_guards(node);
+        } else if kind == k.list {
+            self.list_guards(node);
         }
         true
     }
@@ -818,6 +897,12 @@ impl<'a, 't> Walk<'a, 't> {
                 cmd.map = map.then(self.base);
             }
         }
+        // A lookup here says nothing about another host (`command -v tac && ssh nas tac`).
+        cmd.guarded = cmd.host.as_deref() == self.host
+            && self
+                .guards
+                .iter()
+                .any(|(r, name)| r.contains(&span.start) && *name == cmd.name);
         self.out.commands.push(cmd);
     }
 
@@ -1494,6 +1579,265 @@ impl<'a, 't> Walk<'a, 't> {
         None
     }
 
+    /// `L && R` runs `R` only when `L` succeeded, `L || R` only when it failed: the names `L`
+    /// then proves present guard `R`.
+    fn list_guards(&mut self, node: Node<'t>) {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
+        let Some(op) = children
+            .iter()
+            .position(|c| matches!(c.kind(), "&&" | "||"))
+        else {
+            return;
+        };
+        let left = children[..op].iter().rev().find(|c| self.is_statement(**c));
+        let right = children[op + 1..].iter().find(|c| self.is_statement(**c));
+        let (Some(left), Some(right)) = (left, right) else {
+            return;
+        };
+        let proof = self.proof(*left, 0);
+        let names = if children[op].kind() == "&&" {
+            proof.if_true
+        } else {
+            proof.if_false
+        };
+        self.guard(node.start_byte(), right.byte_range(), names);
+    }
+
+    /// `if C; then A; elif D; then B; else E; fi`: `A` runs when `C` succeeded, `B` when `C`
+    /// failed and `D` succeeded, `E` when both failed.
+    fn if_guards(&mut self, node: Node<'t>) {
+        let k = self.k;
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
+        let Some((proof, body)) = self.branch(&children, node.end_byte()) else {
+            return;
+        };
+        self.guard(node.start_byte(), body, proof.if_true);
+        // What every condition so far proves by having failed.
+        let mut failed = proof.if_false;
+        for c in &children {
+            if c.kind_id() == k.elif_clause {
+                let mut cursor = c.walk();
+                let parts: Vec<Node<'t>> = c.children(&mut cursor).collect();
+                if let Some((proof, body)) = self.branch(&parts, c.end_byte()) {
+                    let mut names = failed.clone();
+                    names.extend(proof.if_true);
+                    self.guard(node.start_byte(), body, names);
+                    failed.extend(proof.if_false);
+                }
+            } else if c.kind_id() == k.else_clause {
+                self.guard(node.start_byte(), c.byte_range(), failed.clone());
+            }
+        }
+    }
+
+    /// The condition of an `if` or `elif` (the last statement before `then`, whose status
+    /// decides) and the range of its body (from `then` to the next clause, `fi` or `end`).
+    fn branch(&self, children: &[Node<'t>], end: usize) -> Option<(Proof, Range<usize>)> {
+        let k = self.k;
+        let then = children.iter().position(|c| c.kind() == "then")?;
+        let cond = children[..then]
+            .iter()
+            .rev()
+            .find(|c| self.is_statement(**c))?;
+        let body_end = children[then + 1..]
+            .iter()
+            .find(|c| {
+                c.kind_id() == k.elif_clause || c.kind_id() == k.else_clause || c.kind() == "fi"
+            })
+            .map_or(end, |c| c.start_byte());
+        let body_start = children[then].end_byte();
+        Some((self.proof(*cond, 0), body_start..body_end.max(body_start)))
+    }
+
+    fn is_statement(&self, node: Node<'t>) -> bool {
+        node.is_named() && node.kind_id() != self.k.comment
+    }
+
+    /// Records that `names` were looked up before `range` runs. Guards that ended before
+    /// `at` (where the walk is) are dropped on the way.
+    fn guard(&mut self, at: usize, range: Range<usize>, names: Vec<String>) {
+        self.guards.retain(|(r, _)| r.end > at);
+        for name in names {
+            self.guards.push((range.clone(), name));
+        }
+    }
+
+    /// The command names a condition proves present when it succeeds, and when it fails.
+    fn proof(&self, node: Node<'t>, depth: u8) -> Proof {
+        let k = self.k;
+        let kind = node.kind_id();
+        if depth > 16 {
+            return Proof::default();
+        }
+        if kind == k.command {
+            return Proof {
+                if_true: self.lookup(node).into_iter().collect(),
+                if_false: Vec::new(),
+            };
+        }
+        if kind == k.test_command {
+            let mut cursor = node.walk();
+            let mut inner = node
+                .named_children(&mut cursor)
+                .filter(|c| self.is_statement(*c));
+            let (Some(e), None) = (inner.next(), inner.next()) else {
+                return Proof::default();
+            };
+            let looked_up = (e.kind_id() == k.unary_expression)
+                .then(|| {
+                    let op = e.child_by_field_name("operator")?;
+                    self.tested_name(self.src.get(op.byte_range())?, last_named_child(e)?)
+                })
+                .flatten();
+            return Proof {
+                if_true: looked_up.into_iter().collect(),
+                if_false: Vec::new(),
+            };
+        }
+        if kind == k.redirected_statement {
+            return node
+                .child_by_field_name("body")
+                .map(|b| self.proof(b, depth + 1))
+                .unwrap_or_default();
+        }
+        if kind == k.negated_command {
+            let Some(inner) = node.named_child(0) else {
+                return Proof::default();
+            };
+            let p = self.proof(inner, depth + 1);
+            return Proof {
+                if_true: p.if_false,
+                if_false: p.if_true,
+            };
+        }
+        if kind == k.list {
+            let mut cursor = node.walk();
+            let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
+            let Some(op) = children
+                .iter()
+                .position(|c| matches!(c.kind(), "&&" | "||"))
+            else {
+                return Proof::default();
+            };
+            let mut sides = children[..op]
+                .iter()
+                .rev()
+                .take(1)
+                .chain(children[op + 1..].iter().take(1))
+                .filter(|c| self.is_statement(**c))
+                .map(|c| self.proof(*c, depth + 1));
+            let (Some(a), Some(b)) = (sides.next(), sides.next()) else {
+                return Proof::default();
+            };
+            // Both sides succeeded after `&&`, both failed after `||`; the other outcome could
+            // come from either side and proves nothing.
+            return if children[op].kind() == "&&" {
+                Proof {
+                    if_true: [a.if_true, b.if_true].concat(),
+                    if_false: Vec::new(),
+                }
+            } else {
+                Proof {
+                    if_true: Vec::new(),
+                    if_false: [a.if_false, b.if_false].concat(),
+                }
+            };
+        }
+        Proof::default()
+    }
+
+    /// The name a lookup command looks up: `command -v X`, `type [-afpPt] X`, `hash X`,
+    /// `which X`, `test -x "$(command -v X)"`. One static name only (`type a b` succeeds when
+    /// either is found, in some shells).
+    fn lookup(&self, node: Node<'t>) -> Option<String> {
+        let name_node = node.child_by_field_name("name")?;
+        let word = unquote(self.src.get(name_node.byte_range())?)?;
+        let name = command_name(&word, Language::Bash).0;
+        let mut cursor = node.walk();
+        let args: Vec<Node<'t>> = node
+            .children_by_field_name("argument", &mut cursor)
+            .collect();
+        if name == "test" {
+            let [op, operand] = args[..] else {
+                return None;
+            };
+            return self.tested_name(self.src.get(op.byte_range())?, operand);
+        }
+        let allowed = match name {
+            "command" => "vVp",
+            "type" => "afpPt",
+            "hash" => "t",
+            "which" => "as",
+            _ => return None,
+        };
+        let mut rest = &args[..];
+        let mut verbose = false;
+        while let Some(first) = rest.first() {
+            let text = unquote(self.src.get(first.byte_range())?)?;
+            if text == "--" {
+                rest = &rest[1..];
+                break;
+            }
+            let Some(flags) = text.strip_prefix('-').filter(|f| !f.is_empty()) else {
+                break;
+            };
+            if !flags.chars().all(|c| allowed.contains(c)) {
+                return None;
+            }
+            verbose |= flags.contains(['v', 'V']);
+            rest = &rest[1..];
+        }
+        // Plain `command X` runs X.
+        if name == "command" && !verbose {
+            return None;
+        }
+        let [target] = rest else {
+            return None;
+        };
+        let target = unquote(self.src.get(target.byte_range())?)?;
+        let looked_up = command_name(&target, Language::Bash).0;
+        let glob = |c: char| matches!(c, '*' | '?' | '[' | '=' | ' ');
+        (!looked_up.is_empty() && !looked_up.contains(glob)).then(|| looked_up.to_string())
+    }
+
+    /// `-x "$(command -v X)"`, `-n "$(which X)"`, `-x /usr/sbin/X`: the name a test proves
+    /// present when it succeeds.
+    fn tested_name(&self, op: &str, operand: Node<'t>) -> Option<String> {
+        let k = self.k;
+        if op != "-x" && op != "-n" {
+            return None;
+        }
+        let mut node = operand;
+        if node.kind_id() == k.string && node.named_child_count() == 1 {
+            node = node.named_child(0)?;
+        }
+        if node.kind_id() == k.command_substitution {
+            let mut cursor = node.walk();
+            let mut inner = node
+                .named_children(&mut cursor)
+                .filter(|c| self.is_statement(*c));
+            let (Some(c), None) = (inner.next(), inner.next()) else {
+                return None;
+            };
+            let c = if c.kind_id() == k.redirected_statement {
+                c.child_by_field_name("body")?
+            } else {
+                c
+            };
+            return (c.kind_id() == k.command).then(|| self.lookup(c)).flatten();
+        }
+        let path = unquote(self.src.get(operand.byte_range())?)?;
+        if op == "-x" && path.starts_with('/') && !path.ends_with('/') {
+            let name = command_name(&path, Language::Bash).0;
+            if !name.contains(['*', '?', '[', ' ']) {
+                return Some(name.to_string());
+            }
+        }
+        None
+    }
+
     /// Adds the code regions: everything outside the holes, mapped to the document.
     fn finish(&mut self) {
         let mut holes = std::mem::take(&mut self.holes);
@@ -1527,6 +1871,13 @@ impl<'a, 't> Walk<'a, 't> {
             host: self.host.map(str::to_string),
         });
     }
+}
+
+/// The command names a condition proves present, when it succeeds and when it fails.
+#[derive(Default)]
+struct Proof {
+    if_true: Vec<String>,
+    if_false: Vec<String>,
 }
 
 /// The words from `i` on that touch each other: one word to the shell (tree-sitter-bash splits
@@ -1770,6 +2121,12 @@ mod tests {
             k.simple_expansion,
             k.expansion,
             k.command_substitution,
+            k.if_statement,
+            k.elif_clause,
+            k.else_clause,
+            k.list,
+            k.negated_command,
+            k.unary_expression,
         ] {
             assert_ne!(id, 0);
         }
@@ -2005,6 +2362,145 @@ mod tests {
             names("if command -v sed >/dev/null; then sed x; fi"),
             ["command", "sed"]
         );
+    }
+
+    /// `(name, guarded)` of every command, in source order.
+    fn guards(src: &str) -> Vec<(String, bool)> {
+        crate::script::parse(src, Language::Bash)
+            .commands
+            .into_iter()
+            .map(|c| (c.name, c.guarded))
+            .collect()
+    }
+
+    fn guarded(src: &str) -> Vec<String> {
+        guards(src)
+            .into_iter()
+            .filter(|(_, g)| *g)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    #[test]
+    fn lookups_guard_what_they_look_up() {
+        assert_eq!(guarded("command -v nproc >/dev/null && nproc"), ["nproc"]);
+        assert_eq!(
+            guarded("type nproc &>/dev/null && nproc; hash nproc 2>/dev/null && nproc"),
+            ["nproc", "nproc"]
+        );
+        assert_eq!(guarded("which -s tac && tac f | sort"), ["tac"]);
+        assert_eq!(
+            guarded("command -v /usr/bin/python >/dev/null && python x.py"),
+            ["python"],
+            "a path looks up its last component"
+        );
+        let src = "if command -v systemctl >/dev/null 2>&1; then
+  systemctl restart x
+else
+  service x restart
+fi
+";
+        assert_eq!(
+            guards(src),
+            [
+                ("command".to_string(), false),
+                ("systemctl".to_string(), true),
+                ("service".to_string(), false)
+            ]
+        );
+        assert_eq!(
+            guarded(r#"[ -x "$(command -v nproc)" ] && nproc; [[ -n $(which tac) ]] && tac"#),
+            ["nproc", "tac"]
+        );
+        assert_eq!(
+            guarded(r#"test -x "$(command -v nproc)" && nproc; [ -x /usr/sbin/ip ] && ip a"#),
+            ["nproc", "ip"]
+        );
+        // Nested bodies, wrappers and substitutions inside the guarded part are guarded too.
+        assert_eq!(
+            guarded(
+                "if type -P timeout >/dev/null; then\n  for f in *; do sudo timeout 5 cat \"$(nproc)\"; done\nfi"
+            ),
+            ["timeout"]
+        );
+    }
+
+    #[test]
+    fn negated_lookups_guard_the_else_branch_only() {
+        let src = "if ! command -v nproc >/dev/null; then
+  nproc=1
+  sysctl -n hw.ncpu
+else
+  nproc
+fi
+nproc
+";
+        assert_eq!(
+            guards(src),
+            [
+                ("command".to_string(), false),
+                ("sysctl".to_string(), false),
+                ("nproc".to_string(), true),
+                ("nproc".to_string(), false),
+            ],
+            "after `fi` nothing is known"
+        );
+        let src = "if ! command -v a >/dev/null; then x; elif command -v b >/dev/null; then a; b; else a; b; fi";
+        assert_eq!(
+            guards(src)
+                .into_iter()
+                .filter(|(n, _)| n != "command")
+                .collect::<Vec<_>>(),
+            [
+                ("x".to_string(), false),
+                ("a".to_string(), true),
+                ("b".to_string(), true),
+                ("a".to_string(), true),
+                ("b".to_string(), false),
+            ]
+        );
+        assert_eq!(guarded("! command -v nproc >/dev/null || nproc"), ["nproc"]);
+    }
+
+    #[test]
+    fn guards_are_exact_about_names_and_branches() {
+        assert!(guarded("command -v curl >/dev/null && wget -q x").is_empty());
+        assert!(guarded("command -v nproc >/dev/null || nproc").is_empty());
+        assert!(
+            guarded(
+                "command -v nproc >/dev/null || exit 1
+nproc"
+            )
+            .is_empty(),
+            "a lookup that exits the script is not followed"
+        );
+        assert!(guarded("if command -v nproc; then :; else nproc; fi").is_empty());
+        assert!(guarded("if command -v a >/dev/null; then :; elif true; then a; fi").is_empty());
+        assert!(
+            guarded("command nproc && nproc").is_empty(),
+            "`command X` runs X, it does not look it up"
+        );
+        assert!(guarded("type a b && a").is_empty(), "one name only");
+        assert!(guarded("command -v $tool && nproc").is_empty());
+        assert!(
+            guarded("command -v nproc | grep -q x && nproc").is_empty(),
+            "a pipeline's status is its last command's"
+        );
+        assert!(guarded("if command -v nproc >/dev/null; true; then nproc; fi").is_empty());
+        assert!(
+            guarded("command -v tac && ssh nas 'tac f'").is_empty(),
+            "another host is not this one"
+        );
+        assert!(guarded("command -v tac && ssh nas tac f").is_empty());
+        assert!(guarded("[ -f /usr/bin/tac ] && tac").is_empty());
+        assert!(guarded("command -v a && command -v b && b").contains(&"b".to_string()));
+        assert_eq!(
+            guarded("command -v a >/dev/null && command -v b >/dev/null && { a; b; c; }"),
+            ["a", "b"]
+        );
+        // The guard ends with the list or the `if`.
+        assert!(guarded("if command -v a; then :; fi; a").is_empty());
+        assert!(guarded("{ command -v a && :; }; a").is_empty());
     }
 
     #[test]
@@ -2718,5 +3214,54 @@ mod tests {
              tree-sitter parse of the document alone {ts_wall:.1?} wall / {ts_cpu:.1?} cpu",
             src.len()
         );
+    }
+
+    #[test]
+    fn runs_code_names_every_command_the_walk_runs_code_through() {
+        // Every command-like string literal of this module is a name the walk may special-case.
+        let source = include_str!("bash.rs");
+        let mut names: Vec<&str> = source
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| {
+                !w.is_empty()
+                    && w.bytes().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && w.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
+            })
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert!(names.len() > 40 && names.contains(&"sudo"), "{names:?}");
+        let shapes = [
+            "N 'tool5 --x'",
+            "N -c 'tool5 --x'",
+            "N a 'tool5 --x'",
+            "N a -c 'tool5 --x'",
+            "N -- 'tool5 --x'",
+            "N a -- 'tool5 --x'",
+            "N a b 'tool5 --x'",
+            "N exec a 'tool5 --x'",
+            "N -x a 'tool5 --x'",
+            "N 'tool5 --x' ::: a",
+            "echo 'tool5 --x' | N",
+            "echo 'tool5 --x' | N a",
+            "N <<'EOF'\ntool5 --x\nEOF",
+            "N a <<'EOF'\ntool5 --x\nEOF",
+            "N -s <<'EOF'\ntool5 --x\nEOF",
+            "N -i a <<'EOF'\ntool5 --x\nEOF",
+            "cat <<'EOF' | N\ntool5 --x\nEOF",
+        ];
+        for name in names.iter().filter(|n| !RUNS_CODE.contains(n)) {
+            for shape in shapes {
+                let src = shape.replace('N', name) + "\n";
+                let found = parse(&src);
+                assert!(
+                    !found.commands.iter().any(|c| c.name == "tool5"),
+                    "the walk runs quoted code through `{name}` ({src:?}): add it to RUNS_CODE"
+                );
+            }
+        }
     }
 }

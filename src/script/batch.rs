@@ -432,6 +432,8 @@ impl Lexer<'_, '_> {
                 map: map.then(self.base),
                 language: BAT,
                 host: self.host.map(str::to_string),
+                guarded: false,
+                min_powershell: None,
             });
             self.cmd(we..end);
             self.after_command(end);

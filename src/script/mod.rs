@@ -197,6 +197,12 @@ pub struct Command {
     /// The host this command runs on when it is inside remote execution (`ssh HOST '…'`,
     /// `Invoke-Command -ComputerName HOST {…}`, `Enter-PSSession HOST`, `psexec \\HOST`).
     pub host: Option<String>,
+    /// An enclosing guard looked this command's own name up before running it (`command -v X
+    /// && X`, `if (Get-Command X -ErrorAction SilentlyContinue) { X }`): where it runs, it exists.
+    pub guarded: bool,
+    /// The enclosing condition proves the PowerShell running this command is at least this
+    /// `(major, minor)` (`if ($PSVersionTable.PSVersion.Major -ge 5) { … }` gives `(5, 0)`).
+    pub min_powershell: Option<(u32, u32)>,
 }
 
 impl Command {
@@ -269,15 +275,6 @@ pub(crate) fn with_parser<R>(
     grammar: fn() -> tree_sitter::Language,
     f: impl FnOnce(&mut tree_sitter::Parser) -> Option<R>,
 ) -> Option<R> {
-    static ALLOC: std::sync::Once = std::sync::Once::new();
-    ALLOC.call_once(|| unsafe {
-        tree_sitter::set_allocator(
-            Some(libmimalloc_sys::mi_malloc),
-            Some(libmimalloc_sys::mi_calloc),
-            Some(libmimalloc_sys::mi_realloc),
-            Some(libmimalloc_sys::mi_free),
-        )
-    });
     let new_parser = || {
         let mut parser = tree_sitter::Parser::new();
         parser.set_language(&grammar()).ok()?;
@@ -355,6 +352,8 @@ pub fn make_command(
         map: map.then(base),
         language: lang,
         host,
+        guarded: false,
+        min_powershell: None,
     }
 }
 

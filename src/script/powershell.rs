@@ -15,8 +15,17 @@
 //! Code regions are every token outside comments and string literals, merged, with `$( … )`
 //! inside expandable strings counted as code.
 //!
+//! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
+//! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
+//! up (aliases resolved on both sides), and gets `min_powershell` from `$PSVersionTable.PSVersion`
+//! or `.PSVersion.Major` compared with a literal; `-not`/`!` moves a fact to the `else`, `-and`
+//! joins facts. Facts hold on the host the condition ran on only: a remote block, an executed
+//! string and a kept block sent elsewhere start without them.
+//!
 //! Known gaps: a block variable is tracked by name in source order, not by scope or control
-//! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed.
+//! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed; a guard
+//! that exits (`if (-not (Get-Command X)) { exit }`) and `Get-Module -ListAvailable` are not
+//! followed.
 //!
 //! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
 //! `ForEach-Object -Parallel`, `??`, the ternary operator) and then loses the statements after
@@ -359,6 +368,7 @@ fn parse_in_chunks(
         pending_session: None,
         session_host: None,
         region: None,
+        guards: Vec::new(),
     };
     if src.len() <= chunked_above {
         if let Some(tree) = parse_tree(text, None) {
@@ -389,6 +399,8 @@ enum Kind {
     Command,
     /// `$x = …`: remembered when the value is a script block or a splatting table.
     Assignment,
+    /// `if (…) { … } elseif (…) { … } else { … }`: its condition may guard its blocks.
+    If,
 }
 
 fn kinds() -> &'static [Kind] {
@@ -412,6 +424,7 @@ fn kinds() -> &'static [Kind] {
                     Some("sub_expression") => Kind::SubExpression,
                     Some("command") => Kind::Command,
                     Some("assignment_expression") => Kind::Assignment,
+                    Some("if_statement") => Kind::If,
                     _ => Kind::Other,
                 }
             })
@@ -460,6 +473,52 @@ struct Walker<'s, 'o> {
     session_host: Option<Rc<str>>,
     /// The code region being grown: source range and host.
     region: Option<(Range<usize>, Option<Rc<str>>)>,
+    /// Blocks of `if` statements whose condition proves something about what they run.
+    guards: Vec<Guard>,
+}
+
+/// A block that runs only when a condition proved a command present or PowerShell new enough.
+struct Guard {
+    range: Range<usize>,
+    /// The host the condition was checked on.
+    host: Option<Rc<str>>,
+    facts: Facts,
+}
+
+/// What a condition proves: command names (lowercase, aliases resolved) that exist, and a
+/// lowest PowerShell version.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Facts {
+    names: Vec<String>,
+    min: Option<(u32, u32)>,
+}
+
+impl Facts {
+    fn and(mut self, other: Facts) -> Facts {
+        self.names.extend(other.names);
+        self.min = self.min.max(other.min);
+        self
+    }
+
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.min.is_none()
+    }
+}
+
+/// What a condition proves when it is true, and when it is false.
+#[derive(Default)]
+struct Proof {
+    if_true: Facts,
+    if_false: Facts,
+}
+
+impl Proof {
+    fn not(self) -> Proof {
+        Proof {
+            if_true: self.if_false,
+            if_false: self.if_true,
+        }
+    }
 }
 
 /// A script block kept in a variable.
@@ -581,6 +640,9 @@ impl<'s> Walker<'s, '_> {
                 } else if kind == Kind::Assignment {
                     let host = self.host_of(&child);
                     self.assignment(node, host);
+                } else if kind == Kind::If {
+                    let host = self.host_of(&child);
+                    self.if_guards(node, host);
                 }
                 if node.child_count() == 0
                     && !self.text(node).bytes().all(|b| b.is_ascii_whitespace())
@@ -688,7 +750,15 @@ impl<'s> Walker<'s, '_> {
             }
         }
         pieces.push(at..end.max(at));
-        let cmd = self.build(word.clone(), alias, &pieces, host.as_deref());
+        let mut cmd = self.build(word.clone(), alias, &pieces, host.as_deref());
+        for g in self.guards.iter().filter(|g| g.range.contains(&word.start)) {
+            // A check made here says nothing about another host.
+            if g.host != host {
+                continue;
+            }
+            cmd.guarded |= g.facts.names.contains(&resolved);
+            cmd.min_powershell = cmd.min_powershell.max(g.facts.min);
+        }
         self.out.commands.push(cmd);
 
         match resolved.as_str() {
@@ -1102,7 +1172,7 @@ impl<'s> Walker<'s, '_> {
             i += 2;
         }
         let is_block = |e: &Elem<'_>| {
-            e.core.kind() == "script_block_expression" || self.block_of(e.core).is_some()
+            e.core.kind() == "script_block_expression" || self.statement_block(e.core).is_some()
         };
         if block.is_none() {
             match positional.as_slice() {
@@ -1138,7 +1208,7 @@ impl<'s> Walker<'s, '_> {
                 self.special.push((b.node.id(), Special::Host(h)));
             }
             Some(b) => {
-                if let Some(i) = self.block_of(b.core) {
+                if let Some(i) = self.statement_block(b.core) {
                     self.send_block(i, h);
                 }
             }
@@ -1151,7 +1221,7 @@ impl<'s> Walker<'s, '_> {
     }
 
     /// The block kept in the variable `core` names.
-    fn block_of(&self, core: Node<'_>) -> Option<usize> {
+    fn statement_block(&self, core: Node<'_>) -> Option<usize> {
         if core.kind() != "variable" {
             return None;
         }
@@ -1264,7 +1334,7 @@ impl<'s> Walker<'s, '_> {
                         sent_to: None,
                     });
                     block = Some(span);
-                } else if let Some(i) = self.block_of(value) {
+                } else if let Some(i) = self.statement_block(value) {
                     block = self.blocks.get(i).map(|b| b.span.clone());
                 }
             }
@@ -1293,12 +1363,16 @@ impl<'s> Walker<'s, '_> {
         for k in 0..n {
             let c = &self.out.commands[k];
             if inside(&c.name_span) && c.host.as_deref() == from.as_deref() {
+                // What a condition checked where the block was written (even inside it) is
+                // not known of the host it is sent to.
+                let mut c = c.clone();
+                c.host = to.clone();
+                c.guarded = false;
+                c.min_powershell = None;
                 if copy {
-                    let mut c = c.clone();
-                    c.host = to.clone();
                     self.out.commands.push(c);
                 } else {
-                    self.out.commands[k].host = to.clone();
+                    self.out.commands[k] = c;
                 }
             }
         }
@@ -1330,6 +1404,256 @@ impl<'s> Walker<'s, '_> {
                 }
             }
         }
+    }
+
+    /// `if (C) { A } elseif (D) { B } else { E }`: `A` runs when `C` is true, `B` when `C` is
+    /// false and `D` true, `E` when both are false.
+    fn if_guards(&mut self, node: Node<'_>, host: Option<Rc<str>>) {
+        let at = node.start_byte();
+        self.guards.retain(|g| g.range.end > at);
+        // What every condition so far proves by having been false.
+        let mut failed = Facts::default();
+        let mut branch = |cond: Option<Node<'_>>, block: Option<Node<'_>>, walker: &mut Self| {
+            let proof = cond.map(|c| walker.proof(c, 0)).unwrap_or_default();
+            let facts = failed.clone().and(proof.if_true);
+            if let Some(block) = block.filter(|_| !facts.is_empty()) {
+                walker.guards.push(Guard {
+                    range: block.byte_range(),
+                    host: host.clone(),
+                    facts,
+                });
+            }
+            failed = std::mem::take(&mut failed).and(proof.if_false);
+        };
+        branch(
+            node.child_by_field_name("condition"),
+            statement_block(node),
+            self,
+        );
+        if let Some(clauses) = node.child_by_field_name("elseif_clauses") {
+            let mut cursor = clauses.walk();
+            for clause in clauses.named_children(&mut cursor) {
+                branch(
+                    clause.child_by_field_name("condition"),
+                    statement_block(clause),
+                    self,
+                );
+            }
+        }
+        if let Some(e) = node.child_by_field_name("else_clause") {
+            branch(None, statement_block(e), self);
+        }
+    }
+
+    /// What a condition proves when true and when false: `Get-Command X` (also `-Name X`,
+    /// with `-ErrorAction`), `-not`/`!`, `-and`/`-or`, `$null -ne (…)`, and
+    /// `$PSVersionTable.PSVersion[.Major]` compared with a number or version.
+    fn proof(&self, node: Node<'_>, depth: u8) -> Proof {
+        if depth > 16 {
+            return Proof::default();
+        }
+        // Down the grammar's chain of one-child expression levels and through parentheses
+        // (not `single`, which would step over a `-not`).
+        let mut node = node;
+        for _ in 0..64 {
+            node = match node.child_count() {
+                1 => match node.child(0) {
+                    Some(c) => c,
+                    None => break,
+                },
+                3 if node.kind() == "parenthesized_expression" => match node.named_child(0) {
+                    Some(c) => c,
+                    None => break,
+                },
+                _ => break,
+            };
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node
+            .children(&mut cursor)
+            .filter(|c| c.kind() != "comment")
+            .collect();
+        match (node.kind(), &children[..]) {
+            ("command", _) => Proof {
+                if_true: Facts {
+                    names: self.lookup(node).into_iter().collect(),
+                    min: None,
+                },
+                if_false: Facts::default(),
+            },
+            ("expression_with_unary_operator", [op, operand])
+                if matches!(self.text(*op).to_ascii_lowercase().as_str(), "-not" | "!") =>
+            {
+                self.proof(*operand, depth + 1).not()
+            }
+            ("logical_expression", [a, op, b]) => {
+                let (a, b) = (self.proof(*a, depth + 1), self.proof(*b, depth + 1));
+                match self.text(*op).to_ascii_lowercase().as_str() {
+                    // Both were true after `-and`, both false after `-or`; the other outcome
+                    // could come from either side and proves nothing.
+                    "-and" => Proof {
+                        if_true: a.if_true.and(b.if_true),
+                        if_false: Facts::default(),
+                    },
+                    "-or" => Proof {
+                        if_true: Facts::default(),
+                        if_false: a.if_false.and(b.if_false),
+                    },
+                    _ => Proof::default(),
+                }
+            }
+            ("comparison_expression", [a, op, b]) => {
+                let op = self.text(*op).to_ascii_lowercase();
+                let op = op
+                    .strip_prefix("-i")
+                    .or_else(|| op.strip_prefix("-c"))
+                    .or_else(|| op.strip_prefix('-'))
+                    .unwrap_or("");
+                let is_null = |n: Node<'_>| self.text(single(n)).eq_ignore_ascii_case("$null");
+                match op {
+                    "ne" if is_null(*a) => self.proof(*b, depth + 1),
+                    "ne" if is_null(*b) => self.proof(*a, depth + 1),
+                    "eq" if is_null(*a) => self.proof(*b, depth + 1).not(),
+                    "eq" if is_null(*b) => self.proof(*a, depth + 1).not(),
+                    _ => self.version_proof(*a, op, *b).unwrap_or_default(),
+                }
+            }
+            _ => Proof::default(),
+        }
+    }
+
+    /// `$PSVersionTable.PSVersion.Major -ge 5`, `$PSVersionTable.PSVersion -ge [version]'5.1'`
+    /// (either side first): the lowest version the comparison proves when true or when false.
+    fn version_proof(&self, a: Node<'_>, op: &str, b: Node<'_>) -> Option<Proof> {
+        let squeeze = |n: Node<'_>| -> String {
+            self.text(n)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase()
+        };
+        let (a, b) = (squeeze(a), squeeze(b));
+        let which = |s: &str| match s {
+            "$psversiontable.psversion.major" => Some(true),
+            "$psversiontable.psversion" => Some(false),
+            _ => None,
+        };
+        // Written number first, the operator turns around.
+        let (major, op, value) = match (which(&a), which(&b)) {
+            (Some(m), None) => (m, op, b),
+            (None, Some(m)) => (
+                m,
+                match op {
+                    "ge" => "le",
+                    "gt" => "lt",
+                    "le" => "ge",
+                    "lt" => "gt",
+                    other => other,
+                },
+                a,
+            ),
+            _ => return None,
+        };
+        let value = value
+            .strip_prefix("[version]")
+            .unwrap_or(&value)
+            .trim_matches(['\'', '"']);
+        let mut parts = value.split('.');
+        let first: u32 = parts.next()?.parse().ok()?;
+        let second: u32 = match parts.next() {
+            Some(p) => p.parse().ok()?,
+            None => 0,
+        };
+        // Major is a whole number: `-gt 5` means at least 6.0. A whole version compares with
+        // its build numbers: `-gt 5.1` holds for 5.1.19041, so it proves only 5.1.
+        let (if_true, if_false) = match (major, op) {
+            (true, _) if value.contains('.') => return None,
+            (true, "ge" | "eq") => (Some((first, 0)), None),
+            (true, "gt") => (Some((first.checked_add(1)?, 0)), None),
+            (true, "lt" | "ne") => (None, Some((first, 0))),
+            (true, "le") => (None, Some((first.checked_add(1)?, 0))),
+            (false, "ge" | "gt" | "eq") => (Some((first, second)), None),
+            (false, "lt" | "le" | "ne") => (None, Some((first, second))),
+            _ => return None,
+        };
+        Some(Proof {
+            if_true: Facts {
+                names: Vec::new(),
+                min: if_true,
+            },
+            if_false: Facts {
+                names: Vec::new(),
+                min: if_false,
+            },
+        })
+    }
+
+    /// The command `Get-Command X` / `Get-Command -Name X` (`gcm`) looks up: one static name,
+    /// lowercase, its alias resolved. Only parameters that keep it one exact lookup are allowed.
+    fn lookup(&self, command: Node<'_>) -> Option<String> {
+        let name_node = command.child_by_field_name("command_name")?;
+        let name = super::command_name(self.text(name_node), PS).0;
+        if !word_is(name, "Get-Command") && !word_is(name, "gcm") {
+            return None;
+        }
+        let elems = self.elements(command);
+        let mut target = None;
+        let mut i = 0;
+        while i < elems.len() {
+            let e = elems[i];
+            let value = if e.is_param() {
+                let text = self.text(e.node);
+                let p = param_name(text);
+                let takes_value = text.ends_with(':');
+                i += 1;
+                if is_prefix(&p, "name", 1) {
+                    if takes_value {
+                        continue;
+                    }
+                    elems.get(i)
+                } else if [
+                    "erroraction",
+                    "ea",
+                    "commandtype",
+                    "type",
+                    "module",
+                    "errorvariable",
+                    "ev",
+                    "outvariable",
+                    "ov",
+                ]
+                .iter()
+                .any(|full| p == *full || (p.len() >= 3 && is_prefix(&p, full, 3)))
+                {
+                    if !takes_value {
+                        i += 1;
+                    }
+                    continue;
+                } else if ["all", "listimported"]
+                    .iter()
+                    .any(|full| is_prefix(&p, full, 2))
+                {
+                    continue;
+                } else {
+                    return None;
+                }
+            } else {
+                Some(&e)
+            };
+            let value = static_value(self.src, value?.core)?;
+            if target.is_some() || value.contains(['*', '?', '[', ',', '$']) || value.is_empty() {
+                return None;
+            }
+            target = Some(value);
+            i += 1;
+        }
+        let target = target?;
+        let looked_up = super::command_name(&target, PS).0;
+        let resolved = ALIASES
+            .iter()
+            .find(|(a, _)| a.eq_ignore_ascii_case(looked_up))
+            .map_or(looked_up, |(_, cmdlet)| cmdlet);
+        Some(resolved.to_ascii_lowercase())
     }
 
     fn enter_session_host(&self, elems: &[Elem<'_>]) -> Option<Rc<str>> {
@@ -1518,6 +1842,15 @@ fn single(node: Node<'_>) -> Node<'_> {
         }
     }
     n
+}
+
+/// The `{ … }` of an `if`, `elseif` or `else`.
+fn statement_block(clause: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = clause.walk();
+    let block = clause
+        .named_children(&mut cursor)
+        .find(|c| c.kind() == "statement_block");
+    block
 }
 
 /// Through the expression wrappers the grammar puts around an argument.
@@ -1902,6 +2235,154 @@ mod tests {
             names(src),
             ["Get-WmiObject", "Invoke-WebRequest", "Invoke-Expression"]
         );
+    }
+
+    /// `(name, guarded, min_powershell)` of every command but the lookups, in source order.
+    type Marks = Vec<(String, bool, Option<(u32, u32)>)>;
+
+    fn guards(src: &str) -> Marks {
+        crate::script::parse(src, PS)
+            .commands
+            .into_iter()
+            .filter(|c| !c.name.eq_ignore_ascii_case("Get-Command") && c.name != "gcm")
+            .map(|c| (c.name, c.guarded, c.min_powershell))
+            .collect()
+    }
+
+    fn guarded(src: &str) -> Vec<String> {
+        guards(src)
+            .into_iter()
+            .filter(|(_, g, _)| *g)
+            .map(|(n, _, _)| n)
+            .collect()
+    }
+
+    #[test]
+    fn get_command_guards_what_it_looks_up() {
+        let src = "if (Get-Command Get-LocalUser -ErrorAction SilentlyContinue) {\n  Get-LocalUser | Where-Object Enabled\n} else {\n  Get-WmiObject Win32_UserAccount\n}\n";
+        assert_eq!(
+            guards(src),
+            [
+                ("Get-LocalUser".to_string(), true, None),
+                ("Where-Object".to_string(), false, None),
+                ("Get-WmiObject".to_string(), false, None),
+            ]
+        );
+        assert_eq!(
+            guarded("if (Get-Command -Name 'iwr' -EA 0) { Invoke-WebRequest x }"),
+            ["Invoke-WebRequest"],
+            "names compare through aliases"
+        );
+        assert_eq!(
+            guarded("if (gcm curl.exe -ErrorAction:SilentlyContinue -CommandType Application) { curl.exe -s x }"),
+            ["curl"]
+        );
+        assert_eq!(
+            guarded("if ($null -ne (Get-Command iwr -EA 0) -and $x) { foreach ($u in $l) { Invoke-WebRequest $u } }"),
+            ["Invoke-WebRequest"]
+        );
+        assert_eq!(
+            guarded("if (-not (Get-Command Get-CimInstance -EA 0)) { gwmi Win32_OS } else { Get-CimInstance Win32_OS }"),
+            ["Get-CimInstance"]
+        );
+        assert_eq!(
+            guarded("if (!(Get-Command a -EA 0)) { x } elseif (Get-Command b -EA 0) { a; b } else { a; b }"),
+            ["a", "b", "a"]
+        );
+        assert_eq!(
+            guarded("if ($null -eq (Get-Command a -EA 0) -or $null -eq (Get-Command b -EA 0)) { x } else { a; b }"),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn get_command_guards_are_exact() {
+        for src in [
+            "if (Get-Command curl -EA 0) { wget x }",
+            "if (Get-Command a -EA 0) { } else { a }",
+            "if (Get-Command a -EA 0) { } elseif ($x) { a }",
+            "if (Get-Command a -EA 0 -or $x) { a }",
+            "if ((Get-Command a -EA 0) -or $x) { a }",
+            "if (Get-Command a* -EA 0) { a }",
+            "if (Get-Command a, b -EA 0) { a }",
+            "if (Get-Command $name -EA 0) { a }",
+            "if (Get-Command a -EA 0 | Select-Object -First 1) { a }",
+            "if (Get-Command a -Noun b) { a }",
+            "if (Get-Module -ListAvailable a) { a }",
+            "if (Get-Command a -EA 0) { }\na",
+            "if (Get-Command a -EA 0) { Invoke-Command -ComputerName SRV { a } }",
+            "if (Get-Command a -EA 0) { powershell -Command 'a' }",
+        ] {
+            assert!(guarded(src).is_empty(), "{src}");
+        }
+        // A block kept in a variable and sent to another host loses what was checked here.
+        let src = "if (Get-Command a -EA 0) { $sb = { a } }\nInvoke-Command -ComputerName SRV -ScriptBlock $sb";
+        assert_eq!(guards(src)[0], ("a".to_string(), false, None));
+    }
+
+    #[test]
+    fn version_checks_set_a_lowest_powershell() {
+        let min = |src: &str| {
+            guards(src)
+                .into_iter()
+                .map(|(n, _, m)| (n, m))
+                .collect::<Vec<_>>()
+        };
+        let one = |name: &str, m: Option<(u32, u32)>| vec![(name.to_string(), m)];
+        assert_eq!(
+            min("if ($PSVersionTable.PSVersion.Major -ge 5) { Get-LocalUser }"),
+            one("Get-LocalUser", Some((5, 0)))
+        );
+        assert_eq!(
+            min("if ($PSVersionTable.PSVersion.Major -gt 5) { Get-LocalUser }"),
+            one("Get-LocalUser", Some((6, 0)))
+        );
+        assert_eq!(
+            min("if ($PSVersionTable.PSVersion -ge [version]'5.1') { Get-LocalUser }"),
+            one("Get-LocalUser", Some((5, 1)))
+        );
+        assert_eq!(
+            min("if ($PSVersionTable.PSVersion -gt '5.1') { Get-LocalUser }"),
+            one("Get-LocalUser", Some((5, 1))),
+            "5.1.19041 is greater than 5.1"
+        );
+        assert_eq!(
+            min("if (3 -LE $PSVersionTable.PSVersion.Major) { Invoke-WebRequest x }"),
+            one("Invoke-WebRequest", Some((3, 0)))
+        );
+        assert_eq!(
+            min("if ($PSVersionTable.PSVersion.Major -lt 7) { Get-WmiObject x } else { ForEach-Object -Parallel { } }"),
+            vec![
+                ("Get-WmiObject".to_string(), None),
+                ("ForEach-Object".to_string(), Some((7, 0)))
+            ]
+        );
+        assert_eq!(
+            min("if ($PSVersionTable.PSVersion.Major -le 4) { a } elseif ($PSVersionTable.PSVersion.Major -ge 7 -and (Get-Command b -EA 0)) { b } else { c }"),
+            vec![
+                ("a".to_string(), None),
+                ("b".to_string(), Some((7, 0))),
+                ("c".to_string(), Some((5, 0)))
+            ]
+        );
+        assert_eq!(
+            guards("if ($PSVersionTable.PSVersion.Major -ge 7 -and (Get-Command b -EA 0)) { b }"),
+            vec![("b".to_string(), true, Some((7, 0)))]
+        );
+        for src in [
+            "if ($PSVersionTable.PSVersion.Major -ge 5) { } else { a }",
+            "if ($PSVersionTable.PSVersion.Major -ge 5 -or $x) { a }",
+            "if ($PSVersionTable.PSVersion.Minor -ge 1) { a }",
+            "if ($PSVersionTable.PSVersion.Major -ge $v) { a }",
+            "if ($PSVersionTable.PSVersion.Major -ge 5.1) { a }",
+            "if ($PSVersionTable.PSVersion.Major -ge 5) { Invoke-Command -ComputerName SRV { a } }",
+            "if ($PSVersionTable.PSVersion.Major -ge 5) { }\na",
+        ] {
+            assert!(
+                guards(src).iter().all(|(n, _, m)| n != "a" || m.is_none()),
+                "{src}"
+            );
+        }
     }
 
     #[test]

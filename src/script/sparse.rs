@@ -30,13 +30,49 @@ pub struct Cut {
     pub row: usize,
 }
 
-/// The line starts of `src` that lie between top-level statements, in order; `None` when the
-/// language has no such lexer or the lexer met something it is not sure of.
-pub fn cuts(src: &str, lang: Language) -> Option<Vec<Cut>> {
+/// What the lexer learnt of a script.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lexed {
+    /// The line starts that lie between top-level statements, in order.
+    pub cuts: Vec<Cut>,
+    /// Comments: never code.
+    pub comments: Vec<Range<usize>>,
+    /// Single-quoted arguments and heredoc bodies without substitutions: data, unless the
+    /// statement names a command that runs code it is given ([`may_run_code`]).
+    pub quoted: Vec<Range<usize>>,
+}
+
+/// Lexes `src`; `None` when the language has no such lexer or the lexer met something it is not
+/// sure of.
+pub fn lex(src: &str, lang: Language) -> Option<Lexed> {
     match lang {
         Language::Bash => BashLexer::new(src).run(),
         Language::PowerShell | Language::Batch => None,
     }
+}
+
+/// The line starts of `src` between top-level statements (see [`lex`]).
+pub fn cuts(src: &str, lang: Language) -> Option<Vec<Cut>> {
+    lex(src, lang).map(|l| l.cuts)
+}
+
+/// Whether `text` names a command that may run a string or its input as code
+/// ([`super::bash::RUNS_CODE`]): in a statement that names none, quoted text is only data.
+pub fn may_run_code(text: &str) -> bool {
+    static RUNNERS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let Some(ac) = RUNNERS
+        .get_or_init(|| aho_corasick::AhoCorasick::new(super::bash::RUNS_CODE).ok())
+        .as_ref()
+    else {
+        return true;
+    };
+    let b = text.as_bytes();
+    let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    ac.find_overlapping_iter(text).any(|m| {
+        (m.start() == 0 || !name_char(b[m.start() - 1]))
+            && b.get(m.end()).is_none_or(|&c| !name_char(c))
+    })
 }
 
 /// What a bash construct opened and the lexer has not yet seen closed.
@@ -64,6 +100,8 @@ enum Frame {
 struct Heredoc {
     delimiter: Vec<u8>,
     strip_tabs: bool,
+    /// `<<'EOF'`, `<<"EOF"`, `<<\EOF`: the body is not expanded.
+    quoted: bool,
 }
 
 struct BashLexer<'a> {
@@ -78,7 +116,7 @@ struct BashLexer<'a> {
     continues: bool,
     /// After `name()` or `function name`: the body (maybe on the next line) is still to come.
     awaiting_body: bool,
-    cuts: Vec<Cut>,
+    out: Lexed,
 }
 
 /// Ends a word; `#` after one of these starts a comment.
@@ -88,6 +126,22 @@ fn is_blank(c: u8) -> bool {
 
 fn is_meta(c: u8) -> bool {
     matches!(c, b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>' | b'\n')
+}
+
+/// `NAME=…`, `NAME+=…`, `NAME[…]=…`: a word that assigns rather than names a command.
+fn is_assignment(word: &[u8]) -> bool {
+    let name_end = word
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
+        .unwrap_or(word.len());
+    if name_end == 0 || word[0].is_ascii_digit() {
+        return false;
+    }
+    match &word[name_end..] {
+        [b'=', ..] | [b'+', b'=', ..] => true,
+        [b'[', rest @ ..] => rest.contains(&b'='),
+        _ => false,
+    }
 }
 
 /// A byte that continues a plain word (anything the main loop has no special case for).
@@ -106,7 +160,7 @@ impl<'a> BashLexer<'a> {
             command_position: true,
             continues: false,
             awaiting_body: false,
-            cuts: Vec::new(),
+            out: Lexed::default(),
         }
     }
 
@@ -114,7 +168,7 @@ impl<'a> BashLexer<'a> {
         self.b.get(self.i + k).copied().unwrap_or(0)
     }
 
-    fn run(mut self) -> Option<Vec<Cut>> {
+    fn run(mut self) -> Option<Lexed> {
         while self.i < self.b.len() {
             match self.stack.last() {
                 Some(Frame::Quote) => self.in_quote()?,
@@ -123,7 +177,7 @@ impl<'a> BashLexer<'a> {
             }
         }
         // A file that does not end with everything closed is either broken or was misread.
-        (self.stack.is_empty() && self.heredocs.is_empty()).then_some(self.cuts)
+        (self.stack.is_empty() && self.heredocs.is_empty()).then_some(self.out)
     }
 
     fn pop(&mut self, frame: Frame) -> Option<()> {
@@ -248,14 +302,26 @@ impl<'a> BashLexer<'a> {
                 self.escape();
                 self.word_started();
             }
-            b'\'' => {
-                self.single_quoted(false)?;
-                self.word_started();
-            }
-            b'"' => {
-                self.stack.push(Frame::Quote);
-                self.i += 1;
-                self.word_started();
+            b'\'' | b'"' => {
+                // A quote glued to a word is part of it (`A='x' cmd`: still an assignment).
+                let glued = self.i > 0 && {
+                    let p = self.b[self.i - 1];
+                    !is_blank(p) && !is_meta(p)
+                };
+                if c == b'"' {
+                    self.stack.push(Frame::Quote);
+                    self.i += 1;
+                } else {
+                    let start = self.i;
+                    let argument = self.follows_plain_argument();
+                    self.single_quoted(false)?;
+                    if argument {
+                        self.out.quoted.push(start..self.i);
+                    }
+                }
+                if !glued {
+                    self.word_started();
+                }
             }
             b'$' if self.at(1) == b'\'' => {
                 self.i += 1;
@@ -268,9 +334,11 @@ impl<'a> BashLexer<'a> {
                     b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'('
                 ) =>
             {
+                let start = self.i;
                 while self.i < self.b.len() && self.b[self.i] != b'\n' {
                     self.i += 1;
                 }
+                self.out.comments.push(start..self.i);
             }
             b'(' => self.open_paren(),
             b')' => self.close_paren()?,
@@ -349,6 +417,21 @@ impl<'a> BashLexer<'a> {
         }
     }
 
+    /// Whether a word starting here is certainly an argument: not in command position, and
+    /// after a plain word or a single-quoted one (after `A=$(…)` or `"$cmd"` it may be the
+    /// command, or its first word).
+    fn follows_plain_argument(&self) -> bool {
+        if self.command_position {
+            return false;
+        }
+        let before = &self.b[..self.i];
+        let word_end = before.iter().rposition(|&c| !is_blank(c));
+        match word_end {
+            Some(e) if e + 1 < self.i => is_plain(before[e]) || before[e] == b'\'',
+            _ => false,
+        }
+    }
+
     fn rest_is_blank_then(&self, close: u8) -> bool {
         self.b[self.i..]
             .iter()
@@ -390,8 +473,10 @@ impl<'a> BashLexer<'a> {
             self.i += 1;
         }
         let mut delimiter = Vec::new();
+        let mut quoted = false;
         while self.i < self.b.len() {
             let c = self.b[self.i];
+            quoted |= matches!(c, b'\'' | b'"' | b'\\');
             match c {
                 b'\'' | b'"' => {
                     let end = self.b[self.i + 1..].iter().position(|&x| x == c)?;
@@ -420,6 +505,7 @@ impl<'a> BashLexer<'a> {
         self.heredocs.push(Heredoc {
             delimiter,
             strip_tabs,
+            quoted,
         });
         self.word_started();
         Some(())
@@ -437,7 +523,7 @@ impl<'a> BashLexer<'a> {
         }
         if self.stack.is_empty() && !self.continues && !self.awaiting_body && self.i < self.b.len()
         {
-            self.cuts.push(Cut {
+            self.out.cuts.push(Cut {
                 offset: self.i,
                 row: self.row,
             });
@@ -446,6 +532,7 @@ impl<'a> BashLexer<'a> {
     }
 
     fn heredoc_body(&mut self, doc: &Heredoc) -> Option<()> {
+        let start = self.i;
         while self.i < self.b.len() {
             let end = self.b[self.i..]
                 .iter()
@@ -460,9 +547,15 @@ impl<'a> BashLexer<'a> {
                     line = &line[1..];
                 }
             }
+            let line_start = self.i;
             self.i = (end + 1).min(self.b.len());
             self.row += 1;
             if line == doc.delimiter.as_slice() {
+                // Substitutions in an unquoted body run wherever the heredoc goes.
+                let body = &self.b[start..line_start];
+                if doc.quoted || !(body.contains(&b'`') || body.windows(2).any(|w| w == b"$(")) {
+                    self.out.quoted.push(start..line_start);
+                }
                 return Some(());
             }
             // tree-sitter-bash ends a heredoc at a line that merely starts with the delimiter,
@@ -491,6 +584,11 @@ impl<'a> BashLexer<'a> {
             return Some(());
         }
         let word = &self.b[start..self.i];
+        if self.command_position && is_assignment(word) {
+            // `A=1 cmd`: the command is still to come.
+            self.continues = false;
+            return Some(());
+        }
         let alone = self.i >= self.b.len() || is_blank(self.b[self.i]) || is_meta(self.b[self.i]);
         if alone && (self.command_position || (self.awaiting_body && word == b"{")) {
             return self.keyword(word);
@@ -579,7 +677,13 @@ pub fn parse_ranges_with<T: Send>(
         let mut out = Parsed::default();
         for batch in group.chunks(RANGES_PER_PARSE) {
             let ts: Vec<tree_sitter::Range> = batch.iter().map(|r| ts_range(r, src, end)).collect();
-            if !super::bash::parse_ranges_into(src, &ts, &mut out) {
+            // Ranges that each parse cleanly alone occasionally do not together (the grammar's
+            // lookahead across a gap): then each is parsed alone.
+            let alone = |out: &mut Parsed| {
+                ts.iter()
+                    .all(|r| super::bash::parse_ranges_into(src, std::slice::from_ref(r), out))
+            };
+            if !super::bash::parse_ranges_into(src, &ts, &mut out) && !alone(&mut out) {
                 return None;
             }
         }
@@ -702,6 +806,19 @@ mod tests {
     fn comments_and_words_with_hash() {
         let src = "echo a#b 'c\nd'\n# it's a comment (\necho $# ${#x}\n";
         assert_eq!(cut_lines(src), Some(vec![2, 3]));
+    }
+
+    #[test]
+    fn data_is_comments_quoted_arguments_and_plain_heredoc_bodies() {
+        let src = "echo 'a' x'b' # c\n'cmd' 'd'\nA='e' 'f'\nB=$(g) 'h'\ncat <<E\ni\nE\ncat <<E\n$(j)\nE\ncat <<'E'\n$(k)\nE\n";
+        let lexed = lex(src, Language::Bash).unwrap();
+        let texts = |spans: &[Range<usize>]| -> Vec<&str> {
+            spans.iter().map(|r| &src[r.clone()]).collect()
+        };
+        assert_eq!(texts(&lexed.comments), ["# c"]);
+        assert_eq!(texts(&lexed.quoted), ["'a'", "'d'", "i\n", "$(k)\n"]);
+        assert!(may_run_code("sudo -u x 'a'") && may_run_code("x | /bin/sh"));
+        assert!(!may_run_code("echo x sshd") && !may_run_code("shx 'a' bash-completion"));
     }
 
     #[test]
