@@ -678,3 +678,294 @@ fn guarded_code_is_not_a_finding() {
         "{v:#}"
     );
 }
+
+// ---- `check` through the pattern cache beside the store (`<store>.hook-cache`) ----
+
+/// What one run of `check` shows: stdout, stderr and the exit code.
+type Run = (String, String, Option<i32>);
+
+impl Workspace {
+    /// Writes the pattern cache now (what a run that missed it starts in the background).
+    fn rebuild_cache(&self) {
+        let out = self.forewarn(&["hook", "--rebuild-cache"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let cache = PathBuf::from(format!("{}.hook-cache", self.store().display()));
+        assert!(cache.is_file(), "no cache at {}", cache.display());
+    }
+
+    /// `check ARGS` reading the whole store, and `check ARGS` answered from the cache (the
+    /// debug log must say so; it is left out of the stderr compared).
+    fn check_both_ways(&self, args: &[&str]) -> (Run, Run) {
+        let run = |cache: bool| {
+            let mut c = self.command();
+            c.env_remove("FOREWARN_LOG").env_remove("RUST_LOG");
+            if !cache {
+                c.env("FOREWARN_HOOK_CACHE", "0");
+            }
+            let out = c
+                .arg("check")
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            (stdout(&out), stderr(&out), out.status.code())
+        };
+        let full = run(false);
+        let cached = run(true);
+        assert_eq!(self.loaded_from_cache(args), Some(true), "{args:?}");
+        (full, cached)
+    }
+
+    /// Whether `check ARGS` took its patterns from the cache (`None`: the log did not say).
+    fn loaded_from_cache(&self, args: &[&str]) -> Option<bool> {
+        let out = self
+            .command()
+            .env("FOREWARN_LOG", "debug")
+            .arg("check")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Some(stderr(&out).contains("patterns from the cache"))
+    }
+}
+
+/// Scripts that hide a command name from a plain text search (quotes, escapes, aliases, encoded
+/// PowerShell, strings run by another shell), next to the synthetic ones.
+fn write_cache_scripts(ws: &Workspace) {
+    let dir = ws.root().join("cachecheck");
+    std::fs::create_dir_all(&dir).unwrap();
+    let patterns = forewarn::synthetic::patterns(3000, 7);
+    std::fs::write(
+        dir.join("synthetic.json"),
+        serde_json::to_string(&patterns).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("big.sh"),
+        forewarn::synthetic::bash_script(3000, 3000, 8),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("big.ps1"),
+        forewarn::synthetic::powershell_script(1500, 3000, 9),
+    )
+    .unwrap();
+    // `Get-LocalUser` as UTF-16LE base64, run by an encoded command.
+    let encoded = "RwBlAHQALQBMAG8AYwBhAGwAVQBzAGUAcgA=";
+    std::fs::write(
+        dir.join("hidden.sh"),
+        format!(
+            "#!/bin/bash\np''ython a.py\npy\\thon b.py\nbash -c \"pyt\\\"\\\"hon c.py\"\n\
+             ssh web1 'se\"\"d -i s/a/b/ f'\nsudo -u x env A=1 /usr/bin/python d.py\n\
+             pwsh -EncodedCommand {encoded}\necho $'\\x70ython' | sh\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("hidden.ps1"),
+        format!(
+            "Get-Local`User\n& 'New-LocalUser' -Name x\npowershell.exe -enc {encoded}\n\
+             Invoke-Expression 'wmic os get caption'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("hidden.bat"),
+        "@echo off\r\nw^mic os get caption\r\ncmd /c \"python x.py\"\r\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_pattern_cache_gives_check_the_same_reports_as_the_whole_store() {
+    let ws = Workspace::new();
+    write_cache_scripts(&ws);
+    let out = ws.forewarn(&["store", "import", "cachecheck/synthetic.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A tag only a pattern that cannot fire here uses: still a known target from the cache.
+    let out = ws.forewarn(&[
+        "store",
+        "add",
+        "--type",
+        "command_compatibility",
+        "--signature",
+        "acme only",
+        "--description",
+        "d",
+        "--command",
+        "acmetool",
+        "--affected-system",
+        "acme-os",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A row that does not decode is reported the same way from the cache.
+    let conn = rusqlite::Connection::open(ws.store()).unwrap();
+    conn.execute(
+        "UPDATE failure_patterns SET triggering_commands = '[\"(unclosed\"]' \
+         WHERE id = 'a0000000-0000-4000-8000-000000000004'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    ws.rebuild_cache();
+
+    let mut compared = 0;
+    for format in ["json", "human", "sarif", "github"] {
+        for target in [
+            None,
+            Some("debian-12"),
+            Some("acme-os"),
+            Some("powershell-2.0"),
+        ] {
+            for files in [
+                &["."][..],
+                &["cachecheck/big.sh"][..],
+                &["guards/guarded.sh", "guards/guarded.ps1"][..],
+                &[
+                    "cachecheck/hidden.sh",
+                    "cachecheck/hidden.ps1",
+                    "cachecheck/hidden.bat",
+                ][..],
+            ] {
+                let mut args = vec!["--format", format];
+                if let Some(t) = target {
+                    args.extend(["--target", t]);
+                }
+                args.extend_from_slice(files);
+                let (full, cached) = ws.check_both_ways(&args);
+                assert_eq!(cached, full, "check {args:?}");
+                assert!(
+                    full.1.contains("a0000000-0000-4000-8000-000000000004"),
+                    "the bad row is named: {}",
+                    full.1
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 64);
+    // The comparison has something to compare: the hidden names are found, and the cache holds
+    // fewer patterns than the store.
+    let (v, _) = ws.check_json(&["cachecheck"]);
+    let lines: Vec<(String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().is_some_and(|p| p.contains("hidden")))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The encoded command (ps1:3) names no cmdlet in its text. (wmic is the broken row.)
+    for (path, line) in [
+        ("cachecheck/hidden.sh", 6),
+        ("cachecheck/hidden.ps1", 2),
+        ("cachecheck/hidden.ps1", 3),
+        ("cachecheck/hidden.bat", 3),
+    ] {
+        assert!(
+            lines.contains(&(path.to_string(), line)),
+            "no finding at {path}:{line}: {lines:?}"
+        );
+    }
+    let out = ws
+        .command()
+        .env("FOREWARN_LOG", "debug")
+        .args(["check", "--format", "json", "cachecheck/hidden.sh"])
+        .output()
+        .unwrap();
+    let log = stderr(&out);
+    let loaded: usize = log
+        .split("patterns from the cache (")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        loaded < 300,
+        "{loaded} of 3005 patterns loaded for an 8-line script (the operation-triggered ones, \
+         one in twenty, are always loaded)"
+    );
+}
+
+#[test]
+fn check_never_answers_from_a_stale_cache() {
+    let ws = Workspace::new();
+    std::fs::write(ws.root().join("new.sh"), "newtool --x\npython a.py\n").unwrap();
+    ws.rebuild_cache();
+    let ids = |ws: &Workspace| -> Vec<(String, String)> {
+        let (v, out) = ws.check_json(&["new.sh"]);
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            stderr(&out)
+        );
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["matched"].as_str().unwrap().to_string(),
+                    f["severity"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let first = ids(&ws);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let python = first[0].clone();
+    assert_eq!(python.0, "python");
+    assert_ne!(python.1, "info");
+    assert_eq!(ws.loaded_from_cache(&["new.sh"]), Some(true));
+
+    // store add: the next check sees the new pattern, whether or not the cache was rebuilt.
+    let out = ws.forewarn(&[
+        "store",
+        "add",
+        "--type",
+        "command_compatibility",
+        "--signature",
+        "new tool",
+        "--description",
+        "d",
+        "--command",
+        "newtool",
+        "--severity",
+        "blocking",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let newtool = ("newtool".to_string(), "blocking".to_string());
+    assert_eq!(ids(&ws), [newtool.clone(), python.clone()]);
+    ws.rebuild_cache();
+    assert_eq!(ws.loaded_from_cache(&["new.sh"]), Some(true));
+    assert_eq!(ids(&ws), [newtool.clone(), python.clone()]);
+
+    // store import updating a pattern: its new severity shows at once.
+    let (v, _) = ws.check_json(&["new.sh"]);
+    let id = v["findings"][1]["pattern_id"].as_str().unwrap().to_string();
+    let export = ws.forewarn(&["store", "show", &id, "--format", "json"]);
+    let mut row: Value = serde_json::from_slice(&export.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", stdout(&export)));
+    row["severity"] = "info".into();
+    std::fs::write(ws.root().join("update.json"), json_array(&row)).unwrap();
+    let out = ws.forewarn(&["store", "import", "update.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let python_minor = ("python".to_string(), "info".to_string());
+    assert_eq!(ids(&ws), [newtool.clone(), python_minor.clone()]);
+
+    // store record moves no knowledge: the rebuilt cache stays in use and says the same.
+    ws.rebuild_cache();
+    let out = ws.forewarn(&["store", "record", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ws.loaded_from_cache(&["new.sh"]), Some(true));
+    assert_eq!(ids(&ws), [newtool, python_minor]);
+}
+
+fn json_array(row: &Value) -> String {
+    serde_json::to_string(&Value::Array(vec![row.clone()])).unwrap()
+}

@@ -14,7 +14,7 @@ use super::{error, EXIT_ERROR};
 use crate::config::{Config, ConfigError};
 use crate::engine::{self, PatternIndex, Severity};
 use crate::script::Language;
-use crate::store::Store;
+use crate::store::{cache, Store};
 use crate::text::LineIndex;
 
 /// Bytes looked at to decide that a file is binary (as git and ripgrep do: a NUL byte).
@@ -81,6 +81,62 @@ pub(crate) fn load_index(
     Ok(index)
 }
 
+/// The index `jobs` need: from the pattern cache beside the store when it is fresh (only the
+/// patterns whose anchors occur in the texts, see [`cache`]), else the whole store (and a
+/// detached process writes the cache for the next run). `FOREWARN_HOOK_CACHE=0` always reads the
+/// store. Either way the findings are the same, and so are the store problems reported.
+fn load_index_for(
+    store_flag: Option<&Path>,
+    config: &Config,
+    jobs: &[Job],
+) -> Result<PatternIndex, ExitCode> {
+    if std::env::var("FOREWARN_HOOK_CACHE").is_ok_and(|v| v == "0") {
+        return load_index(store_flag, config);
+    }
+    let path = Store::resolve_path(store_flag, Some(config));
+    let haystacks: Vec<String> = jobs
+        .iter()
+        .map(|j| cache::script_haystack(&j.text, j.lang))
+        .collect();
+    let need = cache::Need::Check {
+        haystacks: &haystacks,
+    };
+    let cached = |index: PatternIndex, problems: Vec<String>| {
+        for p in problems {
+            error(format_args!("{}: skipping {p}", path.display()));
+        }
+        tracing::debug!("patterns from the cache ({} loaded)", index.len());
+        index
+    };
+    // While the store files are unchanged since the version was last read, SQLite stays closed.
+    if let Some(key) = cache::remembered_key(&path) {
+        if let Some((index, problems)) = cache::load_with_problems(&path, &key, &need) {
+            return Ok(cached(index, problems));
+        }
+    }
+    let store = Store::open(&path).map_err(|e| {
+        error(e);
+        ExitCode::from(EXIT_ERROR)
+    })?;
+    if let Some(key) = cache::store_key(&store) {
+        if let Some((index, problems)) = cache::load_with_problems(&path, &key, &need) {
+            drop(store);
+            cache::remember_key(&path, &key);
+            return Ok(cached(index, problems));
+        }
+    }
+    let (index, problems) = store.load_index().map_err(|e| {
+        error(e);
+        ExitCode::from(EXIT_ERROR)
+    })?;
+    drop(store);
+    for p in problems {
+        error(format_args!("{}: skipping {p}", path.display()));
+    }
+    cache::spawn_rebuild(&path);
+    Ok(index)
+}
+
 /// The configuration of each directory, discovered once.
 #[derive(Default)]
 struct Configs {
@@ -124,10 +180,6 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     } else {
         first.clone()
     });
-    let index = match load_index(store_flag.as_deref(), &root_config) {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
     let min_severity = args
         .severity
         .or(root_config.severity)
@@ -229,7 +281,20 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
         }
     }
 
+    // The files are read first: their text decides which patterns the index needs.
+    let started = std::time::Instant::now();
+    let index = match load_index_for(store_flag.as_deref(), &root_config, &jobs) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    tracing::debug!(
+        "{} patterns indexed in {:?}",
+        index.len(),
+        started.elapsed()
+    );
+    let started = std::time::Instant::now();
     let reports = check_all(jobs, &index, min_severity);
+    tracing::debug!("{files} files scanned in {:?}", started.elapsed());
     let mut unknown: Vec<&str> = reports
         .iter()
         .flat_map(|r| r.unknown_targets.iter().map(String::as_str))
@@ -250,8 +315,10 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     };
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
+    let started = std::time::Instant::now();
     let written = report::write(&mut out, args.format, &reports, files, &index, color)
         .and_then(|_| out.flush());
+    tracing::debug!("report written in {:?}", started.elapsed());
     if let Err(e) = written {
         // A closed pipe (`forewarn check | head`) is not an error of ours.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -268,6 +335,10 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
         .iter()
         .flat_map(|r| &r.findings)
         .any(|f| f.severity >= args.fail_on);
+    // The process ends here: freeing the index and the reports piece by piece (thousands of
+    // patterns, compiled regexes, texts) would only delay the exit.
+    std::mem::forget(index);
+    std::mem::forget(reports);
     ExitCode::from(u8::from(failing))
 }
 

@@ -32,12 +32,6 @@ pub struct FileReport {
     pub unknown_targets: Vec<String>,
 }
 
-/// A 1-based position as the CLI reports it: columns in Unicode scalar values, offset in bytes.
-fn position(r: &FileReport, offset: usize) -> Value {
-    let p = r.lines.position(&r.text, offset, Encoding::Chars);
-    json!({"line": p.line + 1, "column": p.col + 1, "offset": offset})
-}
-
 pub fn write(
     out: &mut dyn Write,
     format: Format,
@@ -48,10 +42,7 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Human => human(out, reports, files, index, color),
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json_report(reports, files, index))?;
-            writeln!(out)
-        }
+        Format::Json => json(out, reports, files, index),
         Format::Sarif => {
             serde_json::to_writer_pretty(&mut *out, &sarif(reports, index))?;
             writeln!(out)
@@ -80,38 +71,122 @@ fn by_severity(reports: &[FileReport]) -> BTreeMap<&'static str, usize> {
     m
 }
 
-pub fn json_report(reports: &[FileReport], files: usize, index: &PatternIndex) -> Value {
-    let items: Vec<Value> = findings(reports, index)
-        .map(|(r, f, p)| {
-            json!({
-                "path": r.path,
-                "start": position(r, f.span.start),
-                "end": position(r, f.span.end),
-                "matched": r.text.get(f.span.clone()).unwrap_or(""),
-                "severity": f.severity,
-                "pattern_id": p.id,
-                "signature": p.pattern_signature,
-                "pattern_type": p.pattern_type,
-                "target": f.target,
-                "message": f.message(p),
-                "root_cause": p.root_cause,
-                "recommended_solution": p.recommended_solution,
-                "alternatives": p.alternative_approaches,
-                "fix": f.fix.as_ref().map(|e| json!({
-                    "title": e.title,
-                    "replacement": e.replacement,
-                    "start": position(r, e.span.start),
-                    "end": position(r, e.span.end),
-                })),
-            })
-        })
-        .collect();
-    let total = items.len();
-    json!({
-        "version": 1,
-        "findings": items,
-        "summary": {"files": files, "findings": total, "by_severity": by_severity(reports)},
-    })
+/// A 1-based position in the JSON report (see [`position`]).
+#[derive(serde::Serialize)]
+struct JsonPosition {
+    line: u32,
+    column: u32,
+    offset: usize,
+}
+
+impl JsonPosition {
+    fn at(r: &FileReport, offset: usize) -> JsonPosition {
+        let p = r.lines.position(&r.text, offset, Encoding::Chars);
+        JsonPosition {
+            line: p.line + 1,
+            column: p.col + 1,
+            offset,
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct JsonFix<'a> {
+    title: &'a str,
+    replacement: &'a str,
+    start: JsonPosition,
+    end: JsonPosition,
+}
+
+/// One finding of the JSON report; the fields in the order DESIGN.md §7 shows them.
+#[derive(serde::Serialize)]
+struct JsonFinding<'a> {
+    path: &'a str,
+    start: JsonPosition,
+    end: JsonPosition,
+    matched: &'a str,
+    severity: Severity,
+    pattern_id: &'a str,
+    signature: &'a str,
+    pattern_type: crate::engine::PatternType,
+    target: Option<&'a str>,
+    message: String,
+    root_cause: &'a str,
+    recommended_solution: &'a str,
+    alternatives: &'a [String],
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonSummary {
+    files: usize,
+    findings: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+}
+
+/// The findings as a sequence serialized one by one, so the report is streamed to the writer
+/// instead of being built as one `Value` tree first (thousands of findings are megabytes of it).
+struct JsonFindings<'a> {
+    reports: &'a [FileReport],
+    index: &'a PatternIndex,
+}
+
+impl serde::Serialize for JsonFindings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            findings(self.reports, self.index).map(|(r, f, p)| JsonFinding {
+                path: &r.path,
+                start: JsonPosition::at(r, f.span.start),
+                end: JsonPosition::at(r, f.span.end),
+                matched: r.text.get(f.span.clone()).unwrap_or(""),
+                severity: f.severity,
+                pattern_id: &p.id,
+                signature: &p.pattern_signature,
+                pattern_type: p.pattern_type,
+                target: f.target.as_deref(),
+                message: f.message(p),
+                root_cause: &p.root_cause,
+                recommended_solution: &p.recommended_solution,
+                alternatives: &p.alternative_approaches,
+                fix: f.fix.as_ref().map(|e| JsonFix {
+                    title: &e.title,
+                    replacement: &e.replacement,
+                    start: JsonPosition::at(r, e.span.start),
+                    end: JsonPosition::at(r, e.span.end),
+                }),
+            }),
+        )
+    }
+}
+
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    findings: JsonFindings<'a>,
+    summary: JsonSummary,
+}
+
+/// The JSON report (DESIGN.md §7), pretty-printed to `out`.
+fn json(
+    out: &mut dyn Write,
+    reports: &[FileReport],
+    files: usize,
+    index: &PatternIndex,
+) -> io::Result<()> {
+    let report = JsonReport {
+        version: 1,
+        findings: JsonFindings { reports, index },
+        summary: JsonSummary {
+            files,
+            findings: findings(reports, index).count(),
+            by_severity: by_severity(reports),
+        },
+    };
+    // Into memory first: the pretty printer makes a write call per token, which through
+    // `dyn Write` costs more than the serialization itself.
+    let mut text = serde_json::to_vec_pretty(&report)?;
+    text.push(b'\n');
+    out.write_all(&text)
 }
 
 fn sarif_level(s: Severity) -> &'static str {

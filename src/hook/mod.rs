@@ -6,7 +6,6 @@
 //! malformed JSON, an event or tool it does not know, even a bug) the command is allowed, one
 //! line goes to stderr, and the exit code is 0. It never runs the command.
 
-pub mod cache;
 pub mod claude;
 pub mod codex;
 pub mod copilot;
@@ -25,7 +24,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::engine::{PatternIndex, Severity};
-use crate::store::Store;
+use crate::store::{cache, Store};
 use dialect::{Agent, Decision, HookEvent, Incoming, Outcome, Reply};
 
 /// Payloads bigger than this are not commands an agent types; reading stops there.
@@ -232,26 +231,12 @@ fn load_index(path: &Path, event: &HookEvent) -> Result<PatternIndex, String> {
 }
 
 /// The text a pattern's anchor must occur in for it to matter here, and the operation classes
-/// of the command: the command as written plus every command the parser found in it (names
-/// are resolved: paths, quotes and `.exe` are gone), or the output after a command.
+/// of the command (see [`cache::command_haystack`]), or the output after a command.
 fn needs(event: &HookEvent) -> (String, Vec<&'static str>) {
     match event {
         HookEvent::Before {
             command, language, ..
-        } => {
-            let mut hay = command.to_lowercase();
-            let mut ops = Vec::new();
-            for c in crate::script::parse(command, *language).commands {
-                hay.push('\n');
-                hay.push_str(&c.name.to_lowercase());
-                hay.push('\n');
-                hay.push_str(&c.text.to_lowercase());
-                ops.extend(crate::engine::operations::classify(&c));
-            }
-            ops.sort_unstable();
-            ops.dedup();
-            (hay, ops)
-        }
+        } => cache::command_haystack(command, *language),
         HookEvent::After { output, .. } => (output.to_lowercase(), Vec::new()),
     }
 }

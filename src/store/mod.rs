@@ -7,6 +7,7 @@
 //! read; migrations and seeding run only when the schema is older.
 
 mod admin;
+pub mod cache;
 mod interchange;
 mod rows;
 mod schema;

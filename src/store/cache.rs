@@ -1,22 +1,25 @@
-//! A prebuilt lookup beside the store, so that one hook process loads only the patterns that
-//! could fire on its command (DESIGN.md §10: the hook runs on every agent command; loading and
-//! indexing 10,000 patterns per process costs several times the budget).
+//! A prebuilt lookup beside the store, so that a process loads only the patterns that could
+//! fire on its text: a hook on its command (DESIGN.md §10: the hook runs on every agent command;
+//! loading and indexing 10,000 patterns per process costs several times the budget), `check` on
+//! the scripts it was given.
 //!
 //! The cache file (`<store>.hook-cache`) holds every usable pattern as one JSON line, plus
 //! *anchors*: for each pattern, lowercased literals one of which must appear in a command (or,
-//! for `explain`, in the output) for the pattern to match at all. A hook reads the small header,
-//! keeps the patterns whose anchor occurs in its text (plus the few with no anchor, and those of
-//! the command's operation classes), and builds a [`PatternIndex`] of just those. The anchors
-//! are a superset filter, so the small index gives the same findings as the full one.
+//! for `explain`, in the output) for the pattern to match at all. A reader reads the small
+//! header, keeps the patterns whose anchor occurs in its text (plus the few with no anchor, those
+//! of the command's operation classes, and one pattern for each system tag only patterns use, so
+//! the small index knows the same target names), and builds a [`PatternIndex`] of just those.
+//! The anchors are a superset filter, so the small index gives the same findings as the full one.
+//! The store's load problems are kept too, so `check` reports them as a full load would.
 //!
 //! The cache is keyed by the store's knowledge version ([`Store::knowledge_version`]), which
 //! SQLite triggers move on every change to patterns, hosts and clients, from forewarn or any
 //! other SQLite client, and not on recorded occurrences: the hook records one after every
 //! recognised failure, and a key that moved with it would make the next hook pay a full load.
-//! A stale cache is rebuilt after the next hook that misses. Reading the version means opening
+//! A stale cache is rebuilt after the next reader that misses. Reading the version means opening
 //! SQLite, which costs a hook more than the rest of its work, so `<store>.hook-cache.key` keeps
-//! the last version read with the store files' size and mtime: while those are unchanged, no hook
-//! opens the store at all. The cached patterns'
+//! the last version read with the store files' size and mtime: while those are unchanged, no
+//! reader opens the store at all. The cached patterns'
 //! `occurrence_count` and `last_seen` may therefore be behind the store; the hook shows a count
 //! only after recording, and that one is the fresh count `record_occurrence` returns.
 
@@ -27,12 +30,14 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::index::{self, check_regex, is_plain_name};
 use crate::engine::pattern::SYNTAX_PREFIX;
-use crate::engine::{Client, Host, Pattern, PatternIndex};
+use crate::engine::target::SYSTEM_TAGS;
+use crate::engine::{Client, Host, Pattern, PatternIndex, Problem};
+use crate::script::Language;
 use crate::store::Store;
 
 const MAGIC: &str = "forewarn-hook-cache";
 /// Bumped whenever the layout, the anchor rules or the meaning of the key change.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// What a hook needs the patterns for.
 pub enum Need<'a> {
@@ -44,6 +49,9 @@ pub enum Need<'a> {
     },
     /// Explaining output: `haystack` is the lowercased output.
     After { haystack: &'a str },
+    /// Checking scripts: each text as [`script_haystack`] gives it. Every operation-triggered
+    /// pattern is loaded (finding a script's operation classes would mean parsing it whole).
+    Check { haystacks: &'a [String] },
 }
 
 /// A rebuild that has held its lock this long is taken to have died.
@@ -123,6 +131,23 @@ pub fn remember_key(store: &Path, key: &str) {
 /// The index of the patterns `need` could use, when a cache for exactly knowledge version `key`
 /// exists; `None` on a miss (the caller loads the store and writes a new cache).
 pub fn load(store: &Path, key: &str, need: &Need) -> Option<PatternIndex> {
+    read(store, key, need).map(|(index, _)| index)
+}
+
+/// [`load`], with the problems the full load of the store met (each as its message), so a
+/// caller that reports them says the same as after a full load.
+pub fn load_with_problems(
+    store: &Path,
+    key: &str,
+    need: &Need,
+) -> Option<(PatternIndex, Vec<String>)> {
+    read(store, key, need)
+}
+
+/// Above this many wanted patterns the pattern lines are read in one go instead of one by one.
+const READ_ALL: usize = 64;
+
+fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<String>)> {
     let file = File::open(path_for(store)).ok()?;
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut first = String::new();
@@ -147,13 +172,18 @@ pub fn load(store: &Path, key: &str, need: &Need) -> Option<PatternIndex> {
     let mut clients: Vec<Client> = Vec::new();
     let mut offsets: Vec<u64> = Vec::new();
     let mut wanted: Vec<usize> = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
+    // For `Check`: every anchor, searched for in the texts at once below.
+    let mut anchors: Vec<(std::borrow::Cow<'_, str>, &str)> = Vec::new();
     for line in header.lines() {
         let (tag, rest) = line.split_at_checked(2)?;
         match (tag, need) {
             ("H ", _) => hosts = serde_json::from_str(rest).ok()?,
             ("C ", _) => clients = serde_json::from_str(rest).ok()?,
             ("X ", _) => offsets = parse_list(rest)?,
-            ("A ", Need::Before { .. }) | ("F ", Need::After { .. }) => {
+            ("T ", _) => wanted.extend(parse_list::<usize>(rest)?),
+            ("P ", _) => problems.push(unescape(rest).into_owned()),
+            ("A ", Need::Before { .. } | Need::Check { .. }) | ("F ", Need::After { .. }) => {
                 wanted.extend(parse_list::<usize>(rest)?)
             }
             ("B ", Need::Before { haystack, .. }) | ("E ", Need::After { haystack }) => {
@@ -162,28 +192,128 @@ pub fn load(store: &Path, key: &str, need: &Need) -> Option<PatternIndex> {
                     wanted.extend(parse_list::<usize>(ords)?);
                 }
             }
+            ("B ", Need::Check { .. }) => {
+                let (anchor, ords) = rest.split_once('\t')?;
+                anchors.push((unescape(anchor), ords));
+            }
             ("O ", Need::Before { ops, .. }) => {
                 let (op, ords) = rest.split_once('\t')?;
                 if ops.contains(&op) {
                     wanted.extend(parse_list::<usize>(ords)?);
                 }
             }
+            ("O ", Need::Check { .. }) => {
+                let (_, ords) = rest.split_once('\t')?;
+                wanted.extend(parse_list::<usize>(ords)?);
+            }
             _ => {}
+        }
+    }
+    if let (Need::Check { haystacks }, false) = (need, anchors.is_empty()) {
+        // Ten thousand anchors over a long script: one automaton, not one search per anchor.
+        let ac = aho_corasick::AhoCorasick::new(anchors.iter().map(|(a, _)| a.as_ref())).ok()?;
+        let mut hit = vec![false; anchors.len()];
+        for text in haystacks.iter() {
+            for m in ac.find_overlapping_iter(text.as_str()) {
+                hit[m.pattern().as_usize()] = true;
+            }
+        }
+        for ((_, ords), _) in anchors.iter().zip(&hit).filter(|(_, &h)| h) {
+            wanted.extend(parse_list::<usize>(ords)?);
         }
     }
     wanted.sort_unstable();
     wanted.dedup();
-    let mut patterns = Vec::with_capacity(wanted.len());
     let mut file = reader.into_inner();
-    let mut buf = Vec::new();
-    for ord in wanted {
-        let (start, end) = (*offsets.get(ord)?, *offsets.get(ord + 1)?);
-        buf.resize((end - start) as usize, 0);
-        file.seek(SeekFrom::Start(blobs_start + start)).ok()?;
-        file.read_exact(&mut buf).ok()?;
-        patterns.push(serde_json::from_slice::<Pattern>(&buf).ok()?);
+    let patterns = if wanted.len() > READ_ALL {
+        // One read of the stretch that holds them, into a buffer of its exact size (growing
+        // one would touch twice the memory, and fresh pages are most of the cost here).
+        let first = *offsets.get(*wanted.first()?)?;
+        let end = *offsets.get(*wanted.last()? + 1)?;
+        let mut blobs = vec![0u8; usize::try_from(end.checked_sub(first)?).ok()?];
+        file.seek(SeekFrom::Start(blobs_start + first)).ok()?;
+        file.read_exact(&mut blobs).ok()?;
+        decode_all(&blobs, first, &offsets, &wanted)?
+    } else {
+        let mut patterns = Vec::with_capacity(wanted.len());
+        let mut buf = Vec::new();
+        for ord in wanted {
+            let (start, end) = (*offsets.get(ord)?, *offsets.get(ord + 1)?);
+            buf.resize((end - start) as usize, 0);
+            file.seek(SeekFrom::Start(blobs_start + start)).ok()?;
+            file.read_exact(&mut buf).ok()?;
+            patterns.push(serde_json::from_slice::<Pattern>(&buf).ok()?);
+        }
+        patterns
+    };
+    Some((PatternIndex::build(patterns, hosts, clients), problems))
+}
+
+/// The wanted pattern lines of `blobs` (which starts at offset `base`) decoded, in order, split over two threads (decoding
+/// thousands of patterns is most of a `check` cache hit).
+fn decode_all(blobs: &[u8], base: u64, offsets: &[u64], wanted: &[usize]) -> Option<Vec<Pattern>> {
+    let decode = |ords: &[usize]| -> Option<Vec<Pattern>> {
+        ords.iter()
+            .map(|&ord| {
+                let start = usize::try_from(offsets.get(ord)?.checked_sub(base)?).ok()?;
+                let end = usize::try_from(offsets.get(ord + 1)?.checked_sub(base)?).ok()?;
+                serde_json::from_slice::<Pattern>(blobs.get(start..end)?).ok()
+            })
+            .collect()
+    };
+    let (a, b) = wanted.split_at(wanted.len() / 2);
+    let (a, b) = std::thread::scope(|s| {
+        let first = s.spawn(|| decode(a));
+        let second = decode(b);
+        (first.join().ok().flatten(), second)
+    });
+    let mut patterns = a?;
+    patterns.extend(b?);
+    Some(patterns)
+}
+
+/// The text a command's patterns must have an anchor in, and the operation classes of its
+/// commands: the command as written plus every command the parser found in it (names are
+/// resolved: paths, quotes, `.exe`, PowerShell aliases and encoded commands are gone).
+pub fn command_haystack(command: &str, language: Language) -> (String, Vec<&'static str>) {
+    let mut hay = command.to_lowercase();
+    let mut ops = Vec::new();
+    for c in crate::script::parse(command, language).commands {
+        hay.push('\n');
+        hay.push_str(&c.name.to_lowercase());
+        hay.push('\n');
+        hay.push_str(&c.text.to_lowercase());
+        ops.extend(crate::engine::operations::classify(&c));
     }
-    Some(PatternIndex::build(patterns, hosts, clients))
+    ops.sort_unstable();
+    ops.dedup();
+    (hay, ops)
+}
+
+/// The text a script's patterns must have an anchor in, for [`Need::Check`]. A bash script
+/// names its commands with words of its own text, or of strings it hands to a shell (`bash -c`,
+/// `ssh`, `eval`), which differ from the text only by quotes and escapes: the text, and the text
+/// without them, hold every name. Anything else (PowerShell with its aliases and encoded
+/// commands, batch, bash that runs PowerShell or uses `$'…'` escapes) is parsed as the hook
+/// parses a command, so the haystack holds the names the engine will see.
+pub fn script_haystack(text: &str, language: Language) -> String {
+    let lower = text.to_lowercase();
+    let plain = language == Language::Bash
+        && !lower.contains("pwsh")
+        && !lower.contains("powershell")
+        && !lower.contains("$'");
+    if !plain {
+        return command_haystack(text, language).0;
+    }
+    let stripped = |c: char| matches!(c, '\'' | '"' | '\\' | '`' | '^' | '\n' | '\r');
+    if !lower.contains(stripped) {
+        return lower;
+    }
+    let mut hay = String::with_capacity(lower.len() * 2 + 1);
+    hay.push_str(&lower);
+    hay.push('\n');
+    hay.extend(lower.chars().filter(|&c| !stripped(c)));
+    hay
 }
 
 fn lock_path(store: &Path) -> PathBuf {
@@ -238,11 +368,11 @@ pub fn rebuild(store: &Path) {
     if let Ok(opened) = Store::open(store) {
         for _ in 0..3 {
             let Some(key) = store_key(&opened) else { break };
-            let Ok((index, _)) = opened.load_index() else {
+            let Ok((index, problems)) = opened.load_index() else {
                 break;
             };
             if store_key(&opened).as_deref() == Some(key.as_str()) {
-                if let Err(e) = write(store, &key, &index) {
+                if let Err(e) = write(store, &key, &index, &problems) {
                     tracing::debug!(
                         "cannot write the hook cache beside {}: {e}",
                         store.display()
@@ -255,8 +385,27 @@ pub fn rebuild(store: &Path) {
     let _ = std::fs::remove_file(lock_path(store));
 }
 
-/// Writes the cache for `index` under `key` (atomically: a reader sees the old or the new file).
-pub fn write(store: &Path, key: &str, index: &PatternIndex) -> std::io::Result<()> {
+/// Writes the cache for `index` under `key` (atomically: a reader sees the old or the new file);
+/// `problems` are those the load of the store met.
+pub fn write(
+    store: &Path,
+    key: &str,
+    index: &PatternIndex,
+    problems: &[Problem],
+) -> std::io::Result<()> {
+    // A target name is known when a host or a pattern uses it as a tag (`PatternIndex::target`):
+    // one pattern per tag that only patterns use keeps every such name known in a small index.
+    let mut tags: BTreeMap<String, usize> = SYSTEM_TAGS
+        .iter()
+        .map(|t| (t.to_lowercase(), usize::MAX))
+        .chain(
+            index
+                .hosts()
+                .iter()
+                .flat_map(|h| &h.system_tags)
+                .map(|t| (t.trim().to_lowercase(), usize::MAX)),
+        )
+        .collect();
     let mut before: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut before_always = Vec::new();
     let mut by_op: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -268,6 +417,9 @@ pub fn write(store: &Path, key: &str, index: &PatternIndex) -> std::io::Result<(
         serde_json::to_writer(&mut blobs, p)?;
         blobs.push(b'\n');
         offsets.push(blobs.len() as u64);
+        for tag in &p.affected_systems {
+            tags.entry(tag.trim().to_lowercase()).or_insert(ord);
+        }
         for entry in &p.triggering_commands {
             match command_anchors(entry) {
                 Some(anchors) => {
@@ -300,6 +452,11 @@ pub fn write(store: &Path, key: &str, index: &PatternIndex) -> std::io::Result<(
     header.push_str(&format!("X {}\n", join(&offsets)));
     header.push_str(&format!("A {}\n", join(&before_always)));
     header.push_str(&format!("F {}\n", join(&errors_always)));
+    let tagged: Vec<usize> = tags.into_values().filter(|&o| o != usize::MAX).collect();
+    header.push_str(&format!("T {}\n", join(&tagged)));
+    for p in problems {
+        header.push_str(&format!("P {}\n", escape(&p.to_string())));
+    }
     for (a, ords) in &before {
         header.push_str(&format!("B {}\t{}\n", escape(a), join(ords)));
     }
@@ -500,7 +657,7 @@ mod tests {
             vec![],
         );
         let key = store_key(&store).unwrap();
-        write(&path, &key, &index).unwrap();
+        write(&path, &key, &index, &[]).unwrap();
 
         let before = |text: &str| {
             let idx = load(
@@ -556,6 +713,59 @@ mod tests {
             "triggering_commands": ["new"]});
         other.add_pattern(row).unwrap();
         assert!(after(&store).is_none(), "a new pattern kept it");
+    }
+
+    #[test]
+    fn a_small_index_knows_every_target_name_and_the_load_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let index = PatternIndex::build(
+            vec![
+                Pattern {
+                    affected_systems: vec!["acme-os".into()],
+                    ..pattern("acme", &["acmetool"], "acme failed")
+                },
+                pattern("py", &["python"], "python: command not found"),
+                pattern("sed", &["sed"], "sed: unknown option"),
+            ],
+            vec![],
+            vec![],
+        );
+        assert!(index.target("acme-os").is_some());
+        let problem = Problem {
+            pattern_id: "bad".into(),
+            message: "triggering_commands is not a JSON array\tof strings".into(),
+        };
+        write(&path, "7", &index, std::slice::from_ref(&problem)).unwrap();
+        let haystacks = ["python x.py".to_string()];
+        let needs = [
+            Need::Before {
+                haystack: "python x.py",
+                ops: &[],
+            },
+            Need::Check {
+                haystacks: &haystacks,
+            },
+        ];
+        for need in &needs {
+            let (small, problems) = load_with_problems(&path, "7", need).unwrap();
+            // acmetool is not in the text, but its tag must not become an unknown target.
+            assert!(small.get("py").is_some() && small.get("sed").is_none());
+            assert!(small.target("acme-os").is_some(), "acme-os unknown");
+            assert!(small.target("acme-typo").is_none());
+            assert_eq!(problems, [problem.to_string()]);
+        }
+        // Anchors are searched for in every text `check` was given.
+        let haystacks = ["echo".to_string(), "run python now".to_string()];
+        let small = load(
+            &path,
+            "7",
+            &Need::Check {
+                haystacks: &haystacks,
+            },
+        )
+        .unwrap();
+        assert!(small.get("py").is_some() && small.get("sed").is_none());
     }
 
     #[test]
