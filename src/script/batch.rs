@@ -474,7 +474,7 @@ impl Lexer<'_, '_> {
                 let from = (self.out.commands.len(), self.out.code.len());
                 self.powershell(args);
                 if name == "pwsh" {
-                    super::run_by_pwsh(&mut self.out, from.0, from.1);
+                    super::run_by_pwsh(self.out, from.0, from.1);
                 }
             }
             "psexec" | "psexec64" => self.psexec(args),
