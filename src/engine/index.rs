@@ -8,6 +8,10 @@
 //! patterns are found through an Aho-Corasick automaton over their required literals.
 
 use std::collections::{HashMap, HashSet};
+
+// The command-name maps are looked up for every word of a scanned script and every command: a
+// fast non-cryptographic hash (the keys come from the store, not from an attacker) pays there.
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -320,7 +324,7 @@ enum Bound {
 struct PrefilterParts {
     ac: Option<AhoCorasick>,
     bounds: Vec<Bound>,
-    words: HashSet<String>,
+    words: FxHashSet<String>,
 }
 
 /// Finds the places in a script where some pattern may match: every word that is a command
@@ -432,9 +436,9 @@ pub struct PatternIndex {
     problems: Vec<Problem>,
     entries: Vec<Entry>,
     /// Lowercased command name → entries whose match is that whole name.
-    by_name: HashMap<String, Vec<usize>>,
+    by_name: FxHashMap<String, Vec<usize>>,
     /// Lowercased literal → entries whose command name starts with it.
-    by_prefix: HashMap<String, Vec<usize>>,
+    by_prefix: FxHashMap<String, Vec<usize>>,
     /// Byte lengths present in `by_prefix`, so a lookup tries only those.
     prefix_lens: Vec<usize>,
     /// Command entries without a usable literal: tried on every command.
