@@ -638,8 +638,16 @@ impl PatternIndex {
     /// The command entries that may match a command called `name`.
     pub(crate) fn command_candidates(&self, name: &str, out: &mut Vec<usize>) {
         out.clear();
-        let lower = name.to_lowercase();
-        if let Some(list) = self.by_name.get(&lower) {
+        // Most names are lowercase already: no copy for them (this runs for every command).
+        let lower: std::borrow::Cow<str> = if name
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+        {
+            name.to_lowercase().into()
+        } else {
+            name.into()
+        };
+        if let Some(list) = self.by_name.get(lower.as_ref()) {
             out.extend_from_slice(list);
         }
         for &len in &self.prefix_lens {

@@ -2,7 +2,7 @@
 //! each language install packages, control services, manage users, and so on. A pattern that
 //! names an operation fires on every command of that class.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
 use crate::script::{Command, Language};
@@ -280,7 +280,12 @@ const RULES: &[Rule] = &[
 pub fn classify(command: &Command) -> Vec<&'static str> {
     let lang = command.language;
     let ci = lang.case_insensitive();
-    let Some(rules) = rules_by_name().get(&command.name.to_ascii_lowercase()) else {
+    let name: std::borrow::Cow<str> = if command.name.bytes().any(|b| b.is_ascii_uppercase()) {
+        command.name.to_ascii_lowercase().into()
+    } else {
+        command.name.as_str().into()
+    };
+    let Some(rules) = rules_by_name().get(name.as_ref()) else {
         return Vec::new();
     };
     let first_arg = first_non_option(command.args());
@@ -318,10 +323,10 @@ pub(crate) fn command_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The rules by lowercased command name: `classify` runs on every command of every scan.
-fn rules_by_name() -> &'static HashMap<String, Vec<&'static Rule>> {
-    static MAP: OnceLock<HashMap<String, Vec<&'static Rule>>> = OnceLock::new();
+fn rules_by_name() -> &'static FxHashMap<String, Vec<&'static Rule>> {
+    static MAP: OnceLock<FxHashMap<String, Vec<&'static Rule>>> = OnceLock::new();
     MAP.get_or_init(|| {
-        let mut map: HashMap<String, Vec<&'static Rule>> = HashMap::new();
+        let mut map: FxHashMap<String, Vec<&'static Rule>> = FxHashMap::default();
         for rule in RULES {
             map.entry(rule.name.to_ascii_lowercase())
                 .or_default()
