@@ -15,9 +15,3 @@ pub mod script;
 pub mod store;
 pub mod synthetic;
 pub mod text;
-
-/// mimalloc: the scan's threads allocate a command and its text per statement they parse, and
-/// building the index allocates per pattern; glibc's allocator cost ~10% more wall time there
-/// (interleaved criterion runs of `cargo bench --bench engine`).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
