@@ -144,7 +144,9 @@ pub fn load_with_problems(
     read(store, key, need)
 }
 
-/// Above this many wanted patterns the pattern lines are read in one go instead of one by one.
+/// The wanted pattern lines are read in one go (from the first to the last) instead of one by
+/// one when there are more than this many of them and they fill at least a quarter of that
+/// stretch: a hook wanting 71 patterns scattered over a 9 MB cache must not read all of it.
 const READ_ALL: usize = 64;
 
 fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<String>)> {
@@ -225,7 +227,16 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
     wanted.sort_unstable();
     wanted.dedup();
     let mut file = reader.into_inner();
-    let patterns = if wanted.len() > READ_ALL {
+    let size = |ord: usize| Some(offsets.get(ord + 1)?.checked_sub(*offsets.get(ord)?)?);
+    let wanted_bytes: u64 = wanted.iter().map(|&o| size(o).unwrap_or(0)).sum();
+    let stretch = match (wanted.first(), wanted.last()) {
+        (Some(&a), Some(&b)) => offsets
+            .get(b + 1)
+            .zip(offsets.get(a))
+            .map_or(0, |(e, s)| e.saturating_sub(*s)),
+        _ => 0,
+    };
+    let patterns = if wanted.len() > READ_ALL && wanted_bytes.saturating_mul(4) >= stretch {
         // One read of the stretch that holds them, into a buffer of its exact size (growing
         // one would touch twice the memory, and fresh pages are most of the cost here).
         let first = *offsets.get(*wanted.first()?)?;
