@@ -227,7 +227,7 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
     wanted.sort_unstable();
     wanted.dedup();
     let mut file = reader.into_inner();
-    let size = |ord: usize| Some(offsets.get(ord + 1)?.checked_sub(*offsets.get(ord)?)?);
+    let size = |ord: usize| offsets.get(ord + 1)?.checked_sub(*offsets.get(ord)?);
     let wanted_bytes: u64 = wanted.iter().map(|&o| size(o).unwrap_or(0)).sum();
     let stretch = match (wanted.first(), wanted.last()) {
         (Some(&a), Some(&b)) => offsets
