@@ -188,35 +188,33 @@ fn required_literals(re: &str) -> Option<Vec<(String, bool)>> {
         return Some(lits);
     }
     let hir = regex_syntax::ParserBuilder::new().build().parse(re).ok()?;
-    let mut seq = Extractor::new()
-        .kind(ExtractKind::Suffix)
-        .limit_class(8)
-        .limit_total(64)
-        .extract(&hir);
-    seq.keep_last_bytes(32);
-    seq.dedup();
-    let lits = seq.literals()?;
-    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
-        return None;
-    }
-    lits.iter()
-        .map(|l| {
-            std::str::from_utf8(l.as_bytes())
-                .ok()
-                .map(|s| (s.to_lowercase(), l.is_exact()))
-        })
-        .collect()
+    extract(&hir, ExtractKind::Suffix, 8)
 }
 
 fn literals_of_hir(hir: &regex_syntax::hir::Hir) -> Option<Vec<(String, bool)>> {
     // Small classes only: `\d` or `[a-z]` would multiply the literals (and the automaton) tenfold
     // for no selectivity; a short common prefix filters as well as the full expansion.
+    extract(hir, ExtractKind::Prefix, 4)
+}
+
+/// The prefix or suffix literals of `hir` (classes up to `class_limit` expanded), lowercased,
+/// each with whether it is a whole match; `None` when there is no finite, non-empty set.
+fn extract(
+    hir: &regex_syntax::hir::Hir,
+    kind: ExtractKind,
+    class_limit: usize,
+) -> Option<Vec<(String, bool)>> {
+    let prefix = matches!(kind, ExtractKind::Prefix);
     let mut seq = Extractor::new()
-        .kind(ExtractKind::Prefix)
-        .limit_class(4)
+        .kind(kind)
+        .limit_class(class_limit)
         .limit_total(64)
         .extract(hir);
-    seq.keep_first_bytes(32);
+    if prefix {
+        seq.keep_first_bytes(32);
+    } else {
+        seq.keep_last_bytes(32);
+    }
     seq.dedup();
     let lits = seq.literals()?;
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
