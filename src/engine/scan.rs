@@ -957,6 +957,9 @@ sh -c fr'ee'
 sh -c 'a=1
 fr''ee -m'
 [[ $x =~ ^(a|b)$ && -n "$(nproc)" ]]
+. /dev/stdin <<'EOF'
+readlink -f /
+EOF
 echo done
 "#;
 

@@ -303,8 +303,11 @@ pub(crate) const RUNS_CODE: &[&str] = &[
     "rbash",
     "setsid",
     "sh",
+    "source",
     "ssh",
     "stdbuf",
+    // `. /dev/stdin <<EOF`: `.` is no name to search for, its argument is.
+    "stdin",
     "su",
     "sudo",
     "taskset",
@@ -826,6 +829,13 @@ impl<'a, 't> Walk<'a, 't> {
                     self.su(words, args, stdin, host.as_deref());
                     return;
                 }
+                // `source /dev/stdin <<EOF` / `. /dev/stdin`: the current shell runs its input.
+                "source" | "." => {
+                    if self.is_stdin_file(words, args.start) {
+                        self.run_stdin(stdin, host.as_deref());
+                    }
+                    return;
+                }
                 "eval" => {
                     if args.start < to && self.is_quoted(words[args.start]) {
                         self.embed_words(
@@ -1060,9 +1070,17 @@ impl<'a, 't> Walk<'a, 't> {
             if j < args.end {
                 self.embed_words(shell_word(self.src, words, j), Language::Bash, host);
             }
-        } else if j >= args.end || s {
+        } else if j >= args.end || s || self.is_stdin_file(words, j) {
             self.run_stdin(stdin, host);
         }
+    }
+
+    /// `/dev/stdin` (or `/proc/self/fd/0`, `/dev/fd/0`) as the script: the shell reads its input.
+    fn is_stdin_file(&self, words: &[Word<'t>], j: usize) -> bool {
+        matches!(
+            self.value(words, j).as_deref(),
+            Some("/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0")
+        )
     }
 
     /// `su [-] [user] -c 'cmd'` / `--command 'cmd'`; without one, su runs a shell on stdin.
@@ -3293,6 +3311,31 @@ nproc"
                     "the walk runs quoted code through `{name}` ({src:?}): add it to RUNS_CODE"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_shell_reading_dev_stdin_runs_its_input() {
+        for src in [
+            "sh /dev/stdin <<'EOF'\nnproc\nEOF\n",
+            "bash -e /dev/fd/0 <<EOF\nnproc\nEOF\n",
+            "source /dev/stdin <<'EOF'\nnproc\nEOF\n",
+            ". /dev/stdin <<'EOF'\nnproc\nEOF\n",
+            "echo nproc | . /dev/stdin\n",
+        ] {
+            let p = parsed(src);
+            assert!(p.commands.iter().any(|c| c.name == "nproc"), "{src:?}");
+            crate::script::assert_spans_valid(src, &p);
+        }
+        for src in [
+            "sh ./setup.sh <<'EOF'\nnproc\nEOF\n",
+            "source ./lib.sh <<'EOF'\nnproc\nEOF\n",
+            "cat /dev/stdin <<'EOF'\nnproc\nEOF\n",
+        ] {
+            assert!(
+                !parsed(src).commands.iter().any(|c| c.name == "nproc"),
+                "{src:?}"
+            );
         }
     }
 }
