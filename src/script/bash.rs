@@ -162,6 +162,7 @@ struct Kinds {
     expansion: u16,
     command_substitution: u16,
     if_statement: u16,
+    while_statement: u16,
     elif_clause: u16,
     else_clause: u16,
     list: u16,
@@ -200,6 +201,7 @@ fn kinds() -> &'static Kinds {
             expansion: id("expansion"),
             command_substitution: id("command_substitution"),
             if_statement: id("if_statement"),
+            while_statement: id("while_statement"),
             elif_clause: id("elif_clause"),
             else_clause: id("else_clause"),
             list: id("list"),
@@ -485,6 +487,8 @@ impl<'a, 't> Walk<'a, 't> {
             self.keyword_command(node);
         } else if kind == k.if_statement {
             self.if_guards(node);
+        } else if kind == k.while_statement {
+            self.loop_guards(node);
         } else if kind == k.list {
             self.list_guards(node);
         }
@@ -1673,6 +1677,28 @@ impl<'a, 't> Walk<'a, 't> {
         }
     }
 
+    /// `while C; do A; done` runs `A` only after `C` succeeded, `until C; do A; done` only after
+    /// it failed.
+    fn loop_guards(&mut self, node: Node<'t>) {
+        let Some(body) = node.child_by_field_name("body") else {
+            return;
+        };
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
+        let until = children.first().is_some_and(|c| c.kind() == "until");
+        let Some(cond) = children
+            .iter()
+            .take_while(|c| c.id() != body.id())
+            .filter(|c| self.is_statement(**c))
+            .last()
+        else {
+            return;
+        };
+        let proof = self.proof(*cond, 0);
+        let names = if until { proof.if_false } else { proof.if_true };
+        self.guard(node.start_byte(), body.byte_range(), names);
+    }
+
     /// The condition of an `if` or `elif` (the last statement before `then`, whose status
     /// decides) and the range of its body (from `then` to the next clause, `fi` or `end`).
     fn branch(&self, children: &[Node<'t>], end: usize) -> Option<(Proof, Range<usize>)> {
@@ -2164,6 +2190,7 @@ mod tests {
             k.expansion,
             k.command_substitution,
             k.if_statement,
+            k.while_statement,
             k.elif_clause,
             k.else_clause,
             k.list,
@@ -3337,5 +3364,33 @@ nproc"
                 "{src:?}"
             );
         }
+    }
+
+    #[test]
+    fn loops_guard_their_body_like_if() {
+        let guarded = |src: &str, name: &str| {
+            parsed(src)
+                .commands
+                .iter()
+                .filter(|c| c.name == name)
+                .map(|c| c.guarded)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            guarded(
+                "while command -v nproc >/dev/null; do nproc; done\n",
+                "nproc"
+            ),
+            [true]
+        );
+        assert_eq!(
+            guarded("until ! command -v nproc; do nproc; done\n", "nproc"),
+            [true]
+        );
+        // The body of `until C` runs while C fails: no proof that nproc exists.
+        assert_eq!(
+            guarded("until command -v nproc; do nproc; done; nproc\n", "nproc"),
+            [false, false]
+        );
     }
 }
