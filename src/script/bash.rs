@@ -3329,7 +3329,15 @@ nproc"
             "N -i a <<'EOF'\ntool5 --x\nEOF",
             "cat <<'EOF' | N\ntool5 --x\nEOF",
         ];
-        for name in names.iter().filter(|n| !RUNS_CODE.contains(n)) {
+        // Reserved words are no commands: `until <<EOF` is a broken loop, parsed any which way.
+        let reserved = [
+            "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until",
+            "do", "done", "in", "function", "time", "coproc",
+        ];
+        for name in names
+            .iter()
+            .filter(|n| !RUNS_CODE.contains(n) && !reserved.contains(n))
+        {
             for shape in shapes {
                 let src = shape.replace('N', name) + "\n";
                 let found = parse(&src);
