@@ -55,6 +55,10 @@ fn one_line(s: &str) -> String {
         .join(" ")
 }
 
+fn language_bit(lang: Language) -> u8 {
+    1 << Language::ALL.iter().position(|&l| l == lang).unwrap_or(0)
+}
+
 /// A plain entry is a bare command name: it needs no regex at all.
 pub(crate) fn is_plain_name(entry: &str) -> bool {
     !entry.is_empty()
@@ -78,7 +82,8 @@ enum EntryKind {
     Syntax {
         source: String,
         compiled: [OnceLock<Option<Regex>>; 2],
-        languages: Vec<Language>,
+        /// A bit per language, in [`Language::ALL`] order (an index holds thousands).
+        languages: u8,
     },
 }
 
@@ -131,7 +136,7 @@ impl Entry {
         else {
             return Vec::new();
         };
-        if !languages.contains(&lang) {
+        if languages & language_bit(lang) == 0 {
             return Vec::new();
         }
         let ci = lang.case_insensitive();
@@ -499,7 +504,9 @@ impl PatternIndex {
                 let compiled = Default::default();
                 let source = re.to_string();
                 if syntax {
-                    let languages = super::target::construct_languages(&pattern.affected_systems);
+                    let languages = super::target::construct_languages(&pattern.affected_systems)
+                        .into_iter()
+                        .fold(0, |bits, l| bits | language_bit(l));
                     let kind = EntryKind::Syntax {
                         source,
                         compiled,
@@ -702,7 +709,7 @@ impl PatternIndex {
                 source, languages, ..
             } = &entry.kind
             {
-                if languages.contains(&lang) {
+                if languages & language_bit(lang) != 0 {
                     for (lit, _) in required_literals(source)? {
                         literals.push((lit, Bound::Anywhere));
                     }
