@@ -24,6 +24,11 @@ pub struct Directives {
 }
 
 impl Directives {
+    /// The file's target: the in-file directive, else `default` (configuration, command line).
+    pub fn target_or(&self, default: Option<&str>) -> Option<String> {
+        self.target.clone().or_else(|| default.map(str::to_string))
+    }
+
     pub fn parse(src: &str, lang: Language) -> Directives {
         let mut d = Directives::default();
         if !src.contains("forewarn:") {

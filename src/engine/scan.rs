@@ -64,7 +64,7 @@ pub fn scan(src: &str, lang: Language, default_target: Option<&str>, index: &Pat
     if directives.disable_file {
         return Scan {
             findings: Vec::new(),
-            target: directives.target.or(default_target.map(str::to_string)),
+            target: directives.target_or(default_target),
             unknown_targets: Vec::new(),
         };
     }
@@ -167,10 +167,7 @@ fn merge(
     directives: &Directives,
     index: &PatternIndex,
 ) -> Scan {
-    let target = directives
-        .target
-        .clone()
-        .or_else(|| default_target.map(str::to_string));
+    let target = directives.target_or(default_target);
     let mut unknown_targets: Vec<String> = target
         .iter()
         .filter(|t| index.target(t).is_none())
@@ -201,10 +198,7 @@ pub fn scan_parsed(
     default_target: Option<&str>,
     index: &PatternIndex,
 ) -> Scan {
-    let file_target_name = directives
-        .target
-        .clone()
-        .or_else(|| default_target.map(str::to_string));
+    let file_target_name = directives.target_or(default_target);
     let mut unknown_targets = Vec::new();
     let file_target = file_target_name.as_deref().and_then(|n| {
         let t = index.target(n);

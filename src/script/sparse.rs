@@ -54,11 +54,6 @@ pub fn lex(src: &str, lang: Language) -> Option<Lexed> {
     }
 }
 
-/// The line starts of `src` between top-level statements (see [`lex`]).
-pub fn cuts(src: &str, lang: Language) -> Option<Vec<Cut>> {
-    lex(src, lang).map(|l| l.cuts)
-}
-
 /// Whether `text` names a command that may run a string or its input as code
 /// ([`super::bash::RUNS_CODE`]): in a statement that names none, quoted text is only data.
 pub fn may_run_code(text: &str) -> bool {
@@ -902,7 +897,7 @@ mod tests {
     use super::*;
 
     fn cut_lines(src: &str) -> Option<Vec<usize>> {
-        cuts(src, Language::Bash).map(|c| c.iter().map(|c| c.row).collect())
+        lex(src, Language::Bash).map(|l| l.cuts.iter().map(|c| c.row).collect())
     }
 
     #[test]
@@ -991,8 +986,8 @@ mod tests {
                 seed ^= seed << 17;
                 src.push_str(tokens[(seed % tokens.len() as u64) as usize]);
             }
-            if let Some(cuts) = cuts(&src, Language::Bash) {
-                for c in cuts {
+            if let Some(lexed) = lex(&src, Language::Bash) {
+                for c in lexed.cuts {
                     assert!(c.offset > 0 && c.offset < src.len());
                     assert_eq!(src.as_bytes()[c.offset - 1], b'\n');
                     assert_eq!(src[..c.offset].matches('\n').count(), c.row);
