@@ -8,8 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::dialect::{
-    capped, command_in, cwd_of, output_text, str_field, Decision, HookEvent, Incoming, Outcome,
-    Reply,
+    capped, command_in, cwd_of, output_of, str_field, Decision, HookEvent, Incoming, Outcome, Reply,
 };
 use crate::script::Language;
 
@@ -45,28 +44,12 @@ pub(crate) fn parse_with(
         .and_then(command_in)
         .ok_or_else(|| format!("{event_name} for `{tool}` has no tool_input.command"))?;
     let cwd = cwd_of(payload);
-    let event = match event_name.as_str() {
-        "PreToolUse" => HookEvent::Before {
-            command,
-            language,
-            cwd,
-        },
-        "PostToolUseFailure" => HookEvent::After {
-            command,
-            language,
-            output: payload.get("error").map(output_text).unwrap_or_default(),
-            cwd,
-        },
-        _ => HookEvent::After {
-            command,
-            language,
-            output: payload
-                .get("tool_response")
-                .map(output_text)
-                .unwrap_or_default(),
-            cwd,
-        },
+    let output = match event_name.as_str() {
+        "PreToolUse" => None,
+        "PostToolUseFailure" => Some(output_of(payload, "error")),
+        _ => Some(output_of(payload, "tool_response")),
     };
+    let event = HookEvent::new(command, language, cwd, output);
     Ok(Incoming {
         event,
         event_name,

@@ -11,8 +11,7 @@
 use serde_json::{json, Value};
 
 use super::dialect::{
-    capped, command_in, cwd_of, output_text, str_field, Decision, HookEvent, Incoming, Outcome,
-    Reply,
+    capped, command_in, cwd_of, output_of, str_field, Decision, HookEvent, Incoming, Outcome, Reply,
 };
 use crate::script::Language;
 
@@ -53,25 +52,12 @@ pub fn parse(payload: &Value) -> Result<Incoming, String> {
         .and_then(command_in)
         .ok_or_else(|| format!("{event_name} for `{tool}` has no command in {args_key}"))?;
     let cwd = cwd_of(payload);
-    let event = match kind.as_str() {
-        "pretooluse" => HookEvent::Before {
-            command,
-            language,
-            cwd,
-        },
-        "posttoolusefailure" => HookEvent::After {
-            command,
-            language,
-            output: payload.get("error").map(output_text).unwrap_or_default(),
-            cwd,
-        },
-        _ => HookEvent::After {
-            command,
-            language,
-            output: payload.get(result_key).map(output_text).unwrap_or_default(),
-            cwd,
-        },
+    let output = match kind.as_str() {
+        "pretooluse" => None,
+        "posttoolusefailure" => Some(output_of(payload, "error")),
+        _ => Some(output_of(payload, result_key)),
     };
+    let event = HookEvent::new(command, language, cwd, output);
     Ok(Incoming {
         event,
         event_name,

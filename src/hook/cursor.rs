@@ -9,8 +9,7 @@
 use serde_json::{json, Value};
 
 use super::dialect::{
-    capped, command_in, cwd_of, output_text, str_field, Decision, HookEvent, Incoming, Outcome,
-    Reply,
+    capped, command_in, cwd_of, output_of, str_field, Decision, HookEvent, Incoming, Outcome, Reply,
 };
 use crate::script::Language;
 
@@ -21,17 +20,15 @@ pub fn parse(payload: &Value) -> Result<Incoming, String> {
     let cwd = cwd_of(payload);
     let language = Language::Bash;
     let event = match event_name.as_str() {
-        "beforeShellExecution" => HookEvent::Before {
-            command: shell_command(payload, &event_name)?,
+        "beforeShellExecution" => {
+            HookEvent::new(shell_command(payload, &event_name)?, language, cwd, None)
+        }
+        "afterShellExecution" => HookEvent::new(
+            shell_command(payload, &event_name)?,
             language,
             cwd,
-        },
-        "afterShellExecution" => HookEvent::After {
-            command: shell_command(payload, &event_name)?,
-            language,
-            output: payload.get("output").map(output_text).unwrap_or_default(),
-            cwd,
-        },
+            Some(output_of(payload, "output")),
+        ),
         "preToolUse" | "postToolUse" | "postToolUseFailure" => {
             let tool = str_field(payload, "tool_name").unwrap_or("");
             if tool != "Shell" {
@@ -48,31 +45,12 @@ pub fn parse(payload: &Value) -> Result<Incoming, String> {
                     .and_then(|i| str_field(i, "working_directory"))
                     .map(Into::into)
             });
-            match event_name.as_str() {
-                "preToolUse" => HookEvent::Before {
-                    command,
-                    language,
-                    cwd,
-                },
-                "postToolUse" => HookEvent::After {
-                    command,
-                    language,
-                    output: payload
-                        .get("tool_output")
-                        .map(output_text)
-                        .unwrap_or_default(),
-                    cwd,
-                },
-                _ => HookEvent::After {
-                    command,
-                    language,
-                    output: payload
-                        .get("error_message")
-                        .map(output_text)
-                        .unwrap_or_default(),
-                    cwd,
-                },
-            }
+            let output = match event_name.as_str() {
+                "preToolUse" => None,
+                "postToolUse" => Some(output_of(payload, "tool_output")),
+                _ => Some(output_of(payload, "error_message")),
+            };
+            HookEvent::new(command, language, cwd, output)
         }
         other => return Err(format!("unknown event `{other}`")),
     };

@@ -98,6 +98,29 @@ pub enum HookEvent {
 }
 
 impl HookEvent {
+    /// `Before` while the command has not run (`output` is `None`), else `After` with what it
+    /// printed: every dialect's events come down to this.
+    pub fn new(
+        command: String,
+        language: Language,
+        cwd: Option<PathBuf>,
+        output: Option<String>,
+    ) -> HookEvent {
+        match output {
+            None => HookEvent::Before {
+                command,
+                language,
+                cwd,
+            },
+            Some(output) => HookEvent::After {
+                command,
+                language,
+                output,
+                cwd,
+            },
+        }
+    }
+
     pub fn cwd(&self) -> Option<&std::path::Path> {
         match self {
             HookEvent::Before { cwd, .. } | HookEvent::After { cwd, .. } => cwd.as_deref(),
@@ -237,6 +260,11 @@ fn argv_to_command(words: &[&str]) -> Option<String> {
 /// Every piece of text in a tool's result the agent would read: a plain string, or the text
 /// fields of a result object (Claude `stdout`/`stderr`, Gemini `llmContent`/`error`, Copilot
 /// `textResultForLlm`, …).
+/// The text of `payload[key]`, as [`output_text`] gives it (empty when absent).
+pub fn output_of(payload: &Value, key: &str) -> String {
+    payload.get(key).map(output_text).unwrap_or_default()
+}
+
 pub fn output_text(v: &Value) -> String {
     let mut out = String::new();
     collect_text(v, &mut out, 0);

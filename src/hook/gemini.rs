@@ -10,8 +10,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::dialect::{
-    capped, command_in, cwd_of, output_text, str_field, Decision, HookEvent, Incoming, Outcome,
-    Reply,
+    capped, command_in, cwd_of, output_of, str_field, Decision, HookEvent, Incoming, Outcome, Reply,
 };
 use crate::script::Language;
 
@@ -54,23 +53,8 @@ pub fn parse(payload: &Value) -> Result<Incoming, String> {
         .filter(|d: &std::path::PathBuf| d.is_absolute())
         .or_else(|| cwd_of(payload));
     let language = shell_language(cwd.as_deref());
-    let event = if event_name == "BeforeTool" {
-        HookEvent::Before {
-            command,
-            language,
-            cwd,
-        }
-    } else {
-        HookEvent::After {
-            command,
-            language,
-            output: payload
-                .get("tool_response")
-                .map(output_text)
-                .unwrap_or_default(),
-            cwd,
-        }
-    };
+    let output = (event_name != "BeforeTool").then(|| output_of(payload, "tool_response"));
+    let event = HookEvent::new(command, language, cwd, output);
     Ok(Incoming {
         event,
         event_name,
