@@ -317,6 +317,11 @@ pub fn classify(command: &Command) -> Vec<&'static str> {
     out
 }
 
+/// The names (as the table spells them) of the commands `classify` may put in class `op`.
+pub(crate) fn command_names_of(op: &str) -> impl Iterator<Item = &'static str> + '_ {
+    RULES.iter().filter(move |r| r.op == op).map(|r| r.name)
+}
+
 /// Every command name some operation class includes, lowercased.
 pub(crate) fn command_names() -> impl Iterator<Item = &'static str> {
     rules_by_name().keys().map(String::as_str)

@@ -9,6 +9,8 @@
 //! header, keeps the patterns whose anchor occurs in its text (plus the few with no anchor, those
 //! of the command's operation classes, and one pattern for each system tag only patterns use, so
 //! the small index knows the same target names), and builds a [`PatternIndex`] of just those.
+//! Reading them is one positioned read per wanted line (or run of close lines), on two threads
+//! for `check`; the error anchors, which only `explain` needs, come last in the header.
 //! The anchors are a superset filter, so the small index gives the same findings as the full one.
 //! The store's load problems are kept too, so `check` reports them as a full load would.
 //!
@@ -25,7 +27,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::engine::index::{self, check_regex, is_plain_name};
@@ -37,7 +39,7 @@ use crate::store::Store;
 
 const MAGIC: &str = "forewarn-hook-cache";
 /// Bumped whenever the layout, the anchor rules or the meaning of the key change.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// What a hook needs the patterns for.
 pub enum Need<'a> {
@@ -49,8 +51,10 @@ pub enum Need<'a> {
     },
     /// Explaining output: `haystack` is the lowercased output.
     After { haystack: &'a str },
-    /// Checking scripts: each text as [`script_haystack`] gives it. Every operation-triggered
-    /// pattern is loaded (finding a script's operation classes would mean parsing it whole).
+    /// Checking scripts: each text as [`script_haystack`] gives it. An anchor counts only where
+    /// it stands as a command name could (a whole word, or a word's start for a regex prefix
+    /// the name may continue); an operation class's patterns are loaded where one of the class's
+    /// command names is a word (finding the classes themselves would mean parsing the scripts).
     Check { haystacks: &'a [String] },
 }
 
@@ -144,21 +148,25 @@ pub fn load_with_problems(
     read(store, key, need)
 }
 
-/// The wanted pattern lines are read in one go (from the first to the last) instead of one by
-/// one when there are more than this many of them and they fill at least a quarter of that
-/// stretch: a hook wanting 71 patterns scattered over a 9 MB cache must not read all of it.
-const READ_ALL: usize = 64;
+/// Wanted pattern lines closer than this are read together: one read of a few hundred bytes
+/// too many costs less than one more system call.
+const READ_GAP: u64 = 2048;
+
+/// From this many wanted patterns on, reading and decoding is split over two threads (decoding
+/// thousands of patterns is most of a `check` cache hit).
+const PARALLEL_FROM: usize = 64;
 
 fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<String>)> {
     let file = File::open(path_for(store)).ok()?;
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut first = String::new();
     reader.read_line(&mut first).ok()?;
-    let mut words = first.trim_end().splitn(4, ' ');
+    let mut words = first.trim_end().splitn(5, ' ');
     if words.next()? != MAGIC || words.next()?.parse::<u32>().ok()? != FORMAT {
         return None;
     }
     let header_len: u64 = words.next()?.parse().ok()?;
+    let errors_len: u64 = words.next()?.parse().ok()?;
     if words.next()? != key {
         return None;
     }
@@ -168,7 +176,17 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
         .take(header_len)
         .read_to_string(&mut header)
         .ok()?;
-    let blobs_start = first.len() as u64 + header_len;
+    // The error anchors (most of the header) only matter to output: only `After` reads them.
+    if let Need::After { .. } = need {
+        reader
+            .by_ref()
+            .take(errors_len)
+            .read_to_string(&mut header)
+            .ok()?;
+    }
+    let blobs_start = (first.len() as u64)
+        .checked_add(header_len)?
+        .checked_add(errors_len)?;
 
     let mut hosts: Vec<Host> = Vec::new();
     let mut clients: Vec<Client> = Vec::new();
@@ -176,7 +194,8 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
     let mut wanted: Vec<usize> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
     // For `Check`: every anchor, searched for in the texts at once below.
-    let mut anchors: Vec<(std::borrow::Cow<'_, str>, &str)> = Vec::new();
+    let mut anchors = Anchors::default();
+    let mut any_operation = false;
     for line in header.lines() {
         let (tag, rest) = line.split_at_checked(2)?;
         match (tag, need) {
@@ -188,15 +207,16 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
             ("A ", Need::Before { .. } | Need::Check { .. }) | ("F ", Need::After { .. }) => {
                 wanted.extend(parse_list::<usize>(rest)?)
             }
-            ("B ", Need::Before { haystack, .. }) | ("E ", Need::After { haystack }) => {
+            ("B " | "S " | "W ", Need::Before { haystack, .. })
+            | ("E ", Need::After { haystack }) => {
                 let (anchor, ords) = rest.split_once('\t')?;
                 if haystack.contains(unescape(anchor).as_ref()) {
                     wanted.extend(parse_list::<usize>(ords)?);
                 }
             }
-            ("B ", Need::Check { .. }) => {
+            ("B " | "S " | "W ", Need::Check { .. }) => {
                 let (anchor, ords) = rest.split_once('\t')?;
-                anchors.push((unescape(anchor), ords));
+                anchors.add(Bound::from_tag(tag)?, anchor, ords);
             }
             ("O ", Need::Before { ops, .. }) => {
                 let (op, ords) = rest.split_once('\t')?;
@@ -204,83 +224,252 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
                     wanted.extend(parse_list::<usize>(ords)?);
                 }
             }
-            ("O ", Need::Check { .. }) => {
+            // One operation pattern whatever the text: the engine classifies commands only when
+            // the index has some, and a classified command resolves its target like one with
+            // candidates (see `command_anchors`), so the small index must have some too.
+            ("O ", Need::Check { .. }) if !any_operation => {
                 let (_, ords) = rest.split_once('\t')?;
-                wanted.extend(parse_list::<usize>(ords)?);
+                wanted.extend(parse_list::<usize>(ords)?.first());
+                any_operation = true;
+            }
+            ("N ", Need::Check { .. }) => {
+                let (name, ords) = rest.split_once('\t')?;
+                anchors.add(Bound::Word, name, ords);
             }
             _ => {}
         }
     }
-    if let (Need::Check { haystacks }, false) = (need, anchors.is_empty()) {
-        // Ten thousand anchors over a long script: one automaton, not one search per anchor.
-        let ac = aho_corasick::AhoCorasick::new(anchors.iter().map(|(a, _)| a.as_ref())).ok()?;
-        let mut hit = vec![false; anchors.len()];
-        for text in haystacks.iter() {
-            for m in ac.find_overlapping_iter(text.as_str()) {
-                hit[m.pattern().as_usize()] = true;
-            }
-        }
-        for ((_, ords), _) in anchors.iter().zip(&hit).filter(|(_, &h)| h) {
+    if let Need::Check { haystacks } = need {
+        for ords in anchors.found(haystacks)? {
             wanted.extend(parse_list::<usize>(ords)?);
         }
     }
     wanted.sort_unstable();
     wanted.dedup();
-    let mut file = reader.into_inner();
-    let size = |ord: usize| offsets.get(ord + 1)?.checked_sub(*offsets.get(ord)?);
-    let wanted_bytes: u64 = wanted.iter().map(|&o| size(o).unwrap_or(0)).sum();
-    let stretch = match (wanted.first(), wanted.last()) {
-        (Some(&a), Some(&b)) => offsets
-            .get(b + 1)
-            .zip(offsets.get(a))
-            .map_or(0, |(e, s)| e.saturating_sub(*s)),
-        _ => 0,
-    };
-    let patterns = if wanted.len() > READ_ALL && wanted_bytes.saturating_mul(4) >= stretch {
-        // One read of the stretch that holds them, into a buffer of its exact size (growing
-        // one would touch twice the memory, and fresh pages are most of the cost here).
-        let first = *offsets.get(*wanted.first()?)?;
-        let end = *offsets.get(*wanted.last()? + 1)?;
-        let mut blobs = vec![0u8; usize::try_from(end.checked_sub(first)?).ok()?];
-        file.seek(SeekFrom::Start(blobs_start + first)).ok()?;
-        file.read_exact(&mut blobs).ok()?;
-        decode_all(&blobs, first, &offsets, &wanted)?
-    } else {
-        let mut patterns = Vec::with_capacity(wanted.len());
-        let mut buf = Vec::new();
-        for ord in wanted {
-            let (start, end) = (*offsets.get(ord)?, *offsets.get(ord + 1)?);
-            buf.resize((end - start) as usize, 0);
-            file.seek(SeekFrom::Start(blobs_start + start)).ok()?;
-            file.read_exact(&mut buf).ok()?;
-            patterns.push(serde_json::from_slice::<Pattern>(&buf).ok()?);
-        }
-        patterns
-    };
+    let file = reader.into_inner();
+    let patterns = read_patterns(&file, blobs_start, &offsets, &wanted)?;
     Some((PatternIndex::build(patterns, hosts, clients), problems))
 }
 
-/// The wanted pattern lines of `blobs` (which starts at offset `base`) decoded, in order, split over two threads (decoding
-/// thousands of patterns is most of a `check` cache hit).
-fn decode_all(blobs: &[u8], base: u64, offsets: &[u64], wanted: &[usize]) -> Option<Vec<Pattern>> {
-    let decode = |ords: &[usize]| -> Option<Vec<Pattern>> {
-        ords.iter()
-            .map(|&ord| {
-                let start = usize::try_from(offsets.get(ord)?.checked_sub(base)?).ok()?;
-                let end = usize::try_from(offsets.get(ord + 1)?.checked_sub(base)?).ok()?;
-                serde_json::from_slice::<Pattern>(blobs.get(start..end)?).ok()
-            })
-            .collect()
+/// Where an anchor must stand in a text for its pattern to be loaded by `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Bound {
+    /// Anywhere: a `syntax:` literal, or a required prefix that does not begin with a name.
+    Anywhere,
+    /// At the start of a word: a regex's required prefix, which the command name may continue.
+    Start,
+    /// A whole word: the command name itself. `tool1` in a script does not load `tool12`.
+    Word,
+}
+
+impl Bound {
+    fn tag(self) -> &'static str {
+        match self {
+            Bound::Anywhere => "B ",
+            Bound::Start => "S ",
+            Bound::Word => "W ",
+        }
+    }
+
+    fn from_tag(tag: &str) -> Option<Bound> {
+        [Bound::Anywhere, Bound::Start, Bound::Word]
+            .into_iter()
+            .find(|b| b.tag() == tag)
+    }
+}
+
+/// Characters of a command name, as the engine's prefilter counts them (`index::continues_name`):
+/// a name in a text has none of them on either side.
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// The anchors of a cache, for [`Need::Check`]: those made of name characters are looked up
+/// word by word in hash maps (building an automaton over ten thousand of them would cost more
+/// than the search); the few others go through a small automaton.
+#[derive(Default)]
+struct Anchors<'h> {
+    /// Each anchor's pattern ordinals, as the header lists them; `hit` says which were found.
+    ords: Vec<&'h str>,
+    hit: Vec<bool>,
+    words: rustc_hash::FxHashMap<&'h str, usize>,
+    starts: rustc_hash::FxHashMap<&'h str, usize>,
+    start_lens: Vec<usize>,
+    /// Bit `n` is set when some word or start anchor is `n` bytes long (63: that long or longer).
+    lens: u64,
+    /// Bit `b` is set when some word or start anchor begins with byte `b`.
+    first: [u64; 4],
+    others: Vec<(std::borrow::Cow<'h, str>, Bound, usize)>,
+}
+
+impl<'h> Anchors<'h> {
+    fn add(&mut self, bound: Bound, anchor: &'h str, ords: &'h str) {
+        let k = self.ords.len();
+        self.ords.push(ords);
+        self.hit.push(false);
+        let named = !anchor.is_empty() && anchor.bytes().all(is_name_byte);
+        match bound {
+            Bound::Word if named => {
+                self.words.insert(anchor, k);
+            }
+            Bound::Start if named => {
+                self.starts.insert(anchor, k);
+                if let Err(i) = self.start_lens.binary_search(&anchor.len()) {
+                    self.start_lens.insert(i, anchor.len());
+                }
+            }
+            _ => {
+                self.others.push((unescape(anchor), bound, k));
+                return;
+            }
+        }
+        self.lens |= 1 << anchor.len().min(63);
+        let b = anchor.as_bytes()[0];
+        self.first[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+
+    /// The ordinal lists of the anchors that stand where their bound requires in a haystack.
+    fn found(mut self, haystacks: &[String]) -> Option<Vec<&'h str>> {
+        let ac = match self.others.is_empty() {
+            true => None,
+            false => Some(
+                aho_corasick::AhoCorasick::new(self.others.iter().map(|(a, _, _)| a.as_ref()))
+                    .ok()?,
+            ),
+        };
+        for hay in haystacks {
+            let b = hay.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if !is_name_byte(b[i]) {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                while i < b.len() && is_name_byte(b[i]) {
+                    i += 1;
+                }
+                if self.first[usize::from(b[start] >> 6)] & (1 << (b[start] & 63)) == 0 {
+                    continue;
+                }
+                // Name bytes are ASCII: both ends are character boundaries.
+                let word = &hay[start..i];
+                if self.lens & (1 << word.len().min(63)) != 0 {
+                    if let Some(&k) = self.words.get(word) {
+                        self.hit[k] = true;
+                    }
+                }
+                for &len in &self.start_lens {
+                    if len > word.len() {
+                        break;
+                    }
+                    if let Some(&k) = self.starts.get(&word[..len]) {
+                        self.hit[k] = true;
+                    }
+                }
+            }
+            let Some(ac) = &ac else { continue };
+            for m in ac.find_overlapping_iter(hay.as_str()) {
+                let (_, bound, k) = self.others[m.pattern().as_usize()];
+                let starts =
+                    bound == Bound::Anywhere || m.start() == 0 || !is_name_byte(b[m.start() - 1]);
+                let ends = bound != Bound::Word || b.get(m.end()).is_none_or(|&c| !is_name_byte(c));
+                if starts && ends {
+                    self.hit[k] = true;
+                }
+            }
+        }
+        Some(
+            self.ords
+                .into_iter()
+                .zip(self.hit)
+                .filter_map(|(ords, hit)| hit.then_some(ords))
+                .collect(),
+        )
+    }
+}
+
+/// The pattern lines `wanted` (sorted ordinals) of the cache `file`, decoded, in order. Each is
+/// read on its own (or with close neighbours): a `check` that wants a quarter of a 9 MB cache
+/// would spend more copying all of it than reading its lines one by one.
+fn read_patterns(
+    file: &File,
+    blobs_start: u64,
+    offsets: &[u64],
+    wanted: &[usize],
+) -> Option<Vec<Pattern>> {
+    let read = |ords: &[usize]| -> Option<Vec<Pattern>> {
+        let mut patterns = Vec::with_capacity(ords.len());
+        let mut buf = Vec::new();
+        let mut i = 0;
+        while i < ords.len() {
+            // A run of lines read at once: from this one to the last that follows closely.
+            let first = *offsets.get(ords[i])?;
+            let mut j = i + 1;
+            while j < ords.len()
+                && offsets
+                    .get(ords[j])?
+                    .saturating_sub(*offsets.get(ords[j - 1] + 1)?)
+                    <= READ_GAP
+            {
+                j += 1;
+            }
+            let end = *offsets.get(ords[j - 1] + 1)?;
+            buf.resize(usize::try_from(end.checked_sub(first)?).ok()?, 0);
+            read_exact_at(file, &mut buf, blobs_start.checked_add(first)?).ok()?;
+            for &ord in &ords[i..j] {
+                let start = usize::try_from(offsets.get(ord)? - first).ok()?;
+                let end = usize::try_from(offsets.get(ord + 1)?.checked_sub(first)?).ok()?;
+                patterns.push(serde_json::from_slice::<Pattern>(buf.get(start..end)?).ok()?);
+            }
+            i = j;
+        }
+        Some(patterns)
     };
+    if wanted.len() < PARALLEL_FROM || !cfg!(any(unix, windows)) {
+        return read(wanted);
+    }
     let (a, b) = wanted.split_at(wanted.len() / 2);
     let (a, b) = std::thread::scope(|s| {
-        let first = s.spawn(|| decode(a));
-        let second = decode(b);
+        let first = s.spawn(|| read(a));
+        let second = read(b);
         (first.join().ok().flatten(), second)
     });
     let mut patterns = a?;
     patterns.extend(b?);
     Some(patterns)
+}
+
+/// Reads `buf.len()` bytes at `offset` without using the file's cursor, so that two threads
+/// can read one file (elsewhere, callers read from one thread only).
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut buf, mut offset) = (buf, offset);
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(file, buf, offset) {
+                Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        use std::io::{Seek, SeekFrom};
+        let mut file = file;
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(buf)
+    }
 }
 
 /// The text a command's patterns must have an anchor in, and the operation classes of its
@@ -316,14 +505,38 @@ pub fn script_haystack(text: &str, language: Language) -> String {
     if !plain {
         return command_haystack(text, language).0;
     }
-    let stripped = |c: char| matches!(c, '\'' | '"' | '\\' | '`' | '^' | '\n' | '\r');
-    if !lower.contains(stripped) {
+    let stripped = |b: u8| matches!(b, b'\'' | b'"' | b'\\' | b'`' | b'^' | b'\r');
+    if !lower.bytes().any(stripped) {
         return lower;
     }
-    let mut hay = String::with_capacity(lower.len() * 2 + 1);
+    // Quotes and escapes go, so `p''ython` and `py\thon` show their names as whole words; a
+    // line continuation goes as a whole (`too\⏎l1` runs `tool1`), other line ends stay, so
+    // that the last word of a line is not glued to the first of the next.
+    let b = lower.as_bytes();
+    let mut plain = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1), b.get(i + 2)) {
+            (b'\\', Some(b'\n'), _) => i += 2,
+            (b'\\', Some(b'\r'), Some(b'\n')) => i += 3,
+            (b'\\', Some(b'\\'), _) => {
+                plain.push(b'\\');
+                i += 2;
+            }
+            (c, _, _) => {
+                if !stripped(c) {
+                    plain.push(c);
+                }
+                i += 1;
+            }
+        }
+    }
+    // Only ASCII bytes were left out: the rest is still UTF-8.
+    let plain = String::from_utf8(plain).unwrap_or_default();
+    let mut hay = String::with_capacity(lower.len() + plain.len() + 1);
     hay.push_str(&lower);
     hay.push('\n');
-    hay.extend(lower.chars().filter(|&c| !stripped(c)));
+    hay.push_str(&plain);
     hay
 }
 
@@ -417,7 +630,7 @@ pub fn write(
                 .map(|t| (t.trim().to_lowercase(), usize::MAX)),
         )
         .collect();
-    let mut before: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut before: BTreeMap<(String, Bound), Vec<usize>> = BTreeMap::new();
     let mut before_always = Vec::new();
     let mut by_op: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut errors: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -435,7 +648,10 @@ pub fn write(
             match command_anchors(entry) {
                 Some(anchors) => {
                     for a in anchors {
-                        before.entry(a).or_default().push(ord);
+                        let list = before.entry(a).or_default();
+                        if list.last() != Some(&ord) {
+                            list.push(ord);
+                        }
                     }
                 }
                 None => before_always.push(ord),
@@ -468,14 +684,30 @@ pub fn write(
     for p in problems {
         header.push_str(&format!("P {}\n", escape(&p.to_string())));
     }
-    for (a, ords) in &before {
-        header.push_str(&format!("B {}\t{}\n", escape(a), join(ords)));
+    for ((a, bound), ords) in &before {
+        header.push_str(&format!("{}{}\t{}\n", bound.tag(), escape(a), join(ords)));
     }
+    // An operation class is a set of command names (`operations::classify` goes by the
+    // name first): `check` loads a class's patterns where one of its names is a word.
+    let mut by_op_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (op, ords) in &by_op {
         header.push_str(&format!("O {}\t{}\n", escape(op), join(ords)));
+        for name in crate::engine::operations::command_names_of(op) {
+            by_op_name
+                .entry(name.to_lowercase())
+                .or_default()
+                .extend(ords);
+        }
     }
+    for (name, ords) in &mut by_op_name {
+        ords.sort_unstable();
+        ords.dedup();
+        header.push_str(&format!("N {}\t{}\n", escape(name), join(ords)));
+    }
+    // After the rest, so that a reader that does not explain output can skip them.
+    let mut error_lines = String::new();
     for (a, ords) in &errors {
-        header.push_str(&format!("E {}\t{}\n", escape(a), join(ords)));
+        error_lines.push_str(&format!("E {}\t{}\n", escape(a), join(ords)));
     }
 
     let target = path_for(store);
@@ -486,8 +718,14 @@ pub fn write(
     let tmp = target.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::io::BufWriter::new(File::create(&tmp)?);
-        writeln!(f, "{MAGIC} {FORMAT} {} {key}", header.len())?;
+        writeln!(
+            f,
+            "{MAGIC} {FORMAT} {} {} {key}",
+            header.len(),
+            error_lines.len()
+        )?;
         f.write_all(header.as_bytes())?;
+        f.write_all(error_lines.as_bytes())?;
         f.write_all(&blobs)?;
         // No fsync: a torn file fails to parse and is rebuilt, like a stale one.
         f.flush()?;
@@ -500,43 +738,49 @@ pub fn write(
     result
 }
 
-/// Lowercased literals one of which appears in any command a triggering entry matches; `None`
-/// when there is no such set (the pattern is then always loaded). Plain names are their own
-/// anchor; for a regex, its required prefix up to the first blank (the command name part, so
-/// continuation lines inside the arguments cannot hide it); for `syntax:`, its required prefix.
-fn command_anchors(entry: &str) -> Option<Vec<String>> {
+/// Lowercased literals one of which appears in any command a triggering entry matches, each
+/// with where it stands; `None` when there is no such set (the pattern is then always loaded).
+/// They mirror where the index files the entry, so that a command has candidates in the small
+/// index exactly when it has some in the full one (a command's candidates, not only its
+/// findings, show: they resolve its target, and an unknown host is reported): a plain name, and
+/// a regex's literal that gives the whole name (it reaches a blank, or is a whole match), are
+/// whole words; any other regex literal starts a word (the name may continue it: `tool1\s+…`
+/// is tried on `tool12`); a `syntax:` literal stands anywhere.
+fn command_anchors(entry: &str) -> Option<Vec<(String, Bound)>> {
     if let Some(re) = entry.strip_prefix(SYNTAX_PREFIX) {
-        return prefix_literals(re);
+        let lits = index::prefix_literals(re)?;
+        return Some(
+            lits.into_iter()
+                .map(|(l, _)| (l, Bound::Anywhere))
+                .collect(),
+        );
     }
     let entry = entry.trim();
     if is_plain_name(entry) {
-        return Some(vec![entry.to_lowercase()]);
+        return Some(vec![(entry.to_lowercase(), Bound::Word)]);
     }
-    let lits = prefix_literals(entry)?;
-    lits.into_iter()
-        .map(|l| {
-            let word = l.split_whitespace().next().unwrap_or("").to_string();
-            (!word.is_empty()).then_some(word)
-        })
-        .collect()
+    let lits = index::prefix_literals(entry)?;
+    Some(
+        lits.into_iter()
+            .map(|(lit, exact)| match lit.find(char::is_whitespace) {
+                Some(i) => (lit[..i].to_string(), Bound::Word),
+                None if exact => (lit, Bound::Word),
+                None => (lit, Bound::Start),
+            })
+            .collect(),
+    )
 }
 
 /// The same for an error_pattern: a regex's required prefix, or (not a regex) its longest
 /// keyword, all of which must appear.
 fn error_anchors(ep: &str) -> Option<Vec<String>> {
     match check_regex(ep) {
-        Ok(()) => prefix_literals(ep),
+        Ok(()) => index::prefix_literals(ep).map(|lits| lits.into_iter().map(|(l, _)| l).collect()),
         Err(_) => ep
             .split_whitespace()
             .max_by_key(|w| w.len())
             .map(|w| vec![w.to_lowercase()]),
     }
-}
-
-/// The engine index's own required-prefix literals (same bounds, same lowercasing), so the cache
-/// anchors a pattern exactly where the index files it.
-fn prefix_literals(re: &str) -> Option<Vec<String>> {
-    index::prefix_literals(re).map(|lits| lits.into_iter().map(|(l, _)| l).collect())
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
@@ -608,17 +852,24 @@ mod tests {
 
     #[test]
     fn anchors_are_required_literals() {
+        let one = |a: &str, b: Bound| Some(vec![(a.to_string(), b)]);
         assert_eq!(
             command_anchors("Get-LocalUser"),
-            Some(vec!["get-localuser".into()])
+            one("get-localuser", Bound::Word)
+        );
+        // Where the index files them: the name up to the blank, a whole match, or a prefix.
+        assert_eq!(command_anchors("python3 -c"), one("python3", Bound::Word));
+        assert_eq!(
+            command_anchors(r"python3\.11"),
+            one("python3.11", Bound::Word)
         );
         assert_eq!(
             command_anchors(r"sed\s+(-[a-zA-Z]+\s+)*-i"),
-            Some(vec!["sed".into()])
+            one("sed", Bound::Start)
         );
         assert_eq!(
             command_anchors("syntax:\\[Net\\.ServicePointManager\\]"),
-            Some(vec!["[net.servicepointmanager]".into()])
+            one("[net.servicepointmanager]", Bound::Anywhere)
         );
         assert_eq!(command_anchors(r".*\.exe"), None);
         assert_eq!(
@@ -628,6 +879,88 @@ mod tests {
         assert_eq!(
             error_anchors("unbalanced ( paren"),
             Some(vec!["unbalanced".into()])
+        );
+    }
+
+    #[test]
+    fn check_loads_a_name_only_where_it_stands_as_a_whole_word() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let index = PatternIndex::build(
+            vec![
+                pattern("t1", &["tool1"], "e"),
+                pattern("t12", &["tool12"], "e"),
+                pattern("t12re", &[r"tool12\s+--x"], "e"),
+                pattern("t1prefix", &[r"tool1.*"], "e"),
+                pattern("py311", &[r"python3\.11 -V"], "e"),
+                pattern("syn", &["syntax:@@op1@@"], "e"),
+            ],
+            vec![],
+            vec![],
+        );
+        write(&path, "1", &index, &[]).unwrap();
+        let ids = |text: &str| {
+            let hay = [script_haystack(text, Language::Bash)];
+            let small = load(&path, "1", &Need::Check { haystacks: &hay }).unwrap();
+            let mut ids: Vec<String> = small.patterns().iter().map(|p| p.id.clone()).collect();
+            ids.sort();
+            ids
+        };
+        // `tool1234` is none of the names; the prefix entries may match it.
+        assert_eq!(ids("tool1234 -x\n"), ["t12re", "t1prefix"]);
+        assert_eq!(ids("/usr/bin/tool1 -x\n"), ["t1", "t1prefix"]);
+        assert_eq!(ids("x=$(tool12|wc)\n"), ["t12", "t12re", "t1prefix"]);
+        assert_eq!(ids("xtool12 a-tool12 b_tool1\n"), Vec::<String>::new());
+        // Quotes, escapes and continuations inside a name, and names at the end of a line.
+        assert_eq!(ids("t''ool\\\n12 a\n"), ["t12", "t12re", "t1prefix"]);
+        assert_eq!(ids("a\\\\\nt'o'ol1\n"), ["t1", "t1prefix"]);
+        assert_eq!(ids("echo 'x' tool1\nb\n"), ["t1", "t1prefix"]);
+        // A name with a dot is found by the small automaton, as a whole word too; a `syntax:`
+        // literal stands anywhere.
+        assert_eq!(ids("python3.11 -V\n"), ["py311"]);
+        assert_eq!(ids("python3.111 -V\n"), Vec::<String>::new());
+        assert_eq!(ids("echo x@@op1@@y\n"), ["syn"]);
+    }
+
+    #[test]
+    fn check_loads_an_operation_class_where_one_of_its_commands_is_a_word() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let op = |id: &str, op: &str| Pattern {
+            triggering_operations: vec![op.into()],
+            ..pattern(id, &[], "e")
+        };
+        let index = PatternIndex::build(
+            vec![
+                op("install1", crate::engine::operations::PACKAGE_INSTALL),
+                op("install2", crate::engine::operations::PACKAGE_INSTALL),
+                op("remote", crate::engine::operations::REMOTE_EXECUTION),
+            ],
+            vec![],
+            vec![],
+        );
+        write(&path, "1", &index, &[]).unwrap();
+        let ids = |text: &str, lang: Language| {
+            let hay = [script_haystack(text, lang)];
+            let small = load(&path, "1", &Need::Check { haystacks: &hay }).unwrap();
+            let mut ids: Vec<String> = small.patterns().iter().map(|p| p.id.clone()).collect();
+            ids.sort();
+            ids
+        };
+        // One operation pattern is always there (the engine classifies commands only when
+        // the index has some); a class comes whole where one of its commands is.
+        assert_eq!(ids("echo sshd apt-getter\n", Language::Bash), ["install1"]);
+        assert_eq!(
+            ids("apt-get install -y x\n", Language::Bash),
+            ["install1", "install2"]
+        );
+        assert_eq!(
+            ids("ssh web1 uptime\n", Language::Bash),
+            ["install1", "remote"]
+        );
+        assert_eq!(
+            ids("Invoke-Command -ScriptBlock { x }\n", Language::PowerShell),
+            ["install1", "remote"]
         );
     }
 
