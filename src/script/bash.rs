@@ -116,7 +116,7 @@ fn walk_tree(
         aux: root.walk(),
         words: Vec::new(),
         holes,
-        pending: None,
+        pending: Vec::new(),
         guards: Vec::new(),
         at: 0,
         elsewhere: false,
@@ -262,7 +262,9 @@ struct Walk<'a, 't> {
     words: Vec<Word<'t>>,
     /// Spans that are not code: comments, quoted literal text, heredoc text.
     holes: Vec<Range<usize>>,
-    pending: Option<Redirects<'t>>,
+    /// Redirected statements entered whose command the walk has not reached yet: nested ones
+    /// (`A >/dev/null && sh <<EOF`: the heredoc belongs to the list, and so to `sh`).
+    pending: Vec<Redirects<'t>>,
     /// Stretches of this text where a command name was looked up first (`command -v X && …`,
     /// the `then` of `if command -v X`): the range and the name.
     guards: Vec<(Range<usize>, String)>,
@@ -580,7 +582,7 @@ impl<'a, 't> Walk<'a, 't> {
                 c.goto_parent();
             }
         }
-        self.pending = Some(Redirects {
+        self.pending.push(Redirects {
             body: body.byte_range(),
             end,
             stdin,
@@ -617,13 +619,17 @@ impl<'a, 't> Walk<'a, 't> {
         let k = self.k;
         let mut end = node.end_byte();
         let mut stdin = None;
-        if let Some(p) = self.pending.take() {
-            if p.body.end == node.end_byte() && p.body.start <= node.start_byte() {
-                end = end.max(p.end);
-                stdin = p.stdin;
-            } else {
-                self.pending = Some(p);
-            }
+        // Statements that ended before this command can no longer claim it.
+        self.pending.retain(|p| p.body.end > node.start_byte());
+        let (start, stop) = (node.start_byte(), node.end_byte());
+        if let Some(i) = self
+            .pending
+            .iter()
+            .rposition(|p| p.body.end == stop && p.body.start <= start)
+        {
+            let p = self.pending.remove(i);
+            end = end.max(p.end);
+            stdin = p.stdin;
         }
         let mut words = std::mem::take(&mut self.words);
         words.clear();
@@ -1652,6 +1658,19 @@ impl<'a, 't> Walk<'a, 't> {
                 base.to_source(0),
             ))
         });
+        // A lookup proves its name exists on this machine, also for the shell code it runs
+        // here (`command -v X && bash -c 'X'`, `… && cat <<EOF | sh`); not on another host.
+        let at = self.at;
+        let proven: Vec<String> =
+            if lang == Language::Bash && host == self.host && !self.elsewhere {
+                self.guards
+                    .iter()
+                    .filter(|(r, _)| r.contains(&at))
+                    .map(|(_, name)| name.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
         let n = self.out.commands.len();
         parse_embedded(
             code,
@@ -1661,6 +1680,11 @@ impl<'a, 't> Walk<'a, 't> {
             self.out,
             self.depth.saturating_add(1),
         );
+        if !proven.is_empty() {
+            for c in self.out.commands.iter_mut().skip(n) {
+                c.guarded |= c.host.as_deref() == host && proven.contains(&c.name);
+            }
+        }
         if !local.is_empty() && self.out.commands.len() > n {
             let local: Vec<Range<usize>> = local
                 .iter()
@@ -1763,7 +1787,16 @@ impl<'a, 't> Walk<'a, 't> {
         } else {
             proof.if_false
         };
-        self.guard(node.start_byte(), right.byte_range(), names);
+        // `L && cat <<EOF | sh`: the grammar hangs the heredoc, and the rest of the pipeline,
+        // on the whole list; they belong to its right side.
+        let mut range = right.byte_range();
+        if let Some(p) = node.parent().filter(|p| {
+            p.kind_id() == self.k.redirected_statement
+                && p.child_by_field_name("body").is_some_and(|b| b.id() == node.id())
+        }) {
+            range.end = p.end_byte();
+        }
+        self.guard(node.start_byte(), range, names);
     }
 
     /// `if C; then A; elif D; then B; else E; fi`: `A` runs when `C` succeeded, `B` when `C`
@@ -2660,6 +2693,38 @@ nproc
     }
 
     #[test]
+    fn guards_hold_in_shell_code_run_on_this_machine() {
+        // A lookup proves the name exists here, for the code a shell runs here as well.
+        for src in [
+            "command -v nproc >/dev/null && cat <<EOF | sh\nnproc\nEOF\n",
+            "command -v nproc >/dev/null && tee /tmp/x <<'EOF' | bash\nnproc\nEOF\n",
+            "command -v nproc >/dev/null && bash -c 'nproc --all'\n",
+            "command -v nproc >/dev/null && sudo sh -c \"nproc\"\n",
+            "command -v nproc >/dev/null && echo nproc | sh\n",
+            "command -v nproc >/dev/null && sh <<'EOF'\nnproc\nEOF\n",
+            "if command -v nproc >/dev/null; then\n  cat <<'EOF' | sh\nnproc\nEOF\nfi\n",
+            "command -v nproc >/dev/null && at now <<'EOF'\nnproc\nEOF\n",
+        ] {
+            assert_eq!(guarded(src), ["nproc"], "{src:?}");
+        }
+        // Not on another host or in a container, nor for another name or language.
+        for src in [
+            "command -v nproc && ssh nas 'nproc'\n",
+            "command -v nproc && ssh \"$host\" nproc\n",
+            "command -v nproc && bash -c 'ssh nas nproc'\n",
+            "command -v nproc && docker exec web nproc\n",
+            "command -v nproc && podman exec --latest nproc\n",
+            "command -v nproc && docker compose exec web nproc\n",
+            "command -v nproc && cat <<EOF | ssh nas sh\nnproc\nEOF\n",
+            "command -v tac && bash -c 'nproc'\n",
+            "command -v nproc || bash -c 'nproc'\n",
+            "command -v nproc; bash -c 'nproc'\n",
+        ] {
+            assert!(guarded(src).is_empty(), "{src:?}: {:?}", guards(src));
+        }
+    }
+
+    #[test]
     fn guards_are_exact_about_names_and_branches() {
         assert!(guarded("command -v curl >/dev/null && wget -q x").is_empty());
         assert!(guarded("command -v nproc >/dev/null || nproc").is_empty());
@@ -3179,6 +3244,91 @@ nproc"
         ] {
             assert_spans_valid_here(src);
         }
+    }
+
+    #[test]
+    fn names_made_of_quoted_pieces_are_what_the_shell_runs() {
+        let src = "fre''e -m\nf\"re\"e -m\n\"free\" -m\n'fr'ee -m\n\\free -m\nfr\\ee -m\n";
+        let p = crate::script::parse(src, Language::Bash);
+        let got: Vec<(&str, &str)> = p
+            .commands
+            .iter()
+            .map(|c| (c.name.as_str(), c.text.as_str()))
+            .collect();
+        assert_eq!(got, [("free", "free -m"); 6]);
+        // Each letter of the name, and the arguments, map back to where they are written.
+        let c = &p.commands[0];
+        let at: Vec<usize> = (0..c.text.len()).map(|i| c.map.to_source(i)).collect();
+        assert_eq!(at, [0, 1, 2, 5, 6, 7, 8]);
+        assert_eq!(c.name_span, 0..6);
+        // Wrappers too; a name that depends on an expansion stays unknown.
+        assert_eq!(names("su''do 'apt'-get install x"), ["sudo", "apt-get"]);
+        assert!(names("\"$x\"free -m; fr${e}e -m; 'my tool' x").is_empty());
+    }
+
+    #[test]
+    fn a_line_starting_with_an_escaped_name_is_its_own_command() {
+        // tree-sitter-bash makes `\nproc` one more argument of `echo hi`, starting at the
+        // line break.
+        for src in ["echo hi\n\\nproc -a\n", "echo hi # c\r\n\\nproc -a\r\n"] {
+            let p = parsed(src);
+            let got: Vec<(&str, &str)> = p
+                .commands
+                .iter()
+                .map(|c| (c.name.as_str(), c.text.as_str()))
+                .collect();
+            assert_eq!(got, [("echo", "echo hi"), ("nproc", "nproc -a")], "{src:?}");
+            assert_eq!(&src[p.commands[1].name_span.clone()], "nproc");
+        }
+        assert_eq!(names("sudo \\\n  \\nproc\n"), ["sudo", "nproc"]);
+        assert_eq!(names("echo hi \\\n\\nproc\n"), ["echo"], "a continuation");
+        assert_eq!(names("\\nproc\n"), ["nproc"]);
+    }
+
+    #[test]
+    fn more_ways_code_reaches_a_shell() {
+        let ran = |src: &str| names(src).contains(&"nproc".to_string());
+        for src in [
+            "tee f <<EOF | sh\nnproc\nEOF\n",
+            "tee -a f <<< 'nproc' | sh\n",
+            "cat <<EOF | tee f | sh\nnproc\nEOF\n",
+            "echo nproc | tee -a log | cat | bash\n",
+            "printf '%s\\n' nproc | cat - | sh\n",
+            "at now <<EOF\nnproc\nEOF\n",
+            "at -m 10:00 tomorrow <<'EOF'\nnproc\nEOF\n",
+            "batch <<EOF\nnproc\nEOF\n",
+            "echo nproc | at now + 5 minutes\n",
+        ] {
+            assert!(ran(src), "{src:?}: {:?}", names(src));
+        }
+        for src in [
+            "tee f <<EOF\nnproc\nEOF\n",
+            "cat <<EOF | tee f\nnproc\nEOF\n",
+            "echo nproc | tee f | grep x\n",
+            "cat f <<EOF | sh\nnproc\nEOF\n",
+            "at -f job.sh now <<EOF\nnproc\nEOF\n",
+            "at -c 4 <<EOF\nnproc\nEOF\n",
+        ] {
+            assert!(!ran(src), "{src:?}: {:?}", names(src));
+        }
+    }
+
+    #[test]
+    fn docker_compose_exec_runs_in_the_service() {
+        for (src, host) in [
+            ("docker compose exec -T -u root web nproc -a\n", "web"),
+            ("docker-compose -f a.yml exec -e A=1 --index 2 db nproc\n", "db"),
+            ("docker --context x compose -p app exec -w /srv api sh -c 'nproc'\n", "api"),
+            ("podman-compose exec -d worker nproc\n", "worker"),
+        ] {
+            let p = parsed(src);
+            let c = get(&p, "nproc");
+            assert_eq!(c.host.as_deref(), Some(host), "{src:?}");
+            assert!(c.text.starts_with("nproc"), "{src:?}");
+        }
+        assert_eq!(names("docker compose up -d web\n"), ["docker"]);
+        assert_eq!(names("docker-compose logs -f web\n"), ["docker-compose"]);
+        assert_eq!(names("docker compose exec web\n"), ["docker"]);
     }
 
     #[test]
