@@ -123,10 +123,17 @@ fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<
         }
         wanted[first..=last].fill(true);
     }
-    // Code joined from quoted pieces (`sh -c 'fre''e'`) shows no literal until it is joined.
+    // Code joined from quoted pieces (`sh -c 'fre''e'`) shows no literal until it is joined;
+    // nor does a name made of pieces (`fre''e -m` runs `free`).
     for &at in &lexed.joins {
         let k = stretch_of(at);
-        if !wanted[k] && *runs_code[k].get_or_insert_with(|| sparse::may_run_code(text(k))) {
+        if !wanted[k]
+            && (*runs_code[k].get_or_insert_with(|| sparse::may_run_code(text(k))) || {
+                let mut hit = false;
+                prefilter.hits(&joined_word(src, at), |_| hit = true);
+                hit
+            })
+        {
             wanted[k] = true;
         }
     }
@@ -145,6 +152,33 @@ fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<
         }
     }
     Some(ranges)
+}
+
+/// The shell word that starts at `at`, its pieces joined as the shell joins them (`fre''e` is
+/// `free`): quotes and escapes dropped, up to the first blank or operator outside quotes.
+fn joined_word(src: &str, at: usize) -> String {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut quote = None;
+    let mut i = at;
+    while let Some(&c) = b.get(i) {
+        match (quote, c) {
+            (None, b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b'&' | b'<' | b'>' | b'(' | b')') => {
+                break
+            }
+            (None, b'\'' | b'"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None | Some(b'"'), b'\\') => {
+                i += 1;
+                if let Some(&e) = b.get(i).filter(|&&e| e != b'\n') {
+                    out.push(e);
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The commands of the stretches [`sparse_ranges`] keeps, as one parse (for tests).
@@ -958,6 +992,19 @@ fr''ee -m'
 . /dev/stdin <<'EOF'
 readlink -f /
 EOF
+echo hi
+\nproc
+tee /tmp/log <<EOF | sh
+readlink -f /
+EOF
+at now <<'EOF'
+date -d tomorrow
+EOF
+docker compose exec -T web readlink -f /
+command -v nproc >/dev/null && sh <<'EOF'
+nproc
+EOF
+fre''e -m
 echo done
 "#;
 

@@ -5,13 +5,14 @@
 //! simple command; its words are resolved through wrappers (`sudo -u root`, `env -i A=1`,
 //! `timeout -s KILL 5`, `xargs -I{}`, `find … -exec … \;`, …), so both the wrapper and the
 //! command it runs are reported, each with its text ending where the simple command ends.
-//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'` and
-//! `docker`/`podman exec CONTAINER CMD`, `kubectl exec POD -- CMD` are wrappers too; a command
-//! inside a container runs on the container, named as a host (`store host add web --tag alpine`
-//! tells forewarn what it runs; unknown, it is checked as untargeted), like `ssh`.
-//! Strings that another program executes (`bash -c`, `ssh HOST '…'`, `eval`, `trap`,
-//! `pwsh -Command`, `cmd /c`, `watch '…'`, heredocs and here-strings fed to a shell, and what
-//! `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell reading its stdin) are handed to
+//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'`,
+//! `docker`/`podman exec CONTAINER CMD`, `docker compose exec SERVICE CMD` and `kubectl exec POD
+//! -- CMD` are wrappers too; a command inside a container runs on the container, named as a host
+//! (`store host add web --tag alpine` tells forewarn what it runs; unknown, it is checked as
+//! untargeted), like `ssh`. Strings that another program executes (`bash -c`, `ssh HOST '…'`,
+//! `eval`, `trap`, `pwsh -Command`, `cmd /c`, `watch '…'`, heredocs and here-strings fed to a
+//! shell or to `at`/`batch`, and what `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell
+//! reading its stdin, also through `tee` and `cat`) are handed to
 //! [`super::parse_embedded`] with an [`OffsetMap`] back to the document — also when the string
 //! is written in several quoted pieces (`bash -c 'a'"b"`) — and `ssh` moves what it runs to
 //! the remote host. Code regions are the document minus comments, single-quoted strings, the
@@ -21,14 +22,20 @@
 //! `LOOKUP && …` (or `! LOOKUP || …`), the `then` of `if LOOKUP`, the `else` (and later `elif`s)
 //! of `if ! LOOKUP`, where LOOKUP is `command -v/-V X`, `type X`, `hash X`, `which X`, or a test
 //! `[ -x "$(command -v X)" ]`, `[ -n "$(which X)" ]`, `[ -x /path/X ]`, possibly redirected and
-//! joined with `&&`. Only X is guarded, only on this host and in this shell (an executed string
-//! starts with no guards). `LOOKUP || exit 1` followed by X on later lines is not followed.
+//! joined with `&&`. Only X is guarded, and only on this machine: also in the shell code run here
+//! (`bash -c 'X'`, a heredoc piped into `sh`), not on another host or in a container (`ssh`,
+//! `docker exec`). `LOOKUP || exit 1` followed by X on later lines is not followed.
+//!
+//! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free` run
+//! `free`). tree-sitter-bash reads a line that starts with an escaped name (`\nproc`) as one more
+//! word of the command on the line before; the walk splits it off again.
 //!
 //! Known gaps: an executed string with a `$'…'` or `$"…"` piece is not parsed; only `echo`,
-//! `printf` and `cat` are followed as producers of piped code (not `tee`, files, or longer
-//! pipelines); `parallel -S` and `docker`/`kubectl exec` keep the current host; an ssh
-//! destination that is a variable keeps the current host; tree-sitter-bash ends a heredoc at
-//! the first line that *starts* with its delimiter (`EOFX` ends `<<EOF`).
+//! `printf` and `cat` produce piped code, through `cat` and `tee` stages (not files);
+//! `parallel -S` keeps the current host, and so do `podman exec --latest` and an ssh destination
+//! that is a variable (but no guard holds there); `docker compose run` is not followed;
+//! tree-sitter-bash ends a heredoc at the first line that *starts* with its delimiter (`EOFX`
+//! ends `<<EOF`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
