@@ -163,9 +163,10 @@ fn joined_word(src: &str, at: usize) -> String {
     let mut i = at;
     while let Some(&c) = b.get(i) {
         match (quote, c) {
-            (None, b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b'&' | b'<' | b'>' | b'(' | b')') => {
-                break
-            }
+            (
+                None,
+                b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b'&' | b'<' | b'>' | b'(' | b')',
+            ) => break,
             (None, b'\'' | b'"') => quote = Some(c),
             (Some(q), _) if c == q => quote = None,
             (None | Some(b'"'), b'\\') => {
@@ -1137,7 +1138,12 @@ echo done
                 &["macos"],
                 Severity::Major,
             )),
-            not_found(pattern("sed-i", &[r"sed\s+-i"], &["macos"], Severity::Major)),
+            not_found(pattern(
+                "sed-i",
+                &[r"sed\s+-i"],
+                &["macos"],
+                Severity::Major,
+            )),
             ops,
             fails,
         ]);
@@ -1167,19 +1173,28 @@ echo done
             scan(src, lang, Some(target), &library)
                 .findings
                 .iter()
-                .map(|f| library.get(&f.pattern_id).unwrap().pattern_signature.clone())
+                .map(|f| {
+                    library
+                        .get(&f.pattern_id)
+                        .unwrap()
+                        .pattern_signature
+                        .clone()
+                })
                 .collect()
         };
         // systemd is not PID 1 in a container: systemctl is there and fails.
         let src = "command -v systemctl >/dev/null && systemctl restart nginx\n";
         let found = signatures(src, Language::Bash, "container");
         assert!(
-            found.iter().any(|s| s.contains("systemctl fails in containers")),
+            found
+                .iter()
+                .any(|s| s.contains("systemctl fails in containers")),
             "{found:?}"
         );
         // On macOS systemctl does not exist: the lookup answers that.
         assert!(signatures(src, Language::Bash, "macos").is_empty());
-        let src = "if (Get-Command Get-LocalUser -ErrorAction SilentlyContinue) { Get-LocalUser }\n";
+        let src =
+            "if (Get-Command Get-LocalUser -ErrorAction SilentlyContinue) { Get-LocalUser }\n";
         assert!(signatures(src, Language::PowerShell, "powershell-2.0").is_empty());
         let found = signatures("Get-LocalUser\n", Language::PowerShell, "powershell-2.0");
         assert!(

@@ -1017,7 +1017,14 @@ impl<'a, 't> Walk<'a, 't> {
         map.push(word.len(), w.end);
         map.push(joined.len(), w.end + rest.len());
         let base = map.then(self.base);
-        let cmd = make_command(&joined, 0..word.len(), joined.len(), Language::Bash, host, &base);
+        let cmd = make_command(
+            &joined,
+            0..word.len(),
+            joined.len(),
+            Language::Bash,
+            host,
+            &base,
+        );
         self.push_command(cmd, w.start);
         Some(Cow::Owned(word))
     }
@@ -1668,16 +1675,16 @@ impl<'a, 't> Walk<'a, 't> {
         // A lookup proves its name exists on this machine, also for the shell code it runs
         // here (`command -v X && bash -c 'X'`, `… && cat <<EOF | sh`); not on another host.
         let at = self.at;
-        let proven: Vec<String> =
-            if lang == Language::Bash && host == self.host && !self.elsewhere {
-                self.guards
-                    .iter()
-                    .filter(|(r, _)| r.contains(&at))
-                    .map(|(_, name)| name.clone())
-                    .collect()
-            } else {
-                Vec::new()
-            };
+        let proven: Vec<String> = if lang == Language::Bash && host == self.host && !self.elsewhere
+        {
+            self.guards
+                .iter()
+                .filter(|(r, _)| r.contains(&at))
+                .map(|(_, name)| name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let n = self.out.commands.len();
         parse_embedded(
             code,
@@ -1799,7 +1806,8 @@ impl<'a, 't> Walk<'a, 't> {
         let mut range = right.byte_range();
         if let Some(p) = node.parent().filter(|p| {
             p.kind_id() == self.k.redirected_statement
-                && p.child_by_field_name("body").is_some_and(|b| b.id() == node.id())
+                && p.child_by_field_name("body")
+                    .is_some_and(|b| b.id() == node.id())
         }) {
             range.end = p.end_byte();
         }
@@ -3324,8 +3332,14 @@ nproc"
     fn docker_compose_exec_runs_in_the_service() {
         for (src, host) in [
             ("docker compose exec -T -u root web nproc -a\n", "web"),
-            ("docker-compose -f a.yml exec -e A=1 --index 2 db nproc\n", "db"),
-            ("docker --context x compose -p app exec -w /srv api sh -c 'nproc'\n", "api"),
+            (
+                "docker-compose -f a.yml exec -e A=1 --index 2 db nproc\n",
+                "db",
+            ),
+            (
+                "docker --context x compose -p app exec -w /srv api sh -c 'nproc'\n",
+                "api",
+            ),
             ("podman-compose exec -d worker nproc\n", "worker"),
         ] {
             let p = parsed(src);
