@@ -3298,6 +3298,15 @@ nproc"
         assert_eq!(names("sudo \\\n  \\nproc\n"), ["sudo", "nproc"]);
         assert_eq!(names("echo hi \\\n\\nproc\n"), ["echo"], "a continuation");
         assert_eq!(names("\\nproc\n"), ["nproc"]);
+        assert_eq!(names("echo hi\n  \\nproc\n"), ["echo", "nproc"]);
+        assert_eq!(
+            names("if true; then echo a\n\\nproc; fi\n"),
+            ["true", "echo", "nproc"]
+        );
+        assert_eq!(
+            names("echo hi\n\\sudo \\nproc\n"),
+            ["echo", "sudo", "nproc"]
+        );
     }
 
     #[test]
