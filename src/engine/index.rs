@@ -454,6 +454,8 @@ impl Prefilter<'_> {
 #[derive(Debug, Default)]
 pub struct PatternIndex {
     patterns: Vec<Pattern>,
+    /// [`Pattern::is_missing_command`] of each pattern, decided once here.
+    missing_command: Vec<bool>,
     by_id: HashMap<String, usize>,
     hosts: Vec<Host>,
     clients: Vec<Client>,
@@ -592,6 +594,7 @@ impl PatternIndex {
                     .map(|t| t.trim().to_lowercase()),
             );
             index.by_id.insert(pattern.id.clone(), pi);
+            index.missing_command.push(pattern.is_missing_command());
             index.patterns.push(pattern);
         }
         for list in index
@@ -642,6 +645,11 @@ impl PatternIndex {
 
     pub(crate) fn pattern(&self, i: usize) -> &Pattern {
         &self.patterns[i]
+    }
+
+    /// Whether pattern `i` predicts only that its command is missing ([`Pattern::is_missing_command`]).
+    pub(crate) fn is_missing_command(&self, i: usize) -> bool {
+        self.missing_command.get(i).copied().unwrap_or(false)
     }
 
     /// Resolves a target name against this index's hosts (DESIGN.md §4). A name that is not a

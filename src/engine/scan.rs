@@ -150,10 +150,17 @@ fn sparse_ranges(
         }
         wanted[first..=last].fill(true);
     }
-    // Code joined from quoted pieces (`sh -c 'fre''e'`) shows no literal until it is joined.
+    // Code joined from quoted pieces (`sh -c 'fre''e'`) shows no literal until it is joined;
+    // nor does a name made of pieces (`fre''e -m` runs `free`).
     for &at in &lexed.joins {
         let k = stretch_of(at);
-        if !wanted[k] && *runs_code[k].get_or_insert_with(|| sparse::may_run_code(text(k))) {
+        if !wanted[k]
+            && (*runs_code[k].get_or_insert_with(|| sparse::may_run_code(text(k))) || {
+                let mut hit = false;
+                prefilter.hits(&joined_word(src, at), |_, _| hit = true);
+                hit
+            })
+        {
             wanted[k] = true;
         }
     }
@@ -304,6 +311,34 @@ impl<'a> Targets<'a> {
     }
 }
 
+/// The shell word that starts at `at`, its pieces joined as the shell joins them (`fre''e` is
+/// `free`): quotes and escapes dropped, up to the first blank or operator outside quotes.
+fn joined_word(src: &str, at: usize) -> String {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut quote = None;
+    let mut i = at;
+    while let Some(&c) = b.get(i) {
+        match (quote, c) {
+            (
+                None,
+                b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b'&' | b'<' | b'>' | b'(' | b')',
+            ) => break,
+            (None, b'\'' | b'"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None | Some(b'"'), b'\\') => {
+                i += 1;
+                if let Some(&e) = b.get(i).filter(|&&e| e != b'\n') {
+                    out.push(e);
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The commands of the stretches [`sparse_ranges`] keeps, as one parse (for tests).
 #[cfg(test)]
 pub(crate) fn parse_sparse(
@@ -396,10 +431,11 @@ pub fn scan_parsed(
             );
         };
         // Guarded code checked for what it uses before using it. A lookup of the command's
-        // own name proves it exists, so a pattern matched by the name alone (which predicts
-        // no more than that it is missing) stays quiet; one that needs the arguments (`sed
-        // -i`) or the command's class (operations) still speaks. A version check rules out
-        // the patterns every system of which it excludes (`ruled_out_by_powershell`).
+        // own name proves it exists, so a pattern that predicts it is missing and is matched by
+        // the name alone stays quiet; one that needs the arguments (`sed -i`), the command's
+        // class (operations) or is about a command that exists and fails (`systemctl` in a
+        // container) still speaks. A version check rules out the patterns every system of
+        // which it excludes (`ruled_out_by_powershell`).
         let quiet = |pi: usize| {
             cmd.min_powershell
                 .is_some_and(|min| ruled_out_by_powershell(index.pattern(pi), min))
@@ -407,7 +443,10 @@ pub fn scan_parsed(
         for &ei in &candidates {
             let entry = index.entry(ei);
             if let Some(r) = entry.match_command(&cmd.name, &cmd.text, cmd.language) {
-                if (cmd.guarded && r == (0..cmd.name.len())) || quiet(entry.pattern) {
+                let proven = cmd.guarded
+                    && r == (0..cmd.name.len())
+                    && index.is_missing_command(entry.pattern);
+                if proven || quiet(entry.pattern) {
                     continue;
                 }
                 hit(entry.pattern, r, &mut targets);
@@ -1089,6 +1128,19 @@ fr''ee -m'
 . /dev/stdin <<'EOF'
 readlink -f /
 EOF
+echo hi
+\nproc
+tee /tmp/log <<EOF | sh
+readlink -f /
+EOF
+at now <<'EOF'
+date -d tomorrow
+EOF
+docker compose exec -T web readlink -f /
+command -v nproc >/dev/null && sh <<'EOF'
+nproc
+EOF
+fre''e -m
 echo done
 "#;
 
@@ -1260,16 +1312,33 @@ echo done
     fn guarded_commands_are_quiet_about_their_name_only() {
         let mut ops = pattern("ops", &[], &["container"], Severity::Major);
         ops.triggering_operations = vec!["service_control".into()];
+        let not_found = |mut p: Pattern| {
+            p.error_pattern = Some("(nproc|tac|systemctl): (command )?not found".into());
+            p
+        };
+        let mut fails = pattern("fails", &["systemctl"], &["container"], Severity::Major);
+        fails.error_pattern = Some("System has not been booted with systemd".into());
         let idx = index(vec![
-            pattern(
+            not_found(pattern(
                 "missing",
                 &["nproc", "systemctl"],
                 &["macos"],
                 Severity::Major,
-            ),
-            pattern("by-regex", &["(nproc|tac)"], &["macos"], Severity::Major),
-            pattern("sed-i", &[r"sed\s+-i"], &["macos"], Severity::Major),
+            )),
+            not_found(pattern(
+                "by-regex",
+                &["(nproc|tac)"],
+                &["macos"],
+                Severity::Major,
+            )),
+            not_found(pattern(
+                "sed-i",
+                &[r"sed\s+-i"],
+                &["macos"],
+                Severity::Major,
+            )),
             ops,
+            fails,
         ]);
         let src = "nproc\nsed -i s/a/b/ f\nsystemctl restart x\nnproc\n";
         // The first three lines are guarded (as `command -v X && X` would make them).
@@ -1279,6 +1348,7 @@ echo done
             found,
             [
                 "sed-i@sed -i",
+                "fails@systemctl",
                 "ops@systemctl",
                 "by-regex@nproc",
                 "missing@nproc"
@@ -1286,7 +1356,44 @@ echo done
             "a guard proves the name exists, not that `-i` or a service manager works"
         );
         let unguarded = run_marked(src, Language::Bash, None, &idx, |_| {});
-        assert_eq!(unguarded.len(), 7, "{unguarded:?}");
+        assert_eq!(unguarded.len(), 8, "{unguarded:?}");
+    }
+
+    #[test]
+    fn a_guard_answers_the_default_library_only_where_it_predicts_a_missing_command() {
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let signatures = |src: &str, lang: Language, target: &str| -> Vec<String> {
+            scan(src, lang, Some(target), &library)
+                .findings
+                .iter()
+                .map(|f| {
+                    library
+                        .get(&f.pattern_id)
+                        .unwrap()
+                        .pattern_signature
+                        .clone()
+                })
+                .collect()
+        };
+        // systemd is not PID 1 in a container: systemctl is there and fails.
+        let src = "command -v systemctl >/dev/null && systemctl restart nginx\n";
+        let found = signatures(src, Language::Bash, "container");
+        assert!(
+            found
+                .iter()
+                .any(|s| s.contains("systemctl fails in containers")),
+            "{found:?}"
+        );
+        // On macOS systemctl does not exist: the lookup answers that.
+        assert!(signatures(src, Language::Bash, "macos").is_empty());
+        let src =
+            "if (Get-Command Get-LocalUser -ErrorAction SilentlyContinue) { Get-LocalUser }\n";
+        assert!(signatures(src, Language::PowerShell, "powershell-2.0").is_empty());
+        let found = signatures("Get-LocalUser\n", Language::PowerShell, "powershell-2.0");
+        assert!(
+            found.iter().any(|s| s.contains("LocalAccounts")),
+            "{found:?}"
+        );
     }
 
     #[test]

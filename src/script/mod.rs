@@ -260,6 +260,7 @@ pub const CHANGES_HOST: &[&str] = &[
     "nsn",
     "oc",
     "podman",
+    "podman-compose",
     "psexec",
     "psexec64",
     "ssh",
