@@ -377,10 +377,25 @@ impl PrefilterParts {
     }
 }
 
+/// What a prefilter hit stands for, so that a caller who knows the target can tell whether any
+/// pattern behind it applies there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Hit<'a> {
+    /// A command name or a required prefix: the triggering entries filed under it.
+    Entries(&'a [usize]),
+    /// A command some operation classes name (lowercased).
+    Operation(&'a str),
+    /// A command that may run code on another system ([`crate::script::CHANGES_HOST`]): what it runs
+    /// is checked against that system, whatever the file's target.
+    Remote,
+    /// Anything else (`syntax:` literals, odd names, embedded shells): may matter anywhere.
+    Other,
+}
+
 impl Prefilter<'_> {
     /// Calls `hit` with the byte range of every occurrence of a literal that stands where its
-    /// kind requires.
-    pub(crate) fn hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>)) {
+    /// kind requires, and what it stands for.
+    pub(crate) fn hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>, Hit<'_>)) {
         let b = text.as_bytes();
         let index = self.index;
         let mut word = String::new();
@@ -397,17 +412,26 @@ impl Prefilter<'_> {
             word.clear();
             word.push_str(&text[start..i]);
             word.make_ascii_lowercase();
-            if index.by_name.contains_key(&word) || self.parts.words.contains(&word) {
-                hit(start..i);
-                continue;
+            // Every reading of the word is reported: which patterns stand behind it matters.
+            if crate::script::CHANGES_HOST.contains(&word.as_str()) {
+                hit(start..i, Hit::Remote);
+            }
+            if let Some(entries) = index.by_name.get(&word) {
+                hit(start..i, Hit::Entries(entries));
+            }
+            if self.parts.words.contains(&word) {
+                let kind = match super::operations::is_command_name(&word) {
+                    true => Hit::Operation(&word),
+                    false => Hit::Other,
+                };
+                hit(start..i, kind);
             }
             for &len in &index.prefix_lens {
                 if len > word.len() {
                     break;
                 }
-                if index.by_prefix.contains_key(&word[..len]) {
-                    hit(start..start + len);
-                    break;
+                if let Some(entries) = index.by_prefix.get(&word[..len]) {
+                    hit(start..start + len, Hit::Entries(entries));
                 }
             }
         }
@@ -420,7 +444,7 @@ impl Prefilter<'_> {
                 bound == Bound::Anywhere || m.start() == 0 || !continues_name(b[m.start() - 1]);
             let ends = bound != Bound::Word || b.get(m.end()).is_none_or(|&c| !continues_name(c));
             if starts && ends {
-                hit(m.range());
+                hit(m.range(), Hit::Other);
             }
         }
     }
@@ -430,6 +454,8 @@ impl Prefilter<'_> {
 #[derive(Debug, Default)]
 pub struct PatternIndex {
     patterns: Vec<Pattern>,
+    /// [`Pattern::is_missing_command`] of each pattern, decided once here.
+    missing_command: Vec<bool>,
     by_id: HashMap<String, usize>,
     hosts: Vec<Host>,
     clients: Vec<Client>,
@@ -568,6 +594,7 @@ impl PatternIndex {
                     .map(|t| t.trim().to_lowercase()),
             );
             index.by_id.insert(pattern.id.clone(), pi);
+            index.missing_command.push(pattern.is_missing_command());
             index.patterns.push(pattern);
         }
         for list in index
@@ -618,6 +645,11 @@ impl PatternIndex {
 
     pub(crate) fn pattern(&self, i: usize) -> &Pattern {
         &self.patterns[i]
+    }
+
+    /// Whether pattern `i` predicts only that its command is missing ([`Pattern::is_missing_command`]).
+    pub(crate) fn is_missing_command(&self, i: usize) -> bool {
+        self.missing_command.get(i).copied().unwrap_or(false)
     }
 
     /// Resolves a target name against this index's hosts (DESIGN.md §4). A name that is not a
