@@ -77,6 +77,8 @@ enum EntryKind {
     Command {
         source: String,
         compiled: [OnceLock<Option<Regex>>; 2],
+        /// What a text must hold for the regex to match it, per slot, found on first use.
+        needs: [OnceLock<Needs>; 2],
     },
     /// A `syntax:` regex, matched anywhere in code of the pattern's languages.
     Syntax {
@@ -115,7 +117,19 @@ impl Entry {
                 };
                 same.then_some(0..name.len())
             }
-            EntryKind::Command { source, compiled } => {
+            EntryKind::Command {
+                source,
+                compiled,
+                needs,
+            } => {
+                // Most commands an entry is tried on cannot match it (`tool1\s+--x` is tried on
+                // `tool12`, and on `tool1` without `--x`): a literal test spares compiling it.
+                if !needs[ci as usize]
+                    .get_or_init(|| Needs::of(source, ci))
+                    .admit(text)
+                {
+                    return None;
+                }
                 let re = compiled[ci as usize]
                     .get_or_init(|| compile(&format!("^(?:{source})"), ci))
                     .as_ref()?;
@@ -144,6 +158,57 @@ impl Entry {
             Some(re) => re.find_iter(code).map(|m| m.range()).collect(),
             None => Vec::new(),
         }
+    }
+}
+
+/// Literals a command text must hold for a command regex to match it: every match starts at
+/// the start of the text with one of `prefixes` and ends with one of `suffixes`. An empty list
+/// asks nothing (there is no small finite set). Classes are expanded further than for the index
+/// (`\s` is 25 characters), so that `tool1\s+` tells `tool1 x` from `tool12 x`. Found from the
+/// regex as the slot compiles it (case-insensitively: with every case variant).
+#[derive(Debug, Default)]
+struct Needs {
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
+}
+
+impl Needs {
+    fn of(source: &str, case_insensitive: bool) -> Needs {
+        let Ok(hir) = regex_syntax::ParserBuilder::new()
+            .case_insensitive(case_insensitive)
+            .build()
+            .parse(source)
+        else {
+            return Needs::default();
+        };
+        let literals = |kind: ExtractKind| -> Vec<String> {
+            let seq = Extractor::new()
+                .kind(kind)
+                .limit_class(32)
+                .limit_total(256)
+                .extract(&hir);
+            let Some(lits) = seq.literals() else {
+                return Vec::new();
+            };
+            // An empty literal (the regex may match nothing there) or a cut character: no test.
+            lits.iter()
+                .map(|l| {
+                    std::str::from_utf8(l.as_bytes())
+                        .ok()
+                        .filter(|s| !s.is_empty())
+                })
+                .collect::<Option<Vec<&str>>>()
+                .map_or_else(Vec::new, |v| v.into_iter().map(str::to_string).collect())
+        };
+        Needs {
+            prefixes: literals(ExtractKind::Prefix),
+            suffixes: literals(ExtractKind::Suffix),
+        }
+    }
+
+    fn admit(&self, text: &str) -> bool {
+        (self.prefixes.is_empty() || self.prefixes.iter().any(|p| text.starts_with(p.as_str())))
+            && (self.suffixes.is_empty() || self.suffixes.iter().any(|s| text.contains(s.as_str())))
     }
 }
 
@@ -540,7 +605,12 @@ impl PatternIndex {
                     };
                     keys.push((kind, Keys::Syntax(lits)));
                 } else {
-                    keys.push((EntryKind::Command { source, compiled }, Keys::Command(lits)));
+                    let kind = EntryKind::Command {
+                        source,
+                        compiled,
+                        needs: Default::default(),
+                    };
+                    keys.push((kind, Keys::Command(lits)));
                 }
             }
             if !problems.is_empty() {
@@ -897,6 +967,72 @@ mod tests {
         let l = prefix_literals(r"apt-get\s+install").unwrap();
         assert_eq!(l, vec![("apt-get".into(), false)]);
         assert_eq!(prefix_literals(r".*foo"), None);
+    }
+
+    #[test]
+    fn a_command_regex_compiles_only_for_texts_that_hold_its_literals() {
+        let p = Pattern {
+            triggering_commands: vec![r"tool1\s+(-[a-z]+\s+)*--opt1".into()],
+            root_cause: "c".into(),
+            recommended_solution: "s".into(),
+            ..Pattern::new(
+                "p",
+                super::super::PatternType::CommandCompatibility,
+                "p",
+                "d",
+            )
+        };
+        let index = PatternIndex::build(vec![p], vec![], vec![]);
+        let mut candidates = Vec::new();
+        let try_on = |name: &str, text: &str, lang: Language, out: &mut Vec<usize>| {
+            index.command_candidates(name, out);
+            out.iter()
+                .find_map(|&e| index.entry(e).match_command(name, text, lang))
+        };
+        let compiled = |slot: usize| match &index.entry(0).kind {
+            EntryKind::Command { compiled, .. } => compiled[slot].get().is_some(),
+            _ => unreachable!(),
+        };
+        // `tool12` is a candidate (the name may continue the prefix) but cannot match, nor can
+        // `tool1` without `--opt1`: neither compiles the regex.
+        assert_eq!(
+            try_on("tool12", "tool12 --opt1", Language::Bash, &mut candidates),
+            None
+        );
+        assert_eq!(
+            try_on("tool1", "tool1 --force", Language::Bash, &mut candidates),
+            None
+        );
+        assert!(!compiled(0));
+        assert_eq!(
+            try_on(
+                "tool1",
+                "tool1 -q --opt1 f",
+                Language::Bash,
+                &mut candidates
+            ),
+            Some(0..15)
+        );
+        assert!(compiled(0));
+        // Case-insensitive languages test every case variant.
+        assert_eq!(
+            try_on(
+                "TOOL1",
+                "TOOL1 --OPT1",
+                Language::PowerShell,
+                &mut candidates
+            ),
+            Some(0..12)
+        );
+        assert_eq!(
+            try_on(
+                "Tool1",
+                "Tool1 --Opt2",
+                Language::PowerShell,
+                &mut candidates
+            ),
+            None
+        );
     }
 
     #[test]
