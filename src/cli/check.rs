@@ -98,8 +98,10 @@ fn load_index_for(
         .iter()
         .map(|j| cache::script_haystack(&j.text, j.lang))
         .collect();
+    let targets: Vec<Option<&str>> = jobs.iter().map(|j| j.target.as_deref()).collect();
     let need = cache::Need::Check {
         haystacks: &haystacks,
+        targets: &targets,
     };
     let cached = |index: PatternIndex, problems: Vec<String>| {
         for p in problems {

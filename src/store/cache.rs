@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use crate::engine::index::{self, check_regex, is_plain_name};
 use crate::engine::pattern::SYNTAX_PREFIX;
 use crate::engine::target::SYSTEM_TAGS;
-use crate::engine::{Client, Host, Pattern, PatternIndex, Problem};
+use crate::engine::{Client, Host, Pattern, PatternIndex, PatternType, Problem, Target};
 use crate::script::Language;
 use crate::store::Store;
 
@@ -51,11 +51,20 @@ pub enum Need<'a> {
     },
     /// Explaining output: `haystack` is the lowercased output.
     After { haystack: &'a str },
-    /// Checking scripts: each text as [`script_haystack`] gives it. An anchor counts only where
+    /// Checking scripts: each text as [`script_haystack`] gives it, and the target each is
+    /// checked for. An anchor counts only where
     /// it stands as a command name could (a whole word, or a word's start for a regex prefix
     /// the name may continue); an operation class's patterns are loaded where one of the class's
     /// command names is a word (finding the classes themselves would mean parsing the scripts).
-    Check { haystacks: &'a [String] },
+    ///
+    /// When every text has a known target, runs on it alone (no command that sends code to
+    /// another system, no `forewarn:` directive that could name another target), only the
+    /// active patterns that apply on one of the targets can give a finding: only those are
+    /// loaded (with the few that keep the target names known).
+    Check {
+        haystacks: &'a [String],
+        targets: &'a [Option<&'a str>],
+    },
 }
 
 /// A rebuild that has held its lock this long is taken to have died.
@@ -195,14 +204,17 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
     let mut problems: Vec<String> = Vec::new();
     // For `Check`: every anchor, searched for in the texts at once below.
     let mut anchors = Anchors::default();
-    let mut any_operation = false;
+    let mut any_operation = None;
+    let mut tagged: Vec<usize> = Vec::new();
+    let mut scopes: Vec<(std::borrow::Cow<'_, str>, &str)> = Vec::new();
+    let mut inactive: Vec<usize> = Vec::new();
     for line in header.lines() {
         let (tag, rest) = line.split_at_checked(2)?;
         match (tag, need) {
             ("H ", _) => hosts = serde_json::from_str(rest).ok()?,
             ("C ", _) => clients = serde_json::from_str(rest).ok()?,
             ("X ", _) => offsets = parse_list(rest)?,
-            ("T ", _) => wanted.extend(parse_list::<usize>(rest)?),
+            ("T ", _) => tagged = parse_list(rest)?,
             ("P ", _) => problems.push(unescape(rest).into_owned()),
             ("A ", Need::Before { .. } | Need::Check { .. }) | ("F ", Need::After { .. }) => {
                 wanted.extend(parse_list::<usize>(rest)?)
@@ -227,11 +239,15 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
             // One operation pattern whatever the text: the engine classifies commands only when
             // the index has some, and a classified command resolves its target like one with
             // candidates (see `command_anchors`), so the small index must have some too.
-            ("O ", Need::Check { .. }) if !any_operation => {
+            ("O ", Need::Check { .. }) if any_operation.is_none() => {
                 let (_, ords) = rest.split_once('\t')?;
-                wanted.extend(parse_list::<usize>(ords)?.first());
-                any_operation = true;
+                any_operation = parse_list::<usize>(ords)?.first().copied();
             }
+            ("Z ", Need::Check { .. }) => {
+                let (scope, ords) = rest.split_once('\t')?;
+                scopes.push((unescape(scope), ords));
+            }
+            ("I ", Need::Check { .. }) => inactive = parse_list(rest)?,
             ("N ", Need::Check { .. }) => {
                 let (name, ords) = rest.split_once('\t')?;
                 anchors.add(Bound::Word, name, ords);
@@ -239,16 +255,72 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
             _ => {}
         }
     }
-    if let Need::Check { haystacks } = need {
-        for ords in anchors.found(haystacks)? {
-            wanted.extend(parse_list::<usize>(ords)?);
+    let file = reader.into_inner();
+    if let Need::Check { haystacks, targets } = need {
+        // Code that may run elsewhere, or a directive that may name another target: every
+        // pattern may count there.
+        let elsewhere: Vec<usize> = crate::script::CHANGES_HOST
+            .iter()
+            .map(|name| anchors.add(Bound::Word, name, ""))
+            .collect();
+        let hit = anchors.found(haystacks)?;
+        for (k, &h) in hit.iter().enumerate() {
+            if h && !anchors.ords[k].is_empty() {
+                wanted.extend(parse_list::<usize>(anchors.ords[k])?);
+            }
         }
+        let alone =
+            !elsewhere.iter().any(|&k| hit[k]) && !haystacks.iter().any(|h| h.contains("forewarn"));
+        if alone && !targets.is_empty() {
+            let known = PatternIndex::build(
+                read_patterns(&file, blobs_start, &offsets, &tagged)?,
+                hosts.clone(),
+                clients.clone(),
+            );
+            let targets: Option<Vec<Target>> =
+                targets.iter().map(|t| known.target((*t)?)).collect();
+            if let Some(targets) = targets {
+                let keep = applicable(&targets, &scopes, &inactive, offsets.len())?;
+                wanted.retain(|&o| keep.get(o).copied().unwrap_or(true));
+            }
+        }
+        wanted.extend(any_operation);
     }
+    wanted.extend(tagged);
     wanted.sort_unstable();
     wanted.dedup();
-    let file = reader.into_inner();
     let patterns = read_patterns(&file, blobs_start, &offsets, &wanted)?;
     Some((PatternIndex::build(patterns, hosts, clients), problems))
+}
+
+/// Which patterns (by ordinal, `0..len`) are active and apply on one of `targets`, asked of
+/// [`Target::applies`] once per distinct scope (systems, host and client) of the cache.
+fn applicable(
+    targets: &[Target],
+    scopes: &[(std::borrow::Cow<'_, str>, &str)],
+    inactive: &[usize],
+    len: usize,
+) -> Option<Vec<bool>> {
+    let mut keep = vec![false; len];
+    for (scope, ords) in scopes {
+        let (systems, host, client): (Vec<String>, Option<String>, Option<String>) =
+            serde_json::from_str(scope).ok()?;
+        let pattern = Pattern {
+            affected_systems: systems,
+            infrastructure_id: host,
+            client_id: client,
+            ..Pattern::new("", PatternType::CommandCompatibility, "", "")
+        };
+        if targets.iter().any(|t| t.applies(&pattern)) {
+            for o in parse_list::<usize>(ords)? {
+                *keep.get_mut(o)? = true;
+            }
+        }
+    }
+    for &o in inactive {
+        *keep.get_mut(o)? = false;
+    }
+    Some(keep)
 }
 
 /// Where an anchor must stand in a text for its pattern to be loaded by `check`.
@@ -292,6 +364,9 @@ struct Anchors<'h> {
     /// Each anchor's pattern ordinals, as the header lists them; `hit` says which were found.
     ords: Vec<&'h str>,
     hit: Vec<bool>,
+    /// The anchor added before with the same text and kind (`usize::MAX`: none): a name may be
+    /// a pattern's and an operation class's.
+    same: Vec<usize>,
     words: rustc_hash::FxHashMap<&'h str, usize>,
     starts: rustc_hash::FxHashMap<&'h str, usize>,
     start_lens: Vec<usize>,
@@ -303,33 +378,49 @@ struct Anchors<'h> {
 }
 
 impl<'h> Anchors<'h> {
-    fn add(&mut self, bound: Bound, anchor: &'h str, ords: &'h str) {
+    /// Adds an anchor; its number in [`Anchors::found`]'s answer.
+    fn add(&mut self, bound: Bound, anchor: &'h str, ords: &'h str) -> usize {
         let k = self.ords.len();
         self.ords.push(ords);
         self.hit.push(false);
         let named = !anchor.is_empty() && anchor.bytes().all(is_name_byte);
         match bound {
             Bound::Word if named => {
-                self.words.insert(anchor, k);
+                self.same
+                    .push(self.words.insert(anchor, k).unwrap_or(usize::MAX));
             }
             Bound::Start if named => {
-                self.starts.insert(anchor, k);
+                self.same
+                    .push(self.starts.insert(anchor, k).unwrap_or(usize::MAX));
                 if let Err(i) = self.start_lens.binary_search(&anchor.len()) {
                     self.start_lens.insert(i, anchor.len());
                 }
             }
             _ => {
+                self.same.push(usize::MAX);
                 self.others.push((unescape(anchor), bound, k));
-                return;
+                return k;
             }
         }
         self.lens |= 1 << anchor.len().min(63);
         let b = anchor.as_bytes()[0];
         self.first[usize::from(b >> 6)] |= 1 << (b & 63);
+        k
     }
 
-    /// The ordinal lists of the anchors that stand where their bound requires in a haystack.
-    fn found(mut self, haystacks: &[String]) -> Option<Vec<&'h str>> {
+    /// Marks anchor `k` found, and those with the same text.
+    fn mark(hit: &mut [bool], same: &[usize], mut k: usize) {
+        while let Some(h) = hit.get_mut(k) {
+            if *h {
+                break;
+            }
+            *h = true;
+            k = same[k];
+        }
+    }
+
+    /// Whether each anchor stands where its bound requires in some haystack.
+    fn found(&mut self, haystacks: &[String]) -> Option<Vec<bool>> {
         let ac = match self.others.is_empty() {
             true => None,
             false => Some(
@@ -356,7 +447,7 @@ impl<'h> Anchors<'h> {
                 let word = &hay[start..i];
                 if self.lens & (1 << word.len().min(63)) != 0 {
                     if let Some(&k) = self.words.get(word) {
-                        self.hit[k] = true;
+                        Self::mark(&mut self.hit, &self.same, k);
                     }
                 }
                 for &len in &self.start_lens {
@@ -364,7 +455,7 @@ impl<'h> Anchors<'h> {
                         break;
                     }
                     if let Some(&k) = self.starts.get(&word[..len]) {
-                        self.hit[k] = true;
+                        Self::mark(&mut self.hit, &self.same, k);
                     }
                 }
             }
@@ -379,13 +470,7 @@ impl<'h> Anchors<'h> {
                 }
             }
         }
-        Some(
-            self.ords
-                .into_iter()
-                .zip(self.hit)
-                .filter_map(|(ords, hit)| hit.then_some(ords))
-                .collect(),
-        )
+        Some(std::mem::take(&mut self.hit))
     }
 }
 
@@ -635,6 +720,8 @@ pub fn write(
     let mut by_op: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut errors: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut errors_always = Vec::new();
+    let mut scopes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut inactive = Vec::new();
     let mut blobs = Vec::new();
     let mut offsets = vec![0u64];
     for (ord, p) in index.patterns().iter().enumerate() {
@@ -643,6 +730,14 @@ pub fn write(
         offsets.push(blobs.len() as u64);
         for tag in &p.affected_systems {
             tags.entry(tag.trim().to_lowercase()).or_insert(ord);
+        }
+        let scope = (&p.affected_systems, &p.infrastructure_id, &p.client_id);
+        scopes
+            .entry(serde_json::to_string(&scope)?)
+            .or_default()
+            .push(ord);
+        if !p.is_active {
+            inactive.push(ord);
         }
         for entry in &p.triggering_commands {
             match command_anchors(entry) {
@@ -681,6 +776,10 @@ pub fn write(
     header.push_str(&format!("F {}\n", join(&errors_always)));
     let tagged: Vec<usize> = tags.into_values().filter(|&o| o != usize::MAX).collect();
     header.push_str(&format!("T {}\n", join(&tagged)));
+    header.push_str(&format!("I {}\n", join(&inactive)));
+    for (scope, ords) in &scopes {
+        header.push_str(&format!("Z {}\t{}\n", escape(scope), join(ords)));
+    }
     for p in problems {
         header.push_str(&format!("P {}\n", escape(&p.to_string())));
     }
@@ -901,7 +1000,15 @@ mod tests {
         write(&path, "1", &index, &[]).unwrap();
         let ids = |text: &str| {
             let hay = [script_haystack(text, Language::Bash)];
-            let small = load(&path, "1", &Need::Check { haystacks: &hay }).unwrap();
+            let small = load(
+                &path,
+                "1",
+                &Need::Check {
+                    haystacks: &hay,
+                    targets: &[],
+                },
+            )
+            .unwrap();
             let mut ids: Vec<String> = small.patterns().iter().map(|p| p.id.clone()).collect();
             ids.sort();
             ids
@@ -920,6 +1027,74 @@ mod tests {
         assert_eq!(ids("python3.11 -V\n"), ["py311"]);
         assert_eq!(ids("python3.111 -V\n"), Vec::<String>::new());
         assert_eq!(ids("echo x@@op1@@y\n"), ["syn"]);
+    }
+
+    #[test]
+    fn check_for_known_targets_loads_only_the_active_patterns_that_apply_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let on = |id: &str, systems: &[&str]| Pattern {
+            affected_systems: systems.iter().map(|s| s.to_string()).collect(),
+            ..pattern(id, &["tool1"], "e")
+        };
+        let index = PatternIndex::build(
+            vec![
+                on("everywhere", &[]),
+                on("debian", &["debian-12"]),
+                on("alpine", &["Alpine"]),
+                on("acme", &["acme-os"]),
+                Pattern {
+                    is_active: false,
+                    ..on("off", &["debian-12"])
+                },
+                Pattern {
+                    infrastructure_id: Some("h1".into()),
+                    ..on("web1", &["macos"])
+                },
+            ],
+            vec![Host {
+                id: "h1".into(),
+                hostname: "web1".into(),
+                system_tags: vec!["rhel-9".into()],
+                ..Host::default()
+            }],
+            vec![],
+        );
+        write(&path, "1", &index, &[]).unwrap();
+        let ids = |text: &str, targets: &[Option<&str>]| {
+            let hay = [script_haystack(text, Language::Bash)];
+            let need = Need::Check {
+                haystacks: &hay,
+                targets,
+            };
+            let small = load(&path, "1", &need).unwrap();
+            let mut ids: Vec<String> = small.patterns().iter().map(|p| p.id.clone()).collect();
+            ids.sort();
+            ids
+        };
+        let all = ["acme", "alpine", "debian", "everywhere", "off", "web1"];
+        // `acme` stays whatever the target: the only pattern naming `acme-os` keeps it known.
+        assert_eq!(
+            ids("tool1\n", &[Some("debian-12")]),
+            ["acme", "debian", "everywhere"]
+        );
+        assert_eq!(
+            ids("tool1\n", &[Some("DEBIAN-12"), Some("alpine")]),
+            ["acme", "alpine", "debian", "everywhere"]
+        );
+        // A host: its tags, and the patterns about it.
+        assert_eq!(
+            ids("tool1\n", &[Some("WEB1")]),
+            ["acme", "everywhere", "web1"]
+        );
+        // No target, an unknown one, code sent elsewhere or a directive: everything.
+        assert_eq!(ids("tool1\n", &[Some("debian-12"), None]), all);
+        assert_eq!(ids("tool1\n", &[Some("debian-13")]), all);
+        assert_eq!(ids("tool1\nssh web1 tool1\n", &[Some("debian-12")]), all);
+        assert_eq!(
+            ids("# forewarn: target=alpine\ntool1\n", &[Some("debian-12")]),
+            all
+        );
     }
 
     #[test]
@@ -942,7 +1117,15 @@ mod tests {
         write(&path, "1", &index, &[]).unwrap();
         let ids = |text: &str, lang: Language| {
             let hay = [script_haystack(text, lang)];
-            let small = load(&path, "1", &Need::Check { haystacks: &hay }).unwrap();
+            let small = load(
+                &path,
+                "1",
+                &Need::Check {
+                    haystacks: &hay,
+                    targets: &[],
+                },
+            )
+            .unwrap();
             let mut ids: Vec<String> = small.patterns().iter().map(|p| p.id.clone()).collect();
             ids.sort();
             ids
@@ -1089,6 +1272,12 @@ mod tests {
             },
             Need::Check {
                 haystacks: &haystacks,
+                targets: &[],
+            },
+            // With a target the patterns that cannot apply are left out, not the tags.
+            Need::Check {
+                haystacks: &haystacks,
+                targets: &[Some("debian-12")],
             },
         ];
         for need in &needs {
@@ -1106,6 +1295,7 @@ mod tests {
             "7",
             &Need::Check {
                 haystacks: &haystacks,
+                targets: &[],
             },
         )
         .unwrap();
