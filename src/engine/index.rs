@@ -163,8 +163,8 @@ impl Entry {
 
 /// Literals a command text must hold for a command regex to match it: every match starts at
 /// the start of the text with one of `prefixes` and ends with one of `suffixes`. An empty list
-/// asks nothing (there is no small finite set). Classes are expanded further than for the index
-/// (`\s` is 25 characters), so that `tool1\s+` tells `tool1 x` from `tool12 x`. Found from the
+/// asks nothing (there is no small finite set). Prefix classes are expanded further than for the
+/// index (`\s` is 25 characters), so that `tool1\s+` tells `tool1 x` from `tool12 x`. Found from the
 /// regex as the slot compiles it (case-insensitively: with every case variant).
 #[derive(Debug, Default)]
 struct Needs {
@@ -181,11 +181,11 @@ impl Needs {
         else {
             return Needs::default();
         };
-        let literals = |kind: ExtractKind| -> Vec<String> {
+        let literals = |kind: ExtractKind, class_limit: usize| -> Vec<String> {
             let seq = Extractor::new()
                 .kind(kind)
-                .limit_class(32)
-                .limit_total(256)
+                .limit_class(class_limit)
+                .limit_total(64)
                 .extract(&hir);
             let Some(lits) = seq.literals() else {
                 return Vec::new();
@@ -200,9 +200,11 @@ impl Needs {
                 .collect::<Option<Vec<&str>>>()
                 .map_or_else(Vec::new, |v| v.into_iter().map(str::to_string).collect())
         };
+        // Only the prefix needs the expanded classes (the end of the name); a suffix is worth
+        // it only as a plain literal (`--opt1`), and expanding costs more than the test saves.
         Needs {
-            prefixes: literals(ExtractKind::Prefix),
-            suffixes: literals(ExtractKind::Suffix),
+            prefixes: literals(ExtractKind::Prefix, 32),
+            suffixes: literals(ExtractKind::Suffix, 4),
         }
     }
 

@@ -204,6 +204,10 @@ fn read(store: &Path, key: &str, need: &Need) -> Option<(PatternIndex, Vec<Strin
     let mut problems: Vec<String> = Vec::new();
     // For `Check`: every anchor, searched for in the texts at once below.
     let mut anchors = Anchors::default();
+    if let Need::Check { .. } = need {
+        // About one anchor per 40 bytes of header: no map grows ten times over.
+        anchors.words.reserve(header.len() / 40);
+    }
     let mut any_operation = None;
     let mut tagged: Vec<usize> = Vec::new();
     let mut scopes: Vec<(std::borrow::Cow<'_, str>, &str)> = Vec::new();
@@ -353,8 +357,20 @@ impl Bound {
 /// Characters of a command name, as the engine's prefilter counts them (`index::continues_name`):
 /// a name in a text has none of them on either side.
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    NAME_BYTES[usize::from(b)]
 }
+
+/// [`is_name_byte`] as a table: the test runs on every byte of every script `check` reads.
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+        b += 1;
+    }
+    table
+};
 
 /// The anchors of a cache, for [`Need::Check`]: those made of name characters are looked up
 /// word by word in hash maps (building an automaton over ten thousand of them would cost more
@@ -596,33 +612,48 @@ pub fn script_haystack(text: &str, language: Language) -> String {
     }
     // Quotes and escapes go, so `p''ython` and `py\thon` show their names as whole words; a
     // line continuation goes as a whole (`too\⏎l1` runs `tool1`), other line ends stay, so
-    // that the last word of a line is not glued to the first of the next.
+    // that the last word of a line is not glued to the first of the next. A line that loses
+    // nothing is already in the text: it is not repeated.
     let b = lower.as_bytes();
-    let mut plain = Vec::with_capacity(b.len());
+    let mut hay = Vec::with_capacity(b.len() * 2 + 1);
+    hay.extend_from_slice(b);
+    hay.push(b'\n');
+    let (mut line, mut changed) = (hay.len(), false);
     let mut i = 0;
     while i < b.len() {
         match (b[i], b.get(i + 1), b.get(i + 2)) {
             (b'\\', Some(b'\n'), _) => i += 2,
             (b'\\', Some(b'\r'), Some(b'\n')) => i += 3,
             (b'\\', Some(b'\\'), _) => {
-                plain.push(b'\\');
+                hay.push(b'\\');
                 i += 2;
+            }
+            (b'\n', _, _) => {
+                if changed {
+                    hay.push(b'\n');
+                } else {
+                    hay.truncate(line);
+                }
+                (line, changed) = (hay.len(), false);
+                i += 1;
+                continue;
             }
             (c, _, _) => {
                 if !stripped(c) {
-                    plain.push(c);
+                    hay.push(c);
+                    i += 1;
+                    continue;
                 }
                 i += 1;
             }
         }
+        changed = true;
+    }
+    if !changed {
+        hay.truncate(line);
     }
     // Only ASCII bytes were left out: the rest is still UTF-8.
-    let plain = String::from_utf8(plain).unwrap_or_default();
-    let mut hay = String::with_capacity(lower.len() + plain.len() + 1);
-    hay.push_str(&lower);
-    hay.push('\n');
-    hay.push_str(&plain);
-    hay
+    String::from_utf8(hay).unwrap_or(lower)
 }
 
 fn lock_path(store: &Path) -> PathBuf {
@@ -1027,6 +1058,16 @@ mod tests {
         assert_eq!(ids("python3.11 -V\n"), ["py311"]);
         assert_eq!(ids("python3.111 -V\n"), Vec::<String>::new());
         assert_eq!(ids("echo x@@op1@@y\n"), ["syn"]);
+    }
+
+    #[test]
+    fn a_bash_haystack_adds_the_lines_that_lose_quotes_or_escapes_once_more() {
+        let hay = |t: &str| script_haystack(t, Language::Bash);
+        assert_eq!(hay("ls\nGREP x\n"), "ls\ngrep x\n");
+        assert_eq!(hay("ls\np''y a\nb\n"), "ls\np''y a\nb\n\npy a\n");
+        // A continuation joins its lines; an escaped backslash stays.
+        assert_eq!(hay("a \\\nb\nc\n"), "a \\\nb\nc\n\na b\n");
+        assert_eq!(hay("a\\\\\nb\n"), "a\\\\\nb\n\na\\\n");
     }
 
     #[test]
