@@ -555,7 +555,7 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()
             match std::os::windows::fs::FileExt::seek_read(file, buf, offset) {
                 Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
                 Ok(n) => {
-                    buf = &mut buf[n..];
+                    buf = &mut std::mem::take(&mut buf)[n..];
                     offset += n as u64;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
