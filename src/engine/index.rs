@@ -699,8 +699,7 @@ impl PatternIndex {
     }
 
     fn build_prefilter(&self, lang: Language) -> Option<PrefilterParts> {
-        // PowerShell commands may be aliases (`gwmi`) of the names the index knows.
-        if !self.unkeyed.is_empty() || lang == Language::PowerShell {
+        if !self.unkeyed.is_empty() {
             return None;
         }
         let mut literals: Vec<(String, Bound)> = Vec::new();
@@ -722,7 +721,17 @@ impl PatternIndex {
         };
         // PowerShell run from the script (`pwsh -c 'gwmi …'`) may use aliases or be encoded.
         let shells = ["pwsh", "powershell"];
-        let words: Vec<&str> = operations.into_iter().chain(shells).collect();
+        let mut words: Vec<&str> = operations.into_iter().chain(shells).collect();
+        if lang == Language::PowerShell {
+            // `gwmi` runs Get-WmiObject: an alias stands for its cmdlet's names.
+            let mut found = Vec::new();
+            for &(alias, cmdlet) in crate::script::powershell::ALIASES {
+                self.command_candidates(cmdlet, &mut found);
+                if !found.is_empty() || words.iter().any(|w| w.eq_ignore_ascii_case(cmdlet)) {
+                    words.push(alias);
+                }
+            }
+        }
         // Names and prefixes made of word characters are found word by word in the index's
         // own maps; the others (`python3.11`, `%`) need the automaton.
         let odd = |l: &&String| !l.bytes().all(continues_name);

@@ -117,7 +117,7 @@ fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<
             continue;
         }
         if inside(&lexed.quoted, m.start)
-            && !*runs_code[first].get_or_insert_with(|| sparse::may_run_code(text(first)))
+            && !*runs_code[first].get_or_insert_with(|| sparse::runs_code(lang, text(first)))
         {
             continue;
         }
@@ -126,7 +126,7 @@ fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<
     // Code joined from quoted pieces (`sh -c 'fre''e'`) shows no literal until it is joined.
     for &at in &lexed.joins {
         let k = stretch_of(at);
-        if !wanted[k] && *runs_code[k].get_or_insert_with(|| sparse::may_run_code(text(k))) {
+        if !wanted[k] && *runs_code[k].get_or_insert_with(|| sparse::runs_code(lang, text(k))) {
             wanted[k] = true;
         }
     }

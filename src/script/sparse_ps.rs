@@ -1,0 +1,1060 @@
+//! The statement lexer of [`super::sparse`] for PowerShell: where a large script may be cut
+//! between top-level statements, and which spans can only be data.
+//!
+//! It follows what tree-sitter-powershell reads, not only what PowerShell does: the parse of
+//! the stretches it keeps must mean what the whole parse means. Newlines end a statement only
+//! where the statement is complete (the grammar's statement terminator), so a cut needs: nothing
+//! open (`( )`, `{ }`, `$( )`, `@( )`, `@{ }`, `[ ]`, strings, here-strings, block comments), a
+//! line that does not end in an operator, a comma, a pipe or a parameter of an expression, no
+//! keyword statement still waiting for its block (`if (…)` ⏎ `{`, `do { } ⏎ while (…)`), and a
+//! next line that does not go on with the statement (`else`, `elseif`, `catch`, `finally`, a
+//! leading `|`, `{`). Where the grammar's tokens and PowerShell's differ in a way that could
+//! move a statement boundary (a quote or `{` inside a bare word, `#` after a word), and at a
+//! here-string the grammar cannot read, it gives up (`None`).
+//!
+//! The walk also carries a little state from one statement to another: script blocks, splatting
+//! tables and sessions kept in variables for a later `Invoke-Command`, and `Enter-PSSession`,
+//! after which everything runs remotely. A file where that can happen is not cut at all.
+
+use std::ops::Range;
+
+use super::sparse::{Cut, Lexed};
+
+/// Every command name through which the PowerShell walk may read a quoted string as code (or
+/// as the program to run), lowercase; aliases and `[scriptblock]::Create` included. In a
+/// statement naming none of them, quoted text is data.
+/// `runs_code_names_every_command_the_walk_runs_code_through` keeps this list complete.
+pub(crate) const RUNS_CODE: &[&str] = &[
+    "bash",
+    "cmd",
+    "dash",
+    "icm",
+    "iex",
+    "invoke-command",
+    "invoke-expression",
+    "ksh",
+    "powershell",
+    "psexec",
+    "psexec64",
+    "pwsh",
+    "saps",
+    "scriptblock",
+    "sh",
+    "ssh",
+    "start",
+    "start-process",
+    "wsl",
+    "zsh",
+];
+
+/// Whether `text` names a command of [`RUNS_CODE`] (any case, any `.exe`-like suffix).
+pub fn may_run_code(text: &str) -> bool {
+    static RUNNERS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let Some(ac) = RUNNERS
+        .get_or_init(|| {
+            aho_corasick::AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(RUNS_CODE)
+                .ok()
+        })
+        .as_ref()
+    else {
+        return true;
+    };
+    let b = text.as_bytes();
+    ac.find_overlapping_iter(text).any(|m| {
+        (m.start() == 0 || !is_name_char(b[m.start() - 1]))
+            && b.get(m.end()).is_none_or(|&c| !is_name_char(c))
+    })
+}
+
+/// A character of a command name as the prefilter reads it (`.exe` and paths stand apart).
+fn is_name_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+/// Lexes a PowerShell script; `None` when unsure.
+pub fn lex(src: &str) -> Option<Lexed> {
+    let mut lexer = PsLexer::new(src);
+    lexer.run()?;
+    if !lexer.stack.is_empty() {
+        return None;
+    }
+    let out = lexer.out;
+    (!carries_state(src, &out.comments, lexer.assigns_block)).then_some(out)
+}
+
+/// Whether the walk may carry something from one statement to another: `Enter-PSSession`
+/// anywhere, or `Invoke-Command` in a file that keeps blocks, tables or sessions in variables.
+fn carries_state(src: &str, comments: &[Range<usize>], assigns_block: bool) -> bool {
+    let lower = src.to_ascii_lowercase();
+    let outside_comments = |at: usize| {
+        let k = comments.partition_point(|c| c.end <= at);
+        comments.get(k).is_none_or(|c| c.start > at)
+    };
+    let has_word = |word: &str| {
+        lower.match_indices(word).any(|(at, w)| {
+            let b = lower.as_bytes();
+            (at == 0 || !is_name_char(b[at - 1]))
+                && b.get(at + w.len()).is_none_or(|&c| !is_name_char(c))
+                && outside_comments(at)
+        })
+    };
+    if has_word("enter-pssession") || has_word("etsn") {
+        return true;
+    }
+    if !(has_word("invoke-command") || has_word("icm")) {
+        return false;
+    }
+    let scriptblock_type = lower.match_indices("scriptblock").any(|(at, w)| {
+        lower[at + w.len()..].trim_start_matches([' ', '\t']).starts_with(']')
+    });
+    assigns_block || scriptblock_type || has_word("new-pssession")
+}
+
+/// Whether a tree parsed from `ranges` confirms them: no syntax error, and every top-level
+/// statement (the program's `statement_list` children) inside a single range.
+pub(crate) fn confirms(root: tree_sitter::Node, ranges: &[tree_sitter::Range]) -> bool {
+    if root.has_error() {
+        return false;
+    }
+    let mut cursor = root.walk();
+    let mut top = Vec::new();
+    for child in root.children(&mut cursor) {
+        if child.kind() == "statement_list" {
+            let mut inner = child.walk();
+            top.extend(child.children(&mut inner).map(|n| n.byte_range()));
+        } else {
+            top.push(child.byte_range());
+        }
+    }
+    let mut k = 0;
+    for r in top {
+        while k < ranges.len() && ranges[k].end_byte <= r.start {
+            k += 1;
+        }
+        match ranges.get(k) {
+            Some(range) if range.start_byte <= r.start && r.end <= range.end_byte => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// What is open around the lexer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Frame {
+    /// `( … )`.
+    Paren,
+    /// `$( … )`, also inside `" … "`.
+    Sub,
+    /// `@( … )`.
+    Array,
+    /// `{ … }`: a script block or a statement block; `awaited` when a keyword statement waits
+    /// for it at the top level.
+    Block { awaited: bool },
+    /// `@{ … }`.
+    Hash,
+    /// `[ … ]`.
+    Bracket,
+    /// `" … "`: `piece` is where the current data piece started, `mark` whether it is data.
+    Quote { piece: usize, mark: bool },
+}
+
+/// What a top-level keyword statement still needs before it is complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Await {
+    Nothing,
+    /// `if (…)`, `function f`, `try`, `else` …: a `{ … }`.
+    Block,
+    /// `param`, the `while`/`until` of a `do`: a `( … )`.
+    Paren,
+    /// After the block of `do`: `while` or `until`.
+    DoCondition,
+}
+
+/// Statements that end with a block.
+const BLOCK_KEYWORDS: &[&str] = &[
+    "begin",
+    "catch",
+    "class",
+    "configuration",
+    "data",
+    "do",
+    "dynamicparam",
+    "else",
+    "elseif",
+    "end",
+    "enum",
+    "filter",
+    "finally",
+    "for",
+    "foreach",
+    "function",
+    "if",
+    "inlinescript",
+    "parallel",
+    "process",
+    "sequence",
+    "switch",
+    "trap",
+    "try",
+    "until",
+    "while",
+    "workflow",
+];
+
+/// Words after which a new pipeline begins (`return Get-Thing -x`).
+const FLOW_KEYWORDS: &[&str] = &["break", "continue", "exit", "return", "throw"];
+
+/// Lines that start with these go on with the statement before them.
+const CONTINUING_KEYWORDS: &[&str] = &["catch", "else", "elseif", "finally"];
+
+/// The operators PowerShell spells as `-word`: at the end of a line in an expression they
+/// want an operand on the next line.
+fn is_dash_operator(word: &str) -> bool {
+    const OPS: &[&str] = &[
+        "and", "or", "xor", "not", "band", "bor", "bxor", "bnot", "f", "as", "is", "isnot", "in",
+        "notin", "join", "split", "isplit", "csplit", "replace", "ireplace", "creplace", "shl",
+        "shr", "eq", "ne", "gt", "ge", "lt", "le", "like", "notlike", "match", "notmatch",
+        "contains", "notcontains",
+    ];
+    let w = word.trim_start_matches('-').to_ascii_lowercase();
+    let w = w
+        .strip_prefix(['i', 'c'])
+        .filter(|rest| OPS.contains(rest))
+        .unwrap_or(&w);
+    OPS.contains(&w)
+}
+
+fn is_blank(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r')
+}
+
+/// Operator characters: a line ending in a word made only of these goes on.
+fn is_op_char(c: u8) -> bool {
+    matches!(
+        c,
+        b'=' | b'+' | b'-' | b'*' | b'/' | b'%' | b'!' | b'.' | b'<' | b'>' | b'?' | b':' | b'~'
+            | b'^'
+    )
+}
+
+struct PsLexer<'a> {
+    b: &'a [u8],
+    i: usize,
+    /// Rows are counted lazily, up to `row_at`.
+    row: usize,
+    row_at: usize,
+    stack: Vec<Frame>,
+    out: Lexed,
+    /// The start of the bare word being read, if any.
+    run: Option<usize>,
+    /// The word being read has a piece a shell or the walk would unescape or join.
+    run_joins: bool,
+    /// The next token begins a pipeline element (command or expression).
+    seg_start: bool,
+    /// The word being read began a pipeline element.
+    run_seg_first: bool,
+    // Top-level statement state.
+    /// The current statement has tokens.
+    in_stmt: bool,
+    /// The next word is the first of a statement (a keyword there shapes it).
+    stmt_start: bool,
+    /// The current pipeline element is a command (arguments, not operators, follow).
+    seg_command: bool,
+    /// The statement so far could end here.
+    complete: bool,
+    awaiting: Await,
+    after_do: bool,
+    /// A statement ended at a newline; the next line decides whether a cut goes before it.
+    pending: bool,
+    /// Some `=` gives a variable a script block or a table (see [`carries_state`]).
+    assigns_block: bool,
+}
+
+impl<'a> PsLexer<'a> {
+    fn new(src: &'a str) -> PsLexer<'a> {
+        PsLexer {
+            b: src.as_bytes(),
+            i: 0,
+            row: 0,
+            row_at: 0,
+            stack: Vec::new(),
+            out: Lexed::default(),
+            run: None,
+            run_joins: false,
+            seg_start: true,
+            run_seg_first: false,
+            in_stmt: false,
+            stmt_start: true,
+            seg_command: false,
+            complete: true,
+            awaiting: Await::Nothing,
+            after_do: false,
+            pending: false,
+            assigns_block: false,
+        }
+    }
+
+    fn at(&self, k: usize) -> u8 {
+        self.b.get(self.i + k).copied().unwrap_or(0)
+    }
+
+    fn top_level(&self) -> bool {
+        self.stack.is_empty()
+    }
+
+    fn row_of(&mut self, offset: usize) -> usize {
+        self.row += self.b[self.row_at..offset]
+            .iter()
+            .filter(|&&c| c == b'\n')
+            .count();
+        self.row_at = offset;
+        self.row
+    }
+
+    fn run(&mut self) -> Option<()> {
+        while self.i < self.b.len() {
+            if let Some(Frame::Quote { .. }) = self.stack.last() {
+                self.in_quote()?;
+            } else {
+                self.in_code()?;
+            }
+        }
+        self.end_run();
+        Some(())
+    }
+
+    /// A token starts at `self.i` (not a blank, newline or comment).
+    fn token(&mut self) {
+        if !self.top_level() || self.in_stmt {
+            return;
+        }
+        self.in_stmt = true;
+        if !std::mem::take(&mut self.pending) {
+            return;
+        }
+        // Only blanks before it on its line: the statement before may end at that line start.
+        let mut s = self.i;
+        while s > 0 && matches!(self.b[s - 1], b' ' | b'\t') {
+            s -= 1;
+        }
+        if s == 0 || self.b[s - 1] != b'\n' {
+            return;
+        }
+        let rest = &self.b[self.i..];
+        let word_len = rest
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let word = std::str::from_utf8(&rest[..word_len])
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let whole_word = rest.get(word_len).is_none_or(|&c| !is_name_char(c));
+        let continues = matches!(rest.first(), Some(b'|' | b'{'))
+            || (whole_word && CONTINUING_KEYWORDS.contains(&word.as_str()));
+        if !continues {
+            let row = self.row_of(s);
+            self.out.cuts.push(Cut { offset: s, row });
+        }
+    }
+
+    /// Starts or continues a bare word.
+    fn run_byte(&mut self) {
+        if self.run.is_none() {
+            self.token();
+            self.run = Some(self.i);
+            self.run_joins = false;
+            self.run_seg_first = std::mem::take(&mut self.seg_start);
+        }
+        self.i += 1;
+    }
+
+    /// Ends the bare word being read, if any, and takes in what it means at the top level.
+    fn end_run(&mut self) {
+        let Some(start) = self.run.take() else {
+            return;
+        };
+        if self.run_joins {
+            self.out.joins.push(start);
+        }
+        let word = &self.b[start..self.i];
+        if word.last() == Some(&b'=') && word.iter().all(|&c| is_op_char(c)) {
+            // `=`, `+=`: a new pipeline element is the value.
+            self.seg_start = true;
+        }
+        if !self.top_level() {
+            return;
+        }
+        let lower = String::from_utf8_lossy(word).to_ascii_lowercase();
+        if std::mem::take(&mut self.stmt_start) {
+            if BLOCK_KEYWORDS.contains(&lower.as_str()) {
+                self.awaiting = match (self.awaiting, lower.as_str()) {
+                    (Await::DoCondition, "while" | "until") => Await::Paren,
+                    _ => Await::Block,
+                };
+                self.after_do = lower == "do";
+                self.complete = false;
+                self.seg_start = true;
+                return;
+            }
+            if lower == "param" {
+                self.awaiting = Await::Paren;
+                self.complete = false;
+                return;
+            }
+            if FLOW_KEYWORDS.contains(&lower.as_str()) {
+                self.seg_start = true;
+                self.complete = true;
+                return;
+            }
+        }
+        if self.run_seg_first {
+            let first = word[0];
+            self.seg_command = !(first.is_ascii_digit()
+                || matches!(first, b'$' | b'@' | b'-' | b'[' | b'\'' | b'"'));
+        }
+        let last = *word.last().unwrap_or(&b' ');
+        self.complete = if word.len() > 1 && word[0] == b'-' && word[1].is_ascii_alphabetic() {
+            self.seg_command && !is_dash_operator(&lower)
+        } else if word.iter().all(|&c| is_op_char(c)) {
+            false
+        } else if self.seg_command {
+            last != b'='
+        } else {
+            last.is_ascii_alphanumeric() || matches!(last, b'_' | b'$' | b'?') || last >= 0x80
+        };
+    }
+
+    /// An operator between pipeline elements (`|`, `&&`, `,`, `&`).
+    fn operator(&mut self, len: usize, new_element: bool) {
+        self.end_run();
+        self.token();
+        self.i += len;
+        if self.top_level() {
+            self.complete = false;
+            self.stmt_start = false;
+        }
+        self.seg_start = new_element;
+    }
+
+    fn open(&mut self, frame: Frame, len: usize) {
+        self.end_run();
+        self.token();
+        let mut frame = frame;
+        if self.top_level() {
+            self.stmt_start = false;
+            if std::mem::take(&mut self.seg_start) {
+                self.seg_command = false;
+            }
+            if frame == (Frame::Block { awaited: false }) && self.awaiting == Await::Block {
+                frame = Frame::Block { awaited: true };
+            }
+        }
+        if matches!(frame, Frame::Block { .. } | Frame::Hash) && self.value_of_assignment() {
+            self.assigns_block = true;
+        }
+        self.stack.push(frame);
+        self.i += len;
+        self.seg_start = !matches!(frame, Frame::Bracket);
+    }
+
+    /// Whether the `{` or `@{` at `self.i` is the value of an `=` (through `(`, blanks and
+    /// continuations).
+    fn value_of_assignment(&self) -> bool {
+        let mut k = self.i;
+        while k > 0 {
+            match self.b[k - 1] {
+                b' ' | b'\t' | b'\r' | b'\n' | b'`' | b'(' | b'$' | b'@' => k -= 1,
+                b'=' => return true,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    fn close(&mut self) -> Option<()> {
+        self.end_run();
+        let c = self.at(0);
+        let frame = self.stack.pop()?;
+        match (c, frame) {
+            (b')', Frame::Paren | Frame::Sub | Frame::Array) => {}
+            (b'}', Frame::Block { .. } | Frame::Hash) => {}
+            (b']', Frame::Bracket) => {}
+            _ => return None,
+        }
+        self.i += 1;
+        self.seg_start = false;
+        if let Some(Frame::Quote { piece, .. }) = self.stack.last_mut() {
+            // Back in the string: its data goes on after the `)`.
+            *piece = self.i;
+            return Some(());
+        }
+        if !self.top_level() {
+            return Some(());
+        }
+        self.complete = c != b']';
+        match (frame, self.awaiting) {
+            (Frame::Block { awaited: true }, Await::Block) => {
+                self.awaiting = if std::mem::take(&mut self.after_do) {
+                    Await::DoCondition
+                } else {
+                    Await::Nothing
+                };
+                // `} else {`, `} catch {`, `} while (…)`.
+                self.stmt_start = true;
+            }
+            (Frame::Paren, Await::Paren) => self.awaiting = Await::Nothing,
+            _ => {}
+        }
+        Some(())
+    }
+
+    /// A newline in code.
+    fn newline(&mut self) {
+        self.end_run();
+        self.i += 1;
+        if !self.top_level() {
+            self.seg_start = true;
+            return;
+        }
+        if self.in_stmt && self.complete && self.awaiting == Await::Nothing {
+            self.in_stmt = false;
+            self.pending = true;
+            self.stmt_start = true;
+            self.seg_start = true;
+            self.seg_command = false;
+        }
+    }
+
+    fn in_code(&mut self) -> Option<()> {
+        let c = self.at(0);
+        let in_run = self.run.is_some();
+        match c {
+            b' ' | b'\t' | b'\r' => {
+                self.end_run();
+                self.i += 1;
+            }
+            b'\n' => self.newline(),
+            b'`' => {
+                if self.at(1) == b'\n' || (self.at(1) == b'\r' && self.at(2) == b'\n') {
+                    // A line continuation: a blank to the grammar.
+                    self.end_run();
+                    self.i += if self.at(1) == b'\r' { 3 } else { 2 };
+                } else {
+                    self.run_byte();
+                    self.run_joins = true;
+                    if self.i < self.b.len() {
+                        self.i += 1;
+                    }
+                }
+            }
+            b'#' if !in_run => self.line_comment(),
+            b'#' => {
+                // After a word the grammar may read a comment or more of the word: harmless
+                // only when the rest of the line means the same either way.
+                let end = self.line_end();
+                if self.b[self.i..end].iter().any(|&c| {
+                    matches!(
+                        c,
+                        b'(' | b')'
+                            | b'{'
+                            | b'}'
+                            | b'['
+                            | b']'
+                            | b'\''
+                            | b'"'
+                            | b'`'
+                            | b'@'
+                            | b'$'
+                            | b';'
+                            | b'|'
+                            | b'&'
+                            | b'<'
+                            | b'#'
+                    )
+                }) {
+                    return None;
+                }
+                self.run_byte();
+            }
+            b'<' if !in_run && self.at(1) == b'#' => self.block_comment()?,
+            b'\'' | b'"' if in_run => self.quote_in_word()?,
+            b'\'' => self.verbatim()?,
+            b'"' => {
+                self.token();
+                let mark = !self.names_command();
+                self.begin_string();
+                self.stack.push(Frame::Quote {
+                    piece: self.i,
+                    mark,
+                });
+                self.i += 1;
+            }
+            b'@' if !in_run && matches!(self.at(1), b'\'' | b'"') => self.here_string()?,
+            b'@' if self.at(1) == b'(' => self.open(Frame::Array, 2),
+            b'@' if self.at(1) == b'{' => self.open(Frame::Hash, 2),
+            b'$' if self.at(1) == b'(' => self.open(Frame::Sub, 2),
+            b'$' if self.at(1) == b'{' => {
+                // `${any name}`: one token to the first `}`.
+                self.run_byte();
+                let end = self.b[self.i..].iter().position(|&c| c == b'}')?;
+                if self.b[self.i..self.i + end].contains(&b'\n') {
+                    return None;
+                }
+                self.i += end + 1;
+            }
+            b'(' => self.open(Frame::Paren, 1),
+            b'{' => {
+                if in_run {
+                    // `Where-Object{`, `else{`, `=@{`-like words: a block; inside an argument
+                    // the grammar reads the `{` as part of the word.
+                    let start = self.run.unwrap_or(self.i);
+                    let word = &self.b[start..self.i];
+                    let lower = String::from_utf8_lossy(word).to_ascii_lowercase();
+                    let ok = self.run_seg_first
+                        || BLOCK_KEYWORDS.contains(&lower.as_str())
+                        || word.last().is_some_and(|&l| is_op_char(l))
+                        || (self.top_level() && self.awaiting == Await::Block);
+                    if !ok {
+                        return None;
+                    }
+                }
+                self.open(Frame::Block { awaited: false }, 1)
+            }
+            b'[' if !in_run
+                || self.stack.last() == Some(&Frame::Bracket)
+                || self.run.is_some_and(|s| self.b[s] == b'$' || self.b[s] == b'[') =>
+            {
+                self.open(Frame::Bracket, 1)
+            }
+            b']' if self.stack.last() == Some(&Frame::Bracket) => self.close()?,
+            b')' | b'}' => self.close()?,
+            b';' => {
+                self.end_run();
+                self.token();
+                self.i += 1;
+                self.seg_start = true;
+                if self.top_level() {
+                    self.stmt_start = true;
+                    self.complete = true;
+                }
+            }
+            b'|' => {
+                let len = if self.at(1) == b'|' { 2 } else { 1 };
+                self.operator(len, true);
+            }
+            b',' => self.operator(1, true),
+            b'&' if in_run && self.i > 0 && self.b[self.i - 1] == b'>' => self.run_byte(),
+            b'&' => {
+                let len = if self.at(1) == b'&' { 2 } else { 1 };
+                self.operator(len, true);
+                if len == 1 && self.top_level() {
+                    // The call operator: a command follows.
+                    self.seg_start = false;
+                    self.seg_command = true;
+                }
+            }
+            b'-' if !in_run && self.at(1) == b'-' && self.at(2) == b'%' => {
+                // `--%`: the rest of the line is passed on verbatim.
+                self.run_byte();
+                self.i = self.line_end();
+            }
+            _ => self.run_byte(),
+        }
+        Some(())
+    }
+
+    fn line_end(&self) -> usize {
+        self.b[self.i..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(self.b.len(), |p| self.i + p)
+    }
+
+    fn line_comment(&mut self) {
+        let start = self.i;
+        let mut end = self.line_end();
+        if end > start && self.b[end - 1] == b'\r' {
+            end -= 1;
+        }
+        self.i = end;
+        self.out.comments.push(start..end);
+    }
+
+    /// `<# … #>`; a backtick escapes the next character.
+    fn block_comment(&mut self) -> Option<()> {
+        self.end_run();
+        let start = self.i;
+        self.i += 2;
+        loop {
+            match self.b.get(self.i)? {
+                b'`' => self.i += 2,
+                b'#' => {
+                    while self.at(0) == b'#' {
+                        self.i += 1;
+                    }
+                    if self.at(0) == b'>' {
+                        self.i += 1;
+                        break;
+                    }
+                }
+                _ => self.i += 1,
+            }
+        }
+        self.i = self.i.min(self.b.len());
+        self.out.comments.push(start..self.i);
+        Some(())
+    }
+
+    /// Whether a string here names the command (`& 'C:\x\tool.exe'`, `. "$PSScriptRoot\x"`).
+    fn names_command(&self) -> bool {
+        let before = self.b[..self.i]
+            .iter()
+            .rev()
+            .find(|&&c| !is_blank(c))
+            .copied();
+        matches!(before, Some(b'&' | b'.'))
+    }
+
+    /// A string token at the top level is an expression.
+    fn begin_string(&mut self) {
+        self.end_run();
+        if self.top_level() {
+            self.stmt_start = false;
+            if std::mem::take(&mut self.seg_start) {
+                self.seg_command = false;
+            }
+        }
+        self.seg_start = false;
+    }
+
+    fn end_string(&mut self) {
+        if self.top_level() {
+            self.complete = true;
+        }
+    }
+
+    /// `' … '` with `''` inside.
+    fn verbatim(&mut self) -> Option<()> {
+        self.token();
+        let mark = !self.names_command();
+        self.begin_string();
+        let start = self.i;
+        self.i += 1;
+        let mut joins = false;
+        loop {
+            match *self.b.get(self.i)? {
+                b'\'' if self.at(1) == b'\'' => {
+                    joins = true;
+                    self.i += 2;
+                }
+                b'\'' => {
+                    self.i += 1;
+                    break;
+                }
+                c => {
+                    joins |= matches!(c, b'`' | b'^' | b'\\' | b'"');
+                    self.i += 1;
+                }
+            }
+        }
+        if mark {
+            self.out.quoted.push(start..self.i);
+        }
+        if joins {
+            self.out.joins.push(start);
+        }
+        self.end_string();
+        Some(())
+    }
+
+    /// A quote inside a bare word: the grammar keeps it in the word, PowerShell starts a
+    /// string. Both agree only when the string is plain text on one line.
+    fn quote_in_word(&mut self) -> Option<()> {
+        let q = self.at(0);
+        let body_start = self.i + 1;
+        let len = self.b[body_start..].iter().position(|&c| c == q)?;
+        let body = &self.b[body_start..body_start + len];
+        let plain = !body.iter().any(|&c| {
+            matches!(
+                c,
+                b'\n'
+                    | b'\r'
+                    | b'('
+                    | b')'
+                    | b'{'
+                    | b'}'
+                    | b'['
+                    | b']'
+                    | b'|'
+                    | b';'
+                    | b'&'
+                    | b'#'
+                    | b'`'
+                    | b'\''
+                    | b'"'
+            )
+        });
+        let after = self.b.get(body_start + len + 1).copied();
+        if !plain || body.last().is_some_and(|&c| is_blank(c)) || after == Some(q) {
+            return None;
+        }
+        self.run_joins = true;
+        self.i = body_start + len + 1;
+        Some(())
+    }
+
+    /// Inside `" … "`: escapes, `""`, `$( … )`.
+    fn in_quote(&mut self) -> Option<()> {
+        let Some(&mut Frame::Quote { piece, mark }) = self.stack.last_mut() else {
+            return None;
+        };
+        match self.at(0) {
+            b'`' => {
+                self.out.joins.push(piece);
+                self.i += if self.at(1) == b'\r' && self.at(2) == b'\n' {
+                    3
+                } else {
+                    2
+                };
+            }
+            b'"' if self.at(1) == b'"' => self.i += 2,
+            b'"' => {
+                self.i += 1;
+                self.stack.pop();
+                if mark {
+                    self.out.quoted.push(piece..self.i);
+                }
+                self.end_string();
+            }
+            b'$' if self.at(1) == b'(' => {
+                if mark && self.i > piece {
+                    self.out.quoted.push(piece..self.i);
+                }
+                self.stack.push(Frame::Sub);
+                self.i += 2;
+                self.seg_start = true;
+            }
+            b'$' if self.at(1) == b'{' => {
+                let end = self.b[self.i..].iter().position(|&c| c == b'}')?;
+                self.i += end + 1;
+            }
+            c => {
+                if matches!(c, b'^' | b'\\' | b'\'') {
+                    self.out.joins.push(piece);
+                }
+                self.i += 1;
+            }
+        }
+        self.i = self.i.min(self.b.len());
+        Some(())
+    }
+
+    /// `@' … '@` and `@" … "@`: the opening line holds nothing else, the closing mark starts a
+    /// line.
+    fn here_string(&mut self) -> Option<()> {
+        self.token();
+        let mark = !self.names_command();
+        self.begin_string();
+        let start = self.i;
+        let q = self.at(1);
+        let open_end = self.line_end();
+        let rest = &self.b[self.i + 2..open_end];
+        // The grammar allows only spaces after `@"`, any blank after `@'`.
+        let blank_ok = |c: &u8| *c == b' ' || *c == b'\r' || (q == b'\'' && *c == b'\t');
+        if !rest.iter().all(blank_ok) || open_end >= self.b.len() {
+            return None;
+        }
+        let body_start = open_end + 1;
+        let mut line = body_start;
+        let close = loop {
+            if line >= self.b.len() {
+                return None;
+            }
+            if self.b[line] == q && self.b.get(line + 1) == Some(&b'@') {
+                break line;
+            }
+            line = self.b[line..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(self.b.len(), |p| line + p + 1);
+        };
+        // The grammar needs a line between the marks.
+        if close == body_start {
+            return None;
+        }
+        let body = &self.b[body_start..close];
+        let mut code = false;
+        if q == b'"' {
+            for l in body.split(|&c| c == b'\n') {
+                let l = l.strip_suffix(b"\r").unwrap_or(l);
+                // A backtick escapes the line break, and the closing mark after it.
+                if l.last() == Some(&b'`') {
+                    return None;
+                }
+                if l.windows(2).any(|w| w == b"$(") {
+                    code = true;
+                    let opens = l.iter().filter(|&&c| c == b'(').count();
+                    if opens != l.iter().filter(|&&c| c == b')').count() {
+                        return None;
+                    }
+                }
+            }
+        }
+        self.i = close + 2;
+        if mark && !code {
+            self.out.quoted.push(start..self.i);
+        }
+        if body
+            .iter()
+            .any(|&c| matches!(c, b'`' | b'^' | b'\\' | b'\'' | b'"'))
+        {
+            self.out.joins.push(start);
+        }
+        self.end_string();
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::{parse, Language};
+
+    fn cut_lines(src: &str) -> Option<Vec<usize>> {
+        lex(src).map(|l| l.cuts.iter().map(|c| c.row).collect())
+    }
+
+    #[test]
+    fn cuts_fall_between_top_level_statements_only() {
+        let src = "Get-A\n$x = 1 +\n  2\nGet-B -Force\n$y = $a -and\n  $b\nGet-C `\n  -x\nGet-D |\n  Sort-Object\nGet-E\n";
+        assert_eq!(cut_lines(src), Some(vec![1, 3, 4, 6, 8, 10]));
+    }
+
+    #[test]
+    fn keyword_statements_wait_for_their_blocks_and_clauses() {
+        let src = "if ($a)\n{\n  A\n}\nelseif ($b) {\n B\n}\nELSE\n{\n C\n}\ntry {\n x\n}\ncatch [System.Exception] {\n y\n}\nFinally { z }\ndo {\n d\n}\nwhile ($w)\nfunction F\n{\n f\n}\nZ\n";
+        assert_eq!(cut_lines(src), Some(vec![11, 18, 22, 26]));
+        // `while` after a finished statement is a loop of its own.
+        assert_eq!(
+            cut_lines("A\nwhile ($x) { b }\nc\n"),
+            Some(vec![1, 2])
+        );
+    }
+
+    #[test]
+    fn strings_here_strings_and_comments_hold_no_cuts() {
+        let src = "$h = @'\n}\n# not a comment\n'@\n$d = @\"\n{ $(Get-Date) }\n\"@\n<# a\n}\n#>\nA\n'it''s\n}'\n\"a `\" }\n$(B)\"\nC # ( { '\n";
+        let lexed = lex(src).unwrap();
+        let rows: Vec<usize> = lexed.cuts.iter().map(|c| c.row).collect();
+        assert_eq!(rows, vec![4, 10, 11, 13, 15]);
+        let texts = |spans: &[Range<usize>]| -> Vec<&str> {
+            spans.iter().map(|r| &src[r.clone()]).collect()
+        };
+        assert_eq!(texts(&lexed.comments), ["<# a\n}\n#>", "# ( { '"]);
+        assert_eq!(
+            texts(&lexed.quoted),
+            ["@'\n}\n# not a comment\n'@", "'it''s\n}'", "\"a `\" }\n", "\""]
+        );
+    }
+
+    #[test]
+    fn data_is_comments_and_strings_outside_subexpressions() {
+        let src = "Write-Host 'a' \"b $(tool1) c\" # tool2\n& 'tool3' x\n. \"$root\\tool4.ps1\"\niex \"g`wmi\"\n";
+        let lexed = lex(src).unwrap();
+        let texts: Vec<&str> = lexed.quoted.iter().map(|r| &src[r.clone()]).collect();
+        assert_eq!(texts, ["'a'", "\"b ", " c\"", "\"g`wmi\""]);
+        let joins: Vec<&str> = lexed.joins.iter().map(|&j| &src[j..j + 4]).collect();
+        assert!(joins.contains(&"\"g`w"), "{joins:?}");
+        assert!(may_run_code("IEX $x") && may_run_code("C:\\x\\PowerShell.exe -c 'a'"));
+        assert!(may_run_code("$sb = [ScriptBlock]::Create('a')"));
+        assert!(!may_run_code("Start-Sleep 1; Write-Host 'sshd'"));
+    }
+
+    #[test]
+    fn pipelines_splatting_and_long_blocks() {
+        let src = "$p = @{\n  Path = 'x'\n  Recurse = $true\n}\nGet-ChildItem @p |\n  Where-Object {\n    $_.Length -gt 1\n  } |\n  ForEach-Object { $_ }\nGet-A\n| Sort-Object\nGet-B\n";
+        assert_eq!(cut_lines(src), Some(vec![4, 9, 11]));
+    }
+
+    #[test]
+    fn crlf_gives_the_same_cuts() {
+        let src = "if ($a) {\n  A `\n   -x\n}\nelse { B }\n$s = @'\nC\n'@\nD\n";
+        let crlf = src.replace('\n', "\r\n");
+        assert_eq!(cut_lines(src), Some(vec![5, 8]));
+        assert_eq!(cut_lines(&crlf), cut_lines(src));
+    }
+
+    #[test]
+    fn doubt_gives_up() {
+        for src in [
+            "Get-A (\n",                          // unclosed
+            "Write-Host a'b (c'\n",              // a quote inside a word, not plain
+            "Write-Host a{b\n}\n",               // a brace inside an argument
+            "$x = @'\n'@\n",                     // a here-string the grammar cannot read
+            "$x = @' text\nA\n'@\n",             // text after the opening mark
+            "Write-Host x#(\n",                  // `#` after a word, then a parenthesis
+            "'unterminated\n",
+            "Enter-PSSession srv\nGet-A\n",      // the rest runs remotely
+            "$sb = { A }\nInvoke-Command -ComputerName h -ScriptBlock $sb\n",
+            "$p = @{ ComputerName = 'h' }\nicm @p { A }\n",
+        ] {
+            assert_eq!(cut_lines(src), None, "{src:?}");
+        }
+        // Without a kept block, `Invoke-Command` is a statement like another.
+        assert!(cut_lines("Invoke-Command -ComputerName h { A }\nB\n").is_some());
+    }
+
+    #[test]
+    fn cuts_are_statement_boundaries_for_the_grammar() {
+        // Every stretch between cuts parses alone without error (a program needs a statement
+        // after its `param` block).
+        let src = include_str!("../../examples/windows-legacy/user-audit.ps1");
+        let lexed = lex(src).expect("the example is cut");
+        assert!(lexed.cuts.len() > 5);
+        let mut bounds = vec![0];
+        bounds.extend(lexed.cuts.iter().map(|c| c.offset));
+        bounds.push(src.len());
+        for w in bounds.windows(2) {
+            let part = &src[w[0]..w[1]];
+            let mut parser = tree_sitter::Parser::new();
+            parser
+                .set_language(&tree_sitter_powershell::LANGUAGE.into())
+                .unwrap();
+            let part = format!("{part}\n1\n");
+            let text = crate::script::powershell::patch_ps7(&part);
+            let tree = parser.parse(text.as_deref().unwrap_or(&part), None).unwrap();
+            assert!(!tree.root_node().has_error(), "{part:?}");
+        }
+        assert!(!parse(src, Language::PowerShell).commands.is_empty());
+    }
+
+    #[test]
+    fn any_input_is_handled_without_panicking() {
+        let tokens = [
+            "a", " ", "\n", "'", "\"", "$(", "(", ")", "@'", "'@", "@\"", "\"@", "{", "}", "if",
+            "else", "#", "<#", "#>", "`", "${", "[", "]", "|", "&", "$", "-x", "=", "\r\n", "do",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..3000 {
+            let mut src = String::new();
+            for _ in 0..(seed % 30) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                src.push_str(tokens[(seed % tokens.len() as u64) as usize]);
+            }
+            if let Some(lexed) = lex(&src) {
+                for c in lexed.cuts {
+                    assert!(c.offset > 0 && c.offset < src.len());
+                    assert_eq!(src.as_bytes()[c.offset - 1], b'\n');
+                    assert_eq!(src[..c.offset].matches('\n').count(), c.row);
+                }
+            }
+            seed = seed.wrapping_add(1);
+        }
+    }
+}
