@@ -187,13 +187,22 @@ pub(crate) fn prefix_literals(re: &str) -> Option<Vec<(String, bool)>> {
 }
 
 /// Literals one of which occurs in every match of `re`, wherever: its prefix literals, else
-/// its suffix ones (`\s-(not)?in\s` has no useful prefix but ends in `-in` + a blank).
+/// its suffix ones, else the prefix literals of the longest-keyed tail of its sequence
+/// (`\s-(not)?in\s` starts and ends with a blank of any kind, but holds `-in` or `-notin`).
 fn required_literals(re: &str) -> Option<Vec<(String, bool)>> {
     if let Some(lits) = prefix_literals(re) {
         return Some(lits);
     }
     let hir = regex_syntax::ParserBuilder::new().build().parse(re).ok()?;
-    extract(&hir, ExtractKind::Suffix, 8)
+    if let Some(lits) = extract(&hir, ExtractKind::Suffix, 8) {
+        return Some(lits);
+    }
+    let regex_syntax::hir::HirKind::Concat(parts) = hir.kind() else {
+        return None;
+    };
+    (1..parts.len())
+        .filter_map(|k| literals_of_hir(&regex_syntax::hir::Hir::concat(parts[k..].to_vec())))
+        .max_by_key(|lits| lits.iter().map(|(l, _)| l.len()).min().unwrap_or(0))
 }
 
 fn literals_of_hir(hir: &regex_syntax::hir::Hir) -> Option<Vec<(String, bool)>> {
@@ -874,6 +883,23 @@ mod tests {
         let l = prefix_literals(r"apt-get\s+install").unwrap();
         assert_eq!(l, vec![("apt-get".into(), false)]);
         assert_eq!(prefix_literals(r".*foo"), None);
+    }
+
+    #[test]
+    fn required_literals_come_from_inside_when_the_ends_have_none() {
+        let lits = |re: &str| {
+            let mut l: Vec<String> = required_literals(re)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(l, _)| l)
+                .collect();
+            l.sort();
+            l
+        };
+        assert_eq!(lits(r"\s-(not)?in\s"), ["-in", "-notin"]);
+        assert_eq!(lits(r"[\w\)\]]\s+\?\s"), ["?"]);
+        assert_eq!(lits(r"\$using:\w+"), ["$using:"]);
+        assert!(required_literals(r"\s+\w+").is_none());
     }
 
     #[test]

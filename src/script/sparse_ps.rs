@@ -28,9 +28,7 @@ pub(crate) const RUNS_CODE: &[&str] = &[
     "bash",
     "cmd",
     "dash",
-    "icm",
     "iex",
-    "invoke-command",
     "invoke-expression",
     "ksh",
     "powershell",
@@ -108,15 +106,17 @@ fn carries_state(src: &str, comments: &[Range<usize>], assigns_block: bool) -> b
         return false;
     }
     let scriptblock_type = lower.match_indices("scriptblock").any(|(at, w)| {
-        lower[at + w.len()..].trim_start_matches([' ', '\t']).starts_with(']')
+        lower[at + w.len()..]
+            .trim_start_matches([' ', '\t'])
+            .starts_with(']')
     });
     assigns_block || scriptblock_type || has_word("new-pssession")
 }
 
-/// Whether a tree parsed from `ranges` confirms them: no syntax error, and every top-level
-/// statement (the program's `statement_list` children) inside a single range.
+/// Whether a tree parsed from `ranges` confirms them: no syntax error but local repairs, and
+/// every top-level statement (the program's `statement_list` children) inside a single range.
 pub(crate) fn confirms(root: tree_sitter::Node, ranges: &[tree_sitter::Range]) -> bool {
-    if root.has_error() {
+    if root.has_error() && !only_local_repairs(root) {
         return false;
     }
     let mut cursor = root.walk();
@@ -138,6 +138,40 @@ pub(crate) fn confirms(root: tree_sitter::Node, ranges: &[tree_sitter::Range]) -
             Some(range) if range.start_byte <= r.start && r.end <= range.end_byte => {}
             _ => return false,
         }
+    }
+    true
+}
+
+/// Whether every error in the tree under `node` is a token the parser supplied in the middle of
+/// a line (`tool --opt6` reads as `--opt` and a redirection to `6` that lacks its `>`): the
+/// whole parse makes the same repair there, and the statement still ends where it did. An
+/// `ERROR` node, or a token missing at the end of a line (where a statement would have gone on
+/// into a stretch that was not parsed), is no such repair.
+fn only_local_repairs(node: tree_sitter::Node) -> bool {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.is_error() {
+            return false;
+        }
+        if n.is_missing() {
+            let row = n.start_position().row;
+            let mut at = n;
+            let next = loop {
+                match at.next_sibling() {
+                    Some(s) => break Some(s),
+                    None => match at.parent() {
+                        Some(p) => at = p,
+                        None => break None,
+                    },
+                }
+            };
+            if next.is_none_or(|s| s.is_missing() || s.start_position().row != row) {
+                return false;
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.children(&mut cursor).filter(|c| c.has_error()));
     }
     true
 }
@@ -215,10 +249,41 @@ const CONTINUING_KEYWORDS: &[&str] = &["catch", "else", "elseif", "finally"];
 /// want an operand on the next line.
 fn is_dash_operator(word: &str) -> bool {
     const OPS: &[&str] = &[
-        "and", "or", "xor", "not", "band", "bor", "bxor", "bnot", "f", "as", "is", "isnot", "in",
-        "notin", "join", "split", "isplit", "csplit", "replace", "ireplace", "creplace", "shl",
-        "shr", "eq", "ne", "gt", "ge", "lt", "le", "like", "notlike", "match", "notmatch",
-        "contains", "notcontains",
+        "and",
+        "or",
+        "xor",
+        "not",
+        "band",
+        "bor",
+        "bxor",
+        "bnot",
+        "f",
+        "as",
+        "is",
+        "isnot",
+        "in",
+        "notin",
+        "join",
+        "split",
+        "isplit",
+        "csplit",
+        "replace",
+        "ireplace",
+        "creplace",
+        "shl",
+        "shr",
+        "eq",
+        "ne",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "like",
+        "notlike",
+        "match",
+        "notmatch",
+        "contains",
+        "notcontains",
     ];
     let w = word.trim_start_matches('-').to_ascii_lowercase();
     let w = w
@@ -236,7 +301,18 @@ fn is_blank(c: u8) -> bool {
 fn is_op_char(c: u8) -> bool {
     matches!(
         c,
-        b'=' | b'+' | b'-' | b'*' | b'/' | b'%' | b'!' | b'.' | b'<' | b'>' | b'?' | b':' | b'~'
+        b'=' | b'+'
+            | b'-'
+            | b'*'
+            | b'/'
+            | b'%'
+            | b'!'
+            | b'.'
+            | b'<'
+            | b'>'
+            | b'?'
+            | b':'
+            | b'~'
             | b'^'
     )
 }
@@ -345,10 +421,7 @@ impl<'a> PsLexer<'a> {
             return;
         }
         let rest = &self.b[self.i..];
-        let word_len = rest
-            .iter()
-            .take_while(|c| c.is_ascii_alphabetic())
-            .count();
+        let word_len = rest.iter().take_while(|c| c.is_ascii_alphabetic()).count();
         let word = std::str::from_utf8(&rest[..word_len])
             .unwrap_or("")
             .to_ascii_lowercase();
@@ -556,7 +629,7 @@ impl<'a> PsLexer<'a> {
                 // After a word the grammar may read a comment or more of the word: harmless
                 // only when the rest of the line means the same either way.
                 let end = self.line_end();
-                if self.b[self.i..end].iter().any(|&c| {
+                if self.b[self.i + 1..end].iter().any(|&c| {
                     matches!(
                         c,
                         b'(' | b')'
@@ -626,7 +699,9 @@ impl<'a> PsLexer<'a> {
             }
             b'[' if !in_run
                 || self.stack.last() == Some(&Frame::Bracket)
-                || self.run.is_some_and(|s| self.b[s] == b'$' || self.b[s] == b'[') =>
+                || self
+                    .run
+                    .is_some_and(|s| self.b[s] == b'$' || self.b[s] == b'[') =>
             {
                 self.open(Frame::Bracket, 1)
             }
@@ -939,10 +1014,7 @@ mod tests {
         let src = "if ($a)\n{\n  A\n}\nelseif ($b) {\n B\n}\nELSE\n{\n C\n}\ntry {\n x\n}\ncatch [System.Exception] {\n y\n}\nFinally { z }\ndo {\n d\n}\nwhile ($w)\nfunction F\n{\n f\n}\nZ\n";
         assert_eq!(cut_lines(src), Some(vec![11, 18, 22, 26]));
         // `while` after a finished statement is a loop of its own.
-        assert_eq!(
-            cut_lines("A\nwhile ($x) { b }\nc\n"),
-            Some(vec![1, 2])
-        );
+        assert_eq!(cut_lines("A\nwhile ($x) { b }\nc\n"), Some(vec![1, 2]));
     }
 
     #[test]
@@ -957,7 +1029,12 @@ mod tests {
         assert_eq!(texts(&lexed.comments), ["<# a\n}\n#>", "# ( { '"]);
         assert_eq!(
             texts(&lexed.quoted),
-            ["@'\n}\n# not a comment\n'@", "'it''s\n}'", "\"a `\" }\n", "\""]
+            [
+                "@'\n}\n# not a comment\n'@",
+                "'it''s\n}'",
+                "\"a `\" }\n",
+                "\""
+            ]
         );
     }
 
@@ -991,14 +1068,14 @@ mod tests {
     #[test]
     fn doubt_gives_up() {
         for src in [
-            "Get-A (\n",                          // unclosed
-            "Write-Host a'b (c'\n",              // a quote inside a word, not plain
-            "Write-Host a{b\n}\n",               // a brace inside an argument
-            "$x = @'\n'@\n",                     // a here-string the grammar cannot read
-            "$x = @' text\nA\n'@\n",             // text after the opening mark
-            "Write-Host x#(\n",                  // `#` after a word, then a parenthesis
+            "Get-A (\n",             // unclosed
+            "Write-Host a'b (c'\n",  // a quote inside a word, not plain
+            "Write-Host a{b\n}\n",   // a brace inside an argument
+            "$x = @'\n'@\n",         // a here-string the grammar cannot read
+            "$x = @' text\nA\n'@\n", // text after the opening mark
+            "Write-Host x#(\n",      // `#` after a word, then a parenthesis
             "'unterminated\n",
-            "Enter-PSSession srv\nGet-A\n",      // the rest runs remotely
+            "Enter-PSSession srv\nGet-A\n", // the rest runs remotely
             "$sb = { A }\nInvoke-Command -ComputerName h -ScriptBlock $sb\n",
             "$p = @{ ComputerName = 'h' }\nicm @p { A }\n",
         ] {
@@ -1026,7 +1103,9 @@ mod tests {
                 .unwrap();
             let part = format!("{part}\n1\n");
             let text = crate::script::powershell::patch_ps7(&part);
-            let tree = parser.parse(text.as_deref().unwrap_or(&part), None).unwrap();
+            let tree = parser
+                .parse(text.as_deref().unwrap_or(&part), None)
+                .unwrap();
             assert!(!tree.root_node().has_error(), "{part:?}");
         }
         assert!(!parse(src, Language::PowerShell).commands.is_empty());
@@ -1055,6 +1134,317 @@ mod tests {
                 }
             }
             seed = seed.wrapping_add(1);
+        }
+    }
+
+    /// PowerShell written to trip a statement lexer: block comments, here-strings holding `}`
+    /// and `#`, clauses on their own lines, `do`/`until`, pipelines and continuations over
+    /// lines, splatting, classes, executed strings, and default-library commands in each.
+    const TRICKY_PS: &str = r#"#Requires -Version 5.1
+<#
+.SYNOPSIS
+  Get-WmiObject in a block comment } { ( it's
+#>
+[CmdletBinding()]
+param(
+    [string]$Server = 'srv01',
+    [int]$Days = 30
+)
+# Get-LocalUser in a comment; it's "only" a comment {
+$ErrorActionPreference = 'Stop'
+$text = @'
+Get-WmiObject Win32_OS } # not code
+'@
+$doc = @"
+Computer: $(Get-CimInstance Win32_ComputerSystem | Select-Object -ExpandProperty Name)
+Invoke-WebRequest is text here { (
+"@
+$users = Get-LocalUser |
+    Where-Object { $_.Enabled } |
+    ForEach-Object {
+        $_.Name
+    }
+if ($PSVersionTable.PSVersion.Major -ge 5)
+{
+    Compress-Archive -Path C:\logs -DestinationPath C:\logs.zip
+}
+elseif ($x) {
+    Expand-Archive x.zip
+}
+else
+{
+    gwmi Win32_Service
+}
+try {
+    $r = Invoke-WebRequest -Uri 'https://example.invalid' -UseBasicParsing
+}
+catch [System.Net.WebException] {
+    Write-Warning "failed: $($_.Exception.Message)"
+}
+finally {
+    Remove-Item $tmp -ErrorAction SilentlyContinue
+}
+do {
+    $n++
+} while ($n -lt 3)
+do
+{
+    Start-Sleep 1
+}
+until ($done)
+function Get-Thing
+{
+    param($Name)
+    Get-EventLog -LogName System -Newest 5
+}
+function Set-Thing($a) { ConvertFrom-Json $a }
+Get-ChildItem C:\logs -File `
+    -Recurse |
+    Remove-Item
+$params = @{
+    Path = 'C:\x'
+    Recurse = $true
+}
+Get-ChildItem @params
+$h = @{ a = 1; b = @(1, 2,
+  3) }
+$list = @(
+    'Get-LocalUser'
+    "gwmi"
+)
+$s = 'it''s Get-WmiObject'
+$d = "a `"quoted`" Get-LocalUser $($env:COMPUTERNAME) x"
+$x = $a -and
+    $b
+$y = 1 +
+    2
+Write-Host ('{0}' -f (Get-Date))
+& 'Get-LocalUser'
+& "C:\Windows\System32\wbem\wmic.exe" os get caption
+iex 'Get-WmiObject Win32_BIOS'
+Invoke-Expression "Get-LocalGroup"
+powershell -NoProfile -Command "Get-LocalUser"
+cmd /c "wmic os get caption"
+Start-Process 'wmic' -ArgumentList 'os get caption'
+$sb = [scriptblock]::Create('Get-LocalUser')
+$v = if ($a) { 'x' } else { 'y' }
+switch -Regex ($name)
+{
+    '^a' { Get-LocalUser }
+    default { 'none' }
+}
+foreach ($f in Get-ChildItem) {
+    $f | Get-FileHash
+}
+for ($i = 0; $i -lt 3; $i++) { New-TemporaryFile }
+while ($true) { break }
+trap { Write-Host 'trapped'; continue }
+$obj = [pscustomobject]@{
+    Name = 'x'
+}
+Get-Process | ? { $_.CPU -gt 10 } | % { $_.Name }
+Get-Item . | Select-Object Name, Length
+$a = $b ?? 'default'
+$c = $ok ? 'yes' : 'no'
+Get-Service -ComputerName srv01
+Test-Path C:\x && Write-Host ok
+Get-Content log.txt -Tail 10
+$PSScriptRoot
+$r = Resolve-DnsName example.com  # a comment with ( { '
+Write-Host a#b
+1..10 | ForEach-Object -Parallel { Get-LocalUser }
+class Foo {
+    [string]$Name
+    Foo() { $this.Name = (Get-ComputerInfo).CsName }
+}
+enum Color { Red; Green }
+Get-ChildItem -Path "C:\Program Files" -Filter *.log
+Write-Output "multi
+line Get-LocalUser string"
+iex "g`wmi Win32_BIOS"
+$list | Where-Object Name -eq 'x'
+Get-Content x.bin -Encoding Byte
+wmic os get caption
+"#;
+
+    /// Remote blocks with nothing kept in variables: cut like the rest.
+    const REMOTE_PS: &str = "Get-Date\nInvoke-Command -ComputerName srv02 -ScriptBlock {\n    Get-LocalUser\n}\nicm srv03 { gwmi Win32_OS }\nWrite-Host done\nGet-LocalGroup\n";
+
+    fn powershell_scripts() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for dir in ["examples", "tests/fixtures"] {
+            for entry in ignore::Walk::new(root.join(dir)).flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "ps1" || e == "psm1") {
+                    let text = std::fs::read_to_string(path).unwrap();
+                    if text.contains("Enter-PSSession") {
+                        // Everything after it runs remotely: not cut. Without the sessions, it is.
+                        assert!(lex(&text).is_none(), "{}", path.display());
+                        let text: String = text
+                            .split_inclusive('\n')
+                            .filter(|l| !l.contains("PSSession") && !l.contains("$session"))
+                            .collect();
+                        out.push((format!("{} without sessions", path.display()), text));
+                        continue;
+                    }
+                    out.push((path.display().to_string(), text));
+                }
+            }
+        }
+        assert!(out.len() >= 4, "PowerShell scripts found: {}", out.len());
+        out.push(("tricky".into(), TRICKY_PS.to_string()));
+        out.push(("tricky, CRLF".into(), TRICKY_PS.replace('\n', "\r\n")));
+        out.push(("remote".into(), REMOTE_PS.to_string()));
+        out
+    }
+
+    fn whole_and_sparse(
+        src: &str,
+        target: Option<&str>,
+        idx: &crate::engine::PatternIndex,
+    ) -> (
+        Vec<crate::engine::Finding>,
+        Option<Vec<crate::engine::Finding>>,
+    ) {
+        let ps = Language::PowerShell;
+        let dirs = crate::engine::directives::Directives::parse(src, ps);
+        let whole = parse(src, ps);
+        let findings = |p: &crate::script::Parsed| {
+            crate::engine::scan_parsed(src, p, &dirs, target, idx).findings
+        };
+        let sparse = crate::engine::scan::parse_sparse(src, ps, idx).map(|p| findings(&p));
+        (findings(&whole), sparse)
+    }
+
+    #[test]
+    fn sparse_parsing_finds_what_a_whole_parse_finds() {
+        let library =
+            crate::engine::PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        assert!(library.prefilter(Language::PowerShell).is_some());
+        for (name, src) in powershell_scripts() {
+            for target in [None, Some("powershell-2.0"), Some("windows-server-2012-r2")] {
+                let (whole, sparse) = whole_and_sparse(&src, target, &library);
+                let sparse = sparse.unwrap_or_else(|| panic!("{name} was not cut"));
+                assert_eq!(sparse, whole, "{name} for {target:?}");
+            }
+        }
+        let (whole, _) = whole_and_sparse(TRICKY_PS, None, &library);
+        assert!(
+            whole.len() >= 30,
+            "the tricky script exercises the library: {}",
+            whole.len()
+        );
+        // The tricky script is cut into many stretches, not kept whole.
+        assert!(lex(TRICKY_PS).unwrap().cuts.len() >= 50);
+    }
+
+    #[test]
+    fn sparse_parsing_skips_what_cannot_match_and_keeps_its_findings() {
+        let idx =
+            crate::engine::PatternIndex::build(crate::synthetic::patterns(2000, 1), vec![], vec![]);
+        let src = crate::synthetic::powershell_script(3000, 2000, 3);
+        for src in [src.clone(), src.replace('\n', "\r\n")] {
+            let (whole, sparse) = whole_and_sparse(&src, None, &idx);
+            assert!(whole.len() > 300, "{}", whole.len());
+            assert_eq!(sparse.expect("the synthetic script is cut"), whole);
+        }
+        let parsed = crate::engine::scan::parse_sparse(&src, Language::PowerShell, &idx).unwrap();
+        let all = parse(&src, Language::PowerShell);
+        assert!(
+            parsed.commands.len() * 10 < all.commands.len() * 8,
+            "{} of {} commands parsed",
+            parsed.commands.len(),
+            all.commands.len()
+        );
+        // `scan` itself takes the sparse path on a file this large, over several threads.
+        assert!(src.len() > 128 * 1024);
+        let dirs = crate::engine::directives::Directives::parse(&src, Language::PowerShell);
+        let expected = crate::engine::scan_parsed(&src, &all, &dirs, Some("powershell-5.1"), &idx);
+        assert_eq!(
+            crate::engine::scan(&src, Language::PowerShell, Some("powershell-5.1"), &idx),
+            expected
+        );
+    }
+
+    #[test]
+    fn an_alias_keeps_the_statement_of_its_cmdlet() {
+        let mut wmi = crate::engine::Pattern::new(
+            "wmi",
+            crate::engine::PatternType::CommandCompatibility,
+            "gone in 7",
+            "Get-WmiObject is gone",
+        );
+        wmi.triggering_commands = vec!["Get-WmiObject".into()];
+        let idx = crate::engine::PatternIndex::build(vec![wmi], vec![], vec![]);
+        let src = "Get-Date\nWrite-Host a\nGWMI Win32_OS\nGet-Date\nC:\\x\\Get-WmiObject.EXE\n";
+        let (whole, sparse) = whole_and_sparse(src, None, &idx);
+        assert_eq!(whole.len(), 2);
+        assert_eq!(sparse, Some(whole));
+    }
+
+    #[test]
+    fn runs_code_names_every_command_the_walk_runs_code_through() {
+        // Every name-like string literal of the walk is a name it may special-case.
+        let source = include_str!("powershell.rs");
+        let mut names: Vec<String> = source
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(|w| w.trim_start_matches('[').trim_end_matches(']'))
+            .filter(|w| {
+                !w.is_empty()
+                    && w.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && w.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
+            })
+            .map(str::to_ascii_lowercase)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert!(
+            names.len() > 40 && names.iter().any(|n| n == "invoke-expression"),
+            "{names:?}"
+        );
+        let shapes = [
+            "N 'tool5 -x'",
+            "N \"tool5 -x\"",
+            "N -Command 'tool5 -x'",
+            "N -c 'tool5 -x'",
+            "N /c 'tool5 -x'",
+            "N -e 'tool5 -x'",
+            "N a 'tool5 -x'",
+            "N -ComputerName a 'tool5 -x'",
+            "N \\\\a 'tool5 -x'",
+            "N -FilePath 'tool5' -ArgumentList 'x'",
+            "N @'\ntool5 -x\n'@",
+            "'tool5 -x' | N",
+            "$x = [N]::Create('tool5 -x')",
+            "$x = [N]::New('tool5 -x')",
+        ];
+        for name in names.iter().filter(|n| !RUNS_CODE.contains(&n.as_str())) {
+            for shape in shapes {
+                let src = shape.replace('N', name) + "\n";
+                let found = parse(&src, Language::PowerShell);
+                assert!(
+                    !found
+                        .commands
+                        .iter()
+                        .any(|c| c.name.eq_ignore_ascii_case("tool5")),
+                    "the walk runs quoted code through `{name}` ({src:?}): add it to RUNS_CODE"
+                );
+            }
+        }
+        // The list is no wider than the walk: each entry runs a quoted `tool5` in some shape.
+        for name in RUNS_CODE {
+            let runs = shapes.iter().any(|shape| {
+                let src = shape.replace('N', name) + "\n";
+                parse(&src, Language::PowerShell)
+                    .commands
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case("tool5"))
+            });
+            assert!(runs, "`{name}` runs no quoted code in any shape");
         }
     }
 }
