@@ -113,42 +113,52 @@ fn carries_state(src: &str, comments: &[Range<usize>], assigns_block: bool) -> b
     assigns_block || scriptblock_type || has_word("new-pssession")
 }
 
-/// Whether a tree parsed from `ranges` confirms them: no syntax error but local repairs, and
-/// every top-level statement (the program's `statement_list` children) inside a single range.
+/// Whether a tree parsed from `ranges` confirms them: every top-level statement (the program's
+/// `statement_list` children) inside a single range, and no syntax error but local repairs.
 pub(crate) fn confirms(root: tree_sitter::Node, ranges: &[tree_sitter::Range]) -> bool {
-    if root.has_error() && !only_local_repairs(root) {
-        return false;
-    }
     let mut cursor = root.walk();
     let mut top = Vec::new();
     for child in root.children(&mut cursor) {
         if child.kind() == "statement_list" {
             let mut inner = child.walk();
-            top.extend(child.children(&mut inner).map(|n| n.byte_range()));
+            top.extend(child.children(&mut inner));
         } else {
-            top.push(child.byte_range());
+            top.push(child);
         }
     }
     let mut k = 0;
-    for r in top {
-        while k < ranges.len() && ranges[k].end_byte <= r.start {
+    for (t, node) in top.iter().enumerate() {
+        let (start, end) = (node.start_byte(), node.end_byte());
+        while k < ranges.len() && ranges[k].end_byte <= start {
             k += 1;
         }
-        match ranges.get(k) {
-            Some(range) if range.start_byte <= r.start && r.end <= range.end_byte => {}
-            _ => return false,
+        let Some(range) = ranges
+            .get(k)
+            .filter(|r| r.start_byte <= start && end <= r.end_byte)
+        else {
+            return false;
+        };
+        if node.has_error() {
+            let last_in_range = top
+                .get(t + 1)
+                .is_none_or(|n| n.start_byte() >= range.end_byte);
+            if !only_local_repairs(*node, last_in_range) {
+                return false;
+            }
         }
     }
-    true
+    !root.has_error() || top.iter().any(|n| n.has_error())
 }
 
-/// Whether every error in the tree under `node` is a token the parser supplied in the middle of
-/// a line (`tool --opt6` reads as `--opt` and a redirection to `6` that lacks its `>`): the
-/// whole parse makes the same repair there, and the statement still ends where it did. An
-/// `ERROR` node, or a token missing at the end of a line (where a statement would have gone on
-/// into a stretch that was not parsed), is no such repair.
-fn only_local_repairs(node: tree_sitter::Node) -> bool {
-    let mut stack = vec![node];
+/// Whether every error in the top-level `statement` is a token the parser supplied in the
+/// middle of a line (`tool --opt6` reads as `--opt` and a redirection to `6` that lacks its
+/// `>`). How the parser repairs depends on the text after the error, so the repair counts only
+/// where that text is the same as in the whole parse: the statement goes on past the line (the
+/// `}` of the block it is in), or another statement of the same range follows it. An `ERROR`
+/// node, or a token missing where a line ends, is no such repair.
+fn only_local_repairs(statement: tree_sitter::Node, last_in_range: bool) -> bool {
+    let end_row = statement.end_position().row;
+    let mut stack = vec![statement];
     while let Some(n) = stack.pop() {
         if n.is_error() {
             return false;
@@ -165,7 +175,9 @@ fn only_local_repairs(node: tree_sitter::Node) -> bool {
                     },
                 }
             };
-            if next.is_none_or(|s| s.is_missing() || s.start_position().row != row) {
+            if next.is_none_or(|s| s.is_missing() || s.start_position().row != row)
+                || (last_in_range && end_row == row)
+            {
                 return false;
             }
             continue;
@@ -1328,6 +1340,14 @@ wmic os get caption
                 let sparse = sparse.unwrap_or_else(|| panic!("{name} was not cut"));
                 assert_eq!(sparse, whole, "{name} for {target:?}");
             }
+            let ps = Language::PowerShell;
+            let all = parse(&src, ps).commands;
+            for c in crate::engine::scan::parse_sparse(&src, ps, &library)
+                .unwrap()
+                .commands
+            {
+                assert!(all.contains(&c), "{name}: {c:?}");
+            }
         }
         let (whole, _) = whole_and_sparse(TRICKY_PS, None, &library);
         assert!(
@@ -1351,6 +1371,10 @@ wmic os get caption
         }
         let parsed = crate::engine::scan::parse_sparse(&src, Language::PowerShell, &idx).unwrap();
         let all = parse(&src, Language::PowerShell);
+        // Not only the findings: every command of the stretches parsed is the whole parse's.
+        for c in &parsed.commands {
+            assert!(all.commands.contains(c), "{c:?}");
+        }
         assert!(
             parsed.commands.len() * 10 < all.commands.len() * 8,
             "{} of {} commands parsed",
@@ -1446,5 +1470,37 @@ wmic os get caption
             });
             assert!(runs, "`{name}` runs no quoted code in any shape");
         }
+    }
+
+    #[test]
+    fn only_mid_line_repairs_are_accepted() {
+        let tree = |src: &str| {
+            let mut parser = tree_sitter::Parser::new();
+            parser
+                .set_language(&tree_sitter_powershell::LANGUAGE.into())
+                .unwrap();
+            parser.parse(src, None).unwrap()
+        };
+        let whole = |src: &str| {
+            let t = tree(src);
+            let r = tree_sitter::Range {
+                start_byte: 0,
+                end_byte: src.len(),
+                start_point: tree_sitter::Point::new(0, 0),
+                end_point: t.root_node().end_position(),
+            };
+            confirms(t.root_node(), &[r])
+        };
+        // `--opt6`: a redirection lacking its `>`, followed by its target on the same line.
+        assert!(tree("tool --opt6\n").root_node().has_error());
+        assert!(whole("if ($a) {\n    tool1 -Path \"C:\\app\" --opt6\n}\n"));
+        // At the end of its range, what follows in the whole file could repair it otherwise
+        // (there, `tool --opt6` ⏎ `Get-Date` is an ERROR and an expression `6`).
+        assert!(!whole("tool --opt6\n"));
+        assert!(!whole("tool --opt6\nGet-Date\n"));
+        // A token missing where the line ends, or text the grammar cannot place.
+        assert!(!whole("if ($a) {\n"));
+        assert!(!whole("Get-Date )\n"));
+        assert!(whole("Get-Date\n"));
     }
 }
