@@ -617,6 +617,22 @@ impl<'a> PsLexer<'a> {
     fn in_code(&mut self) -> Option<()> {
         let c = self.at(0);
         let in_run = self.run.is_some();
+        // U+FEFF, U+2060, U+200B and U+00A0 are blanks to the grammar.
+        let rest = &self.b[self.i..];
+        if let Some(len) = [
+            &b"\xEF\xBB\xBF"[..],
+            b"\xE2\x81\xA0",
+            b"\xE2\x80\x8B",
+            b"\xC2\xA0",
+        ]
+        .iter()
+        .find(|blank| rest.starts_with(blank))
+        .map(|blank| blank.len())
+        {
+            self.end_run();
+            self.i += len;
+            return Some(());
+        }
         match c {
             b' ' | b'\t' | b'\r' => {
                 self.end_run();
@@ -1067,6 +1083,14 @@ mod tests {
     fn pipelines_splatting_and_long_blocks() {
         let src = "$p = @{\n  Path = 'x'\n  Recurse = $true\n}\nGet-ChildItem @p |\n  Where-Object {\n    $_.Length -gt 1\n  } |\n  ForEach-Object { $_ }\nGet-A\n| Sort-Object\nGet-B\n";
         assert_eq!(cut_lines(src), Some(vec![4, 9, 11]));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_a_blank() {
+        let src = "\u{feff}<#\n{ (\n#>\nGet-A\u{a0}-x\nGet-B\n";
+        let lexed = lex(src).unwrap();
+        assert_eq!(lexed.cuts.iter().map(|c| c.row).collect::<Vec<_>>(), [4]);
+        assert_eq!(&src[lexed.comments[0].clone()], "<#\n{ (\n#>");
     }
 
     #[test]
