@@ -1527,4 +1527,94 @@ wmic os get caption
         assert!(!whole("Get-Date )\n"));
         assert!(whole("Get-Date\n"));
     }
+
+    /// Statements to shuffle: each whole, some that the library matches, some it does not.
+    const SNIPPETS: &[&str] = &[
+        "Get-Date\n",
+        "Get-LocalUser | Select-Object Name\n",
+        "$x = 1 +\n    2\n",
+        "if ($a) {\n    gwmi Win32_OS\n}\n",
+        "if ($a) { 'x' }\nelse {\n    Get-LocalGroup\n}\n",
+        "try {\n    Invoke-WebRequest -Uri $u\n}\ncatch {\n    Write-Warning $_\n}\nfinally { 'done' }\n",
+        "do {\n    $n++\n}\nwhile ($n -lt 3)\n",
+        "# Get-WmiObject in a comment (\n",
+        "<#\nGet-LocalUser }\n#>\n",
+        "$t = @'\nGet-LocalUser { (\n'@\n",
+        "$t = @\"\n$(Get-CimInstance Win32_OS) }\n\"@\n",
+        "Write-Host 'Get-LocalUser' \"$(Get-EventLog -List)\"\n",
+        "iex 'Get-WmiObject Win32_BIOS'\n",
+        "& 'Get-LocalUser'\n",
+        "Get-ChildItem C:\\x -File `\n    -Recurse\n",
+        "Get-Process |\n    Where-Object { $_.CPU -gt 1 } |\n    ForEach-Object {\n        $_.Name\n    }\n",
+        "$p = @{\n    Path = 'x'\n}\n",
+        "function F\n{\n    param($a)\n    ConvertFrom-Json $a\n}\n",
+        "switch ($x)\n{\n    'a' { Compress-Archive a b }\n    default { }\n}\n",
+        "$v = $a ?? 'b'\n",
+        "Test-Path x && Write-Host y\n",
+        "$c = $ok ? 'y' : 'n'\n",
+        "1..3 | ForEach-Object -Parallel { Get-LocalUser }\n",
+        "tool --opt6\n",
+        "if ($a) {\n    tool1 -Path \"C:\\app\" --opt6\n}\n",
+        "Get-Item . | Select-Object Name, Length\n",
+        "$obj = [pscustomobject]@{ Name = 'x' }\n",
+        "foreach ($f in $files) {\n    $f | Get-FileHash\n}\n",
+        "cmd /c \"wmic os get caption\"\n",
+        "powershell -Command \"Get-LocalUser\"\n",
+        "$s = 'it''s\nGet-LocalUser'\n",
+        "Write-Output \"multi\nline $(gwmi Win32_OS)\"\n",
+        "$y = $a -and\n    $b\n",
+        "[int]$n = 5\n",
+        "Get-Content log -Tail 5 # tail ( {\n",
+        "wmic os get caption\n",
+        "\n",
+        "    \n",
+        "Invoke-Command -ComputerName h { Get-LocalUser }\n",
+        "class C {\n    [string]$N\n    C() { Get-ComputerInfo }\n}\n",
+        "Get-Service -ComputerName srv\n",
+        "$r = Resolve-DnsName x; Get-NetAdapter\n",
+    ];
+
+    #[test]
+    fn shuffled_statements_parse_the_same_sparse_and_whole() {
+        let library =
+            crate::engine::PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let synthetic =
+            crate::engine::PatternIndex::build(crate::synthetic::patterns(500, 1), vec![], vec![]);
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut cut = 0;
+        let rounds: usize = std::env::var("PS_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(150);
+        for round in 0..rounds {
+            let mut src = String::new();
+            for _ in 0..(10 + next(30)) {
+                src.push_str(SNIPPETS[next(SNIPPETS.len())]);
+            }
+            if round % 3 == 0 {
+                src = src.replace('\n', "\r\n");
+            }
+            // The library keeps most statements here, the synthetic store few (operations).
+            let idx = if round % 2 == 0 { &library } else { &synthetic };
+            let (whole, sparse) = whole_and_sparse(&src, None, idx);
+            let Some(sparse) = sparse else { continue };
+            cut += 1;
+            assert_eq!(sparse, whole, "{src}");
+            let all = parse(&src, Language::PowerShell).commands;
+            for c in crate::engine::scan::parse_sparse(&src, Language::PowerShell, idx)
+                .unwrap()
+                .commands
+            {
+                assert!(all.contains(&c), "{c:?} in\n{src}");
+            }
+        }
+        eprintln!("{cut} of {rounds} cut");
+        assert!(cut * 2 >= rounds, "{cut} of {rounds} cut");
+    }
 }
