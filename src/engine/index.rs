@@ -328,6 +328,7 @@ struct PrefilterParts {
     ac: Option<AhoCorasick>,
     bounds: Vec<Bound>,
     words: FxHashSet<String>,
+    starts: WordStarts,
 }
 
 /// Finds the places in a script where some pattern may match: every word that is a command
@@ -345,10 +346,20 @@ fn continues_name(c: u8) -> bool {
 }
 
 impl PrefilterParts {
+    /// `keys` are the index's name and prefix keys, looked up word by word.
     fn build<'a>(
         odd: impl Iterator<Item = (&'a str, Bound)>,
         words: impl Iterator<Item = &'a str>,
+        keys: impl Iterator<Item = &'a str>,
     ) -> Option<PrefilterParts> {
+        let words: FxHashSet<String> = words.map(str::to_ascii_lowercase).collect();
+        let mut starts = WordStarts::default();
+        for key in keys.chain(crate::script::CHANGES_HOST.iter().copied()) {
+            starts.insert(key);
+        }
+        for word in &words {
+            starts.insert(word);
+        }
         let mut texts = Vec::new();
         let mut bounds = Vec::new();
         for (text, bound) in odd {
@@ -372,8 +383,53 @@ impl PrefilterParts {
         Some(PrefilterParts {
             ac,
             bounds,
-            words: words.map(str::to_ascii_lowercase).collect(),
+            words,
+            starts,
         })
+    }
+}
+
+/// The first two bytes (ASCII-lowercased; 0 past a one-byte word) of every key a word may be
+/// looked up under, as a bit set: most words of a script start no key, and are passed over
+/// without lowercasing or hashing them.
+struct WordStarts(Box<[u64]>);
+
+impl Default for WordStarts {
+    fn default() -> WordStarts {
+        WordStarts(vec![0; 1 << 10].into_boxed_slice())
+    }
+}
+
+impl std::fmt::Debug for WordStarts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WordStarts")
+    }
+}
+
+impl WordStarts {
+    fn insert(&mut self, key: &str) {
+        let b = key.as_bytes();
+        let Some(&first) = b.first() else { return };
+        match b.get(1) {
+            Some(&second) => self.set(first, second),
+            // A one-byte key starts every word that starts with its byte.
+            None => (0..=255).for_each(|second| self.set(first, second)),
+        }
+    }
+
+    fn set(&mut self, first: u8, second: u8) {
+        let bit = Self::bit(first, second);
+        self.0[bit / 64] |= 1 << (bit % 64);
+    }
+
+    fn bit(first: u8, second: u8) -> usize {
+        (first.to_ascii_lowercase() as usize) << 8 | second.to_ascii_lowercase() as usize
+    }
+
+    /// Whether some key may start the word `w` (not empty).
+    fn may_start(&self, w: &[u8]) -> bool {
+        let bit = Self::bit(w[0], w.get(1).copied().unwrap_or(0));
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
     }
 }
 
@@ -396,6 +452,16 @@ impl Prefilter<'_> {
     /// Calls `hit` with the byte range of every occurrence of a literal that stands where its
     /// kind requires, and what it stands for.
     pub(crate) fn hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>, Hit<'_>)) {
+        self.word_hits(text, &mut hit);
+        self.literal_hits(text, |m| hit(m, Hit::Other));
+    }
+
+    /// The hits [`Prefilter::hits`] finds by looking words up in the index's maps.
+    pub(crate) fn word_hits(
+        &self,
+        text: &str,
+        mut hit: impl FnMut(std::ops::Range<usize>, Hit<'_>),
+    ) {
         let b = text.as_bytes();
         let index = self.index;
         let mut word = String::new();
@@ -408,6 +474,9 @@ impl Prefilter<'_> {
             let start = i;
             while i < b.len() && continues_name(b[i]) {
                 i += 1;
+            }
+            if !self.parts.starts.may_start(&b[start..i]) {
+                continue;
             }
             word.clear();
             word.push_str(&text[start..i]);
@@ -435,16 +504,22 @@ impl Prefilter<'_> {
                 }
             }
         }
+    }
+
+    /// The hits [`Prefilter::hits`] finds with its automaton (odd names, `syntax:` literals):
+    /// all of them [`Hit::Other`].
+    pub(crate) fn literal_hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>)) {
         let Some(ac) = &self.parts.ac else {
             return;
         };
+        let b = text.as_bytes();
         for m in ac.find_overlapping_iter(text) {
             let bound = self.parts.bounds[m.pattern().as_usize()];
             let starts =
                 bound == Bound::Anywhere || m.start() == 0 || !continues_name(b[m.start() - 1]);
             let ends = bound != Bound::Word || b.get(m.end()).is_none_or(|&c| !continues_name(c));
             if starts && ends {
-                hit(m.range(), Hit::Other);
+                hit(m.range());
             }
         }
     }
@@ -784,6 +859,10 @@ impl PatternIndex {
         PrefilterParts::build(
             names.chain(prefixes).chain(words_odd).chain(syntax),
             words.iter().copied(),
+            self.by_name
+                .keys()
+                .chain(self.by_prefix.keys())
+                .map(String::as_str),
         )
     }
 
