@@ -1258,7 +1258,8 @@ echo done
         };
         src.push_str(&format!(
             "{a} --opt1\nssh nas {a} --opt1\nssh -p 22 nas '{b} --opt2'\n\
-             docker exec nas {c} --opt3 | sort\nif true; then ssh nas \"{d} --opt4\"; fi\n"
+             docker exec nas {c} --opt3 | sort\nif true; then ssh nas \"{d} --opt4\"; fi\n\
+             \"ss\"h nas {a}\nss\\h nas {b}\n"
         ));
         let (whole, sparse) = whole_and_sparse(&src, Some("debian-12"), &idx);
         assert_eq!(sparse.expect("the synthetic script is cut"), whole);
@@ -1266,7 +1267,7 @@ echo done
             .iter()
             .filter(|f| f.target.as_deref() == Some("nas"))
             .count();
-        assert!(remote >= 4, "{remote} findings on the NAS");
+        assert!(remote >= 6, "{remote} findings on the NAS");
         let parsed = |target| {
             parse_sparse(&src, Language::Bash, target, &idx)
                 .unwrap()
