@@ -786,6 +786,20 @@ impl PatternIndex {
         self.syntax.candidates(code, seen)
     }
 
+    /// How many command regexes have been compiled (for tests of laziness).
+    #[cfg(test)]
+    pub(crate) fn compiled_command_regexes(&self) -> usize {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::Command { compiled, .. } => Some(compiled),
+                _ => None,
+            })
+            .flatten()
+            .filter(|c| c.get().is_some())
+            .count()
+    }
+
     /// Patterns triggered by an operation class.
     pub(crate) fn operation_patterns(&self, op: &str) -> &[usize] {
         self.by_operation.get(op).map_or(&[], Vec::as_slice)

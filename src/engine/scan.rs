@@ -453,6 +453,11 @@ pub fn scan_parsed(
         };
         for &ei in &candidates {
             let entry = index.entry(ei);
+            // Asked first: a regex is compiled on first use, and most of a large store's
+            // patterns do not apply on any one target.
+            if !targets.applies(k, entry.pattern) {
+                continue;
+            }
             if let Some(r) = entry.match_command(&cmd.name, &cmd.text, cmd.language) {
                 let proven = cmd.guarded
                     && r == (0..cmd.name.len())
@@ -1279,6 +1284,22 @@ echo done
             targeted * 2 < untargeted,
             "{targeted} commands parsed for debian-12, {untargeted} for no target"
         );
+    }
+
+    #[test]
+    fn regexes_of_patterns_that_cannot_fire_on_the_target_are_not_compiled() {
+        let patterns = vec![
+            pattern("mac", &[r"tool1\s+--x"], &["macos"], Severity::Major),
+            pattern("deb", &[r"tool2\s+--x"], &["debian-12"], Severity::Major),
+        ];
+        let src = "tool1 --x\ntool2 --x\n";
+        let idx = index(patterns.clone());
+        let found = run(src, Language::Bash, Some("debian-12"), &idx);
+        assert_eq!(found.len(), 1);
+        assert_eq!(idx.compiled_command_regexes(), 1);
+        let idx = index(patterns);
+        assert_eq!(run(src, Language::Bash, None, &idx).len(), 2);
+        assert_eq!(idx.compiled_command_regexes(), 2);
     }
 
     #[test]
