@@ -679,6 +679,33 @@ fn guarded_code_is_not_a_finding() {
     );
 }
 
+#[test]
+fn a_guard_answers_missing_commands_on_this_machine_only() {
+    let ws = Workspace::new();
+    let (v, out) = ws.check_json(&["--target", "container", "guards/container.sh"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        lines_and_signatures(&v),
+        // The lookup proves systemctl is there, not that systemd runs; python's lookup holds.
+        [(4, "systemctl without systemd as PID 1".to_string())],
+        "{v:#}"
+    );
+
+    let (v, out) = ws.check_json(&["--target", "busybox", "guards/shells.sh"]);
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{}",
+        stderr(&out)
+    );
+    let lines: Vec<u64> = lines_and_signatures(&v)
+        .into_iter()
+        .filter(|(_, s)| s == "bare python")
+        .map(|(l, _)| l)
+        .collect();
+    // Not on line 4 (the heredoc piped into sh) nor 6 (bash -c): the lookup was made there.
+    assert_eq!(lines, [7, 8, 10, 12, 14, 17], "{v:#}");
+}
+
 // ---- `check` through the pattern cache beside the store (`<store>.hook-cache`) ----
 
 /// What one run of `check` shows: stdout, stderr and the exit code.

@@ -337,6 +337,7 @@ struct PrefilterParts {
     ac: Option<AhoCorasick>,
     bounds: Vec<Bound>,
     words: FxHashSet<String>,
+    starts: WordStarts,
 }
 
 /// Finds the places in a script where some pattern may match: every word that is a command
@@ -354,10 +355,20 @@ fn continues_name(c: u8) -> bool {
 }
 
 impl PrefilterParts {
+    /// `keys` are the index's name and prefix keys, looked up word by word.
     fn build<'a>(
         odd: impl Iterator<Item = (&'a str, Bound)>,
         words: impl Iterator<Item = &'a str>,
+        keys: impl Iterator<Item = &'a str>,
     ) -> Option<PrefilterParts> {
+        let words: FxHashSet<String> = words.map(str::to_ascii_lowercase).collect();
+        let mut starts = WordStarts::default();
+        for key in keys.chain(crate::script::CHANGES_HOST.iter().copied()) {
+            starts.insert(key);
+        }
+        for word in &words {
+            starts.insert(word);
+        }
         let mut texts = Vec::new();
         let mut bounds = Vec::new();
         for (text, bound) in odd {
@@ -381,15 +392,85 @@ impl PrefilterParts {
         Some(PrefilterParts {
             ac,
             bounds,
-            words: words.map(str::to_ascii_lowercase).collect(),
+            words,
+            starts,
         })
     }
 }
 
+/// The first two bytes (ASCII-lowercased; 0 past a one-byte word) of every key a word may be
+/// looked up under, as a bit set: most words of a script start no key, and are passed over
+/// without lowercasing or hashing them.
+struct WordStarts(Box<[u64]>);
+
+impl Default for WordStarts {
+    fn default() -> WordStarts {
+        WordStarts(vec![0; 1 << 10].into_boxed_slice())
+    }
+}
+
+impl std::fmt::Debug for WordStarts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WordStarts")
+    }
+}
+
+impl WordStarts {
+    fn insert(&mut self, key: &str) {
+        let b = key.as_bytes();
+        let Some(&first) = b.first() else { return };
+        match b.get(1) {
+            Some(&second) => self.set(first, second),
+            // A one-byte key starts every word that starts with its byte.
+            None => (0..=255).for_each(|second| self.set(first, second)),
+        }
+    }
+
+    fn set(&mut self, first: u8, second: u8) {
+        let bit = Self::bit(first, second);
+        self.0[bit / 64] |= 1 << (bit % 64);
+    }
+
+    fn bit(first: u8, second: u8) -> usize {
+        (first.to_ascii_lowercase() as usize) << 8 | second.to_ascii_lowercase() as usize
+    }
+
+    /// Whether some key may start the word `w` (not empty).
+    fn may_start(&self, w: &[u8]) -> bool {
+        let bit = Self::bit(w[0], w.get(1).copied().unwrap_or(0));
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
+}
+
+/// What a prefilter hit stands for, so that a caller who knows the target can tell whether any
+/// pattern behind it applies there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Hit<'a> {
+    /// A command name or a required prefix: the triggering entries filed under it.
+    Entries(&'a [usize]),
+    /// A command some operation classes name (lowercased).
+    Operation(&'a str),
+    /// A command that may run code on another system ([`crate::script::CHANGES_HOST`]): what it runs
+    /// is checked against that system, whatever the file's target.
+    Remote,
+    /// Anything else (`syntax:` literals, odd names, embedded shells): may matter anywhere.
+    Other,
+}
+
 impl Prefilter<'_> {
     /// Calls `hit` with the byte range of every occurrence of a literal that stands where its
-    /// kind requires.
-    pub(crate) fn hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>)) {
+    /// kind requires, and what it stands for.
+    pub(crate) fn hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>, Hit<'_>)) {
+        self.word_hits(text, &mut hit);
+        self.literal_hits(text, |m| hit(m, Hit::Other));
+    }
+
+    /// The hits [`Prefilter::hits`] finds by looking words up in the index's maps.
+    pub(crate) fn word_hits(
+        &self,
+        text: &str,
+        mut hit: impl FnMut(std::ops::Range<usize>, Hit<'_>),
+    ) {
         let b = text.as_bytes();
         let index = self.index;
         let mut word = String::new();
@@ -403,26 +484,44 @@ impl Prefilter<'_> {
             while i < b.len() && continues_name(b[i]) {
                 i += 1;
             }
+            if !self.parts.starts.may_start(&b[start..i]) {
+                continue;
+            }
             word.clear();
             word.push_str(&text[start..i]);
             word.make_ascii_lowercase();
-            if index.by_name.contains_key(&word) || self.parts.words.contains(&word) {
-                hit(start..i);
-                continue;
+            // Every reading of the word is reported: which patterns stand behind it matters.
+            if crate::script::CHANGES_HOST.contains(&word.as_str()) {
+                hit(start..i, Hit::Remote);
+            }
+            if let Some(entries) = index.by_name.get(&word) {
+                hit(start..i, Hit::Entries(entries));
+            }
+            if self.parts.words.contains(&word) {
+                let kind = match super::operations::is_command_name(&word) {
+                    true => Hit::Operation(&word),
+                    false => Hit::Other,
+                };
+                hit(start..i, kind);
             }
             for &len in &index.prefix_lens {
                 if len > word.len() {
                     break;
                 }
-                if index.by_prefix.contains_key(&word[..len]) {
-                    hit(start..start + len);
-                    break;
+                if let Some(entries) = index.by_prefix.get(&word[..len]) {
+                    hit(start..start + len, Hit::Entries(entries));
                 }
             }
         }
+    }
+
+    /// The hits [`Prefilter::hits`] finds with its automaton (odd names, `syntax:` literals):
+    /// all of them [`Hit::Other`].
+    pub(crate) fn literal_hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>)) {
         let Some(ac) = &self.parts.ac else {
             return;
         };
+        let b = text.as_bytes();
         for m in ac.find_overlapping_iter(text) {
             let bound = self.parts.bounds[m.pattern().as_usize()];
             let starts =
@@ -439,6 +538,8 @@ impl Prefilter<'_> {
 #[derive(Debug, Default)]
 pub struct PatternIndex {
     patterns: Vec<Pattern>,
+    /// [`Pattern::is_missing_command`] of each pattern, decided once here.
+    missing_command: Vec<bool>,
     by_id: HashMap<String, usize>,
     hosts: Vec<Host>,
     clients: Vec<Client>,
@@ -577,6 +678,7 @@ impl PatternIndex {
                     .map(|t| t.trim().to_lowercase()),
             );
             index.by_id.insert(pattern.id.clone(), pi);
+            index.missing_command.push(pattern.is_missing_command());
             index.patterns.push(pattern);
         }
         for list in index
@@ -627,6 +729,11 @@ impl PatternIndex {
 
     pub(crate) fn pattern(&self, i: usize) -> &Pattern {
         &self.patterns[i]
+    }
+
+    /// Whether pattern `i` predicts only that its command is missing ([`Pattern::is_missing_command`]).
+    pub(crate) fn is_missing_command(&self, i: usize) -> bool {
+        self.missing_command.get(i).copied().unwrap_or(false)
     }
 
     /// Resolves a target name against this index's hosts (DESIGN.md §4). A name that is not a
@@ -686,6 +793,20 @@ impl PatternIndex {
         }
         seen.resize(self.entries.len(), false);
         self.syntax.candidates(code, seen)
+    }
+
+    /// How many command regexes have been compiled (for tests of laziness).
+    #[cfg(test)]
+    pub(crate) fn compiled_command_regexes(&self) -> usize {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::Command { compiled, .. } => Some(compiled),
+                _ => None,
+            })
+            .flatten()
+            .filter(|c| c.get().is_some())
+            .count()
     }
 
     /// Patterns triggered by an operation class.
@@ -770,6 +891,10 @@ impl PatternIndex {
         PrefilterParts::build(
             names.chain(prefixes).chain(words_odd).chain(syntax),
             words.iter().copied(),
+            self.by_name
+                .keys()
+                .chain(self.by_prefix.keys())
+                .map(String::as_str),
         )
     }
 

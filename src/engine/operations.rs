@@ -322,6 +322,20 @@ pub(crate) fn command_names() -> impl Iterator<Item = &'static str> {
     rules_by_name().keys().map(String::as_str)
 }
 
+/// Whether some rule names `name` (lowercased).
+pub(crate) fn is_command_name(name: &str) -> bool {
+    rules_by_name().contains_key(name)
+}
+
+/// The operation classes a command named `name` (lowercased) may belong to.
+pub(crate) fn classes_of(name: &str) -> impl Iterator<Item = &'static str> {
+    rules_by_name()
+        .get(name)
+        .into_iter()
+        .flatten()
+        .map(|rule| rule.op)
+}
+
 /// The rules by lowercased command name: `classify` runs on every command of every scan.
 fn rules_by_name() -> &'static FxHashMap<String, Vec<&'static Rule>> {
     static MAP: OnceLock<FxHashMap<String, Vec<&'static Rule>>> = OnceLock::new();

@@ -195,6 +195,57 @@ mod tests {
     }
 
     #[test]
+    fn missing_command_patterns_are_told_by_their_error_text() {
+        let with_error = |e: Option<&str>| {
+            let mut p = Pattern::new("x", PatternType::CommandCompatibility, "s", "d");
+            p.error_pattern = e.map(str::to_string);
+            p.is_missing_command()
+        };
+        for missing in [
+            "nproc: command not found",
+            "systemctl: (command )?not found",
+            "(env: can't execute 'bash'|bash: not found|/bin/bash: not found)",
+            "The term '(Get-LocalUser|New-LocalUser)' is not recognized",
+            "'wmic(\\.exe)?' is not recognized as an internal or external command",
+            "zsh: command not found: tac",
+            "env: 'python': No such file or directory",
+        ] {
+            assert!(with_error(Some(missing)), "{missing}");
+        }
+        for other in [
+            "System has not been booted with systemd as init system \\(PID 1\\)",
+            "Failed to start x.service: Unit x.service not found",
+            "The command 'Send-MailMessage' is obsolete",
+            "A parameter cannot be found that matches parameter name 'Parallel'",
+            "ERROR: No files found with the specified search criteria",
+            "",
+        ] {
+            assert!(!with_error(Some(other)), "{other}");
+        }
+        assert!(!with_error(None), "a pattern without an error text");
+    }
+
+    #[test]
+    fn the_default_library_names_its_missing_commands() {
+        let library = crate::store::default_patterns();
+        let by_sig = |needle: &str| {
+            library
+                .iter()
+                .find(|p| p.pattern_signature.contains(needle))
+                .unwrap_or_else(|| panic!("no `{needle}` pattern"))
+                .is_missing_command()
+        };
+        assert!(by_sig("LocalAccounts cmdlets"));
+        assert!(by_sig("bare python"));
+        assert!(by_sig("wmic is removed"));
+        assert!(!by_sig("systemctl fails in containers"));
+        assert!(!by_sig("wmic is deprecated"));
+        assert!(!by_sig("Send-MailMessage"));
+        let missing = library.iter().filter(|p| p.is_missing_command()).count();
+        assert!(missing > 40 && missing < library.len() - 20, "{missing}");
+    }
+
+    #[test]
     fn replacement_groups_follow_the_regex_crate() {
         assert_eq!(
             replacement_groups("python3 $1 ${name}x $$9 $ab_c-d"),
@@ -256,6 +307,22 @@ fn replacement_groups(with: &str) -> Vec<&str> {
     out
 }
 
+/// What shells print when a command does not exist, as `error_pattern`s spell it (lowercase):
+/// bash and zsh (`X: command not found`, and the library's `X: (command )?not found`), dash and
+/// BusyBox sh (`sh: 1: X: not found`), PowerShell (`The term 'X' is not recognized as the name
+/// of a cmdlet`) and cmd (`'X' is not recognized as an internal or external command`), env
+/// (`env: can't execute 'X'`, `env: 'X': No such file or directory`), a missing interpreter
+/// path (`/usr/bin/X: No such file or directory`) and fish (`Unknown command: X`).
+const MISSING_COMMAND_TEXTS: &[&str] = &[
+    "command not found",
+    "command )?not found",
+    ": not found",
+    "is not recognized",
+    "can't execute",
+    "no such file or directory",
+    "unknown command",
+];
+
 /// Where a triggering entry written as `syntax:…` names a language construct, not a command.
 pub const SYNTAX_PREFIX: &str = "syntax:";
 
@@ -293,6 +360,18 @@ impl Pattern {
             fix: None,
             references: Vec::new(),
         }
+    }
+
+    /// Whether this pattern predicts that its command is missing on the target: its
+    /// `error_pattern` is a "not found" message ([`MISSING_COMMAND_TEXTS`]). A lookup of the
+    /// command's own name (`command -v X && X`) proves such a failure cannot happen; a pattern
+    /// about a command that exists and fails (`systemctl` where systemd is not PID 1) or
+    /// without an error text (a deprecation) is not answered by a lookup.
+    pub fn is_missing_command(&self) -> bool {
+        self.error_pattern.as_deref().is_some_and(|e| {
+            let e = e.to_ascii_lowercase();
+            MISSING_COMMAND_TEXTS.iter().any(|t| e.contains(t))
+        })
     }
 
     /// Every problem that would stop this pattern from working: triggering regexes and the fix

@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use super::directives::Directives;
-use super::index::PatternIndex;
+use super::index::{Hit, PatternIndex};
 use super::operations;
 use super::pattern::{Pattern, Severity};
 use super::target::Target;
@@ -71,7 +71,10 @@ pub fn scan(src: &str, lang: Language, default_target: Option<&str>, index: &Pat
     if src.len() >= SPARSE_MIN_BYTES {
         let scan_part =
             |parsed: Parsed| scan_parsed(src, &parsed, &directives, default_target, index);
-        if let Some(parts) = sparse_ranges(src, lang, index)
+        let target = directives
+            .target_or(default_target)
+            .and_then(|name| index.target(&name));
+        if let Some(parts) = sparse_ranges(src, lang, target.as_ref(), index)
             .and_then(|ranges| sparse::parse_ranges_with(src, lang, &ranges, scan_part))
         {
             return merge(parts, default_target, &directives, index);
@@ -85,16 +88,34 @@ pub fn scan(src: &str, lang: Language, default_target: Option<&str>, index: &Pat
 /// few milliseconds and the lexer would not pay for itself.
 const SPARSE_MIN_BYTES: usize = 64 * 1024;
 
-/// The stretches of `src` between statement cuts that contain a literal of some pattern (see
-/// [`script::sparse`]), merged where they touch; `None` when the file cannot be cut safely.
-fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<Range<Cut>>> {
+/// The stretches of `src` between statement cuts that contain a literal of some pattern that
+/// can fire where that stretch runs (see [`script::sparse`]), merged where they touch; `None`
+/// when the file cannot be cut safely.
+fn sparse_ranges(
+    src: &str,
+    lang: Language,
+    target: Option<&Target>,
+    index: &PatternIndex,
+) -> Option<Vec<Range<Cut>>> {
     let prefilter = index.prefilter(lang)?;
-    // The lexer and the literal search each read the whole text: side by side.
+    // The lexer and the literal search each read the whole text: side by side, the lexer with
+    // the automaton's part of the search (the two take about as long as the word lookups).
     let (lexed, hits) = std::thread::scope(|s| {
-        let lexed = s.spawn(|| sparse::lex(src, lang));
+        let lexed = s.spawn(|| {
+            let mut literals = Vec::new();
+            prefilter.literal_hits(src, |m| literals.push((m, Relevant::Here)));
+            (sparse::lex(src, lang), literals)
+        });
+        let mut relevance = Relevance::new(index, target);
         let mut hits = Vec::new();
-        prefilter.hits(src, |m| hits.push(m));
-        (lexed.join().ok().flatten(), hits)
+        prefilter.word_hits(src, |m, hit| hits.push((m, relevance.of(hit))));
+        match lexed.join() {
+            Ok((lexed, literals)) => {
+                hits.extend(literals);
+                (lexed, hits)
+            }
+            Err(_) => (None, hits),
+        }
     });
     let lexed = lexed?;
     let cuts = &lexed.cuts;
@@ -111,9 +132,26 @@ fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<
     };
     let mut wanted = vec![false; cuts.len() + 1];
     let mut runs_code: Vec<Option<bool>> = vec![None; cuts.len() + 1];
-    for m in hits {
+    // Code a stretch sends to another system is checked against that system, so there every
+    // pattern counts. In bash that code is part of the statement that sends it; a PowerShell
+    // session (`Enter-PSSession`) outlives its statement, so there one such name anywhere makes
+    // every pattern count everywhere.
+    let mut remote = vec![false; cuts.len() + 1];
+    for (m, _) in hits.iter().filter(|(_, r)| *r == Relevant::Remote) {
+        match lang {
+            Language::Bash => {
+                remote[stretch_of(m.start)..=stretch_of(m.end.saturating_sub(1))].fill(true)
+            }
+            _ => remote.fill(true),
+        }
+    }
+    for (m, relevant) in hits {
         let (first, last) = (stretch_of(m.start), stretch_of(m.end.saturating_sub(1)));
-        if wanted[first..=last].iter().all(|&w| w) || inside(&lexed.comments, m.start) {
+        if relevant == Relevant::Remote
+            || (relevant == Relevant::Elsewhere && !remote[first..=last].iter().any(|&r| r))
+            || wanted[first..=last].iter().all(|&w| w)
+            || inside(&lexed.comments, m.start)
+        {
             continue;
         }
         if inside(&lexed.quoted, m.start)
@@ -123,10 +161,17 @@ fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<
         }
         wanted[first..=last].fill(true);
     }
-    // Code joined from quoted pieces (`sh -c 'fre''e'`) shows no literal until it is joined.
+    // Code joined from quoted pieces (`sh -c 'fre''e'`) shows no literal until it is joined;
+    // nor does a name made of pieces (`fre''e -m` runs `free`).
     for &at in &lexed.joins {
         let k = stretch_of(at);
-        if !wanted[k] && *runs_code[k].get_or_insert_with(|| sparse::runs_code(lang, text(k))) {
+        if !wanted[k]
+            && (*runs_code[k].get_or_insert_with(|| sparse::runs_code(lang, text(k))) || {
+                let mut hit = false;
+                prefilter.hits(&joined_word(src, at), |_, _| hit = true);
+                hit
+            })
+        {
             wanted[k] = true;
         }
     }
@@ -147,10 +192,176 @@ fn sparse_ranges(src: &str, lang: Language, index: &PatternIndex) -> Option<Vec<
     Some(ranges)
 }
 
+/// Whether a prefilter hit can become a finding, as far as the file's target tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Relevant {
+    Here,
+    /// Only patterns that cannot fire on the file's target (or inactive ones) stand behind it:
+    /// it matters only in code sent to another system.
+    Elsewhere,
+    /// A command that sends code to another system.
+    Remote,
+}
+
+/// Answers [`Relevant`] for hits, asking each pattern at most once per scan.
+struct Relevance<'a> {
+    index: &'a PatternIndex,
+    applicable: Applicable,
+}
+
+impl<'a> Relevance<'a> {
+    fn new(index: &'a PatternIndex, target: Option<&'a Target>) -> Relevance<'a> {
+        Relevance {
+            index,
+            applicable: Applicable::new(target.cloned()),
+        }
+    }
+
+    fn of(&mut self, hit: Hit<'_>) -> Relevant {
+        let (index, applicable) = (self.index, &mut self.applicable);
+        let here = match hit {
+            Hit::Remote => return Relevant::Remote,
+            Hit::Other => true,
+            Hit::Entries(entries) => entries
+                .iter()
+                .any(|&e| applicable.applies(index, index.entry(e).pattern)),
+            Hit::Operation(name) => operations::classes_of(name).any(|op| {
+                index
+                    .operation_patterns(op)
+                    .iter()
+                    .any(|&pi| applicable.applies(index, pi))
+            }),
+        };
+        match here {
+            true => Relevant::Here,
+            false => Relevant::Elsewhere,
+        }
+    }
+}
+
+/// Which patterns can give a finding on one target (`None`: no known target), each asked at
+/// most once: a pattern behind a common command is met thousands of times in a large script.
+struct Applicable {
+    target: Option<Target>,
+    cache: Vec<Option<bool>>,
+}
+
+impl Applicable {
+    fn new(target: Option<Target>) -> Applicable {
+        Applicable {
+            target,
+            cache: Vec::new(),
+        }
+    }
+
+    fn applies(&mut self, index: &PatternIndex, pi: usize) -> bool {
+        if self.cache.is_empty() {
+            self.cache = vec![None; index.len()];
+        }
+        let target = self.target.as_ref();
+        *self.cache[pi].get_or_insert_with(|| {
+            let pattern = index.pattern(pi);
+            pattern.is_active && target.is_none_or(|t| t.applies(pattern))
+        })
+    }
+}
+
+/// The targets a document's code runs on: the file's (first), then each remote host met,
+/// resolved once, with the names that are neither a host nor a known tag.
+struct Targets<'a> {
+    index: &'a PatternIndex,
+    hosts: Vec<Option<String>>,
+    list: Vec<Applicable>,
+    unknown: Vec<String>,
+}
+
+impl<'a> Targets<'a> {
+    fn new(index: &'a PatternIndex, file_target: Option<&str>) -> Targets<'a> {
+        let mut targets = Targets {
+            index,
+            hosts: Vec::new(),
+            list: Vec::new(),
+            unknown: Vec::new(),
+        };
+        targets.add(None, file_target);
+        targets
+    }
+
+    fn add(&mut self, host: Option<String>, name: Option<&str>) -> usize {
+        let target = name.and_then(|n| {
+            let t = self.index.target(n);
+            if t.is_none() {
+                self.unknown.push(n.to_string());
+            }
+            t
+        });
+        self.hosts.push(host);
+        self.list.push(Applicable::new(target));
+        self.list.len() - 1
+    }
+
+    /// The target of code running on `host` (`None`: where the file runs).
+    fn of(&mut self, host: &Option<String>) -> usize {
+        let Some(h) = host else { return 0 };
+        match self
+            .hosts
+            .iter()
+            .position(|n| n.as_ref().is_some_and(|n| n.eq_ignore_ascii_case(h)))
+        {
+            Some(k) => k,
+            None => self.add(Some(h.clone()), Some(h)),
+        }
+    }
+
+    fn target(&self, k: usize) -> Option<&Target> {
+        self.list[k].target.as_ref()
+    }
+
+    fn applies(&mut self, k: usize, pi: usize) -> bool {
+        self.list[k].applies(self.index, pi)
+    }
+}
+
+/// The shell word that starts at `at`, its pieces joined as the shell joins them (`fre''e` is
+/// `free`): quotes and escapes dropped, up to the first blank or operator outside quotes.
+fn joined_word(src: &str, at: usize) -> String {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut quote = None;
+    let mut i = at;
+    while let Some(&c) = b.get(i) {
+        match (quote, c) {
+            (
+                None,
+                b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b'&' | b'<' | b'>' | b'(' | b')',
+            ) => break,
+            (None, b'\'' | b'"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None | Some(b'"'), b'\\') => {
+                i += 1;
+                if let Some(&e) = b.get(i).filter(|&&e| e != b'\n') {
+                    out.push(e);
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The commands of the stretches [`sparse_ranges`] keeps, as one parse (for tests).
 #[cfg(test)]
-pub(crate) fn parse_sparse(src: &str, lang: Language, index: &PatternIndex) -> Option<Parsed> {
-    let ranges = sparse_ranges(src, lang, index)?;
+pub(crate) fn parse_sparse(
+    src: &str,
+    lang: Language,
+    default_target: Option<&str>,
+    index: &PatternIndex,
+) -> Option<Parsed> {
+    let target = Directives::parse(src, lang)
+        .target_or(default_target)
+        .and_then(|name| index.target(&name));
+    let ranges = sparse_ranges(src, lang, target.as_ref(), index)?;
     let parts = sparse::parse_ranges_with(src, lang, &ranges, |p| p)?;
     let mut parsed = Parsed::default();
     for part in parts {
@@ -199,32 +410,7 @@ pub fn scan_parsed(
     index: &PatternIndex,
 ) -> Scan {
     let file_target_name = directives.target_or(default_target);
-    let mut unknown_targets = Vec::new();
-    let file_target = file_target_name.as_deref().and_then(|n| {
-        let t = index.target(n);
-        if t.is_none() {
-            unknown_targets.push(n.to_string());
-        }
-        t
-    });
-    let mut resolved: Vec<(String, Option<Target>)> = Vec::new();
-    let mut target_for = |host: &Option<String>| -> Option<Target> {
-        match host {
-            None => file_target.clone(),
-            Some(h) => {
-                if let Some((_, t)) = resolved.iter().find(|(n, _)| n.eq_ignore_ascii_case(h)) {
-                    return t.clone();
-                }
-                let t = index.target(h);
-                if t.is_none() {
-                    unknown_targets.push(h.clone());
-                }
-                resolved.push((h.clone(), t.clone()));
-                t
-            }
-        }
-    };
-
+    let mut targets = Targets::new(index, file_target_name.as_deref());
     let mut findings = Vec::new();
     let mut candidates = Vec::new();
     let lines = LineStarts::new(src);
@@ -238,44 +424,54 @@ pub fn scan_parsed(
         if candidates.is_empty() && ops.is_empty() {
             continue;
         }
-        let target = target_for(&cmd.host);
-        let hit = |pi: usize, text_range: Range<usize>, findings: &mut Vec<Finding>| {
-            let pattern = index.pattern(pi);
+        let k = targets.of(&cmd.host);
+        let mut hit = |pi: usize, text_range: Range<usize>, targets: &mut Targets| {
+            if !targets.applies(k, pi) {
+                return;
+            }
             let span = cmd.map.to_source(text_range.start)..cmd.map.to_source_end(text_range.end);
-            let matched_text = &cmd.text[text_range.clone()];
             push_finding(
-                findings,
-                pattern,
+                &mut findings,
+                index.pattern(pi),
                 span,
-                matched_text,
-                target.as_ref(),
+                &cmd.text[text_range],
+                targets.target(k),
                 src,
                 directives,
                 &lines,
             );
         };
         // Guarded code checked for what it uses before using it. A lookup of the command's
-        // own name proves it exists, so a pattern matched by the name alone (which predicts
-        // no more than that it is missing) stays quiet; one that needs the arguments (`sed
-        // -i`) or the command's class (operations) still speaks. A version check rules out
-        // the patterns every system of which it excludes (`ruled_out_by_powershell`).
+        // own name proves it exists, so a pattern that predicts it is missing and is matched by
+        // the name alone stays quiet; one that needs the arguments (`sed -i`), the command's
+        // class (operations) or is about a command that exists and fails (`systemctl` in a
+        // container) still speaks. A version check rules out the patterns every system of
+        // which it excludes (`ruled_out_by_powershell`).
         let quiet = |pi: usize| {
             cmd.min_powershell
                 .is_some_and(|min| ruled_out_by_powershell(index.pattern(pi), min))
         };
         for &ei in &candidates {
             let entry = index.entry(ei);
+            // Asked first: a regex is compiled on first use, and most of a large store's
+            // patterns do not apply on any one target.
+            if !targets.applies(k, entry.pattern) {
+                continue;
+            }
             if let Some(r) = entry.match_command(&cmd.name, &cmd.text, cmd.language) {
-                if (cmd.guarded && r == (0..cmd.name.len())) || quiet(entry.pattern) {
+                let proven = cmd.guarded
+                    && r == (0..cmd.name.len())
+                    && index.is_missing_command(entry.pattern);
+                if proven || quiet(entry.pattern) {
                     continue;
                 }
-                hit(entry.pattern, r, &mut findings);
+                hit(entry.pattern, r, &mut targets);
             }
         }
         for op in ops {
             for &pi in index.operation_patterns(op) {
                 if !quiet(pi) {
-                    hit(pi, 0..cmd.name.len(), &mut findings);
+                    hit(pi, 0..cmd.name.len(), &mut targets);
                 }
             }
         }
@@ -290,26 +486,26 @@ pub fn scan_parsed(
         if entries.is_empty() {
             continue;
         }
-        let target = target_for(&region.host);
+        let k = targets.of(&region.host);
         for ei in entries {
             let entry = index.entry(ei);
             // Code `pwsh` parses is no Windows PowerShell's problem (a guard's version is not
             // set here: Windows PowerShell parses a whole script before running any of it).
-            if region
-                .min_powershell
-                .is_some_and(|min| ruled_out_by_powershell(index.pattern(entry.pattern), min))
+            if !targets.applies(k, entry.pattern)
+                || region
+                    .min_powershell
+                    .is_some_and(|min| ruled_out_by_powershell(index.pattern(entry.pattern), min))
             {
                 continue;
             }
             for m in entry.syntax_matches(code, region.language) {
                 let span = region.span.start + m.start..region.span.start + m.end;
-                let pattern = index.pattern(entry.pattern);
                 push_finding(
                     &mut findings,
-                    pattern,
+                    index.pattern(entry.pattern),
                     span,
                     &code[m],
-                    target.as_ref(),
+                    targets.target(k),
                     src,
                     directives,
                     &lines,
@@ -322,7 +518,7 @@ pub fn scan_parsed(
     Scan {
         findings,
         target: file_target_name,
-        unknown_targets,
+        unknown_targets: targets.unknown,
     }
 }
 
@@ -338,6 +534,8 @@ fn sort_findings(findings: &mut Vec<Finding>) {
     findings.dedup_by(|a, b| a.pattern_id == b.pattern_id && a.span == b.span);
 }
 
+/// Records a finding of a pattern that applies on `target` (the caller asked [`Applicable`]),
+/// unless a directive suppresses it there.
 #[allow(clippy::too_many_arguments)]
 fn push_finding(
     findings: &mut Vec<Finding>,
@@ -349,14 +547,6 @@ fn push_finding(
     directives: &Directives,
     lines: &LineStarts,
 ) {
-    if !pattern.is_active {
-        return;
-    }
-    if let Some(t) = target {
-        if !t.applies(pattern) {
-            return;
-        }
-    }
     let line = lines.line_of(span.start);
     if directives.ignores(line, &pattern.id, &pattern.pattern_signature) {
         return;
@@ -856,7 +1046,7 @@ mod tests {
     /// two on a line, inside `$( )`), functions in every form, `case`, loops, groups, multi-line
     /// strings and substitutions, continuations, comments holding quotes and keywords, and
     /// default-library commands in each of those places.
-    const TRICKY_BASH: &str = r#"#!/bin/bash
+    pub(super) const TRICKY_BASH: &str = r#"#!/bin/bash
 # don't run systemctl here (it's "only" a comment) if fi done
 set -e
 cat <<EOF > /etc/motd
@@ -954,6 +1144,19 @@ fr''ee -m'
 . /dev/stdin <<'EOF'
 readlink -f /
 EOF
+echo hi
+\nproc
+tee /tmp/log <<EOF | sh
+readlink -f /
+EOF
+at now <<'EOF'
+date -d tomorrow
+EOF
+docker compose exec -T web readlink -f /
+command -v nproc >/dev/null && sh <<'EOF'
+nproc
+EOF
+fre''e -m
 echo done
 "#;
 
@@ -981,7 +1184,7 @@ echo done
         let dirs = Directives::parse(src, Language::Bash);
         let whole = script::parse(src, Language::Bash);
         let findings = |p: &Parsed| scan_parsed(src, p, &dirs, target, idx).findings;
-        let sparse = parse_sparse(src, Language::Bash, idx).map(|p| findings(&p));
+        let sparse = parse_sparse(src, Language::Bash, target, idx).map(|p| findings(&p));
         (findings(&whole), sparse)
     }
 
@@ -995,7 +1198,7 @@ echo done
         for (name, src) in &corpus {
             for target in [None, Some("synology-dsm"), Some("windows-server-2008")] {
                 let (whole, sparse) = whole_and_sparse(src, target, &library);
-                let sparse = sparse.unwrap_or_else(|| panic!("{name} was not cut"));
+                let sparse = sparse.unwrap_or_else(|| panic!("{name} was not cut for {target:?}"));
                 assert_eq!(sparse, whole, "{name} for {target:?}");
             }
         }
@@ -1014,7 +1217,7 @@ echo done
         let (whole, sparse) = whole_and_sparse(&src, None, &idx);
         assert!(whole.len() > 300);
         assert_eq!(sparse.expect("the synthetic script is cut"), whole);
-        let parsed = parse_sparse(&src, Language::Bash, &idx).unwrap();
+        let parsed = parse_sparse(&src, Language::Bash, None, &idx).unwrap();
         let all = script::parse(&src, Language::Bash);
         assert!(
             parsed.commands.len() * 10 < all.commands.len() * 8,
@@ -1022,6 +1225,81 @@ echo done
             parsed.commands.len(),
             all.commands.len()
         );
+    }
+
+    #[test]
+    fn sparse_parsing_with_a_target_skips_its_inapplicable_patterns_but_not_remote_code() {
+        // No operations: `ssh` and `docker` would be operation commands (remote execution)
+        // relevant on their own; here only the code they send makes them count.
+        let mut patterns = crate::synthetic::patterns(2000, 1);
+        patterns.retain(|p| p.triggering_operations.is_empty());
+        let on = |tag: &str| {
+            let tag = tag.to_string();
+            move |p: &&Pattern| p.affected_systems.contains(&tag)
+        };
+        // Patterns of commands that fire on the NAS and not on the file's target.
+        let nas_only: Vec<&str> = patterns
+            .iter()
+            .filter(on("synology-dsm"))
+            .filter(|p| !on("debian-12")(p) && !p.triggering_commands.is_empty())
+            .map(|p| p.triggering_commands[0].as_str())
+            .filter(|name| name.bytes().all(|c| c.is_ascii_alphanumeric()))
+            .take(4)
+            .collect();
+        assert_eq!(nas_only.len(), 4);
+        let nas = crate::engine::Host {
+            id: "h1".into(),
+            client_id: None,
+            hostname: "nas".into(),
+            aliases: vec![],
+            os: None,
+            os_version: None,
+            system_tags: vec!["synology-dsm".into()],
+        };
+        let idx = PatternIndex::build(patterns.clone(), vec![nas], vec![]);
+        let mut src = crate::synthetic::bash_script(3000, 2000, 2);
+        let [a, b, c, d] = nas_only[..] else {
+            unreachable!()
+        };
+        src.push_str(&format!(
+            "{a} --opt1\nssh nas {a} --opt1\nssh -p 22 nas '{b} --opt2'\n\
+             docker exec nas {c} --opt3 | sort\nif true; then ssh nas \"{d} --opt4\"; fi\n\
+             \"ss\"h nas {a}\nss\\h nas {b}\n"
+        ));
+        let (whole, sparse) = whole_and_sparse(&src, Some("debian-12"), &idx);
+        assert_eq!(sparse.expect("the synthetic script is cut"), whole);
+        let remote = whole
+            .iter()
+            .filter(|f| f.target.as_deref() == Some("nas"))
+            .count();
+        assert!(remote >= 6, "{remote} findings on the NAS");
+        let parsed = |target| {
+            parse_sparse(&src, Language::Bash, target, &idx)
+                .unwrap()
+                .commands
+                .len()
+        };
+        let (targeted, untargeted) = (parsed(Some("debian-12")), parsed(None));
+        assert!(
+            targeted * 2 < untargeted,
+            "{targeted} commands parsed for debian-12, {untargeted} for no target"
+        );
+    }
+
+    #[test]
+    fn regexes_of_patterns_that_cannot_fire_on_the_target_are_not_compiled() {
+        let patterns = vec![
+            pattern("mac", &[r"tool1\s+--x"], &["macos"], Severity::Major),
+            pattern("deb", &[r"tool2\s+--x"], &["debian-12"], Severity::Major),
+        ];
+        let src = "tool1 --x\ntool2 --x\n";
+        let idx = index(patterns.clone());
+        let found = run(src, Language::Bash, Some("debian-12"), &idx);
+        assert_eq!(found.len(), 1);
+        assert_eq!(idx.compiled_command_regexes(), 1);
+        let idx = index(patterns);
+        assert_eq!(run(src, Language::Bash, None, &idx).len(), 2);
+        assert_eq!(idx.compiled_command_regexes(), 2);
     }
 
     #[test]
@@ -1036,13 +1314,13 @@ echo done
             "nproc\n[[ -f x\nsed -i x f\n",
         ] {
             assert!(
-                parse_sparse(src, Language::Bash, &library).is_none(),
+                parse_sparse(src, Language::Bash, None, &library).is_none(),
                 "{src:?}"
             );
         }
         // An index with an entry that may match any command cannot skip anything.
         let any = index(vec![pattern("any", &[r".*\.exe"], &[], Severity::Major)]);
-        assert!(parse_sparse("ls\n", Language::Bash, &any).is_none());
+        assert!(parse_sparse("ls\n", Language::Bash, None, &any).is_none());
     }
 
     /// The findings of `src` (one command per line, see `naive_parse`) with each command's
@@ -1067,16 +1345,33 @@ echo done
     fn guarded_commands_are_quiet_about_their_name_only() {
         let mut ops = pattern("ops", &[], &["container"], Severity::Major);
         ops.triggering_operations = vec!["service_control".into()];
+        let not_found = |mut p: Pattern| {
+            p.error_pattern = Some("(nproc|tac|systemctl): (command )?not found".into());
+            p
+        };
+        let mut fails = pattern("fails", &["systemctl"], &["container"], Severity::Major);
+        fails.error_pattern = Some("System has not been booted with systemd".into());
         let idx = index(vec![
-            pattern(
+            not_found(pattern(
                 "missing",
                 &["nproc", "systemctl"],
                 &["macos"],
                 Severity::Major,
-            ),
-            pattern("by-regex", &["(nproc|tac)"], &["macos"], Severity::Major),
-            pattern("sed-i", &[r"sed\s+-i"], &["macos"], Severity::Major),
+            )),
+            not_found(pattern(
+                "by-regex",
+                &["(nproc|tac)"],
+                &["macos"],
+                Severity::Major,
+            )),
+            not_found(pattern(
+                "sed-i",
+                &[r"sed\s+-i"],
+                &["macos"],
+                Severity::Major,
+            )),
             ops,
+            fails,
         ]);
         let src = "nproc\nsed -i s/a/b/ f\nsystemctl restart x\nnproc\n";
         // The first three lines are guarded (as `command -v X && X` would make them).
@@ -1086,6 +1381,7 @@ echo done
             found,
             [
                 "sed-i@sed -i",
+                "fails@systemctl",
                 "ops@systemctl",
                 "by-regex@nproc",
                 "missing@nproc"
@@ -1093,7 +1389,44 @@ echo done
             "a guard proves the name exists, not that `-i` or a service manager works"
         );
         let unguarded = run_marked(src, Language::Bash, None, &idx, |_| {});
-        assert_eq!(unguarded.len(), 7, "{unguarded:?}");
+        assert_eq!(unguarded.len(), 8, "{unguarded:?}");
+    }
+
+    #[test]
+    fn a_guard_answers_the_default_library_only_where_it_predicts_a_missing_command() {
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let signatures = |src: &str, lang: Language, target: &str| -> Vec<String> {
+            scan(src, lang, Some(target), &library)
+                .findings
+                .iter()
+                .map(|f| {
+                    library
+                        .get(&f.pattern_id)
+                        .unwrap()
+                        .pattern_signature
+                        .clone()
+                })
+                .collect()
+        };
+        // systemd is not PID 1 in a container: systemctl is there and fails.
+        let src = "command -v systemctl >/dev/null && systemctl restart nginx\n";
+        let found = signatures(src, Language::Bash, "container");
+        assert!(
+            found
+                .iter()
+                .any(|s| s.contains("systemctl fails in containers")),
+            "{found:?}"
+        );
+        // On macOS systemctl does not exist: the lookup answers that.
+        assert!(signatures(src, Language::Bash, "macos").is_empty());
+        let src =
+            "if (Get-Command Get-LocalUser -ErrorAction SilentlyContinue) { Get-LocalUser }\n";
+        assert!(signatures(src, Language::PowerShell, "powershell-2.0").is_empty());
+        let found = signatures("Get-LocalUser\n", Language::PowerShell, "powershell-2.0");
+        assert!(
+            found.iter().any(|s| s.contains("LocalAccounts")),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -1233,19 +1566,24 @@ mod corpus {
                     continue;
                 }
                 files += 1;
-                if parse_sparse(&text, Language::Bash, &library).is_some() {
+                if parse_sparse(&text, Language::Bash, None, &library).is_some() {
                     all.push_str(&text);
                     all.push('\n');
                 }
-                for idx in [&library, &synthetic] {
-                    let Some(sparse) = parse_sparse(&text, Language::Bash, idx) else {
+                let whole = script::parse(&text, Language::Bash);
+                let dirs = Directives::parse(&text, Language::Bash);
+                for (idx, target) in [
+                    (&library, None),
+                    (&library, Some("synology-dsm")),
+                    (&synthetic, None),
+                    (&synthetic, Some("debian-12")),
+                ] {
+                    let Some(sparse) = parse_sparse(&text, Language::Bash, target, idx) else {
                         continue;
                     };
                     cut += 1;
-                    let dirs = Directives::parse(&text, Language::Bash);
-                    let whole = script::parse(&text, Language::Bash);
-                    let a = scan_parsed(&text, &sparse, &dirs, None, idx).findings;
-                    let b = scan_parsed(&text, &whole, &dirs, None, idx).findings;
+                    let a = scan_parsed(&text, &sparse, &dirs, target, idx).findings;
+                    let b = scan_parsed(&text, &whole, &dirs, target, idx).findings;
                     findings += b.len();
                     if a != b {
                         differ.push(path.display().to_string());
@@ -1262,10 +1600,15 @@ mod corpus {
         let whole = script::parse(&all, Language::Bash);
         let dirs = Directives::parse(&all, Language::Bash);
         let expected = scan_parsed(&all, &whole, &dirs, None, &library).findings;
-        assert!(parse_sparse(&all, Language::Bash, &library).is_some());
+        assert!(parse_sparse(&all, Language::Bash, None, &library).is_some());
         assert_eq!(
             scan(&all, Language::Bash, None, &library).findings,
             expected
+        );
+        let on_dsm = scan_parsed(&all, &whole, &dirs, Some("synology-dsm"), &library).findings;
+        assert_eq!(
+            scan(&all, Language::Bash, Some("synology-dsm"), &library).findings,
+            on_dsm
         );
         eprintln!(
             "one file of {} bytes: {} findings agree",

@@ -5,13 +5,14 @@
 //! simple command; its words are resolved through wrappers (`sudo -u root`, `env -i A=1`,
 //! `timeout -s KILL 5`, `xargs -I{}`, `find … -exec … \;`, …), so both the wrapper and the
 //! command it runs are reported, each with its text ending where the simple command ends.
-//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'` and
-//! `docker`/`podman exec CONTAINER CMD`, `kubectl exec POD -- CMD` are wrappers too; a command
-//! inside a container runs on the container, named as a host (`store host add web --tag alpine`
-//! tells forewarn what it runs; unknown, it is checked as untargeted), like `ssh`.
-//! Strings that another program executes (`bash -c`, `ssh HOST '…'`, `eval`, `trap`,
-//! `pwsh -Command`, `cmd /c`, `watch '…'`, heredocs and here-strings fed to a shell, and what
-//! `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell reading its stdin) are handed to
+//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'`,
+//! `docker`/`podman exec CONTAINER CMD`, `docker compose exec SERVICE CMD` and `kubectl exec POD
+//! -- CMD` are wrappers too; a command inside a container runs on the container, named as a host
+//! (`store host add web --tag alpine` tells forewarn what it runs; unknown, it is checked as
+//! untargeted), like `ssh`. Strings that another program executes (`bash -c`, `ssh HOST '…'`,
+//! `eval`, `trap`, `pwsh -Command`, `cmd /c`, `watch '…'`, heredocs and here-strings fed to a
+//! shell or to `at`/`batch`, and what `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell
+//! reading its stdin, also through `tee` and `cat`) are handed to
 //! [`super::parse_embedded`] with an [`OffsetMap`] back to the document — also when the string
 //! is written in several quoted pieces (`bash -c 'a'"b"`) — and `ssh` moves what it runs to
 //! the remote host. Code regions are the document minus comments, single-quoted strings, the
@@ -21,14 +22,20 @@
 //! `LOOKUP && …` (or `! LOOKUP || …`), the `then` of `if LOOKUP`, the `else` (and later `elif`s)
 //! of `if ! LOOKUP`, where LOOKUP is `command -v/-V X`, `type X`, `hash X`, `which X`, or a test
 //! `[ -x "$(command -v X)" ]`, `[ -n "$(which X)" ]`, `[ -x /path/X ]`, possibly redirected and
-//! joined with `&&`. Only X is guarded, only on this host and in this shell (an executed string
-//! starts with no guards). `LOOKUP || exit 1` followed by X on later lines is not followed.
+//! joined with `&&`. Only X is guarded, and only on this machine: also in the shell code run here
+//! (`bash -c 'X'`, a heredoc piped into `sh`), not on another host or in a container (`ssh`,
+//! `docker exec`). `LOOKUP || exit 1` followed by X on later lines is not followed.
+//!
+//! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free` run
+//! `free`). tree-sitter-bash reads a line that starts with an escaped name (`\nproc`) as one more
+//! word of the command on the line before; the walk splits it off again.
 //!
 //! Known gaps: an executed string with a `$'…'` or `$"…"` piece is not parsed; only `echo`,
-//! `printf` and `cat` are followed as producers of piped code (not `tee`, files, or longer
-//! pipelines); `parallel -S` and `docker`/`kubectl exec` keep the current host; an ssh
-//! destination that is a variable keeps the current host; tree-sitter-bash ends a heredoc at
-//! the first line that *starts* with its delimiter (`EOFX` ends `<<EOF`).
+//! `printf` and `cat` produce piped code, through `cat` and `tee` stages (not files);
+//! `parallel -S` keeps the current host, and so do `podman exec --latest` and an ssh destination
+//! that is a variable (but no guard holds there); `docker compose run` is not followed;
+//! tree-sitter-bash ends a heredoc at the first line that *starts* with its delimiter (`EOFX`
+//! ends `<<EOF`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -116,8 +123,10 @@ fn walk_tree(
         aux: root.walk(),
         words: Vec::new(),
         holes,
-        pending: None,
+        pending: Vec::new(),
         guards: Vec::new(),
+        at: 0,
+        elsewhere: false,
     };
     walk.run(root);
     walk.finish();
@@ -260,10 +269,18 @@ struct Walk<'a, 't> {
     words: Vec<Word<'t>>,
     /// Spans that are not code: comments, quoted literal text, heredoc text.
     holes: Vec<Range<usize>>,
-    pending: Option<Redirects<'t>>,
+    /// Redirected statements entered whose command the walk has not reached yet: nested ones
+    /// (`A >/dev/null && sh <<EOF`: the heredoc belongs to the list, and so to `sh`).
+    pending: Vec<Redirects<'t>>,
     /// Stretches of this text where a command name was looked up first (`command -v X && …`,
     /// the `then` of `if command -v X`): the range and the name.
     guards: Vec<(Range<usize>, String)>,
+    /// Where the name of the last command reported starts: the command whose arguments an
+    /// executed string or heredoc comes from.
+    at: usize,
+    /// The command being resolved runs in a container or on another host even when its name
+    /// is not known (`podman exec --latest`, `ssh "$host"`): no lookup made here holds there.
+    elsewhere: bool,
 }
 
 /// Every command name through which the walk may read a quoted string, a heredoc or its
@@ -273,7 +290,9 @@ struct Walk<'a, 't> {
 /// `runs_code_names_every_command_the_walk_runs_code_through` keeps this list complete.
 pub(crate) const RUNS_CODE: &[&str] = &[
     "ash",
+    "at",
     "bash",
+    "batch",
     "builtin",
     "busybox",
     "chroot",
@@ -284,6 +303,7 @@ pub(crate) const RUNS_CODE: &[&str] = &[
     "dash",
     "doas",
     "docker",
+    "docker-compose",
     "env",
     "eval",
     "exec",
@@ -298,6 +318,7 @@ pub(crate) const RUNS_CODE: &[&str] = &[
     "oc",
     "parallel",
     "podman",
+    "podman-compose",
     "powershell",
     "powershell.exe",
     "pwsh",
@@ -407,6 +428,20 @@ const EXEC_LONG: &[&str] = &[
     "preserve-fds",
     "preserve-fd",
 ];
+/// `docker compose` options before the subcommand that take a value, and `exec`'s (`-T`,
+/// `-d`, `--privileged` take none).
+const COMPOSE_SHORT: &[u8] = b"fp";
+const COMPOSE_LONG: &[&str] = &[
+    "file",
+    "project-name",
+    "project-directory",
+    "env-file",
+    "profile",
+    "ansi",
+    "progress",
+    "parallel",
+];
+const COMPOSE_EXEC_LONG: &[&str] = &["env", "user", "workdir", "index"];
 /// `kubectl` options (global and `exec`'s) that take a value.
 const KUBECTL_SHORT: &[u8] = b"cnfs";
 const KUBECTL_LONG: &[&str] = &[
@@ -554,7 +589,7 @@ impl<'a, 't> Walk<'a, 't> {
                 c.goto_parent();
             }
         }
-        self.pending = Some(Redirects {
+        self.pending.push(Redirects {
             body: body.byte_range(),
             end,
             stdin,
@@ -591,13 +626,17 @@ impl<'a, 't> Walk<'a, 't> {
         let k = self.k;
         let mut end = node.end_byte();
         let mut stdin = None;
-        if let Some(p) = self.pending.take() {
-            if p.body.end == node.end_byte() && p.body.start <= node.start_byte() {
-                end = end.max(p.end);
-                stdin = p.stdin;
-            } else {
-                self.pending = Some(p);
-            }
+        // Statements that ended before this command can no longer claim it.
+        self.pending.retain(|p| p.body.end > node.start_byte());
+        let (start, stop) = (node.start_byte(), node.end_byte());
+        if let Some(i) = self
+            .pending
+            .iter()
+            .rposition(|p| p.body.end == stop && p.body.start <= start)
+        {
+            let p = self.pending.remove(i);
+            end = end.max(p.end);
+            stdin = p.stdin;
         }
         let mut words = std::mem::take(&mut self.words);
         words.clear();
@@ -619,7 +658,15 @@ impl<'a, 't> Walk<'a, 't> {
                     && kind != k.comment
                     && kind != k.variable_assignment
                 {
-                    words.push(Word::of(n));
+                    let mut w = Word::of(n);
+                    // The grammar's slip (see below) starts the word at the line break.
+                    if let Some(text) = self.src.get(w.start..w.end) {
+                        let line_break = text.len() - text.trim_start_matches(['\r', '\n']).len();
+                        if line_break > 0 && line_break < text.len() {
+                            w.start += line_break;
+                        }
+                    }
+                    words.push(w);
                 }
                 if !c.goto_next_sibling() {
                     break;
@@ -628,18 +675,29 @@ impl<'a, 't> Walk<'a, 't> {
         }
         if named {
             let mut jobs = Vec::new();
-            let first = Job {
-                from: 0,
-                to: words.len(),
-                end,
-                host: self.host.map(str::to_string),
-                // Without a heredoc or here-string, the command itself stands for "what the
-                // pipeline feeds it", looked up only if a shell ends up reading its stdin.
-                stdin: stdin.or(Some(node)),
-            };
-            self.chain(&words, first, &mut jobs);
-            while let Some(job) = jobs.pop() {
+            let mut from = 0;
+            while from < words.len() {
+                // tree-sitter-bash reads a line that starts with an escaped name (`\nproc`) as
+                // one more word of the command on the line before, starting at the line break;
+                // the shell runs it on its own.
+                let to = (from + 1..words.len())
+                    .find(|&i| ends_line(self.src, words[i - 1].end, words[i].start))
+                    .unwrap_or(words.len());
+                let last = to == words.len();
+                let job = Job {
+                    from,
+                    to,
+                    end: if last { end } else { words[to - 1].end },
+                    host: self.host.map(str::to_string),
+                    // Without a heredoc or here-string, the command itself stands for "what the
+                    // pipeline feeds it", looked up only if a shell ends up reading its stdin.
+                    stdin: if last { stdin.or(Some(node)) } else { None },
+                };
                 self.chain(&words, job, &mut jobs);
+                while let Some(job) = jobs.pop() {
+                    self.chain(&words, job, &mut jobs);
+                }
+                from = to;
             }
         }
         self.words = words;
@@ -654,16 +712,12 @@ impl<'a, 't> Walk<'a, 't> {
             mut host,
             mut stdin,
         } = job;
-        let src = self.src;
+        self.elsewhere = false;
         while from < to {
-            let Some(span) = self.name_span(words[from]) else {
+            let Some(word) = self.push_name(words[from], end, host.clone()) else {
                 return;
             };
-            let Some(word) = src.get(span.clone()) else {
-                return;
-            };
-            self.push_command(span.clone(), end, host.clone());
-            let name = command_name(word, Language::Bash).0;
+            let name = command_name(&word, Language::Bash).0;
             let args = from + 1..to;
             let next = match name {
                 "sudo" | "doas" => {
@@ -813,18 +867,38 @@ impl<'a, 't> Walk<'a, 't> {
                 // store may know, else an unknown target), not the machine that starts it.
                 "docker" | "podman" => match self.container_exec(words, args, name == "podman") {
                     Some((j, container)) => {
+                        self.elsewhere = true;
                         host = container.or(host);
+                        j
+                    }
+                    None => return,
+                },
+                // `docker compose exec SERVICE CMD`: the service's container, named as a host.
+                "docker-compose" | "podman-compose" => match self.compose_exec(words, args) {
+                    Some((j, service)) => {
+                        self.elsewhere = true;
+                        host = service.or(host);
                         j
                     }
                     None => return,
                 },
                 "kubectl" | "oc" => match self.kubectl_exec(words, args) {
                     Some((j, pod)) => {
+                        self.elsewhere = true;
                         host = pod.or(host);
                         j
                     }
                     None => return,
                 },
+                // `at TIME` and `batch` read the commands to run later with sh from stdin
+                // (`-f FILE` reads a file; `-l`, `-r`, `-d`, `-c` list, remove or show jobs).
+                "at" | "batch" => {
+                    let (_, seen) = self.options(words, args, b"qftu", &[]);
+                    if !any_of(seen, b"lrdcf") {
+                        self.run_stdin(stdin, host.as_deref());
+                    }
+                    return;
+                }
                 "bash" | "sh" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "rbash" => {
                     self.shell(words, args, stdin, host.as_deref());
                     return;
@@ -872,6 +946,7 @@ impl<'a, 't> Walk<'a, 't> {
                     if j >= to {
                         return;
                     }
+                    self.elsewhere = true;
                     let remote = self
                         .value(words, j)
                         .map(|d| ssh_host(&d).to_string())
@@ -905,31 +980,67 @@ impl<'a, 't> Walk<'a, 't> {
         }
     }
 
-    /// Reports a command whose name is `span`. A quoted name (`"apt-get"`) leaves its closing
-    /// quote out of the text, so the text still starts `name args`.
-    fn push_command(&mut self, span: Range<usize>, end: usize, host: Option<String>) {
+    /// Reports the command named by word `w` and returns that word as the shell reads it:
+    /// quotes removed and escapes resolved (`"apt-get"`, `fre''e`, `\rm` run `apt-get`, `free`,
+    /// `rm`), its text mapped back to the pieces. `None` for a name that depends on an
+    /// expansion (`"$cmd"`), which the walk cannot know.
+    fn push_name(&mut self, w: Word<'t>, end: usize, host: Option<String>) -> Option<Cow<'a, str>> {
         let src = self.src;
-        let mut cmd = make_command(src, span.clone(), end, Language::Bash, host, self.base);
-        let quote = src.as_bytes().get(span.end).copied();
-        if span.start > 0
-            && matches!(quote, Some(b'"' | b'\''))
-            && src.as_bytes().get(span.start - 1).copied() == quote
-        {
-            let n = cmd.name.len();
-            if cmd.text.len() > n {
-                cmd.text.remove(n);
-                let mut map = OffsetMap::starting_at(span.end - n);
-                map.push(n, span.end + 1);
-                map.push(cmd.text.len(), span.end + 1 + (cmd.text.len() - n));
-                cmd.map = map.then(self.base);
-            }
+        let text = src.get(w.start..w.end)?;
+        let plain = |t: &str| {
+            !t.is_empty() && !t.contains(['$', '`', '\'', '"', '\\', '(', ')', '<', '>', ' '])
+        };
+        if plain(text) {
+            let cmd = make_command(src, w.start..w.end, end, Language::Bash, host, self.base);
+            self.push_command(cmd, w.start);
+            return Some(Cow::Borrowed(text));
         }
-        // A lookup here says nothing about another host (`command -v tac && ssh nas tac`).
-        cmd.guarded = cmd.host.as_deref() == self.host
+        let mut node = w.node;
+        if node.kind_id() == self.k.command_name {
+            node = node.named_child(0)?;
+        }
+        let (word, mut map, local) = if node.kind_id() == self.k.word {
+            // `\rm`, and a word the grammar started early (see `command`): escapes only (a
+            // quote left in the name fails `plain` below).
+            let (mut code, mut map) = (String::new(), OffsetMap::starting_at(w.start));
+            push_unescaped_word(&mut code, &mut map, text, w.start);
+            (code, map, Vec::new())
+        } else {
+            self.words_code(&[Word::of(node)])?
+        };
+        if !local.is_empty() || !plain(&word) {
+            return None;
+        }
+        // The name as the shell reads it, then the arguments as written.
+        let rest = src.get(w.end..end.max(w.end)).unwrap_or("");
+        let joined = format!("{word}{rest}");
+        map.push(word.len(), w.end);
+        map.push(joined.len(), w.end + rest.len());
+        let base = map.then(self.base);
+        let cmd = make_command(
+            &joined,
+            0..word.len(),
+            joined.len(),
+            Language::Bash,
+            host,
+            &base,
+        );
+        self.push_command(cmd, w.start);
+        Some(Cow::Owned(word))
+    }
+
+    /// Adds `cmd`, whose name word starts at `at` in this text, guarded if a lookup of its name
+    /// encloses it here.
+    fn push_command(&mut self, mut cmd: super::Command, at: usize) {
+        // A lookup here says nothing about another host (`command -v tac && ssh nas tac`) or a
+        // container (`docker exec web tac`).
+        cmd.guarded = !self.elsewhere
+            && cmd.host.as_deref() == self.host
             && self
                 .guards
                 .iter()
-                .any(|(r, name)| r.contains(&span.start) && *name == cmd.name);
+                .any(|(r, name)| r.contains(&at) && *name == cmd.name);
+        self.at = at;
         self.out.commands.push(cmd);
     }
 
@@ -988,6 +1099,9 @@ impl<'a, 't> Walk<'a, 't> {
     ) -> Option<(usize, Option<String>)> {
         let to = args.end;
         let (mut j, _) = self.options(words, args, CONTAINER_GLOBAL_SHORT, CONTAINER_GLOBAL_LONG);
+        if self.value(words, j).as_deref() == Some("compose") {
+            return self.compose_exec(words, j + 1..to);
+        }
         if self.value(words, j).as_deref() == Some("container") {
             j += 1;
         }
@@ -1002,6 +1116,23 @@ impl<'a, 't> Walk<'a, 't> {
         let cmd = if latest { j } else { j + 1 };
         let container = (!latest).then(|| self.value(words, j)).flatten();
         (cmd < to).then_some((cmd, container.map(|c| c.into_owned())))
+    }
+
+    /// `docker compose [options] exec [options] SERVICE CMD…` (also `docker-compose`): where CMD
+    /// starts, and the service, whose container runs it.
+    fn compose_exec(
+        &self,
+        words: &[Word<'t>],
+        args: Range<usize>,
+    ) -> Option<(usize, Option<String>)> {
+        let to = args.end;
+        let (j, _) = self.options(words, args, COMPOSE_SHORT, COMPOSE_LONG);
+        if self.value(words, j).as_deref() != Some("exec") {
+            return None;
+        }
+        let (j, _) = self.options(words, j + 1..to, EXEC_SHORT, COMPOSE_EXEC_LONG);
+        let service = self.value(words, j).map(|s| s.into_owned());
+        (j + 1 < to).then_some((j + 1, service))
     }
 
     /// `kubectl [global options] exec [options] POD [--] CMD…`: where CMD starts (in the pod,
@@ -1314,8 +1445,24 @@ impl<'a, 't> Walk<'a, 't> {
     }
 
     /// What a pipeline feeds a shell at its end: the previous stage's output, when that is
-    /// code forewarn can read (`echo '…' |`, `printf '%s\n' '…' |`, `cat <<EOF |`).
+    /// code forewarn can read (`echo '…' |`, `printf '%s\n' '…' |`, `cat <<EOF |`), also through
+    /// stages that pass their input on (`cat`, `tee f`).
     fn run_piped(&mut self, command: Node<'t>, host: Option<&str>) {
+        let mut consumer = command;
+        // Each pass-through moves one stage back; a bound keeps a pathological pipeline cheap.
+        for _ in 0..64 {
+            let Some((producer, heredoc)) = self.previous_stage(consumer) else {
+                return;
+            };
+            match self.produce(producer, heredoc, host) {
+                Some(next) => consumer = next,
+                None => return,
+            }
+        }
+    }
+
+    /// The command before `stage` in its pipeline, with the heredoc it reads.
+    fn previous_stage(&self, command: Node<'t>) -> Option<(Node<'t>, Option<Node<'t>>)> {
         let k = self.k;
         let mut stage = command;
         if let Some(p) = stage.parent() {
@@ -1323,43 +1470,47 @@ impl<'a, 't> Walk<'a, 't> {
                 stage = p;
             }
         }
-        let Some(pipeline) = stage.parent().filter(|p| p.kind_id() == k.pipeline) else {
-            return;
-        };
+        let mut pipeline = stage.parent().filter(|p| p.kind_id() == k.pipeline)?;
         let mut prev = stage.prev_named_sibling();
-        while let Some(p) = prev.filter(|p| p.kind_id() == k.comment) {
-            prev = p.prev_named_sibling();
+        loop {
+            while let Some(p) = prev.filter(|p| p.kind_id() == k.comment) {
+                prev = p.prev_named_sibling();
+            }
+            if prev.is_some() {
+                break;
+            }
+            // The first stage of a pipeline nested in another (`a | b | c` after a heredoc).
+            match pipeline.parent() {
+                Some(outer) if outer.kind_id() == k.pipeline => {
+                    prev = pipeline.prev_named_sibling();
+                    pipeline = outer;
+                }
+                _ => break,
+            }
+        }
+        // The last stage of a nested pipeline.
+        while let Some(p) = prev.filter(|p| p.kind_id() == k.pipeline) {
+            prev = last_named_child(p);
         }
         match prev {
-            Some(p) if p.kind_id() == k.command => self.produce(p, None, host),
+            Some(p) if p.kind_id() == k.command => Some((p, None)),
             Some(p) if p.kind_id() == k.redirected_statement => {
-                if let Some(body) = p.child_by_field_name("body") {
-                    if body.kind_id() == k.command {
-                        let heredoc = self.heredoc_of(p);
-                        self.produce(body, heredoc, host);
-                    }
-                }
+                let body = p.child_by_field_name("body")?;
+                (body.kind_id() == k.command).then(|| (body, self.heredoc_of(p)))
             }
-            Some(_) => {}
+            Some(_) => None,
             // `cat <<EOF | sh`: the grammar puts the rest of the pipeline inside the heredoc
-            // redirect of the first command.
+            // redirect of the first command (`A && cat <<EOF | sh`: of the list it ends).
             None => {
-                let Some(redirect) = pipeline
+                let redirect = pipeline
                     .parent()
-                    .filter(|r| r.kind_id() == k.heredoc_redirect)
-                else {
-                    return;
-                };
-                let Some(statement) = redirect.parent() else {
-                    return;
-                };
-                let Some(body) = statement.child_by_field_name("body") else {
-                    return;
-                };
-                if body.kind_id() == k.command {
-                    let heredoc = self.heredoc_of(statement);
-                    self.produce(body, heredoc, host);
+                    .filter(|r| r.kind_id() == k.heredoc_redirect)?;
+                let statement = redirect.parent()?;
+                let mut body = statement.child_by_field_name("body")?;
+                while body.kind_id() == k.list {
+                    body = last_named_child(body)?;
                 }
+                (body.kind_id() == k.command).then(|| (body, self.heredoc_of(statement)))
             }
         }
     }
@@ -1382,8 +1533,14 @@ impl<'a, 't> Walk<'a, 't> {
         found
     }
 
-    /// The code a pipeline stage writes, parsed for the shell that reads it.
-    fn produce(&mut self, command: Node<'t>, heredoc: Option<Node<'t>>, host: Option<&str>) {
+    /// The code a pipeline stage writes, parsed for the shell that reads it. Returns the stage
+    /// itself when it passes on what it reads from the stage before (`cat`, `tee f`).
+    fn produce(
+        &mut self,
+        command: Node<'t>,
+        heredoc: Option<Node<'t>>,
+        host: Option<&str>,
+    ) -> Option<Node<'t>> {
         let k = self.k;
         let mut words = Vec::new();
         let mut herestring = None;
@@ -1401,16 +1558,23 @@ impl<'a, 't> Walk<'a, 't> {
                 words.push(Word::of(n));
             }
         }
-        let Some(name) = self.value(&words, 0) else {
-            return;
+        let name = self.value(&words, 0)?;
+        let passes_on = match command_name(&name, Language::Bash).0 {
+            "cat" => (1..words.len()).all(|j| self.value(&words, j).as_deref() == Some("-")),
+            // tee writes what it reads to its files and to its output.
+            "tee" => true,
+            _ => false,
         };
-        match command_name(&name, Language::Bash).0 {
-            // Only a body the shell reads: never the command node itself again.
-            "cat" if (1..words.len()).all(|j| self.value(&words, j).as_deref() == Some("-")) => {
-                if let Some(body) = herestring.or(heredoc) {
+        if passes_on {
+            return match herestring.or(heredoc) {
+                Some(body) => {
                     self.run_stdin(Some(body), host);
+                    None
                 }
-            }
+                None => Some(command),
+            };
+        }
+        match command_name(&name, Language::Bash).0 {
             "echo" => {
                 let mut j = 1;
                 let mut escapes = false;
@@ -1427,9 +1591,7 @@ impl<'a, 't> Walk<'a, 't> {
                 self.embed_lines(&words[j.min(words.len())..], escapes, host);
             }
             "printf" => {
-                let Some(format) = self.value(&words, 1) else {
-                    return;
-                };
+                let format = self.value(&words, 1)?;
                 let rest = &words[2.min(words.len())..];
                 if rest.is_empty() {
                     if !format.contains('%') {
@@ -1447,6 +1609,7 @@ impl<'a, 't> Walk<'a, 't> {
             }
             _ => {}
         }
+        None
     }
 
     /// `echo`'s arguments as shell code, `\n` read as a line break where the program
@@ -1509,6 +1672,19 @@ impl<'a, 't> Walk<'a, 't> {
                 base.to_source(0),
             ))
         });
+        // A lookup proves its name exists on this machine, also for the shell code it runs
+        // here (`command -v X && bash -c 'X'`, `… && cat <<EOF | sh`); not on another host.
+        let at = self.at;
+        let proven: Vec<String> = if lang == Language::Bash && host == self.host && !self.elsewhere
+        {
+            self.guards
+                .iter()
+                .filter(|(r, _)| r.contains(&at))
+                .map(|(_, name)| name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let n = self.out.commands.len();
         parse_embedded(
             code,
@@ -1518,6 +1694,11 @@ impl<'a, 't> Walk<'a, 't> {
             self.out,
             self.depth.saturating_add(1),
         );
+        if !proven.is_empty() {
+            for c in self.out.commands.iter_mut().skip(n) {
+                c.guarded |= c.host.as_deref() == host && proven.contains(&c.name);
+            }
+        }
         if !local.is_empty() && self.out.commands.len() > n {
             let local: Vec<Range<usize>> = local
                 .iter()
@@ -1598,32 +1779,6 @@ impl<'a, 't> Walk<'a, 't> {
         unquote(self.src.get(w.start..w.end)?)
     }
 
-    /// The source span of a static command name: the word itself, or inside its quotes
-    /// (`"apt-get"`), or after an alias-bypassing backslash (`\rm`). Dynamic names have none.
-    fn name_span(&self, w: Word<'t>) -> Option<Range<usize>> {
-        let text = self.src.get(w.start..w.end)?;
-        let plain = |t: &str| {
-            !t.is_empty() && !t.contains(['$', '`', '\'', '"', '\\', '(', ')', '<', '>', ' '])
-        };
-        if plain(text) {
-            return Some(w.start..w.end);
-        }
-        if let Some(rest) = text.strip_prefix('\\') {
-            if plain(rest) {
-                return Some(w.start + 1..w.end);
-            }
-        }
-        let bytes = text.as_bytes();
-        if bytes.len() > 2
-            && (bytes[0] == b'\'' || bytes[0] == b'"')
-            && bytes[bytes.len() - 1] == bytes[0]
-            && plain(&text[1..text.len() - 1])
-        {
-            return Some(w.start + 1..w.end - 1);
-        }
-        None
-    }
-
     /// `L && R` runs `R` only when `L` succeeded, `L || R` only when it failed: the names `L`
     /// then proves present guard `R`.
     fn list_guards(&mut self, node: Node<'t>) {
@@ -1646,7 +1801,17 @@ impl<'a, 't> Walk<'a, 't> {
         } else {
             proof.if_false
         };
-        self.guard(node.start_byte(), right.byte_range(), names);
+        // `L && cat <<EOF | sh`: the grammar hangs the heredoc, and the rest of the pipeline,
+        // on the whole list; they belong to its right side.
+        let mut range = right.byte_range();
+        if let Some(p) = node.parent().filter(|p| {
+            p.kind_id() == self.k.redirected_statement
+                && p.child_by_field_name("body")
+                    .is_some_and(|b| b.id() == node.id())
+        }) {
+            range.end = p.end_byte();
+        }
+        self.guard(node.start_byte(), range, names);
     }
 
     /// `if C; then A; elif D; then B; else E; fi`: `A` runs when `C` succeeded, `B` when `C`
@@ -1946,6 +2111,17 @@ impl<'a, 't> Walk<'a, 't> {
 struct Proof {
     if_true: Vec<String>,
     if_false: Vec<String>,
+}
+
+/// Whether the blanks between two words of a command hold a line break that is no line
+/// continuation (the grammar's slip: see `command`).
+fn ends_line(src: &str, from: usize, to: usize) -> bool {
+    let b = src.as_bytes();
+    (from..to.min(b.len())).any(|i| {
+        let before = &b[..i];
+        let before = before.strip_suffix(b"\r").unwrap_or(before);
+        b[i] == b'\n' && !before.ends_with(b"\\")
+    })
 }
 
 /// The words from `i` on that touch each other: one word to the shell (tree-sitter-bash splits
@@ -2532,6 +2708,38 @@ nproc
     }
 
     #[test]
+    fn guards_hold_in_shell_code_run_on_this_machine() {
+        // A lookup proves the name exists here, for the code a shell runs here as well.
+        for src in [
+            "command -v nproc >/dev/null && cat <<EOF | sh\nnproc\nEOF\n",
+            "command -v nproc >/dev/null && tee /tmp/x <<'EOF' | bash\nnproc\nEOF\n",
+            "command -v nproc >/dev/null && bash -c 'nproc --all'\n",
+            "command -v nproc >/dev/null && sudo sh -c \"nproc\"\n",
+            "command -v nproc >/dev/null && echo nproc | sh\n",
+            "command -v nproc >/dev/null && sh <<'EOF'\nnproc\nEOF\n",
+            "if command -v nproc >/dev/null; then\n  cat <<'EOF' | sh\nnproc\nEOF\nfi\n",
+            "command -v nproc >/dev/null && at now <<'EOF'\nnproc\nEOF\n",
+        ] {
+            assert_eq!(guarded(src), ["nproc"], "{src:?}");
+        }
+        // Not on another host or in a container, nor for another name or language.
+        for src in [
+            "command -v nproc && ssh nas 'nproc'\n",
+            "command -v nproc && ssh \"$host\" nproc\n",
+            "command -v nproc && bash -c 'ssh nas nproc'\n",
+            "command -v nproc && docker exec web nproc\n",
+            "command -v nproc && podman exec --latest nproc\n",
+            "command -v nproc && docker compose exec web nproc\n",
+            "command -v nproc && cat <<EOF | ssh nas sh\nnproc\nEOF\n",
+            "command -v tac && bash -c 'nproc'\n",
+            "command -v nproc || bash -c 'nproc'\n",
+            "command -v nproc; bash -c 'nproc'\n",
+        ] {
+            assert!(guarded(src).is_empty(), "{src:?}: {:?}", guards(src));
+        }
+    }
+
+    #[test]
     fn guards_are_exact_about_names_and_branches() {
         assert!(guarded("command -v curl >/dev/null && wget -q x").is_empty());
         assert!(guarded("command -v nproc >/dev/null || nproc").is_empty());
@@ -3051,6 +3259,106 @@ nproc"
         ] {
             assert_spans_valid_here(src);
         }
+    }
+
+    #[test]
+    fn names_made_of_quoted_pieces_are_what_the_shell_runs() {
+        let src = "fre''e -m\nf\"re\"e -m\n\"free\" -m\n'fr'ee -m\n\\free -m\nfr\\ee -m\n";
+        let p = crate::script::parse(src, Language::Bash);
+        let got: Vec<(&str, &str)> = p
+            .commands
+            .iter()
+            .map(|c| (c.name.as_str(), c.text.as_str()))
+            .collect();
+        assert_eq!(got, [("free", "free -m"); 6]);
+        // Each letter of the name, and the arguments, map back to where they are written.
+        let c = &p.commands[0];
+        let at: Vec<usize> = (0..c.text.len()).map(|i| c.map.to_source(i)).collect();
+        assert_eq!(at, [0, 1, 2, 5, 6, 7, 8]);
+        assert_eq!(c.name_span, 0..6);
+        // Wrappers too; a name that depends on an expansion stays unknown.
+        assert_eq!(names("su''do 'apt'-get install x"), ["sudo", "apt-get"]);
+        assert!(names("\"$x\"free -m; fr${e}e -m; 'my tool' x").is_empty());
+    }
+
+    #[test]
+    fn a_line_starting_with_an_escaped_name_is_its_own_command() {
+        // tree-sitter-bash makes `\nproc` one more argument of `echo hi`, starting at the
+        // line break.
+        for src in ["echo hi\n\\nproc -a\n", "echo hi # c\r\n\\nproc -a\r\n"] {
+            let p = parsed(src);
+            let got: Vec<(&str, &str)> = p
+                .commands
+                .iter()
+                .map(|c| (c.name.as_str(), c.text.as_str()))
+                .collect();
+            assert_eq!(got, [("echo", "echo hi"), ("nproc", "nproc -a")], "{src:?}");
+            assert_eq!(&src[p.commands[1].name_span.clone()], "nproc");
+        }
+        assert_eq!(names("sudo \\\n  \\nproc\n"), ["sudo", "nproc"]);
+        assert_eq!(names("echo hi \\\n\\nproc\n"), ["echo"], "a continuation");
+        assert_eq!(names("\\nproc\n"), ["nproc"]);
+        assert_eq!(names("echo hi\n  \\nproc\n"), ["echo", "nproc"]);
+        assert_eq!(
+            names("if true; then echo a\n\\nproc; fi\n"),
+            ["true", "echo", "nproc"]
+        );
+        assert_eq!(
+            names("echo hi\n\\sudo \\nproc\n"),
+            ["echo", "sudo", "nproc"]
+        );
+    }
+
+    #[test]
+    fn more_ways_code_reaches_a_shell() {
+        let ran = |src: &str| names(src).contains(&"nproc".to_string());
+        for src in [
+            "tee f <<EOF | sh\nnproc\nEOF\n",
+            "tee -a f <<< 'nproc' | sh\n",
+            "cat <<EOF | tee f | sh\nnproc\nEOF\n",
+            "echo nproc | tee -a log | cat | bash\n",
+            "printf '%s\\n' nproc | cat - | sh\n",
+            "at now <<EOF\nnproc\nEOF\n",
+            "at -m 10:00 tomorrow <<'EOF'\nnproc\nEOF\n",
+            "batch <<EOF\nnproc\nEOF\n",
+            "echo nproc | at now + 5 minutes\n",
+        ] {
+            assert!(ran(src), "{src:?}: {:?}", names(src));
+        }
+        for src in [
+            "tee f <<EOF\nnproc\nEOF\n",
+            "cat <<EOF | tee f\nnproc\nEOF\n",
+            "echo nproc | tee f | grep x\n",
+            "cat f <<EOF | sh\nnproc\nEOF\n",
+            "at -f job.sh now <<EOF\nnproc\nEOF\n",
+            "at -c 4 <<EOF\nnproc\nEOF\n",
+        ] {
+            assert!(!ran(src), "{src:?}: {:?}", names(src));
+        }
+    }
+
+    #[test]
+    fn docker_compose_exec_runs_in_the_service() {
+        for (src, host) in [
+            ("docker compose exec -T -u root web nproc -a\n", "web"),
+            (
+                "docker-compose -f a.yml exec -e A=1 --index 2 db nproc\n",
+                "db",
+            ),
+            (
+                "docker --context x compose -p app exec -w /srv api sh -c 'nproc'\n",
+                "api",
+            ),
+            ("podman-compose exec -d worker nproc\n", "worker"),
+        ] {
+            let p = parsed(src);
+            let c = get(&p, "nproc");
+            assert_eq!(c.host.as_deref(), Some(host), "{src:?}");
+            assert!(c.text.starts_with("nproc"), "{src:?}");
+        }
+        assert_eq!(names("docker compose up -d web\n"), ["docker"]);
+        assert_eq!(names("docker-compose logs -f web\n"), ["docker-compose"]);
+        assert_eq!(names("docker compose exec web\n"), ["docker"]);
     }
 
     #[test]

@@ -245,6 +245,28 @@ pub fn parse(src: &str, lang: Language) -> Parsed {
     parsed
 }
 
+/// The commands (lowercased, aliases included) through which code may run on another system, so
+/// that it is checked against that system (`Command::host`, `CodeRegion::host`) instead of the
+/// file's target. A statement naming none of them runs where the file says it runs; tests in
+/// this module keep the list complete for every language's walk.
+pub const CHANGES_HOST: &[&str] = &[
+    "docker",
+    "docker-compose",
+    "enter-pssession",
+    "etsn",
+    "icm",
+    "invoke-command",
+    "kubectl",
+    "new-pssession",
+    "nsn",
+    "oc",
+    "podman",
+    "podman-compose",
+    "psexec",
+    "psexec64",
+    "ssh",
+];
+
 /// `pwsh` is PowerShell 6 or later: what it runs (everything added to `out` from the given
 /// command and region counts on) is parsed and run by no older PowerShell, whatever the target.
 pub(crate) fn run_by_pwsh(out: &mut Parsed, commands_from: usize, code_from: usize) {
@@ -478,6 +500,68 @@ pub(crate) fn assert_spans_valid(src: &str, parsed: &Parsed) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_host_names_every_command_that_runs_code_elsewhere() {
+        // Every name-like string literal of a walk is a name it may special-case.
+        let walks = [
+            (Language::Bash, include_str!("bash.rs")),
+            (Language::PowerShell, include_str!("powershell.rs")),
+            (Language::Batch, include_str!("batch.rs")),
+        ];
+        let shapes = [
+            "N a 'tool5 --x'",
+            "N a tool5 --x",
+            "N -t a tool5 --x",
+            "N exec a tool5 --x",
+            "N exec -t a tool5 --x",
+            "N compose exec a tool5 --x",
+            "N -n a exec a -- tool5 --x",
+            "N a { tool5 --x }",
+            "N -ComputerName a -ScriptBlock { tool5 --x }",
+            "N \\\\a tool5 --x",
+            "N a\ntool5 --x",
+            "N -ComputerName a\ntool5 --x",
+            "N a <<'EOF'\ntool5 --x\nEOF",
+        ];
+        let mut checked = 0;
+        for (lang, source) in walks {
+            let mut names: Vec<String> = source
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .filter(|w| {
+                    w.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
+                        && w.bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
+                })
+                .map(str::to_ascii_lowercase)
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            for name in names.iter().filter(|n| !CHANGES_HOST.contains(&n.as_str())) {
+                for shape in shapes {
+                    let src = shape.replace('N', name) + "\n";
+                    let parsed = parse(&src, lang);
+                    checked += 1;
+                    let remote = parsed.commands.iter().any(|c| c.host.is_some())
+                        || parsed.code.iter().any(|r| r.host.is_some());
+                    assert!(
+                        !remote,
+                        "{lang:?} runs code elsewhere through `{name}` ({src:?}): add it to \
+                         CHANGES_HOST"
+                    );
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+        // And the test can see a host change: through the names it knows.
+        let parsed = parse("ssh a tool5 --x\n", Language::Bash);
+        assert!(parsed
+            .commands
+            .iter()
+            .any(|c| c.host.as_deref() == Some("a")));
+    }
 
     #[test]
     fn names_are_normalized_per_language() {

@@ -19,8 +19,9 @@
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
 //! up (aliases resolved on both sides), and gets `min_powershell` from `$PSVersionTable.PSVersion`
 //! or `.PSVersion.Major` compared with a literal; `-not`/`!` moves a fact to the `else`, `-and`
-//! joins facts. Facts hold on the host the condition ran on only: a remote block, an executed
-//! string and a kept block sent elsewhere start without them.
+//! joins facts. Facts hold on the host the condition ran on only: a remote block and a kept
+//! block sent elsewhere start without them, and so does a string run by another PowerShell
+//! (`powershell -Command`); a string `Invoke-Expression` runs in this session keeps them.
 //!
 //! Known gaps: a block variable is tracked by name in source order, not by scope or control
 //! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed; a guard
@@ -801,18 +802,31 @@ impl<'s> Walker<'s, '_> {
         }
         pieces.push(at..end.max(at));
         let mut cmd = self.build(word.clone(), alias, &pieces, host.as_deref());
+        let mut proven = Facts::default();
         for g in self.guards.iter().filter(|g| g.range.contains(&word.start)) {
             // A check made here says nothing about another host.
             if g.host != host {
                 continue;
             }
-            cmd.guarded |= g.facts.names.contains(&resolved);
-            cmd.min_powershell = cmd.min_powershell.max(g.facts.min);
+            proven = proven.and(g.facts.clone());
         }
+        cmd.guarded |= proven.names.contains(&resolved);
+        cmd.min_powershell = cmd.min_powershell.max(proven.min);
         self.out.commands.push(cmd);
 
         match resolved.as_str() {
-            "invoke-expression" => self.invoke_expression(&elems, host),
+            "invoke-expression" => {
+                let from = self.out.commands.len();
+                self.invoke_expression(&elems, host.clone());
+                // The string runs in this session: what the conditions proved holds there too
+                // (not in `powershell -Command`, another PowerShell with its own modules).
+                for c in self.out.commands.iter_mut().skip(from) {
+                    if c.language == PS && c.host.as_deref() == host.as_deref() {
+                        c.guarded |= proven.names.contains(&resolve_alias(&c.name));
+                        c.min_powershell = c.min_powershell.max(proven.min);
+                    }
+                }
+            }
             "powershell" | "pwsh" => {
                 let from = (self.out.commands.len(), self.out.code.len());
                 self.powershell(&elems, end, host, resolved == "powershell");
@@ -1704,12 +1718,7 @@ impl<'s> Walker<'s, '_> {
             i += 1;
         }
         let target = target?;
-        let looked_up = super::command_name(&target, PS).0;
-        let resolved = ALIASES
-            .iter()
-            .find(|(a, _)| a.eq_ignore_ascii_case(looked_up))
-            .map_or(looked_up, |(_, cmdlet)| cmdlet);
-        Some(resolved.to_ascii_lowercase())
+        Some(resolve_alias(super::command_name(&target, PS).0))
     }
 
     fn enter_session_host(&self, elems: &[Elem<'_>]) -> Option<Rc<str>> {
@@ -1852,6 +1861,15 @@ impl<'s> Walker<'s, '_> {
         let h = first_host(&static_value(self.src, v.core)?);
         (!h.is_empty()).then_some(h)
     }
+}
+
+/// A command name as guards compare it: lowercase, an alias replaced by its cmdlet.
+fn resolve_alias(name: &str) -> String {
+    ALIASES
+        .iter()
+        .find(|(a, _)| a.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, cmdlet)| cmdlet)
+        .to_ascii_lowercase()
 }
 
 fn is_computer_param(p: &str) -> bool {
@@ -2376,6 +2394,23 @@ mod tests {
         // A block kept in a variable and sent to another host loses what was checked here.
         let src = "if (Get-Command a -EA 0) { $sb = { a } }\nInvoke-Command -ComputerName SRV -ScriptBlock $sb";
         assert_eq!(guards(src)[0], ("a".to_string(), false, None));
+    }
+
+    #[test]
+    fn invoke_expression_runs_where_the_condition_was_checked() {
+        assert_eq!(
+            guarded("if (Get-Command Get-LocalUser -EA 0) { iex 'Get-LocalUser; Get-Disk' }"),
+            ["Get-LocalUser"]
+        );
+        assert_eq!(
+            guarded("if (gcm iwr -EA 0) { Invoke-Expression -Command \"Invoke-WebRequest x\" }"),
+            ["Invoke-WebRequest"]
+        );
+        let got = guards("if ($PSVersionTable.PSVersion.Major -ge 5) { iex 'Get-LocalUser' }");
+        assert_eq!(got[1], ("Get-LocalUser".to_string(), false, Some((5, 0))));
+        // Not in what the string sends elsewhere.
+        let src = "if (Get-Command a -EA 0) { iex 'Invoke-Command -ComputerName SRV { a }' }";
+        assert!(guarded(src).is_empty(), "{:?}", guards(src));
     }
 
     #[test]

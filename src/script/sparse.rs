@@ -296,8 +296,14 @@ impl<'a> BashLexer<'a> {
 
     /// `\x`: the escaped byte is never special; an escaped newline joins lines.
     fn escape(&mut self) {
-        if self.at(1) == b'\n' {
-            self.row += 1;
+        match (self.at(1), self.at(2)) {
+            (b'\n', _) => self.row += 1,
+            // tree-sitter-bash reads `\` CR LF as a line continuation, as it reads `\` LF.
+            (b'\r', b'\n') => {
+                self.row += 1;
+                self.i += 1;
+            }
+            _ => {}
         }
         self.i += 2;
     }

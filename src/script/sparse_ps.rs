@@ -1349,7 +1349,7 @@ wmic os get caption
         let findings = |p: &crate::script::Parsed| {
             crate::engine::scan_parsed(src, p, &dirs, target, idx).findings
         };
-        let sparse = crate::engine::scan::parse_sparse(src, ps, idx).map(|p| findings(&p));
+        let sparse = crate::engine::scan::parse_sparse(src, ps, target, idx).map(|p| findings(&p));
         (findings(&whole), sparse)
     }
 
@@ -1366,7 +1366,7 @@ wmic os get caption
             }
             let ps = Language::PowerShell;
             let all = parse(&src, ps).commands;
-            for c in crate::engine::scan::parse_sparse(&src, ps, &library)
+            for c in crate::engine::scan::parse_sparse(&src, ps, None, &library)
                 .unwrap()
                 .commands
             {
@@ -1393,7 +1393,8 @@ wmic os get caption
             assert!(whole.len() > 300, "{}", whole.len());
             assert_eq!(sparse.expect("the synthetic script is cut"), whole);
         }
-        let parsed = crate::engine::scan::parse_sparse(&src, Language::PowerShell, &idx).unwrap();
+        let parsed =
+            crate::engine::scan::parse_sparse(&src, Language::PowerShell, None, &idx).unwrap();
         let all = parse(&src, Language::PowerShell);
         // Not only the findings: every command of the stretches parsed is the whole parse's.
         for c in &parsed.commands {
@@ -1607,7 +1608,7 @@ wmic os get caption
             cut += 1;
             assert_eq!(sparse, whole, "{src}");
             let all = parse(&src, Language::PowerShell).commands;
-            for c in crate::engine::scan::parse_sparse(&src, Language::PowerShell, idx)
+            for c in crate::engine::scan::parse_sparse(&src, Language::PowerShell, None, idx)
                 .unwrap()
                 .commands
             {
