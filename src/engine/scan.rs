@@ -133,16 +133,16 @@ fn sparse_ranges(
     let mut wanted = vec![false; cuts.len() + 1];
     let mut runs_code: Vec<Option<bool>> = vec![None; cuts.len() + 1];
     // Code a stretch sends to another system is checked against that system, so there every
-    // pattern counts. In bash that code is part of the statement that sends it; a PowerShell
-    // session (`Enter-PSSession`) outlives its statement, so there one such name anywhere makes
-    // every pattern count everywhere.
+    // pattern counts. That code is part of the statement that sends it: the PowerShell lexer
+    // gives up on files where it may not be (`Enter-PSSession`, blocks kept for a later
+    // `Invoke-Command`, see `sparse_ps`); elsewhere one such name makes every pattern count.
     let mut remote = vec![false; cuts.len() + 1];
     for (m, _) in hits.iter().filter(|(_, r)| *r == Relevant::Remote) {
         match lang {
-            Language::Bash => {
+            Language::Bash | Language::PowerShell => {
                 remote[stretch_of(m.start)..=stretch_of(m.end.saturating_sub(1))].fill(true)
             }
-            _ => remote.fill(true),
+            Language::Batch => remote.fill(true),
         }
     }
     for (m, relevant) in hits {

@@ -1603,12 +1603,15 @@ wmic os get caption
             }
             // The library keeps most statements here, the synthetic store few (operations).
             let idx = if round % 2 == 0 { &library } else { &synthetic };
-            let (whole, sparse) = whole_and_sparse(&src, None, idx);
+            // A target makes hits of patterns for other systems count only in remote code.
+            let target =
+                [None, Some("powershell-7"), Some("windows-server-2012-r2")][(round / 2) % 3];
+            let (whole, sparse) = whole_and_sparse(&src, target, idx);
             let Some(sparse) = sparse else { continue };
             cut += 1;
             assert_eq!(sparse, whole, "{src}");
             let all = parse(&src, Language::PowerShell).commands;
-            for c in crate::engine::scan::parse_sparse(&src, Language::PowerShell, None, idx)
+            for c in crate::engine::scan::parse_sparse(&src, Language::PowerShell, target, idx)
                 .unwrap()
                 .commands
             {
