@@ -1114,11 +1114,16 @@ mod tests {
             "Enter-PSSession srv\nGet-A\n", // the rest runs remotely
             "$sb = { A }\nInvoke-Command -ComputerName h -ScriptBlock $sb\n",
             "$p = @{ ComputerName = 'h' }\nicm @p { A }\n",
+            "$s = New-PSSession h\nInvoke-Command -Session $s { A }\n",
+            "$b = [ScriptBlock ]::Create('A')\nInvoke-Command h $b\n",
+            "$p += @{ ScriptBlock = { A } }\nInvoke-Command @p -ComputerName h\n",
         ] {
             assert_eq!(cut_lines(src), None, "{src:?}");
         }
         // Without a kept block, `Invoke-Command` is a statement like another.
         assert!(cut_lines("Invoke-Command -ComputerName h { A }\nB\n").is_some());
+        assert!(cut_lines("# Enter-PSSession h\n$p = @{ a = 1 }\nicm h { A }\n").is_none());
+        assert!(cut_lines("# Enter-PSSession h\n$p = @{ a = 1 }\nA\n").is_some());
     }
 
     #[test]
