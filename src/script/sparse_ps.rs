@@ -1626,4 +1626,51 @@ wmic os get caption
         eprintln!("{cut} of {rounds} cut");
         assert!(cut * 2 >= rounds, "{cut} of {rounds} cut");
     }
+
+    /// Sparse and whole parses agree on every PowerShell script of this machine (not in CI: the
+    /// corpus depends on the machine).
+    /// `cargo test --release --lib sparse_ps::tests::machine -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn machine_scripts_parse_the_same_sparse_and_whole() {
+        let library =
+            crate::engine::PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let synthetic =
+            crate::engine::PatternIndex::build(crate::synthetic::patterns(3000, 1), vec![], vec![]);
+        let (mut files, mut cut, mut differ) = (0, 0, Vec::new());
+        for root in ["/usr", "/root", "/opt", "/etc"] {
+            for entry in ignore::WalkBuilder::new(root)
+                .hidden(false)
+                .build()
+                .flatten()
+            {
+                let path = entry.path();
+                if !path.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("ps1") || e.eq_ignore_ascii_case("psm1")
+                }) {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(path) else {
+                    continue;
+                };
+                files += 1;
+                for (idx, target) in [(&library, None), (&synthetic, Some("powershell-5.1"))] {
+                    let (whole, sparse) = whole_and_sparse(&text, target, idx);
+                    let Some(sparse) = sparse else {
+                        eprintln!("not cut: {}", path.display());
+                        continue;
+                    };
+                    cut += 1;
+                    if sparse != whole {
+                        differ.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "{files} scripts, {cut} sparse scans, {} differ: {differ:?}",
+            differ.len()
+        );
+        assert!(differ.is_empty());
+    }
 }
