@@ -254,13 +254,22 @@ pub(crate) fn prefix_literals(re: &str) -> Option<Vec<(String, bool)>> {
 }
 
 /// Literals one of which occurs in every match of `re`, wherever: its prefix literals, else
-/// its suffix ones (`\s-(not)?in\s` has no useful prefix but ends in `-in` + a blank).
+/// its suffix ones, else the prefix literals of the longest-keyed tail of its sequence
+/// (`\s-(not)?in\s` starts and ends with a blank of any kind, but holds `-in` or `-notin`).
 fn required_literals(re: &str) -> Option<Vec<(String, bool)>> {
     if let Some(lits) = prefix_literals(re) {
         return Some(lits);
     }
     let hir = regex_syntax::ParserBuilder::new().build().parse(re).ok()?;
-    extract(&hir, ExtractKind::Suffix, 8)
+    if let Some(lits) = extract(&hir, ExtractKind::Suffix, 8) {
+        return Some(lits);
+    }
+    let regex_syntax::hir::HirKind::Concat(parts) = hir.kind() else {
+        return None;
+    };
+    (1..parts.len())
+        .filter_map(|k| literals_of_hir(&regex_syntax::hir::Hir::concat(parts[k..].to_vec())))
+        .max_by_key(|lits| lits.iter().map(|(l, _)| l.len()).min().unwrap_or(0))
 }
 
 fn literals_of_hir(hir: &regex_syntax::hir::Hir) -> Option<Vec<(String, bool)>> {
@@ -395,6 +404,7 @@ struct PrefilterParts {
     ac: Option<AhoCorasick>,
     bounds: Vec<Bound>,
     words: FxHashSet<String>,
+    starts: WordStarts,
 }
 
 /// Finds the places in a script where some pattern may match: every word that is a command
@@ -412,10 +422,20 @@ fn continues_name(c: u8) -> bool {
 }
 
 impl PrefilterParts {
+    /// `keys` are the index's name and prefix keys, looked up word by word.
     fn build<'a>(
         odd: impl Iterator<Item = (&'a str, Bound)>,
         words: impl Iterator<Item = &'a str>,
+        keys: impl Iterator<Item = &'a str>,
     ) -> Option<PrefilterParts> {
+        let words: FxHashSet<String> = words.map(str::to_ascii_lowercase).collect();
+        let mut starts = WordStarts::default();
+        for key in keys.chain(crate::script::CHANGES_HOST.iter().copied()) {
+            starts.insert(key);
+        }
+        for word in &words {
+            starts.insert(word);
+        }
         let mut texts = Vec::new();
         let mut bounds = Vec::new();
         for (text, bound) in odd {
@@ -439,8 +459,53 @@ impl PrefilterParts {
         Some(PrefilterParts {
             ac,
             bounds,
-            words: words.map(str::to_ascii_lowercase).collect(),
+            words,
+            starts,
         })
+    }
+}
+
+/// The first two bytes (ASCII-lowercased; 0 past a one-byte word) of every key a word may be
+/// looked up under, as a bit set: most words of a script start no key, and are passed over
+/// without lowercasing or hashing them.
+struct WordStarts(Box<[u64]>);
+
+impl Default for WordStarts {
+    fn default() -> WordStarts {
+        WordStarts(vec![0; 1 << 10].into_boxed_slice())
+    }
+}
+
+impl std::fmt::Debug for WordStarts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WordStarts")
+    }
+}
+
+impl WordStarts {
+    fn insert(&mut self, key: &str) {
+        let b = key.as_bytes();
+        let Some(&first) = b.first() else { return };
+        match b.get(1) {
+            Some(&second) => self.set(first, second),
+            // A one-byte key starts every word that starts with its byte.
+            None => (0..=255).for_each(|second| self.set(first, second)),
+        }
+    }
+
+    fn set(&mut self, first: u8, second: u8) {
+        let bit = Self::bit(first, second);
+        self.0[bit / 64] |= 1 << (bit % 64);
+    }
+
+    fn bit(first: u8, second: u8) -> usize {
+        (first.to_ascii_lowercase() as usize) << 8 | second.to_ascii_lowercase() as usize
+    }
+
+    /// Whether some key may start the word `w` (not empty).
+    fn may_start(&self, w: &[u8]) -> bool {
+        let bit = Self::bit(w[0], w.get(1).copied().unwrap_or(0));
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
     }
 }
 
@@ -463,6 +528,16 @@ impl Prefilter<'_> {
     /// Calls `hit` with the byte range of every occurrence of a literal that stands where its
     /// kind requires, and what it stands for.
     pub(crate) fn hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>, Hit<'_>)) {
+        self.word_hits(text, &mut hit);
+        self.literal_hits(text, |m| hit(m, Hit::Other));
+    }
+
+    /// The hits [`Prefilter::hits`] finds by looking words up in the index's maps.
+    pub(crate) fn word_hits(
+        &self,
+        text: &str,
+        mut hit: impl FnMut(std::ops::Range<usize>, Hit<'_>),
+    ) {
         let b = text.as_bytes();
         let index = self.index;
         let mut word = String::new();
@@ -475,6 +550,9 @@ impl Prefilter<'_> {
             let start = i;
             while i < b.len() && continues_name(b[i]) {
                 i += 1;
+            }
+            if !self.parts.starts.may_start(&b[start..i]) {
+                continue;
             }
             word.clear();
             word.push_str(&text[start..i]);
@@ -502,16 +580,22 @@ impl Prefilter<'_> {
                 }
             }
         }
+    }
+
+    /// The hits [`Prefilter::hits`] finds with its automaton (odd names, `syntax:` literals):
+    /// all of them [`Hit::Other`].
+    pub(crate) fn literal_hits(&self, text: &str, mut hit: impl FnMut(std::ops::Range<usize>)) {
         let Some(ac) = &self.parts.ac else {
             return;
         };
+        let b = text.as_bytes();
         for m in ac.find_overlapping_iter(text) {
             let bound = self.parts.bounds[m.pattern().as_usize()];
             let starts =
                 bound == Bound::Anywhere || m.start() == 0 || !continues_name(b[m.start() - 1]);
             let ends = bound != Bound::Word || b.get(m.end()).is_none_or(|&c| !continues_name(c));
             if starts && ends {
-                hit(m.range(), Hit::Other);
+                hit(m.range());
             }
         }
     }
@@ -783,6 +867,20 @@ impl PatternIndex {
         self.syntax.candidates(code, seen)
     }
 
+    /// How many command regexes have been compiled (for tests of laziness).
+    #[cfg(test)]
+    pub(crate) fn compiled_command_regexes(&self) -> usize {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::Command { compiled, .. } => Some(compiled),
+                _ => None,
+            })
+            .flatten()
+            .filter(|c| c.get().is_some())
+            .count()
+    }
+
     /// Patterns triggered by an operation class.
     pub(crate) fn operation_patterns(&self, op: &str) -> &[usize] {
         self.by_operation.get(op).map_or(&[], Vec::as_slice)
@@ -803,8 +901,7 @@ impl PatternIndex {
     }
 
     fn build_prefilter(&self, lang: Language) -> Option<PrefilterParts> {
-        // PowerShell commands may be aliases (`gwmi`) of the names the index knows.
-        if !self.unkeyed.is_empty() || lang == Language::PowerShell {
+        if !self.unkeyed.is_empty() {
             return None;
         }
         let mut literals: Vec<(String, Bound)> = Vec::new();
@@ -826,7 +923,17 @@ impl PatternIndex {
         };
         // PowerShell run from the script (`pwsh -c 'gwmi …'`) may use aliases or be encoded.
         let shells = ["pwsh", "powershell"];
-        let words: Vec<&str> = operations.into_iter().chain(shells).collect();
+        let mut words: Vec<&str> = operations.into_iter().chain(shells).collect();
+        if lang == Language::PowerShell {
+            // `gwmi` runs Get-WmiObject: an alias stands for its cmdlet's names.
+            let mut found = Vec::new();
+            for &(alias, cmdlet) in crate::script::powershell::ALIASES {
+                self.command_candidates(cmdlet, &mut found);
+                if !found.is_empty() || words.iter().any(|w| w.eq_ignore_ascii_case(cmdlet)) {
+                    words.push(alias);
+                }
+            }
+        }
         // Names and prefixes made of word characters are found word by word in the index's
         // own maps; the others (`python3.11`, `%`) need the automaton.
         let odd = |l: &&String| !l.bytes().all(continues_name);
@@ -856,6 +963,10 @@ impl PatternIndex {
         PrefilterParts::build(
             names.chain(prefixes).chain(words_odd).chain(syntax),
             words.iter().copied(),
+            self.by_name
+                .keys()
+                .chain(self.by_prefix.keys())
+                .map(String::as_str),
         )
     }
 
@@ -1035,6 +1146,23 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn required_literals_come_from_inside_when_the_ends_have_none() {
+        let lits = |re: &str| {
+            let mut l: Vec<String> = required_literals(re)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(l, _)| l)
+                .collect();
+            l.sort();
+            l
+        };
+        assert_eq!(lits(r"\s-(not)?in\s"), ["-in", "-notin"]);
+        assert_eq!(lits(r"[\w\)\]]\s+\?\s"), ["?"]);
+        assert_eq!(lits(r"\$using:\w+"), ["$using:"]);
+        assert!(required_literals(r"\s+\w+").is_none());
     }
 
     #[test]

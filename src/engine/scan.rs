@@ -98,13 +98,24 @@ fn sparse_ranges(
     index: &PatternIndex,
 ) -> Option<Vec<Range<Cut>>> {
     let prefilter = index.prefilter(lang)?;
-    // The lexer and the literal search each read the whole text: side by side.
+    // The lexer and the literal search each read the whole text: side by side, the lexer with
+    // the automaton's part of the search (the two take about as long as the word lookups).
     let (lexed, hits) = std::thread::scope(|s| {
-        let lexed = s.spawn(|| sparse::lex(src, lang));
+        let lexed = s.spawn(|| {
+            let mut literals = Vec::new();
+            prefilter.literal_hits(src, |m| literals.push((m, Relevant::Here)));
+            (sparse::lex(src, lang), literals)
+        });
         let mut relevance = Relevance::new(index, target);
         let mut hits = Vec::new();
-        prefilter.hits(src, |m, hit| hits.push((m, relevance.of(hit))));
-        (lexed.join().ok().flatten(), hits)
+        prefilter.word_hits(src, |m, hit| hits.push((m, relevance.of(hit))));
+        match lexed.join() {
+            Ok((lexed, literals)) => {
+                hits.extend(literals);
+                (lexed, hits)
+            }
+            Err(_) => (None, hits),
+        }
     });
     let lexed = lexed?;
     let cuts = &lexed.cuts;
@@ -122,16 +133,16 @@ fn sparse_ranges(
     let mut wanted = vec![false; cuts.len() + 1];
     let mut runs_code: Vec<Option<bool>> = vec![None; cuts.len() + 1];
     // Code a stretch sends to another system is checked against that system, so there every
-    // pattern counts. In bash that code is part of the statement that sends it; a PowerShell
-    // session (`Enter-PSSession`) outlives its statement, so there one such name anywhere makes
-    // every pattern count everywhere.
+    // pattern counts. That code is part of the statement that sends it: the PowerShell lexer
+    // gives up on files where it may not be (`Enter-PSSession`, blocks kept for a later
+    // `Invoke-Command`, see `sparse_ps`); elsewhere one such name makes every pattern count.
     let mut remote = vec![false; cuts.len() + 1];
     for (m, _) in hits.iter().filter(|(_, r)| *r == Relevant::Remote) {
         match lang {
-            Language::Bash => {
+            Language::Bash | Language::PowerShell => {
                 remote[stretch_of(m.start)..=stretch_of(m.end.saturating_sub(1))].fill(true)
             }
-            _ => remote.fill(true),
+            Language::Batch => remote.fill(true),
         }
     }
     for (m, relevant) in hits {
@@ -144,7 +155,7 @@ fn sparse_ranges(
             continue;
         }
         if inside(&lexed.quoted, m.start)
-            && !*runs_code[first].get_or_insert_with(|| sparse::may_run_code(text(first)))
+            && !*runs_code[first].get_or_insert_with(|| sparse::runs_code(lang, text(first)))
         {
             continue;
         }
@@ -155,7 +166,7 @@ fn sparse_ranges(
     for &at in &lexed.joins {
         let k = stretch_of(at);
         if !wanted[k]
-            && (*runs_code[k].get_or_insert_with(|| sparse::may_run_code(text(k))) || {
+            && (*runs_code[k].get_or_insert_with(|| sparse::runs_code(lang, text(k))) || {
                 let mut hit = false;
                 prefilter.hits(&joined_word(src, at), |_, _| hit = true);
                 hit
@@ -442,6 +453,11 @@ pub fn scan_parsed(
         };
         for &ei in &candidates {
             let entry = index.entry(ei);
+            // Asked first: a regex is compiled on first use, and most of a large store's
+            // patterns do not apply on any one target.
+            if !targets.applies(k, entry.pattern) {
+                continue;
+            }
             if let Some(r) = entry.match_command(&cmd.name, &cmd.text, cmd.language) {
                 let proven = cmd.guarded
                     && r == (0..cmd.name.len())
@@ -1247,7 +1263,8 @@ echo done
         };
         src.push_str(&format!(
             "{a} --opt1\nssh nas {a} --opt1\nssh -p 22 nas '{b} --opt2'\n\
-             docker exec nas {c} --opt3 | sort\nif true; then ssh nas \"{d} --opt4\"; fi\n"
+             docker exec nas {c} --opt3 | sort\nif true; then ssh nas \"{d} --opt4\"; fi\n\
+             \"ss\"h nas {a}\nss\\h nas {b}\n"
         ));
         let (whole, sparse) = whole_and_sparse(&src, Some("debian-12"), &idx);
         assert_eq!(sparse.expect("the synthetic script is cut"), whole);
@@ -1255,7 +1272,7 @@ echo done
             .iter()
             .filter(|f| f.target.as_deref() == Some("nas"))
             .count();
-        assert!(remote >= 4, "{remote} findings on the NAS");
+        assert!(remote >= 6, "{remote} findings on the NAS");
         let parsed = |target| {
             parse_sparse(&src, Language::Bash, target, &idx)
                 .unwrap()
@@ -1267,6 +1284,22 @@ echo done
             targeted * 2 < untargeted,
             "{targeted} commands parsed for debian-12, {untargeted} for no target"
         );
+    }
+
+    #[test]
+    fn regexes_of_patterns_that_cannot_fire_on_the_target_are_not_compiled() {
+        let patterns = vec![
+            pattern("mac", &[r"tool1\s+--x"], &["macos"], Severity::Major),
+            pattern("deb", &[r"tool2\s+--x"], &["debian-12"], Severity::Major),
+        ];
+        let src = "tool1 --x\ntool2 --x\n";
+        let idx = index(patterns.clone());
+        let found = run(src, Language::Bash, Some("debian-12"), &idx);
+        assert_eq!(found.len(), 1);
+        assert_eq!(idx.compiled_command_regexes(), 1);
+        let idx = index(patterns);
+        assert_eq!(run(src, Language::Bash, None, &idx).len(), 2);
+        assert_eq!(idx.compiled_command_regexes(), 2);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod bash;
 pub mod batch;
 pub mod powershell;
 pub mod sparse;
+pub mod sparse_ps;
 
 use std::ops::Range;
 use std::path::Path;

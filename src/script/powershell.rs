@@ -49,7 +49,7 @@ const PS: Language = Language::PowerShell;
 const MAX_INLINE_BLOCK: usize = 256;
 
 /// Built-in aliases whose cmdlet is unambiguous; patterns about the cmdlet fire on the alias.
-const ALIASES: &[(&str, &str)] = &[
+pub(crate) const ALIASES: &[(&str, &str)] = &[
     ("gwmi", "Get-WmiObject"),
     ("iwr", "Invoke-WebRequest"),
     ("irm", "Invoke-RestMethod"),
@@ -194,7 +194,7 @@ const KEYWORDS: &[&str] = &[
 /// PowerShell 7's `??` and `??=` (as `-f` and `+=`), and `-Parallel` outside the workflow
 /// `foreach -parallel`. The tree is only used for its shape: commands and regions are cut from
 /// the original text, so the stand-ins never show.
-fn patch_ps7(src: &str) -> Option<String> {
+pub(crate) fn patch_ps7(src: &str) -> Option<String> {
     let bytes = src.as_bytes();
     let mut edits: Vec<(usize, &'static [u8])> = Vec::new();
     let mut i = 0;
@@ -354,23 +354,7 @@ fn parse_in_chunks(
 ) {
     let patched = patch_ps7(src);
     let text = patched.as_deref().unwrap_or(src);
-    let mut walker = Walker {
-        kinds: kinds(),
-        src,
-        base,
-        identity: *base == OffsetMap::starting_at(0),
-        outer_host: host.map(Rc::from),
-        out,
-        depth,
-        special: Vec::new(),
-        sessions: Vec::new(),
-        blocks: Vec::new(),
-        splats: Vec::new(),
-        pending_session: None,
-        session_host: None,
-        region: None,
-        guards: Vec::new(),
-    };
+    let mut walker = Walker::new(src, base, host, out, depth);
     if src.len() <= chunked_above {
         if let Some(tree) = parse_tree(text, None) {
             walker.walk(tree.root_node());
@@ -386,6 +370,35 @@ fn parse_in_chunks(
         }
     }
     walker.flush_region();
+}
+
+/// Parses the `ranges` of `text` (`src` after [`patch_ps7`], the same length) as one program
+/// and adds the commands and code regions of `src` found there to `out`; `false` when the
+/// tree does not confirm the ranges ([`super::sparse_ps::confirms`]). A code region never
+/// reaches over the text between two ranges, which was not parsed.
+pub(crate) fn parse_ranges_into(
+    src: &str,
+    text: &str,
+    ranges: &[tree_sitter::Range],
+    out: &mut Parsed,
+) -> bool {
+    let run = |parser: &mut Parser| {
+        parser.set_included_ranges(ranges).ok()?;
+        let tree = parser.parse(text, None);
+        // The parser is this thread's, reused for whole documents next.
+        let _ = parser.set_included_ranges(&[]);
+        tree
+    };
+    let tree = super::with_parser(&PARSER, || tree_sitter_powershell::LANGUAGE.into(), run);
+    let Some(tree) = tree.filter(|t| super::sparse_ps::confirms(t.root_node(), ranges)) else {
+        return false;
+    };
+    let base = OffsetMap::starting_at(0);
+    let mut walker = Walker::new(src, &base, None, out, 0);
+    walker.range_ends = ranges.iter().map(|r| r.end_byte).collect();
+    walker.walk(tree.root_node());
+    walker.flush_region();
+    true
 }
 
 /// The node kinds the walk treats specially, by kind id (a name can have several ids).
@@ -476,6 +489,9 @@ struct Walker<'s, 'o> {
     region: Option<(Range<usize>, Option<Rc<str>>)>,
     /// Blocks of `if` statements whose condition proves something about what they run.
     guards: Vec<Guard>,
+    /// In a parse of chosen ranges ([`parse_ranges_into`]), where each ends: a code region
+    /// stops there.
+    range_ends: Vec<usize>,
 }
 
 /// A block that runs only when a condition proved a command present or PowerShell new enough.
@@ -554,6 +570,35 @@ struct Elem<'t> {
 impl<'t> Elem<'t> {
     fn is_param(&self) -> bool {
         self.node.kind() == "command_parameter"
+    }
+}
+
+impl<'s, 'o> Walker<'s, 'o> {
+    fn new(
+        src: &'s str,
+        base: &'o OffsetMap,
+        host: Option<&str>,
+        out: &'o mut Parsed,
+        depth: u8,
+    ) -> Walker<'s, 'o> {
+        Walker {
+            kinds: kinds(),
+            src,
+            base,
+            identity: *base == OffsetMap::starting_at(0),
+            outer_host: host.map(Rc::from),
+            out,
+            depth,
+            special: Vec::new(),
+            sessions: Vec::new(),
+            blocks: Vec::new(),
+            splats: Vec::new(),
+            pending_session: None,
+            session_host: None,
+            region: None,
+            guards: Vec::new(),
+            range_ends: Vec::new(),
+        }
     }
 }
 
@@ -661,7 +706,11 @@ impl<'s> Walker<'s, '_> {
             return;
         }
         if let Some((r, h)) = &mut self.region {
-            if *h == host {
+            let over_a_gap = !self.range_ends.is_empty() && {
+                let k = self.range_ends.partition_point(|&e| e < r.end);
+                self.range_ends.get(k).is_some_and(|&e| e <= range.start)
+            };
+            if *h == host && !over_a_gap {
                 r.end = range.end;
                 return;
             }

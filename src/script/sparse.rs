@@ -50,7 +50,16 @@ pub struct Lexed {
 pub fn lex(src: &str, lang: Language) -> Option<Lexed> {
     match lang {
         Language::Bash => BashLexer::new(src).run(),
-        Language::PowerShell | Language::Batch => None,
+        Language::PowerShell => super::sparse_ps::lex(src),
+        Language::Batch => None,
+    }
+}
+
+/// [`may_run_code`] for a statement written in `lang`.
+pub fn runs_code(lang: Language, text: &str) -> bool {
+    match lang {
+        Language::PowerShell => super::sparse_ps::may_run_code(text),
+        _ => may_run_code(text),
     }
 }
 
@@ -788,9 +797,17 @@ pub fn parse_ranges_with<T: Send>(
     ranges: &[Range<Cut>],
     each: impl Fn(Parsed) -> T + Sync,
 ) -> Option<Vec<T>> {
-    if lang != Language::Bash {
-        return None;
-    }
+    // PowerShell is parsed from a same-length rewrite the grammar reads better, made once.
+    let patched = match lang {
+        Language::Bash => None,
+        Language::PowerShell => super::powershell::patch_ps7(src),
+        Language::Batch => return None,
+    };
+    let text = patched.as_deref().unwrap_or(src);
+    let parse_into = |ts: &[tree_sitter::Range], out: &mut Parsed| match lang {
+        Language::PowerShell => super::powershell::parse_ranges_into(src, text, ts, out),
+        _ => super::bash::parse_ranges_into(src, ts, out),
+    };
     let total: usize = ranges.iter().map(|r| r.end.offset - r.start.offset).sum();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -803,11 +820,9 @@ pub fn parse_ranges_with<T: Send>(
             let ts: Vec<tree_sitter::Range> = batch.iter().map(|r| ts_range(r, src, end)).collect();
             // Ranges that each parse cleanly alone occasionally do not together (the grammar's
             // lookahead across a gap): then each is parsed alone.
-            let alone = |out: &mut Parsed| {
-                ts.iter()
-                    .all(|r| super::bash::parse_ranges_into(src, std::slice::from_ref(r), out))
-            };
-            if !super::bash::parse_ranges_into(src, &ts, &mut out) && !alone(&mut out) {
+            let alone =
+                |out: &mut Parsed| ts.iter().all(|r| parse_into(std::slice::from_ref(r), out));
+            if !parse_into(&ts, &mut out) && !alone(&mut out) {
                 return None;
             }
         }
