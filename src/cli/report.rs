@@ -44,8 +44,10 @@ pub fn write(
         Format::Human => human(out, reports, files, index, color),
         Format::Json => json(out, reports, files, index),
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(reports, index))?;
-            writeln!(out)
+            let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+            serde_json::to_writer_pretty(&mut buffered, &sarif(reports, index))?;
+            writeln!(buffered)?;
+            buffered.flush()
         }
         Format::Github => github(out, reports, index),
     }
@@ -182,11 +184,13 @@ fn json(
             by_severity: by_severity(reports),
         },
     };
-    // Into memory first: the pretty printer makes a write call per token, which through
-    // `dyn Write` costs more than the serialization itself.
-    let mut text = serde_json::to_vec_pretty(&report)?;
-    text.push(b'\n');
-    out.write_all(&text)
+    // The pretty printer makes a write call per token: into a buffer of our own (a call through
+    // `dyn Write` per token costs more than the serialization), passed on in large pieces
+    // rather than held whole (a report of thousands of findings is megabytes).
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, &report)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()
 }
 
 fn sarif_level(s: Severity) -> &'static str {
