@@ -464,23 +464,51 @@ pub(crate) fn naive_parse(src: &str, lang: Language) -> Parsed {
     parsed
 }
 
-/// 1,500 sources of up to 23 tokens drawn from `tokens` (a fixed xorshift sequence, so a failure
-/// reproduces), each parsed as `lang` and checked with [`assert_spans_valid`]: the parsers'
-/// "garbage never panics and never hands out a bad span" test.
+/// `count` sources of fewer than `max_tokens` tokens drawn from `tokens` (a fixed xorshift
+/// sequence, so a failure reproduces): the garbage the parsers and lexers are fed in tests.
 #[cfg(test)]
-pub(crate) fn assert_token_soup_is_safe(tokens: &[&str], lang: Language) {
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    for _ in 0..1500 {
+pub(crate) fn token_soups<'a>(
+    tokens: &'a [&'a str],
+    count: usize,
+    max_tokens: u64,
+    mut seed: u64,
+) -> impl Iterator<Item = String> + 'a {
+    (0..count).map(move |_| {
         let mut src = String::new();
-        for _ in 0..(seed % 24) {
+        for _ in 0..(seed % max_tokens) {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             src.push_str(tokens[(seed % tokens.len() as u64) as usize]);
         }
-        assert_spans_valid(&src, &parse(&src, lang));
         seed = seed.wrapping_add(1);
+        src
+    })
+}
+
+/// 1,500 [`token_soups`] of up to 23 tokens, each parsed as `lang` and checked with
+/// [`assert_spans_valid`]: the parsers' "garbage never panics and never hands out a bad span"
+/// test.
+#[cfg(test)]
+pub(crate) fn assert_token_soup_is_safe(tokens: &[&str], lang: Language) {
+    for src in token_soups(tokens, 1500, 24, 0x9e37_79b9_7f4a_7c15) {
+        assert_spans_valid(&src, &parse(&src, lang));
     }
+}
+
+/// The name-like string literals (lowercased, `[…]` unwrapped) of a walk's source: every name
+/// it may special-case, for the tests that keep lists such as `RUNS_CODE` complete. Each is
+/// found by its own quotes, so a `'"'` elsewhere cannot shift which text counts as a string.
+#[cfg(test)]
+pub(crate) fn walk_names(source: &str) -> Vec<String> {
+    let literal = regex::Regex::new(r#""\[?([A-Za-z][A-Za-z0-9._-]*)\]?""#).unwrap();
+    let mut names: Vec<String> = literal
+        .captures_iter(source)
+        .map(|c| c[1].to_ascii_lowercase())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// Every span a parse hands out is a valid range of the document (for the parsers' tests).
@@ -526,19 +554,7 @@ mod tests {
         ];
         let mut checked = 0;
         for (lang, source) in walks {
-            let mut names: Vec<String> = source
-                .split('"')
-                .skip(1)
-                .step_by(2)
-                .filter(|w| {
-                    w.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
-                        && w.bytes()
-                            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
-                })
-                .map(str::to_ascii_lowercase)
-                .collect();
-            names.sort_unstable();
-            names.dedup();
+            let names = walk_names(source);
             for name in names.iter().filter(|n| !CHANGES_HOST.contains(&n.as_str())) {
                 for shape in shapes {
                     let src = shape.replace('N', name) + "\n";

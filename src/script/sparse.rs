@@ -998,15 +998,7 @@ mod tests {
             "a", " ", "\n", "'", "\"", "$(", "(", ")", "<<", "EOF", "{", "}", "if", "fi", "#",
             "\\", "`", "${", "case", "esac", ")", "<<-", "\t", "done", "do", "|", "&&", "$",
         ];
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        for _ in 0..3000 {
-            let mut src = String::new();
-            for _ in 0..(seed % 30) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                src.push_str(tokens[(seed % tokens.len() as u64) as usize]);
-            }
+        for src in crate::script::token_soups(&tokens, 3000, 30, 0x2545_f491_4f6c_dd1d) {
             if let Some(lexed) = lex(&src, Language::Bash) {
                 for c in lexed.cuts {
                     assert!(c.offset > 0 && c.offset < src.len());
@@ -1014,7 +1006,6 @@ mod tests {
                     assert_eq!(src[..c.offset].matches('\n').count(), c.row);
                 }
             }
-            seed = seed.wrapping_add(1);
         }
     }
 }

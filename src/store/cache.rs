@@ -968,6 +968,19 @@ fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ids of the patterns `check` loads from the cache at `path` (version "1") for `text`.
+    fn loaded_for_check(path: &Path, text: &str, lang: Language) -> Vec<String> {
+        let hay = [script_haystack(text, lang)];
+        let need = Need::Check {
+            haystacks: &hay,
+            targets: &[],
+        };
+        let small = load(path, "1", &need).unwrap();
+        let mut ids: Vec<String> = small.patterns().iter().map(|p| p.id.clone()).collect();
+        ids.sort();
+        ids
+    }
     use crate::engine::PatternType;
 
     fn pattern(id: &str, commands: &[&str], error: &str) -> Pattern {
@@ -1029,21 +1042,7 @@ mod tests {
             vec![],
         );
         write(&path, "1", &index, &[]).unwrap();
-        let ids = |text: &str| {
-            let hay = [script_haystack(text, Language::Bash)];
-            let small = load(
-                &path,
-                "1",
-                &Need::Check {
-                    haystacks: &hay,
-                    targets: &[],
-                },
-            )
-            .unwrap();
-            let mut ids: Vec<String> = small.patterns().iter().map(|p| p.id.clone()).collect();
-            ids.sort();
-            ids
-        };
+        let ids = |text: &str| loaded_for_check(&path, text, Language::Bash);
         // `tool1234` is none of the names; the prefix entries may match it.
         assert_eq!(ids("tool1234 -x\n"), ["t12re", "t1prefix"]);
         assert_eq!(ids("/usr/bin/tool1 -x\n"), ["t1", "t1prefix"]);
@@ -1156,21 +1155,7 @@ mod tests {
             vec![],
         );
         write(&path, "1", &index, &[]).unwrap();
-        let ids = |text: &str, lang: Language| {
-            let hay = [script_haystack(text, lang)];
-            let small = load(
-                &path,
-                "1",
-                &Need::Check {
-                    haystacks: &hay,
-                    targets: &[],
-                },
-            )
-            .unwrap();
-            let mut ids: Vec<String> = small.patterns().iter().map(|p| p.id.clone()).collect();
-            ids.sort();
-            ids
-        };
+        let ids = |text: &str, lang: Language| loaded_for_check(&path, text, lang);
         // One operation pattern is always there (the engine classifies commands only when
         // the index has some); a class comes whole where one of its commands is.
         assert_eq!(ids("echo sshd apt-getter\n", Language::Bash), ["install1"]);
