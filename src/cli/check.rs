@@ -84,13 +84,19 @@ pub(crate) fn load_index(
 /// The index `jobs` need: from the pattern cache beside the store when it is fresh (only the
 /// patterns whose anchors occur in the texts, see [`cache`]), else the whole store (and a
 /// detached process writes the cache for the next run). `FOREWARN_HOOK_CACHE=0` always reads the
-/// store. Either way the findings are the same, and so are the store problems reported.
+/// store, and so does a large script whose names only a whole parse would show
+/// ([`cache::haystack_parses_large`]). Either way the findings are the same, and so are the
+/// store problems reported.
 fn load_index_for(
     store_flag: Option<&Path>,
     config: &Config,
     jobs: &[Job],
 ) -> Result<PatternIndex, ExitCode> {
-    if std::env::var("FOREWARN_HOOK_CACHE").is_ok_and(|v| v == "0") {
+    if std::env::var("FOREWARN_HOOK_CACHE").is_ok_and(|v| v == "0")
+        || jobs
+            .iter()
+            .any(|j| cache::haystack_parses_large(&j.text, j.lang))
+    {
         return load_index(store_flag, config);
     }
     let path = Store::resolve_path(store_flag, Some(config));

@@ -162,13 +162,15 @@ fn sparse_ranges(
         wanted[first..=last].fill(true);
     }
     // Code joined from quoted pieces (`sh -c 'fre''e'`) shows no literal until it is joined;
-    // nor does a name made of pieces (`fre''e -m` runs `free`).
+    // nor does a name made of pieces (`fre''e -m` runs `free`), nor a shell so named
+    // (`s''h -c 'nproc'`), whose quoted code the loop above took for data.
     for &at in &lexed.joins {
         let k = stretch_of(at);
         if !wanted[k]
             && (*runs_code[k].get_or_insert_with(|| sparse::runs_code(lang, text(k))) || {
-                let mut hit = false;
-                prefilter.hits(&joined_word(src, at), |_, _| hit = true);
+                let joined = joined_word(src, at);
+                let mut hit = sparse::runs_code(lang, &joined);
+                prefilter.hits(&joined, |_, _| hit = true);
                 hit
             })
         {
@@ -1133,6 +1135,9 @@ A=$'x' 'nproc'
 2>&1 'nproc'
 2>/dev/null 'sed' -i 's/a/b/' f
 sh -c 'fre''e -m'
+s''h -c 'nproc'
+ev\al 'free -m'
+echo 'nproc' | s\h
 eval "fr""ee -m"
 echo 'fr''ee -m' | sh
 sh <<< "fr""ee"

@@ -35,7 +35,9 @@
 //! `parallel -S` keeps the current host, and so do `podman exec --latest` and an ssh destination
 //! that is a variable (but no guard holds there); `docker compose run` is not followed;
 //! tree-sitter-bash ends a heredoc at the first line that *starts* with its delimiter (`EOFX`
-//! ends `<<EOF`).
+//! ends `<<EOF`), and reads an unquoted delimiter up to the next blank, so `cat <<EOF>f` (an
+//! operator right after the delimiter) never ends and hides the rest of a small file; the
+//! sparse path of a large file reads it as bash does (tree-sitter-bash issue #346).
 
 use std::borrow::Cow;
 use std::cell::RefCell;

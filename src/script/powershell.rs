@@ -915,6 +915,11 @@ impl<'s> Walker<'s, '_> {
             c.name = cmdlet.to_string();
             c.text = cmdlet.to_string();
             c.map = OffsetMap::starting_at(word.start);
+            // The cmdlet's name stands for the alias: its last byte is the alias's last byte, so
+            // a finding on the name ends where the alias does (`iwr`, not 17 bytes on).
+            if let Some(last) = cmdlet.len().checked_sub(1).filter(|&l| l > 0) {
+                c.map.push(last, word.end.saturating_sub(1).max(word.start));
+            }
         }
         for p in pieces {
             if p.is_empty() {
@@ -2307,6 +2312,15 @@ mod tests {
         assert_eq!(g.map.to_source(0), 0);
         assert_eq!(g.map.to_source("Get-WmiObject".len()), 4);
         assert_eq!(g.map.to_source("Get-WmiObject win".len()), 8);
+        // A finding on the name alone ends with the alias, also at the end of the text.
+        assert_eq!(g.map.to_source_end("Get-WmiObject".len()), 4);
+        for src in ["iwr", "iwr\nWrite-Output x", "& iwr x"] {
+            let p = super::super::parse(src, PS);
+            let i = find(&p, "Invoke-WebRequest");
+            let end = i.map.to_source_end("Invoke-WebRequest".len());
+            assert_eq!(end, i.name_span.end, "{src:?}");
+            assert_eq!(&src[i.name_span.start..end], "iwr");
+        }
         assert_eq!(
             names(src),
             ["Get-WmiObject", "Invoke-WebRequest", "Invoke-Expression"]

@@ -591,6 +591,22 @@ pub fn command_haystack(command: &str, language: Language) -> (String, Vec<&'sta
     (hay, ops)
 }
 
+/// Whether the names in `lower` (a script's lowercased text) are words of the text itself, up
+/// to quotes and escapes; otherwise [`script_haystack`] has to parse the script.
+fn is_plain(lower: &str, language: Language) -> bool {
+    language == Language::Bash
+        && !lower.contains("pwsh")
+        && !lower.contains("powershell")
+        && !lower.contains("$'")
+}
+
+/// Whether [`script_haystack`] must parse the whole of `text`: a large script that does is
+/// better checked against the whole store (a parse of half a megabyte of PowerShell takes a
+/// quarter of a second; the engine parses only the statements that may matter).
+pub fn haystack_parses_large(text: &str, language: Language) -> bool {
+    text.len() >= 64 * 1024 && !is_plain(&text.to_lowercase(), language)
+}
+
 /// The text a script's patterns must have an anchor in, for [`Need::Check`]. A bash script
 /// names its commands with words of its own text, or of strings it hands to a shell (`bash -c`,
 /// `ssh`, `eval`), which differ from the text only by quotes and escapes: the text, and the text
@@ -599,11 +615,7 @@ pub fn command_haystack(command: &str, language: Language) -> (String, Vec<&'sta
 /// parses a command, so the haystack holds the names the engine will see.
 pub fn script_haystack(text: &str, language: Language) -> String {
     let lower = text.to_lowercase();
-    let plain = language == Language::Bash
-        && !lower.contains("pwsh")
-        && !lower.contains("powershell")
-        && !lower.contains("$'");
-    if !plain {
+    if !is_plain(&lower, language) {
         return command_haystack(text, language).0;
     }
     let stripped = |b: u8| matches!(b, b'\'' | b'"' | b'\\' | b'`' | b'^' | b'\r');
