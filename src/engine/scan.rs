@@ -1135,6 +1135,13 @@ A=$'x' 'nproc'
 2>&1 'nproc'
 2>/dev/null 'sed' -i 's/a/b/' f
 sh -c 'fre''e -m'
+cat <<EOF>/tmp/app.conf
+systemctl restart nginx
+EOF
+nproc
+cat << EOF|sh
+readlink -f /
+EOF
 s''h -c 'nproc'
 ev\al 'free -m'
 echo 'nproc' | s\h

@@ -35,9 +35,9 @@
 //! `parallel -S` keeps the current host, and so do `podman exec --latest` and an ssh destination
 //! that is a variable (but no guard holds there); `docker compose run` is not followed;
 //! tree-sitter-bash ends a heredoc at the first line that *starts* with its delimiter (`EOFX`
-//! ends `<<EOF`), and reads an unquoted delimiter up to the next blank, so `cat <<EOF>f` (an
-//! operator right after the delimiter) never ends and hides the rest of a small file; the
-//! sparse path of a large file reads it as bash does (tree-sitter-bash issue #346).
+//! ends `<<EOF`); it reads an unquoted delimiter up to the next blank, which `patch_heredocs`
+//! works around where a blank can be moved (`cat <<EOF>f`), not in `cat<<EOF>f`; and it drops
+//! what follows `;` on a heredoc's line (tree-sitter-bash issue #346).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -53,6 +53,50 @@ pub fn parse(src: &str) -> Parsed {
     let mut out = Parsed::default();
     parse_into(src, &OffsetMap::starting_at(0), None, &mut out, 0);
     out
+}
+
+/// A same-length rewrite of `src` that tree-sitter-bash reads as bash does, or `None` when none
+/// is needed. The grammar reads an unquoted heredoc delimiter up to the next blank, so in
+/// `cat <<EOF>f` (or `<<EOF|sh`, `<<EOF;`) the delimiter never ends and the rest of the file is
+/// lost in the heredoc (tree-sitter-bash issue #346); the blank before `<<` is moved after the
+/// delimiter (`cat<<EOF >f`), which means the same. The tree is only used for its shape: text is
+/// read from the original.
+pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
+    let b = src.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    let mut from = 0;
+    while let Some(at) = src.get(from..).and_then(|t| t.find("<<")).map(|i| from + i) {
+        from = at + 2;
+        if at == 0 || b.get(at + 2) == Some(&b'<') || (at > 1 && b[at - 2] == b'<') {
+            continue;
+        }
+        let mut end = at + 2;
+        if b.get(end) == Some(&b'-') {
+            end += 1;
+        }
+        // `<< EOF>f`: the blank between moves instead.
+        let mut blank = at - 1;
+        if matches!(b.get(end), Some(b' ' | b'\t')) {
+            blank = end;
+            end += 1;
+        }
+        let word = end;
+        while b
+            .get(end)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        {
+            end += 1;
+        }
+        let glued =
+            end > word && matches!(b.get(end), Some(b'>' | b'|' | b';' | b'&' | b'<' | b')'));
+        if glued && matches!(b[blank], b' ' | b'\t') {
+            let patched = out.get_or_insert_with(|| b.to_vec());
+            patched[blank..end].rotate_left(1);
+            from = end;
+        }
+    }
+    // Only ASCII bytes moved, so the text is still UTF-8.
+    out.and_then(|v| String::from_utf8(v).ok())
 }
 
 /// See [`super::parse_embedded`].
@@ -72,8 +116,10 @@ pub(crate) fn parse_into(
 /// Parses only `ranges` of the document `src` as one program (see [`super::sparse`]). Adds
 /// nothing and returns false unless the tree confirms every range holds whole top-level
 /// statements.
+/// `text` is `src`, or its [`patch_heredocs`] rewrite, which is what tree-sitter reads.
 pub(crate) fn parse_ranges_into(
     src: &str,
+    text: &str,
     ranges: &[tree_sitter::Range],
     out: &mut Parsed,
 ) -> bool {
@@ -82,7 +128,7 @@ pub(crate) fn parse_ranges_into(
         || tree_sitter_bash::LANGUAGE.into(),
         |p| {
             p.set_included_ranges(ranges).ok()?;
-            let tree = p.parse(src, None);
+            let tree = p.parse(text, None);
             // The parser is this thread's, reused for whole documents next.
             let _ = p.set_included_ranges(&[]);
             tree
@@ -139,10 +185,11 @@ thread_local! {
 }
 
 fn parse_tree(src: &str) -> Option<Tree> {
+    let patched = patch_heredocs(src);
     super::with_parser(
         &PARSER,
         || tree_sitter_bash::LANGUAGE.into(),
-        |p| p.parse(src, None),
+        |p| p.parse(patched.as_deref().unwrap_or(src), None),
     )
 }
 
@@ -2285,6 +2332,35 @@ fn push_unescaped_word(code: &mut String, map: &mut OffsetMap, word: &str, word_
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_heredoc_delimiter_glued_to_an_operator_ends_where_bash_ends_it() {
+        for (src, expected) in [
+            (
+                "cat <<EOF>/etc/app.conf\nport=80\nEOF\nnproc\nfree -m\n",
+                &["cat", "nproc", "free"][..],
+            ),
+            ("cat << EOF>f\nx\nEOF\nnproc\n", &["cat", "nproc"]),
+            ("cat <<-EOF>>f\n\tx\n\tEOF\nnproc\n", &["cat", "nproc"]),
+            ("cat <<EOF|tr a b\nx\nEOF\nnproc\n", &["cat", "tr", "nproc"]),
+            // The grammar drops what follows `;` on a heredoc's line, blank or not (issue #346).
+            ("cat <<EOF; echo wrote\nx\nEOF\nnproc\n", &["cat", "nproc"]),
+            (
+                "cat <<EOF|sh\nfree -m\nEOF\nnproc\n",
+                &["cat", "sh", "free", "nproc"],
+            ),
+            // Arithmetic means the same with the blank moved.
+            ("echo $(( 1 <<x))\nnproc\n", &["echo", "nproc"]),
+        ] {
+            let names: Vec<String> = parse(src).commands.into_iter().map(|c| c.name).collect();
+            assert_eq!(names, expected, "{src:?}");
+            assert_eq!(patch_heredocs(src).map(|p| p.len()), Some(src.len()));
+        }
+        // Nothing to move: no rewrite.
+        assert_eq!(patch_heredocs("cat <<EOF >f\nx\nEOF\n"), None);
+        assert_eq!(patch_heredocs("cat <<'EOF'>f\nx\nEOF\n"), None);
+        assert_eq!(patch_heredocs("a <<< x\n"), None);
+    }
     use crate::script::Command;
 
     /// One embedded parse: code, language, host, document offset of the code's first byte.

@@ -797,16 +797,16 @@ pub fn parse_ranges_with<T: Send>(
     ranges: &[Range<Cut>],
     each: impl Fn(Parsed) -> T + Sync,
 ) -> Option<Vec<T>> {
-    // PowerShell is parsed from a same-length rewrite the grammar reads better, made once.
+    // Parsed from a same-length rewrite the grammar reads better, made once.
     let patched = match lang {
-        Language::Bash => None,
+        Language::Bash => super::bash::patch_heredocs(src),
         Language::PowerShell => super::powershell::patch_ps7(src),
         Language::Batch => return None,
     };
     let text = patched.as_deref().unwrap_or(src);
     let parse_into = |ts: &[tree_sitter::Range], out: &mut Parsed| match lang {
         Language::PowerShell => super::powershell::parse_ranges_into(src, text, ts, out),
-        _ => super::bash::parse_ranges_into(src, ts, out),
+        _ => super::bash::parse_ranges_into(src, text, ts, out),
     };
     let total: usize = ranges.iter().map(|r| r.end.offset - r.start.offset).sum();
     let threads = std::thread::available_parallelism()
