@@ -775,7 +775,9 @@ fn write_cache_scripts(ws: &Workspace) {
     .unwrap();
     std::fs::write(
         dir.join("big.ps1"),
-        forewarn::synthetic::powershell_script(1500, 3000, 9),
+        // Under 64 KB: a larger script that needs a whole parse to show its names is checked
+        // against the whole store (see below).
+        forewarn::synthetic::powershell_script(600, 3000, 9),
     )
     .unwrap();
     // `Get-LocalUser` as UTF-16LE base64, run by an encoded command.
@@ -872,6 +874,27 @@ fn the_pattern_cache_gives_check_the_same_reports_as_the_whole_store() {
         }
     }
     assert_eq!(compared, 64);
+    // A large PowerShell script would have to be parsed whole to find its aliases for the
+    // cache: it is checked against the whole store instead, with the same report.
+    std::fs::write(
+        ws.root().join("cachecheck/huge.ps1"),
+        forewarn::synthetic::powershell_script(2000, 3000, 9),
+    )
+    .unwrap();
+    let args = [
+        "--format",
+        "json",
+        "--target",
+        "powershell-5.1",
+        "cachecheck/huge.ps1",
+    ];
+    assert_eq!(ws.loaded_from_cache(&args), Some(false));
+    let mut uncached = ws.command();
+    uncached.env("FOREWARN_HOOK_CACHE", "0");
+    let uncached = uncached.arg("check").args(args).output().unwrap();
+    let cached = ws.command().arg("check").args(args).output().unwrap();
+    assert_eq!(stdout(&cached), stdout(&uncached));
+    assert!(stdout(&cached).matches("\"pattern_id\"").count() > 100);
     // The comparison has something to compare: the hidden names are found, and the cache holds
     // fewer patterns than the store.
     let (v, _) = ws.check_json(&["cachecheck"]);
