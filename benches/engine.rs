@@ -56,6 +56,10 @@ fn engine(c: &mut Criterion) {
     g.bench_function("scan_bash_10k_lines_warm", |b| {
         b.iter(|| scan(&bash, Language::Bash, Some(TARGET), &index))
     });
+    // No target: every pattern may fire, so every statement naming one is parsed.
+    g.bench_function("scan_bash_10k_lines_warm_untargeted", |b| {
+        b.iter(|| scan(&bash, Language::Bash, None, &index))
+    });
     g.bench_function("scan_powershell_10k_lines_warm", |b| {
         b.iter(|| scan(&pwsh, Language::PowerShell, Some("powershell-5.1"), &index))
     });
