@@ -115,25 +115,15 @@ pub(crate) fn parse_into(
 
 /// Parses only `ranges` of the document `src` as one program (see [`super::sparse`]). Adds
 /// nothing and returns false unless the tree confirms every range holds whole top-level
-/// statements.
-/// `text` is `src`, or its [`patch_heredocs`] rewrite, which is what tree-sitter reads.
+/// statements. `text` is `src`, or its [`patch_heredocs`] rewrite, which is what tree-sitter
+/// reads.
 pub(crate) fn parse_ranges_into(
     src: &str,
     text: &str,
     ranges: &[tree_sitter::Range],
     out: &mut Parsed,
 ) -> bool {
-    let tree = super::with_parser(
-        &PARSER,
-        || tree_sitter_bash::LANGUAGE.into(),
-        |p| {
-            p.set_included_ranges(ranges).ok()?;
-            let tree = p.parse(text, None);
-            // The parser is this thread's, reused for whole documents next.
-            let _ = p.set_included_ranges(&[]);
-            tree
-        },
-    );
+    let tree = super::parse_ranges(&PARSER, || tree_sitter_bash::LANGUAGE.into(), text, ranges);
     let Some(tree) = tree.filter(|t| super::sparse::confirms(t.root_node(), ranges)) else {
         return false;
     };

@@ -329,6 +329,22 @@ pub(crate) fn with_parser<R>(
     })
 }
 
+/// Parses only `ranges` of `text` with this thread's parser for `grammar` (see [`with_parser`]),
+/// which is left reading whole documents again.
+pub(crate) fn parse_ranges(
+    slot: &'static std::thread::LocalKey<std::cell::RefCell<Option<tree_sitter::Parser>>>,
+    grammar: fn() -> tree_sitter::Language,
+    text: &str,
+    ranges: &[tree_sitter::Range],
+) -> Option<tree_sitter::Tree> {
+    with_parser(slot, grammar, |parser| {
+        parser.set_included_ranges(ranges).ok()?;
+        let tree = parser.parse(text, None);
+        let _ = parser.set_included_ranges(&[]);
+        tree
+    })
+}
+
 /// The normalized name of a command word: the last path component (`/usr/bin/python` →
 /// `python`, `C:\Windows\System32\wbem\WMIC.exe` → `WMIC`), without an executable suffix in
 /// languages that ignore one. Returns the name and its byte range within `word`.

@@ -382,14 +382,12 @@ pub(crate) fn parse_ranges_into(
     ranges: &[tree_sitter::Range],
     out: &mut Parsed,
 ) -> bool {
-    let run = |parser: &mut Parser| {
-        parser.set_included_ranges(ranges).ok()?;
-        let tree = parser.parse(text, None);
-        // The parser is this thread's, reused for whole documents next.
-        let _ = parser.set_included_ranges(&[]);
-        tree
-    };
-    let tree = super::with_parser(&PARSER, || tree_sitter_powershell::LANGUAGE.into(), run);
+    let tree = super::parse_ranges(
+        &PARSER,
+        || tree_sitter_powershell::LANGUAGE.into(),
+        text,
+        ranges,
+    );
     let Some(tree) = tree.filter(|t| super::sparse_ps::confirms(t.root_node(), ranges)) else {
         return false;
     };
