@@ -89,7 +89,11 @@ pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
         }
         let glued =
             end > word && matches!(b.get(end), Some(b'>' | b'|' | b';' | b'&' | b'<' | b')'));
-        if glued && matches!(b[blank], b' ' | b'\t') {
+        // A blank before `<<` moves only where the word it ends stays a word of its own: not
+        // after a backslash (`\ <<EOF` escapes it) nor after digits (`5<<EOF` is a descriptor).
+        let movable =
+            blank > at || (blank > 0 && !b[blank - 1].is_ascii_digit() && b[blank - 1] != b'\\');
+        if glued && movable && matches!(b[blank], b' ' | b'\t') {
             let patched = out.get_or_insert_with(|| b.to_vec());
             patched[blank..end].rotate_left(1);
             from = end;
@@ -616,7 +620,15 @@ impl<'a, 't> Walk<'a, 't> {
                 loop {
                     let h = c.node();
                     let hk = h.kind_id();
-                    if hk == k.heredoc_start || hk == k.file_redirect {
+                    if hk == k.heredoc_start {
+                        // A delimiter glued to an operator was parsed a byte to the left
+                        // (`patch_heredocs`): the command's text ends after the whole word.
+                        let word_end = self.src.as_bytes()[h.end_byte().min(self.src.len())..]
+                            .iter()
+                            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                            .map_or(self.src.len(), |n| h.end_byte() + n);
+                        end = end.max(word_end);
+                    } else if hk == k.file_redirect {
                         end = end.max(h.end_byte());
                     } else if hk == k.heredoc_body {
                         stdin = Some(h);
@@ -2340,13 +2352,18 @@ mod tests {
                 &["cat", "sh", "free", "nproc"],
             ),
             // Arithmetic means the same with the blank moved.
-            ("echo $(( 1 <<x))\nnproc\n", &["echo", "nproc"]),
+            ("echo $(( y <<x))\nnproc\n", &["echo", "nproc"]),
         ] {
             let names: Vec<String> = parse(src).commands.into_iter().map(|c| c.name).collect();
             assert_eq!(names, expected, "{src:?}");
             assert_eq!(patch_heredocs(src).map(|p| p.len()), Some(src.len()));
         }
-        // Nothing to move: no rewrite.
+        // The command's text still ends after the delimiter.
+        let cat = &parse("cat <<EOF;\nx\nEOF\n").commands[0];
+        assert_eq!(cat.text, "cat <<EOF");
+        // Nothing to move: no rewrite (an escaped blank, a descriptor number before `<<`).
+        assert_eq!(patch_heredocs("echo a \\ <<EOF>f\nnproc\nEOF\n"), None);
+        assert_eq!(patch_heredocs("head -n 5 <<EOF>f\nx\nEOF\n"), None);
         assert_eq!(patch_heredocs("cat <<EOF >f\nx\nEOF\n"), None);
         assert_eq!(patch_heredocs("cat <<'EOF'>f\nx\nEOF\n"), None);
         assert_eq!(patch_heredocs("a <<< x\n"), None);
