@@ -4,7 +4,8 @@
 //! nested script blocks cannot overflow the stack). Every `command` node becomes a [`Command`]:
 //! pipelines, `&&`/`||` chains, statement lists, script blocks, `$( … )` inside expandable
 //! strings and here-strings, parenthesised pipelines, `&`/`.` invocations. Some commands get a
-//! closer look because they run code of their own: `Invoke-Expression`, `powershell`/`pwsh
+//! closer look because they run code of their own: `Invoke-Expression` (also of a string piped
+//! into it, `'…' | iex`), `powershell`/`pwsh
 //! -Command`/`-EncodedCommand`, `cmd /c`, `bash -c`/`wsl`, `ssh HOST …`, `psexec \\HOST …`
 //! (executed strings, parsed with [`super::parse_embedded`]), `Start-Process PROGRAM`, and
 //! `Invoke-Command -ComputerName`/`-Session`/`Enter-PSSession` (remote code, tagged with its
@@ -815,7 +816,10 @@ impl<'s> Walker<'s, '_> {
         match resolved.as_str() {
             "invoke-expression" => {
                 let from = self.out.commands.len();
-                self.invoke_expression(&elems, host.clone());
+                match elems.is_empty() {
+                    true => self.piped_string(node, host.as_deref()),
+                    false => self.invoke_expression(&elems, host.clone()),
+                }
                 // The string runs in this session: what the conditions proved holds there too
                 // (not in `powershell -Command`, another PowerShell with its own modules).
                 for c in self.out.commands.iter_mut().skip(from) {
@@ -1020,6 +1024,48 @@ impl<'s> Walker<'s, '_> {
             self.exec_string(Some(&e), host.as_deref());
             return;
         }
+    }
+
+    /// `'…' | iex`, `Write-Output '…' | Invoke-Expression`: the string the pipeline stage before
+    /// `command` hands on, run as PowerShell.
+    fn piped_string(&mut self, command: Node<'_>, host: Option<&str>) {
+        let Some(before) = command.prev_named_sibling().filter(|_| {
+            command
+                .parent()
+                .is_some_and(|p| p.kind() == "pipeline_chain")
+        }) else {
+            return;
+        };
+        let string = match before.kind() {
+            "command" => {
+                let name = before
+                    .child_by_field_name("command_name")
+                    .map_or("", |n| self.text(n));
+                let elems = self.elements(before);
+                match (resolve_alias(name).as_str(), &elems[..]) {
+                    ("write-output" | "echo" | "write", [only]) => only.node,
+                    _ => return,
+                }
+            }
+            // An expression stage: down its chain of one-child nodes to the string.
+            _ => {
+                let mut n = before;
+                while n.kind() != "string_literal" && n.named_child_count() == 1 {
+                    match n.named_child(0) {
+                        Some(c) => n = c,
+                        None => return,
+                    }
+                }
+                n
+            }
+        };
+        self.exec_string(
+            Some(&Elem {
+                node: string,
+                core: unwrap(string),
+            }),
+            host,
+        );
     }
 
     /// A string argument run as PowerShell (`Invoke-Expression`).
@@ -2522,6 +2568,26 @@ mod tests {
             .find(|r| r.span.contains(&svc_at))
             .expect("inner region");
         assert_eq!(&src[inner.span.clone()], "; Get-Service");
+    }
+
+    #[test]
+    fn strings_piped_into_invoke_expression_are_code() {
+        let src = "'Get-LocalUser -x' | iex\n\"Get-Disk\" | Invoke-Expression\n\
+                   echo 'Get-Date' | iex\nWrite-Output @'\nGet-Item x\n'@ | iex\n\
+                   'Get-Nope' | Out-Null\nGet-Process | iex\n";
+        let p = super::super::parse(src, PS);
+        for name in ["Get-LocalUser", "Get-Disk", "Get-Date", "Get-Item"] {
+            let c = find(&p, name);
+            assert_eq!(&src[c.name_span.clone()], name);
+        }
+        // A string not run, and a stage that hands on no string, run nothing.
+        assert!(!p.commands.iter().any(|c| c.name == "Get-Nope"));
+        let n = p
+            .commands
+            .iter()
+            .filter(|c| c.name == "Get-Process")
+            .count();
+        assert_eq!(n, 1);
     }
 
     #[test]

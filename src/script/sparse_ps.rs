@@ -1259,6 +1259,8 @@ powershell -NoProfile -Command "Get-LocalUser"
 cmd /c "wmic os get caption"
 Start-Process 'wmic' -ArgumentList 'os get caption'
 $sb = [scriptblock]::Create('Get-LocalUser')
+'Get-LocalUser -Name x' | iex
+Write-Output "Get-WmiObject Win32_OS" | Invoke-Expression
 $v = if ($a) { 'x' } else { 'y' }
 switch -Regex ($name)
 {
