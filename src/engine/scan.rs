@@ -1143,6 +1143,7 @@ cat << EOF|sh
 readlink -f /
 EOF
 s''h -c 'nproc'
+{ echo 'free -m'; echo 'readlink -f /'; } | sh
 ev\al 'free -m'
 echo 'nproc' | s\h
 eval "fr""ee -m"

@@ -31,7 +31,8 @@
 //! word of the command on the line before; the walk splits it off again.
 //!
 //! Known gaps: an executed string with a `$'…'` or `$"…"` piece is not parsed; only `echo`,
-//! `printf` and `cat` produce piped code, through `cat` and `tee` stages (not files);
+//! `printf` and `cat` produce piped code (alone or in a `{ …; }`/`( … )` group), through `cat`
+//! and `tee` stages (not files);
 //! `parallel -S` keeps the current host, and so do `podman exec --latest` and an ssh destination
 //! that is a variable (but no guard holds there); `docker compose run` is not followed;
 //! tree-sitter-bash ends a heredoc at the first line that *starts* with its delimiter (`EOFX`
@@ -204,6 +205,8 @@ struct Kinds {
     herestring_redirect: u16,
     file_redirect: u16,
     redirected_statement: u16,
+    compound_statement: u16,
+    subshell: u16,
     variable_assignment: u16,
     test_command: u16,
     declaration_command: u16,
@@ -243,6 +246,8 @@ fn kinds() -> &'static Kinds {
             herestring_redirect: id("herestring_redirect"),
             file_redirect: id("file_redirect"),
             redirected_statement: id("redirected_statement"),
+            compound_statement: id("compound_statement"),
+            subshell: id("subshell"),
             variable_assignment: id("variable_assignment"),
             test_command: id("test_command"),
             declaration_command: id("declaration_command"),
@@ -1499,12 +1504,32 @@ impl<'a, 't> Walk<'a, 't> {
     /// code forewarn can read (`echo '…' |`, `printf '%s\n' '…' |`, `cat <<EOF |`), also through
     /// stages that pass their input on (`cat`, `tee f`).
     fn run_piped(&mut self, command: Node<'t>, host: Option<&str>) {
+        let k = self.k;
         let mut consumer = command;
         // Each pass-through moves one stage back; a bound keeps a pathological pipeline cheap.
         for _ in 0..64 {
             let Some((producer, heredoc)) = self.previous_stage(consumer) else {
                 return;
             };
+            // `{ echo …; printf …; } | sh`: each command of the group writes into the pipe.
+            if producer.kind_id() == k.compound_statement || producer.kind_id() == k.subshell {
+                let mut cursor = producer.walk();
+                let stages: Vec<_> = producer
+                    .named_children(&mut cursor)
+                    .filter_map(|n| match n.kind_id() {
+                        id if id == k.command => Some((n, None)),
+                        id if id == k.redirected_statement => n
+                            .child_by_field_name("body")
+                            .filter(|b| b.kind_id() == k.command)
+                            .map(|b| (b, self.heredoc_of(n))),
+                        _ => None,
+                    })
+                    .collect();
+                for (stage, heredoc) in stages {
+                    self.produce(stage, heredoc, host);
+                }
+                return;
+            }
             match self.produce(producer, heredoc, host) {
                 Some(next) => consumer = next,
                 None => return,
@@ -1545,6 +1570,9 @@ impl<'a, 't> Walk<'a, 't> {
         }
         match prev {
             Some(p) if p.kind_id() == k.command => Some((p, None)),
+            Some(p) if p.kind_id() == k.compound_statement || p.kind_id() == k.subshell => {
+                Some((p, None))
+            }
             Some(p) if p.kind_id() == k.redirected_statement => {
                 let body = p.child_by_field_name("body")?;
                 (body.kind_id() == k.command).then(|| (body, self.heredoc_of(p)))
@@ -2441,6 +2469,8 @@ mod tests {
             k.herestring_redirect,
             k.file_redirect,
             k.redirected_statement,
+            k.compound_statement,
+            k.subshell,
             k.variable_assignment,
             k.test_command,
             k.declaration_command,
@@ -3165,6 +3195,27 @@ nproc"
             ]
         );
         assert_spans_valid_here("cat <<EOF | bash\nls\n");
+        // A group's commands all write into the pipe.
+        let src = "{ echo 'uname -a'; printf '%s\\n' 'sed -i x f'; } | ssh nas sh\n\
+                   ( echo 'nproc'; echo 'free -m' ) | bash\n";
+        let p = parsed(src);
+        assert_eq!(
+            named_hosts(&p),
+            [
+                ("echo", None),
+                ("uname", Some("nas")),
+                ("printf", None),
+                ("sed", Some("nas")),
+                ("ssh", None),
+                ("sh", Some("nas")),
+                ("echo", None),
+                ("nproc", None),
+                ("echo", None),
+                ("free", None),
+                ("bash", None)
+            ]
+        );
+        check_text_map(src, get(&p, "sed"));
     }
 
     fn assert_spans_valid_here(src: &str) {
