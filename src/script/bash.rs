@@ -3,7 +3,8 @@
 //! The syntax tree is walked once with a `TreeCursor` (no recursion on the tree, so a script
 //! nested ten thousand subshells deep cannot overflow the stack). Every `command` node is a
 //! simple command; its words are resolved through wrappers (`sudo -u root`, `env -i A=1`,
-//! `timeout -s KILL 5`, `xargs -I{}`, `find … -exec … \;`, …), so both the wrapper and the
+//! `timeout -s KILL 5`, `xargs -I{}`, `find … -exec … \;`, `runuser -u USER --`, `nsenter -t 1
+//! -m --`, `strace -f`, …), so both the wrapper and the
 //! command it runs are reported, each with its text ending where the simple command ends.
 //! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'`,
 //! `docker`/`podman exec CONTAINER CMD`, `docker compose exec SERVICE CMD` and `kubectl exec POD
@@ -372,6 +373,7 @@ pub(crate) const RUNS_CODE: &[&str] = &[
     "pwsh",
     "pwsh.exe",
     "rbash",
+    "runuser",
     "setsid",
     "sh",
     "source",
@@ -798,6 +800,61 @@ impl<'a, 't> Walk<'a, 't> {
                     self.skip_assignments(words, j, to)
                 }
                 "nice" => self.options(words, args, b"n", &["adjustment"]).0,
+                // `runuser -u USER [--] CMD` runs CMD; `runuser [-l] USER -c 'CODE'` is su's form.
+                "runuser" => {
+                    let (j, seen) = self.options(
+                        words,
+                        args.clone(),
+                        b"ugGcsw",
+                        &[
+                            "user",
+                            "group",
+                            "supp-group",
+                            "command",
+                            "shell",
+                            "whitelist-environment",
+                        ],
+                    );
+                    let long_user = args.clone().any(|i| {
+                        self.value(words, i)
+                            .is_some_and(|v| v == "--user" || v.starts_with("--user="))
+                    });
+                    if !any_of(seen, b"u") && !long_user {
+                        self.su(words, args, stdin, host.as_deref());
+                        return;
+                    }
+                    j
+                }
+                // Run CMD in another process's namespaces, on this machine.
+                "nsenter" => {
+                    self.options(
+                        words,
+                        args,
+                        b"tSGwd",
+                        &["target", "setuid", "setgid", "wd", "wdns", "env"],
+                    )
+                    .0
+                }
+                "strace" | "ltrace" => {
+                    let (j, seen) = self.options(
+                        words,
+                        args,
+                        b"eoOpPsuEaAbISXU",
+                        &[
+                            "output",
+                            "attach",
+                            "user",
+                            "trace",
+                            "signal",
+                            "string-limit",
+                        ],
+                    );
+                    // Attached to a running process: nothing is started.
+                    if any_of(seen, b"p") {
+                        return;
+                    }
+                    j
+                }
                 "nohup" | "builtin" | "setsid" => self.options(words, args, b"", &[]).0,
                 "chroot" => {
                     // Then the new root, then the command.
@@ -2597,6 +2654,36 @@ mod tests {
             ),
             ("sudo -iu admin whoami", &["sudo", "whoami"], "whoami"),
             (
+                "runuser -u postgres -- psql -c 'select 1'",
+                &["runuser", "psql"],
+                "psql -c 'select 1'",
+            ),
+            (
+                "runuser --user=app -g app systemctl --user start x",
+                &["runuser", "systemctl"],
+                "systemctl --user start x",
+            ),
+            (
+                "runuser -l backup -c 'rsync -a /a /b'",
+                &["runuser", "rsync"],
+                "rsync -a /a /b",
+            ),
+            (
+                "nsenter -t 1 -m -u -n -i -- ip addr add 10.0.0.2/24 dev eth0",
+                &["nsenter", "ip"],
+                "ip addr add 10.0.0.2/24 dev eth0",
+            ),
+            (
+                "nsenter --target 42 --mount=/proc/42/ns/mnt df -h",
+                &["nsenter", "df"],
+                "df -h",
+            ),
+            (
+                "strace -f -e trace=open -o /tmp/t readlink -f x",
+                &["strace", "readlink"],
+                "readlink -f x",
+            ),
+            (
                 "doas -u root rc-service x start",
                 &["doas", "rc-service"],
                 "rc-service x start",
@@ -3350,6 +3437,9 @@ nproc"
             "parallel",
             "parallel ::::  list",
             "podman images",
+            "strace -p 1234 -f",
+            "runuser -l backup",
+            "nsenter -t 1 -m",
         ] {
             let got = names(src);
             assert_eq!(got.len(), 1, "{src:?}: {got:?}");
