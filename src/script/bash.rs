@@ -1239,13 +1239,31 @@ impl<'a, 't> Walk<'a, 't> {
         args: Range<usize>,
     ) -> Option<(usize, Option<String>)> {
         let to = args.end;
-        let (j, _) = self.options(words, args, COMPOSE_SHORT, COMPOSE_LONG);
+        let (_, j) = self.exec_subcommand(
+            words,
+            args,
+            (COMPOSE_SHORT, COMPOSE_LONG),
+            (EXEC_SHORT, COMPOSE_EXEC_LONG),
+        )?;
+        let service = self.value(words, j).map(|s| s.into_owned());
+        (j + 1 < to).then_some((j + 1, service))
+    }
+
+    /// `TOOL [global options] exec [exec options] TARGET …` (compose, kubectl): the index of
+    /// `exec` and of the word after the exec options, or `None` when the subcommand is another.
+    fn exec_subcommand(
+        &self,
+        words: &[Word<'t>],
+        args: Range<usize>,
+        global: (&[u8], &[&str]),
+        exec: (&[u8], &[&str]),
+    ) -> Option<(usize, usize)> {
+        let to = args.end;
+        let (j, _) = self.options(words, args, global.0, global.1);
         if self.value(words, j).as_deref() != Some("exec") {
             return None;
         }
-        let (j, _) = self.options(words, j + 1..to, EXEC_SHORT, COMPOSE_EXEC_LONG);
-        let service = self.value(words, j).map(|s| s.into_owned());
-        (j + 1 < to).then_some((j + 1, service))
+        Some((j, self.options(words, j + 1..to, exec.0, exec.1).0))
     }
 
     /// `kubectl [global options] exec [options] POD [--] CMD…`: where CMD starts (in the pod,
@@ -1256,11 +1274,8 @@ impl<'a, 't> Walk<'a, 't> {
         args: Range<usize>,
     ) -> Option<(usize, Option<String>)> {
         let to = args.end;
-        let (j, _) = self.options(words, args, KUBECTL_SHORT, KUBECTL_LONG);
-        if self.value(words, j).as_deref() != Some("exec") {
-            return None;
-        }
-        let (pod, _) = self.options(words, j + 1..to, KUBECTL_SHORT, KUBECTL_LONG);
+        let kubectl = (KUBECTL_SHORT, KUBECTL_LONG);
+        let (j, pod) = self.exec_subcommand(words, args, kubectl, kubectl)?;
         let name = (pod < to)
             .then(|| self.value(words, pod))
             .flatten()
