@@ -67,6 +67,17 @@ impl Workspace {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&out), stderr(&out)));
         (v, out)
     }
+
+    /// The JSON report of `check ARGS`, which must have run (exit 0, or 1 for findings).
+    fn checked(&self, args: &[&str]) -> Value {
+        let (v, out) = self.check_json(args);
+        assert!(
+            out.status.success() || out.status.code() == Some(1),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        v
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -632,12 +643,7 @@ fn lines_and_signatures(v: &Value) -> Vec<(u64, String)> {
 #[test]
 fn guarded_code_is_not_a_finding() {
     let ws = Workspace::new();
-    let (v, out) = ws.check_json(&["--target", "busybox", "guards/guarded.sh"]);
-    assert!(
-        out.status.success() || out.status.code() == Some(1),
-        "{}",
-        stderr(&out)
-    );
+    let v = ws.checked(&["--target", "busybox", "guards/guarded.sh"]);
     let py = "bare python".to_string();
     assert_eq!(
         lines_and_signatures(&v),
@@ -654,12 +660,7 @@ fn guarded_code_is_not_a_finding() {
         "{v:#}"
     );
 
-    let (v, out) = ws.check_json(&["--target", "powershell-2.0", "guards/guarded.ps1"]);
-    assert!(
-        out.status.success() || out.status.code() == Some(1),
-        "{}",
-        stderr(&out)
-    );
+    let v = ws.checked(&["--target", "powershell-2.0", "guards/guarded.ps1"]);
     let local = "LocalAccounts cmdlets on PowerShell 2.0".to_string();
     assert_eq!(
         lines_and_signatures(&v),
@@ -691,12 +692,7 @@ fn a_guard_answers_missing_commands_on_this_machine_only() {
         "{v:#}"
     );
 
-    let (v, out) = ws.check_json(&["--target", "busybox", "guards/shells.sh"]);
-    assert!(
-        out.status.success() || out.status.code() == Some(1),
-        "{}",
-        stderr(&out)
-    );
+    let v = ws.checked(&["--target", "busybox", "guards/shells.sh"]);
     let lines: Vec<u64> = lines_and_signatures(&v)
         .into_iter()
         .filter(|(_, s)| s == "bare python")

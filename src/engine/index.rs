@@ -421,6 +421,25 @@ fn continues_name(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
 
+/// The byte ranges of the maximal runs of `is_name` bytes in `b`: the words a prefilter looks
+/// up (here and in the store's pattern cache, each with its own notion of a name byte).
+pub(crate) fn word_ranges<'b>(
+    b: &'b [u8],
+    is_name: impl Fn(u8) -> bool + 'b,
+) -> impl Iterator<Item = std::ops::Range<usize>> + 'b {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && !is_name(b[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && is_name(b[i]) {
+            i += 1;
+        }
+        (start < i).then_some(start..i)
+    })
+}
+
 impl PrefilterParts {
     /// `keys` are the index's name and prefix keys, looked up word by word.
     fn build<'a>(
@@ -541,16 +560,7 @@ impl Prefilter<'_> {
         let b = text.as_bytes();
         let index = self.index;
         let mut word = String::new();
-        let mut i = 0;
-        while i < b.len() {
-            if !continues_name(b[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < b.len() && continues_name(b[i]) {
-                i += 1;
-            }
+        for std::ops::Range { start, end: i } in word_ranges(b, continues_name) {
             if !self.parts.starts.may_start(&b[start..i]) {
                 continue;
             }
@@ -1070,6 +1080,22 @@ impl PatternIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_ranges_are_the_maximal_runs_of_name_bytes() {
+        fn words(t: &str) -> Vec<&str> {
+            word_ranges(t.as_bytes(), continues_name)
+                .map(|r| &t[r])
+                .collect()
+        }
+        assert_eq!(
+            words("sudo -u x  tool-1;x=$(a)"),
+            ["sudo", "-u", "x", "tool-1", "x", "a"]
+        );
+        assert_eq!(words(""), Vec::<&str>::new());
+        assert_eq!(words(" ; "), Vec::<&str>::new());
+        assert_eq!(words("ab"), ["ab"]);
+    }
 
     #[test]
     fn literals_key_entries() {

@@ -1174,17 +1174,7 @@ echo done
 "#;
 
     fn example_scripts() -> Vec<(String, String)> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut out = Vec::new();
-        for dir in ["examples", "tests/fixtures"] {
-            for entry in ignore::Walk::new(root.join(dir)).flatten() {
-                let path = entry.path();
-                if path.extension().is_some_and(|e| e == "sh") {
-                    let text = std::fs::read_to_string(path).unwrap();
-                    out.push((path.display().to_string(), text));
-                }
-            }
-        }
+        let out = script::repository_scripts(&["sh"]);
         assert!(out.len() >= 5, "example scripts found: {}", out.len());
         out
     }

@@ -502,6 +502,27 @@ pub(crate) fn token_soups<'a>(
     })
 }
 
+/// The scripts of `examples/` and `tests/fixtures/` with one of `extensions`, as (path, text):
+/// the real-world corpus the sparse-versus-whole tests start from.
+#[cfg(test)]
+pub(crate) fn repository_scripts(extensions: &[&str]) -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["examples", "tests/fixtures"] {
+        for entry in ignore::Walk::new(root.join(dir)).flatten() {
+            let path = entry.path();
+            if path
+                .extension()
+                .is_some_and(|e| extensions.iter().any(|x| e == *x))
+            {
+                let text = std::fs::read_to_string(path).unwrap();
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+    out
+}
+
 /// 1,500 [`token_soups`] of up to 23 tokens, each parsed as `lang` and checked with
 /// [`assert_spans_valid`]: the parsers' "garbage never panics and never hands out a bad span"
 /// test.

@@ -1305,26 +1305,19 @@ wmic os get caption
     const REMOTE_PS: &str = "Get-Date\nInvoke-Command -ComputerName srv02 -ScriptBlock {\n    Get-LocalUser\n}\nicm srv03 { gwmi Win32_OS }\nWrite-Host done\nGet-LocalGroup\n";
 
     fn powershell_scripts() -> Vec<(String, String)> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut out = Vec::new();
-        for dir in ["examples", "tests/fixtures"] {
-            for entry in ignore::Walk::new(root.join(dir)).flatten() {
-                let path = entry.path();
-                if path.extension().is_some_and(|e| e == "ps1" || e == "psm1") {
-                    let text = std::fs::read_to_string(path).unwrap();
-                    if text.contains("Enter-PSSession") {
-                        // Everything after it runs remotely: not cut. Without the sessions, it is.
-                        assert!(lex(&text).is_none(), "{}", path.display());
-                        let text: String = text
-                            .split_inclusive('\n')
-                            .filter(|l| !l.contains("PSSession") && !l.contains("$session"))
-                            .collect();
-                        out.push((format!("{} without sessions", path.display()), text));
-                        continue;
-                    }
-                    out.push((path.display().to_string(), text));
-                }
+        for (path, text) in crate::script::repository_scripts(&["ps1", "psm1"]) {
+            if text.contains("Enter-PSSession") {
+                // Everything after it runs remotely: not cut. Without the sessions, it is.
+                assert!(lex(&text).is_none(), "{path}");
+                let text: String = text
+                    .split_inclusive('\n')
+                    .filter(|l| !l.contains("PSSession") && !l.contains("$session"))
+                    .collect();
+                out.push((format!("{path} without sessions"), text));
+                continue;
             }
+            out.push((path, text));
         }
         assert!(out.len() >= 4, "PowerShell scripts found: {}", out.len());
         out.push(("tricky".into(), TRICKY_PS.to_string()));

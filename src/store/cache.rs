@@ -30,7 +30,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::engine::index::{self, check_regex, is_plain_name};
+use crate::engine::index::{self, check_regex, is_plain_name, word_ranges};
 use crate::engine::pattern::SYNTAX_PREFIX;
 use crate::engine::target::SYSTEM_TAGS;
 use crate::engine::{Client, Host, Pattern, PatternIndex, PatternType, Problem, Target};
@@ -446,16 +446,7 @@ impl<'h> Anchors<'h> {
         };
         for hay in haystacks {
             let b = hay.as_bytes();
-            let mut i = 0;
-            while i < b.len() {
-                if !is_name_byte(b[i]) {
-                    i += 1;
-                    continue;
-                }
-                let start = i;
-                while i < b.len() && is_name_byte(b[i]) {
-                    i += 1;
-                }
+            for std::ops::Range { start, end: i } in word_ranges(b, is_name_byte) {
                 if self.first[usize::from(b[start] >> 6)] & (1 << (b[start] & 63)) == 0 {
                     continue;
                 }
