@@ -413,7 +413,7 @@ pub fn scan_parsed(
 ) -> Scan {
     let file_target_name = directives.target_or(default_target);
     let mut targets = Targets::new(index, file_target_name.as_deref());
-    let mut findings = Vec::new();
+    let mut found = Found::default();
     let mut candidates = Vec::new();
     let lines = LineStarts::new(src);
     for cmd in &parsed.commands {
@@ -432,16 +432,8 @@ pub fn scan_parsed(
                 return;
             }
             let span = cmd.map.to_source(text_range.start)..cmd.map.to_source_end(text_range.end);
-            push_finding(
-                &mut findings,
-                index.pattern(pi),
-                span,
-                &cmd.text[text_range],
-                targets.target(k),
-                src,
-                directives,
-                &lines,
-            );
+            let text = &cmd.text[text_range];
+            found.push(index, pi, span, text, (k, targets), directives, &lines);
         };
         // Guarded code checked for what it uses before using it. A lookup of the command's
         // own name proves it exists, so a pattern that predicts it is missing and is matched by
@@ -502,23 +494,14 @@ pub fn scan_parsed(
             }
             for m in entry.syntax_matches(code, region.language) {
                 let span = region.span.start + m.start..region.span.start + m.end;
-                push_finding(
-                    &mut findings,
-                    index.pattern(entry.pattern),
-                    span,
-                    &code[m],
-                    targets.target(k),
-                    src,
-                    directives,
-                    &lines,
-                );
+                let on = (k, &targets);
+                found.push(index, entry.pattern, span, &code[m], on, directives, &lines);
             }
         }
     }
 
-    sort_findings(&mut findings);
     Scan {
-        findings,
+        findings: found.into_findings(index, &targets, src),
         target: file_target_name,
         unknown_targets: targets.unknown,
     }
@@ -536,55 +519,110 @@ fn sort_findings(findings: &mut Vec<Finding>) {
     findings.dedup_by(|a, b| a.pattern_id == b.pattern_id && a.span == b.span);
 }
 
-/// Records a finding of a pattern that applies on `target` (the caller asked [`Applicable`]),
-/// unless a directive suppresses it there.
-#[allow(clippy::too_many_arguments)]
-fn push_finding(
-    findings: &mut Vec<Finding>,
-    pattern: &Pattern,
+/// The findings of one scan as they are met: small records, sorted and deduplicated before
+/// any of them becomes a [`Finding`] with its strings. A large script without a target gives
+/// tens of thousands (every `curl` line names every `file_transfer` pattern), and sorting the
+/// findings themselves was a sixth of the scan.
+#[derive(Default)]
+struct Found<'p> {
+    list: Vec<Raw<'p>>,
+}
+
+struct Raw<'p> {
     span: Range<usize>,
-    matched_text: &str,
-    target: Option<&Target>,
-    src: &str,
-    directives: &Directives,
-    lines: &LineStarts,
-) {
-    let line = lines.line_of(span.start);
-    if directives.ignores(line, &pattern.id, &pattern.pattern_signature) {
-        return;
+    /// The pattern's severity, lowered as [`Finding::severity`] says.
+    severity: Severity,
+    pattern: u32,
+    /// Which of the scan's [`Targets`] the code runs on.
+    target: u32,
+    /// The command or construct text the pattern matched (what a fix rewrites).
+    text: &'p str,
+}
+
+impl<'p> Found<'p> {
+    /// Records a finding of pattern `pi` in code that runs on target `k` of `targets`, where the
+    /// pattern applies (the caller asked [`Applicable`]), unless a directive suppresses it there.
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        index: &PatternIndex,
+        pi: usize,
+        span: Range<usize>,
+        text: &'p str,
+        (k, targets): (usize, &Targets),
+        directives: &Directives,
+        lines: &LineStarts,
+    ) {
+        let pattern = index.pattern(pi);
+        if directives.ignores(
+            lines.line_of(span.start),
+            &pattern.id,
+            &pattern.pattern_signature,
+        ) {
+            return;
+        }
+        let severity = match targets.target(k) {
+            None if pattern.is_scoped() => pattern.severity.min(Severity::Minor),
+            _ => pattern.severity,
+        };
+        self.list.push(Raw {
+            span,
+            severity,
+            pattern: pi as u32,
+            target: k as u32,
+            text,
+        });
     }
-    let severity = match target {
-        None if pattern.is_scoped() => pattern.severity.min(Severity::Minor),
-        _ => pattern.severity,
-    };
-    let fix = pattern.fix.as_ref().and_then(|fix| {
-        let re = regex::Regex::new(&fix.replace).ok()?;
-        let replaced = re.replace(matched_text, fix.with.as_str());
-        if replaced == matched_text {
-            return None;
-        }
-        // The edit replaces the source text; with continuation lines inside the match the
-        // source and the command text differ, so only exact correspondences are fixable.
-        let source_text = src.get(span.clone())?;
-        if source_text != matched_text {
-            return None;
-        }
-        Some(Edit {
-            title: fix
-                .title
-                .clone()
-                .unwrap_or_else(|| format!("Replace with `{replaced}`")),
-            span: span.clone(),
-            replacement: replaced.into_owned(),
-        })
-    });
-    findings.push(Finding {
-        pattern_id: pattern.id.clone(),
-        span,
-        severity,
-        target: target.map(|t| t.name.clone()),
-        fix,
-    });
+
+    /// Source order, the most severe first at one place, then by pattern id; one finding per
+    /// pattern and span.
+    fn into_findings(mut self, index: &PatternIndex, targets: &Targets, src: &str) -> Vec<Finding> {
+        let id = |r: &Raw| index.pattern(r.pattern as usize).id.as_str();
+        self.list.sort_unstable_by(|a, b| {
+            (a.span.start, b.severity)
+                .cmp(&(b.span.start, a.severity))
+                .then_with(|| id(a).cmp(id(b)))
+                .then_with(|| a.span.end.cmp(&b.span.end))
+        });
+        self.list
+            .dedup_by(|a, b| a.pattern == b.pattern && a.span == b.span);
+        self.list
+            .into_iter()
+            .map(|r| {
+                let pattern = index.pattern(r.pattern as usize);
+                Finding {
+                    fix: edit(pattern, &r.span, r.text, src),
+                    pattern_id: pattern.id.clone(),
+                    span: r.span,
+                    severity: r.severity,
+                    target: targets.target(r.target as usize).map(|t| t.name.clone()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The edit of `pattern`'s fix to the `text` it matched at `span`, if it changes anything.
+fn edit(pattern: &Pattern, span: &Range<usize>, text: &str, src: &str) -> Option<Edit> {
+    let fix = pattern.fix.as_ref()?;
+    let re = regex::Regex::new(&fix.replace).ok()?;
+    let replaced = re.replace(text, fix.with.as_str());
+    if replaced == text {
+        return None;
+    }
+    // The edit replaces the source text; with continuation lines inside the match the
+    // source and the command text differ, so only exact correspondences are fixable.
+    if src.get(span.clone())? != text {
+        return None;
+    }
+    Some(Edit {
+        title: fix
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Replace with `{replaced}`")),
+        span: span.clone(),
+        replacement: replaced.into_owned(),
+    })
 }
 
 /// 0-based line numbers of byte offsets, for suppression directives.
@@ -696,6 +734,43 @@ mod tests {
 
     fn index(patterns: Vec<Pattern>) -> PatternIndex {
         PatternIndex::build(patterns, vec![], vec![])
+    }
+
+    #[test]
+    fn findings_at_one_place_come_most_severe_first_by_the_severity_shown() {
+        // Without a target a scoped pattern is shown as at most minor, and sorts as shown.
+        let idx = index(vec![
+            pattern("c-scoped", &["curl"], &["alpine"], Severity::Blocking),
+            pattern("b-major", &["curl"], &[], Severity::Major),
+            pattern("a-major", &["curl"], &[], Severity::Major),
+            pattern("d-regex", &[r"curl\s+-k"], &[], Severity::Blocking),
+        ]);
+        let order = |target: Option<&str>| -> Vec<(String, Severity)> {
+            scan("echo x; curl -k https://x\n", Language::Bash, target, &idx)
+                .findings
+                .into_iter()
+                .map(|f| (f.pattern_id, f.severity))
+                .collect()
+        };
+        let s = |id: &str, sev| (id.to_string(), sev);
+        assert_eq!(
+            order(None),
+            [
+                s("d-regex", Severity::Blocking),
+                s("a-major", Severity::Major),
+                s("b-major", Severity::Major),
+                s("c-scoped", Severity::Minor),
+            ]
+        );
+        assert_eq!(
+            order(Some("alpine")),
+            [
+                s("c-scoped", Severity::Blocking),
+                s("d-regex", Severity::Blocking),
+                s("a-major", Severity::Major),
+                s("b-major", Severity::Major),
+            ]
+        );
     }
 
     #[test]
