@@ -98,24 +98,15 @@ fn sparse_ranges(
     index: &PatternIndex,
 ) -> Option<Vec<Range<Cut>>> {
     let prefilter = index.prefilter(lang)?;
-    // The lexer and the literal search each read the whole text: side by side, the lexer with
-    // the automaton's part of the search (the two take about as long as the word lookups).
+    // The lexer and the literal search each read the whole text: side by side (the lexer
+    // takes about as long as the word lookups and the automaton together).
     let (lexed, hits) = std::thread::scope(|s| {
-        let lexed = s.spawn(|| {
-            let mut literals = Vec::new();
-            prefilter.literal_hits(src, |m| literals.push((m, Relevant::Here)));
-            (sparse::lex(src, lang), literals)
-        });
+        let lexed = s.spawn(|| sparse::lex(src, lang));
         let mut relevance = Relevance::new(index, target);
         let mut hits = Vec::new();
         prefilter.word_hits(src, |m, hit| hits.push((m, relevance.of(hit))));
-        match lexed.join() {
-            Ok((lexed, literals)) => {
-                hits.extend(literals);
-                (lexed, hits)
-            }
-            Err(_) => (None, hits),
-        }
+        prefilter.literal_hits(src, |m| hits.push((m, Relevant::Here)));
+        (lexed.join().ok().flatten(), hits)
     });
     let lexed = lexed?;
     let cuts = &lexed.cuts;
