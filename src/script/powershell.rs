@@ -30,7 +30,7 @@
 //! followed.
 //!
 //! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
-//! `ForEach-Object -Parallel`, `??`, the ternary operator) and then loses the statements after
+//! `ForEach-Object -Parallel`, `??`, the ternary operator, `-IPv4`) and then loses the statements after
 //! them; `patch_ps7` hands it a same-length rewrite that it parses, while every command and
 //! region is still cut from the original text.
 
@@ -193,8 +193,9 @@ const KEYWORDS: &[&str] = &[
 /// Same-length rewrites of constructs the grammar gets wrong, which would otherwise throw away
 /// the statements that follow: a keyword glued to `-Noun` (`ForEach-Object` → `ForEach_Object`),
 /// PowerShell 7's `??` and `??=` (as `-f` and `+=`), and `-Parallel` outside the workflow
-/// `foreach -parallel`. The tree is only used for its shape: commands and regions are cut from
-/// the original text, so the stand-ins never show.
+/// `foreach -parallel`, and digits or `=` in a parameter word (`-IPv4`, `--level=2`). The tree
+/// is only used for its shape: commands and regions are cut from the original text, so the
+/// stand-ins never show.
 pub(crate) fn patch_ps7(src: &str) -> Option<String> {
     let bytes = src.as_bytes();
     let mut edits: Vec<(usize, &'static [u8])> = Vec::new();
@@ -234,6 +235,22 @@ pub(crate) fn patch_ps7(src: &str) -> Option<String> {
         // `Start-Sleep 5 &` (a background job): the grammar only knows the call operator.
         if b == b'&' && background_at(bytes, i) {
             edits.push((i, b" "));
+        }
+        // `Test-Connection -IPv4`, `curl --http2`, `tool --level=2`: the grammar's parameter
+        // token takes letters, `_`, `?`, `` ` `` and `-` only, and reads a digit or `=` after
+        // them as a redirection missing its `>`. Each such repair costs the parser an error
+        // recovery (they made the synthetic 10,000-line script's parse take 2.2 times as long)
+        // and can lose what follows; read as letters, the word is one parameter.
+        if b == b'-' && i > 0 && matches!(bytes[i - 1], b' ' | b'\t') {
+            if let Some(end) = parameter_word(bytes, i) {
+                for (k, &c) in bytes.iter().enumerate().take(end).skip(i) {
+                    if c.is_ascii_digit() || c == b'=' {
+                        edits.push((k, b"_"));
+                    }
+                }
+                i = end;
+                continue;
+            }
         }
         if !b.is_ascii_alphabetic() {
             i += 1;
@@ -289,6 +306,35 @@ pub(crate) fn patch_ps7(src: &str) -> Option<String> {
         out[at..at + with.len()].copy_from_slice(with);
     }
     String::from_utf8(out).ok()
+}
+
+/// The end of the parameter word at `i` (`-IPv4`, `--level=2`) when it holds a digit or `=` the
+/// grammar's parameter token does not take, and nothing it cannot stand for as letters.
+fn parameter_word(bytes: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    while bytes.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    if !bytes
+        .get(j)
+        .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b'?')
+    {
+        return None;
+    }
+    let mut odd = false;
+    while let Some(&c) = bytes.get(j) {
+        match c {
+            b'0'..=b'9' | b'=' => odd = true,
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'?' | b'-' => {}
+            _ => break,
+        }
+        j += 1;
+    }
+    let ends = matches!(
+        bytes.get(j),
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|' | b')' | b'}')
+    );
+    (odd && ends).then_some(j)
 }
 
 /// `COND ? A : B` (PowerShell 7): the position of the `:` when the `?` at `i` is a ternary
@@ -414,6 +460,25 @@ enum Kind {
     Assignment,
     /// `if (…) { … } elseif (…) { … } else { … }`: its condition may guard its blocks.
     If,
+    /// An expression or a command's arguments: a command, a string or a comment can only be
+    /// in one through a bracket or a quote (`(…)`, `$(…)`, `{…}`, `'…'`, `@'…'@`, `#`), so one
+    /// without any is only code. The grammar nests every value in a chain of a dozen
+    /// expression kinds; walking them node by node was a third of a large script's scan.
+    Opaque,
+}
+
+/// Whether the walk passes over [`Kind::Opaque`] nodes whole (a test compares it with a walk
+/// that does not).
+fn prune() -> bool {
+    #[cfg(test)]
+    return !tests::FULL_WALK.get();
+    #[cfg(not(test))]
+    true
+}
+
+/// A byte that may open a command, a string, a comment or an escape inside an expression.
+fn opens_something(b: u8) -> bool {
+    matches!(b, b'(' | b'{' | b'"' | b'\'' | b'@' | b'#' | b'`')
 }
 
 fn kinds() -> &'static [Kind] {
@@ -438,6 +503,43 @@ fn kinds() -> &'static [Kind] {
                     Some("command") => Kind::Command,
                     Some("assignment_expression") => Kind::Assignment,
                     Some("if_statement") => Kind::If,
+                    Some(
+                        "additive_argument_expression"
+                        | "additive_expression"
+                        | "argument_expression"
+                        | "argument_expression_list"
+                        | "array_literal_expression"
+                        | "bitwise_argument_expression"
+                        | "bitwise_expression"
+                        | "cast_expression"
+                        | "command_elements"
+                        | "command_parameter"
+                        | "comparison_argument_expression"
+                        | "comparison_expression"
+                        | "decimal_integer_literal"
+                        | "element_access"
+                        | "expression_with_unary_operator"
+                        | "format_argument_expression"
+                        | "format_expression"
+                        | "generic_token"
+                        | "hexadecimal_integer_literal"
+                        | "integer_literal"
+                        | "logical_argument_expression"
+                        | "logical_expression"
+                        | "member_access"
+                        | "multiplicative_argument_expression"
+                        | "multiplicative_expression"
+                        | "post_decrement_expression"
+                        | "post_increment_expression"
+                        | "pre_decrement_expression"
+                        | "pre_increment_expression"
+                        | "range_argument_expression"
+                        | "range_expression"
+                        | "real_literal"
+                        | "type_literal"
+                        | "unary_expression"
+                        | "variable",
+                    ) => Kind::Opaque,
                     _ => Kind::Other,
                 }
             })
@@ -491,6 +593,8 @@ struct Walker<'s, 'o> {
     /// In a parse of chosen ranges ([`parse_ranges_into`]), where each ends: a code region
     /// stops there.
     range_ends: Vec<usize>,
+    /// The tree has no error: [`Kind::Opaque`] nodes are passed over whole.
+    clean: bool,
 }
 
 /// A block that runs only when a condition proved a command present or PowerShell new enough.
@@ -597,12 +701,15 @@ impl<'s, 'o> Walker<'s, 'o> {
             region: None,
             guards: Vec::new(),
             range_ends: Vec::new(),
+            clean: false,
         }
     }
 }
 
 impl<'s> Walker<'s, '_> {
     fn walk(&mut self, root: Node<'_>) {
+        // A repaired tree may hold tokens that start with a blank: walked leaf by leaf.
+        self.clean = !root.has_error();
         let mut cursor = root.walk();
         let mut frames: Vec<Frame> = vec![Frame::default()];
         loop {
@@ -672,6 +779,18 @@ impl<'s> Walker<'s, '_> {
                 self.flush_region();
                 None
             }
+            Kind::Opaque
+                if self.clean && prune() && !self.text(node).bytes().any(opens_something) =>
+            {
+                let text = self.text(node);
+                let start = node.start_byte() + (text.len() - text.trim_start().len());
+                let end = start + text.trim().len();
+                if start < end {
+                    let host = self.host_of(&child);
+                    self.grow_region(start..end, host);
+                }
+                None
+            }
             Kind::Expandable => {
                 self.flush_region();
                 child.in_string = true;
@@ -700,6 +819,7 @@ impl<'s> Walker<'s, '_> {
         }
     }
 
+    /// Extends the region being grown with `range` (code, not blank), or starts a new one.
     fn grow_region(&mut self, range: Range<usize>, host: Option<Rc<str>>) {
         if range.is_empty() {
             return;
@@ -2344,6 +2464,75 @@ mod tests {
             names(src),
             ["Get-A", "Start-Sleep", "Get-B", "Get-Item", "?", "Get-C"]
         );
+    }
+
+    thread_local! {
+        pub(super) static FULL_WALK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn passing_over_plain_expressions_changes_no_command_and_no_region() {
+        let mut scripts = crate::script::repository_scripts(&["ps1", "psm1"]);
+        assert!(scripts.len() >= 4);
+        scripts.push((
+            "synthetic".into(),
+            crate::synthetic::powershell_script(3000, 1000, 7),
+        ));
+        let tokens = [
+            "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
+            "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
+        ];
+        scripts.extend(
+            crate::script::token_soups(&tokens, 2000, 24, 0x9e37_79b9_7f4a_7c15)
+                .map(|s| ("soup".to_string(), s)),
+        );
+        for (name, src) in &scripts {
+            let pruned = super::super::parse(src, PS);
+            FULL_WALK.set(true);
+            let full = super::super::parse(src, PS);
+            FULL_WALK.set(false);
+            assert_eq!(pruned.commands, full.commands, "{name}: {src}");
+            assert_eq!(pruned.code, full.code, "{name}: {src}");
+        }
+    }
+
+    #[test]
+    fn parameters_with_digits_or_equals_are_one_parameter() {
+        let src = "Test-Connection -IPv4 srv1\ncurl.exe --http2 -o x https://x\ntool --level=2 --v2; Get-A\n$n = $i -band 0x1\nGet-B -Confirm:$false -Count 5";
+        // Without the rewrite each of these is an error repair in the tree.
+        let patched = patch_ps7(src).unwrap();
+        assert_eq!(patched.len(), src.len());
+        let tree = |text: &str| {
+            let mut parser = tree_sitter::Parser::new();
+            parser
+                .set_language(&tree_sitter_powershell::LANGUAGE.into())
+                .unwrap();
+            parser.parse(text, None).unwrap()
+        };
+        assert!(tree(src).root_node().has_error());
+        assert!(!tree(&patched).root_node().has_error(), "{patched}");
+        assert_eq!(
+            names(src),
+            ["Test-Connection", "curl", "tool", "Get-A", "Get-B"]
+        );
+        // The commands read the original text, digits and all.
+        let p = super::super::parse(src, PS);
+        assert_eq!(
+            find(&p, "Test-Connection").text,
+            "Test-Connection -IPv4 srv1"
+        );
+        assert_eq!(find(&p, "tool").text, "tool --level=2 --v2");
+        // Only those words are rewritten: numbers, operators and `-Name:value` are the grammar's.
+        let mut changed = Vec::new();
+        let mut at = 0;
+        for word in src.split([' ', '\n']) {
+            if patched[at..at + word.len()] != *word {
+                changed.push(word);
+            }
+            at += word.len() + 1;
+        }
+        assert_eq!(changed, ["-IPv4", "--http2", "--level=2", "--v2;"]);
+        assert_eq!(patch_ps7("ping -4 x; $a -= 1; $b--; tool -x 'a -b2'"), None);
     }
 
     #[test]
