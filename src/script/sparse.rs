@@ -799,8 +799,8 @@ pub fn parse_ranges_with<T: Send>(
 ) -> Option<Vec<T>> {
     // Parsed from a same-length rewrite the grammar reads better, made once.
     let patched = match lang {
-        Language::Bash => super::bash::patch_heredocs(src),
-        Language::PowerShell => super::powershell::patch_ps7(src),
+        Language::Bash => patch_ranges(src, ranges, super::bash::patch_heredocs),
+        Language::PowerShell => patch_ranges(src, ranges, super::powershell::patch_ps7),
         Language::Batch => return None,
     };
     let text = patched.as_deref().unwrap_or(src);
@@ -841,6 +841,26 @@ pub fn parse_ranges_with<T: Send>(
             .map(|h| h.join().ok().flatten())
             .collect()
     })
+}
+
+/// `src` with `patch` applied to each of `ranges` alone: only they are parsed, and the
+/// rewrites read nothing across a statement cut (a cut is a line start), so this is the whole
+/// text's rewrite where it matters, at the cost of the kept part. `None` if nothing changed.
+fn patch_ranges(
+    src: &str,
+    ranges: &[Range<Cut>],
+    patch: fn(&str) -> Option<String>,
+) -> Option<String> {
+    let mut out: Option<Vec<u8>> = None;
+    for r in ranges {
+        let part = &src[r.start.offset..r.end.offset];
+        if let Some(patched) = patch(part).filter(|p| p.len() == part.len()) {
+            out.get_or_insert_with(|| src.as_bytes().to_vec())[r.start.offset..r.end.offset]
+                .copy_from_slice(patched.as_bytes());
+        }
+    }
+    // Rewrites swap ASCII bytes for ASCII bytes, so the text is still UTF-8.
+    out.and_then(|v| String::from_utf8(v).ok())
 }
 
 /// tree-sitter's lexer looks its included ranges up linearly, so one parse over a thousand
