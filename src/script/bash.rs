@@ -6,14 +6,18 @@
 //! `timeout -s KILL 5`, `xargs -I{}`, `find … -exec … \;`, `runuser -u USER --`, `nsenter -t 1
 //! -m --`, `strace -f`, …), so both the wrapper and the
 //! command it runs are reported, each with its text ending where the simple command ends.
-//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'`,
-//! `docker`/`podman exec CONTAINER CMD`, `docker compose exec SERVICE CMD` and `kubectl exec POD
+//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'`, `setsid`,
+//! `chroot DIR CMD`, `systemd-run [options] CMD` (not with `-H`/`-M`, another machine),
+//! `screen -dmS NAME CMD`, `tmux new-session`/`new-window`/`split-window` (one argument is shell
+//! code, several are the command), `docker`/`podman exec CONTAINER CMD`, `docker compose exec SERVICE CMD` and `kubectl exec POD
 //! -- CMD` are wrappers too; a command inside a container runs on the container, named as a host
 //! (`store host add web --tag alpine` tells forewarn what it runs; unknown, it is checked as
 //! untargeted), like `ssh`. Strings that another program executes (`bash -c`, `ssh HOST '…'`,
-//! `eval`, `trap`, `pwsh -Command`, `cmd /c`, `watch '…'`, heredocs and here-strings fed to a
-//! shell or to `at`/`batch`, and what `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell
-//! reading its stdin, also through `tee` and `cat`) are handed to
+//! `eval`, `trap`, `pwsh -Command`, `cmd /c`, `watch '…'`, `tmux run-shell`/`if-shell`/`-c`,
+//! what `tmux send-keys` types before `Enter`, heredocs and here-strings fed to a shell or to
+//! `at`/`batch`, and what `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell reading its
+//! stdin, also through `tee` and `cat`, or write into a process substitution a shell reads as
+//! its script or stdin: `sh <(echo '…')`, `bash < <(…)`, `source <(…)`) are handed to
 //! [`super::parse_embedded`] with an [`OffsetMap`] back to the document — also when the string
 //! is written in several quoted pieces (`bash -c 'a'"b"`) — and `ssh` moves what it runs to
 //! the remote host. Code regions are the document minus comments, single-quoted strings, the
@@ -27,19 +31,21 @@
 //! (`bash -c 'X'`, a heredoc piped into `sh`), not on another host or in a container (`ssh`,
 //! `docker exec`). `LOOKUP || exit 1` followed by X on later lines is not followed.
 //!
-//! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free` run
-//! `free`). tree-sitter-bash reads a line that starts with an escaped name (`\nproc`) as one more
+//! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free`,
+//! `$'free'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with an escaped name (`\nproc`) as one more
 //! word of the command on the line before; the walk splits it off again.
 //!
-//! Known gaps: an executed string with a `$'…'` or `$"…"` piece is not parsed; only `echo`,
+//! Known gaps: a `$'…'` with escapes, or as a piece of a word, and `$"…"` are not read (as a
+//! name or an executed string); only `echo`,
 //! `printf` and `cat` produce piped code (alone or in a `{ …; }`/`( … )` group), through `cat`
 //! and `tee` stages (not files);
 //! `parallel -S` keeps the current host, and so do `podman exec --latest` and an ssh destination
 //! that is a variable (but no guard holds there); `docker compose run` is not followed;
 //! tree-sitter-bash ends a heredoc at the first line that *starts* with its delimiter (`EOFX`
-//! ends `<<EOF`); it reads an unquoted delimiter up to the next blank, which `patch_heredocs`
-//! works around where a blank can be moved (`cat <<EOF>f`), not in `cat<<EOF>f`; and it drops
-//! what follows `;` on a heredoc's line (tree-sitter-bash issue #346).
+//! ends `<<EOF`); it reads an unquoted delimiter up to the next blank and drops what follows
+//! `;` on a heredoc's line (tree-sitter-bash issue #346), which `patch_heredocs` works around
+//! (not for a one-letter delimiter glued to an operator with no blank before `<<`, `cat<<E>f`,
+//! nor for a line with a second `;`, a `|` or `&` before the `;`, or no blank after it).
 
 use std::borrow::Cow;
 use std::cell::RefCell;

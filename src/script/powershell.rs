@@ -15,6 +15,8 @@
 //! it; then its commands and code are tagged with HOST (each host once, if sent to several).
 //! Code regions are every token outside comments and string literals, merged, with `$( … )`
 //! inside expandable strings counted as code.
+//! A command name is what PowerShell runs after its backtick escapes (`` Get-Local`User ``
+//! runs Get-LocalUser; an escape that makes a control character, `` `t ``, names nothing).
 //!
 //! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
@@ -27,7 +29,7 @@
 //! Known gaps: a block variable is tracked by name in source order, not by scope or control
 //! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed; a guard
 //! that exits (`if (-not (Get-Command X)) { exit }`) and `Get-Module -ListAvailable` are not
-//! followed.
+//! followed; the grammar reads no `&` before a name with a backtick (`` & Get-Local`User ``).
 //!
 //! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
 //! `ForEach-Object -Parallel`, `??`, the ternary operator) and then loses the statements after
