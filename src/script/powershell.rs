@@ -3124,6 +3124,9 @@ mod tests {
             " : ",
             "ForEach-Object -Parallel ",
             "$s = New-PSSession h\n",
+            "Get-Local`User ",
+            "`",
+            "i`e`x ",
         ];
         crate::script::assert_token_soup_is_safe(&tokens, PS);
     }
