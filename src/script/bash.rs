@@ -1672,6 +1672,10 @@ impl<'a, 't> Walk<'a, 't> {
                     }) else {
                         return;
                     };
+                    // Keys pressed before the text (`C-c`, `Escape`) type nothing.
+                    while k < m && self.value(words, k).is_some_and(|v| is_tmux_key(&v)) {
+                        k += 1;
+                    }
                     if m > k && shell_word(self.src, &words[..m], k).len() == m - k {
                         self.embed_words(&words[k..m], Language::Bash, h);
                     }
@@ -2738,6 +2742,19 @@ fn shell_word<'w, 't>(src: &str, words: &'w [Word<'t>], i: usize) -> &'w [Word<'
         })
         .count();
     &rest[..rest.len().min(n + 1)]
+}
+
+/// A tmux key name that `send-keys` presses rather than types (`C-c`, `M-x`, `Escape`).
+fn is_tmux_key(word: &str) -> bool {
+    let modified = ["C-", "M-", "S-"].iter().any(|m| {
+        word.strip_prefix(m)
+            .is_some_and(|k| !k.is_empty() && !k.contains(' '))
+    });
+    modified
+        || matches!(
+            word,
+            "Escape" | "Space" | "Tab" | "BTab" | "BSpace" | "Up" | "Down" | "Left" | "Right"
+        )
 }
 
 /// Whether the bytes between two words are only a line continuation (`\` newline, also
@@ -4010,6 +4027,11 @@ nproc"
                 "tmux send-keys -t build 'sed -i f' Enter",
                 &["tmux", "sed"],
                 "sed -i f",
+            ),
+            (
+                "tmux send-keys -t build C-c Escape 'nproc' Enter",
+                &["tmux", "nproc"],
+                "nproc",
             ),
             (
                 "tmux new -d -s x \\; send-keys -t x 'free -m' C-m",
