@@ -1264,6 +1264,12 @@ EOF
 cat<<EOF; free -m
 date -d data
 EOF
+cat <<'EOF' 2>/dev/null | sh
+readlink -f /
+EOF
+cat <<EOF >/dev/null | sh
+readlink -f data
+EOF
 fre''e -m
 echo done
 "#;

@@ -75,7 +75,10 @@ pub fn parse(src: &str) -> Parsed {
 /// - It drops what follows `;` on a heredoc's line (tree-sitter-bash issue #346), but reads
 ///   `&&` there: `cat <<EOF; echo done` is read as `cat <<EOF &&echo done`, which runs the same
 ///   commands (the `&&` stays inside the heredoc redirect, where no guard is taken from it). Only
-///   where the line holds one such `;`, and plain words and redirects before it.
+///   where the line holds one such `;`, and plain words and redirects before it. A redirect
+///   before a pipe fails the same way: one of stderr is blanked (`cat <<EOF      | sh`: stdout
+///   still goes down the pipe), one of stdout makes the pipe `&&` (`>f &&sh`: the next stage
+///   reads nothing from the heredoc either way).
 pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
     let b = src.as_bytes();
     let mut out: Option<Vec<u8>> = None;
@@ -102,7 +105,7 @@ pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
             let close = b[word + 1..].iter().position(|&c| c == q || c == b'\n');
             if let Some(close) = close.filter(|&c| b[word + 1 + c] == q) {
                 end = word + close + 2;
-                semicolon(b, &mut out, end);
+                after_delimiter(b, &mut out, end);
                 from = end;
             }
             continue;
@@ -129,7 +132,7 @@ pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
                 continue;
             }
         }
-        semicolon(b, &mut out, end);
+        after_delimiter(b, &mut out, end);
         from = end;
     }
     // Only ASCII bytes changed, so the text is still UTF-8.
@@ -218,17 +221,25 @@ fn shorten_delimiter(
     false
 }
 
-/// `cat <<EOF; echo done` → `cat <<EOF &&echo done` (see [`patch_heredocs`]); `end` is where
-/// the delimiter ends.
-fn semicolon(b: &[u8], out: &mut Option<Vec<u8>>, end: usize) {
+/// What follows a heredoc's delimiter on its line (see [`patch_heredocs`]), `end` being where
+/// the delimiter ends: `cat <<EOF; echo done` → `cat <<EOF &&echo done`; before a pipe,
+/// `cat <<EOF 2>&1 | sh` → `cat <<EOF      | sh` (stderr redirects blanked: stdout still goes
+/// down the pipe) and `cat <<EOF >f | sh` → `cat <<EOF >f &&sh` (stdout goes to the file: the
+/// next stage reads none of it).
+fn after_delimiter(b: &[u8], out: &mut Option<Vec<u8>>, end: usize) {
     let (_, line_end) = line_around(b, end.min(b.len().saturating_sub(1)));
     let line = &b[..line_end];
+    let plain = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-' | b'+');
     let mut i = end;
-    // Plain words and redirects up to the `;`.
-    let semi = loop {
+    // Redirects not of stdout (`2>&1`, `2>/dev/null`), and whether one of stdout was seen.
+    let mut others: Vec<Range<usize>> = Vec::new();
+    let mut stdout = false;
+    // Plain words and redirects up to the `;` or `|`.
+    let op = loop {
         match line.get(i) {
             None | Some(b'\n') => return,
-            Some(b';') => break i,
+            Some(b';' | b'|') => break i,
+            Some(b' ' | b'\t' | b'\r') => i += 1,
             Some(&q @ (b'\'' | b'"')) => {
                 let Some(close) = line[i + 1..].iter().position(|&c| c == q) else {
                     return;
@@ -241,22 +252,65 @@ fn semicolon(b: &[u8], out: &mut Option<Vec<u8>>, end: usize) {
                 }
                 i += close + 2;
             }
-            Some(b'>') => {
+            Some(&c) if c == b'>' || c == b'&' || c.is_ascii_digit() => {
+                let start = i;
+                let digits = line[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let both = c == b'&';
+                i += digits + usize::from(both);
+                if line.get(i) != Some(&b'>') {
+                    // A word starting with digits (`cat <<EOF 5`), or a lone `&`.
+                    if both {
+                        return;
+                    }
+                    while line.get(i).copied().is_some_and(plain) {
+                        i += 1;
+                    }
+                    continue;
+                }
                 i += 1;
-                if matches!(line.get(i), Some(b'>' | b'&' | b'|')) {
+                if matches!(line.get(i), Some(b'>' | b'|')) {
                     i += 1;
                 }
+                if line.get(i) == Some(&b'&') {
+                    i += 1;
+                } else {
+                    while matches!(line.get(i), Some(b' ' | b'\t')) {
+                        i += 1;
+                    }
+                }
+                let target = i;
+                while line.get(i).copied().is_some_and(plain) {
+                    i += 1;
+                }
+                if i == target {
+                    return;
+                }
+                let fd = &line[start..start + digits];
+                if both || fd.is_empty() || fd == b"1" {
+                    stdout = true;
+                } else {
+                    others.push(start..i);
+                }
             }
-            Some(b'|' | b'&' | b'(' | b')' | b'<' | b'$' | b'`' | b'\\' | b'{' | b'}' | b'#') => {
-                return
-            }
-            Some(_) => i += 1,
+            Some(&c) if plain(c) => i += 1,
+            Some(_) => return,
         }
     };
-    if !matches!(line.get(semi + 1), Some(b' ' | b'\t')) {
+    let pipe = line[op] == b'|';
+    if matches!(line.get(op + 1), Some(b'|' | b'&')) || (pipe && others.is_empty() && !stdout) {
         return;
     }
-    let rest = &line[semi + 2..];
+    if pipe && !stdout {
+        let patched = out.get_or_insert_with(|| b.to_vec());
+        for r in others {
+            patched[r].fill(b' ');
+        }
+        return;
+    }
+    if !matches!(line.get(op + 1), Some(b' ' | b'\t')) {
+        return;
+    }
+    let rest = &line[op + 2..];
     let lone_amp = rest.iter().enumerate().any(|(k, &c)| {
         c == b'&'
             && !(rest.get(k + 1) == Some(&b'&')
@@ -271,8 +325,8 @@ fn semicolon(b: &[u8], out: &mut Option<Vec<u8>>, end: usize) {
         return;
     }
     let patched = out.get_or_insert_with(|| b.to_vec());
-    patched[semi] = b'&';
-    patched[semi + 1] = b'&';
+    patched[op] = b'&';
+    patched[op + 1] = b'&';
 }
 
 /// See [`super::parse_embedded`].
@@ -2943,6 +2997,32 @@ mod tests {
             (
                 "cat <<EOF; a && b | c\nx\nEOF\nnproc\n",
                 &["cat", "a", "b", "c", "nproc"],
+            ),
+            // A redirect before a pipe (the same issue): a stderr redirect leaves stdout to the
+            // pipe, a stdout redirect sends it elsewhere.
+            (
+                "cat <<EOF 2>&1 | sh\nnproc\nEOF\nfree\n",
+                &["cat", "sh", "nproc", "free"],
+            ),
+            (
+                "cat <<'EOF' 2> /tmp/err | tee -a log\nx\nEOF\nnproc\n",
+                &["cat", "tee", "nproc"],
+            ),
+            (
+                "cat <<EOF >f | sh\nnproc\nEOF\nfree\n",
+                &["cat", "sh", "free"],
+            ),
+            (
+                "cat <<EOF &>/dev/null | sh\nnproc\nEOF\nfree\n",
+                &["cat", "sh", "free"],
+            ),
+            (
+                "cat <<EOF >&2 | tail\nx\nEOF\nnproc\n",
+                &["cat", "tail", "nproc"],
+            ),
+            (
+                "cat <<EOF 2>&1; echo done\nx\nEOF\nnproc\n",
+                &["cat", "echo", "nproc"],
             ),
             // No blank to move: the delimiter gives its last byte, here and where it ends.
             ("cat<<EOF>f\nx\nEOF\nnproc\n", &["cat", "nproc"]),
