@@ -2792,7 +2792,9 @@ fn shell_word<'w, 't>(src: &str, words: &'w [Word<'t>], i: usize) -> &'w [Word<'
     let n = rest
         .windows(2)
         .take_while(|pair| {
-            pair[0].end == pair[1].start || escaped_blank(src, pair[0].end, pair[1].start).is_some()
+            pair[0].end == pair[1].start
+                || escaped_blank(src, pair[0].end, pair[1].start).is_some()
+                || is_continuation(src, pair[0].end, pair[1].start)
         })
         .count();
     &rest[..rest.len().min(n + 1)]
@@ -4235,6 +4237,11 @@ nproc"
             assert_eq!(c.map.to_source(4), d + 2, "the arguments: {src:?}");
         }
         assert_eq!(names("sudo se\\\nd -i f\n"), ["sudo", "sed"]);
+        // In an executed string too.
+        let src = "bash -c 'fr'\\\n'ee -m'\n";
+        let p = crate::script::parse(src, Language::Bash);
+        assert_eq!(get(&p, "free").text, "free -m");
+        check_text_map(src, get(&p, "free"));
         assert_eq!(names("apt\\\n-get install x\n"), ["apt-get"]);
         // A continuation after a blank separates words, as in bash.
         assert_eq!(names("sudo \\\nsed -i f\n"), ["sudo", "sed"]);
