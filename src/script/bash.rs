@@ -9,8 +9,9 @@
 //! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'`, `setsid`,
 //! `chroot DIR CMD`, `systemd-run [options] CMD` (not with `-H`/`-M`, another machine),
 //! `screen -dmS NAME CMD`, `tmux new-session`/`new-window`/`split-window` (one argument is shell
-//! code, several are the command), `docker`/`podman exec CONTAINER CMD`, `docker compose exec SERVICE CMD` and `kubectl exec POD
-//! -- CMD` are wrappers too; a command inside a container runs on the container, named as a host
+//! code, several are the command), `docker`/`podman exec CONTAINER CMD`, `docker compose exec
+//! SERVICE CMD` and `kubectl exec POD -- CMD` are wrappers too; a command inside a container
+//! runs on the container, named as a host
 //! (`store host add web --tag alpine` tells forewarn what it runs; unknown, it is checked as
 //! untargeted), like `ssh`. Strings that another program executes (`bash -c`, `ssh HOST '…'`,
 //! `eval`, `trap`, `pwsh -Command`, `cmd /c`, `watch '…'`, `tmux run-shell`/`if-shell`/`-c`,
@@ -32,8 +33,9 @@
 //! `docker exec`). `LOOKUP || exit 1` followed by X on later lines is not followed.
 //!
 //! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free`,
-//! `$'free'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with an escaped name (`\nproc`) as one more
-//! word of the command on the line before; the walk splits it off again.
+//! `$'free'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with
+//! an escaped name (`\nproc`) as one more word of the command on the line before; the walk
+//! splits it off again.
 //!
 //! Known gaps: a `$'…'` with escapes, or as a piece of a word, and `$"…"` are not read (as a
 //! name or an executed string); only `echo`,
