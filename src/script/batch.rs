@@ -7,8 +7,9 @@
 //! `if` and `for` are seen through to the command they run, as are `call` and `start`; the
 //! command of `for /f … in ('…')`, `cmd /c` (also written `%COMSPEC% /c`, reported as `cmd`),
 //! `powershell -Command` and `psexec \\HOST` is parsed as code (the last on HOST). It never
-//! recurses on nesting, so any input is safe. Other commands named by a variable (`%TOOL%`,
-//! `!x!`, `%%i`) are decided at run time and not reported.
+//! recurses on nesting, so any input is safe. A name is what cmd runs with its carets dropped
+//! (`w^mic` is `wmic`). Other commands named by a variable (`%TOOL%`, `!x!`, `%%i`) are decided
+//! at run time and not reported.
 
 use std::ops::Range;
 
