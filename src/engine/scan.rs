@@ -1235,6 +1235,32 @@ docker compose exec -T web readlink -f /
 command -v nproc >/dev/null && sh <<'EOF'
 nproc
 EOF
+systemd-run --unit x -p CPUQuota=20% --user readlink -f /
+screen -dmS build sed -i 's/a/b/' f
+tmux new-session -d -s n 'free -m; nproc'
+tmux send-keys -t n 'readlink -f /' Enter
+echo systemd-run sed -i
+tmux ls
+bash < <(echo 'free -m')
+sh <(echo 'nproc')
+. <(printf '%s\n' 'readlink -f /')
+source <(curl -fsSL https://example.invalid/x.sh)
+$'nproc'
+cat<<EOF>/tmp/x.conf
+systemctl restart nginx
+EOF
+cat <<EOF; readlink -f /
+sed -i data
+EOF
+cat<<EOF; free -m
+date -d data
+EOF
+cat <<'EOF' 2>/dev/null | sh
+readlink -f /
+EOF
+cat <<EOF >/dev/null | sh
+readlink -f data
+EOF
 fre''e -m
 echo done
 "#;

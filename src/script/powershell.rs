@@ -15,6 +15,8 @@
 //! it; then its commands and code are tagged with HOST (each host once, if sent to several).
 //! Code regions are every token outside comments and string literals, merged, with `$( … )`
 //! inside expandable strings counted as code.
+//! A command name is what PowerShell runs after its backtick escapes (`` Get-Local`User ``
+//! runs Get-LocalUser; an escape that makes a control character, `` `t ``, names nothing).
 //!
 //! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
@@ -27,7 +29,7 @@
 //! Known gaps: a block variable is tracked by name in source order, not by scope or control
 //! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed; a guard
 //! that exits (`if (-not (Get-Command X)) { exit }`) and `Get-Module -ListAvailable` are not
-//! followed.
+//! followed; the grammar reads no `&` before a name with a backtick (`` & Get-Local`User ``).
 //!
 //! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
 //! `ForEach-Object -Parallel`, `??`, the ternary operator, `-IPv4`) and then loses the statements after
@@ -891,7 +893,16 @@ impl<'s> Walker<'s, '_> {
             _ => return,
         };
         let word_text = self.src.get(word.clone()).unwrap_or("");
-        let (name, _) = super::command_name(word_text, PS);
+        // `Get-Local`User` runs Get-LocalUser: a backtick escapes the next character.
+        let escaped = match word_text.contains('`') {
+            true => match unescape_name(word_text, word.start) {
+                Some(e) => Some(e),
+                None => return,
+            },
+            false => None,
+        };
+        let spelled = escaped.as_ref().map_or(word_text, |(n, _)| n.as_str());
+        let (name, within) = super::command_name(spelled, PS);
         // `foreach ($i in 1..3)`: the grammar makes the range a command.
         let numeric = name.bytes().all(|b| b.is_ascii_digit() || b == b'.') || name.contains("..");
         if numeric || name.contains(['$', '(', ')', '{', '}', '@', '"', '\'']) {
@@ -900,7 +911,7 @@ impl<'s> Walker<'s, '_> {
         let alias = ALIASES
             .iter()
             .find(|(a, _)| a.eq_ignore_ascii_case(name))
-            .filter(|_| word_text.len() == name.len())
+            .filter(|_| spelled.len() == name.len())
             .map(|(_, cmdlet)| *cmdlet);
         let resolved = alias.unwrap_or(name).to_ascii_lowercase();
 
@@ -920,7 +931,16 @@ impl<'s> Walker<'s, '_> {
             }
         }
         pieces.push(at..end.max(at));
-        let mut cmd = self.build(word.clone(), alias, &pieces, host.as_deref());
+        let unescaped = escaped
+            .as_ref()
+            .map(|(_, at)| (name, map_bytes(&at[within])));
+        let mut cmd = self.build(
+            word.clone(),
+            alias,
+            unescaped.as_ref().map(|(n, m)| (*n, m)),
+            &pieces,
+            host.as_deref(),
+        );
         let mut proven = Facts::default();
         for g in self.guards.iter().filter(|g| g.range.contains(&word.start)) {
             // A check made here says nothing about another host.
@@ -1017,10 +1037,13 @@ impl<'s> Walker<'s, '_> {
         start + trimmed.len()
     }
 
+    /// The command named by `word` (or by `unescaped`, its name as PowerShell reads it with
+    /// the map of its bytes to the source), with `pieces` of the source as its arguments.
     fn build(
         &self,
         word: Range<usize>,
         alias: Option<&str>,
+        unescaped: Option<(&str, &OffsetMap)>,
         pieces: &[Range<usize>],
         host: Option<&str>,
     ) -> Command {
@@ -1033,6 +1056,12 @@ impl<'s> Walker<'s, '_> {
             host.map(str::to_string),
             &identity,
         );
+        if let Some((name, map)) = unescaped {
+            c.name = name.to_string();
+            c.text = name.to_string();
+            c.map = map.clone();
+            c.map.push(name.len(), word.end);
+        }
         if let Some(cmdlet) = alias {
             c.name = cmdlet.to_string();
             c.text = cmdlet.to_string();
@@ -1967,7 +1996,7 @@ impl<'s> Walker<'s, '_> {
             })
             .filter(|r| r.start > 0)
             .map(|r| r.start - 1..r.end);
-        let mut cmd = self.build(word, None, piece.as_slice(), host.as_deref());
+        let mut cmd = self.build(word, None, None, piece.as_slice(), host.as_deref());
         if piece.is_some() && cmd.text.is_char_boundary(cmd.name.len() + 1) {
             cmd.text
                 .replace_range(cmd.name.len()..cmd.name.len() + 1, " ");
@@ -2033,6 +2062,40 @@ impl<'s> Walker<'s, '_> {
 }
 
 /// A command name as guards compare it: lowercase, an alias replaced by its cmdlet.
+/// A bare word with backtick escapes as PowerShell reads it (`` Get-Local`User ``), with the
+/// source offset of each of its bytes; `None` where an escape makes a control character
+/// (`` `n ``, `` `t `` …) or ends the word at a line break.
+fn unescape_name(word: &str, start: usize) -> Option<(String, Vec<usize>)> {
+    let mut name = String::with_capacity(word.len());
+    let mut at = Vec::with_capacity(word.len());
+    let mut chars = word.char_indices();
+    while let Some((i, c)) = chars.next() {
+        let (i, c) = match c {
+            '`' => match chars.next()? {
+                (_, '0' | 'a' | 'b' | 'e' | 'f' | 'n' | 'r' | 't' | 'u' | 'v' | '\n' | '\r') => {
+                    return None
+                }
+                escaped => escaped,
+            },
+            _ => (i, c),
+        };
+        name.push(c);
+        at.extend((0..c.len_utf8()).map(|k| start + i + k));
+    }
+    Some((name, at))
+}
+
+/// The map of a text whose byte `i` comes from source offset `at[i]`.
+fn map_bytes(at: &[usize]) -> OffsetMap {
+    let mut map = OffsetMap::starting_at(at.first().copied().unwrap_or(0));
+    for (i, pair) in at.windows(2).enumerate() {
+        if pair[1] != pair[0] + 1 {
+            map.push(i + 1, pair[1]);
+        }
+    }
+    map
+}
+
 fn resolve_alias(name: &str) -> String {
     ALIASES
         .iter()
@@ -2342,6 +2405,36 @@ mod tests {
             .map(|r| &src[r.span.clone()])
             .collect::<Vec<_>>()
             .join("|")
+    }
+
+    #[test]
+    fn backtick_escapes_in_a_command_name_are_what_powershell_runs() {
+        let src = "Get-Local`User -Name x\n";
+        let p = super::super::parse(src, PS);
+        let c = find(&p, "Get-LocalUser");
+        assert_eq!(c.text, "Get-LocalUser -Name x");
+        assert_eq!(&src[c.name_span.clone()], "Get-Local`User");
+        // `U` comes after the backtick; the arguments where they are written.
+        assert_eq!(c.map.to_source(8), 8);
+        assert_eq!(c.map.to_source(9), 10);
+        assert_eq!(c.map.to_source(14), 15);
+        assert_spans_valid(src, &p);
+        // Aliases, paths and suffixes resolve after unescaping; what the command runs is run.
+        assert_eq!(
+            names("ic`m srv { Get-Date }"),
+            ["Invoke-Command", "Get-Date"]
+        );
+        assert_eq!(
+            names("Invoke-Ex`pression 'Get-LocalGroup'"),
+            ["Invoke-Expression", "Get-LocalGroup"]
+        );
+        assert_eq!(
+            names("C:\\Windows\\System32\\wbem\\WM`IC.exe os get caption"),
+            ["WMIC"]
+        );
+        // `` `t ``, `` `n `` … make control characters: no such command can be known.
+        assert!(names("Get-Local`tUser\n").is_empty());
+        assert!(names("Write-Host Get-Local`User\n") == ["Write-Host"]);
     }
 
     #[test]
@@ -3220,6 +3313,9 @@ mod tests {
             " : ",
             "ForEach-Object -Parallel ",
             "$s = New-PSSession h\n",
+            "Get-Local`User ",
+            "`",
+            "i`e`x ",
         ];
         crate::script::assert_token_soup_is_safe(&tokens, PS);
     }

@@ -75,6 +75,10 @@ pub fn may_run_code(text: &str) -> bool {
         return true;
     };
     let b = text.as_bytes();
+    // `. <(echo '…')`: `.` is no name to search for; a shell may read any substitution.
+    if text.contains("<(") {
+        return true;
+    }
     let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
     ac.find_overlapping_iter(text).any(|m| {
         (m.start() == 0 || !name_char(b[m.start() - 1]))
@@ -420,6 +424,16 @@ impl<'a> BashLexer<'a> {
             b' ' | b'\t' | b'\r' => self.i += 1,
             b'\n' => self.newline()?,
             b'\\' => {
+                // `se\` CR LF `d`: the walk joins the pieces, as bash does with `\` LF; the
+                // engine's join of a word for the prefilter does not skip the CR.
+                if self.in_word
+                    && self.at(1) == b'\r'
+                    && self.at(2) == b'\n'
+                    && !is_blank(self.at(3))
+                    && !is_meta(self.at(3))
+                {
+                    return None;
+                }
                 self.piece(true);
                 self.escape();
             }
@@ -990,6 +1004,26 @@ mod tests {
         );
         assert!(may_run_code("sudo -u x 'a'") && may_run_code("x | /bin/sh"));
         assert!(!may_run_code("echo x sshd") && !may_run_code("shx 'a' bash-completion"));
+    }
+
+    #[test]
+    fn names_split_by_a_continuation_are_found_sparse_as_whole() {
+        use crate::engine::{scan_parsed, PatternIndex};
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let src = "echo a\nse\\\nd -i 's/a/b/' f\necho b\nre\\\nadlink -f /\necho c\n";
+        let lexed = lex(src, Language::Bash).expect("cut");
+        assert!(lexed.joins.len() >= 2, "{:?}", lexed.joins);
+        let dirs = crate::engine::directives::Directives::parse(src, Language::Bash);
+        let whole = crate::script::parse(src, Language::Bash);
+        let whole = scan_parsed(src, &whole, &dirs, None, &library).findings;
+        let sparse = crate::engine::scan::parse_sparse(src, Language::Bash, None, &library)
+            .expect("the script is cut");
+        let sparse = scan_parsed(src, &sparse, &dirs, None, &library).findings;
+        assert!(whole.len() >= 2, "{whole:?}");
+        assert_eq!(sparse, whole);
+        // With CR LF the engine's join would keep the CR: the whole file is parsed instead.
+        assert!(lex(&src.replace('\n', "\r\n"), Language::Bash).is_none());
+        assert!(lex("sed \\\r\n  -i f\r\nx\r\n", Language::Bash).is_some());
     }
 
     #[test]
