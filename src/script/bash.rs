@@ -397,6 +397,7 @@ fn walk_tree(
         guards: Vec::new(),
         at: 0,
         elsewhere: false,
+        clean: !root.has_error(),
     };
     walk.run(root);
     walk.finish();
@@ -413,6 +414,26 @@ fn parse_tree(src: &str) -> Option<Tree> {
         || tree_sitter_bash::LANGUAGE.into(),
         |p| p.parse(patched.as_deref().unwrap_or(src), None),
     )
+}
+
+/// Whether the walk passes over the words of a plain command (a test compares it with a walk
+/// that visits them).
+fn prune() -> bool {
+    #[cfg(test)]
+    return !tests::FULL_WALK.get();
+    #[cfg(not(test))]
+    true
+}
+
+/// Whether a command's text may hold a command or data below its words: a substitution
+/// (`$(`, `` ` ``, `<(`, `>(`) or a quote.
+fn may_nest(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'`' | b'\'' | b'"' => true,
+        b'(' => i > 0 && matches!(b[i - 1], b'$' | b'<' | b'>'),
+        _ => false,
+    })
 }
 
 /// Node kind ids, compared as integers on every node of the walk.
@@ -558,6 +579,8 @@ struct Walk<'a, 't> {
     /// The command being resolved runs in a container or on another host even when its name
     /// is not known (`podman exec --latest`, `ssh "$host"`): no lookup made here holds there.
     elsewhere: bool,
+    /// The tree has no error: a plain command's words are not visited one by one.
+    clean: bool,
 }
 
 /// Every command name through which the walk may read a quoted string, a heredoc or its
@@ -828,6 +851,12 @@ impl<'a, 't> Walk<'a, 't> {
         }
         if kind == k.command {
             self.command(node);
+            // Its words are read; below them, only a substitution runs a command and only a
+            // quote holds data. A command with neither has nothing more to find, and visiting
+            // its words one by one was a large part of the walk.
+            // (A repaired tree may hang commands below a command's words: walked whole.)
+            return !(self.clean && prune())
+                || self.src.get(node.byte_range()).is_none_or(may_nest);
         } else if kind == k.redirected_statement {
             self.redirects(node);
         } else if kind == k.heredoc_body {
@@ -2965,6 +2994,70 @@ fn push_unescaped_word(code: &mut String, map: &mut OffsetMap, word: &str, word_
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        pub(super) static FULL_WALK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn passing_over_plain_commands_changes_no_command_and_no_region() {
+        let mut scripts = crate::script::repository_scripts(&["sh", "bash"]);
+        assert!(scripts.len() >= 4);
+        scripts.push((
+            "synthetic".into(),
+            crate::synthetic::bash_script(3000, 1000, 7),
+        ));
+        scripts.push((
+            "unquoted substitutions".into(),
+            "n=$(nproc)\nfor f in $(ls /etc); do sed -i s/a/b/ $f; done\ndiff <(sort a) <(sort b)\n\
+             echo `hostname` $((1+2)) ${x:-$(free -m)}\ncat f | tee >(grep x) > /dev/null\n\
+             sudo -u me env A=$(id -u) systemctl restart x\n"
+                .into(),
+        ));
+        let tokens = [
+            "sed",
+            " ",
+            "\n",
+            "'",
+            "\"",
+            "$(",
+            "(",
+            ")",
+            "<(",
+            "`",
+            "{",
+            "}",
+            "#",
+            "\\",
+            "$a",
+            "-i",
+            "|",
+            "&&",
+            ";",
+            "=",
+            "x=1",
+            "<<EOF",
+            "EOF",
+            "sudo",
+            "bash -c",
+            "if",
+            "then",
+            "fi",
+            "command -v",
+        ];
+        scripts.extend(
+            crate::script::token_soups(&tokens, 2000, 24, 0x51_7cc1_b727_220a)
+                .map(|s| ("soup".to_string(), s)),
+        );
+        for (name, src) in &scripts {
+            let pruned = crate::script::parse(src, Language::Bash);
+            FULL_WALK.set(true);
+            let full = crate::script::parse(src, Language::Bash);
+            FULL_WALK.set(false);
+            assert_eq!(pruned.commands, full.commands, "{name}: {src}");
+            assert_eq!(pruned.code, full.code, "{name}: {src}");
+        }
+    }
 
     #[test]
     fn a_heredoc_delimiter_glued_to_an_operator_ends_where_bash_ends_it() {
