@@ -263,7 +263,9 @@ impl Applicable {
 /// resolved once, with the names that are neither a host nor a known tag.
 struct Targets<'a> {
     index: &'a PatternIndex,
-    hosts: Vec<Option<String>>,
+    /// Each remote host met (lowercased) and its number in `list`: a large script may send
+    /// code to thousands of hosts.
+    hosts: rustc_hash::FxHashMap<String, usize>,
     list: Vec<Applicable>,
     unknown: Vec<String>,
 }
@@ -272,15 +274,15 @@ impl<'a> Targets<'a> {
     fn new(index: &'a PatternIndex, file_target: Option<&str>) -> Targets<'a> {
         let mut targets = Targets {
             index,
-            hosts: Vec::new(),
+            hosts: Default::default(),
             list: Vec::new(),
             unknown: Vec::new(),
         };
-        targets.add(None, file_target);
+        targets.add(file_target);
         targets
     }
 
-    fn add(&mut self, host: Option<String>, name: Option<&str>) -> usize {
+    fn add(&mut self, name: Option<&str>) -> usize {
         let target = name.and_then(|n| {
             let t = self.index.target(n);
             if t.is_none() {
@@ -288,7 +290,6 @@ impl<'a> Targets<'a> {
             }
             t
         });
-        self.hosts.push(host);
         self.list.push(Applicable::new(target));
         self.list.len() - 1
     }
@@ -296,14 +297,13 @@ impl<'a> Targets<'a> {
     /// The target of code running on `host` (`None`: where the file runs).
     fn of(&mut self, host: &Option<String>) -> usize {
         let Some(h) = host else { return 0 };
-        match self
-            .hosts
-            .iter()
-            .position(|n| n.as_ref().is_some_and(|n| n.eq_ignore_ascii_case(h)))
-        {
-            Some(k) => k,
-            None => self.add(Some(h.clone()), Some(h)),
+        let key = h.to_ascii_lowercase();
+        if let Some(&k) = self.hosts.get(&key) {
+            return k;
         }
+        let k = self.add(Some(h));
+        self.hosts.insert(key, k);
+        k
     }
 
     fn target(&self, k: usize) -> Option<&Target> {
@@ -377,11 +377,12 @@ fn merge(
         .filter(|t| index.target(t).is_none())
         .cloned()
         .collect();
+    let mut seen: rustc_hash::FxHashSet<String> = unknown_targets.iter().cloned().collect();
     let mut findings = Vec::new();
     for part in parts {
         findings.extend(part.findings);
         for t in part.unknown_targets {
-            if !unknown_targets.contains(&t) {
+            if seen.insert(t.clone()) {
                 unknown_targets.push(t);
             }
         }
