@@ -524,6 +524,9 @@ struct Raw<'p> {
     span: Range<usize>,
     /// The pattern's severity, lowered as [`Finding::severity`] says.
     severity: Severity,
+    /// The pattern's place in id order ([`PatternIndex::id_rank`]), which orders findings at
+    /// one place after severity.
+    rank: u32,
     pattern: u32,
     /// Which of the scan's [`Targets`] the code runs on.
     target: u32,
@@ -560,6 +563,7 @@ impl<'p> Found<'p> {
         self.list.push(Raw {
             span,
             severity,
+            rank: index.id_rank(pi),
             pattern: pi as u32,
             target: k as u32,
             text,
@@ -569,12 +573,13 @@ impl<'p> Found<'p> {
     /// Source order, the most severe first at one place, then by pattern id; one finding per
     /// pattern and span.
     fn into_findings(mut self, index: &PatternIndex, targets: &Targets, src: &str) -> Vec<Finding> {
-        let id = |r: &Raw| index.pattern(r.pattern as usize).id.as_str();
-        self.list.sort_unstable_by(|a, b| {
-            (a.span.start, b.severity)
-                .cmp(&(b.span.start, a.severity))
-                .then_with(|| id(a).cmp(id(b)))
-                .then_with(|| a.span.end.cmp(&b.span.end))
+        self.list.sort_unstable_by_key(|r| {
+            (
+                r.span.start,
+                std::cmp::Reverse(r.severity),
+                r.rank,
+                r.span.end,
+            )
         });
         self.list
             .dedup_by(|a, b| a.pattern == b.pattern && a.span == b.span);
