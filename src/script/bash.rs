@@ -426,14 +426,11 @@ fn prune() -> bool {
 }
 
 /// Whether a command's text may hold a command or data below its words: a substitution
-/// (`$(`, `` ` ``, `<(`, `>(`) or a quote.
+/// (`$(`, `` ` ``, `<(`, `>(`), a quote, any other `(` (the grammar hangs a subshell on a word
+/// in `a(]]=b)`) or a `#` (it starts a comment after an operator, `cat <<<#c`).
 fn may_nest(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| match c {
-        b'`' | b'\'' | b'"' => true,
-        b'(' => i > 0 && matches!(b[i - 1], b'$' | b'<' | b'>'),
-        _ => false,
-    })
+    text.bytes()
+        .any(|c| matches!(c, b'`' | b'\'' | b'"' | b'(' | b'#'))
 }
 
 /// Node kind ids, compared as integers on every node of the walk.
@@ -3014,6 +3011,18 @@ mod tests {
              sudo -u me env A=$(id -u) systemctl restart x\n"
                 .into(),
         ));
+        // Grammar quirks in error-free trees: a subshell hung on a word, comments after an
+        // operator or a bracket inside a command.
+        for quirk in ["a(]]=b)\n", "cat <<<#c\nfree\n", "}]#declare\\\nsudo\n"] {
+            scripts.push(("quirk".into(), quirk.into()));
+        }
+        scripts.push((
+            "plain shapes".into(),
+            "rm -rf !(keep.txt)\nls *.@(jpg|png)\ncp x{,.bak}\nA=1 B=2 cmd x > f 2>&1 < g\n\
+             2>/dev/null cmd <<<x\necho ${#x} ${x#y} $[1+2] a#b \\\n  c\ncurl x#frag -o y\n\
+             systemd-run --unit x free\ntmux send-keys -t s free Enter\nfind . -exec free {} \\;\n"
+                .into(),
+        ));
         let tokens = [
             "sed",
             " ",
@@ -3044,6 +3053,8 @@ mod tests {
             "then",
             "fi",
             "command -v",
+            "<<<",
+            "]]",
         ];
         scripts.extend(
             crate::script::token_soups(&tokens, 2000, 24, 0x51_7cc1_b727_220a)
