@@ -794,8 +794,9 @@ impl<'s> Walker<'s, '_> {
                         .any(|&(_, at, _)| node.byte_range().contains(&at)) =>
             {
                 let text = self.text(node);
-                let start = node.start_byte() + (text.len() - text.trim_start().len());
-                let end = start + text.trim().len();
+                // ASCII blanks only, as the leaf walk skips them: a no-break space is a token.
+                let start = node.start_byte() + (text.len() - text.trim_ascii_start().len());
+                let end = start + text.trim_ascii().len();
                 if start < end {
                     let host = self.host_of(&child);
                     self.grow_region(start..end, host);
@@ -2591,10 +2592,12 @@ mod tests {
              Exit-PSSession\nGet-X 2>&1 | Out-Null; Get-A && Get-B || Get-C; $c = !$b -band 0x1\n"
                 .into(),
         ));
+        // A no-break space is a token to the grammar, not a blank.
+        scripts.push(("no-break space".into(), "$sb = \u{a0}\nGet-X\n".into()));
         let tokens = [
             "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
             "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
-            "bash -c ", "ssh h ",
+            "bash -c ", "ssh h ", "\u{a0}",
         ];
         scripts.extend(
             crate::script::token_soups(&tokens, 2000, 24, 0x9e37_79b9_7f4a_7c15)
