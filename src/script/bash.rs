@@ -1645,7 +1645,8 @@ impl<'a, 't> Walk<'a, 't> {
     }
 
     /// `screen [options] [CMD …]`: where CMD starts, or `None` when screen starts none (`-ls`,
-    /// `-r`/`-x` reattach, `-X` sends a screen command, `-d NAME` detaches a session).
+    /// `-r`/`-x` reattach, `-X` sends a screen command, `-d NAME` detaches a session, a device
+    /// opens a serial line).
     fn screen(&self, words: &[Word<'t>], args: Range<usize>) -> Option<usize> {
         let mut seen = 0u128;
         let mut j = args.start;
@@ -1675,6 +1676,13 @@ impl<'a, 't> Walk<'a, 't> {
         }
         let detaches_only = any_of(seen, b"dD") && !any_of(seen, b"m");
         if any_of(seen, b"rRxXQ") || detaches_only || j >= args.end {
+            return None;
+        }
+        // A terminal device (`screen /dev/ttyUSB0 115200`) or `//telnet` opens a window on it.
+        if self
+            .value(words, j)
+            .is_some_and(|v| v.starts_with("/dev/") || v.starts_with("//"))
+        {
             return None;
         }
         Some(j)
@@ -4264,6 +4272,9 @@ nproc"
             "screen -x",
             "screen -d build",
             "screen -S s -X stuff 'nproc'",
+            "screen /dev/ttyUSB0 115200",
+            "screen -L /dev/ttyS0 9600,cs8",
+            "screen //telnet host 23",
             "tmux",
             "tmux ls",
             "tmux attach -t build",
