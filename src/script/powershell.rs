@@ -332,9 +332,10 @@ fn parameter_word(bytes: &[u8], i: usize) -> Option<usize> {
         }
         j += 1;
     }
+    // `-IPv4:$true`: the colon that joins a value ends the name.
     let ends = matches!(
         bytes.get(j),
-        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|' | b')' | b'}')
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|' | b')' | b'}' | b':')
     );
     (odd && ends).then_some(j)
 }
@@ -2650,6 +2651,12 @@ mod tests {
         }
         assert_eq!(changed, ["-IPv4", "--http2", "--level=2", "--v2;"]);
         assert_eq!(patch_ps7("ping -4 x; $a -= 1; $b--; tool -x 'a -b2'"), None);
+        // A value joined with a colon, as `-Name:value` is.
+        let joined = "Test-Connection -IPv4:$true srv1\nGet-A";
+        assert!(tree(joined).root_node().has_error());
+        let patched = patch_ps7(joined).unwrap();
+        assert!(!tree(&patched).root_node().has_error(), "{patched}");
+        assert_eq!(&patched[..22], "Test-Connection -IPv_:");
     }
 
     #[test]
