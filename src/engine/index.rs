@@ -440,6 +440,9 @@ pub(crate) fn word_ranges<'b>(
     })
 }
 
+/// Literal bytes up to which the prefilter's automaton is a DFA (about 1 MB of tables).
+const MAX_DFA_LITERAL_BYTES: usize = 16 * 1024;
+
 impl PrefilterParts {
     /// `keys` are the index's name and prefix keys, looked up word by word.
     fn build<'a>(
@@ -465,13 +468,18 @@ impl PrefilterParts {
             texts.push(text);
             bounds.push(bound);
         }
+        // A DFA is the fastest to run but costs about 60 bytes per literal byte: 20,000 odd
+        // names would hold 23 MB per language (the builder's own choice, 2.5 MB). Above a
+        // store's worth of literals the builder chooses.
+        let bytes: usize = texts.iter().map(|t| t.len()).sum();
+        let kind = (bytes <= MAX_DFA_LITERAL_BYTES).then_some(aho_corasick::AhoCorasickKind::DFA);
         let ac = match texts.is_empty() {
             true => None,
             false => Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .kind(kind)
                     .prefilter(false)
                     .build(&texts)
                     .ok()?,
@@ -1099,6 +1107,44 @@ impl PatternIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_store_of_literals_gets_no_dfa_sixty_times_their_size() {
+        let odd = |n: usize| {
+            let patterns = (0..n)
+                .map(|i| Pattern {
+                    triggering_commands: vec![format!("syntax:@@op{i}@@{}", i * 7919 % 100_003)],
+                    root_cause: "c".into(),
+                    recommended_solution: "s".into(),
+                    ..Pattern::new(
+                        format!("p{i}"),
+                        super::super::PatternType::CommandCompatibility,
+                        "p",
+                        "d",
+                    )
+                })
+                .collect();
+            let idx = PatternIndex::build(patterns, vec![], vec![]);
+            let f = idx.prefilter(Language::Bash).expect("a prefilter");
+            let ac = f.parts.ac.as_ref().expect("an automaton");
+            let hits = |text: &str| ac.find_overlapping_iter(text).count();
+            (
+                ac.kind(),
+                ac.memory_usage(),
+                hits("@@op3@@23757 @@OP10@@79190 @@op1@@"),
+            )
+        };
+        // A library's worth: the fastest automaton, small.
+        let (kind, bytes, hits) = odd(100);
+        assert_eq!(kind, aho_corasick::AhoCorasickKind::DFA);
+        assert!(bytes < 1 << 20, "{bytes}");
+        assert_eq!(hits, 2);
+        // 20,000 literals: 23 MB as a DFA.
+        let (kind, bytes, hits) = odd(20_000);
+        assert_ne!(kind, aho_corasick::AhoCorasickKind::DFA);
+        assert!(bytes < 4 << 20, "{bytes}");
+        assert_eq!(hits, 2);
+    }
 
     #[test]
     fn word_ranges_are_the_maximal_runs_of_name_bytes() {

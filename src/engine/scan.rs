@@ -573,7 +573,9 @@ impl<'p> Found<'p> {
     /// Source order, the most severe first at one place, then by pattern id; one finding per
     /// pattern and span.
     fn into_findings(mut self, index: &PatternIndex, targets: &Targets, src: &str) -> Vec<Finding> {
-        self.list.sort_unstable_by_key(|r| {
+        // Stable: of the findings one pattern makes at one span (code sent to several hosts),
+        // the first met is kept, with its target, as before the records.
+        self.list.sort_by_key(|r| {
             (
                 r.span.start,
                 std::cmp::Reverse(r.severity),
@@ -766,6 +768,45 @@ mod tests {
                 s("d-regex", Severity::Blocking),
                 s("a-major", Severity::Major),
                 s("b-major", Severity::Major),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_pattern_at_one_span_on_several_hosts_names_the_first_host() {
+        // A kept script block sent to 40 hosts is 40 commands at one span; the finding kept
+        // is the first met (a sort that moves equal records named whichever came out first).
+        let hosts: Vec<String> = (0..40).map(|i| format!("t{i}")).collect();
+        let mut patterns = vec![
+            pattern("x", &["Get-X"], &[], Severity::Major),
+            // Met after the commands, before them in the source: the records are not sorted.
+            pattern("y", &[r"syntax:\$sb ="], &[], Severity::Major),
+        ];
+        for h in &hosts {
+            patterns.push(pattern(
+                &format!("on-{h}"),
+                &["other"],
+                &[h],
+                Severity::Major,
+            ));
+        }
+        let idx = index(patterns);
+        let mut src = String::from("$sb = { Get-X }\n");
+        for h in &hosts {
+            src.push_str(&format!(
+                "Invoke-Command -ComputerName {h} -ScriptBlock $sb\n"
+            ));
+        }
+        let found: Vec<_> = scan(&src, Language::PowerShell, None, &idx)
+            .findings
+            .into_iter()
+            .map(|f| (f.pattern_id, f.target))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("y".to_string(), None),
+                ("x".to_string(), Some("t0".to_string()))
             ]
         );
     }

@@ -426,14 +426,11 @@ fn prune() -> bool {
 }
 
 /// Whether a command's text may hold a command or data below its words: a substitution
-/// (`$(`, `` ` ``, `<(`, `>(`) or a quote.
+/// (`$(`, `` ` ``, `<(`, `>(`), a quote, any other `(` (the grammar hangs a subshell on a word
+/// in `a(]]=b)`) or a `#` (it starts a comment after an operator, `cat <<<#c`).
 fn may_nest(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| match c {
-        b'`' | b'\'' | b'"' => true,
-        b'(' => i > 0 && matches!(b[i - 1], b'$' | b'<' | b'>'),
-        _ => false,
-    })
+    text.bytes()
+        .any(|c| matches!(c, b'`' | b'\'' | b'"' | b'(' | b'#'))
 }
 
 /// Node kind ids, compared as integers on every node of the walk.
@@ -1648,7 +1645,8 @@ impl<'a, 't> Walk<'a, 't> {
     }
 
     /// `screen [options] [CMD …]`: where CMD starts, or `None` when screen starts none (`-ls`,
-    /// `-r`/`-x` reattach, `-X` sends a screen command, `-d NAME` detaches a session).
+    /// `-r`/`-x` reattach, `-X` sends a screen command, `-d NAME` detaches a session, a device
+    /// opens a serial line).
     fn screen(&self, words: &[Word<'t>], args: Range<usize>) -> Option<usize> {
         let mut seen = 0u128;
         let mut j = args.start;
@@ -1678,6 +1676,13 @@ impl<'a, 't> Walk<'a, 't> {
         }
         let detaches_only = any_of(seen, b"dD") && !any_of(seen, b"m");
         if any_of(seen, b"rRxXQ") || detaches_only || j >= args.end {
+            return None;
+        }
+        // A terminal device (`screen /dev/ttyUSB0 115200`) or `//telnet` opens a window on it.
+        if self
+            .value(words, j)
+            .is_some_and(|v| v.starts_with("/dev/") || v.starts_with("//"))
+        {
             return None;
         }
         Some(j)
@@ -3014,6 +3019,18 @@ mod tests {
              sudo -u me env A=$(id -u) systemctl restart x\n"
                 .into(),
         ));
+        // Grammar quirks in error-free trees: a subshell hung on a word, comments after an
+        // operator or a bracket inside a command.
+        for quirk in ["a(]]=b)\n", "cat <<<#c\nfree\n", "}]#declare\\\nsudo\n"] {
+            scripts.push(("quirk".into(), quirk.into()));
+        }
+        scripts.push((
+            "plain shapes".into(),
+            "rm -rf !(keep.txt)\nls *.@(jpg|png)\ncp x{,.bak}\nA=1 B=2 cmd x > f 2>&1 < g\n\
+             2>/dev/null cmd <<<x\necho ${#x} ${x#y} $[1+2] a#b \\\n  c\ncurl x#frag -o y\n\
+             systemd-run --unit x free\ntmux send-keys -t s free Enter\nfind . -exec free {} \\;\n"
+                .into(),
+        ));
         let tokens = [
             "sed",
             " ",
@@ -3044,6 +3061,8 @@ mod tests {
             "then",
             "fi",
             "command -v",
+            "<<<",
+            "]]",
         ];
         scripts.extend(
             crate::script::token_soups(&tokens, 2000, 24, 0x51_7cc1_b727_220a)
@@ -4253,6 +4272,9 @@ nproc"
             "screen -x",
             "screen -d build",
             "screen -S s -X stuff 'nproc'",
+            "screen /dev/ttyUSB0 115200",
+            "screen -L /dev/ttyS0 9600,cs8",
+            "screen //telnet host 23",
             "tmux",
             "tmux ls",
             "tmux attach -t build",

@@ -332,9 +332,10 @@ fn parameter_word(bytes: &[u8], i: usize) -> Option<usize> {
         }
         j += 1;
     }
+    // `-IPv4:$true`: the colon that joins a value ends the name.
     let ends = matches!(
         bytes.get(j),
-        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|' | b')' | b'}')
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|' | b')' | b'}' | b':')
     );
     (odd && ends).then_some(j)
 }
@@ -575,7 +576,8 @@ struct Walker<'s, 'o> {
     outer_host: Option<Rc<str>>,
     out: &'o mut Parsed,
     depth: u8,
-    special: Vec<(usize, Special)>,
+    /// By node id, with the node's start (an [`Kind::Opaque`] node holding one is walked).
+    special: Vec<(usize, usize, Special)>,
     /// `$s = New-PSSession -ComputerName HOST`: variable (lowercase, with `$`) and host, for
     /// a later `-Session $s`.
     sessions: Vec<(String, Rc<str>)>,
@@ -757,8 +759,8 @@ impl<'s> Walker<'s, '_> {
             ..Frame::default()
         };
         if !self.special.is_empty() {
-            if let Some(i) = self.special.iter().position(|(id, _)| *id == node.id()) {
-                match self.special.swap_remove(i).1 {
+            if let Some(i) = self.special.iter().position(|(id, ..)| *id == node.id()) {
+                match self.special.swap_remove(i).2 {
                     Special::Skip => {
                         self.flush_region();
                         return None;
@@ -781,12 +783,21 @@ impl<'s> Walker<'s, '_> {
                 self.flush_region();
                 None
             }
+            // A bare argument run by another shell (`bash -c ls -la`, `powershell -ec BASE64`)
+            // is claimed: the node holding it is walked so that the claim ends the region.
             Kind::Opaque
-                if self.clean && prune() && !self.text(node).bytes().any(opens_something) =>
+                if self.clean
+                    && prune()
+                    && !self.text(node).bytes().any(opens_something)
+                    && !self
+                        .special
+                        .iter()
+                        .any(|&(_, at, _)| node.byte_range().contains(&at)) =>
             {
                 let text = self.text(node);
-                let start = node.start_byte() + (text.len() - text.trim_start().len());
-                let end = start + text.trim().len();
+                // ASCII blanks only, as the leaf walk skips them: a no-break space is a token.
+                let start = node.start_byte() + (text.len() - text.trim_ascii_start().len());
+                let end = start + text.trim_ascii().len();
                 if start < end {
                     let host = self.host_of(&child);
                     self.grow_region(start..end, host);
@@ -1113,7 +1124,8 @@ impl<'s> Walker<'s, '_> {
 
     /// Marks an argument as consumed: its content is parsed as code instead.
     fn claim(&mut self, node: Node<'_>) {
-        self.special.push((node.id(), Special::Skip));
+        self.special
+            .push((node.id(), node.start_byte(), Special::Skip));
     }
 
     /// Parses an argument that is code in `lang`: a string (unescaped), or the bare words from
@@ -1473,7 +1485,8 @@ impl<'s> Walker<'s, '_> {
         };
         match block {
             Some(b) if b.core.kind() == "script_block_expression" => {
-                self.special.push((b.node.id(), Special::Host(h)));
+                let at = b.node.start_byte();
+                self.special.push((b.node.id(), at, Special::Host(h)));
             }
             Some(b) => {
                 if let Some(i) = self.statement_block(b.core) {
@@ -2571,9 +2584,21 @@ mod tests {
             "synthetic".into(),
             crate::synthetic::powershell_script(3000, 1000, 7),
         ));
+        // Bare arguments another shell runs are claimed below a plain argument list.
+        scripts.push((
+            "bare executed arguments".into(),
+            "bash -c ls -la\ncmd /c dir x\nwsl ls -la\nssh host ls -la\npowershell -Command Get-X y\n\
+             pwsh -c Get-X y\npowershell Get-X y\npowershell -ec RwBlAHQALQBYAA==\nGet-Y\n\
+             psexec \\\\h cmd /c dir\nEnter-PSSession h\nGet-X $using:x $env:PATH $a.b.c [int]::Max 1..3\n\
+             Exit-PSSession\nGet-X 2>&1 | Out-Null; Get-A && Get-B || Get-C; $c = !$b -band 0x1\n"
+                .into(),
+        ));
+        // A no-break space is a token to the grammar, not a blank.
+        scripts.push(("no-break space".into(), "$sb = \u{a0}\nGet-X\n".into()));
         let tokens = [
             "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
             "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
+            "bash -c ", "ssh h ", "\u{a0}",
         ];
         scripts.extend(
             crate::script::token_soups(&tokens, 2000, 24, 0x9e37_79b9_7f4a_7c15)
@@ -2626,6 +2651,12 @@ mod tests {
         }
         assert_eq!(changed, ["-IPv4", "--http2", "--level=2", "--v2;"]);
         assert_eq!(patch_ps7("ping -4 x; $a -= 1; $b--; tool -x 'a -b2'"), None);
+        // A value joined with a colon, as `-Name:value` is.
+        let joined = "Test-Connection -IPv4:$true srv1\nGet-A";
+        assert!(tree(joined).root_node().has_error());
+        let patched = patch_ps7(joined).unwrap();
+        assert!(!tree(&patched).root_node().has_error(), "{patched}");
+        assert_eq!(&patched[..22], "Test-Connection -IPv_:");
     }
 
     #[test]
