@@ -416,15 +416,6 @@ fn parse_tree(src: &str) -> Option<Tree> {
     )
 }
 
-/// Whether the walk passes over the words of a plain command (a test compares it with a walk
-/// that visits them).
-fn prune() -> bool {
-    #[cfg(test)]
-    return !tests::FULL_WALK.get();
-    #[cfg(not(test))]
-    true
-}
-
 /// Whether a command's text may hold a command or data below its words: a substitution
 /// (`$(`, `` ` ``, `<(`, `>(`), a quote, any other `(` (the grammar hangs a subshell on a word
 /// in `a(]]=b)`) or a `#` (it starts a comment after an operator, `cat <<<#c`).
@@ -852,7 +843,7 @@ impl<'a, 't> Walk<'a, 't> {
             // quote holds data. A command with neither has nothing more to find, and visiting
             // its words one by one was a large part of the walk.
             // (A repaired tree may hang commands below a command's words: walked whole.)
-            return !(self.clean && prune())
+            return !(self.clean && super::prune_walks())
                 || self.src.get(node.byte_range()).is_none_or(may_nest);
         } else if kind == k.redirected_statement {
             self.redirects(node);
@@ -3000,10 +2991,6 @@ fn push_unescaped_word(code: &mut String, map: &mut OffsetMap, word: &str, word_
 mod tests {
     use super::*;
 
-    thread_local! {
-        pub(super) static FULL_WALK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-
     #[test]
     fn passing_over_plain_commands_changes_no_command_and_no_region() {
         let mut scripts = crate::script::repository_scripts(&["sh", "bash"]);
@@ -3068,14 +3055,7 @@ mod tests {
             crate::script::token_soups(&tokens, 2000, 24, 0x51_7cc1_b727_220a)
                 .map(|s| ("soup".to_string(), s)),
         );
-        for (name, src) in &scripts {
-            let pruned = crate::script::parse(src, Language::Bash);
-            FULL_WALK.set(true);
-            let full = crate::script::parse(src, Language::Bash);
-            FULL_WALK.set(false);
-            assert_eq!(pruned.commands, full.commands, "{name}: {src}");
-            assert_eq!(pruned.code, full.code, "{name}: {src}");
-        }
+        crate::script::assert_pruned_walks_equal_full(Language::Bash, &scripts);
     }
 
     #[test]

@@ -305,6 +305,44 @@ pub fn parse_embedded(
     }
 }
 
+/// Whether the walks pass over what cannot hold a command or data (the words of a plain bash
+/// command, a PowerShell expression without brackets or quotes). Tests compare them with walks
+/// that do not ([`assert_pruned_walks_equal_full`]).
+pub(crate) fn prune_walks() -> bool {
+    #[cfg(test)]
+    return !FULL_WALK.get();
+    #[cfg(not(test))]
+    true
+}
+
+#[cfg(test)]
+thread_local! {
+    static FULL_WALK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The tree tree-sitter's PowerShell grammar gives `text` as it is (no rewrite).
+#[cfg(test)]
+pub(crate) fn powershell_tree(text: &str) -> tree_sitter::Tree {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .unwrap();
+    parser.parse(text, None).unwrap()
+}
+
+/// Every script of `scripts` gives the same commands and code regions with pruned and full walks.
+#[cfg(test)]
+pub(crate) fn assert_pruned_walks_equal_full(lang: Language, scripts: &[(String, String)]) {
+    for (name, src) in scripts {
+        let pruned = parse(src, lang);
+        FULL_WALK.set(true);
+        let full = parse(src, lang);
+        FULL_WALK.set(false);
+        assert_eq!(pruned.commands, full.commands, "{name}: {src}");
+        assert_eq!(pruned.code, full.code, "{name}: {src}");
+    }
+}
+
 /// Runs `f` with this thread's tree-sitter parser for `grammar`. Creating a parser and loading
 /// its grammar costs more than parsing a short embedded string, so each thread keeps one per
 /// grammar; a nested call (PowerShell inside PowerShell) finds it borrowed and uses a fresh one.

@@ -470,15 +470,6 @@ enum Kind {
     Opaque,
 }
 
-/// Whether the walk passes over [`Kind::Opaque`] nodes whole (a test compares it with a walk
-/// that does not).
-fn prune() -> bool {
-    #[cfg(test)]
-    return !tests::FULL_WALK.get();
-    #[cfg(not(test))]
-    true
-}
-
 /// A byte that may open a command, a string, a comment or an escape inside an expression.
 fn opens_something(b: u8) -> bool {
     matches!(b, b'(' | b'{' | b'"' | b'\'' | b'@' | b'#' | b'`')
@@ -787,7 +778,7 @@ impl<'s> Walker<'s, '_> {
             // is claimed: the node holding it is walked so that the claim ends the region.
             Kind::Opaque
                 if self.clean
-                    && prune()
+                    && super::prune_walks()
                     && !self.text(node).bytes().any(opens_something)
                     && !self
                         .special
@@ -2572,10 +2563,6 @@ mod tests {
         );
     }
 
-    thread_local! {
-        pub(super) static FULL_WALK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-
     #[test]
     fn passing_over_plain_expressions_changes_no_command_and_no_region() {
         let mut scripts = crate::script::repository_scripts(&["ps1", "psm1"]);
@@ -2604,14 +2591,7 @@ mod tests {
             crate::script::token_soups(&tokens, 2000, 24, 0x9e37_79b9_7f4a_7c15)
                 .map(|s| ("soup".to_string(), s)),
         );
-        for (name, src) in &scripts {
-            let pruned = super::super::parse(src, PS);
-            FULL_WALK.set(true);
-            let full = super::super::parse(src, PS);
-            FULL_WALK.set(false);
-            assert_eq!(pruned.commands, full.commands, "{name}: {src}");
-            assert_eq!(pruned.code, full.code, "{name}: {src}");
-        }
+        crate::script::assert_pruned_walks_equal_full(PS, &scripts);
     }
 
     #[test]
@@ -2620,13 +2600,7 @@ mod tests {
         // Without the rewrite each of these is an error repair in the tree.
         let patched = patch_ps7(src).unwrap();
         assert_eq!(patched.len(), src.len());
-        let tree = |text: &str| {
-            let mut parser = tree_sitter::Parser::new();
-            parser
-                .set_language(&tree_sitter_powershell::LANGUAGE.into())
-                .unwrap();
-            parser.parse(text, None).unwrap()
-        };
+        let tree = crate::script::powershell_tree;
         assert!(tree(src).root_node().has_error());
         assert!(!tree(&patched).root_node().has_error(), "{patched}");
         assert_eq!(

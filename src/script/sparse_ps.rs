@@ -1148,15 +1148,9 @@ mod tests {
         bounds.push(src.len());
         for w in bounds.windows(2) {
             let part = &src[w[0]..w[1]];
-            let mut parser = tree_sitter::Parser::new();
-            parser
-                .set_language(&tree_sitter_powershell::LANGUAGE.into())
-                .unwrap();
             let part = format!("{part}\n1\n");
             let text = crate::script::powershell::patch_ps7(&part);
-            let tree = parser
-                .parse(text.as_deref().unwrap_or(&part), None)
-                .unwrap();
+            let tree = crate::script::powershell_tree(text.as_deref().unwrap_or(&part));
             assert!(!tree.root_node().has_error(), "{part:?}");
         }
         assert!(!parse(src, Language::PowerShell).commands.is_empty());
@@ -1502,13 +1496,7 @@ wmic os get caption
 
     #[test]
     fn only_mid_line_repairs_are_accepted() {
-        let tree = |src: &str| {
-            let mut parser = tree_sitter::Parser::new();
-            parser
-                .set_language(&tree_sitter_powershell::LANGUAGE.into())
-                .unwrap();
-            parser.parse(src, None).unwrap()
-        };
+        let tree = crate::script::powershell_tree;
         let whole = |src: &str| {
             let t = tree(src);
             let r = tree_sitter::Range {
