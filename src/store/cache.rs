@@ -624,6 +624,15 @@ pub fn script_haystack(text: &str, language: Language) -> String {
     let (mut line, mut changed) = (hay.len(), false);
     let mut i = 0;
     while i < b.len() {
+        // A line with nothing to strip (a continuation starts with a backslash) loses nothing:
+        // it is skipped whole rather than copied and taken back.
+        if !changed && hay.len() == line {
+            let end = lower[i..].find('\n').map_or(b.len(), |n| i + n);
+            if !b[i..end].iter().any(|&c| stripped(c)) {
+                i = end + 1;
+                continue;
+            }
+        }
         match (b[i], b.get(i + 1), b.get(i + 2)) {
             (b'\\', Some(b'\n'), _) => i += 2,
             (b'\\', Some(b'\r'), Some(b'\n')) => i += 3,
