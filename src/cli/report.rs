@@ -219,9 +219,13 @@ impl<'a> Pretty<'a> {
     }
 
     fn newline(&mut self) {
-        self.buf.push(b'\n');
-        for _ in 0..self.depth {
-            self.buf.extend_from_slice(b"  ");
+        const LINE: &[u8] = b"\n                ";
+        match LINE.get(..1 + 2 * self.depth) {
+            Some(line) => self.buf.extend_from_slice(line),
+            None => {
+                self.buf.push(b'\n');
+                self.buf.resize(self.buf.len() + 2 * self.depth, b' ');
+            }
         }
     }
 
