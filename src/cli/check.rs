@@ -95,13 +95,14 @@ fn load_index_for(
     if std::env::var("FOREWARN_HOOK_CACHE").is_ok_and(|v| v == "0") {
         return load_index(store_flag, config);
     }
-    let haystacks: Option<Vec<String>> = jobs
+    let haystacks: Option<Vec<Vec<String>>> = jobs
         .iter()
         .map(|j| cache::check_haystack(&j.text, j.lang))
         .collect();
     let Some(haystacks) = haystacks else {
         return load_index(store_flag, config);
     };
+    let haystacks: Vec<String> = haystacks.into_iter().flatten().collect();
     let path = Store::resolve_path(store_flag, Some(config));
     let targets: Vec<Option<&str>> = jobs.iter().map(|j| j.target.as_deref()).collect();
     let need = cache::Need::Check {

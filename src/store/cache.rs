@@ -54,8 +54,8 @@ pub enum Need<'a> {
     },
     /// Explaining output: `haystack` is the lowercased output.
     After { haystack: &'a str },
-    /// Checking scripts: each text as [`script_haystack`] gives it, and the target each is
-    /// checked for. An anchor counts only where
+    /// Checking scripts: the parts of each text as [`check_haystack`] gives them, and the
+    /// target each text is checked for. An anchor counts only where
     /// it stands as a command name could (a whole word, or a word's start for a regex prefix
     /// the name may continue); an operation class's patterns are loaded where one of the class's
     /// command names is a word (finding the classes themselves would mean parsing the scripts).
@@ -279,12 +279,12 @@ fn read_header(
             _ => {}
         }
     }
-    if !is_whole(file, blobs_start, &offsets) {
+    if !is_whole(file, blobs_start, offsets.last().copied()) {
         return None;
     }
     wanted.sort_unstable();
     wanted.dedup();
-    let patterns = read_patterns(file, blobs_start, &offsets, &wanted)?;
+    let patterns = read_patterns(file, blobs_start, &|o| offsets.get(o).copied(), &wanted)?;
     Some((PatternIndex::build(patterns, hosts, clients), problems))
 }
 
@@ -300,19 +300,19 @@ struct CheckSection<'a> {
     clients: Vec<Client>,
     problems: Vec<String>,
     /// Where each pattern's line starts in the blobs, and where the last ends.
-    offsets: Vec<u64>,
+    offsets: U64s<'a>,
     /// Patterns with a triggering entry that has no anchor: loaded whatever the text.
-    always: Vec<u32>,
+    always: U32s<'a>,
     /// One pattern per system tag only patterns use (see [`write`]).
-    tagged: Vec<u32>,
-    inactive: Vec<u32>,
+    tagged: U32s<'a>,
+    inactive: U32s<'a>,
     /// One pattern of an operation class, if any (see [`CheckSection::load`]).
-    operation: Vec<u32>,
+    operation: U32s<'a>,
     /// Each pattern's scope (systems, host and client), as a number.
-    scope_of: Vec<u32>,
+    scope_of: U32s<'a>,
     /// Each scope as JSON: `(affected_systems, infrastructure_id, client_id)`, ending where
     /// `scope_ends` says.
-    scope_ends: Vec<u32>,
+    scope_ends: U32s<'a>,
     scopes: &'a [u8],
     anchors: AnchorTable<'a>,
 }
@@ -329,22 +329,65 @@ impl<'a> Blocks<'a> {
         Some(block)
     }
 
-    fn u32s(&mut self) -> Option<Vec<u32>> {
+    fn u32s(&mut self) -> Option<U32s<'a>> {
         let b = self.bytes()?;
-        (b.len() % 4 == 0).then(|| {
-            b.chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect()
-        })
+        (b.len() % 4 == 0).then_some(U32s(b))
     }
 
-    fn u64s(&mut self) -> Option<Vec<u64>> {
+    fn u64s(&mut self) -> Option<U64s<'a>> {
         let b = self.bytes()?;
-        (b.len() % 8 == 0).then(|| {
-            b.chunks_exact(8)
-                .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-                .collect()
-        })
+        (b.len() % 8 == 0).then_some(U64s(b))
+    }
+}
+
+/// A block of little-endian `u32`s, read where it lies (copying the tables out would touch a
+/// few hundred kilobytes more of fresh memory, each page a fault).
+#[derive(Clone, Copy)]
+struct U32s<'a>(&'a [u8]);
+
+impl<'a> U32s<'a> {
+    fn len(self) -> usize {
+        self.0.len() / 4
+    }
+
+    fn get(self, i: usize) -> Option<u32> {
+        let at = i.checked_mul(4)?;
+        let b = self.0.get(at..at.checked_add(4)?)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Items `range`.
+    fn slice(self, range: std::ops::Range<usize>) -> Option<U32s<'a>> {
+        let (start, end) = (range.start.checked_mul(4)?, range.end.checked_mul(4)?);
+        self.0.get(start..end).map(U32s)
+    }
+
+    fn iter(self) -> impl Iterator<Item = u32> + 'a {
+        self.0
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    }
+
+    fn ords(self) -> impl Iterator<Item = usize> + 'a {
+        self.iter().map(|o| o as usize)
+    }
+}
+
+/// A block of little-endian `u64`s, read where it lies.
+#[derive(Clone, Copy)]
+struct U64s<'a>(&'a [u8]);
+
+impl U64s<'_> {
+    fn get(self, i: usize) -> Option<u64> {
+        let at = i.checked_mul(8)?;
+        let b = self.0.get(at..at.checked_add(8)?)?;
+        Some(u64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
+    }
+
+    fn last(self) -> Option<u64> {
+        self.get((self.0.len() / 8).checked_sub(1)?)
     }
 }
 
@@ -402,22 +445,22 @@ impl<'a> CheckSection<'a> {
         haystacks: &[String],
         targets: &[Option<&str>],
     ) -> Option<(PatternIndex, Vec<String>)> {
-        if !is_whole(file, blobs_start, &self.offsets) {
+        if !is_whole(file, blobs_start, self.offsets.last()) {
             return None;
         }
-        let ords = |list: &[u32]| -> Vec<usize> { list.iter().map(|&o| o as usize).collect() };
-        let mut wanted = ords(&self.always);
-        let tagged = ords(&self.tagged);
+        let offset = |o: usize| self.offsets.get(o);
+        let mut wanted: Vec<usize> = self.always.ords().collect();
+        let tagged: Vec<usize> = self.tagged.ords().collect();
         // Code that may run elsewhere, or a directive that may name another target: every
         // pattern may count there.
         let (hit, elsewhere) = self.anchors.found(haystacks, crate::script::CHANGES_HOST)?;
         for (e, _) in hit.iter().enumerate().filter(|(_, &h)| h) {
-            wanted.extend(self.anchors.ords(e)?.iter().map(|&o| o as usize));
+            wanted.extend(self.anchors.ords(e)?.ords());
         }
         let alone = !elsewhere && !haystacks.iter().any(|h| h.contains("forewarn"));
         if alone && !targets.is_empty() {
             let known = PatternIndex::build(
-                read_patterns(file, blobs_start, &self.offsets, &tagged)?,
+                read_patterns(file, blobs_start, &offset, &tagged)?,
                 self.hosts.clone(),
                 self.clients.clone(),
             );
@@ -432,11 +475,11 @@ impl<'a> CheckSection<'a> {
         // One operation pattern whatever the text: the engine classifies commands only when
         // the index has some, and a classified command resolves its target like one with
         // candidates (see `command_anchors`), so the small index must have some too.
-        wanted.extend(ords(&self.operation));
+        wanted.extend(self.operation.ords());
         wanted.extend(tagged);
         wanted.sort_unstable();
         wanted.dedup();
-        let patterns = read_patterns(file, blobs_start, &self.offsets, &wanted)?;
+        let patterns = read_patterns(file, blobs_start, &offset, &wanted)?;
         Some((
             PatternIndex::build(patterns, self.hosts, self.clients),
             self.problems,
@@ -447,22 +490,22 @@ impl<'a> CheckSection<'a> {
     /// [`Target::applies`] once per scope met.
     fn applicable(&self, targets: &[Target], ords: &[usize]) -> Option<Vec<bool>> {
         let mut inactive = vec![false; self.scope_of.len()];
-        for &o in &self.inactive {
-            *inactive.get_mut(o as usize)? = true;
+        for o in self.inactive.ords() {
+            *inactive.get_mut(o)? = true;
         }
         let mut known: Vec<Option<bool>> = vec![None; self.scope_ends.len()];
         let mut probe = Pattern::new("", PatternType::CommandCompatibility, "", "");
         let mut keep = Vec::with_capacity(ords.len());
         for &o in ords {
-            let s = *self.scope_of.get(o)? as usize;
+            let s = self.scope_of.get(o)? as usize;
             let applies = match *known.get(s)? {
                 Some(a) => a,
                 None => {
                     let start = match s {
                         0 => 0,
-                        _ => *self.scope_ends.get(s - 1)? as usize,
+                        _ => self.scope_ends.get(s - 1)? as usize,
                     };
-                    let scope = self.scopes.get(start..*self.scope_ends.get(s)? as usize)?;
+                    let scope = self.scopes.get(start..self.scope_ends.get(s)? as usize)?;
                     (
                         probe.affected_systems,
                         probe.infrastructure_id,
@@ -473,7 +516,7 @@ impl<'a> CheckSection<'a> {
                     a
                 }
             };
-            keep.push(applies && !inactive[o]);
+            keep.push(applies && !*inactive.get(o)?);
         }
         Some(keep)
     }
@@ -496,19 +539,19 @@ fn anchor_hash(text: &[u8]) -> u32 {
 /// with a small automaton. An entry is an anchor text with its pattern ordinals (an anchor that
 /// is a pattern's and an operation class's name has one entry).
 struct AnchorTable<'a> {
-    hashes: Vec<u32>,
+    hashes: U32s<'a>,
     /// Entry `e`'s text ends at `text_ends[e]` in `texts` (and starts where `e - 1`'s ends).
-    text_ends: Vec<u32>,
+    text_ends: U32s<'a>,
     texts: &'a [u8],
-    ord_ends: Vec<u32>,
-    ords: Vec<u32>,
+    ord_ends: U32s<'a>,
+    ords: U32s<'a>,
     /// Slots (a power of two of them) holding entry + 1, 0 when empty.
-    words: Vec<u32>,
-    starts: Vec<u32>,
+    words: U32s<'a>,
+    starts: U32s<'a>,
     /// The lengths of the start anchors, ascending.
-    start_lens: Vec<u32>,
+    start_lens: U32s<'a>,
     /// Pairs: entry, and its [`Bound`] as a number.
-    others: Vec<u32>,
+    others: U32s<'a>,
 }
 
 impl<'a> AnchorTable<'a> {
@@ -524,35 +567,35 @@ impl<'a> AnchorTable<'a> {
             start_lens: b.u32s()?,
             others: b.u32s()?,
         };
-        let sized = |slots: &[u32]| slots.is_empty() || slots.len().is_power_of_two();
+        let sized = |slots: U32s| slots.len() == 0 || slots.len().is_power_of_two();
         let n = t.hashes.len();
-        (t.text_ends.len() == n && t.ord_ends.len() == n && sized(&t.words) && sized(&t.starts))
+        (t.text_ends.len() == n && t.ord_ends.len() == n && sized(t.words) && sized(t.starts))
             .then_some(t)
     }
 
-    fn span(ends: &[u32], e: usize) -> Option<std::ops::Range<usize>> {
+    fn span(ends: U32s, e: usize) -> Option<std::ops::Range<usize>> {
         let start = match e {
             0 => 0,
-            _ => *ends.get(e - 1)? as usize,
+            _ => ends.get(e - 1)? as usize,
         };
-        Some(start..*ends.get(e)? as usize)
+        Some(start..ends.get(e)? as usize)
     }
 
     fn text(&self, e: usize) -> Option<&'a [u8]> {
-        self.texts.get(Self::span(&self.text_ends, e)?)
+        self.texts.get(Self::span(self.text_ends, e)?)
     }
 
-    fn ords(&self, e: usize) -> Option<&[u32]> {
-        self.ords.get(Self::span(&self.ord_ends, e)?)
+    fn ords(&self, e: usize) -> Option<U32s<'a>> {
+        self.ords.slice(Self::span(self.ord_ends, e)?)
     }
 
     /// The entry of `slots` whose text is `word` (hashed `h`).
-    fn probe(&self, slots: &[u32], h: u32, word: &[u8]) -> Option<usize> {
+    fn probe(&self, slots: U32s, h: u32, word: &[u8]) -> Option<usize> {
         let mask = slots.len().wrapping_sub(1);
         let mut i = h as usize & mask;
         for _ in 0..slots.len() {
-            let e = (*slots.get(i)? as usize).checked_sub(1)?;
-            if self.hashes.get(e) == Some(&h) && self.text(e) == Some(word) {
+            let e = (slots.get(i)? as usize).checked_sub(1)?;
+            if self.hashes.get(e) == Some(h) && self.text(e) == Some(word) {
                 return Some(e);
             }
             i = (i + 1) & mask;
@@ -571,18 +614,22 @@ impl<'a> AnchorTable<'a> {
             .collect();
         // Bit `h % 64` of a name's hash: most words are no name without a comparison.
         let name_bits = names.iter().fold(0u64, |m, (h, _)| m | 1 << (h % 64));
-        let max_start = self.start_lens.last().map_or(0, |&l| l as usize);
-        let min_start = self.start_lens.first().map_or(usize::MAX, |&l| l as usize);
+        let max_start = self.start_lens.iter().max().map_or(0, |l| l as usize);
+        let min_start = self
+            .start_lens
+            .iter()
+            .min()
+            .map_or(usize::MAX, |l| l as usize);
         let mut is_start_len = vec![false; max_start + 1];
-        for &l in &self.start_lens {
+        for l in self.start_lens.iter() {
             *is_start_len.get_mut(l as usize)? = true;
         }
         // The first bytes of the anchors (and names): a word that starts otherwise is no anchor
         // and is not hashed.
         let mut first = [false; 256];
         let mut start_first = [false; 256];
-        for (slots, table) in [(&self.words, &mut first), (&self.starts, &mut start_first)] {
-            for &slot in slots.iter().filter(|&&s| s != 0) {
+        for (slots, table) in [(self.words, &mut first), (self.starts, &mut start_first)] {
+            for slot in slots.iter().filter(|&s| s != 0) {
                 if let Some(&b) = self.text(slot as usize - 1).and_then(<[u8]>::first) {
                     table[usize::from(b)] = true;
                 }
@@ -594,7 +641,8 @@ impl<'a> AnchorTable<'a> {
             }
         }
         let mut others = Vec::with_capacity(self.others.len() / 2);
-        for pair in self.others.chunks_exact(2) {
+        let pairs: Vec<u32> = self.others.iter().collect();
+        for pair in pairs.chunks_exact(2) {
             let e = pair[0] as usize;
             let bound = [Bound::Anywhere, Bound::Start, Bound::Word]
                 .get(pair[1] as usize)
@@ -616,7 +664,7 @@ impl<'a> AnchorTable<'a> {
                     for (n, &c) in word.iter().enumerate() {
                         h = hash_step(h, c);
                         if is_start_len.get(n + 1) == Some(&true) {
-                            if let Some(e) = self.probe(&self.starts, h, &word[..=n]) {
+                            if let Some(e) = self.probe(self.starts, h, &word[..=n]) {
                                 hit[e] = true;
                             }
                         }
@@ -627,7 +675,7 @@ impl<'a> AnchorTable<'a> {
                 } else {
                     continue;
                 };
-                if let Some(e) = self.probe(&self.words, h, word) {
+                if let Some(e) = self.probe(self.words, h, word) {
                     hit[e] = true;
                 }
                 if name_bits & (1 << (h % 64)) != 0 {
@@ -779,8 +827,8 @@ static NAME_BYTES: [bool; 256] = {
 
 /// Whether `file` ends where its last pattern line does: a file cut short (a torn write, a full
 /// disk) is damaged even where the lines a reader wants are still there.
-fn is_whole(file: &File, blobs_start: u64, offsets: &[u64]) -> bool {
-    let end = offsets.last().and_then(|&len| blobs_start.checked_add(len));
+fn is_whole(file: &File, blobs_start: u64, blobs_len: Option<u64>) -> bool {
+    let end = blobs_len.and_then(|len| blobs_start.checked_add(len));
     end.is_some() && file.metadata().is_ok_and(|m| Some(m.len()) == end)
 }
 
@@ -790,7 +838,7 @@ fn is_whole(file: &File, blobs_start: u64, offsets: &[u64]) -> bool {
 fn read_patterns(
     file: &File,
     blobs_start: u64,
-    offsets: &[u64],
+    offset: &(dyn Fn(usize) -> Option<u64> + Sync),
     wanted: &[usize],
 ) -> Option<Vec<Pattern>> {
     let read = |ords: &[usize]| -> Option<Vec<Pattern>> {
@@ -799,22 +847,19 @@ fn read_patterns(
         let mut i = 0;
         while i < ords.len() {
             // A run of lines read at once: from this one to the last that follows closely.
-            let first = *offsets.get(ords[i])?;
+            let first = offset(ords[i])?;
             let mut j = i + 1;
             while j < ords.len()
-                && offsets
-                    .get(ords[j])?
-                    .saturating_sub(*offsets.get(ords[j - 1] + 1)?)
-                    <= READ_GAP
+                && offset(ords[j])?.saturating_sub(offset(ords[j - 1] + 1)?) <= READ_GAP
             {
                 j += 1;
             }
-            let end = *offsets.get(ords[j - 1] + 1)?;
+            let end = offset(ords[j - 1] + 1)?;
             buf.resize(usize::try_from(end.checked_sub(first)?).ok()?, 0);
             read_exact_at(file, &mut buf, blobs_start.checked_add(first)?).ok()?;
             for &ord in &ords[i..j] {
-                let start = usize::try_from(offsets.get(ord)? - first).ok()?;
-                let end = usize::try_from(offsets.get(ord + 1)?.checked_sub(first)?).ok()?;
+                let start = usize::try_from(offset(ord)?.checked_sub(first)?).ok()?;
+                let end = usize::try_from(offset(ord + 1)?.checked_sub(first)?).ok()?;
                 patterns.push(serde_json::from_slice::<Pattern>(buf.get(start..end)?).ok()?);
             }
             i = j;
@@ -902,11 +947,12 @@ fn parses_large(text: &str, lower: &str, language: Language) -> bool {
     text.len() >= 64 * 1024 && !is_plain(lower, language)
 }
 
-/// [`script_haystack`], or `None` for a large script that only a whole parse would show the
-/// names of (see [`parses_large`]).
-pub fn check_haystack(text: &str, language: Language) -> Option<String> {
+/// [`script_haystack`] in parts (the text, and its lines that lose quotes or escapes, rather
+/// than one copy of both: the anchors are searched for in each), or `None` for a large script
+/// that only a whole parse would show the names of (see [`parses_large`]).
+pub fn check_haystack(text: &str, language: Language) -> Option<Vec<String>> {
     let lower = text.to_lowercase();
-    (!parses_large(text, &lower, language)).then(|| haystack_of(text, lower, language))
+    (!parses_large(text, &lower, language)).then(|| haystack_parts(text, lower, language))
 }
 
 /// The text a script's patterns must have an anchor in, for [`Need::Check`]. A bash script
@@ -916,7 +962,7 @@ pub fn check_haystack(text: &str, language: Language) -> Option<String> {
 /// commands, batch, bash that runs PowerShell or uses `$'…'` escapes) is parsed as the hook
 /// parses a command, so the haystack holds the names the engine will see.
 pub fn script_haystack(text: &str, language: Language) -> String {
-    haystack_of(text, text.to_lowercase(), language)
+    haystack_parts(text, text.to_lowercase(), language).join("\n")
 }
 
 /// Bytes a bash haystack leaves out (quotes, escapes, carriage returns), and line ends.
@@ -931,22 +977,22 @@ static STRIPPED_OR_LINE_END: [bool; 256] = {
     table
 };
 
-fn haystack_of(text: &str, lower: String, language: Language) -> String {
+/// [`script_haystack`]'s parts: `lower` (the lowercased `text`), then, for bash, its lines that
+/// lose something without their quotes and escapes.
+fn haystack_parts(text: &str, lower: String, language: Language) -> Vec<String> {
     if !is_plain(&lower, language) {
-        return command_haystack(text, language).0;
+        return vec![command_haystack(text, language).0];
     }
     let special = |c: u8| STRIPPED_OR_LINE_END[usize::from(c)];
     if !lower.bytes().any(|c| c != b'\n' && special(c)) {
-        return lower;
+        return vec![lower];
     }
     // Quotes and escapes go, so `p''ython` and `py\thon` show their names as whole words; a
     // line continuation goes as a whole (`too\⏎l1` runs `tool1`), other line ends stay, so
     // that the last word of a line is not glued to the first of the next. A line that loses
     // nothing is already in the text: it is not repeated (nor copied until it loses a byte).
     let b = lower.as_bytes();
-    let mut hay = Vec::with_capacity(b.len() * 2 + 1);
-    hay.extend_from_slice(b);
-    hay.push(b'\n');
+    let mut hay = Vec::with_capacity(b.len() / 2);
     // Where the current line starts in `b`, and whether it lost something (it is being copied).
     let (mut line, mut changed) = (0, false);
     let mut i = 0;
@@ -983,7 +1029,10 @@ fn haystack_of(text: &str, lower: String, language: Language) -> String {
         };
     }
     // Only ASCII bytes were left out: the rest is still UTF-8.
-    String::from_utf8(hay).unwrap_or(lower)
+    match String::from_utf8(hay) {
+        Ok(lines) => vec![lower, lines],
+        Err(_) => vec![lower],
+    }
 }
 
 fn lock_path(store: &Path) -> PathBuf {
