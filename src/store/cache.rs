@@ -604,34 +604,94 @@ impl<'a> AnchorTable<'a> {
     }
 
     /// Which entries stand where their bound requires in some haystack, and whether one of
-    /// `names` is a word of one.
+    /// `names` is a word of one. A large search is split in two halves (each haystack cut at a
+    /// line end near its middle), searched at once.
     fn found(&self, haystacks: &[String], names: &[&str]) -> Option<(Vec<bool>, bool)> {
-        let mut hit = vec![false; self.hashes.len()];
-        let mut named = false;
+        let search = Search::new(self, names)?;
+        let mut halves = (Vec::new(), Vec::new());
+        for hay in haystacks {
+            let b = hay.as_bytes();
+            let mid = b.len() / 2;
+            let mid = b[mid..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |n| mid + n);
+            halves.0.push((b, 0..mid));
+            halves.1.push((b, mid..b.len()));
+        }
+        let run = |ranges: &[(&[u8], std::ops::Range<usize>)]| -> Option<(Vec<bool>, bool)> {
+            let mut hit = vec![false; self.hashes.len()];
+            let mut named = false;
+            for (hay, range) in ranges {
+                search.run(hay, range.clone(), &mut hit, &mut named);
+            }
+            Some((hit, named))
+        };
+        let bytes: usize = haystacks.iter().map(String::len).sum();
+        if bytes < PARALLEL_SEARCH_FROM {
+            halves.0.append(&mut halves.1);
+            return run(&halves.0);
+        }
+        let (first, second) = std::thread::scope(|s| {
+            let first = s.spawn(|| run(&halves.0));
+            let second = run(&halves.1);
+            (first.join().ok().flatten(), second)
+        });
+        let (mut hit, named) = first?;
+        let (more, also_named) = second?;
+        for (h, m) in hit.iter_mut().zip(more) {
+            *h |= m;
+        }
+        Some((hit, named || also_named))
+    }
+}
+
+/// From this many bytes of haystack on, [`AnchorTable::found`] searches on two threads.
+const PARALLEL_SEARCH_FROM: usize = 128 * 1024;
+
+/// What [`AnchorTable::found`] looks up, ready to search any part of a haystack.
+struct Search<'t, 'a> {
+    table: &'t AnchorTable<'a>,
+    /// Names searched for besides the anchors, with their hashes.
+    names: Vec<(u32, &'t [u8])>,
+    /// Bit `h % 64` of a name's hash: most words are no name without a comparison.
+    name_bits: u64,
+    min_start: usize,
+    is_start_len: Vec<bool>,
+    /// The first bytes of the anchors (and names): a word that starts otherwise is no anchor
+    /// and is not hashed.
+    first: [bool; 256],
+    start_first: [bool; 256],
+    /// The anchors that are not all name characters, each with its bound and entry, found by
+    /// `ac`; the longest is `longest` bytes.
+    others: Vec<(&'a [u8], Bound, usize)>,
+    ac: Option<aho_corasick::AhoCorasick>,
+    longest: usize,
+}
+
+impl<'t, 'a> Search<'t, 'a> {
+    fn new(table: &'t AnchorTable<'a>, names: &'t [&'t str]) -> Option<Search<'t, 'a>> {
         let names: Vec<(u32, &[u8])> = names
             .iter()
             .map(|n| (anchor_hash(n.as_bytes()), n.as_bytes()))
             .collect();
-        // Bit `h % 64` of a name's hash: most words are no name without a comparison.
         let name_bits = names.iter().fold(0u64, |m, (h, _)| m | 1 << (h % 64));
-        let max_start = self.start_lens.iter().max().map_or(0, |l| l as usize);
-        let min_start = self
+        let max_start = table.start_lens.iter().max().map_or(0, |l| l as usize);
+        let min_start = table
             .start_lens
             .iter()
             .min()
             .map_or(usize::MAX, |l| l as usize);
         let mut is_start_len = vec![false; max_start + 1];
-        for l in self.start_lens.iter() {
+        for l in table.start_lens.iter() {
             *is_start_len.get_mut(l as usize)? = true;
         }
-        // The first bytes of the anchors (and names): a word that starts otherwise is no anchor
-        // and is not hashed.
         let mut first = [false; 256];
         let mut start_first = [false; 256];
-        for (slots, table) in [(self.words, &mut first), (self.starts, &mut start_first)] {
+        for (slots, lead) in [(table.words, &mut first), (table.starts, &mut start_first)] {
             for slot in slots.iter().filter(|&s| s != 0) {
-                if let Some(&b) = self.text(slot as usize - 1).and_then(<[u8]>::first) {
-                    table[usize::from(b)] = true;
+                if let Some(&b) = table.text(slot as usize - 1).and_then(<[u8]>::first) {
+                    lead[usize::from(b)] = true;
                 }
             }
         }
@@ -640,60 +700,85 @@ impl<'a> AnchorTable<'a> {
                 first[usize::from(b)] = true;
             }
         }
-        let mut others = Vec::with_capacity(self.others.len() / 2);
-        let pairs: Vec<u32> = self.others.iter().collect();
+        let pairs: Vec<u32> = table.others.iter().collect();
+        let mut others = Vec::with_capacity(pairs.len() / 2);
         for pair in pairs.chunks_exact(2) {
             let e = pair[0] as usize;
             let bound = [Bound::Anywhere, Bound::Start, Bound::Word]
                 .get(pair[1] as usize)
                 .copied()?;
-            others.push((self.text(e)?, bound, e));
+            others.push((table.text(e)?, bound, e));
         }
         let ac = match others.is_empty() {
             true => None,
             false => Some(aho_corasick::AhoCorasick::new(others.iter().map(|(a, _, _)| a)).ok()?),
         };
-        for hay in haystacks {
-            let b = hay.as_bytes();
-            for std::ops::Range { start, end } in word_ranges(b, is_name_byte) {
-                let word = &b[start..end];
-                let lead = usize::from(b[start]);
-                let h = if start_first[lead] && word.len() >= min_start {
-                    // Each prefix of a start anchor's length is looked up on the way.
-                    let mut h = HASH_START;
-                    for (n, &c) in word.iter().enumerate() {
-                        h = hash_step(h, c);
-                        if is_start_len.get(n + 1) == Some(&true) {
-                            if let Some(e) = self.probe(self.starts, h, &word[..=n]) {
-                                hit[e] = true;
-                            }
+        let longest = others.iter().map(|(a, _, _)| a.len()).max().unwrap_or(0);
+        Some(Search {
+            table,
+            names,
+            name_bits,
+            min_start,
+            is_start_len,
+            first,
+            start_first,
+            others,
+            ac,
+            longest,
+        })
+    }
+
+    /// Marks in `hit` the entries that stand in `b[range]` (a match of the automaton counts
+    /// where it starts), and sets `named` when a name is a word there. `range` starts and ends
+    /// at a line end or at an end of `b`: no word crosses it.
+    fn run(&self, b: &[u8], range: std::ops::Range<usize>, hit: &mut [bool], named: &mut bool) {
+        let t = self.table;
+        let Some(part) = b.get(range.clone()) else {
+            return;
+        };
+        for std::ops::Range { start, end } in word_ranges(part, is_name_byte) {
+            let word = &part[start..end];
+            let lead = usize::from(part[start]);
+            let h = if self.start_first[lead] && word.len() >= self.min_start {
+                // Each prefix of a start anchor's length is looked up on the way.
+                let mut h = HASH_START;
+                for (n, &c) in word.iter().enumerate() {
+                    h = hash_step(h, c);
+                    if self.is_start_len.get(n + 1) == Some(&true) {
+                        if let Some(e) = t.probe(t.starts, h, &word[..=n]) {
+                            hit[e] = true;
                         }
                     }
-                    h
-                } else if first[lead] {
-                    anchor_hash(word)
-                } else {
-                    continue;
-                };
-                if let Some(e) = self.probe(self.words, h, word) {
-                    hit[e] = true;
                 }
-                if name_bits & (1 << (h % 64)) != 0 {
-                    named |= names.contains(&(h, word));
-                }
+                h
+            } else if self.first[lead] {
+                anchor_hash(word)
+            } else {
+                continue;
+            };
+            if let Some(e) = t.probe(t.words, h, word) {
+                hit[e] = true;
             }
-            let Some(ac) = &ac else { continue };
-            for m in ac.find_overlapping_iter(b) {
-                let (_, bound, e) = others[m.pattern().as_usize()];
-                let starts =
-                    bound == Bound::Anywhere || m.start() == 0 || !is_name_byte(b[m.start() - 1]);
-                let ends = bound != Bound::Word || b.get(m.end()).is_none_or(|&c| !is_name_byte(c));
-                if starts && ends {
-                    hit[e] = true;
-                }
+            if self.name_bits & (1 << (h % 64)) != 0 {
+                *named |= self.names.contains(&(h, word));
             }
         }
-        Some((hit, named))
+        let Some(ac) = &self.ac else { return };
+        // Matches that start in the range, whatever follows it.
+        let end = range.end.saturating_add(self.longest).min(b.len());
+        let input = aho_corasick::Input::new(b).range(range.start..end);
+        for m in ac.find_overlapping_iter(input) {
+            if m.start() >= range.end {
+                continue;
+            }
+            let (_, bound, e) = self.others[m.pattern().as_usize()];
+            let starts =
+                bound == Bound::Anywhere || m.start() == 0 || !is_name_byte(b[m.start() - 1]);
+            let ends = bound != Bound::Word || b.get(m.end()).is_none_or(|&c| !is_name_byte(c));
+            if starts && ends {
+                hit[e] = true;
+            }
+        }
     }
 }
 
@@ -1852,6 +1937,39 @@ mod tests {
         std::fs::write(path_for(&path), &whole).unwrap();
         assert_eq!(ids().unwrap(), good);
         assert!(read(&path, "10", &need).is_err_and(|m| m == Miss::Stale));
+    }
+
+    #[test]
+    fn a_large_search_in_two_halves_finds_what_one_pass_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let index = PatternIndex::build(crate::synthetic::patterns(3000, 7), vec![], vec![]);
+        write(&path, "1", &index, &[]).unwrap();
+        let whole = std::fs::read(path_for(&path)).unwrap();
+        let line_end = whole.iter().position(|&b| b == b'\n').unwrap();
+        let head = String::from_utf8(whole[..line_end].to_vec()).unwrap();
+        let lens: Vec<usize> = head
+            .split(' ')
+            .skip(2)
+            .take(3)
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let start = line_end + 1 + lens[0] + lens[1];
+        let section = CheckSection::decode(&whole[start..start + lens[2]]).unwrap();
+        let script = crate::synthetic::bash_script(6000, 3000, 8);
+        let haystacks = check_haystack(&script, Language::Bash).unwrap();
+        assert!(haystacks.iter().map(String::len).sum::<usize>() >= PARALLEL_SEARCH_FROM);
+        let names = ["tool17", "kubectl", "docker"];
+        let (halves, named) = section.anchors.found(&haystacks, &names).unwrap();
+        let search = Search::new(&section.anchors, &names).unwrap();
+        let mut one_pass = vec![false; halves.len()];
+        let mut one_named = false;
+        for hay in &haystacks {
+            search.run(hay.as_bytes(), 0..hay.len(), &mut one_pass, &mut one_named);
+        }
+        assert_eq!(halves, one_pass);
+        assert_eq!(named, one_named);
+        assert!(halves.iter().filter(|&&h| h).count() > 100);
     }
 
     #[test]
