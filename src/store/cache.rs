@@ -611,7 +611,8 @@ impl<'a> AnchorTable<'a> {
         let mut halves = (Vec::new(), Vec::new());
         for hay in haystacks {
             let b = hay.as_bytes();
-            let mid = b.len() / 2;
+            // The second half is the calling thread's, which builds the automaton first.
+            let mid = b.len() / 20 * 11;
             let mid = b[mid..]
                 .iter()
                 .position(|&c| c == b'\n')
@@ -634,6 +635,8 @@ impl<'a> AnchorTable<'a> {
         }
         let (first, second) = std::thread::scope(|s| {
             let first = s.spawn(|| run(&halves.0));
+            // Built while the other thread looks up its words.
+            search.automaton();
             let second = run(&halves.1);
             (first.join().ok().flatten(), second)
         });
@@ -663,9 +666,10 @@ struct Search<'t, 'a> {
     first: [bool; 256],
     start_first: [bool; 256],
     /// The anchors that are not all name characters, each with its bound and entry, found by
-    /// `ac`; the longest is `longest` bytes.
+    /// an automaton (built once, by the first thread that needs it); the longest is `longest`
+    /// bytes.
     others: Vec<(&'a [u8], Bound, usize)>,
-    ac: Option<aho_corasick::AhoCorasick>,
+    ac: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
     longest: usize,
 }
 
@@ -709,10 +713,6 @@ impl<'t, 'a> Search<'t, 'a> {
                 .copied()?;
             others.push((table.text(e)?, bound, e));
         }
-        let ac = match others.is_empty() {
-            true => None,
-            false => Some(aho_corasick::AhoCorasick::new(others.iter().map(|(a, _, _)| a)).ok()?),
-        };
         let longest = others.iter().map(|(a, _, _)| a.len()).max().unwrap_or(0);
         Some(Search {
             table,
@@ -723,9 +723,20 @@ impl<'t, 'a> Search<'t, 'a> {
             first,
             start_first,
             others,
-            ac,
+            ac: std::sync::OnceLock::new(),
             longest,
         })
+    }
+
+    /// The automaton of the other anchors (`None` when there are none, or it cannot be built:
+    /// then every pattern with such an anchor is loaded).
+    fn automaton(&self) -> Option<&aho_corasick::AhoCorasick> {
+        self.ac
+            .get_or_init(|| match self.others.is_empty() {
+                true => None,
+                false => aho_corasick::AhoCorasick::new(self.others.iter().map(|(a, _, _)| a)).ok(),
+            })
+            .as_ref()
     }
 
     /// Marks in `hit` the entries that stand in `b[range]` (a match of the automaton counts
@@ -763,7 +774,15 @@ impl<'t, 'a> Search<'t, 'a> {
                 *named |= self.names.contains(&(h, word));
             }
         }
-        let Some(ac) = &self.ac else { return };
+        if self.others.is_empty() {
+            return;
+        }
+        let Some(ac) = self.automaton() else {
+            for &(_, _, e) in &self.others {
+                hit[e] = true;
+            }
+            return;
+        };
         // Matches that start in the range, whatever follows it.
         let end = range.end.saturating_add(self.longest).min(b.len());
         let input = aho_corasick::Input::new(b).range(range.start..end);
