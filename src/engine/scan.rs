@@ -98,24 +98,15 @@ fn sparse_ranges(
     index: &PatternIndex,
 ) -> Option<Vec<Range<Cut>>> {
     let prefilter = index.prefilter(lang)?;
-    // The lexer and the literal search each read the whole text: side by side, the lexer with
-    // the automaton's part of the search (the two take about as long as the word lookups).
+    // The lexer and the literal search each read the whole text: side by side (the lexer
+    // takes about as long as the word lookups and the automaton together).
     let (lexed, hits) = std::thread::scope(|s| {
-        let lexed = s.spawn(|| {
-            let mut literals = Vec::new();
-            prefilter.literal_hits(src, |m| literals.push((m, Relevant::Here)));
-            (sparse::lex(src, lang), literals)
-        });
+        let lexed = s.spawn(|| sparse::lex(src, lang));
         let mut relevance = Relevance::new(index, target);
         let mut hits = Vec::new();
         prefilter.word_hits(src, |m, hit| hits.push((m, relevance.of(hit))));
-        match lexed.join() {
-            Ok((lexed, literals)) => {
-                hits.extend(literals);
-                (lexed, hits)
-            }
-            Err(_) => (None, hits),
-        }
+        prefilter.literal_hits(src, |m| hits.push((m, Relevant::Here)));
+        (lexed.join().ok().flatten(), hits)
     });
     let lexed = lexed?;
     let cuts = &lexed.cuts;
@@ -272,7 +263,9 @@ impl Applicable {
 /// resolved once, with the names that are neither a host nor a known tag.
 struct Targets<'a> {
     index: &'a PatternIndex,
-    hosts: Vec<Option<String>>,
+    /// Each remote host met (lowercased) and its number in `list`: a large script may send
+    /// code to thousands of hosts.
+    hosts: rustc_hash::FxHashMap<String, usize>,
     list: Vec<Applicable>,
     unknown: Vec<String>,
 }
@@ -281,15 +274,15 @@ impl<'a> Targets<'a> {
     fn new(index: &'a PatternIndex, file_target: Option<&str>) -> Targets<'a> {
         let mut targets = Targets {
             index,
-            hosts: Vec::new(),
+            hosts: Default::default(),
             list: Vec::new(),
             unknown: Vec::new(),
         };
-        targets.add(None, file_target);
+        targets.add(file_target);
         targets
     }
 
-    fn add(&mut self, host: Option<String>, name: Option<&str>) -> usize {
+    fn add(&mut self, name: Option<&str>) -> usize {
         let target = name.and_then(|n| {
             let t = self.index.target(n);
             if t.is_none() {
@@ -297,7 +290,6 @@ impl<'a> Targets<'a> {
             }
             t
         });
-        self.hosts.push(host);
         self.list.push(Applicable::new(target));
         self.list.len() - 1
     }
@@ -305,14 +297,13 @@ impl<'a> Targets<'a> {
     /// The target of code running on `host` (`None`: where the file runs).
     fn of(&mut self, host: &Option<String>) -> usize {
         let Some(h) = host else { return 0 };
-        match self
-            .hosts
-            .iter()
-            .position(|n| n.as_ref().is_some_and(|n| n.eq_ignore_ascii_case(h)))
-        {
-            Some(k) => k,
-            None => self.add(Some(h.clone()), Some(h)),
+        let key = h.to_ascii_lowercase();
+        if let Some(&k) = self.hosts.get(&key) {
+            return k;
         }
+        let k = self.add(Some(h));
+        self.hosts.insert(key, k);
+        k
     }
 
     fn target(&self, k: usize) -> Option<&Target> {
@@ -386,11 +377,12 @@ fn merge(
         .filter(|t| index.target(t).is_none())
         .cloned()
         .collect();
+    let mut seen: rustc_hash::FxHashSet<String> = unknown_targets.iter().cloned().collect();
     let mut findings = Vec::new();
     for part in parts {
         findings.extend(part.findings);
         for t in part.unknown_targets {
-            if !unknown_targets.contains(&t) {
+            if seen.insert(t.clone()) {
                 unknown_targets.push(t);
             }
         }
@@ -532,6 +524,9 @@ struct Raw<'p> {
     span: Range<usize>,
     /// The pattern's severity, lowered as [`Finding::severity`] says.
     severity: Severity,
+    /// The pattern's place in id order ([`PatternIndex::id_rank`]), which orders findings at
+    /// one place after severity.
+    rank: u32,
     pattern: u32,
     /// Which of the scan's [`Targets`] the code runs on.
     target: u32,
@@ -568,6 +563,7 @@ impl<'p> Found<'p> {
         self.list.push(Raw {
             span,
             severity,
+            rank: index.id_rank(pi),
             pattern: pi as u32,
             target: k as u32,
             text,
@@ -577,12 +573,13 @@ impl<'p> Found<'p> {
     /// Source order, the most severe first at one place, then by pattern id; one finding per
     /// pattern and span.
     fn into_findings(mut self, index: &PatternIndex, targets: &Targets, src: &str) -> Vec<Finding> {
-        let id = |r: &Raw| index.pattern(r.pattern as usize).id.as_str();
-        self.list.sort_unstable_by(|a, b| {
-            (a.span.start, b.severity)
-                .cmp(&(b.span.start, a.severity))
-                .then_with(|| id(a).cmp(id(b)))
-                .then_with(|| a.span.end.cmp(&b.span.end))
+        self.list.sort_unstable_by_key(|r| {
+            (
+                r.span.start,
+                std::cmp::Reverse(r.severity),
+                r.rank,
+                r.span.end,
+            )
         });
         self.list
             .dedup_by(|a, b| a.pattern == b.pattern && a.span == b.span);
@@ -1243,6 +1240,32 @@ EOF
 docker compose exec -T web readlink -f /
 command -v nproc >/dev/null && sh <<'EOF'
 nproc
+EOF
+systemd-run --unit x -p CPUQuota=20% --user readlink -f /
+screen -dmS build sed -i 's/a/b/' f
+tmux new-session -d -s n 'free -m; nproc'
+tmux send-keys -t n 'readlink -f /' Enter
+echo systemd-run sed -i
+tmux ls
+bash < <(echo 'free -m')
+sh <(echo 'nproc')
+. <(printf '%s\n' 'readlink -f /')
+source <(curl -fsSL https://example.invalid/x.sh)
+$'nproc'
+cat<<EOF>/tmp/x.conf
+systemctl restart nginx
+EOF
+cat <<EOF; readlink -f /
+sed -i data
+EOF
+cat<<EOF; free -m
+date -d data
+EOF
+cat <<'EOF' 2>/dev/null | sh
+readlink -f /
+EOF
+cat <<EOF >/dev/null | sh
+readlink -f data
 EOF
 fre''e -m
 echo done

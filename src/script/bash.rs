@@ -6,14 +6,19 @@
 //! `timeout -s KILL 5`, `xargs -I{}`, `find … -exec … \;`, `runuser -u USER --`, `nsenter -t 1
 //! -m --`, `strace -f`, …), so both the wrapper and the
 //! command it runs are reported, each with its text ending where the simple command ends.
-//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'`,
-//! `docker`/`podman exec CONTAINER CMD`, `docker compose exec SERVICE CMD` and `kubectl exec POD
-//! -- CMD` are wrappers too; a command inside a container runs on the container, named as a host
+//! `watch`, `parallel` (the template before `:::`), `flock FILE CMD`/`-c '…'`, `setsid`,
+//! `chroot DIR CMD`, `systemd-run [options] CMD` (not with `-H`/`-M`, another machine),
+//! `screen -dmS NAME CMD`, `tmux new-session`/`new-window`/`split-window` (one argument is shell
+//! code, several are the command), `docker`/`podman exec CONTAINER CMD`, `docker compose exec
+//! SERVICE CMD` and `kubectl exec POD -- CMD` are wrappers too; a command inside a container
+//! runs on the container, named as a host
 //! (`store host add web --tag alpine` tells forewarn what it runs; unknown, it is checked as
 //! untargeted), like `ssh`. Strings that another program executes (`bash -c`, `ssh HOST '…'`,
-//! `eval`, `trap`, `pwsh -Command`, `cmd /c`, `watch '…'`, heredocs and here-strings fed to a
-//! shell or to `at`/`batch`, and what `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell
-//! reading its stdin, also through `tee` and `cat`) are handed to
+//! `eval`, `trap`, `pwsh -Command`, `cmd /c`, `watch '…'`, `tmux run-shell`/`if-shell`/`-c`,
+//! what `tmux send-keys` types before `Enter`, heredocs and here-strings fed to a shell or to
+//! `at`/`batch`, and what `echo`, `printf '%s\n'` or `cat <<EOF` pipe into a shell reading its
+//! stdin, also through `tee` and `cat`, or write into a process substitution a shell reads as
+//! its script or stdin: `sh <(echo '…')`, `bash < <(…)`, `source <(…)`) are handed to
 //! [`super::parse_embedded`] with an [`OffsetMap`] back to the document — also when the string
 //! is written in several quoted pieces (`bash -c 'a'"b"`) — and `ssh` moves what it runs to
 //! the remote host. Code regions are the document minus comments, single-quoted strings, the
@@ -27,19 +32,22 @@
 //! (`bash -c 'X'`, a heredoc piped into `sh`), not on another host or in a container (`ssh`,
 //! `docker exec`). `LOOKUP || exit 1` followed by X on later lines is not followed.
 //!
-//! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free` run
-//! `free`). tree-sitter-bash reads a line that starts with an escaped name (`\nproc`) as one more
-//! word of the command on the line before; the walk splits it off again.
+//! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free`,
+//! `$'free'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with
+//! an escaped name (`\nproc`) as one more word of the command on the line before; the walk
+//! splits it off again.
 //!
-//! Known gaps: an executed string with a `$'…'` or `$"…"` piece is not parsed; only `echo`,
+//! Known gaps: a `$'…'` with escapes, or as a piece of a word, and `$"…"` are not read (as a
+//! name or an executed string); only `echo`,
 //! `printf` and `cat` produce piped code (alone or in a `{ …; }`/`( … )` group), through `cat`
 //! and `tee` stages (not files);
 //! `parallel -S` keeps the current host, and so do `podman exec --latest` and an ssh destination
 //! that is a variable (but no guard holds there); `docker compose run` is not followed;
 //! tree-sitter-bash ends a heredoc at the first line that *starts* with its delimiter (`EOFX`
-//! ends `<<EOF`); it reads an unquoted delimiter up to the next blank, which `patch_heredocs`
-//! works around where a blank can be moved (`cat <<EOF>f`), not in `cat<<EOF>f`; and it drops
-//! what follows `;` on a heredoc's line (tree-sitter-bash issue #346).
+//! ends `<<EOF`); it reads an unquoted delimiter up to the next blank and drops what follows
+//! `;` on a heredoc's line (tree-sitter-bash issue #346), which `patch_heredocs` works around
+//! (not for a one-letter delimiter glued to an operator with no blank before `<<`, `cat<<E>f`,
+//! nor for a line with a second `;`, a `|` or `&` before the `;`, or no blank after it).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -58,11 +66,21 @@ pub fn parse(src: &str) -> Parsed {
 }
 
 /// A same-length rewrite of `src` that tree-sitter-bash reads as bash does, or `None` when none
-/// is needed. The grammar reads an unquoted heredoc delimiter up to the next blank, so in
-/// `cat <<EOF>f` (or `<<EOF|sh`, `<<EOF;`) the delimiter never ends and the rest of the file is
-/// lost in the heredoc (tree-sitter-bash issue #346); the blank before `<<` is moved after the
-/// delimiter (`cat<<EOF >f`), which means the same. The tree is only used for its shape: text is
-/// read from the original.
+/// is needed. The tree is only used for its shape: text is read from the original.
+///
+/// - The grammar reads an unquoted heredoc delimiter up to the next blank, so in `cat <<EOF>f`
+///   (or `<<EOF|sh`, `<<EOF;`) the delimiter never ends and the rest of the file is lost in the
+///   heredoc. The blank before `<<` is moved after the delimiter (`cat<<EOF >f`), which means
+///   the same; with no blank to move (`cat<<EOF>f`), the delimiter loses its last byte to a
+///   blank, on its line and on the line that ends the body (`cat<<EO >f` … `EO `), where no
+///   line of the body starts with the shorter one.
+/// - It drops what follows `;` on a heredoc's line (tree-sitter-bash issue #346), but reads
+///   `&&` there: `cat <<EOF; echo done` is read as `cat <<EOF &&echo done`, which runs the same
+///   commands (the `&&` stays inside the heredoc redirect, where no guard is taken from it). Only
+///   where the line holds one such `;`, and plain words and redirects before it. A redirect
+///   before a pipe fails the same way: one of stderr is blanked (`cat <<EOF      | sh`: stdout
+///   still goes down the pipe), one of stdout makes the pipe `&&` (`>f &&sh`: the next stage
+///   reads nothing from the heredoc either way).
 pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
     let b = src.as_bytes();
     let mut out: Option<Vec<u8>> = None;
@@ -73,7 +91,8 @@ pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
             continue;
         }
         let mut end = at + 2;
-        if b.get(end) == Some(&b'-') {
+        let dash = b.get(end) == Some(&b'-');
+        if dash {
             end += 1;
         }
         // `<< EOF>f`: the blank between moves instead.
@@ -83,26 +102,233 @@ pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
             end += 1;
         }
         let word = end;
+        if let Some(&q @ (b'\'' | b'"')) = b.get(word) {
+            // A quoted delimiter ends at its quote.
+            let close = b[word + 1..].iter().position(|&c| c == q || c == b'\n');
+            if let Some(close) = close.filter(|&c| b[word + 1 + c] == q) {
+                end = word + close + 2;
+                after_delimiter(b, &mut out, end);
+                from = end;
+            }
+            continue;
+        }
         while b
             .get(end)
             .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
         {
             end += 1;
         }
-        let glued =
-            end > word && matches!(b.get(end), Some(b'>' | b'|' | b';' | b'&' | b'<' | b')'));
+        if end == word {
+            continue;
+        }
+        let glued = matches!(b.get(end), Some(b'>' | b'|' | b';' | b'&' | b'<' | b')'));
         // A blank before `<<` moves only where the word it ends stays a word of its own: not
         // after a backslash (`\ <<EOF` escapes it) nor after digits (`5<<EOF` is a descriptor).
         let movable =
             blank > at || (blank > 0 && !b[blank - 1].is_ascii_digit() && b[blank - 1] != b'\\');
-        if glued && movable && matches!(b[blank], b' ' | b'\t') {
-            let patched = out.get_or_insert_with(|| b.to_vec());
-            patched[blank..end].rotate_left(1);
-            from = end;
+        if glued {
+            if movable && matches!(b[blank], b' ' | b'\t') {
+                let patched = out.get_or_insert_with(|| b.to_vec());
+                patched[blank..end].rotate_left(1);
+            } else if !shorten_delimiter(b, &mut out, at, word..end, dash) {
+                continue;
+            }
         }
+        after_delimiter(b, &mut out, end);
+        from = end;
     }
-    // Only ASCII bytes moved, so the text is still UTF-8.
+    // Only ASCII bytes changed, so the text is still UTF-8.
     out.and_then(|v| String::from_utf8(v).ok())
+}
+
+/// The start and end (past its newline, or the text's end) of the line around `at`.
+fn line_around(b: &[u8], at: usize) -> (usize, usize) {
+    let start = b[..at]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = b[at..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(b.len(), |i| at + i + 1);
+    (start, end)
+}
+
+/// `cat<<EOF>f`: gives the delimiter's last byte, here and on the body's last line, to a blank
+/// (see [`patch_heredocs`]). Only where the `<<` is plausibly code (no comment or open quote
+/// before it on its line), the only heredoc of its line, and no line of the body starts with
+/// the shorter delimiter or holds a `<<` of its own. Returns whether it patched.
+fn shorten_delimiter(
+    b: &[u8],
+    out: &mut Option<Vec<u8>>,
+    at: usize,
+    delimiter: Range<usize>,
+    dash: bool,
+) -> bool {
+    let full = &b[delimiter.clone()];
+    if full.len() < 2 {
+        return false;
+    }
+    let short = &full[..full.len() - 1];
+    let (line_start, line_end) = line_around(b, at);
+    let before = &b[line_start..at];
+    let after = &b[delimiter.end..line_end];
+    let count = |t: &[u8], c: u8| t.iter().filter(|&&x| x == c).count();
+    let comment = before
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'#' && (i == 0 || matches!(before[i - 1], b' ' | b'\t')));
+    let continued = after.trim_ascii_end().ends_with(b"\\");
+    // `$((y<<x))` is a shift; the grammar reads `\ <<` as one word.
+    if comment
+        || continued
+        || before.ends_with(b"\\ ")
+        || before.ends_with(b"\\\t")
+        || before.windows(2).any(|w| w == b"((")
+        || count(before, b'\'') % 2 == 1
+        || count(before, b'"') % 2 == 1
+        || before.windows(2).any(|w| w == b"<<")
+        || after.windows(2).any(|w| w == b"<<")
+    {
+        return false;
+    }
+    let mut ls = line_end;
+    while ls < b.len() {
+        let le = b[ls..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(b.len(), |i| ls + i);
+        let line = &b[ls..le];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let tabs = if dash {
+            line.iter().take_while(|&&c| c == b'\t').count()
+        } else {
+            0
+        };
+        let trimmed = line.trim_ascii_start();
+        if trimmed.starts_with(short) {
+            if &line[tabs..] != full {
+                return false;
+            }
+            let patched = out.get_or_insert_with(|| b.to_vec());
+            patched[delimiter.end - 1] = b' ';
+            patched[ls + tabs + full.len() - 1] = b' ';
+            return true;
+        }
+        if line.windows(2).any(|w| w == b"<<") {
+            return false;
+        }
+        ls = le + 1;
+    }
+    false
+}
+
+/// What follows a heredoc's delimiter on its line (see [`patch_heredocs`]), `end` being where
+/// the delimiter ends: `cat <<EOF; echo done` → `cat <<EOF &&echo done`; before a pipe,
+/// `cat <<EOF 2>&1 | sh` → `cat <<EOF      | sh` (stderr redirects blanked: stdout still goes
+/// down the pipe) and `cat <<EOF >f | sh` → `cat <<EOF >f &&sh` (stdout goes to the file: the
+/// next stage reads none of it).
+fn after_delimiter(b: &[u8], out: &mut Option<Vec<u8>>, end: usize) {
+    let (_, line_end) = line_around(b, end.min(b.len().saturating_sub(1)));
+    let line = &b[..line_end];
+    let plain = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-' | b'+');
+    let mut i = end;
+    // Redirects not of stdout (`2>&1`, `2>/dev/null`), and whether one of stdout was seen.
+    let mut others: Vec<Range<usize>> = Vec::new();
+    let mut stdout = false;
+    // Plain words and redirects up to the `;` or `|`.
+    let op = loop {
+        match line.get(i) {
+            None | Some(b'\n') => return,
+            Some(b';' | b'|') => break i,
+            Some(b' ' | b'\t' | b'\r') => i += 1,
+            Some(&q @ (b'\'' | b'"')) => {
+                let Some(close) = line[i + 1..].iter().position(|&c| c == q) else {
+                    return;
+                };
+                if line[i + 1..i + 1 + close]
+                    .iter()
+                    .any(|&c| matches!(c, b'$' | b'`' | b'\\' | b'\n'))
+                {
+                    return;
+                }
+                i += close + 2;
+            }
+            Some(&c) if c == b'>' || c == b'&' || c.is_ascii_digit() => {
+                let start = i;
+                let digits = line[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let both = c == b'&';
+                i += digits + usize::from(both);
+                if line.get(i) != Some(&b'>') {
+                    // A word starting with digits (`cat <<EOF 5`), or a lone `&`.
+                    if both {
+                        return;
+                    }
+                    while line.get(i).copied().is_some_and(plain) {
+                        i += 1;
+                    }
+                    continue;
+                }
+                i += 1;
+                if matches!(line.get(i), Some(b'>' | b'|')) {
+                    i += 1;
+                }
+                if line.get(i) == Some(&b'&') {
+                    i += 1;
+                } else {
+                    while matches!(line.get(i), Some(b' ' | b'\t')) {
+                        i += 1;
+                    }
+                }
+                let target = i;
+                while line.get(i).copied().is_some_and(plain) {
+                    i += 1;
+                }
+                if i == target {
+                    return;
+                }
+                let fd = &line[start..start + digits];
+                if both || fd.is_empty() || fd == b"1" {
+                    stdout = true;
+                } else {
+                    others.push(start..i);
+                }
+            }
+            Some(&c) if plain(c) => i += 1,
+            Some(_) => return,
+        }
+    };
+    let pipe = line[op] == b'|';
+    if matches!(line.get(op + 1), Some(b'|' | b'&')) || (pipe && others.is_empty() && !stdout) {
+        return;
+    }
+    if pipe && !stdout {
+        let patched = out.get_or_insert_with(|| b.to_vec());
+        for r in others {
+            patched[r].fill(b' ');
+        }
+        return;
+    }
+    if !matches!(line.get(op + 1), Some(b' ' | b'\t')) {
+        return;
+    }
+    let rest = &line[op + 2..];
+    let lone_amp = rest.iter().enumerate().any(|(k, &c)| {
+        c == b'&'
+            && !(rest.get(k + 1) == Some(&b'&')
+                || (k > 0 && matches!(rest[k - 1], b'&' | b'>'))
+                || rest.get(k + 1) == Some(&b'>'))
+    });
+    if lone_amp
+        || rest.contains(&b';')
+        || rest.windows(2).any(|w| w == b"<<")
+        || rest.trim_ascii_end().ends_with(b"\\")
+    {
+        return;
+    }
+    let patched = out.get_or_insert_with(|| b.to_vec());
+    patched[op] = b'&';
+    patched[op + 1] = b'&';
 }
 
 /// See [`super::parse_embedded`].
@@ -171,6 +397,7 @@ fn walk_tree(
         guards: Vec::new(),
         at: 0,
         elsewhere: false,
+        clean: !root.has_error(),
     };
     walk.run(root);
     walk.finish();
@@ -187,6 +414,26 @@ fn parse_tree(src: &str) -> Option<Tree> {
         || tree_sitter_bash::LANGUAGE.into(),
         |p| p.parse(patched.as_deref().unwrap_or(src), None),
     )
+}
+
+/// Whether the walk passes over the words of a plain command (a test compares it with a walk
+/// that visits them).
+fn prune() -> bool {
+    #[cfg(test)]
+    return !tests::FULL_WALK.get();
+    #[cfg(not(test))]
+    true
+}
+
+/// Whether a command's text may hold a command or data below its words: a substitution
+/// (`$(`, `` ` ``, `<(`, `>(`) or a quote.
+fn may_nest(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'`' | b'\'' | b'"' => true,
+        b'(' => i > 0 && matches!(b[i - 1], b'$' | b'<' | b'>'),
+        _ => false,
+    })
 }
 
 /// Node kind ids, compared as integers on every node of the walk.
@@ -224,6 +471,7 @@ struct Kinds {
     list: u16,
     negated_command: u16,
     unary_expression: u16,
+    process_substitution: u16,
 }
 
 fn kinds() -> &'static Kinds {
@@ -265,6 +513,7 @@ fn kinds() -> &'static Kinds {
             list: id("list"),
             negated_command: id("negated_command"),
             unary_expression: id("unary_expression"),
+            process_substitution: id("process_substitution"),
         }
     })
 }
@@ -330,6 +579,8 @@ struct Walk<'a, 't> {
     /// The command being resolved runs in a container or on another host even when its name
     /// is not known (`podman exec --latest`, `ssh "$host"`): no lookup made here holds there.
     elsewhere: bool,
+    /// The tree has no error: a plain command's words are not visited one by one.
+    clean: bool,
 }
 
 /// Every command name through which the walk may read a quoted string, a heredoc or its
@@ -374,6 +625,7 @@ pub(crate) const RUNS_CODE: &[&str] = &[
     "pwsh.exe",
     "rbash",
     "runuser",
+    "screen",
     "setsid",
     "sh",
     "source",
@@ -383,9 +635,11 @@ pub(crate) const RUNS_CODE: &[&str] = &[
     "stdin",
     "su",
     "sudo",
+    "systemd-run",
     "taskset",
     "time",
     "timeout",
+    "tmux",
     "trap",
     "watch",
     "xargs",
@@ -492,6 +746,40 @@ const COMPOSE_LONG: &[&str] = &[
     "parallel",
 ];
 const COMPOSE_EXEC_LONG: &[&str] = &["env", "user", "workdir", "index"];
+/// `systemd-run` options that take a value (systemd's `src/run/run.c`).
+const SYSTEMD_RUN_SHORT: &[u8] = b"CHMEpu";
+const SYSTEMD_RUN_LONG: &[&str] = &[
+    "capsule",
+    "unit",
+    "description",
+    "slice",
+    "expand-environment",
+    "host",
+    "machine",
+    "service-type",
+    "uid",
+    "gid",
+    "nice",
+    "setenv",
+    "property",
+    "on-active",
+    "on-boot",
+    "on-startup",
+    "on-unit-active",
+    "on-unit-inactive",
+    "on-calendar",
+    "timer-property",
+    "path-property",
+    "socket-property",
+    "working-directory",
+    "job-mode",
+    "background",
+    "json",
+];
+/// `screen` options that take a value.
+const SCREEN_SHORT: &[u8] = b"cehpsStT";
+/// `tmux` options before the command that take a value (`-c` is a shell command).
+const TMUX_SHORT: &[u8] = b"cfLST";
 /// `kubectl` options (global and `exec`'s) that take a value.
 const KUBECTL_SHORT: &[u8] = b"cnfs";
 const KUBECTL_LONG: &[&str] = &[
@@ -563,6 +851,12 @@ impl<'a, 't> Walk<'a, 't> {
         }
         if kind == k.command {
             self.command(node);
+            // Its words are read; below them, only a substitution runs a command and only a
+            // quote holds data. A command with neither has nothing more to find, and visiting
+            // its words one by one was a large part of the walk.
+            // (A repaired tree may hang commands below a command's words: walked whole.)
+            return !(self.clean && prune())
+                || self.src.get(node.byte_range()).is_none_or(may_nest);
         } else if kind == k.redirected_statement {
             self.redirects(node);
         } else if kind == k.heredoc_body {
@@ -620,6 +914,19 @@ impl<'a, 't> Walk<'a, 't> {
             let kind = n.kind_id();
             if kind == k.file_redirect {
                 end = end.max(n.end_byte());
+                // `bash < <(curl …)`: stdin is what the substitution writes.
+                if let Some(dest) = n
+                    .child_by_field_name("destination")
+                    .filter(|d| d.kind_id() == k.process_substitution)
+                {
+                    let op = self
+                        .src
+                        .get(n.start_byte()..dest.start_byte())
+                        .unwrap_or("");
+                    if matches!(op.trim(), "<" | "0<") {
+                        stdin = Some(dest);
+                    }
+                }
             } else if kind == k.herestring_redirect {
                 end = end.max(n.end_byte());
                 stdin = last_named_child(n);
@@ -772,11 +1079,16 @@ impl<'a, 't> Walk<'a, 't> {
         } = job;
         self.elsewhere = false;
         while from < to {
-            let Some(word) = self.push_name(words[from], end, host.clone()) else {
+            // `se\<newline>d`: the grammar splits the word at the continuation, bash joins it.
+            let pieces = 1
+                + (from + 1..to)
+                    .take_while(|&i| is_continuation(self.src, words[i - 1].end, words[i].start))
+                    .count();
+            let Some(word) = self.push_name(&words[from..from + pieces], end, host.clone()) else {
                 return;
             };
             let name = command_name(&word, Language::Bash).0;
-            let args = from + 1..to;
+            let args = from + pieces..to;
             let next = match name {
                 "sudo" | "doas" => {
                     let (j, seen) = if name == "sudo" {
@@ -856,6 +1168,32 @@ impl<'a, 't> Walk<'a, 't> {
                     j
                 }
                 "nohup" | "builtin" | "setsid" => self.options(words, args, b"", &[]).0,
+                // A transient unit runs CMD on this machine; with `-H`/`-M` on another host or in
+                // a container, which is not followed; `--shell` runs an interactive shell.
+                "systemd-run" => {
+                    let (j, seen) =
+                        self.options(words, args.clone(), SYSTEMD_RUN_SHORT, SYSTEMD_RUN_LONG);
+                    let elsewhere = (args.start..j).any(|i| {
+                        self.value(words, i).is_some_and(|v| {
+                            v == "--shell"
+                                || ["--host", "--machine"]
+                                    .iter()
+                                    .any(|o| v == *o || v.starts_with(&format!("{o}=")))
+                        })
+                    });
+                    if elsewhere || any_of(seen, b"HMS") {
+                        return;
+                    }
+                    j
+                }
+                "screen" => match self.screen(words, args) {
+                    Some(j) => j,
+                    None => return,
+                },
+                "tmux" => {
+                    self.tmux(words, args, host.as_ref(), jobs);
+                    return;
+                }
                 "chroot" => {
                     // Then the new root, then the command.
                     self.options(words, args, b"", &["userspec", "groups"]).0 + 1
@@ -1024,6 +1362,10 @@ impl<'a, 't> Walk<'a, 't> {
                 "source" | "." => {
                     if self.is_stdin_file(words, args.start) {
                         self.run_stdin(stdin, host.as_deref());
+                    } else if args.start < to
+                        && words[args.start].node.kind_id() == self.k.process_substitution
+                    {
+                        self.run_stdin(Some(words[args.start].node), host.as_deref());
                     }
                     return;
                 }
@@ -1097,11 +1439,24 @@ impl<'a, 't> Walk<'a, 't> {
     /// quotes removed and escapes resolved (`"apt-get"`, `fre''e`, `\rm` run `apt-get`, `free`,
     /// `rm`), its text mapped back to the pieces. `None` for a name that depends on an
     /// expansion (`"$cmd"`), which the walk cannot know.
-    fn push_name(&mut self, w: Word<'t>, end: usize, host: Option<String>) -> Option<Cow<'a, str>> {
+    fn push_name(
+        &mut self,
+        pieces: &[Word<'t>],
+        end: usize,
+        host: Option<String>,
+    ) -> Option<Cow<'a, str>> {
         let src = self.src;
+        let (first, last) = (*pieces.first()?, *pieces.last()?);
+        let w = Word {
+            end: last.end,
+            ..first
+        };
         let text = src.get(w.start..w.end)?;
         let plain = |t: &str| {
-            !t.is_empty() && !t.contains(['$', '`', '\'', '"', '\\', '(', ')', '<', '>', ' '])
+            !t.is_empty()
+                && !t.contains([
+                    '$', '`', '\'', '"', '\\', '(', ')', '<', '>', ' ', '\n', '\r',
+                ])
         };
         if plain(text) {
             let cmd = make_command(src, w.start..w.end, end, Language::Bash, host, self.base);
@@ -1112,7 +1467,11 @@ impl<'a, 't> Walk<'a, 't> {
         if node.kind_id() == self.k.command_name {
             node = node.named_child(0)?;
         }
-        let (word, mut map, local) = if node.kind_id() == self.k.word {
+        let (word, mut map, local) = if pieces.len() > 1 {
+            let mut unwrapped = pieces.to_vec();
+            unwrapped[0] = Word::of(node);
+            self.words_code(&unwrapped)?
+        } else if node.kind_id() == self.k.word {
             // `\rm`, and a word the grammar started early (see `command`): escapes only (a
             // quote left in the name fails `plain` below).
             let (mut code, mut map) = (String::new(), OffsetMap::starting_at(w.start));
@@ -1288,6 +1647,151 @@ impl<'a, 't> Walk<'a, 't> {
         (pod + 1 < to).then_some((pod + 1, name))
     }
 
+    /// `screen [options] [CMD …]`: where CMD starts, or `None` when screen starts none (`-ls`,
+    /// `-r`/`-x` reattach, `-X` sends a screen command, `-d NAME` detaches a session).
+    fn screen(&self, words: &[Word<'t>], args: Range<usize>) -> Option<usize> {
+        let mut seen = 0u128;
+        let mut j = args.start;
+        while j < args.end {
+            let v = self.value(words, j)?;
+            match v.as_ref() {
+                "-ls" | "-list" | "-wipe" | "-version" => return None,
+                "-Logfile" => {
+                    j += 2;
+                    continue;
+                }
+                _ => {}
+            }
+            let Some(flags) = v.strip_prefix('-').filter(|f| !f.is_empty()) else {
+                break;
+            };
+            j += 1;
+            for (pos, b) in flags.bytes().enumerate() {
+                seen |= bit(b);
+                if SCREEN_SHORT.contains(&b) {
+                    if pos + 1 == flags.len() {
+                        j += 1;
+                    }
+                    break;
+                }
+            }
+        }
+        let detaches_only = any_of(seen, b"dD") && !any_of(seen, b"m");
+        if any_of(seen, b"rRxXQ") || detaches_only || j >= args.end {
+            return None;
+        }
+        Some(j)
+    }
+
+    /// `tmux [options] COMMAND [flags] … [\; COMMAND …]`: the shell command of `new-session`,
+    /// `new-window`, `split-window`, `respawn-*`, `run-shell` and `if-shell` (one argument is
+    /// shell code, several are the command and its arguments), and the keys `send-keys` types
+    /// into a pane before `Enter`. All of it runs on this machine.
+    fn tmux(
+        &mut self,
+        words: &[Word<'t>],
+        args: Range<usize>,
+        host: Option<&String>,
+        jobs: &mut Vec<Job<'t>>,
+    ) {
+        let to = args.end;
+        let (mut j, seen) = self.options(words, args.clone(), TMUX_SHORT, &[]);
+        if any_of(seen, b"c") {
+            // `tmux -c 'CMD'` runs CMD with the shell, like `sh -c`.
+            let at = (args.start..j).find(|&i| {
+                self.value(words, i)
+                    .is_some_and(|v| v.len() > 1 && v.ends_with('c') && v.starts_with('-'))
+            });
+            if let Some(at) = at.filter(|&at| at + 1 < j) {
+                self.embed_words(
+                    shell_word(self.src, words, at + 1),
+                    Language::Bash,
+                    host.map(String::as_str),
+                );
+            }
+            return;
+        }
+        while j < to {
+            // Commands are separated by a `;` argument (`\;` or `';'` to the shell).
+            let e = (j..to)
+                .find(|&i| self.value(words, i).as_deref() == Some(";"))
+                .unwrap_or(to);
+            self.tmux_command(words, j..e, host, jobs);
+            j = e + 1;
+        }
+    }
+
+    /// One tmux command of [`Self::tmux`], its name at `args.start`.
+    fn tmux_command(
+        &mut self,
+        words: &[Word<'t>],
+        args: Range<usize>,
+        host: Option<&String>,
+        jobs: &mut Vec<Job<'t>>,
+    ) {
+        let (from, to) = (args.start + 1, args.end);
+        let Some(name) = self.value(words, args.start) else {
+            return;
+        };
+        let h = host.map(String::as_str);
+        let (values, shell_only): (&[u8], bool) = match name.as_ref() {
+            "new-session" | "new" => (b"cefFnstxy", false),
+            "new-window" | "neww" => (b"ceFnt", false),
+            "split-window" | "splitw" => (b"ceFlpt", false),
+            "respawn-pane" | "respawnp" | "respawn-window" | "respawnw" => (b"cet", false),
+            "run-shell" | "run" => (b"cdt", true),
+            "if-shell" | "if" => (b"t", true),
+            "send-keys" | "send" => {
+                let (mut k, seen) = self.options(words, from..to, b"cNt", &[]);
+                // Literal, hex, copy-mode, key-table and mouse keys are not typed commands.
+                if any_of(seen, b"lHXKM") {
+                    return;
+                }
+                // Each `Enter` runs what was typed before it, when that is one word.
+                while k < to {
+                    let Some(m) = (k..to).find(|&i| {
+                        matches!(
+                            self.value(words, i).as_deref(),
+                            Some("Enter" | "C-m" | "KPEnter" | "C-j")
+                        )
+                    }) else {
+                        return;
+                    };
+                    // Keys pressed before the text (`C-c`, `Escape`) type nothing.
+                    while k < m && self.value(words, k).is_some_and(|v| is_tmux_key(&v)) {
+                        k += 1;
+                    }
+                    if m > k && shell_word(self.src, &words[..m], k).len() == m - k {
+                        self.embed_words(&words[k..m], Language::Bash, h);
+                    }
+                    k = m + 1;
+                }
+                return;
+            }
+            _ => return,
+        };
+        let (k, seen) = self.options(words, from..to, values, &[]);
+        if k >= to {
+            return;
+        }
+        // `run-shell -C` and `if-shell -F` take a tmux command or a format, not shell code.
+        if shell_only && any_of(seen, b"CF") {
+            return;
+        }
+        let word = shell_word(self.src, &words[..to], k);
+        if shell_only || word.len() == to - k {
+            self.embed_words(word, Language::Bash, h);
+        } else {
+            jobs.push(Job {
+                from: k,
+                to,
+                end: words[to - 1].end,
+                host: host.cloned(),
+                stdin: None,
+            });
+        }
+    }
+
     /// `bash [options] -c STRING`, `sh -s <<EOF`, `bash <<< 'cmd'`; a script file is not code.
     fn shell(
         &mut self,
@@ -1335,6 +1839,9 @@ impl<'a, 't> Walk<'a, 't> {
             }
         } else if j >= args.end || s || self.is_stdin_file(words, j) {
             self.run_stdin(stdin, host);
+        } else if words[j].node.kind_id() == self.k.process_substitution {
+            // `bash <(curl …)`: the script is what the substitution writes.
+            self.run_stdin(Some(words[j].node), host);
         }
     }
 
@@ -1440,6 +1947,14 @@ impl<'a, 't> Walk<'a, 't> {
         };
         if node.kind_id() == self.k.command {
             self.run_piped(node, host);
+        } else if node.kind_id() == self.k.process_substitution {
+            let mut cursor = node.walk();
+            let last = node
+                .named_children(&mut cursor)
+                .filter(|n| n.kind_id() != self.k.comment)
+                .last();
+            let stage = last.and_then(|n| self.as_stage(n));
+            self.run_from(stage, host);
         } else if node.kind_id() == self.k.heredoc_body {
             let Some(code) = self.src.get(node.byte_range()) else {
                 return;
@@ -1481,20 +1996,32 @@ impl<'a, 't> Walk<'a, 't> {
         let mut local = Vec::new();
         let mut prev_end = None;
         for w in words {
-            // Adjacent pieces (`'a'\ b`, which the grammar splits) are one shell word.
+            // Adjacent pieces (`'a'\ b`, which the grammar splits) are one shell word; a line
+            // continuation between two pieces vanishes.
             if let Some(prev) = prev_end.filter(|&p| p != w.start) {
                 match escaped_blank(self.src, prev, w.start) {
                     Some(blank) => {
                         map.push(code.len(), prev + 1);
                         code.push(blank);
                     }
+                    None if is_continuation(self.src, prev, w.start) => {}
                     None => {
                         map.push(code.len(), prev);
                         code.push(' ');
                     }
                 }
             }
-            if !self.word_code(w.node, &mut code, &mut map, &mut local) {
+            // `$'…'` without escapes is its text (inside a concatenation it stays unknown:
+            // the statement lexer could not join it for the prefilter).
+            if w.node.kind_id() == self.k.ansi_c_string {
+                let text = self.src.get(w.start..w.end)?;
+                let body = text.strip_prefix("$'")?.strip_suffix('\'')?;
+                if body.contains('\\') {
+                    return None;
+                }
+                map.push(code.len(), w.start + 2);
+                code.push_str(body);
+            } else if !self.word_code(w.node, &mut code, &mut map, &mut local) {
                 return None;
             }
             prev_end = Some(w.end);
@@ -1576,11 +2103,17 @@ impl<'a, 't> Walk<'a, 't> {
     /// code forewarn can read (`echo '…' |`, `printf '%s\n' '…' |`, `cat <<EOF |`), also through
     /// stages that pass their input on (`cat`, `tee f`).
     fn run_piped(&mut self, command: Node<'t>, host: Option<&str>) {
+        let stage = self.previous_stage(command);
+        self.run_from(stage, host);
+    }
+
+    /// The code `stage` writes (and, through `cat` and `tee`, the stages before it), parsed
+    /// for the shell that reads it.
+    fn run_from(&mut self, mut stage: Option<(Node<'t>, Option<Node<'t>>)>, host: Option<&str>) {
         let k = self.k;
-        let mut consumer = command;
         // Each pass-through moves one stage back; a bound keeps a pathological pipeline cheap.
         for _ in 0..64 {
-            let Some((producer, heredoc)) = self.previous_stage(consumer) else {
+            let Some((producer, heredoc)) = stage else {
                 return;
             };
             // `{ echo …; printf …; } | sh`: each command of the group writes into the pipe.
@@ -1603,7 +2136,7 @@ impl<'a, 't> Walk<'a, 't> {
                 return;
             }
             match self.produce(producer, heredoc, host) {
-                Some(next) => consumer = next,
+                Some(next) => stage = self.previous_stage(next),
                 None => return,
             }
         }
@@ -1636,20 +2169,8 @@ impl<'a, 't> Walk<'a, 't> {
                 _ => break,
             }
         }
-        // The last stage of a nested pipeline.
-        while let Some(p) = prev.filter(|p| p.kind_id() == k.pipeline) {
-            prev = last_named_child(p);
-        }
         match prev {
-            Some(p) if p.kind_id() == k.command => Some((p, None)),
-            Some(p) if p.kind_id() == k.compound_statement || p.kind_id() == k.subshell => {
-                Some((p, None))
-            }
-            Some(p) if p.kind_id() == k.redirected_statement => {
-                let body = p.child_by_field_name("body")?;
-                (body.kind_id() == k.command).then(|| (body, self.heredoc_of(p)))
-            }
-            Some(_) => None,
+            Some(p) => self.as_stage(p),
             // `cat <<EOF | sh`: the grammar puts the rest of the pipeline inside the heredoc
             // redirect of the first command (`A && cat <<EOF | sh`: of the list it ends).
             None => {
@@ -1663,6 +2184,24 @@ impl<'a, 't> Walk<'a, 't> {
                 }
                 (body.kind_id() == k.command).then(|| (body, self.heredoc_of(statement)))
             }
+        }
+    }
+
+    /// A statement as a stage that writes output: a command (with the heredoc it reads), a
+    /// group, or the last stage of a pipeline.
+    fn as_stage(&self, mut node: Node<'t>) -> Option<(Node<'t>, Option<Node<'t>>)> {
+        let k = self.k;
+        while node.kind_id() == k.pipeline {
+            node = last_named_child(node)?;
+        }
+        let kind = node.kind_id();
+        if kind == k.command || kind == k.compound_statement || kind == k.subshell {
+            Some((node, None))
+        } else if kind == k.redirected_statement {
+            let body = node.child_by_field_name("body")?;
+            (body.kind_id() == k.command).then(|| (body, self.heredoc_of(node)))
+        } else {
+            None
         }
     }
 
@@ -2284,10 +2823,31 @@ fn shell_word<'w, 't>(src: &str, words: &'w [Word<'t>], i: usize) -> &'w [Word<'
     let n = rest
         .windows(2)
         .take_while(|pair| {
-            pair[0].end == pair[1].start || escaped_blank(src, pair[0].end, pair[1].start).is_some()
+            pair[0].end == pair[1].start
+                || escaped_blank(src, pair[0].end, pair[1].start).is_some()
+                || is_continuation(src, pair[0].end, pair[1].start)
         })
         .count();
     &rest[..rest.len().min(n + 1)]
+}
+
+/// A tmux key name that `send-keys` presses rather than types (`C-c`, `M-x`, `Escape`).
+fn is_tmux_key(word: &str) -> bool {
+    let modified = ["C-", "M-", "S-"].iter().any(|m| {
+        word.strip_prefix(m)
+            .is_some_and(|k| !k.is_empty() && !k.contains(' '))
+    });
+    modified
+        || matches!(
+            word,
+            "Escape" | "Space" | "Tab" | "BTab" | "BSpace" | "Up" | "Down" | "Left" | "Right"
+        )
+}
+
+/// Whether the bytes between two words are only a line continuation (`\` newline, also
+/// before CR LF): the shell joins the words into one.
+fn is_continuation(src: &str, from: usize, to: usize) -> bool {
+    matches!(src.get(from..to), Some("\\\n" | "\\\r\n"))
 }
 
 /// The blank of a `\ ` (or backslash-tab) between two words: the grammar leaves it out of
@@ -2435,6 +2995,70 @@ fn push_unescaped_word(code: &mut String, map: &mut OffsetMap, word: &str, word_
 mod tests {
     use super::*;
 
+    thread_local! {
+        pub(super) static FULL_WALK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn passing_over_plain_commands_changes_no_command_and_no_region() {
+        let mut scripts = crate::script::repository_scripts(&["sh", "bash"]);
+        assert!(scripts.len() >= 4);
+        scripts.push((
+            "synthetic".into(),
+            crate::synthetic::bash_script(3000, 1000, 7),
+        ));
+        scripts.push((
+            "unquoted substitutions".into(),
+            "n=$(nproc)\nfor f in $(ls /etc); do sed -i s/a/b/ $f; done\ndiff <(sort a) <(sort b)\n\
+             echo `hostname` $((1+2)) ${x:-$(free -m)}\ncat f | tee >(grep x) > /dev/null\n\
+             sudo -u me env A=$(id -u) systemctl restart x\n"
+                .into(),
+        ));
+        let tokens = [
+            "sed",
+            " ",
+            "\n",
+            "'",
+            "\"",
+            "$(",
+            "(",
+            ")",
+            "<(",
+            "`",
+            "{",
+            "}",
+            "#",
+            "\\",
+            "$a",
+            "-i",
+            "|",
+            "&&",
+            ";",
+            "=",
+            "x=1",
+            "<<EOF",
+            "EOF",
+            "sudo",
+            "bash -c",
+            "if",
+            "then",
+            "fi",
+            "command -v",
+        ];
+        scripts.extend(
+            crate::script::token_soups(&tokens, 2000, 24, 0x51_7cc1_b727_220a)
+                .map(|s| ("soup".to_string(), s)),
+        );
+        for (name, src) in &scripts {
+            let pruned = crate::script::parse(src, Language::Bash);
+            FULL_WALK.set(true);
+            let full = crate::script::parse(src, Language::Bash);
+            FULL_WALK.set(false);
+            assert_eq!(pruned.commands, full.commands, "{name}: {src}");
+            assert_eq!(pruned.code, full.code, "{name}: {src}");
+        }
+    }
+
     #[test]
     fn a_heredoc_delimiter_glued_to_an_operator_ends_where_bash_ends_it() {
         for (src, expected) in [
@@ -2445,8 +3069,67 @@ mod tests {
             ("cat << EOF>f\nx\nEOF\nnproc\n", &["cat", "nproc"]),
             ("cat <<-EOF>>f\n\tx\n\tEOF\nnproc\n", &["cat", "nproc"]),
             ("cat <<EOF|tr a b\nx\nEOF\nnproc\n", &["cat", "tr", "nproc"]),
-            // The grammar drops what follows `;` on a heredoc's line, blank or not (issue #346).
-            ("cat <<EOF; echo wrote\nx\nEOF\nnproc\n", &["cat", "nproc"]),
+            // The grammar drops what follows `;` on a heredoc's line (issue #346): read as `&&`.
+            (
+                "cat <<EOF; echo wrote\nx\nEOF\nnproc\n",
+                &["cat", "echo", "nproc"],
+            ),
+            (
+                "cat <<'EOF'; echo wrote\nx\nEOF\nnproc\n",
+                &["cat", "echo", "nproc"],
+            ),
+            (
+                "cat <<EOF >/tmp/f; echo wrote\nx\nEOF\nnproc\n",
+                &["cat", "echo", "nproc"],
+            ),
+            (
+                "cat <<EOF ; sh\nfree -m\nEOF\nnproc\n",
+                &["cat", "sh", "nproc"],
+            ),
+            // The shell still reads the heredoc; what follows the `;` does not.
+            (
+                "sh <<'EOF'; echo done\nfree -m\nEOF\nnproc\n",
+                &["sh", "free", "echo", "nproc"],
+            ),
+            (
+                "cat <<EOF; a && b | c\nx\nEOF\nnproc\n",
+                &["cat", "a", "b", "c", "nproc"],
+            ),
+            // A redirect before a pipe (the same issue): a stderr redirect leaves stdout to the
+            // pipe, a stdout redirect sends it elsewhere.
+            (
+                "cat <<EOF 2>&1 | sh\nnproc\nEOF\nfree\n",
+                &["cat", "sh", "nproc", "free"],
+            ),
+            (
+                "cat <<'EOF' 2> /tmp/err | tee -a log\nx\nEOF\nnproc\n",
+                &["cat", "tee", "nproc"],
+            ),
+            (
+                "cat <<EOF >f | sh\nnproc\nEOF\nfree\n",
+                &["cat", "sh", "free"],
+            ),
+            (
+                "cat <<EOF &>/dev/null | sh\nnproc\nEOF\nfree\n",
+                &["cat", "sh", "free"],
+            ),
+            (
+                "cat <<EOF >&2 | tail\nx\nEOF\nnproc\n",
+                &["cat", "tail", "nproc"],
+            ),
+            (
+                "cat <<EOF 2>&1; echo done\nx\nEOF\nnproc\n",
+                &["cat", "echo", "nproc"],
+            ),
+            // No blank to move: the delimiter gives its last byte, here and where it ends.
+            ("cat<<EOF>f\nx\nEOF\nnproc\n", &["cat", "nproc"]),
+            (
+                "cat<<EOF; echo a\nx\nEOF\nnproc\n",
+                &["cat", "echo", "nproc"],
+            ),
+            ("cat<<-EOF>f\n\tx\n\tEOF\nnproc\n", &["cat", "nproc"]),
+            ("head -n 5 <<EOF>f\nx\nEOF\nnproc\n", &["head", "nproc"]),
+            ("x=$(cat<<EOF>f\nx\nEOF\n)\nnproc\n", &["cat", "nproc"]),
             (
                 "cat <<EOF|sh\nfree -m\nEOF\nnproc\n",
                 &["cat", "sh", "free", "nproc"],
@@ -2457,13 +3140,48 @@ mod tests {
             let names: Vec<String> = parse(src).commands.into_iter().map(|c| c.name).collect();
             assert_eq!(names, expected, "{src:?}");
             assert_eq!(patch_heredocs(src).map(|p| p.len()), Some(src.len()));
+            let crlf = src.replace('\n', "\r\n");
+            let names: Vec<String> = parse(&crlf).commands.into_iter().map(|c| c.name).collect();
+            assert_eq!(names, expected, "{crlf:?}");
+        }
+        // What the `;` rewrite and the shorter delimiter leave to the walk reads as written.
+        let p = parse("cat<<EOF; echo done\nx\nEOF\n");
+        assert_eq!(p.commands[0].text, "cat<<EOF");
+        assert_eq!(p.commands[1].text, "echo done");
+        assert_eq!(
+            patch_heredocs("cat<<EOF; echo done\nx\nEOF\n").as_deref(),
+            Some("cat<<EO &&echo done\nx\nEO \n")
+        );
+        // Where the shorter delimiter would end the body early, or another line holds a heredoc,
+        // or the `<<` is a shift, in a comment or a string, nothing is shortened.
+        for src in [
+            "cat<<EOF>f\nEOL\nEOF\n",
+            "cat<<E>f\nx\nE\n",
+            "echo $((y<<xy))\nxy\n",
+            "# cat<<EOF>f\nEOF\n",
+            "echo 'cat<<EOF>f'\nEOF\n",
+            "cat<<EOF>f\ncat <<X\nX\nEOF\n",
+            // The grammar reads `\ <<` as one word, patched or not.
+            "echo a \\ <<EOF>f\nnproc\nEOF\n",
+        ] {
+            assert_eq!(patch_heredocs(src), None, "{src:?}");
+        }
+        // A `;` rewrite only where the line stays simple: one `;`, no other heredoc, no `&`.
+        for src in [
+            "cat <<EOF; a; b\nx\nEOF\n",
+            "cat <<EOF | sh; a\nx\nEOF\n",
+            "cat <<EOF; a & b\nx\nEOF\n",
+            "cat <<EOF;a\nx\nEOF\n",
+            "cat <<A; cat <<B\nx\nA\ny\nB\n",
+            "cat <<EOF;; esac\nx\nEOF\n",
+        ] {
+            let patched = patch_heredocs(src).unwrap_or_default();
+            assert!(!patched.contains("&&"), "{src:?}: {patched:?}");
         }
         // The command's text still ends after the delimiter.
         let cat = &parse("cat <<EOF;\nx\nEOF\n").commands[0];
         assert_eq!(cat.text, "cat <<EOF");
-        // Nothing to move: no rewrite (an escaped blank, a descriptor number before `<<`).
-        assert_eq!(patch_heredocs("echo a \\ <<EOF>f\nnproc\nEOF\n"), None);
-        assert_eq!(patch_heredocs("head -n 5 <<EOF>f\nx\nEOF\n"), None);
+        // Nothing to patch: no rewrite.
         assert_eq!(patch_heredocs("cat <<EOF >f\nx\nEOF\n"), None);
         assert_eq!(patch_heredocs("cat <<'EOF'>f\nx\nEOF\n"), None);
         assert_eq!(patch_heredocs("a <<< x\n"), None);
@@ -2559,6 +3277,7 @@ mod tests {
             k.list,
             k.negated_command,
             k.unary_expression,
+            k.process_substitution,
         ] {
             assert_ne!(id, 0);
         }
@@ -3435,6 +4154,208 @@ nproc"
     }
 
     #[test]
+    fn unit_and_session_wrappers_run_their_command_here() {
+        let cases: &[(&str, &[&str], &str)] = &[
+            (
+                "systemd-run --unit x -p CPUQuota=20% --user sed -i f",
+                &["systemd-run", "sed"],
+                "sed -i f",
+            ),
+            (
+                "systemd-run --scope --wait -t -q nproc",
+                &["systemd-run", "nproc"],
+                "nproc",
+            ),
+            (
+                "systemd-run --on-calendar daily -E A=1 --property=Nice=5 --slice x.slice \
+                 /usr/bin/python x.py",
+                &["systemd-run", "python"],
+                "python x.py",
+            ),
+            (
+                "sudo systemd-run -u job -- readlink -f /",
+                &["sudo", "systemd-run", "readlink"],
+                "readlink -f /",
+            ),
+            ("screen -dmS build sed -i f", &["screen", "sed"], "sed -i f"),
+            (
+                "screen -S s -d -m -L -Logfile /tmp/l nproc --all",
+                &["screen", "nproc"],
+                "nproc --all",
+            ),
+            ("screen nproc", &["screen", "nproc"], "nproc"),
+            (
+                "tmux new-session -d -s n 'sed -i f; nproc'",
+                &["tmux", "sed", "nproc"],
+                "nproc",
+            ),
+            ("tmux new -d nproc -a", &["tmux", "nproc"], "nproc -a"),
+            (
+                "tmux -L sock new-window -n w \"free -m\"",
+                &["tmux", "free"],
+                "free -m",
+            ),
+            (
+                "tmux split-window -h -p 30 'readlink -f /'",
+                &["tmux", "readlink"],
+                "readlink -f /",
+            ),
+            (
+                "tmux send-keys -t build 'sed -i f' Enter",
+                &["tmux", "sed"],
+                "sed -i f",
+            ),
+            (
+                "tmux send-keys -t build C-c Escape 'nproc' Enter",
+                &["tmux", "nproc"],
+                "nproc",
+            ),
+            (
+                "tmux new -d -s x \\; send-keys -t x 'free -m' C-m",
+                &["tmux", "free"],
+                "free -m",
+            ),
+            ("tmux -c 'nproc -a'", &["tmux", "nproc"], "nproc -a"),
+            ("tmux run-shell -b 'nproc'", &["tmux", "nproc"], "nproc"),
+            (
+                "tmux if-shell 'test -f x' 'kill-server'",
+                &["tmux", "test"],
+                "test -f x",
+            ),
+            ("setsid -f sed -i f", &["setsid", "sed"], "sed -i f"),
+            ("chroot /mnt sed -i f", &["chroot", "sed"], "sed -i f"),
+        ];
+        for (src, want, inner) in cases {
+            let p = parsed(src);
+            let got: Vec<&str> = p.commands.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(&got, want, "{src}");
+            assert_eq!(p.commands.last().unwrap().text, *inner, "{src}");
+            for c in &p.commands {
+                check_text_map(src, c);
+                assert_eq!(c.host, None, "{src}: runs on this machine");
+            }
+        }
+        // A lookup guards them as it guards any command run here.
+        let p = parsed("if command -v nproc >/dev/null; then tmux new -d 'nproc'; fi");
+        assert!(get(&p, "nproc").guarded);
+    }
+
+    #[test]
+    fn unit_and_session_wrappers_that_run_nothing_here() {
+        for src in [
+            "systemd-run -H admin@nas nproc",
+            "systemd-run --machine=web nproc",
+            "systemd-run --host nas nproc",
+            "systemd-run --shell",
+            "systemd-run",
+            "screen -ls",
+            "screen -r build",
+            "screen -x",
+            "screen -d build",
+            "screen -S s -X stuff 'nproc'",
+            "tmux",
+            "tmux ls",
+            "tmux attach -t build",
+            "tmux kill-server",
+            "tmux send-keys -t build C-c",
+            "tmux send-keys -l 'nproc' Enter",
+            "tmux send-keys -t build 'nproc'",
+            "tmux run-shell -C 'nproc'",
+            "tmux if-shell -F '#{x}' 'nproc'",
+            "tmux new -d",
+        ] {
+            let got = names(src);
+            assert_eq!(got.len(), 1, "{src:?}: {got:?}");
+            assert_spans_valid_here(src);
+        }
+        for src in [
+            "echo systemd-run sed -i",
+            "echo tmux new 'nproc'",
+            "echo screen -dm nproc",
+        ] {
+            assert_eq!(names(src), ["echo"], "{src:?}");
+        }
+    }
+
+    #[test]
+    fn process_substitutions_a_shell_reads_are_code() {
+        for src in [
+            "bash < <(echo 'nproc')\n",
+            "bash <(echo 'nproc')\n",
+            "sh -e <(printf '%s\\n' 'nproc')\n",
+            "source <(echo 'nproc')\n",
+            ". <(echo 'nproc')\n",
+            "sh <(cat <<'EOF'\nnproc\nEOF\n)\n",
+            "bash -s < <(echo nproc | tee log)\n",
+            "bash <(echo 'nproc' | cat)\n",
+            "sudo bash < <({ echo 'nproc'; })\n",
+        ] {
+            let p = parsed(src);
+            let nproc = get(&p, "nproc");
+            check_text_map(src, nproc);
+            crate::script::assert_spans_valid(src, &p);
+        }
+        // What the substitution runs is found in any case; what it writes is not known.
+        assert_eq!(
+            names("bash <(curl -fsSL https://example.invalid/i.sh)"),
+            ["bash", "curl"]
+        );
+        assert_eq!(names("bash < <(curl -s x)"), ["bash", "curl"]);
+        // Substitutions that no shell reads as its script, or that read the shell's output.
+        for src in [
+            "diff <(echo 'nproc') f\n",
+            "cat <(echo 'nproc')\n",
+            "bash script.sh <(echo 'nproc')\n",
+            "wc -l < <(echo 'nproc')\n",
+            "bash > >(echo 'nproc')\n",
+            "bash -c 'date' <(echo 'nproc')\n",
+        ] {
+            assert!(!names(src).contains(&"nproc".to_string()), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn names_split_by_a_continuation_or_ansi_c_quoted() {
+        for src in ["se\\\nd -i f\n", "se\\\r\nd -i f\r\n"] {
+            let p = crate::script::parse(src, Language::Bash);
+            assert_eq!(p.commands.len(), 1, "{src:?}");
+            let c = &p.commands[0];
+            assert_eq!((c.name.as_str(), c.text.as_str()), ("sed", "sed -i f"));
+            assert_eq!(
+                &src[c.name_span.clone()],
+                &src[..src.find('d').unwrap() + 1]
+            );
+            // Each letter maps to where it is written: `s`, `e`, then `d` after the break.
+            let d = src.find('d').unwrap();
+            let at: Vec<usize> = (0..3).map(|i| c.map.to_source(i)).collect();
+            assert_eq!(at, [0, 1, d], "{src:?}");
+            assert_eq!(c.map.to_source(4), d + 2, "the arguments: {src:?}");
+        }
+        assert_eq!(names("sudo se\\\nd -i f\n"), ["sudo", "sed"]);
+        // In an executed string too.
+        let src = "bash -c 'fr'\\\n'ee -m'\n";
+        let p = crate::script::parse(src, Language::Bash);
+        assert_eq!(get(&p, "free").text, "free -m");
+        check_text_map(src, get(&p, "free"));
+        assert_eq!(names("apt\\\n-get install x\n"), ["apt-get"]);
+        // A continuation after a blank separates words, as in bash.
+        assert_eq!(names("sudo \\\nsed -i f\n"), ["sudo", "sed"]);
+        assert_eq!(get(&parsed("sed \\\n-i f\n"), "sed").text, "sed   -i f");
+        // `$'…'` without escapes is its text.
+        let src = "$'sed' -i f\n";
+        let p = crate::script::parse(src, Language::Bash);
+        assert_eq!(p.commands[0].text, "sed -i f");
+        assert_eq!(&src[p.commands[0].name_span.clone()], "sed");
+        assert_eq!(names("bash -c $'nproc -a'"), ["bash", "nproc"]);
+        assert_eq!(names("sudo $'nproc'"), ["sudo", "nproc"]);
+        // Escapes, and `$'…'` as a piece of a word, stay unknown (the statement lexer could not
+        // show the joined name to the prefilter).
+        assert!(names("$'s\\x65d' -i f\n").is_empty());
+        assert!(names("fre$'e' -m\n").is_empty());
+        assert!(names("echo $'sed -i'\n") == ["echo"]);
+    }
+
+    #[test]
     fn wrappers_that_run_nothing() {
         for src in [
             "docker ps -a",
@@ -3707,6 +4628,19 @@ nproc"
             "x=$'\\x41' ; ${a[$(b)]}",
             "(((((",
             "fi done esac }",
+            "systemd-run",
+            "tmux send-keys Enter",
+            "tmux \\;",
+            "tmux -c",
+            "screen -S",
+            "bash <(",
+            ". <()",
+            "cat<<EOF>",
+            "cat<<EOF;",
+            "cat <<EOF; ",
+            "a\\\n",
+            "\\\n\\\n",
+            "$'",
         ] {
             let p = parse(src);
             for c in &p.commands {
@@ -3748,6 +4682,18 @@ nproc"
             "-c ",
             "docker exec c ",
             "kubectl exec p -- ",
+            "systemd-run -p ",
+            "screen -dmS s ",
+            "tmux new -d ",
+            "tmux send-keys ",
+            " Enter",
+            " \\; ",
+            "<(",
+            "< <(",
+            ". ",
+            "cat<<EOF>f",
+            "<<EOF;",
+            "se\\\n",
             "sed -i x",
             "\n",
             "\r\n",

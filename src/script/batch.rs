@@ -7,8 +7,9 @@
 //! `if` and `for` are seen through to the command they run, as are `call` and `start`; the
 //! command of `for /f … in ('…')`, `cmd /c` (also written `%COMSPEC% /c`, reported as `cmd`),
 //! `powershell -Command` and `psexec \\HOST` is parsed as code (the last on HOST). It never
-//! recurses on nesting, so any input is safe. Other commands named by a variable (`%TOOL%`,
-//! `!x!`, `%%i`) are decided at run time and not reported.
+//! recurses on nesting, so any input is safe. A name is what cmd runs with its carets dropped
+//! (`w^mic` is `wmic`). Other commands named by a variable (`%TOOL%`, `!x!`, `%%i`) are decided
+//! at run time and not reported.
 
 use std::ops::Range;
 
@@ -415,9 +416,20 @@ impl Lexer<'_, '_> {
         // `%~dp0tool.exe`: the script's own directory, then the program.
         word.start += dir_of_arg_prefix(&self.src[word.clone()]);
         let text = &self.src[word.clone()];
-        let (name, _) = super::command_name(text, BAT);
-        let bare = lower.trim_matches('"');
+        // `w^mic`: cmd drops the caret and runs `wmic`.
+        let unescaped = (text.contains('^') && !text.starts_with('"'))
+            .then(|| unescape(self.src, word.clone(), b'^'));
+        let spelled = unescaped.as_ref().map_or(text, |(u, _)| u.as_str());
+        let (name, within) = super::command_name(spelled, BAT);
+        let spelled_lower = unescaped.as_ref().map(|(u, _)| u.to_ascii_lowercase());
+        let bare = spelled_lower.as_deref().unwrap_or(lower).trim_matches('"');
         let bare = super::command_name(bare, BAT).0.to_string();
+        // The name's bytes in the source, when carets were dropped from it.
+        let name_map = unescaped.as_ref().map(|(_, at)| {
+            let mut m = OffsetMap::starting_at(within.start);
+            m.push(name.len(), within.end);
+            m.then(at)
+        });
         // `%COMSPEC% /c …` is cmd: reported as `cmd`, its name spanning the variable.
         if bare.eq_ignore_ascii_case("%comspec%") || bare.eq_ignore_ascii_case("!comspec!") {
             let args = self.src.get(we..end.max(we)).unwrap_or("");
@@ -451,7 +463,10 @@ impl Lexer<'_, '_> {
                     bare.as_bytes().get(4),
                     Some(b'.' | b':' | b'/' | b'\\' | b'[')
                 ));
-        self.emit(word.clone(), we, end);
+        match name_map {
+            Some(map) => self.emit_unescaped(name, map, word.clone(), end),
+            None => self.emit(word.clone(), we, end),
+        }
         let args = we..end;
         match bare.as_str() {
             _ if echo_like => self.holes.push(args),
@@ -502,6 +517,25 @@ impl Lexer<'_, '_> {
             c
         };
         self.out.commands.push(cmd);
+    }
+
+    /// A command whose name cmd reads with carets dropped: `name`, whose bytes `map` takes to
+    /// the source, written as `word`; its arguments run from the word's end to `end`.
+    fn emit_unescaped(&mut self, name: &str, mut map: OffsetMap, word: Range<usize>, end: usize) {
+        let args = self.src.get(word.end..end.max(word.end)).unwrap_or("");
+        let text = format!("{name}{}", blank_continuations(args, BAT));
+        map.push(name.len(), word.end);
+        map.push(text.len(), word.end + args.len());
+        self.out.commands.push(Command {
+            name: name.to_string(),
+            name_span: self.base.to_source(word.start)..self.base.to_source_end(word.end),
+            text,
+            map: map.then(self.base),
+            language: BAT,
+            host: self.host.map(str::to_string),
+            guarded: false,
+            min_powershell: None,
+        });
     }
 
     /// `start ["title"] [/options] program args`: where the program starts.
@@ -916,6 +950,27 @@ mod tests {
             .map(|r| &src[r.span.clone()])
             .collect::<Vec<_>>()
             .join("|")
+    }
+
+    #[test]
+    fn carets_in_a_command_name_are_dropped() {
+        let src = "w^mic os get caption\r\n";
+        let p = p(src);
+        let c = find(&p, "wmic");
+        assert_eq!(c.text, "wmic os get caption");
+        assert_eq!(&src[c.name_span.clone()], "w^mic");
+        let at: Vec<usize> = (0..5).map(|i| c.map.to_source(i)).collect();
+        assert_eq!(at, [0, 2, 3, 4, 5]);
+        assert_spans_valid(src, &p);
+        // Paths, suffixes and what the command runs follow from the unescaped name.
+        assert_eq!(
+            names("C:\\Windows\\System32\\wbem\\W^MIC.exe os\r\n"),
+            ["WMIC"]
+        );
+        assert_eq!(names("c^md /c ver\r\n"), ["cmd", "ver"]);
+        // Data stays data, and a caret-escaped separator is part of the word.
+        assert_eq!(names("echo w^mic os\r\n"), ["echo"]);
+        assert_eq!(names("w^&mic\r\n"), ["w&mic"]);
     }
 
     #[test]

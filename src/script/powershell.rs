@@ -15,6 +15,8 @@
 //! it; then its commands and code are tagged with HOST (each host once, if sent to several).
 //! Code regions are every token outside comments and string literals, merged, with `$( … )`
 //! inside expandable strings counted as code.
+//! A command name is what PowerShell runs after its backtick escapes (`` Get-Local`User ``
+//! runs Get-LocalUser; an escape that makes a control character, `` `t ``, names nothing).
 //!
 //! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
@@ -27,10 +29,10 @@
 //! Known gaps: a block variable is tracked by name in source order, not by scope or control
 //! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed; a guard
 //! that exits (`if (-not (Get-Command X)) { exit }`) and `Get-Module -ListAvailable` are not
-//! followed.
+//! followed; the grammar reads no `&` before a name with a backtick (`` & Get-Local`User ``).
 //!
 //! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
-//! `ForEach-Object -Parallel`, `??`, the ternary operator) and then loses the statements after
+//! `ForEach-Object -Parallel`, `??`, the ternary operator, `-IPv4`) and then loses the statements after
 //! them; `patch_ps7` hands it a same-length rewrite that it parses, while every command and
 //! region is still cut from the original text.
 
@@ -193,8 +195,9 @@ const KEYWORDS: &[&str] = &[
 /// Same-length rewrites of constructs the grammar gets wrong, which would otherwise throw away
 /// the statements that follow: a keyword glued to `-Noun` (`ForEach-Object` → `ForEach_Object`),
 /// PowerShell 7's `??` and `??=` (as `-f` and `+=`), and `-Parallel` outside the workflow
-/// `foreach -parallel`. The tree is only used for its shape: commands and regions are cut from
-/// the original text, so the stand-ins never show.
+/// `foreach -parallel`, and digits or `=` in a parameter word (`-IPv4`, `--level=2`). The tree
+/// is only used for its shape: commands and regions are cut from the original text, so the
+/// stand-ins never show.
 pub(crate) fn patch_ps7(src: &str) -> Option<String> {
     let bytes = src.as_bytes();
     let mut edits: Vec<(usize, &'static [u8])> = Vec::new();
@@ -234,6 +237,22 @@ pub(crate) fn patch_ps7(src: &str) -> Option<String> {
         // `Start-Sleep 5 &` (a background job): the grammar only knows the call operator.
         if b == b'&' && background_at(bytes, i) {
             edits.push((i, b" "));
+        }
+        // `Test-Connection -IPv4`, `curl --http2`, `tool --level=2`: the grammar's parameter
+        // token takes letters, `_`, `?`, `` ` `` and `-` only, and reads a digit or `=` after
+        // them as a redirection missing its `>`. Each such repair costs the parser an error
+        // recovery (they made the synthetic 10,000-line script's parse take 2.2 times as long)
+        // and can lose what follows; read as letters, the word is one parameter.
+        if b == b'-' && i > 0 && matches!(bytes[i - 1], b' ' | b'\t') {
+            if let Some(end) = parameter_word(bytes, i) {
+                for (k, &c) in bytes.iter().enumerate().take(end).skip(i) {
+                    if c.is_ascii_digit() || c == b'=' {
+                        edits.push((k, b"_"));
+                    }
+                }
+                i = end;
+                continue;
+            }
         }
         if !b.is_ascii_alphabetic() {
             i += 1;
@@ -289,6 +308,35 @@ pub(crate) fn patch_ps7(src: &str) -> Option<String> {
         out[at..at + with.len()].copy_from_slice(with);
     }
     String::from_utf8(out).ok()
+}
+
+/// The end of the parameter word at `i` (`-IPv4`, `--level=2`) when it holds a digit or `=` the
+/// grammar's parameter token does not take, and nothing it cannot stand for as letters.
+fn parameter_word(bytes: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    while bytes.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    if !bytes
+        .get(j)
+        .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b'?')
+    {
+        return None;
+    }
+    let mut odd = false;
+    while let Some(&c) = bytes.get(j) {
+        match c {
+            b'0'..=b'9' | b'=' => odd = true,
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'?' | b'-' => {}
+            _ => break,
+        }
+        j += 1;
+    }
+    let ends = matches!(
+        bytes.get(j),
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|' | b')' | b'}')
+    );
+    (odd && ends).then_some(j)
 }
 
 /// `COND ? A : B` (PowerShell 7): the position of the `:` when the `?` at `i` is a ternary
@@ -414,6 +462,25 @@ enum Kind {
     Assignment,
     /// `if (…) { … } elseif (…) { … } else { … }`: its condition may guard its blocks.
     If,
+    /// An expression or a command's arguments: a command, a string or a comment can only be
+    /// in one through a bracket or a quote (`(…)`, `$(…)`, `{…}`, `'…'`, `@'…'@`, `#`), so one
+    /// without any is only code. The grammar nests every value in a chain of a dozen
+    /// expression kinds; walking them node by node was a third of a large script's scan.
+    Opaque,
+}
+
+/// Whether the walk passes over [`Kind::Opaque`] nodes whole (a test compares it with a walk
+/// that does not).
+fn prune() -> bool {
+    #[cfg(test)]
+    return !tests::FULL_WALK.get();
+    #[cfg(not(test))]
+    true
+}
+
+/// A byte that may open a command, a string, a comment or an escape inside an expression.
+fn opens_something(b: u8) -> bool {
+    matches!(b, b'(' | b'{' | b'"' | b'\'' | b'@' | b'#' | b'`')
 }
 
 fn kinds() -> &'static [Kind] {
@@ -438,6 +505,43 @@ fn kinds() -> &'static [Kind] {
                     Some("command") => Kind::Command,
                     Some("assignment_expression") => Kind::Assignment,
                     Some("if_statement") => Kind::If,
+                    Some(
+                        "additive_argument_expression"
+                        | "additive_expression"
+                        | "argument_expression"
+                        | "argument_expression_list"
+                        | "array_literal_expression"
+                        | "bitwise_argument_expression"
+                        | "bitwise_expression"
+                        | "cast_expression"
+                        | "command_elements"
+                        | "command_parameter"
+                        | "comparison_argument_expression"
+                        | "comparison_expression"
+                        | "decimal_integer_literal"
+                        | "element_access"
+                        | "expression_with_unary_operator"
+                        | "format_argument_expression"
+                        | "format_expression"
+                        | "generic_token"
+                        | "hexadecimal_integer_literal"
+                        | "integer_literal"
+                        | "logical_argument_expression"
+                        | "logical_expression"
+                        | "member_access"
+                        | "multiplicative_argument_expression"
+                        | "multiplicative_expression"
+                        | "post_decrement_expression"
+                        | "post_increment_expression"
+                        | "pre_decrement_expression"
+                        | "pre_increment_expression"
+                        | "range_argument_expression"
+                        | "range_expression"
+                        | "real_literal"
+                        | "type_literal"
+                        | "unary_expression"
+                        | "variable",
+                    ) => Kind::Opaque,
                     _ => Kind::Other,
                 }
             })
@@ -491,6 +595,8 @@ struct Walker<'s, 'o> {
     /// In a parse of chosen ranges ([`parse_ranges_into`]), where each ends: a code region
     /// stops there.
     range_ends: Vec<usize>,
+    /// The tree has no error: [`Kind::Opaque`] nodes are passed over whole.
+    clean: bool,
 }
 
 /// A block that runs only when a condition proved a command present or PowerShell new enough.
@@ -597,12 +703,15 @@ impl<'s, 'o> Walker<'s, 'o> {
             region: None,
             guards: Vec::new(),
             range_ends: Vec::new(),
+            clean: false,
         }
     }
 }
 
 impl<'s> Walker<'s, '_> {
     fn walk(&mut self, root: Node<'_>) {
+        // A repaired tree may hold tokens that start with a blank: walked leaf by leaf.
+        self.clean = !root.has_error();
         let mut cursor = root.walk();
         let mut frames: Vec<Frame> = vec![Frame::default()];
         loop {
@@ -672,6 +781,18 @@ impl<'s> Walker<'s, '_> {
                 self.flush_region();
                 None
             }
+            Kind::Opaque
+                if self.clean && prune() && !self.text(node).bytes().any(opens_something) =>
+            {
+                let text = self.text(node);
+                let start = node.start_byte() + (text.len() - text.trim_start().len());
+                let end = start + text.trim().len();
+                if start < end {
+                    let host = self.host_of(&child);
+                    self.grow_region(start..end, host);
+                }
+                None
+            }
             Kind::Expandable => {
                 self.flush_region();
                 child.in_string = true;
@@ -700,6 +821,7 @@ impl<'s> Walker<'s, '_> {
         }
     }
 
+    /// Extends the region being grown with `range` (code, not blank), or starts a new one.
     fn grow_region(&mut self, range: Range<usize>, host: Option<Rc<str>>) {
         if range.is_empty() {
             return;
@@ -771,7 +893,16 @@ impl<'s> Walker<'s, '_> {
             _ => return,
         };
         let word_text = self.src.get(word.clone()).unwrap_or("");
-        let (name, _) = super::command_name(word_text, PS);
+        // `Get-Local`User` runs Get-LocalUser: a backtick escapes the next character.
+        let escaped = match word_text.contains('`') {
+            true => match unescape_name(word_text, word.start) {
+                Some(e) => Some(e),
+                None => return,
+            },
+            false => None,
+        };
+        let spelled = escaped.as_ref().map_or(word_text, |(n, _)| n.as_str());
+        let (name, within) = super::command_name(spelled, PS);
         // `foreach ($i in 1..3)`: the grammar makes the range a command.
         let numeric = name.bytes().all(|b| b.is_ascii_digit() || b == b'.') || name.contains("..");
         if numeric || name.contains(['$', '(', ')', '{', '}', '@', '"', '\'']) {
@@ -780,7 +911,7 @@ impl<'s> Walker<'s, '_> {
         let alias = ALIASES
             .iter()
             .find(|(a, _)| a.eq_ignore_ascii_case(name))
-            .filter(|_| word_text.len() == name.len())
+            .filter(|_| spelled.len() == name.len())
             .map(|(_, cmdlet)| *cmdlet);
         let resolved = alias.unwrap_or(name).to_ascii_lowercase();
 
@@ -800,7 +931,16 @@ impl<'s> Walker<'s, '_> {
             }
         }
         pieces.push(at..end.max(at));
-        let mut cmd = self.build(word.clone(), alias, &pieces, host.as_deref());
+        let unescaped = escaped
+            .as_ref()
+            .map(|(_, at)| (name, map_bytes(&at[within])));
+        let mut cmd = self.build(
+            word.clone(),
+            alias,
+            unescaped.as_ref().map(|(n, m)| (*n, m)),
+            &pieces,
+            host.as_deref(),
+        );
         let mut proven = Facts::default();
         for g in self.guards.iter().filter(|g| g.range.contains(&word.start)) {
             // A check made here says nothing about another host.
@@ -897,10 +1037,13 @@ impl<'s> Walker<'s, '_> {
         start + trimmed.len()
     }
 
+    /// The command named by `word` (or by `unescaped`, its name as PowerShell reads it with
+    /// the map of its bytes to the source), with `pieces` of the source as its arguments.
     fn build(
         &self,
         word: Range<usize>,
         alias: Option<&str>,
+        unescaped: Option<(&str, &OffsetMap)>,
         pieces: &[Range<usize>],
         host: Option<&str>,
     ) -> Command {
@@ -913,6 +1056,12 @@ impl<'s> Walker<'s, '_> {
             host.map(str::to_string),
             &identity,
         );
+        if let Some((name, map)) = unescaped {
+            c.name = name.to_string();
+            c.text = name.to_string();
+            c.map = map.clone();
+            c.map.push(name.len(), word.end);
+        }
         if let Some(cmdlet) = alias {
             c.name = cmdlet.to_string();
             c.text = cmdlet.to_string();
@@ -1847,7 +1996,7 @@ impl<'s> Walker<'s, '_> {
             })
             .filter(|r| r.start > 0)
             .map(|r| r.start - 1..r.end);
-        let mut cmd = self.build(word, None, piece.as_slice(), host.as_deref());
+        let mut cmd = self.build(word, None, None, piece.as_slice(), host.as_deref());
         if piece.is_some() && cmd.text.is_char_boundary(cmd.name.len() + 1) {
             cmd.text
                 .replace_range(cmd.name.len()..cmd.name.len() + 1, " ");
@@ -1913,6 +2062,40 @@ impl<'s> Walker<'s, '_> {
 }
 
 /// A command name as guards compare it: lowercase, an alias replaced by its cmdlet.
+/// A bare word with backtick escapes as PowerShell reads it (`` Get-Local`User ``), with the
+/// source offset of each of its bytes; `None` where an escape makes a control character
+/// (`` `n ``, `` `t `` …) or ends the word at a line break.
+fn unescape_name(word: &str, start: usize) -> Option<(String, Vec<usize>)> {
+    let mut name = String::with_capacity(word.len());
+    let mut at = Vec::with_capacity(word.len());
+    let mut chars = word.char_indices();
+    while let Some((i, c)) = chars.next() {
+        let (i, c) = match c {
+            '`' => match chars.next()? {
+                (_, '0' | 'a' | 'b' | 'e' | 'f' | 'n' | 'r' | 't' | 'u' | 'v' | '\n' | '\r') => {
+                    return None
+                }
+                escaped => escaped,
+            },
+            _ => (i, c),
+        };
+        name.push(c);
+        at.extend((0..c.len_utf8()).map(|k| start + i + k));
+    }
+    Some((name, at))
+}
+
+/// The map of a text whose byte `i` comes from source offset `at[i]`.
+fn map_bytes(at: &[usize]) -> OffsetMap {
+    let mut map = OffsetMap::starting_at(at.first().copied().unwrap_or(0));
+    for (i, pair) in at.windows(2).enumerate() {
+        if pair[1] != pair[0] + 1 {
+            map.push(i + 1, pair[1]);
+        }
+    }
+    map
+}
+
 fn resolve_alias(name: &str) -> String {
     ALIASES
         .iter()
@@ -2225,6 +2408,36 @@ mod tests {
     }
 
     #[test]
+    fn backtick_escapes_in_a_command_name_are_what_powershell_runs() {
+        let src = "Get-Local`User -Name x\n";
+        let p = super::super::parse(src, PS);
+        let c = find(&p, "Get-LocalUser");
+        assert_eq!(c.text, "Get-LocalUser -Name x");
+        assert_eq!(&src[c.name_span.clone()], "Get-Local`User");
+        // `U` comes after the backtick; the arguments where they are written.
+        assert_eq!(c.map.to_source(8), 8);
+        assert_eq!(c.map.to_source(9), 10);
+        assert_eq!(c.map.to_source(14), 15);
+        assert_spans_valid(src, &p);
+        // Aliases, paths and suffixes resolve after unescaping; what the command runs is run.
+        assert_eq!(
+            names("ic`m srv { Get-Date }"),
+            ["Invoke-Command", "Get-Date"]
+        );
+        assert_eq!(
+            names("Invoke-Ex`pression 'Get-LocalGroup'"),
+            ["Invoke-Expression", "Get-LocalGroup"]
+        );
+        assert_eq!(
+            names("C:\\Windows\\System32\\wbem\\WM`IC.exe os get caption"),
+            ["WMIC"]
+        );
+        // `` `t ``, `` `n `` … make control characters: no such command can be known.
+        assert!(names("Get-Local`tUser\n").is_empty());
+        assert!(names("Write-Host Get-Local`User\n") == ["Write-Host"]);
+    }
+
+    #[test]
     fn pipelines_blocks_and_chains() {
         assert_eq!(
             names(
@@ -2344,6 +2557,75 @@ mod tests {
             names(src),
             ["Get-A", "Start-Sleep", "Get-B", "Get-Item", "?", "Get-C"]
         );
+    }
+
+    thread_local! {
+        pub(super) static FULL_WALK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn passing_over_plain_expressions_changes_no_command_and_no_region() {
+        let mut scripts = crate::script::repository_scripts(&["ps1", "psm1"]);
+        assert!(scripts.len() >= 4);
+        scripts.push((
+            "synthetic".into(),
+            crate::synthetic::powershell_script(3000, 1000, 7),
+        ));
+        let tokens = [
+            "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
+            "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
+        ];
+        scripts.extend(
+            crate::script::token_soups(&tokens, 2000, 24, 0x9e37_79b9_7f4a_7c15)
+                .map(|s| ("soup".to_string(), s)),
+        );
+        for (name, src) in &scripts {
+            let pruned = super::super::parse(src, PS);
+            FULL_WALK.set(true);
+            let full = super::super::parse(src, PS);
+            FULL_WALK.set(false);
+            assert_eq!(pruned.commands, full.commands, "{name}: {src}");
+            assert_eq!(pruned.code, full.code, "{name}: {src}");
+        }
+    }
+
+    #[test]
+    fn parameters_with_digits_or_equals_are_one_parameter() {
+        let src = "Test-Connection -IPv4 srv1\ncurl.exe --http2 -o x https://x\ntool --level=2 --v2; Get-A\n$n = $i -band 0x1\nGet-B -Confirm:$false -Count 5";
+        // Without the rewrite each of these is an error repair in the tree.
+        let patched = patch_ps7(src).unwrap();
+        assert_eq!(patched.len(), src.len());
+        let tree = |text: &str| {
+            let mut parser = tree_sitter::Parser::new();
+            parser
+                .set_language(&tree_sitter_powershell::LANGUAGE.into())
+                .unwrap();
+            parser.parse(text, None).unwrap()
+        };
+        assert!(tree(src).root_node().has_error());
+        assert!(!tree(&patched).root_node().has_error(), "{patched}");
+        assert_eq!(
+            names(src),
+            ["Test-Connection", "curl", "tool", "Get-A", "Get-B"]
+        );
+        // The commands read the original text, digits and all.
+        let p = super::super::parse(src, PS);
+        assert_eq!(
+            find(&p, "Test-Connection").text,
+            "Test-Connection -IPv4 srv1"
+        );
+        assert_eq!(find(&p, "tool").text, "tool --level=2 --v2");
+        // Only those words are rewritten: numbers, operators and `-Name:value` are the grammar's.
+        let mut changed = Vec::new();
+        let mut at = 0;
+        for word in src.split([' ', '\n']) {
+            if patched[at..at + word.len()] != *word {
+                changed.push(word);
+            }
+            at += word.len() + 1;
+        }
+        assert_eq!(changed, ["-IPv4", "--http2", "--level=2", "--v2;"]);
+        assert_eq!(patch_ps7("ping -4 x; $a -= 1; $b--; tool -x 'a -b2'"), None);
     }
 
     #[test]
@@ -3031,6 +3313,9 @@ mod tests {
             " : ",
             "ForEach-Object -Parallel ",
             "$s = New-PSSession h\n",
+            "Get-Local`User ",
+            "`",
+            "i`e`x ",
         ];
         crate::script::assert_token_soup_is_safe(&tokens, PS);
     }

@@ -75,6 +75,10 @@ pub fn may_run_code(text: &str) -> bool {
         return true;
     };
     let b = text.as_bytes();
+    // `. <(echo '…')`: `.` is no name to search for; a shell may read any substitution.
+    if text.contains("<(") {
+        return true;
+    }
     let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
     ac.find_overlapping_iter(text).any(|m| {
         (m.start() == 0 || !name_char(b[m.start() - 1]))
@@ -420,6 +424,16 @@ impl<'a> BashLexer<'a> {
             b' ' | b'\t' | b'\r' => self.i += 1,
             b'\n' => self.newline()?,
             b'\\' => {
+                // `se\` CR LF `d`: the walk joins the pieces, as bash does with `\` LF; the
+                // engine's join of a word for the prefilter does not skip the CR.
+                if self.in_word
+                    && self.at(1) == b'\r'
+                    && self.at(2) == b'\n'
+                    && !is_blank(self.at(3))
+                    && !is_meta(self.at(3))
+                {
+                    return None;
+                }
                 self.piece(true);
                 self.escape();
             }
@@ -799,8 +813,8 @@ pub fn parse_ranges_with<T: Send>(
 ) -> Option<Vec<T>> {
     // Parsed from a same-length rewrite the grammar reads better, made once.
     let patched = match lang {
-        Language::Bash => super::bash::patch_heredocs(src),
-        Language::PowerShell => super::powershell::patch_ps7(src),
+        Language::Bash => patch_ranges(src, ranges, super::bash::patch_heredocs),
+        Language::PowerShell => patch_ranges(src, ranges, super::powershell::patch_ps7),
         Language::Batch => return None,
     };
     let text = patched.as_deref().unwrap_or(src);
@@ -841,6 +855,26 @@ pub fn parse_ranges_with<T: Send>(
             .map(|h| h.join().ok().flatten())
             .collect()
     })
+}
+
+/// `src` with `patch` applied to each of `ranges` alone: only they are parsed, and the
+/// rewrites read nothing across a statement cut (a cut is a line start), so this is the whole
+/// text's rewrite where it matters, at the cost of the kept part. `None` if nothing changed.
+fn patch_ranges(
+    src: &str,
+    ranges: &[Range<Cut>],
+    patch: fn(&str) -> Option<String>,
+) -> Option<String> {
+    let mut out: Option<Vec<u8>> = None;
+    for r in ranges {
+        let part = &src[r.start.offset..r.end.offset];
+        if let Some(patched) = patch(part).filter(|p| p.len() == part.len()) {
+            out.get_or_insert_with(|| src.as_bytes().to_vec())[r.start.offset..r.end.offset]
+                .copy_from_slice(patched.as_bytes());
+        }
+    }
+    // Rewrites swap ASCII bytes for ASCII bytes, so the text is still UTF-8.
+    out.and_then(|v| String::from_utf8(v).ok())
 }
 
 /// tree-sitter's lexer looks its included ranges up linearly, so one parse over a thousand
@@ -970,6 +1004,26 @@ mod tests {
         );
         assert!(may_run_code("sudo -u x 'a'") && may_run_code("x | /bin/sh"));
         assert!(!may_run_code("echo x sshd") && !may_run_code("shx 'a' bash-completion"));
+    }
+
+    #[test]
+    fn names_split_by_a_continuation_are_found_sparse_as_whole() {
+        use crate::engine::{scan_parsed, PatternIndex};
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let src = "echo a\nse\\\nd -i 's/a/b/' f\necho b\nre\\\nadlink -f /\necho c\n";
+        let lexed = lex(src, Language::Bash).expect("cut");
+        assert!(lexed.joins.len() >= 2, "{:?}", lexed.joins);
+        let dirs = crate::engine::directives::Directives::parse(src, Language::Bash);
+        let whole = crate::script::parse(src, Language::Bash);
+        let whole = scan_parsed(src, &whole, &dirs, None, &library).findings;
+        let sparse = crate::engine::scan::parse_sparse(src, Language::Bash, None, &library)
+            .expect("the script is cut");
+        let sparse = scan_parsed(src, &sparse, &dirs, None, &library).findings;
+        assert!(whole.len() >= 2, "{whole:?}");
+        assert_eq!(sparse, whole);
+        // With CR LF the engine's join would keep the CR: the whole file is parsed instead.
+        assert!(lex(&src.replace('\n', "\r\n"), Language::Bash).is_none());
+        assert!(lex("sed \\\r\n  -i f\r\nx\r\n", Language::Bash).is_some());
     }
 
     #[test]
