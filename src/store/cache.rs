@@ -11,7 +11,7 @@
 //! knows the same target names), and builds a [`PatternIndex`] of just those. The hook reads a
 //! small text header (the error anchors, which only `explain` needs, come last); `check`, whose
 //! scripts hold thousands of words, reads a binary section laid out for it instead (anchors as
-//! ready hash tables, scopes decoded only for the patterns found: [`CheckSection`]). Reading the
+//! ready hash tables, scopes decoded only for the patterns found: `CheckSection`). Reading the
 //! patterns is one positioned read per wanted line (or run of close lines), on two threads for
 //! `check`. A cache that does not decode, or is cut short, is a miss that says so.
 //! The anchors are a superset filter, so the small index gives the same findings as the full one.
@@ -1053,7 +1053,7 @@ fn parses_large(text: &str, lower: &str, language: Language) -> bool {
 
 /// [`script_haystack`] in parts (the text, and its lines that lose quotes or escapes, rather
 /// than one copy of both: the anchors are searched for in each), or `None` for a large script
-/// that only a whole parse would show the names of (see [`parses_large`]).
+/// that only a whole parse would show the names of (`parses_large`).
 pub fn check_haystack(text: &str, language: Language) -> Option<Vec<String>> {
     let lower = text.to_lowercase();
     (!parses_large(text, &lower, language)).then(|| haystack_parts(text, lower, language))
