@@ -1015,3 +1015,59 @@ fn check_never_answers_from_a_stale_cache() {
 fn json_array(row: &Value) -> String {
     serde_json::to_string(&Value::Array(vec![row.clone()])).unwrap()
 }
+
+#[test]
+fn a_damaged_or_older_cache_gives_the_same_report_and_is_rebuilt() {
+    let ws = Workspace::new();
+    let args = ["--format", "json", "--target", "debian-12", "."];
+    let run = |cache: bool| {
+        let mut c = ws.command();
+        c.env_remove("FOREWARN_LOG").env_remove("RUST_LOG");
+        if !cache {
+            c.env("FOREWARN_HOOK_CACHE", "0");
+        }
+        let out = c.arg("check").args(args).output().unwrap();
+        (stdout(&out), stderr(&out), out.status.code())
+    };
+    let full = run(false);
+    assert!(full.0.contains("\"pattern_id\""), "{}", full.0);
+    let cache = PathBuf::from(format!("{}.hook-cache", ws.store().display()));
+    // The cache is back (a detached rebuild writes it) and answers again.
+    let rebuilt = || {
+        for _ in 0..200 {
+            if ws.loaded_from_cache(&args) == Some(true) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    };
+    ws.rebuild_cache();
+    let whole = std::fs::read(&cache).unwrap();
+
+    // Cut short (a torn write): the report is the store's, and stderr says why it is slower.
+    std::fs::write(&cache, &whole[..whole.len() - 100]).unwrap();
+    let (out, err, code) = run(true);
+    assert_eq!((&out, code), (&full.0, full.2));
+    assert!(
+        err.contains("the pattern cache is damaged") && err.contains(".hook-cache"),
+        "{err}"
+    );
+    assert_eq!(
+        err.replace(err.lines().next().unwrap(), "").trim(),
+        full.1.trim()
+    );
+    assert!(rebuilt(), "the damaged cache was not rebuilt");
+    assert_eq!(std::fs::read(&cache).unwrap(), whole);
+
+    // Written by an older forewarn: quietly read around and replaced.
+    let text = String::from_utf8_lossy(&whole).into_owned();
+    let first = text.lines().next().unwrap();
+    let mut words: Vec<&str> = first.split(' ').collect();
+    words[1] = "5";
+    let older = text.replacen(first, &words.join(" "), 1);
+    std::fs::write(&cache, older).unwrap();
+    assert_eq!(run(true), full);
+    assert!(rebuilt(), "the older cache was not rebuilt");
+    assert_eq!(std::fs::read(&cache).unwrap(), whole);
+}

@@ -85,25 +85,25 @@ pub(crate) fn load_index(
 /// patterns whose anchors occur in the texts, see [`cache`]), else the whole store (and a
 /// detached process writes the cache for the next run). `FOREWARN_HOOK_CACHE=0` always reads the
 /// store, and so does a large script whose names only a whole parse would show
-/// ([`cache::haystack_parses_large`]). Either way the findings are the same, and so are the
+/// ([`cache::check_haystack`]). Either way the findings are the same, and so are the
 /// store problems reported.
 fn load_index_for(
     store_flag: Option<&Path>,
     config: &Config,
     jobs: &[Job],
 ) -> Result<PatternIndex, ExitCode> {
-    if std::env::var("FOREWARN_HOOK_CACHE").is_ok_and(|v| v == "0")
-        || jobs
-            .iter()
-            .any(|j| cache::haystack_parses_large(&j.text, j.lang))
-    {
+    if std::env::var("FOREWARN_HOOK_CACHE").is_ok_and(|v| v == "0") {
         return load_index(store_flag, config);
     }
-    let path = Store::resolve_path(store_flag, Some(config));
-    let haystacks: Vec<String> = jobs
+    let haystacks: Option<Vec<Vec<String>>> = jobs
         .iter()
-        .map(|j| cache::script_haystack(&j.text, j.lang))
+        .map(|j| cache::check_haystack(&j.text, j.lang))
         .collect();
+    let Some(haystacks) = haystacks else {
+        return load_index(store_flag, config);
+    };
+    let haystacks: Vec<String> = haystacks.into_iter().flatten().collect();
+    let path = Store::resolve_path(store_flag, Some(config));
     let targets: Vec<Option<&str>> = jobs.iter().map(|j| j.target.as_deref()).collect();
     let need = cache::Need::Check {
         haystacks: &haystacks,
@@ -264,7 +264,11 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
                 }
                 continue;
             }
-            let text = decoded.unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            // Valid UTF-8 (the usual case) becomes the text without a copy.
+            let text = decoded.unwrap_or_else(|| {
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            });
             let Some(lang) = args.language.or_else(|| Language::detect(&file, &text)) else {
                 if explicit {
                     error(format_args!(
@@ -376,9 +380,11 @@ impl Job {
 
 /// Checks every job on all cores (the engine is pure and the index shared), keeping their order.
 fn check_all(jobs: Vec<Job>, index: &PatternIndex, min_severity: Severity) -> Vec<FileReport> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(jobs.len());
+    // One file needs no count of the cores (reading the cgroup limits is several system calls).
+    let threads = match jobs.len() {
+        0 | 1 => 1,
+        n => std::thread::available_parallelism().map_or(1, |c| c.get().min(n)),
+    };
     if threads <= 1 {
         return jobs
             .into_iter()
