@@ -432,21 +432,9 @@ impl Lexer<'_, '_> {
         });
         // `%COMSPEC% /c …` is cmd: reported as `cmd`, its name spanning the variable.
         if bare.eq_ignore_ascii_case("%comspec%") || bare.eq_ignore_ascii_case("!comspec!") {
-            let args = self.src.get(we..end.max(we)).unwrap_or("");
-            let text = format!("cmd{}", blank_continuations(args, BAT));
             let mut map = OffsetMap::starting_at(word.start);
             map.push(3, we);
-            map.push(text.len(), we + args.len());
-            self.out.commands.push(Command {
-                name: "cmd".to_string(),
-                name_span: self.base.to_source(word.start)..self.base.to_source_end(word.end),
-                text,
-                map: map.then(self.base),
-                language: BAT,
-                host: self.host.map(str::to_string),
-                guarded: false,
-                min_powershell: None,
-            });
+            self.emit_named("cmd", map, word.clone(), we, end);
             self.cmd(we..end);
             self.after_command(end);
             return;
@@ -522,10 +510,24 @@ impl Lexer<'_, '_> {
     /// A command whose name cmd reads with carets dropped: `name`, whose bytes `map` takes to
     /// the source, written as `word`; its arguments run from the word's end to `end`.
     fn emit_unescaped(&mut self, name: &str, mut map: OffsetMap, word: Range<usize>, end: usize) {
-        let args = self.src.get(word.end..end.max(word.end)).unwrap_or("");
-        let text = format!("{name}{}", blank_continuations(args, BAT));
         map.push(name.len(), word.end);
-        map.push(text.len(), word.end + args.len());
+        let args_at = word.end;
+        self.emit_named(name, map, word, args_at, end);
+    }
+
+    /// A command named `name` (spelled as `word`), whose bytes `map` already takes to the
+    /// source; its arguments run from `args_at` to `end`.
+    fn emit_named(
+        &mut self,
+        name: &str,
+        mut map: OffsetMap,
+        word: Range<usize>,
+        args_at: usize,
+        end: usize,
+    ) {
+        let args = self.src.get(args_at..end.max(args_at)).unwrap_or("");
+        let text = format!("{name}{}", blank_continuations(args, BAT));
+        map.push(text.len(), args_at + args.len());
         self.out.commands.push(Command {
             name: name.to_string(),
             name_span: self.base.to_source(word.start)..self.base.to_source_end(word.end),
