@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use clap::ValueEnum;
@@ -12,6 +12,7 @@ use clap::ValueEnum;
 use super::report::{self, FileReport, Format};
 use super::{error, EXIT_ERROR};
 use crate::config::{Config, ConfigError};
+use crate::engine::scan::SPARSE_MIN_BYTES;
 use crate::engine::{self, PatternIndex, Severity};
 use crate::script::Language;
 use crate::store::{cache, Store};
@@ -219,6 +220,7 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
                 text,
                 lang,
                 target,
+                lexed: None,
             });
             continue;
         }
@@ -289,13 +291,40 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
                 text,
                 lang,
                 target,
+                lexed: None,
             });
         }
     }
 
-    // The files are read first: their text decides which patterns the index needs.
+    // The files are read first: their text decides which patterns the index needs. Meanwhile
+    // the large ones are lexed on the core the loading leaves idle (the lexer needs no patterns),
+    // until the index is ready: what is left is lexed in the scan, where files run side by side.
     let started = std::time::Instant::now();
-    let index = match load_index_for(store_flag.as_deref(), &root_config, &jobs) {
+    let loading = |jobs: &[Job]| load_index_for(store_flag.as_deref(), &root_config, jobs);
+    let loaded = match jobs.iter().any(|j| j.text.len() >= SPARSE_MIN_BYTES) {
+        false => loading(&jobs),
+        true => {
+            let ready = AtomicBool::new(false);
+            let (loaded, lexed) = std::thread::scope(|s| {
+                let lexer = s.spawn(|| {
+                    jobs.iter()
+                        .map(|j| match ready.load(Ordering::Relaxed) {
+                            true => None,
+                            false => engine::prelex(&j.text, j.lang),
+                        })
+                        .collect::<Vec<_>>()
+                });
+                let loaded = loading(&jobs);
+                ready.store(true, Ordering::Relaxed);
+                (loaded, lexer.join())
+            });
+            for (job, lexed) in jobs.iter_mut().zip(lexed.unwrap_or_default()) {
+                job.lexed = lexed;
+            }
+            loaded
+        }
+    };
+    let index = match loaded {
         Ok(i) => i,
         Err(code) => return code,
     };
@@ -360,12 +389,20 @@ struct Job {
     text: String,
     lang: Language,
     target: Option<String>,
+    /// Lexed while the patterns loaded, if it was.
+    lexed: Option<engine::Prelexed>,
 }
 
 impl Job {
     /// Scans the text and keeps the findings at or above `min_severity`.
     fn check(self, index: &PatternIndex, min_severity: Severity) -> FileReport {
-        let mut scan = engine::scan(&self.text, self.lang, self.target.as_deref(), index);
+        let mut scan = engine::scan_prelexed(
+            &self.text,
+            self.lang,
+            self.target.as_deref(),
+            index,
+            self.lexed,
+        );
         scan.findings.retain(|f| f.severity >= min_severity);
         FileReport {
             unknown_targets: scan.unknown_targets,
