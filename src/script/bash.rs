@@ -1374,8 +1374,11 @@ impl<'a, 't> Walk<'a, 't> {
                 }
                 "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe" => {
                     let from = (self.out.commands.len(), self.out.code.len());
-                    self.powershell(words, args, end, host.as_deref());
-                    if name.starts_with("pwsh") {
+                    let pwsh = name.starts_with("pwsh");
+                    super::powershell::read_by(pwsh, || {
+                        self.powershell(words, args, end, host.as_deref())
+                    });
+                    if pwsh {
                         super::run_by_pwsh(self.out, from.0, from.1);
                     }
                     return;
@@ -3918,6 +3921,21 @@ nproc"
             embedded("pwsh -File x.ps1; pwsh -EncodedCommand ZQBjAA==; echo -c 'x'"),
             []
         );
+    }
+
+    #[test]
+    fn a_powershell_name_is_read_as_the_powershell_started_reads_it() {
+        // `pwsh` reads `` `e `` as ESC; Windows PowerShell reads the letter.
+        assert_eq!(
+            names("pwsh -c 'G`et-Command x'; powershell -c 'G`et-Command y'; pwsh.exe -c 'G`et-Alias'"),
+            ["pwsh", "powershell", "Get-Command", "pwsh.exe"]
+        );
+        let p = crate::script::parse(
+            "ssh h \"pwsh -c 'powershell -c G\\`et-Command'\"",
+            Language::Bash,
+        );
+        let c = p.commands.iter().find(|c| c.name == "Get-Command").unwrap();
+        assert_eq!(c.host.as_deref(), Some("h"));
     }
 
     #[test]
