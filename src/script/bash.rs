@@ -46,8 +46,9 @@
 //! tree-sitter-bash ends a heredoc at the first line that *starts* with its delimiter (`EOFX`
 //! ends `<<EOF`); it reads an unquoted delimiter up to the next blank and drops what follows
 //! `;` on a heredoc's line (tree-sitter-bash issue #346), which `patch_heredocs` works around
-//! (not for a one-letter delimiter glued to an operator with no blank before `<<`, `cat<<E>f`,
-//! nor for a line with a second `;`, a `|` or `&` before the `;`, or no blank after it).
+//! (not for a one-letter delimiter glued to `|` or to a `;` with more after it, `cat<<E|sh`,
+//! nor for a line with `&&` or `||` after a second `;`, a `|` or `&` before the `;`, or no
+//! blank after a `;`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -73,11 +74,14 @@ pub fn parse(src: &str) -> Parsed {
 ///   heredoc. The blank before `<<` is moved after the delimiter (`cat<<EOF >f`), which means
 ///   the same; with no blank to move (`cat<<EOF>f`), the delimiter loses its last byte to a
 ///   blank, on its line and on the line that ends the body (`cat<<EO >f` … `EO `), where no
-///   line of the body starts with the shorter one.
+///   line of the body starts with the shorter one; else (`cat<<E>f`) the glued redirects are
+///   blanked (`cat<<E  `), and a pipe after them is `&&`.
 /// - It drops what follows `;` on a heredoc's line (tree-sitter-bash issue #346), but reads
 ///   `&&` there: `cat <<EOF; echo done` is read as `cat <<EOF &&echo done`, which runs the same
-///   commands (the `&&` stays inside the heredoc redirect, where no guard is taken from it). Only
-///   where the line holds one such `;`, and plain words and redirects before it. A redirect
+///   commands (the `&&` stays inside the heredoc redirect, where no guard is taken from it). A
+///   further `; ` is `&&` too (`cat <<EOF &&a&&b`, no guard taken from an `&&` that is `;` in
+///   the text), a `;` ending the line a blank. Only where plain words and redirects come
+///   before the first `;`, and no `&&`/`||` joins a line with a second. A redirect
 ///   before a pipe fails the same way: one of stderr is blanked (`cat <<EOF      | sh`: stdout
 ///   still goes down the pipe), one of stdout makes the pipe `&&` (`>f &&sh`: the next stage
 ///   reads nothing from the heredoc either way).
@@ -130,8 +134,12 @@ pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
             if movable && matches!(b[blank], b' ' | b'\t') {
                 let patched = out.get_or_insert_with(|| b.to_vec());
                 patched[blank..end].rotate_left(1);
-            } else if !shorten_delimiter(b, &mut out, at, word..end, dash) {
-                continue;
+            } else {
+                let patched = shorten_delimiter(b, &mut out, at, word..end, dash)
+                    || (plausibly_heredoc(b, at, end) && blank_glued_redirects(b, &mut out, end));
+                if !patched {
+                    continue;
+                }
             }
         }
         after_delimiter(b, &mut out, end);
@@ -154,6 +162,27 @@ fn line_around(b: &[u8], at: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// Whether the `<<` at `at`, its delimiter ending at `end`, is plausibly a heredoc in code: no
+/// comment or open quote before it on its line, no `((` (`$((y<<x))` is a shift), not after
+/// `\ ` (the grammar reads `\ <<` as one word), its line not continued.
+fn plausibly_heredoc(b: &[u8], at: usize, end: usize) -> bool {
+    let (line_start, line_end) = line_around(b, at);
+    let before = &b[line_start..at];
+    let after = &b[end.min(line_end)..line_end];
+    let count = |t: &[u8], c: u8| t.iter().filter(|&&x| x == c).count();
+    let comment = before
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'#' && (i == 0 || matches!(before[i - 1], b' ' | b'\t')));
+    !(comment
+        || after.trim_ascii_end().ends_with(b"\\")
+        || before.ends_with(b"\\ ")
+        || before.ends_with(b"\\\t")
+        || before.windows(2).any(|w| w == b"((")
+        || count(before, b'\'') % 2 == 1
+        || count(before, b'"') % 2 == 1)
+}
+
 /// `cat<<EOF>f`: gives the delimiter's last byte, here and on the body's last line, to a blank
 /// (see [`patch_heredocs`]). Only where the `<<` is plausibly code (no comment or open quote
 /// before it on its line), the only heredoc of its line, and no line of the body starts with
@@ -173,20 +202,7 @@ fn shorten_delimiter(
     let (line_start, line_end) = line_around(b, at);
     let before = &b[line_start..at];
     let after = &b[delimiter.end..line_end];
-    let count = |t: &[u8], c: u8| t.iter().filter(|&&x| x == c).count();
-    let comment = before
-        .iter()
-        .enumerate()
-        .any(|(i, &c)| c == b'#' && (i == 0 || matches!(before[i - 1], b' ' | b'\t')));
-    let continued = after.trim_ascii_end().ends_with(b"\\");
-    // `$((y<<x))` is a shift; the grammar reads `\ <<` as one word.
-    if comment
-        || continued
-        || before.ends_with(b"\\ ")
-        || before.ends_with(b"\\\t")
-        || before.windows(2).any(|w| w == b"((")
-        || count(before, b'\'') % 2 == 1
-        || count(before, b'"') % 2 == 1
+    if !plausibly_heredoc(b, at, delimiter.end)
         || before.windows(2).any(|w| w == b"<<")
         || after.windows(2).any(|w| w == b"<<")
     {
@@ -221,6 +237,74 @@ fn shorten_delimiter(
         ls = le + 1;
     }
     false
+}
+
+/// The end of the redirects glued to a heredoc's delimiter that ends at `at` (`cat<<E>f`,
+/// `cat<<E>>f>&2`, `cat<<E&>/dev/null`), when they are followed by a blank, `;`, `|` or the
+/// line's end. Each sends stdout elsewhere: a descriptor's digits would end the word before.
+pub(crate) fn glued_redirects_end(b: &[u8], at: usize) -> Option<usize> {
+    let plain = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-' | b'+');
+    let mut i = at;
+    loop {
+        let both = b.get(i) == Some(&b'&');
+        if b.get(i + usize::from(both)) != Some(&b'>') {
+            break;
+        }
+        i += 1 + usize::from(both);
+        if matches!(b.get(i), Some(b'>' | b'|')) && !both {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'&') && !both {
+            i += 1;
+            let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            i += digits;
+        } else {
+            let target = i;
+            while b.get(i).copied().is_some_and(plain) {
+                i += 1;
+            }
+            if i == target || b[target] == b'-' {
+                return None;
+            }
+        }
+    }
+    let ends = matches!(
+        b.get(i),
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|')
+    );
+    (i > at && ends).then_some(i)
+}
+
+/// `cat<<E>f`: a delimiter too short to lose a byte ([`shorten_delimiter`]) ends at a blank
+/// where its glued redirects were, which only say where the output goes (the walk still ends
+/// the command's text after them, [`glued_redirects_end`]; [`after_delimiter`] reads the
+/// original). Before a pipe the redirects make it `&&` (`cat<<E &&sh`: the next stage reads
+/// nothing of the heredoc). A `;` or `&` glued at the line's end goes the same way. Returns
+/// whether it patched.
+fn blank_glued_redirects(b: &[u8], out: &mut Option<Vec<u8>>, at: usize) -> bool {
+    if matches!(b.get(at), Some(b';' | b'&'))
+        && b[at + 1..]
+            .iter()
+            .take_while(|&&c| c != b'\n')
+            .all(u8::is_ascii_whitespace)
+    {
+        out.get_or_insert_with(|| b.to_vec())[at] = b' ';
+        return true;
+    }
+    let Some(end) = glued_redirects_end(b, at) else {
+        return false;
+    };
+    let piped = b.get(end) == Some(&b'|') && !matches!(b.get(end + 1), Some(b'|' | b'&'));
+    let patched = out.get_or_insert_with(|| b.to_vec());
+    patched[at..end].fill(b' ');
+    if piped {
+        // At least `>` and a target before the pipe: room for a blank and `&&`.
+        patched[end - 1..end + 1].copy_from_slice(b"&&");
+    }
+    true
 }
 
 /// What follows a heredoc's delimiter on its line (see [`patch_heredocs`]), `end` being where
@@ -319,16 +403,37 @@ fn after_delimiter(b: &[u8], out: &mut Option<Vec<u8>>, end: usize) {
                 || (k > 0 && matches!(rest[k - 1], b'&' | b'>'))
                 || rest.get(k + 1) == Some(&b'>'))
     });
-    if lone_amp
-        || rest.contains(&b';')
-        || rest.windows(2).any(|w| w == b"<<")
-        || rest.trim_ascii_end().ends_with(b"\\")
-    {
+    if lone_amp || rest.windows(2).any(|w| w == b"<<") || rest.trim_ascii_end().ends_with(b"\\") {
+        return;
+    }
+    // `cat <<EOF; echo a; echo b`: each further `; ` is read as `&&` too (the walk takes no
+    // guard from an `&&` that is `; ` in the text), a `;` ending the line as a blank. Where the
+    // line also holds a real `&&` or `||`, the two would group differently: left alone.
+    let rest_at = op + 2;
+    let mut semis = Vec::new();
+    for (k, &c) in rest.iter().enumerate() {
+        if c != b';' {
+            continue;
+        }
+        let tail = rest[k + 1..].trim_ascii();
+        match rest.get(k + 1) {
+            Some(b' ' | b'\t') if !tail.is_empty() => semis.push((rest_at + k, false)),
+            _ if tail.is_empty() => semis.push((rest_at + k, true)),
+            _ => return,
+        }
+    }
+    if !semis.is_empty() && rest.windows(2).any(|w| w == b"&&" || w == b"||") {
         return;
     }
     let patched = out.get_or_insert_with(|| b.to_vec());
     patched[op] = b'&';
     patched[op + 1] = b'&';
+    for (at, last) in semis {
+        match last {
+            true => patched[at] = b' ',
+            false => patched[at..at + 2].copy_from_slice(b"&&"),
+        }
+    }
 }
 
 /// See [`super::parse_embedded`].
@@ -929,6 +1034,9 @@ impl<'a, 't> Walk<'a, 't> {
                             .iter()
                             .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
                             .map_or(self.src.len(), |n| h.end_byte() + n);
+                        // `cat<<E>f`: the redirects were blanked for the grammar.
+                        let word_end =
+                            glued_redirects_end(self.src.as_bytes(), word_end).unwrap_or(word_end);
                         end = end.max(word_end);
                     } else if hk == k.file_redirect {
                         end = end.max(h.end_byte());
@@ -2484,6 +2592,10 @@ impl<'a, 't> Walk<'a, 't> {
         let (Some(left), Some(right)) = (left, right) else {
             return;
         };
+        // `cat <<EOF; a; b` is read as `cat <<EOF &&a&&b` (`patch_heredocs`): no guard there.
+        if !matches!(self.src.get(children[op].byte_range()), Some("&&" | "||")) {
+            return;
+        }
         let proof = self.proof(*left, 0);
         let names = if children[op].kind() == "&&" {
             proof.if_true
@@ -3021,6 +3133,12 @@ mod tests {
              systemd-run --unit x free\ntmux send-keys -t s free Enter\nfind . -exec free {} \\;\n"
                 .into(),
         ));
+        scripts.push((
+            "glued heredocs".into(),
+            "cat<<E>f\n$(id)\nE\nsh<<E>f|sh\nfree\nE\ncat <<EOF; a; command -v b; b;\nx\nEOF\n\
+             cat<<E;\nx\nE\ncat <<E; command -v c && c\nx\nE\n"
+                .into(),
+        ));
         let tokens = [
             "sed",
             " ",
@@ -3138,6 +3256,32 @@ mod tests {
             ),
             // Arithmetic means the same with the blank moved.
             ("echo $(( y <<x))\nnproc\n", &["echo", "nproc"]),
+            // A one-letter delimiter cannot give a byte: the glued redirects are blanked.
+            ("cat<<E>f\necho $(id)\nE\nnproc\n", &["cat", "id", "nproc"]),
+            ("cat<<E>>f>&2\nx\nE\nnproc\n", &["cat", "nproc"]),
+            ("sh<<E>f\nfree -m\nE\nnproc\n", &["sh", "free", "nproc"]),
+            ("cat<<E>f|sh\nfree -m\nE\nnproc\n", &["cat", "sh", "nproc"]),
+            (
+                "cat<<E&>/dev/null; echo a\nx\nE\nnproc\n",
+                &["cat", "echo", "nproc"],
+            ),
+            ("cat<<E;\nx\nE\nnproc\n", &["cat", "nproc"]),
+            // So are those of a delimiter that cannot give one (a body line starts `EO`).
+            ("cat<<EOF>f\nEOL\nEOF\nnproc\n", &["cat", "nproc"]),
+            ("cat<<EOF>f\ncat <<X\nX\nEOF\nnproc\n", &["cat", "nproc"]),
+            // More than one `;`: each is read as `&&`, one ending the line as a blank.
+            (
+                "cat <<EOF; echo a; echo b;\nx\nEOF\nnproc\n",
+                &["cat", "echo", "echo", "nproc"],
+            ),
+            (
+                "sh <<'EOF'; a; b\nfree -m\nEOF\nnproc\n",
+                &["sh", "free", "a", "b", "nproc"],
+            ),
+            (
+                "cat<<EOF; a | sh; b\nx\nEOF\nnproc\n",
+                &["cat", "a", "sh", "b", "nproc"],
+            ),
         ] {
             let names: Vec<String> = parse(src).commands.into_iter().map(|c| c.name).collect();
             assert_eq!(names, expected, "{src:?}");
@@ -3157,20 +3301,19 @@ mod tests {
         // Where the shorter delimiter would end the body early, or another line holds a heredoc,
         // or the `<<` is a shift, in a comment or a string, nothing is shortened.
         for src in [
-            "cat<<EOF>f\nEOL\nEOF\n",
-            "cat<<E>f\nx\nE\n",
             "echo $((y<<xy))\nxy\n",
             "# cat<<EOF>f\nEOF\n",
             "echo 'cat<<EOF>f'\nEOF\n",
-            "cat<<EOF>f\ncat <<X\nX\nEOF\n",
             // The grammar reads `\ <<` as one word, patched or not.
             "echo a \\ <<EOF>f\nnproc\nEOF\n",
         ] {
             assert_eq!(patch_heredocs(src), None, "{src:?}");
         }
-        // A `;` rewrite only where the line stays simple: one `;`, no other heredoc, no `&`.
+        // A `;` rewrite only where the line stays simple: `;`s, or `&&`/`||` after one `;`, no
+        // other heredoc, no `&`.
         for src in [
-            "cat <<EOF; a; b\nx\nEOF\n",
+            "cat <<EOF; a; b || c\nx\nEOF\n",
+            "cat <<EOF; a;b\nx\nEOF\n",
             "cat <<EOF | sh; a\nx\nEOF\n",
             "cat <<EOF; a & b\nx\nEOF\n",
             "cat <<EOF;a\nx\nEOF\n",
@@ -3183,6 +3326,18 @@ mod tests {
         // The command's text still ends after the delimiter.
         let cat = &parse("cat <<EOF;\nx\nEOF\n").commands[0];
         assert_eq!(cat.text, "cat <<EOF");
+        // And after blanked redirects; the commands after `;`s read as written, and an `&&`
+        // that is a `;` in the text proves nothing.
+        let p = parse("cat<<E>f; echo a; command -v X; X\nx\nE\n");
+        let texts: Vec<&str> = p.commands.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["cat<<E>f", "echo a", "command -v X", "X"]);
+        assert!(!p.commands[3].guarded);
+        let p = parse("cat <<E; command -v X && X\nx\nE\n");
+        assert!(p.commands[2].guarded);
+        assert_eq!(
+            patch_heredocs("cat<<E>f; a; b;\nx\nE\n").as_deref(),
+            Some("cat<<E  &&a&&b \nx\nE\n")
+        );
         // Nothing to patch: no rewrite.
         assert_eq!(patch_heredocs("cat <<EOF >f\nx\nEOF\n"), None);
         assert_eq!(patch_heredocs("cat <<'EOF'>f\nx\nEOF\n"), None);

@@ -1026,6 +1026,40 @@ mod tests {
         assert!(lex("sed \\\r\n  -i f\r\nx\r\n", Language::Bash).is_some());
     }
 
+    /// The findings of a whole parse of `src` and of a sparse one (`None`: not cut).
+    fn whole_and_sparse(
+        src: &str,
+    ) -> (
+        Vec<crate::engine::Finding>,
+        Option<Vec<crate::engine::Finding>>,
+    ) {
+        use crate::engine::{scan_parsed, PatternIndex};
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let dirs = crate::engine::directives::Directives::parse(src, Language::Bash);
+        let findings =
+            |p: &crate::script::Parsed| scan_parsed(src, p, &dirs, None, &library).findings;
+        let whole = findings(&crate::script::parse(src, Language::Bash));
+        let sparse = crate::engine::scan::parse_sparse(src, Language::Bash, None, &library);
+        (whole, sparse.map(|p| findings(&p)))
+    }
+
+    #[test]
+    fn glued_heredocs_and_quoted_names_are_found_sparse_as_whole() {
+        let src = "echo a\ncat<<E>f\nsed -i x f\nE\nfree -m\nsh<<E>f\nreadlink -f /\nE\n\
+                   cat<<E>f|sh\nreadlink -f x\nE\ncat<<E;\nsed -i y f\nE\n\
+                   cat <<EOF; free -m; sed -i x f\ndate -d data\nEOF\n\
+                   sh <<'EOF'; echo a; free -m;\nreadlink -f /\nEOF\nreadlink -f y\n";
+        for src in [src.to_string(), src.replace('\n', "\r\n")] {
+            let (whole, sparse) = whole_and_sparse(&src);
+            let found: Vec<&str> = whole.iter().map(|f| &src[f.span.clone()]).collect();
+            assert!(found.len() >= 6, "{found:?}");
+            assert!(!found
+                .iter()
+                .any(|f| f.contains('x') && f.starts_with("readlink")));
+            assert_eq!(sparse.expect("the script is cut"), whole, "{src:?}");
+        }
+    }
+
     #[test]
     fn doubt_gives_up() {
         for src in [
