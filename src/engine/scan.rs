@@ -316,7 +316,8 @@ impl<'a> Targets<'a> {
 }
 
 /// The shell word that starts at `at`, its pieces joined as the shell joins them (`fre''e` is
-/// `free`): quotes and escapes dropped, up to the first blank or operator outside quotes.
+/// `free`, `$'se\x64'` is `sed`): quotes and escapes dropped, up to the first blank or operator
+/// outside quotes.
 fn joined_word(src: &str, at: usize) -> String {
     let b = src.as_bytes();
     let mut out = Vec::new();
@@ -328,6 +329,17 @@ fn joined_word(src: &str, at: usize) -> String {
                 None,
                 b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b'&' | b'<' | b'>' | b'(' | b')',
             ) => break,
+            (None, b'$') if b.get(i + 1) == Some(&b'\'') => {
+                let mut end = i + 2;
+                while end < b.len() && b[end] != b'\'' {
+                    end += 1 + usize::from(b[end] == b'\\');
+                }
+                let body = src.get(i + 2..end.min(b.len())).unwrap_or("");
+                if let Some((text, _)) = script::bash::ansi_c(body, 0) {
+                    out.extend_from_slice(text.as_bytes());
+                }
+                i = end;
+            }
             (None, b'\'' | b'"') => quote = Some(c),
             (Some(q), _) if c == q => quote = None,
             (None | Some(b'"'), b'\\') => {

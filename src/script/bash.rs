@@ -33,12 +33,11 @@
 //! `docker exec`). `LOOKUP || exit 1` followed by X on later lines is not followed.
 //!
 //! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free`,
-//! `$'free'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with
+//! `$'free'`, `$'fr\x65e'`, `fr$'ee'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with
 //! an escaped name (`\nproc`) as one more word of the command on the line before; the walk
 //! splits it off again.
 //!
-//! Known gaps: a `$'…'` with escapes, or as a piece of a word, and `$"…"` are not read (as a
-//! name or an executed string); only `echo`,
+//! Known gaps: `$"…"` is not read (as a name or an executed string); only `echo`,
 //! `printf` and `cat` produce piped code (alone or in a `{ …; }`/`( … )` group), through `cat`
 //! and `tee` stages (not files);
 //! `parallel -S` keeps the current host, and so do `podman exec --latest` and an ssh destination
@@ -1579,7 +1578,8 @@ impl<'a, 't> Walk<'a, 't> {
         } else {
             self.words_code(&[Word::of(node)])?
         };
-        if !local.is_empty() || !plain(&word) {
+        // A control character (`$'se\td'`) names nothing that can be known.
+        if !local.is_empty() || !plain(&word) || word.chars().any(char::is_control) {
             return None;
         }
         // The name as the shell reads it, then the arguments as written.
@@ -2118,17 +2118,7 @@ impl<'a, 't> Walk<'a, 't> {
                     }
                 }
             }
-            // `$'…'` without escapes is its text (inside a concatenation it stays unknown:
-            // the statement lexer could not join it for the prefilter).
-            if w.node.kind_id() == self.k.ansi_c_string {
-                let text = self.src.get(w.start..w.end)?;
-                let body = text.strip_prefix("$'")?.strip_suffix('\'')?;
-                if body.contains('\\') {
-                    return None;
-                }
-                map.push(code.len(), w.start + 2);
-                code.push_str(body);
-            } else if !self.word_code(w.node, &mut code, &mut map, &mut local) {
+            if !self.word_code(w.node, &mut code, &mut map, &mut local) {
                 return None;
             }
             prev_end = Some(w.end);
@@ -2174,6 +2164,22 @@ impl<'a, 't> Walk<'a, 't> {
             }
             push_unescaped_word(code, map, text, start);
             true
+        } else if kind == k.ansi_c_string {
+            // `$'se\x64'` is `sed`; each byte maps to where its escape starts.
+            let Some((text, at)) = src
+                .get(start..end)
+                .and_then(|t| t.strip_prefix("$'")?.strip_suffix('\''))
+                .and_then(|body| ansi_c(body, start + 2))
+            else {
+                return false;
+            };
+            for (i, &from) in at.iter().enumerate() {
+                if i == 0 || at[i - 1] + 1 != from {
+                    map.push(code.len() + i, from);
+                }
+            }
+            code.push_str(&text);
+            true
         } else if kind == k.simple_expansion
             || kind == k.expansion
             || kind == k.command_substitution
@@ -2190,7 +2196,7 @@ impl<'a, 't> Walk<'a, 't> {
             let mut cursor = node.walk();
             let parts: Vec<Node<'t>> = node.children(&mut cursor).collect();
             for part in parts {
-                // Only adjacent pieces this function understands: no `$'…'`, no gaps.
+                // Only adjacent pieces this function understands, no gaps.
                 if !part.is_named()
                     || part.start_byte() != pos
                     || part.kind_id() == k.concatenation
@@ -3078,6 +3084,82 @@ fn push_unescaped_double_quoted(
 
 /// Appends an unquoted word after quote removal (`c\ d` is `c d`; a backslash-newline
 /// vanishes) to `code`, mapping it back to `word_start`-based source offsets.
+/// The text `$'…'` stands for, `body` being what is between its quotes, with the source
+/// offset of each of its bytes (`start` being the body's; a byte an escape makes maps to the
+/// escape's start, or its end if it is the last): bash's escapes (`\n`, `\x64`, `\163`,
+/// `\u00e9`, `\cA`, `\'` …) resolved, an unknown one kept as written. `None` where the bytes
+/// are not UTF-8 (`\xff` alone) or a code point is invalid.
+pub(crate) fn ansi_c(body: &str, start: usize) -> Option<(String, Vec<usize>)> {
+    let b = body.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut at = Vec::with_capacity(b.len());
+    let mut i = 0;
+    // The value of up to `max` digits of `radix` at `j`, and how many there were.
+    let digits = |j: usize, radix: u32, max: usize| {
+        let n = b[j.min(b.len())..]
+            .iter()
+            .take(max)
+            .take_while(|c| (**c as char).is_digit(radix))
+            .count();
+        let value = body
+            .get(j..j + n)
+            .and_then(|d| u32::from_str_radix(d, radix).ok());
+        (value.filter(|_| n > 0), n)
+    };
+    while i < b.len() {
+        let from = start + i;
+        if b[i] != b'\\' || i + 1 == b.len() {
+            out.push(b[i]);
+            at.push(from);
+            i += 1;
+            continue;
+        }
+        let (bytes, used): (Vec<u8>, usize) = match b[i + 1] {
+            b'a' => (vec![7], 2),
+            b'b' => (vec![8], 2),
+            b'e' | b'E' => (vec![0x1b], 2),
+            b'f' => (vec![0x0c], 2),
+            b'n' => (vec![b'\n'], 2),
+            b'r' => (vec![b'\r'], 2),
+            b't' => (vec![b'\t'], 2),
+            b'v' => (vec![0x0b], 2),
+            c @ (b'\\' | b'\'' | b'"' | b'?') => (vec![c], 2),
+            b'c' if i + 2 < b.len() => (vec![b[i + 2] & 0x1f], 3),
+            b'0'..=b'7' => {
+                let (v, n) = digits(i + 1, 8, 3);
+                (vec![v? as u8], 1 + n)
+            }
+            x @ (b'x' | b'u' | b'U') => {
+                let max = match x {
+                    b'x' => 2,
+                    b'u' => 4,
+                    _ => 8,
+                };
+                match digits(i + 2, 16, max) {
+                    (Some(v), n) if x == b'x' => (vec![v as u8], 2 + n),
+                    (Some(v), n) => {
+                        let c = char::from_u32(v)?;
+                        (c.to_string().into_bytes(), 2 + n)
+                    }
+                    // No digit: bash keeps the escape as written.
+                    (None, _) => (vec![b'\\', x], 2),
+                }
+            }
+            c => (vec![b'\\', c], 2),
+        };
+        at.extend(std::iter::repeat_n(from, bytes.len()));
+        out.extend(bytes);
+        i += used;
+        if i >= b.len() {
+            // The last byte maps to the escape's end: a range ending there ends after it.
+            if let Some(last) = at.last_mut() {
+                *last = start + i - 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok().map(|s| (s, at))
+}
+
 fn push_unescaped_word(code: &mut String, map: &mut OffsetMap, word: &str, word_start: usize) {
     let bytes = word.as_bytes();
     map.push(code.len(), word_start);
@@ -3136,7 +3218,8 @@ mod tests {
         scripts.push((
             "glued heredocs".into(),
             "cat<<E>f\n$(id)\nE\nsh<<E>f|sh\nfree\nE\ncat <<EOF; a; command -v b; b;\nx\nEOF\n\
-             cat<<E;\nx\nE\ncat <<E; command -v c && c\nx\nE\n"
+             cat<<E;\nx\nE\ncat <<E; command -v c && c\nx\nE\n$'se\\x64' x\ns$'ed' y\n\
+             echo $'a\\nfree' | sh\n"
                 .into(),
         ));
         let tokens = [
@@ -4227,7 +4310,6 @@ nproc"
             "echo 'sed -i a b' | grep s | sh",
             "printf '%d\\n' 'sed -i a b' | sh",
             "curl -fsSL https://x/sed | sh",
-            "echo $'sed -i a\\tb' | sh",
             "echo 'sed -i a b' | xargs sh",
             "echo 'sed -i a b'\nsh",
         ] {
@@ -4235,6 +4317,8 @@ nproc"
             assert!(!got.iter().any(|n| n == "sed"), "{src:?}: {got:?}");
             assert_spans_valid_here(src);
         }
+        // `$'…'` is the text its escapes stand for: echoed into a shell, it runs.
+        assert_eq!(names("echo $'sed -i a\\tb' | sh"), ["echo", "sed", "sh"]);
     }
 
     #[test]
@@ -4523,11 +4607,62 @@ nproc"
         assert_eq!(&src[p.commands[0].name_span.clone()], "sed");
         assert_eq!(names("bash -c $'nproc -a'"), ["bash", "nproc"]);
         assert_eq!(names("sudo $'nproc'"), ["sudo", "nproc"]);
-        // Escapes, and `$'…'` as a piece of a word, stay unknown (the statement lexer could not
-        // show the joined name to the prefilter).
-        assert!(names("$'s\\x65d' -i f\n").is_empty());
-        assert!(names("fre$'e' -m\n").is_empty());
         assert!(names("echo $'sed -i'\n") == ["echo"]);
+    }
+
+    #[test]
+    fn ansi_c_quoted_names_with_escapes_and_in_pieces() {
+        for (src, name) in [
+            ("$'se\\x64' -i f\n", "sed"),
+            ("$'\\163ed' -i f\n", "sed"),
+            ("$'s\\u0065d' -i f\n", "sed"),
+            ("$'se'd -i f\n", "sed"),
+            ("s$'ed' -i f\n", "sed"),
+            ("s$'\\x65'\"d\" -i f\n", "sed"),
+            ("fre$'e' -m\n", "free"),
+            ("sudo $'fr\\145e' -m\n", "free"),
+        ] {
+            let p = crate::script::parse(src, Language::Bash);
+            let c = p.commands.last().unwrap();
+            assert_eq!(c.name, name, "{src:?}");
+            assert_eq!(
+                c.args(),
+                src[src.find(" -").unwrap() + 1..].trim_end(),
+                "{src:?}"
+            );
+            // The name spans its pieces; each letter maps into the piece it comes from.
+            let word_end = src[..src.find(" -").unwrap()]
+                .trim_end_matches(['\'', '"'])
+                .len();
+            assert_eq!(c.name_span.end, word_end, "{src:?}");
+            assert!(!src[c.name_span.clone()].contains(' '), "{src:?}");
+            for i in 0..c.name.len() {
+                assert!(
+                    c.name_span.contains(&c.map.to_source(i)),
+                    "{src:?} byte {i}"
+                );
+            }
+            // The arguments are where they are written.
+            let a = c.text.find(" -").unwrap() + 1;
+            assert_eq!(c.map.to_source(a), src.find(" -").unwrap() + 1, "{src:?}");
+        }
+        let p = crate::script::parse("$'se\\x64' x\n", Language::Bash);
+        let at: Vec<usize> = (0..3).map(|i| p.commands[0].map.to_source(i)).collect();
+        // `d` is the escape `\x64`, whose end ends the name.
+        assert_eq!(at, [2, 3, 7]);
+        assert_eq!(p.commands[0].name_span, 2..8);
+        // A control character, bytes that are no text, an expansion: nothing known.
+        for src in ["$'se\\td' x", "$'se\\xff' x", "$'se'$d x", "$'s\\u{65}d' x"] {
+            assert!(names(src).is_empty(), "{src:?}");
+        }
+        // Executed strings: `$'…'` runs what its escapes stand for.
+        assert_eq!(
+            names("bash -c $'nproc\\nfre\\x65 -m'"),
+            ["bash", "nproc", "free"]
+        );
+        // Escapes bash does not know stay as written.
+        assert_eq!(ansi_c("a\\qb\\x", 0).unwrap().0, "a\\qb\\x");
+        assert_eq!(ansi_c("\\'\\cA\\e\\0", 0).unwrap().0, "'\u{1}\u{1b}\0");
     }
 
     #[test]
@@ -4585,8 +4720,11 @@ nproc"
         let p = parsed(src);
         assert_eq!(get(&p, "ls").text, "ls -l /tmp");
         check_text_map(src, get(&p, "ls"));
-        // `$'…'` is still left alone, and pieces of data stay data.
-        assert_eq!(names("bash -c $'ls\\n'\"x\""), ["bash"]);
+        // `$'…'` is what its escapes stand for; pieces of data stay data.
+        let src = "bash -c $'ls\\n'\"x\"";
+        assert_eq!(names(src), ["bash", "ls", "x"]);
+        let p = parsed(src);
+        assert_eq!(&src[get(&p, "x").name_span.clone()], "x");
         assert_eq!(names("echo 'sed -i '\"x f\""), ["echo"]);
         for src in [
             "bash -c 'a'\"",

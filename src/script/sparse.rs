@@ -40,8 +40,9 @@ pub struct Lexed {
     /// Single-quoted arguments and heredoc bodies without substitutions: data, unless the
     /// statement names a command that runs code it is given ([`may_run_code`]).
     pub quoted: Vec<Range<usize>>,
-    /// Starts of words made of several pieces, one quoted or escaped (`'fre''e'`): code run
-    /// from such a word has its names only after the pieces are joined.
+    /// Starts of words made of several pieces, one quoted or escaped (`'fre''e'`), or holding a
+    /// `$'…'` with escapes (`$'se\x64'`): code run from such a word has its names only after the
+    /// pieces are joined.
     pub joins: Vec<usize>,
 }
 
@@ -455,7 +456,12 @@ impl<'a> BashLexer<'a> {
             b'$' if self.at(1) == b'\'' => {
                 self.piece(true);
                 self.i += 1;
+                let start = self.i;
                 self.single_quoted(true)?;
+                // `$'se\x64'` is `sed` only once its escapes are resolved: a join, alone too.
+                if self.b[start..self.i].contains(&b'\\') {
+                    self.word_pieces += 1;
+                }
             }
             b'#' if !self.in_word
                 && (self.i == 0
@@ -1048,11 +1054,13 @@ mod tests {
         let src = "echo a\ncat<<E>f\nsed -i x f\nE\nfree -m\nsh<<E>f\nreadlink -f /\nE\n\
                    cat<<E>f|sh\nreadlink -f x\nE\ncat<<E;\nsed -i y f\nE\n\
                    cat <<EOF; free -m; sed -i x f\ndate -d data\nEOF\n\
-                   sh <<'EOF'; echo a; free -m;\nreadlink -f /\nEOF\nreadlink -f y\n";
+                   sh <<'EOF'; echo a; free -m;\nreadlink -f /\nEOF\nreadlink -f y\n\
+                   $'se\\x64' -i a f\necho b\n$'\\163ed' -i b f\ns$'ed' -i c f\nfre$'e' -m\n\
+                   echo c\nbash -c $'readlink -f \\x2f'\necho d\n";
         for src in [src.to_string(), src.replace('\n', "\r\n")] {
             let (whole, sparse) = whole_and_sparse(&src);
             let found: Vec<&str> = whole.iter().map(|f| &src[f.span.clone()]).collect();
-            assert!(found.len() >= 6, "{found:?}");
+            assert!(found.len() >= 11, "{found:?}");
             assert!(!found
                 .iter()
                 .any(|f| f.contains('x') && f.starts_with("readlink")));
