@@ -159,7 +159,7 @@ fn sparse_ranges(
         let k = stretch_of(at);
         if !wanted[k]
             && (*runs_code[k].get_or_insert_with(|| sparse::runs_code(lang, text(k))) || {
-                let joined = joined_word(src, at);
+                let joined = joined_word(src, at, lang);
                 let mut hit = sparse::runs_code(lang, &joined);
                 prefilter.hits(&joined, |_, _| hit = true);
                 hit
@@ -316,9 +316,10 @@ impl<'a> Targets<'a> {
 }
 
 /// The shell word that starts at `at`, its pieces joined as the shell joins them (`fre''e` is
-/// `free`, `$'se\x64'` is `sed`): quotes and escapes dropped, up to the first blank or operator
-/// outside quotes.
-fn joined_word(src: &str, at: usize) -> String {
+/// `free`, `$'se\x64'` is `sed`, `se\` CR LF `d` is `sed`, PowerShell's ``Get-Local`User`` is
+/// `Get-LocalUser`): quotes and escapes dropped, up to the first blank or operator outside
+/// quotes.
+fn joined_word(src: &str, at: usize, lang: Language) -> String {
     let b = src.as_bytes();
     let mut out = Vec::new();
     let mut quote = None;
@@ -342,8 +343,19 @@ fn joined_word(src: &str, at: usize) -> String {
             }
             (None, b'\'' | b'"') => quote = Some(c),
             (Some(q), _) if c == q => quote = None,
+            (None | Some(b'"'), b'`') if lang == Language::PowerShell => {
+                i += 1;
+                match b.get(i) {
+                    None | Some(b'\n' | b'\r') => break,
+                    Some(&e) => out.push(e),
+                }
+            }
             (None | Some(b'"'), b'\\') => {
                 i += 1;
+                // tree-sitter-bash reads `\` CR LF as a line continuation too.
+                if b.get(i) == Some(&b'\r') && b.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
                 if let Some(&e) = b.get(i).filter(|&&e| e != b'\n') {
                     out.push(e);
                 }

@@ -425,16 +425,8 @@ impl<'a> BashLexer<'a> {
             b' ' | b'\t' | b'\r' => self.i += 1,
             b'\n' => self.newline()?,
             b'\\' => {
-                // `se\` CR LF `d`: the walk joins the pieces, as bash does with `\` LF; the
-                // engine's join of a word for the prefilter does not skip the CR.
-                if self.in_word
-                    && self.at(1) == b'\r'
-                    && self.at(2) == b'\n'
-                    && !is_blank(self.at(3))
-                    && !is_meta(self.at(3))
-                {
-                    return None;
-                }
+                // `se\` CR LF `d`: the walk joins the pieces, as bash does with `\` LF, and so
+                // does the engine's join of the word for the prefilter.
                 self.piece(true);
                 self.escape();
             }
@@ -1027,8 +1019,11 @@ mod tests {
         let sparse = scan_parsed(src, &sparse, &dirs, None, &library).findings;
         assert!(whole.len() >= 2, "{whole:?}");
         assert_eq!(sparse, whole);
-        // With CR LF the engine's join would keep the CR: the whole file is parsed instead.
-        assert!(lex(&src.replace('\n', "\r\n"), Language::Bash).is_none());
+        // With CR LF the engine's join skips the CR as the walk does.
+        let crlf = src.replace('\n', "\r\n");
+        let (whole, sparse) = whole_and_sparse(&crlf);
+        assert!(whole.len() >= 2, "{whole:?}");
+        assert_eq!(sparse.expect("the CR LF script is cut"), whole);
         assert!(lex("sed \\\r\n  -i f\r\nx\r\n", Language::Bash).is_some());
     }
 
