@@ -1856,12 +1856,9 @@ impl<'a, 't> Walk<'a, 't> {
                 }
                 // Each `Enter` runs what was typed before it, when that is one word.
                 while k < to {
-                    let Some(m) = (k..to).find(|&i| {
-                        matches!(
-                            self.value(words, i).as_deref(),
-                            Some("Enter" | "C-m" | "KPEnter" | "C-j")
-                        )
-                    }) else {
+                    let Some(m) =
+                        (k..to).find(|&i| self.value(words, i).is_some_and(|v| is_tmux_enter(&v)))
+                    else {
                         return;
                     };
                     // Keys pressed before the text (`C-c`, `Escape`) type nothing.
@@ -2949,6 +2946,14 @@ fn shell_word<'w, 't>(src: &str, words: &'w [Word<'t>], i: usize) -> &'w [Word<'
 }
 
 /// A tmux key name that `send-keys` presses rather than types (`C-c`, `M-x`, `Escape`).
+/// A tmux key that ends a line typed into a shell: only then do the keys typed before it run
+/// (tmux reads key names case-insensitively, and a modifier prefix too).
+fn is_tmux_enter(word: &str) -> bool {
+    ["Enter", "KPEnter", "C-m", "C-j"]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(word))
+}
+
 fn is_tmux_key(word: &str) -> bool {
     let modified = ["C-", "M-", "S-"].iter().any(|m| {
         word.strip_prefix(m)
@@ -4494,6 +4499,29 @@ nproc"
         // A lookup guards them as it guards any command run here.
         let p = parsed("if command -v nproc >/dev/null; then tmux new -d 'nproc'; fi");
         assert!(get(&p, "nproc").guarded);
+    }
+
+    #[test]
+    fn tmux_send_keys_types_shell_code_only_up_to_a_key_that_ends_the_line() {
+        // Without `Enter`/`C-m` the keys sit at the pane's prompt (or go to whatever program
+        // runs there): nothing runs.
+        assert_eq!(names("tmux send-keys -t s 'nproc'"), ["tmux"]);
+        assert_eq!(names("tmux send-keys -t s 'nproc' C-c"), ["tmux"]);
+        // What follows the last `Enter` is not run; each `Enter` runs what was typed before.
+        assert_eq!(
+            names("tmux send-keys -t s 'nproc' Enter 'free -m'"),
+            ["tmux", "nproc"]
+        );
+        assert_eq!(
+            names("tmux send-keys 'nproc' Enter 'free -m' C-m"),
+            ["tmux", "nproc", "free"]
+        );
+        // Key names as tmux reads them: any case, quoted or not.
+        for enter in ["enter", "ENTER", "'Enter'", "c-m", "C-j", "KPEnter"] {
+            let src = format!("tmux send-keys -t s 'free -m' {enter}");
+            assert_eq!(names(&src), ["tmux", "free"], "{src}");
+        }
+        assert_eq!(names("tmux send-keys -t s 'free -m' Enterprise"), ["tmux"]);
     }
 
     #[test]
