@@ -5043,6 +5043,13 @@ nproc"
             " ",
             "<<<",
             "`",
+            "cat<<E>f",
+            "cat<<E;",
+            ">x|",
+            "E",
+            "$'se\\x6",
+            "4'",
+            "\\u{",
         ];
         crate::script::assert_token_soup_is_safe(&tokens, Language::Bash);
     }

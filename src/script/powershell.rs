@@ -3461,6 +3461,8 @@ mod tests {
             "Get-Local`User ",
             "`",
             "i`e`x ",
+            "& G`et-X",
+            "& ",
         ];
         crate::script::assert_token_soup_is_safe(&tokens, PS);
     }
