@@ -18,8 +18,9 @@
 //! A command name is what PowerShell runs after its backtick escapes (`` Get-Local`User ``
 //! runs Get-LocalUser; an escape that makes a control character, `` `t ``, names nothing).
 //! `` `e `` is such an escape only to PowerShell 6 and later: a name is read as Windows
-//! PowerShell reads it (`` G`et-Command `` runs Get-Command) unless a `pwsh` command line or a
-//! `$PSVersionTable` check says its reader is `pwsh` ([`read_by`]).
+//! PowerShell reads it (`` G`et-Command `` runs Get-Command) unless a `pwsh` command line
+//! ([`read_by`]), a `$PSVersionTable` check, or the script's opening `#!`/`#Requires` lines say
+//! its reader is `pwsh`.
 //!
 //! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
@@ -82,6 +83,51 @@ thread_local! {
     /// Whether the PowerShell code parsed now is read by PowerShell 6 or later: set by
     /// [`read_by`] around the parse of a `pwsh` command line's code.
     static PWSH: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a script file says it is read by `pwsh` in the comments it opens with: a `#!` line
+/// naming `pwsh`, or `#Requires -Version 6` (or later) or `-PSEdition Core`, which Windows
+/// PowerShell refuses to run.
+fn declares_pwsh(src: &str) -> bool {
+    for (i, line) in src.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if i == 0 {
+            if let Some(rest) = line.strip_prefix("#!") {
+                let mut words = rest.split_whitespace();
+                let mut prog = words.next().unwrap_or("");
+                if prog.rsplit('/').next() == Some("env") {
+                    prog = words.find(|w| !w.starts_with('-')).unwrap_or("");
+                }
+                if matches!(prog.rsplit('/').next(), Some("pwsh" | "pwsh-preview")) {
+                    return true;
+                }
+                continue;
+            }
+        }
+        if !line.starts_with('#') {
+            return false;
+        }
+        let lower = line.to_ascii_lowercase();
+        let Some(rest) = lower.strip_prefix("#requires") else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        for pair in words.windows(2) {
+            let major = pair[1]
+                .split('.')
+                .next()
+                .and_then(|m| m.parse::<u32>().ok());
+            match pair[0] {
+                "-version" if major.is_some_and(|m| m >= 6) => return true,
+                "-psedition" if pair[1] == "core" => return true,
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 /// Runs `parse` (of the code a `powershell` or `pwsh` command line runs) knowing whether that
@@ -465,6 +511,7 @@ fn parse_in_chunks(
     let patched = patch_ps7(src);
     let text = patched.as_deref().unwrap_or(src);
     let mut walker = Walker::new(src, base, host, out, depth);
+    walker.pwsh |= depth == 0 && declares_pwsh(src);
     if src.len() <= chunked_above {
         if let Some(tree) = parse_tree(text, None) {
             walker.walk(tree.root_node());
@@ -503,6 +550,7 @@ pub(crate) fn parse_ranges_into(
     };
     let base = OffsetMap::starting_at(0);
     let mut walker = Walker::new(src, &base, None, out, 0);
+    walker.pwsh |= declares_pwsh(src);
     walker.range_ends = ranges.iter().map(|r| r.end_byte).collect();
     walker.walk(tree.root_node());
     walker.flush_region();
@@ -2545,6 +2593,25 @@ mod tests {
             names("pwsh -File x.ps1\nG`et-Command"),
             ["pwsh", "Get-Command"]
         );
+        // A script that says it is read by `pwsh`.
+        for head in [
+            "#!/usr/bin/env pwsh\n",
+            "#!/usr/bin/pwsh -NoProfile\n",
+            "#Requires -Version 7.2\n",
+            "# build script\n\n#requires -PSEdition Core -Modules Az\n",
+        ] {
+            let src = format!("{head}G`et-Command x\nGet-Date\n");
+            assert_eq!(names(&src), ["Get-Date"], "{head:?}");
+        }
+        for head in [
+            "#!/usr/bin/env powershell\n",
+            "#Requires -Version 5.1\n",
+            "#Requires -PSEdition Desktop\n",
+            "# pwsh\n",
+        ] {
+            let src = format!("{head}G`et-Command x\n");
+            assert!(names(&src).contains(&"Get-Command".to_string()), "{head:?}");
+        }
     }
 
     #[test]
