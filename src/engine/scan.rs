@@ -216,7 +216,7 @@ fn sparse_ranges(
         let k = stretch_of(at);
         if !wanted[k]
             && (*runs_code[k].get_or_insert_with(|| sparse::runs_code(lang, text(k))) || {
-                let joined = joined_word(src, at);
+                let joined = joined_word(src, at, lang);
                 let mut hit = sparse::runs_code(lang, &joined);
                 prefilter.hits(&joined, |_, _| hit = true);
                 hit
@@ -373,8 +373,10 @@ impl<'a> Targets<'a> {
 }
 
 /// The shell word that starts at `at`, its pieces joined as the shell joins them (`fre''e` is
-/// `free`): quotes and escapes dropped, up to the first blank or operator outside quotes.
-fn joined_word(src: &str, at: usize) -> String {
+/// `free`, `$'se\x64'` is `sed`, `se\` CR LF `d` is `sed`, PowerShell's ``Get-Local`User`` is
+/// `Get-LocalUser`): quotes and escapes dropped, up to the first blank or operator outside
+/// quotes.
+fn joined_word(src: &str, at: usize, lang: Language) -> String {
     let b = src.as_bytes();
     let mut out = Vec::new();
     let mut quote = None;
@@ -385,10 +387,32 @@ fn joined_word(src: &str, at: usize) -> String {
                 None,
                 b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b'&' | b'<' | b'>' | b'(' | b')',
             ) => break,
+            (None, b'$') if b.get(i + 1) == Some(&b'\'') => {
+                let mut end = i + 2;
+                while end < b.len() && b[end] != b'\'' {
+                    end += 1 + usize::from(b[end] == b'\\');
+                }
+                let body = src.get(i + 2..end.min(b.len())).unwrap_or("");
+                if let Some((text, _)) = script::bash::ansi_c(body, 0) {
+                    out.extend_from_slice(text.as_bytes());
+                }
+                i = end;
+            }
             (None, b'\'' | b'"') => quote = Some(c),
             (Some(q), _) if c == q => quote = None,
+            (None | Some(b'"'), b'`') if lang == Language::PowerShell => {
+                i += 1;
+                match b.get(i) {
+                    None | Some(b'\n' | b'\r') => break,
+                    Some(&e) => out.push(e),
+                }
+            }
             (None | Some(b'"'), b'\\') => {
                 i += 1;
+                // tree-sitter-bash reads `\` CR LF as a line continuation too.
+                if b.get(i) == Some(&b'\r') && b.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
                 if let Some(&e) = b.get(i).filter(|&&e| e != b'\n') {
                     out.push(e);
                 }

@@ -33,12 +33,11 @@
 //! `docker exec`). `LOOKUP || exit 1` followed by X on later lines is not followed.
 //!
 //! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free`,
-//! `$'free'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with
+//! `$'free'`, `$'fr\x65e'`, `fr$'ee'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with
 //! an escaped name (`\nproc`) as one more word of the command on the line before; the walk
 //! splits it off again.
 //!
-//! Known gaps: a `$'…'` with escapes, or as a piece of a word, and `$"…"` are not read (as a
-//! name or an executed string); only `echo`,
+//! Known gaps: `$"…"` is not read (as a name or an executed string); only `echo`,
 //! `printf` and `cat` produce piped code (alone or in a `{ …; }`/`( … )` group), through `cat`
 //! and `tee` stages (not files);
 //! `parallel -S` keeps the current host, and so do `podman exec --latest` and an ssh destination
@@ -46,8 +45,9 @@
 //! tree-sitter-bash ends a heredoc at the first line that *starts* with its delimiter (`EOFX`
 //! ends `<<EOF`); it reads an unquoted delimiter up to the next blank and drops what follows
 //! `;` on a heredoc's line (tree-sitter-bash issue #346), which `patch_heredocs` works around
-//! (not for a one-letter delimiter glued to an operator with no blank before `<<`, `cat<<E>f`,
-//! nor for a line with a second `;`, a `|` or `&` before the `;`, or no blank after it).
+//! (not for a one-letter delimiter glued to `|` or to a `;` with more after it, `cat<<E|sh`,
+//! nor for a line with `&&` or `||` after a second `;`, a `|` or `&` before the `;`, or no
+//! blank after a `;`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -73,11 +73,14 @@ pub fn parse(src: &str) -> Parsed {
 ///   heredoc. The blank before `<<` is moved after the delimiter (`cat<<EOF >f`), which means
 ///   the same; with no blank to move (`cat<<EOF>f`), the delimiter loses its last byte to a
 ///   blank, on its line and on the line that ends the body (`cat<<EO >f` … `EO `), where no
-///   line of the body starts with the shorter one.
+///   line of the body starts with the shorter one; else (`cat<<E>f`) the glued redirects are
+///   blanked (`cat<<E  `), and a pipe after them is `&&`.
 /// - It drops what follows `;` on a heredoc's line (tree-sitter-bash issue #346), but reads
 ///   `&&` there: `cat <<EOF; echo done` is read as `cat <<EOF &&echo done`, which runs the same
-///   commands (the `&&` stays inside the heredoc redirect, where no guard is taken from it). Only
-///   where the line holds one such `;`, and plain words and redirects before it. A redirect
+///   commands (the `&&` stays inside the heredoc redirect, where no guard is taken from it). A
+///   further `; ` is `&&` too (`cat <<EOF &&a&&b`, no guard taken from an `&&` that is `;` in
+///   the text), a `;` ending the line a blank. Only where plain words and redirects come
+///   before the first `;`, and no `&&`/`||` joins a line with a second. A redirect
 ///   before a pipe fails the same way: one of stderr is blanked (`cat <<EOF      | sh`: stdout
 ///   still goes down the pipe), one of stdout makes the pipe `&&` (`>f &&sh`: the next stage
 ///   reads nothing from the heredoc either way).
@@ -130,8 +133,12 @@ pub(crate) fn patch_heredocs(src: &str) -> Option<String> {
             if movable && matches!(b[blank], b' ' | b'\t') {
                 let patched = out.get_or_insert_with(|| b.to_vec());
                 patched[blank..end].rotate_left(1);
-            } else if !shorten_delimiter(b, &mut out, at, word..end, dash) {
-                continue;
+            } else {
+                let patched = shorten_delimiter(b, &mut out, at, word..end, dash)
+                    || (plausibly_heredoc(b, at, end) && blank_glued_redirects(b, &mut out, end));
+                if !patched {
+                    continue;
+                }
             }
         }
         after_delimiter(b, &mut out, end);
@@ -154,6 +161,27 @@ fn line_around(b: &[u8], at: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// Whether the `<<` at `at`, its delimiter ending at `end`, is plausibly a heredoc in code: no
+/// comment or open quote before it on its line, no `((` (`$((y<<x))` is a shift), not after
+/// `\ ` (the grammar reads `\ <<` as one word), its line not continued.
+fn plausibly_heredoc(b: &[u8], at: usize, end: usize) -> bool {
+    let (line_start, line_end) = line_around(b, at);
+    let before = &b[line_start..at];
+    let after = &b[end.min(line_end)..line_end];
+    let count = |t: &[u8], c: u8| t.iter().filter(|&&x| x == c).count();
+    let comment = before
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'#' && (i == 0 || matches!(before[i - 1], b' ' | b'\t')));
+    !(comment
+        || after.trim_ascii_end().ends_with(b"\\")
+        || before.ends_with(b"\\ ")
+        || before.ends_with(b"\\\t")
+        || before.windows(2).any(|w| w == b"((")
+        || count(before, b'\'') % 2 == 1
+        || count(before, b'"') % 2 == 1)
+}
+
 /// `cat<<EOF>f`: gives the delimiter's last byte, here and on the body's last line, to a blank
 /// (see [`patch_heredocs`]). Only where the `<<` is plausibly code (no comment or open quote
 /// before it on its line), the only heredoc of its line, and no line of the body starts with
@@ -173,20 +201,7 @@ fn shorten_delimiter(
     let (line_start, line_end) = line_around(b, at);
     let before = &b[line_start..at];
     let after = &b[delimiter.end..line_end];
-    let count = |t: &[u8], c: u8| t.iter().filter(|&&x| x == c).count();
-    let comment = before
-        .iter()
-        .enumerate()
-        .any(|(i, &c)| c == b'#' && (i == 0 || matches!(before[i - 1], b' ' | b'\t')));
-    let continued = after.trim_ascii_end().ends_with(b"\\");
-    // `$((y<<x))` is a shift; the grammar reads `\ <<` as one word.
-    if comment
-        || continued
-        || before.ends_with(b"\\ ")
-        || before.ends_with(b"\\\t")
-        || before.windows(2).any(|w| w == b"((")
-        || count(before, b'\'') % 2 == 1
-        || count(before, b'"') % 2 == 1
+    if !plausibly_heredoc(b, at, delimiter.end)
         || before.windows(2).any(|w| w == b"<<")
         || after.windows(2).any(|w| w == b"<<")
     {
@@ -221,6 +236,74 @@ fn shorten_delimiter(
         ls = le + 1;
     }
     false
+}
+
+/// The end of the redirects glued to a heredoc's delimiter that ends at `at` (`cat<<E>f`,
+/// `cat<<E>>f>&2`, `cat<<E&>/dev/null`), when they are followed by a blank, `;`, `|` or the
+/// line's end. Each sends stdout elsewhere: a descriptor's digits would end the word before.
+pub(crate) fn glued_redirects_end(b: &[u8], at: usize) -> Option<usize> {
+    let plain = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-' | b'+');
+    let mut i = at;
+    loop {
+        let both = b.get(i) == Some(&b'&');
+        if b.get(i + usize::from(both)) != Some(&b'>') {
+            break;
+        }
+        i += 1 + usize::from(both);
+        if matches!(b.get(i), Some(b'>' | b'|')) && !both {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'&') && !both {
+            i += 1;
+            let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            i += digits;
+        } else {
+            let target = i;
+            while b.get(i).copied().is_some_and(plain) {
+                i += 1;
+            }
+            if i == target || b[target] == b'-' {
+                return None;
+            }
+        }
+    }
+    let ends = matches!(
+        b.get(i),
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|')
+    );
+    (i > at && ends).then_some(i)
+}
+
+/// `cat<<E>f`: a delimiter too short to lose a byte ([`shorten_delimiter`]) ends at a blank
+/// where its glued redirects were, which only say where the output goes (the walk still ends
+/// the command's text after them, [`glued_redirects_end`]; [`after_delimiter`] reads the
+/// original). Before a pipe the redirects make it `&&` (`cat<<E &&sh`: the next stage reads
+/// nothing of the heredoc). A `;` or `&` glued at the line's end goes the same way. Returns
+/// whether it patched.
+fn blank_glued_redirects(b: &[u8], out: &mut Option<Vec<u8>>, at: usize) -> bool {
+    if matches!(b.get(at), Some(b';' | b'&'))
+        && b[at + 1..]
+            .iter()
+            .take_while(|&&c| c != b'\n')
+            .all(u8::is_ascii_whitespace)
+    {
+        out.get_or_insert_with(|| b.to_vec())[at] = b' ';
+        return true;
+    }
+    let Some(end) = glued_redirects_end(b, at) else {
+        return false;
+    };
+    let piped = b.get(end) == Some(&b'|') && !matches!(b.get(end + 1), Some(b'|' | b'&'));
+    let patched = out.get_or_insert_with(|| b.to_vec());
+    patched[at..end].fill(b' ');
+    if piped {
+        // At least `>` and a target before the pipe: room for a blank and `&&`.
+        patched[end - 1..end + 1].copy_from_slice(b"&&");
+    }
+    true
 }
 
 /// What follows a heredoc's delimiter on its line (see [`patch_heredocs`]), `end` being where
@@ -319,16 +402,37 @@ fn after_delimiter(b: &[u8], out: &mut Option<Vec<u8>>, end: usize) {
                 || (k > 0 && matches!(rest[k - 1], b'&' | b'>'))
                 || rest.get(k + 1) == Some(&b'>'))
     });
-    if lone_amp
-        || rest.contains(&b';')
-        || rest.windows(2).any(|w| w == b"<<")
-        || rest.trim_ascii_end().ends_with(b"\\")
-    {
+    if lone_amp || rest.windows(2).any(|w| w == b"<<") || rest.trim_ascii_end().ends_with(b"\\") {
+        return;
+    }
+    // `cat <<EOF; echo a; echo b`: each further `; ` is read as `&&` too (the walk takes no
+    // guard from an `&&` that is `; ` in the text), a `;` ending the line as a blank. Where the
+    // line also holds a real `&&` or `||`, the two would group differently: left alone.
+    let rest_at = op + 2;
+    let mut semis = Vec::new();
+    for (k, &c) in rest.iter().enumerate() {
+        if c != b';' {
+            continue;
+        }
+        let tail = rest[k + 1..].trim_ascii();
+        match rest.get(k + 1) {
+            Some(b' ' | b'\t') if !tail.is_empty() => semis.push((rest_at + k, false)),
+            _ if tail.is_empty() => semis.push((rest_at + k, true)),
+            _ => return,
+        }
+    }
+    if !semis.is_empty() && rest.windows(2).any(|w| w == b"&&" || w == b"||") {
         return;
     }
     let patched = out.get_or_insert_with(|| b.to_vec());
     patched[op] = b'&';
     patched[op + 1] = b'&';
+    for (at, last) in semis {
+        match last {
+            true => patched[at] = b' ',
+            false => patched[at..at + 2].copy_from_slice(b"&&"),
+        }
+    }
 }
 
 /// See [`super::parse_embedded`].
@@ -929,6 +1033,9 @@ impl<'a, 't> Walk<'a, 't> {
                             .iter()
                             .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
                             .map_or(self.src.len(), |n| h.end_byte() + n);
+                        // `cat<<E>f`: the redirects were blanked for the grammar.
+                        let word_end =
+                            glued_redirects_end(self.src.as_bytes(), word_end).unwrap_or(word_end);
                         end = end.max(word_end);
                     } else if hk == k.file_redirect {
                         end = end.max(h.end_byte());
@@ -1374,8 +1481,11 @@ impl<'a, 't> Walk<'a, 't> {
                 }
                 "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe" => {
                     let from = (self.out.commands.len(), self.out.code.len());
-                    self.powershell(words, args, end, host.as_deref());
-                    if name.starts_with("pwsh") {
+                    let pwsh = name.starts_with("pwsh");
+                    super::powershell::read_by(pwsh, || {
+                        self.powershell(words, args, end, host.as_deref())
+                    });
+                    if pwsh {
                         super::run_by_pwsh(self.out, from.0, from.1);
                     }
                     return;
@@ -1468,7 +1578,8 @@ impl<'a, 't> Walk<'a, 't> {
         } else {
             self.words_code(&[Word::of(node)])?
         };
-        if !local.is_empty() || !plain(&word) {
+        // A control character (`$'se\td'`) names nothing that can be known.
+        if !local.is_empty() || !plain(&word) || word.chars().any(char::is_control) {
             return None;
         }
         // The name as the shell reads it, then the arguments as written.
@@ -1745,12 +1856,9 @@ impl<'a, 't> Walk<'a, 't> {
                 }
                 // Each `Enter` runs what was typed before it, when that is one word.
                 while k < to {
-                    let Some(m) = (k..to).find(|&i| {
-                        matches!(
-                            self.value(words, i).as_deref(),
-                            Some("Enter" | "C-m" | "KPEnter" | "C-j")
-                        )
-                    }) else {
+                    let Some(m) =
+                        (k..to).find(|&i| self.value(words, i).is_some_and(|v| is_tmux_enter(&v)))
+                    else {
                         return;
                     };
                     // Keys pressed before the text (`C-c`, `Escape`) type nothing.
@@ -2007,17 +2115,7 @@ impl<'a, 't> Walk<'a, 't> {
                     }
                 }
             }
-            // `$'…'` without escapes is its text (inside a concatenation it stays unknown:
-            // the statement lexer could not join it for the prefilter).
-            if w.node.kind_id() == self.k.ansi_c_string {
-                let text = self.src.get(w.start..w.end)?;
-                let body = text.strip_prefix("$'")?.strip_suffix('\'')?;
-                if body.contains('\\') {
-                    return None;
-                }
-                map.push(code.len(), w.start + 2);
-                code.push_str(body);
-            } else if !self.word_code(w.node, &mut code, &mut map, &mut local) {
+            if !self.word_code(w.node, &mut code, &mut map, &mut local) {
                 return None;
             }
             prev_end = Some(w.end);
@@ -2063,6 +2161,22 @@ impl<'a, 't> Walk<'a, 't> {
             }
             push_unescaped_word(code, map, text, start);
             true
+        } else if kind == k.ansi_c_string {
+            // `$'se\x64'` is `sed`; each byte maps to where its escape starts.
+            let Some((text, at)) = src
+                .get(start..end)
+                .and_then(|t| t.strip_prefix("$'")?.strip_suffix('\''))
+                .and_then(|body| ansi_c(body, start + 2))
+            else {
+                return false;
+            };
+            for (i, &from) in at.iter().enumerate() {
+                if i == 0 || at[i - 1] + 1 != from {
+                    map.push(code.len() + i, from);
+                }
+            }
+            code.push_str(&text);
+            true
         } else if kind == k.simple_expansion
             || kind == k.expansion
             || kind == k.command_substitution
@@ -2079,7 +2193,7 @@ impl<'a, 't> Walk<'a, 't> {
             let mut cursor = node.walk();
             let parts: Vec<Node<'t>> = node.children(&mut cursor).collect();
             for part in parts {
-                // Only adjacent pieces this function understands: no `$'…'`, no gaps.
+                // Only adjacent pieces this function understands, no gaps.
                 if !part.is_named()
                     || part.start_byte() != pos
                     || part.kind_id() == k.concatenation
@@ -2481,6 +2595,10 @@ impl<'a, 't> Walk<'a, 't> {
         let (Some(left), Some(right)) = (left, right) else {
             return;
         };
+        // `cat <<EOF; a; b` is read as `cat <<EOF &&a&&b` (`patch_heredocs`): no guard there.
+        if !matches!(self.src.get(children[op].byte_range()), Some("&&" | "||")) {
+            return;
+        }
         let proof = self.proof(*left, 0);
         let names = if children[op].kind() == "&&" {
             proof.if_true
@@ -2828,6 +2946,14 @@ fn shell_word<'w, 't>(src: &str, words: &'w [Word<'t>], i: usize) -> &'w [Word<'
 }
 
 /// A tmux key name that `send-keys` presses rather than types (`C-c`, `M-x`, `Escape`).
+/// A tmux key that ends a line typed into a shell: only then do the keys typed before it run
+/// (tmux reads key names case-insensitively, and a modifier prefix too).
+fn is_tmux_enter(word: &str) -> bool {
+    ["Enter", "KPEnter", "C-m", "C-j"]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(word))
+}
+
 fn is_tmux_key(word: &str) -> bool {
     let modified = ["C-", "M-", "S-"].iter().any(|m| {
         word.strip_prefix(m)
@@ -2963,6 +3089,82 @@ fn push_unescaped_double_quoted(
 
 /// Appends an unquoted word after quote removal (`c\ d` is `c d`; a backslash-newline
 /// vanishes) to `code`, mapping it back to `word_start`-based source offsets.
+/// The text `$'…'` stands for, `body` being what is between its quotes, with the source
+/// offset of each of its bytes (`start` being the body's; a byte an escape makes maps to the
+/// escape's start, or its end if it is the last): bash's escapes (`\n`, `\x64`, `\163`,
+/// `\u00e9`, `\cA`, `\'` …) resolved, an unknown one kept as written. `None` where the bytes
+/// are not UTF-8 (`\xff` alone) or a code point is invalid.
+pub(crate) fn ansi_c(body: &str, start: usize) -> Option<(String, Vec<usize>)> {
+    let b = body.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut at = Vec::with_capacity(b.len());
+    let mut i = 0;
+    // The value of up to `max` digits of `radix` at `j`, and how many there were.
+    let digits = |j: usize, radix: u32, max: usize| {
+        let n = b[j.min(b.len())..]
+            .iter()
+            .take(max)
+            .take_while(|c| (**c as char).is_digit(radix))
+            .count();
+        let value = body
+            .get(j..j + n)
+            .and_then(|d| u32::from_str_radix(d, radix).ok());
+        (value.filter(|_| n > 0), n)
+    };
+    while i < b.len() {
+        let from = start + i;
+        if b[i] != b'\\' || i + 1 == b.len() {
+            out.push(b[i]);
+            at.push(from);
+            i += 1;
+            continue;
+        }
+        let (bytes, used): (Vec<u8>, usize) = match b[i + 1] {
+            b'a' => (vec![7], 2),
+            b'b' => (vec![8], 2),
+            b'e' | b'E' => (vec![0x1b], 2),
+            b'f' => (vec![0x0c], 2),
+            b'n' => (vec![b'\n'], 2),
+            b'r' => (vec![b'\r'], 2),
+            b't' => (vec![b'\t'], 2),
+            b'v' => (vec![0x0b], 2),
+            c @ (b'\\' | b'\'' | b'"' | b'?') => (vec![c], 2),
+            b'c' if i + 2 < b.len() => (vec![b[i + 2] & 0x1f], 3),
+            b'0'..=b'7' => {
+                let (v, n) = digits(i + 1, 8, 3);
+                (vec![v? as u8], 1 + n)
+            }
+            x @ (b'x' | b'u' | b'U') => {
+                let max = match x {
+                    b'x' => 2,
+                    b'u' => 4,
+                    _ => 8,
+                };
+                match digits(i + 2, 16, max) {
+                    (Some(v), n) if x == b'x' => (vec![v as u8], 2 + n),
+                    (Some(v), n) => {
+                        let c = char::from_u32(v)?;
+                        (c.to_string().into_bytes(), 2 + n)
+                    }
+                    // No digit: bash keeps the escape as written.
+                    (None, _) => (vec![b'\\', x], 2),
+                }
+            }
+            c => (vec![b'\\', c], 2),
+        };
+        at.extend(std::iter::repeat_n(from, bytes.len()));
+        out.extend(bytes);
+        i += used;
+        if i >= b.len() {
+            // The last byte maps to the escape's end: a range ending there ends after it.
+            if let Some(last) = at.last_mut() {
+                *last = start + i - 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok().map(|s| (s, at))
+}
+
 fn push_unescaped_word(code: &mut String, map: &mut OffsetMap, word: &str, word_start: usize) {
     let bytes = word.as_bytes();
     map.push(code.len(), word_start);
@@ -3016,6 +3218,13 @@ mod tests {
             "rm -rf !(keep.txt)\nls *.@(jpg|png)\ncp x{,.bak}\nA=1 B=2 cmd x > f 2>&1 < g\n\
              2>/dev/null cmd <<<x\necho ${#x} ${x#y} $[1+2] a#b \\\n  c\ncurl x#frag -o y\n\
              systemd-run --unit x free\ntmux send-keys -t s free Enter\nfind . -exec free {} \\;\n"
+                .into(),
+        ));
+        scripts.push((
+            "glued heredocs".into(),
+            "cat<<E>f\n$(id)\nE\nsh<<E>f|sh\nfree\nE\ncat <<EOF; a; command -v b; b;\nx\nEOF\n\
+             cat<<E;\nx\nE\ncat <<E; command -v c && c\nx\nE\n$'se\\x64' x\ns$'ed' y\n\
+             echo $'a\\nfree' | sh\n"
                 .into(),
         ));
         let tokens = [
@@ -3135,6 +3344,32 @@ mod tests {
             ),
             // Arithmetic means the same with the blank moved.
             ("echo $(( y <<x))\nnproc\n", &["echo", "nproc"]),
+            // A one-letter delimiter cannot give a byte: the glued redirects are blanked.
+            ("cat<<E>f\necho $(id)\nE\nnproc\n", &["cat", "id", "nproc"]),
+            ("cat<<E>>f>&2\nx\nE\nnproc\n", &["cat", "nproc"]),
+            ("sh<<E>f\nfree -m\nE\nnproc\n", &["sh", "free", "nproc"]),
+            ("cat<<E>f|sh\nfree -m\nE\nnproc\n", &["cat", "sh", "nproc"]),
+            (
+                "cat<<E&>/dev/null; echo a\nx\nE\nnproc\n",
+                &["cat", "echo", "nproc"],
+            ),
+            ("cat<<E;\nx\nE\nnproc\n", &["cat", "nproc"]),
+            // So are those of a delimiter that cannot give one (a body line starts `EO`).
+            ("cat<<EOF>f\nEOL\nEOF\nnproc\n", &["cat", "nproc"]),
+            ("cat<<EOF>f\ncat <<X\nX\nEOF\nnproc\n", &["cat", "nproc"]),
+            // More than one `;`: each is read as `&&`, one ending the line as a blank.
+            (
+                "cat <<EOF; echo a; echo b;\nx\nEOF\nnproc\n",
+                &["cat", "echo", "echo", "nproc"],
+            ),
+            (
+                "sh <<'EOF'; a; b\nfree -m\nEOF\nnproc\n",
+                &["sh", "free", "a", "b", "nproc"],
+            ),
+            (
+                "cat<<EOF; a | sh; b\nx\nEOF\nnproc\n",
+                &["cat", "a", "sh", "b", "nproc"],
+            ),
         ] {
             let names: Vec<String> = parse(src).commands.into_iter().map(|c| c.name).collect();
             assert_eq!(names, expected, "{src:?}");
@@ -3154,20 +3389,19 @@ mod tests {
         // Where the shorter delimiter would end the body early, or another line holds a heredoc,
         // or the `<<` is a shift, in a comment or a string, nothing is shortened.
         for src in [
-            "cat<<EOF>f\nEOL\nEOF\n",
-            "cat<<E>f\nx\nE\n",
             "echo $((y<<xy))\nxy\n",
             "# cat<<EOF>f\nEOF\n",
             "echo 'cat<<EOF>f'\nEOF\n",
-            "cat<<EOF>f\ncat <<X\nX\nEOF\n",
             // The grammar reads `\ <<` as one word, patched or not.
             "echo a \\ <<EOF>f\nnproc\nEOF\n",
         ] {
             assert_eq!(patch_heredocs(src), None, "{src:?}");
         }
-        // A `;` rewrite only where the line stays simple: one `;`, no other heredoc, no `&`.
+        // A `;` rewrite only where the line stays simple: `;`s, or `&&`/`||` after one `;`, no
+        // other heredoc, no `&`.
         for src in [
-            "cat <<EOF; a; b\nx\nEOF\n",
+            "cat <<EOF; a; b || c\nx\nEOF\n",
+            "cat <<EOF; a;b\nx\nEOF\n",
             "cat <<EOF | sh; a\nx\nEOF\n",
             "cat <<EOF; a & b\nx\nEOF\n",
             "cat <<EOF;a\nx\nEOF\n",
@@ -3180,6 +3414,18 @@ mod tests {
         // The command's text still ends after the delimiter.
         let cat = &parse("cat <<EOF;\nx\nEOF\n").commands[0];
         assert_eq!(cat.text, "cat <<EOF");
+        // And after blanked redirects; the commands after `;`s read as written, and an `&&`
+        // that is a `;` in the text proves nothing.
+        let p = parse("cat<<E>f; echo a; command -v X; X\nx\nE\n");
+        let texts: Vec<&str> = p.commands.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["cat<<E>f", "echo a", "command -v X", "X"]);
+        assert!(!p.commands[3].guarded);
+        let p = parse("cat <<E; command -v X && X\nx\nE\n");
+        assert!(p.commands[2].guarded);
+        assert_eq!(
+            patch_heredocs("cat<<E>f; a; b;\nx\nE\n").as_deref(),
+            Some("cat<<E  &&a&&b \nx\nE\n")
+        );
         // Nothing to patch: no rewrite.
         assert_eq!(patch_heredocs("cat <<EOF >f\nx\nEOF\n"), None);
         assert_eq!(patch_heredocs("cat <<'EOF'>f\nx\nEOF\n"), None);
@@ -3921,6 +4167,21 @@ nproc"
     }
 
     #[test]
+    fn a_powershell_name_is_read_as_the_powershell_started_reads_it() {
+        // `pwsh` reads `` `e `` as ESC; Windows PowerShell reads the letter.
+        assert_eq!(
+            names("pwsh -c 'G`et-Command x'; powershell -c 'G`et-Command y'; pwsh.exe -c 'G`et-Alias'"),
+            ["pwsh", "powershell", "Get-Command", "pwsh.exe"]
+        );
+        let p = crate::script::parse(
+            "ssh h \"pwsh -c 'powershell -c G\\`et-Command'\"",
+            Language::Bash,
+        );
+        let c = p.commands.iter().find(|c| c.name == "Get-Command").unwrap();
+        assert_eq!(c.host.as_deref(), Some("h"));
+    }
+
+    #[test]
     fn sudo_shells_and_stdin() {
         let p = parsed("sudo -i <<EOF\nwhoami\nEOF\nsudo -s\nx=1");
         let got: Vec<&str> = p.commands.iter().map(|c| c.name.as_str()).collect();
@@ -4054,7 +4315,6 @@ nproc"
             "echo 'sed -i a b' | grep s | sh",
             "printf '%d\\n' 'sed -i a b' | sh",
             "curl -fsSL https://x/sed | sh",
-            "echo $'sed -i a\\tb' | sh",
             "echo 'sed -i a b' | xargs sh",
             "echo 'sed -i a b'\nsh",
         ] {
@@ -4062,6 +4322,8 @@ nproc"
             assert!(!got.iter().any(|n| n == "sed"), "{src:?}: {got:?}");
             assert_spans_valid_here(src);
         }
+        // `$'…'` is the text its escapes stand for: echoed into a shell, it runs.
+        assert_eq!(names("echo $'sed -i a\\tb' | sh"), ["echo", "sed", "sh"]);
     }
 
     #[test]
@@ -4240,6 +4502,29 @@ nproc"
     }
 
     #[test]
+    fn tmux_send_keys_types_shell_code_only_up_to_a_key_that_ends_the_line() {
+        // Without `Enter`/`C-m` the keys sit at the pane's prompt (or go to whatever program
+        // runs there): nothing runs.
+        assert_eq!(names("tmux send-keys -t s 'nproc'"), ["tmux"]);
+        assert_eq!(names("tmux send-keys -t s 'nproc' C-c"), ["tmux"]);
+        // What follows the last `Enter` is not run; each `Enter` runs what was typed before.
+        assert_eq!(
+            names("tmux send-keys -t s 'nproc' Enter 'free -m'"),
+            ["tmux", "nproc"]
+        );
+        assert_eq!(
+            names("tmux send-keys 'nproc' Enter 'free -m' C-m"),
+            ["tmux", "nproc", "free"]
+        );
+        // Key names as tmux reads them: any case, quoted or not.
+        for enter in ["enter", "ENTER", "'Enter'", "c-m", "C-j", "KPEnter"] {
+            let src = format!("tmux send-keys -t s 'free -m' {enter}");
+            assert_eq!(names(&src), ["tmux", "free"], "{src}");
+        }
+        assert_eq!(names("tmux send-keys -t s 'free -m' Enterprise"), ["tmux"]);
+    }
+
+    #[test]
     fn unit_and_session_wrappers_that_run_nothing_here() {
         for src in [
             "systemd-run -H admin@nas nproc",
@@ -4350,11 +4635,62 @@ nproc"
         assert_eq!(&src[p.commands[0].name_span.clone()], "sed");
         assert_eq!(names("bash -c $'nproc -a'"), ["bash", "nproc"]);
         assert_eq!(names("sudo $'nproc'"), ["sudo", "nproc"]);
-        // Escapes, and `$'…'` as a piece of a word, stay unknown (the statement lexer could not
-        // show the joined name to the prefilter).
-        assert!(names("$'s\\x65d' -i f\n").is_empty());
-        assert!(names("fre$'e' -m\n").is_empty());
         assert!(names("echo $'sed -i'\n") == ["echo"]);
+    }
+
+    #[test]
+    fn ansi_c_quoted_names_with_escapes_and_in_pieces() {
+        for (src, name) in [
+            ("$'se\\x64' -i f\n", "sed"),
+            ("$'\\163ed' -i f\n", "sed"),
+            ("$'s\\u0065d' -i f\n", "sed"),
+            ("$'se'd -i f\n", "sed"),
+            ("s$'ed' -i f\n", "sed"),
+            ("s$'\\x65'\"d\" -i f\n", "sed"),
+            ("fre$'e' -m\n", "free"),
+            ("sudo $'fr\\145e' -m\n", "free"),
+        ] {
+            let p = crate::script::parse(src, Language::Bash);
+            let c = p.commands.last().unwrap();
+            assert_eq!(c.name, name, "{src:?}");
+            assert_eq!(
+                c.args(),
+                src[src.find(" -").unwrap() + 1..].trim_end(),
+                "{src:?}"
+            );
+            // The name spans its pieces; each letter maps into the piece it comes from.
+            let word_end = src[..src.find(" -").unwrap()]
+                .trim_end_matches(['\'', '"'])
+                .len();
+            assert_eq!(c.name_span.end, word_end, "{src:?}");
+            assert!(!src[c.name_span.clone()].contains(' '), "{src:?}");
+            for i in 0..c.name.len() {
+                assert!(
+                    c.name_span.contains(&c.map.to_source(i)),
+                    "{src:?} byte {i}"
+                );
+            }
+            // The arguments are where they are written.
+            let a = c.text.find(" -").unwrap() + 1;
+            assert_eq!(c.map.to_source(a), src.find(" -").unwrap() + 1, "{src:?}");
+        }
+        let p = crate::script::parse("$'se\\x64' x\n", Language::Bash);
+        let at: Vec<usize> = (0..3).map(|i| p.commands[0].map.to_source(i)).collect();
+        // `d` is the escape `\x64`, whose end ends the name.
+        assert_eq!(at, [2, 3, 7]);
+        assert_eq!(p.commands[0].name_span, 2..8);
+        // A control character, bytes that are no text, an expansion: nothing known.
+        for src in ["$'se\\td' x", "$'se\\xff' x", "$'se'$d x", "$'s\\u{65}d' x"] {
+            assert!(names(src).is_empty(), "{src:?}");
+        }
+        // Executed strings: `$'…'` runs what its escapes stand for.
+        assert_eq!(
+            names("bash -c $'nproc\\nfre\\x65 -m'"),
+            ["bash", "nproc", "free"]
+        );
+        // Escapes bash does not know stay as written.
+        assert_eq!(ansi_c("a\\qb\\x", 0).unwrap().0, "a\\qb\\x");
+        assert_eq!(ansi_c("\\'\\cA\\e\\0", 0).unwrap().0, "'\u{1}\u{1b}\0");
     }
 
     #[test]
@@ -4412,8 +4748,11 @@ nproc"
         let p = parsed(src);
         assert_eq!(get(&p, "ls").text, "ls -l /tmp");
         check_text_map(src, get(&p, "ls"));
-        // `$'…'` is still left alone, and pieces of data stay data.
-        assert_eq!(names("bash -c $'ls\\n'\"x\""), ["bash"]);
+        // `$'…'` is what its escapes stand for; pieces of data stay data.
+        let src = "bash -c $'ls\\n'\"x\"";
+        assert_eq!(names(src), ["bash", "ls", "x"]);
+        let p = parsed(src);
+        assert_eq!(&src[get(&p, "x").name_span.clone()], "x");
         assert_eq!(names("echo 'sed -i '\"x f\""), ["echo"]);
         for src in [
             "bash -c 'a'\"",
@@ -4704,6 +5043,13 @@ nproc"
             " ",
             "<<<",
             "`",
+            "cat<<E>f",
+            "cat<<E;",
+            ">x|",
+            "E",
+            "$'se\\x6",
+            "4'",
+            "\\u{",
         ];
         crate::script::assert_token_soup_is_safe(&tokens, Language::Bash);
     }

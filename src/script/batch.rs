@@ -475,8 +475,9 @@ impl Lexer<'_, '_> {
             "cmd" => self.cmd(args),
             "powershell" | "pwsh" => {
                 let from = (self.out.commands.len(), self.out.code.len());
-                self.powershell(args);
-                if name == "pwsh" {
+                let pwsh = name == "pwsh";
+                super::powershell::read_by(pwsh, || self.powershell(args));
+                if pwsh {
                     super::run_by_pwsh(self.out, from.0, from.1);
                 }
             }
@@ -1116,6 +1117,15 @@ mod tests {
         assert_spans_valid(src, &parsed);
         // Any other variable is still decided at run time, and echoing %COMSPEC% runs nothing.
         assert_eq!(names("%SHELL% /c ver\necho %COMSPEC% /c ver"), ["echo"]);
+    }
+
+    #[test]
+    fn a_powershell_name_is_read_as_the_powershell_started_reads_it() {
+        // `pwsh` reads `` `e `` as ESC; Windows PowerShell reads the letter.
+        assert_eq!(
+            names("pwsh -c G`et-Command x\npowershell -c G`et-Command y\n"),
+            ["pwsh", "powershell", "Get-Command"]
+        );
     }
 
     #[test]

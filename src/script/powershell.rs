@@ -17,6 +17,10 @@
 //! inside expandable strings counted as code.
 //! A command name is what PowerShell runs after its backtick escapes (`` Get-Local`User ``
 //! runs Get-LocalUser; an escape that makes a control character, `` `t ``, names nothing).
+//! `` `e `` is such an escape only to PowerShell 6 and later: a name is read as Windows
+//! PowerShell reads it (`` G`et-Command `` runs Get-Command) unless a `pwsh` command line
+//! ([`read_by`]), a `$PSVersionTable` check, or the script's opening `#!`/`#Requires` lines say
+//! its reader is `pwsh`.
 //!
 //! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
@@ -29,14 +33,15 @@
 //! Known gaps: a block variable is tracked by name in source order, not by scope or control
 //! flow; a table built up with `$p.ComputerName = …` or `$p += @{…}` is not followed; a guard
 //! that exits (`if (-not (Get-Command X)) { exit }`) and `Get-Module -ListAvailable` are not
-//! followed; the grammar reads no `&` before a name with a backtick (`` & Get-Local`User ``).
+//! followed.
 //!
 //! The grammar stumbles on a few common constructs (`Name, Other` argument lists,
 //! `ForEach-Object -Parallel`, `??`, the ternary operator, `-IPv4`) and then loses the statements after
-//! them; `patch_ps7` hands it a same-length rewrite that it parses, while every command and
+//! them, and stops a name after `&` at its first backtick (`` & Get-Local`User ``);
+//! `patch_ps7` hands it a same-length rewrite that it parses, while every command and
 //! region is still cut from the original text.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -75,6 +80,64 @@ pub fn parse(src: &str) -> Parsed {
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+    /// Whether the PowerShell code parsed now is read by PowerShell 6 or later: set by
+    /// [`read_by`] around the parse of a `pwsh` command line's code.
+    static PWSH: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a script file says it is read by `pwsh` in the comments it opens with: a `#!` line
+/// naming `pwsh`, or `#Requires -Version 6` (or later) or `-PSEdition Core`, which Windows
+/// PowerShell refuses to run.
+fn declares_pwsh(src: &str) -> bool {
+    for (i, line) in src.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if i == 0 {
+            if let Some(rest) = line.strip_prefix("#!") {
+                let mut words = rest.split_whitespace();
+                let mut prog = words.next().unwrap_or("");
+                if prog.rsplit('/').next() == Some("env") {
+                    prog = words.find(|w| !w.starts_with('-')).unwrap_or("");
+                }
+                if matches!(prog.rsplit('/').next(), Some("pwsh" | "pwsh-preview")) {
+                    return true;
+                }
+                continue;
+            }
+        }
+        if !line.starts_with('#') {
+            return false;
+        }
+        let lower = line.to_ascii_lowercase();
+        let Some(rest) = lower.strip_prefix("#requires") else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        for pair in words.windows(2) {
+            let major = pair[1]
+                .split('.')
+                .next()
+                .and_then(|m| m.parse::<u32>().ok());
+            match pair[0] {
+                "-version" if major.is_some_and(|m| m >= 6) => return true,
+                "-psedition" if pair[1] == "core" => return true,
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
+/// Runs `parse` (of the code a `powershell` or `pwsh` command line runs) knowing whether that
+/// code is read by `pwsh`, PowerShell 6 or later, which reads a name's `` `e `` as ESC where
+/// Windows PowerShell reads `e`. A `powershell` inside `pwsh` code is Windows PowerShell again.
+pub(crate) fn read_by<R>(pwsh: bool, parse: impl FnOnce() -> R) -> R {
+    let before = PWSH.replace(pwsh);
+    let r = parse();
+    PWSH.set(before);
+    r
 }
 
 /// Parses `range` of `text` (node offsets stay those of `text`) with this thread's parser.
@@ -237,6 +300,14 @@ pub(crate) fn patch_ps7(src: &str) -> Option<String> {
         // `Start-Sleep 5 &` (a background job): the grammar only knows the call operator.
         if b == b'&' && background_at(bytes, i) {
             edits.push((i, b" "));
+        } else if b == b'&' {
+            // `& Get-Local`User`: after the call operator the grammar's name token stops at a
+            // backtick, and the error loses every statement after it. With each escape's
+            // backtick read as a letter the name is one word, which the walk reads (and
+            // unescapes) from the original.
+            for at in call_name_escapes(bytes, i) {
+                edits.push((at, b"_"));
+            }
         }
         // `Test-Connection -IPv4`, `curl --http2`, `tool --level=2`: the grammar's parameter
         // token takes letters, `_`, `?`, `` ` `` and `-` only, and reads a digit or `=` after
@@ -378,6 +449,41 @@ fn background_at(bytes: &[u8], i: usize) -> bool {
     matches!(rest, None | Some(b'\n' | b'\r' | b';' | b'}' | b')'))
 }
 
+/// The backticks of the bare name after the call operator at `i` (`` & Get-Local`User ``) when
+/// each escapes a letter, digit or `-` and the name is one word of those and `_ . \ / :`.
+fn call_name_escapes(bytes: &[u8], i: usize) -> Vec<usize> {
+    if bytes.get(i + 1) == Some(&b'&') || (i > 0 && bytes[i - 1] == b'&') {
+        return Vec::new();
+    }
+    let mut j = i + 1;
+    while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+        j += 1;
+    }
+    if j == i + 1 || !bytes.get(j).is_some_and(u8::is_ascii_alphabetic) {
+        return Vec::new();
+    }
+    let name_byte = |c: &u8| c.is_ascii_alphanumeric() || b"-_.\\/:".contains(c);
+    let mut escapes = Vec::new();
+    while let Some(&c) = bytes.get(j) {
+        if c == b'`'
+            && bytes
+                .get(j + 1)
+                .is_some_and(|e| e.is_ascii_alphanumeric() || *e == b'-')
+        {
+            escapes.push(j);
+            j += 2;
+        } else if name_byte(&c) {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    match bytes.get(j) {
+        None | Some(b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b')' | b'}') => escapes,
+        _ => Vec::new(),
+    }
+}
+
 fn word_is(word: &str, expected: &str) -> bool {
     word.eq_ignore_ascii_case(expected)
 }
@@ -405,6 +511,7 @@ fn parse_in_chunks(
     let patched = patch_ps7(src);
     let text = patched.as_deref().unwrap_or(src);
     let mut walker = Walker::new(src, base, host, out, depth);
+    walker.pwsh |= depth == 0 && declares_pwsh(src);
     if src.len() <= chunked_above {
         if let Some(tree) = parse_tree(text, None) {
             walker.walk(tree.root_node());
@@ -443,6 +550,7 @@ pub(crate) fn parse_ranges_into(
     };
     let base = OffsetMap::starting_at(0);
     let mut walker = Walker::new(src, &base, None, out, 0);
+    walker.pwsh |= declares_pwsh(src);
     walker.range_ends = ranges.iter().map(|r| r.end_byte).collect();
     walker.walk(tree.root_node());
     walker.flush_region();
@@ -590,6 +698,8 @@ struct Walker<'s, 'o> {
     range_ends: Vec<usize>,
     /// The tree has no error: [`Kind::Opaque`] nodes are passed over whole.
     clean: bool,
+    /// This code is read by `pwsh` (see [`read_by`]).
+    pwsh: bool,
 }
 
 /// A block that runs only when a condition proved a command present or PowerShell new enough.
@@ -697,6 +807,7 @@ impl<'s, 'o> Walker<'s, 'o> {
             guards: Vec::new(),
             range_ends: Vec::new(),
             clean: false,
+            pwsh: PWSH.get(),
         }
     }
 }
@@ -876,7 +987,8 @@ impl<'s> Walker<'s, '_> {
                     return;
                 };
                 match inner.kind() {
-                    "command_name" => (inner.byte_range(), inner.end_byte()),
+                    // `& Get-Date`: the grammar reads a name with a `-` after `&` as a path.
+                    "command_name" | "path_command_name" => (inner.byte_range(), inner.end_byte()),
                     "string_literal" => match string_content(self.src, inner) {
                         Some((content, map)) if !content.is_empty() => {
                             // Only a string without escapes gives a faithful name span.
@@ -894,10 +1006,18 @@ impl<'s> Walker<'s, '_> {
             }
             _ => return,
         };
+        let mut proven = Facts::default();
+        for g in self.guards.iter().filter(|g| g.range.contains(&word.start)) {
+            // A check made here says nothing about another host.
+            if g.host != host {
+                continue;
+            }
+            proven = proven.and(g.facts.clone());
+        }
         let word_text = self.src.get(word.clone()).unwrap_or("");
         // `Get-Local`User` runs Get-LocalUser: a backtick escapes the next character.
         let escaped = match word_text.contains('`') {
-            true => match unescape_name(word_text, word.start) {
+            true => match unescape_name(word_text, word.start, self.pwsh || proven.min >= PWSH6) {
                 Some(e) => Some(e),
                 None => return,
             },
@@ -943,14 +1063,6 @@ impl<'s> Walker<'s, '_> {
             &pieces,
             host.as_deref(),
         );
-        let mut proven = Facts::default();
-        for g in self.guards.iter().filter(|g| g.range.contains(&word.start)) {
-            // A check made here says nothing about another host.
-            if g.host != host {
-                continue;
-            }
-            proven = proven.and(g.facts.clone());
-        }
         cmd.guarded |= proven.names.contains(&resolved);
         cmd.min_powershell = cmd.min_powershell.max(proven.min);
         self.out.commands.push(cmd);
@@ -973,8 +1085,9 @@ impl<'s> Walker<'s, '_> {
             }
             "powershell" | "pwsh" => {
                 let from = (self.out.commands.len(), self.out.code.len());
-                self.powershell(&elems, end, host, resolved == "powershell");
-                if resolved == "pwsh" {
+                let pwsh = resolved == "pwsh";
+                read_by(pwsh, || self.powershell(&elems, end, host, !pwsh));
+                if pwsh {
                     super::run_by_pwsh(self.out, from.0, from.1);
                 }
             }
@@ -2066,19 +2179,26 @@ impl<'s> Walker<'s, '_> {
 }
 
 /// A command name as guards compare it: lowercase, an alias replaced by its cmdlet.
+/// The first PowerShell that is not Windows PowerShell (`pwsh`).
+const PWSH6: Option<(u32, u32)> = Some((6, 0));
+
 /// A bare word with backtick escapes as PowerShell reads it (`` Get-Local`User ``), with the
 /// source offset of each of its bytes; `None` where an escape makes a control character
-/// (`` `n ``, `` `t `` …) or ends the word at a line break.
-fn unescape_name(word: &str, start: usize) -> Option<(String, Vec<usize>)> {
+/// (`` `n ``, `` `t `` …) or ends the word at a line break. `` `e `` and `` `u{…} `` are
+/// escapes of PowerShell 6 and later (`pwsh`: ESC, a code point); Windows PowerShell reads
+/// them as the letter, so unless the reader is known to be `pwsh`, `` G`et-Command `` is
+/// Get-Command, the one command the word can run.
+fn unescape_name(word: &str, start: usize, pwsh: bool) -> Option<(String, Vec<usize>)> {
     let mut name = String::with_capacity(word.len());
     let mut at = Vec::with_capacity(word.len());
     let mut chars = word.char_indices();
     while let Some((i, c)) = chars.next() {
         let (i, c) = match c {
             '`' => match chars.next()? {
-                (_, '0' | 'a' | 'b' | 'e' | 'f' | 'n' | 'r' | 't' | 'u' | 'v' | '\n' | '\r') => {
-                    return None
-                }
+                (_, '0' | 'a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\n' | '\r') => return None,
+                // The grammar ends a name at the `{` of `` `u{55} ``: what is left names
+                // nothing to `pwsh`.
+                (_, 'e' | 'u') if pwsh => return None,
                 escaped => escaped,
             },
             _ => (i, c),
@@ -2442,6 +2562,87 @@ mod tests {
     }
 
     #[test]
+    fn escapes_of_powershell_6_are_letters_where_windows_powershell_may_read_the_name() {
+        // Windows PowerShell reads `` `e `` and `` `u `` as the letters: the name runs a command.
+        let src = "G`et-Command x\nGet-Local`user\n";
+        let p = super::super::parse(src, PS);
+        let c = find(&p, "Get-Command");
+        assert_eq!(&src[c.name_span.clone()], "G`et-Command");
+        assert_eq!((c.map.to_source(0), c.map.to_source(1)), (0, 2));
+        assert_eq!(c.min_powershell, None);
+        assert_eq!(names(src), ["Get-Command", "Get-Localuser"]);
+        // `pwsh` reads `` `e `` as ESC.
+        assert_eq!(
+            names("pwsh -Command 'G`et-Command x; Get-Local`user'"),
+            ["pwsh"]
+        );
+        assert_eq!(
+            names(
+                "if ($PSVersionTable.PSVersion.Major -ge 7) { G`et-Command } else { G`et-Alias }"
+            ),
+            ["Get-Alias"]
+        );
+        // Windows PowerShell started from `pwsh` code reads the letter again; `pwsh` code run by
+        // `Invoke-Expression` stays `pwsh` code.
+        assert_eq!(
+            names("pwsh -Command 'powershell -Command G`et-Command; iex \"G``et-Alias\"'"),
+            ["pwsh", "powershell", "Get-Command", "Invoke-Expression"]
+        );
+        // The reader is known only while its code is parsed.
+        assert_eq!(
+            names("pwsh -File x.ps1\nG`et-Command"),
+            ["pwsh", "Get-Command"]
+        );
+        // A script that says it is read by `pwsh`.
+        for head in [
+            "#!/usr/bin/env pwsh\n",
+            "#!/usr/bin/pwsh -NoProfile\n",
+            "#Requires -Version 7.2\n",
+            "# build script\n\n#requires -PSEdition Core -Modules Az\n",
+        ] {
+            let src = format!("{head}G`et-Command x\nGet-Date\n");
+            assert_eq!(names(&src), ["Get-Date"], "{head:?}");
+        }
+        for head in [
+            "#!/usr/bin/env powershell\n",
+            "#Requires -Version 5.1\n",
+            "#Requires -PSEdition Desktop\n",
+            "# pwsh\n",
+        ] {
+            let src = format!("{head}G`et-Command x\n");
+            assert!(names(&src).contains(&"Get-Command".to_string()), "{head:?}");
+        }
+    }
+
+    #[test]
+    fn the_call_operator_runs_a_cmdlet_name_and_an_escaped_one() {
+        // The grammar reads a name with a `-` after `&` as a path, and stops it at a backtick,
+        // losing every statement after it.
+        let src = "& Get-Date\n& Get-Local`User -Name x\nGet-Process | & G`et-Alias; Get-Item\n";
+        let p = super::super::parse(src, PS);
+        assert_eq!(
+            names(src),
+            [
+                "Get-Date",
+                "Get-LocalUser",
+                "Get-Process",
+                "Get-Alias",
+                "Get-Item"
+            ]
+        );
+        let c = find(&p, "Get-LocalUser");
+        assert_eq!(&src[c.name_span.clone()], "Get-Local`User");
+        assert_eq!(c.text, "Get-LocalUser -Name x");
+        assert_spans_valid(src, &p);
+        // `&&`, a background `&` and an escape of anything but a letter, digit or `-` are not
+        // rewritten.
+        assert_eq!(names("Get-A && Get-B`x"), ["Get-A", "Get-Bx"]);
+        assert_eq!(patch_ps7("Get-A && Get-B`x"), None);
+        assert_eq!(patch_ps7("& Get-Local` User"), None);
+        assert_eq!(patch_ps7("& 'Get-Local`User'"), None);
+    }
+
+    #[test]
     fn pipelines_blocks_and_chains() {
         assert_eq!(
             names(
@@ -2582,6 +2783,12 @@ mod tests {
         ));
         // A no-break space is a token to the grammar, not a blank.
         scripts.push(("no-break space".into(), "$sb = \u{a0}\nGet-X\n".into()));
+        scripts.push((
+            "escaped names".into(),
+            "& Get-Date x\n& Get-Local`User -Name (Get-X)\nG`et-Command\n\
+             pwsh -Command 'G`et-Alias; Get-Local`user'\nGet-Y | & G`et-Z\n"
+                .into(),
+        ));
         let tokens = [
             "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
             "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
@@ -3321,6 +3528,8 @@ mod tests {
             "Get-Local`User ",
             "`",
             "i`e`x ",
+            "& G`et-X",
+            "& ",
         ];
         crate::script::assert_token_soup_is_safe(&tokens, PS);
     }

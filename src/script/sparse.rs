@@ -40,8 +40,9 @@ pub struct Lexed {
     /// Single-quoted arguments and heredoc bodies without substitutions: data, unless the
     /// statement names a command that runs code it is given ([`may_run_code`]).
     pub quoted: Vec<Range<usize>>,
-    /// Starts of words made of several pieces, one quoted or escaped (`'fre''e'`): code run
-    /// from such a word has its names only after the pieces are joined.
+    /// Starts of words made of several pieces, one quoted or escaped (`'fre''e'`), or holding a
+    /// `$'…'` with escapes (`$'se\x64'`): code run from such a word has its names only after the
+    /// pieces are joined.
     pub joins: Vec<usize>,
 }
 
@@ -424,16 +425,8 @@ impl<'a> BashLexer<'a> {
             b' ' | b'\t' | b'\r' => self.i += 1,
             b'\n' => self.newline()?,
             b'\\' => {
-                // `se\` CR LF `d`: the walk joins the pieces, as bash does with `\` LF; the
-                // engine's join of a word for the prefilter does not skip the CR.
-                if self.in_word
-                    && self.at(1) == b'\r'
-                    && self.at(2) == b'\n'
-                    && !is_blank(self.at(3))
-                    && !is_meta(self.at(3))
-                {
-                    return None;
-                }
+                // `se\` CR LF `d`: the walk joins the pieces, as bash does with `\` LF, and so
+                // does the engine's join of the word for the prefilter.
                 self.piece(true);
                 self.escape();
             }
@@ -455,7 +448,12 @@ impl<'a> BashLexer<'a> {
             b'$' if self.at(1) == b'\'' => {
                 self.piece(true);
                 self.i += 1;
+                let start = self.i;
                 self.single_quoted(true)?;
+                // `$'se\x64'` is `sed` only once its escapes are resolved: a join, alone too.
+                if self.b[start..self.i].contains(&b'\\') {
+                    self.word_pieces += 1;
+                }
             }
             b'#' if !self.in_word
                 && (self.i == 0
@@ -1021,9 +1019,48 @@ mod tests {
         let sparse = scan_parsed(src, &sparse, &dirs, None, &library).findings;
         assert!(whole.len() >= 2, "{whole:?}");
         assert_eq!(sparse, whole);
-        // With CR LF the engine's join would keep the CR: the whole file is parsed instead.
-        assert!(lex(&src.replace('\n', "\r\n"), Language::Bash).is_none());
+        // With CR LF the engine's join skips the CR as the walk does.
+        let crlf = src.replace('\n', "\r\n");
+        let (whole, sparse) = whole_and_sparse(&crlf);
+        assert!(whole.len() >= 2, "{whole:?}");
+        assert_eq!(sparse.expect("the CR LF script is cut"), whole);
         assert!(lex("sed \\\r\n  -i f\r\nx\r\n", Language::Bash).is_some());
+    }
+
+    /// The findings of a whole parse of `src` and of a sparse one (`None`: not cut).
+    fn whole_and_sparse(
+        src: &str,
+    ) -> (
+        Vec<crate::engine::Finding>,
+        Option<Vec<crate::engine::Finding>>,
+    ) {
+        use crate::engine::{scan_parsed, PatternIndex};
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let dirs = crate::engine::directives::Directives::parse(src, Language::Bash);
+        let findings =
+            |p: &crate::script::Parsed| scan_parsed(src, p, &dirs, None, &library).findings;
+        let whole = findings(&crate::script::parse(src, Language::Bash));
+        let sparse = crate::engine::scan::parse_sparse(src, Language::Bash, None, &library);
+        (whole, sparse.map(|p| findings(&p)))
+    }
+
+    #[test]
+    fn glued_heredocs_and_quoted_names_are_found_sparse_as_whole() {
+        let src = "echo a\ncat<<E>f\nsed -i x f\nE\nfree -m\nsh<<E>f\nreadlink -f /\nE\n\
+                   cat<<E>f|sh\nreadlink -f x\nE\ncat<<E;\nsed -i y f\nE\n\
+                   cat <<EOF; free -m; sed -i x f\ndate -d data\nEOF\n\
+                   sh <<'EOF'; echo a; free -m;\nreadlink -f /\nEOF\nreadlink -f y\n\
+                   $'se\\x64' -i a f\necho b\n$'\\163ed' -i b f\ns$'ed' -i c f\nfre$'e' -m\n\
+                   echo c\nbash -c $'readlink -f \\x2f'\necho d\n";
+        for src in [src.to_string(), src.replace('\n', "\r\n")] {
+            let (whole, sparse) = whole_and_sparse(&src);
+            let found: Vec<&str> = whole.iter().map(|f| &src[f.span.clone()]).collect();
+            assert!(found.len() >= 11, "{found:?}");
+            assert!(!found
+                .iter()
+                .any(|f| f.contains('x') && f.starts_with("readlink")));
+            assert_eq!(sparse.expect("the script is cut"), whole, "{src:?}");
+        }
     }
 
     #[test]

@@ -650,13 +650,10 @@ impl<'a> PsLexer<'a> {
                     self.end_run();
                     self.i += if self.at(1) == b'\r' { 3 } else { 2 };
                 } else {
+                    // `Get-Local`User`: the walk reads the name unescaped, and so does the
+                    // engine's join of the word for the prefilter.
                     self.run_byte();
                     self.run_joins = true;
-                    // `Get-Local`User`: the walk reads the name unescaped; the engine's join of a
-                    // word for the prefilter keeps the backtick. Not worth guessing.
-                    if self.run_seg_first {
-                        return None;
-                    }
                     if self.i < self.b.len() {
                         self.i += 1;
                     }
@@ -1174,14 +1171,17 @@ mod tests {
     }
 
     #[test]
-    fn a_command_name_with_a_backtick_is_left_to_a_whole_parse() {
-        // The walk reads `Get-LocalUser`; the prefilter would see no such literal.
-        for src in [
-            "Get-Date\nGet-Local`User -Name x\n",
-            "Get-Date | Sort-Obj`ect\n",
-            "if ($x) { Get-Local`User }\n",
+    fn a_command_name_with_a_backtick_is_a_join() {
+        // The walk reads `Get-LocalUser`; the engine joins the word for the prefilter.
+        for (src, word) in [
+            ("Get-Date\nGet-Local`User -Name x\n", "Get-Local`User"),
+            ("Get-Date | Sort-Obj`ect\n", "Sort-Obj`ect"),
+            ("if ($x) { Get-Local`User }\n", "Get-Local`User"),
+            ("& G`et-WmiObject x\n", "G`et-WmiObject"),
         ] {
-            assert!(lex(src).is_none(), "{src:?}");
+            let lexed = lex(src).expect(src);
+            let at = src.find(word).unwrap();
+            assert!(lexed.joins.contains(&at), "{src:?}: {:?}", lexed.joins);
         }
         // A backtick in an argument, or continuing a line, names nothing.
         let src = "Write-Host a`$b\nGet-ChildItem `\n  -Recurse\nGet-Date\n";
@@ -1315,6 +1315,11 @@ Get-ChildItem -Path "C:\Program Files" -Filter *.log
 Write-Output "multi
 line Get-LocalUser string"
 iex "g`wmi Win32_BIOS"
+Get-Wmi`Object Win32_OS
+G`et-WmiObject Win32_BIOS
+& Get-Wmi`Object Win32_Service
+Write-Host x
+& Get-CimInstance Win32_OS
 $list | Where-Object Name -eq 'x'
 Get-Content x.bin -Encoding Byte
 wmic os get caption
@@ -1384,6 +1389,21 @@ wmic os get caption
             }
         }
         let (whole, _) = whole_and_sparse(TRICKY_PS, None, &library);
+        // Names with backticks, after `&` too, are found (and found sparse, above).
+        let found: Vec<&str> = whole.iter().map(|f| &TRICKY_PS[f.span.clone()]).collect();
+        for name in ["Get-Wmi`Object", "G`et-WmiObject", "Get-CimInstance"] {
+            assert!(
+                found.iter().filter(|f| f.starts_with(name)).count() >= 1,
+                "{name}: {found:?}"
+            );
+        }
+        assert_eq!(
+            found
+                .iter()
+                .filter(|f| f.starts_with("Get-Wmi`Object"))
+                .count(),
+            2
+        );
         assert!(
             whole.len() >= 30,
             "the tricky script exercises the library: {}",
