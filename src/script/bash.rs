@@ -502,6 +502,8 @@ fn walk_tree(
         at: 0,
         elsewhere: false,
         clean: !root.has_error(),
+        redirected_body: None,
+        list_proofs: RefCell::default(),
     };
     walk.run(root);
     walk.finish();
@@ -673,6 +675,13 @@ struct Walk<'a, 't> {
     elsewhere: bool,
     /// The tree has no error: a plain command's words are not visited one by one.
     clean: bool,
+    /// The body of the last redirected statement entered, and where that statement ends:
+    /// asking a node for its parent walks down from the root, which a long `&&` chain (as deep
+    /// as it is long) made quadratic.
+    redirected_body: Option<(usize, usize)>,
+    /// The proofs of the lists met, by node id: a chain `a && b && … && z` nests lists down its
+    /// left side, and the walk asks for each one's left side in turn.
+    list_proofs: RefCell<rustc_hash::FxHashMap<usize, Proof>>,
 }
 
 /// Every command name through which the walk may read a quoted string, a heredoc or its
@@ -950,6 +959,9 @@ impl<'a, 't> Walk<'a, 't> {
             return !(self.clean && super::prune_walks())
                 || self.src.get(node.byte_range()).is_none_or(may_nest);
         } else if kind == k.redirected_statement {
+            self.redirected_body = node
+                .child_by_field_name("body")
+                .map(|b| (b.id(), node.end_byte()));
             self.redirects(node);
         } else if kind == k.heredoc_body {
             self.heredoc_holes(node);
@@ -2608,12 +2620,8 @@ impl<'a, 't> Walk<'a, 't> {
         // `L && cat <<EOF | sh`: the grammar hangs the heredoc, and the rest of the pipeline,
         // on the whole list; they belong to its right side.
         let mut range = right.byte_range();
-        if let Some(p) = node.parent().filter(|p| {
-            p.kind_id() == self.k.redirected_statement
-                && p.child_by_field_name("body")
-                    .is_some_and(|b| b.id() == node.id())
-        }) {
-            range.end = p.end_byte();
+        if let Some((_, end)) = self.redirected_body.filter(|(id, _)| *id == node.id()) {
+            range.end = end;
         }
         self.guard(node.start_byte(), range, names);
     }
@@ -2695,8 +2703,26 @@ impl<'a, 't> Walk<'a, 't> {
     /// `at` (where the walk is) are dropped on the way.
     fn guard(&mut self, at: usize, range: Range<usize>, names: Vec<String>) {
         self.guards.retain(|(r, _)| r.end > at);
+        let src = self.src;
+        // The links of a chain `command -v X && a && … && z` are entered from the last: each
+        // one's guard ends where the one met before starts but for the `&&` between them, and
+        // joins it, so that a chain of thousands keeps one guard and not thousands to search.
+        let joins = |r: &Range<usize>| {
+            range.end <= r.start
+                && src.get(range.end..r.start).is_some_and(|gap| {
+                    gap.bytes()
+                        .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\\' | b'&' | b'|'))
+                })
+        };
         for name in names {
-            self.guards.push((range.clone(), name));
+            let recent = self.guards.len().saturating_sub(8);
+            match self.guards[recent..]
+                .iter_mut()
+                .find(|(r, n)| *n == name && joins(r))
+            {
+                Some((r, _)) => r.start = range.start,
+                None => self.guards.push((range.clone(), name)),
+            }
         }
     }
 
@@ -2749,39 +2775,78 @@ impl<'a, 't> Walk<'a, 't> {
             };
         }
         if kind == k.list {
-            let mut cursor = node.walk();
-            let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
-            let Some(op) = children
-                .iter()
-                .position(|c| matches!(c.kind(), "&&" | "||"))
-            else {
-                return Proof::default();
-            };
-            let mut sides = children[..op]
-                .iter()
-                .rev()
-                .take(1)
-                .chain(children[op + 1..].iter().take(1))
-                .filter(|c| self.is_statement(**c))
-                .map(|c| self.proof(*c, depth + 1));
-            let (Some(a), Some(b)) = (sides.next(), sides.next()) else {
-                return Proof::default();
-            };
-            // Both sides succeeded after `&&`, both failed after `||`; the other outcome could
-            // come from either side and proves nothing.
-            return if children[op].kind() == "&&" {
-                Proof {
-                    if_true: [a.if_true, b.if_true].concat(),
-                    if_false: Vec::new(),
-                }
-            } else {
-                Proof {
-                    if_true: Vec::new(),
-                    if_false: [a.if_false, b.if_false].concat(),
-                }
-            };
+            return self.list_proof(node, depth);
         }
         Proof::default()
+    }
+
+    /// The proof of a list: both sides' together. A chain `a && b && … && z` is a list whose
+    /// left side is a list, as deep as the chain is long (an agent's command may hold
+    /// thousands): its left spine is followed in a loop, not by recursion, and each list's
+    /// proof is kept for when the walk reaches it.
+    fn list_proof(&self, node: Node<'t>, depth: u8) -> Proof {
+        let k = self.k;
+        // Down the left side to a list whose proof is known, or to a left side no list.
+        let mut spine = Vec::new();
+        let mut at = node;
+        let mut known = loop {
+            if let Some(p) = self.list_proofs.borrow().get(&at.id()) {
+                break p.clone();
+            }
+            if at.kind_id() != k.list {
+                break self.proof(at, depth + 1);
+            }
+            let sides = self.list_sides(at);
+            spine.push((at, sides));
+            match sides {
+                Some((Some(left), _, Some(_))) => at = left,
+                _ => break Proof::default(),
+            }
+        };
+        for (list, sides) in spine.into_iter().rev() {
+            known = match sides {
+                Some((Some(_), and, Some(right))) => {
+                    let b = self.proof(right, depth + 1);
+                    // Both sides succeeded after `&&`, both failed after `||`; the other outcome
+                    // could come from either side and proves nothing.
+                    let joined = |a: Vec<String>, b: Vec<String>| {
+                        let mut names = a;
+                        names.extend(b);
+                        names.truncate(MAX_PROVEN);
+                        names
+                    };
+                    match and {
+                        true => Proof {
+                            if_true: joined(known.if_true, b.if_true),
+                            if_false: Vec::new(),
+                        },
+                        false => Proof {
+                            if_true: Vec::new(),
+                            if_false: joined(known.if_false, b.if_false),
+                        },
+                    }
+                }
+                _ => Proof::default(),
+            };
+            self.list_proofs
+                .borrow_mut()
+                .insert(list.id(), known.clone());
+        }
+        known
+    }
+
+    /// A list's statements left and right of its `&&` or `||` (`None` where there is none),
+    /// and whether it is `&&`; `None` without either operator.
+    fn list_sides(&self, node: Node<'t>) -> Option<(Option<Node<'t>>, bool, Option<Node<'t>>)> {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
+        let op = children
+            .iter()
+            .position(|c| matches!(c.kind(), "&&" | "||"))?;
+        let statement = |c: &&Node<'t>| self.is_statement(**c);
+        let left = children[..op].iter().next_back().filter(statement).copied();
+        let right = children[op + 1..].iter().next().filter(statement).copied();
+        Some((left, children[op].kind() == "&&", right))
     }
 
     /// The name a lookup command looks up: `command -v X`, `type [-afpPt] X`, `hash X`,
@@ -2910,8 +2975,12 @@ impl<'a, 't> Walk<'a, 't> {
     }
 }
 
+/// How many names one condition may prove present: a chain of lookups longer than this is no
+/// script a person writes, and copying its names down the chain would be quadratic.
+const MAX_PROVEN: usize = 64;
+
 /// The command names a condition proves present, when it succeeds and when it fails.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Proof {
     if_true: Vec<String>,
     if_false: Vec<String>,
@@ -3849,6 +3918,32 @@ fi
             ),
             ["timeout"]
         );
+    }
+
+    #[test]
+    fn a_chain_of_any_length_guards_what_its_start_looked_up() {
+        let links = |n: usize| "echo hi && ".repeat(n);
+        // Every link runs only if all before it succeeded, however far the lookup is.
+        assert_eq!(
+            guarded(&format!(
+                "command -v nproc >/dev/null && {}nproc",
+                links(40)
+            )),
+            ["nproc"]
+        );
+        assert_eq!(
+            guarded(&format!("command -v nproc || {}nproc", links(3))),
+            Vec::<String>::new(),
+            "after `||` the name was not found"
+        );
+        // An agent's command may be a chain of many thousand links (each a list nested in the
+        // next): every command is found, with linear work (this took minutes when each link
+        // asked the tree for its parent).
+        let chain = format!("command -v tac >/dev/null && {}tac f", links(50_000));
+        let all = guards(&chain);
+        assert_eq!(all.len(), 50_002);
+        assert_eq!(all.last(), Some(&("tac".to_string(), true)));
+        assert!(all[1..50_001].iter().all(|(n, _)| n == "echo"));
     }
 
     #[test]
