@@ -390,13 +390,13 @@ struct Job {
     lang: Language,
     target: Option<String>,
     /// Lexed while the patterns loaded, if it was.
-    lexed: Option<engine::Prelexed>,
+    lexed: Option<engine::Prepared>,
 }
 
 impl Job {
     /// Scans the text and keeps the findings at or above `min_severity`.
     fn check(self, index: &PatternIndex, min_severity: Severity) -> FileReport {
-        let mut scan = engine::scan_prelexed(
+        let mut scan = engine::scan_prepared(
             &self.text,
             self.lang,
             self.target.as_deref(),

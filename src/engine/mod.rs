@@ -15,5 +15,5 @@ pub mod target;
 pub use explain::{explain, Explanation};
 pub use index::{PatternIndex, Problem};
 pub use pattern::{Fix, Pattern, PatternType, Severity};
-pub use scan::{prelex, scan, scan_parsed, scan_prelexed, Edit, Finding, Prelexed, Scan};
+pub use scan::{prelex, scan, scan_parsed, scan_prepared, Edit, Finding, Prepared, Scan};
 pub use target::{Client, Host, Target};

@@ -60,28 +60,34 @@ pub struct Scan {
 /// Scans `src` written in `lang`. `default_target` is what the configuration or the command line
 /// says (an in-file `forewarn: target=` directive wins over it).
 pub fn scan(src: &str, lang: Language, default_target: Option<&str>, index: &PatternIndex) -> Scan {
-    scan_prelexed(src, lang, default_target, index, None)
+    scan_prepared(src, lang, default_target, index, None)
 }
 
-/// A large script's statement lexing, done before its scan. The lexer needs no patterns, so an
-/// adapter that must load them first (`check`) lexes meanwhile on a core that would otherwise
-/// wait, and the scan then spends both cores on the word lookups.
+/// Work on a script done ahead of its scan by an adapter that needed it first, or had a core to
+/// spare for it.
 #[derive(Debug)]
-pub struct Prelexed(Option<sparse::Lexed>);
-
-/// [`Prelexed`] for `src`; `None` when a scan of it would not lex (it is small enough to parse
-/// whole).
-pub fn prelex(src: &str, lang: Language) -> Option<Prelexed> {
-    (src.len() >= SPARSE_MIN_BYTES).then(|| Prelexed(sparse::lex(src, lang)))
+pub enum Prepared {
+    /// Lexed into statements ([`prelex`]): the lexer needs no patterns, so `check` lexes while
+    /// they load, on a core that would otherwise wait, and the scan then spends both cores on
+    /// the word lookups.
+    Lexed(Option<sparse::Lexed>),
+    /// Parsed whole: the hook parses a command to learn which patterns to load.
+    Parsed(Parsed),
 }
 
-/// [`scan`] of a text lexed by [`prelex`] (`None`: lex it here as needed).
-pub fn scan_prelexed(
+/// [`Prepared::Lexed`] for `src`; `None` when a scan of it would not lex (it is small enough to
+/// parse whole).
+pub fn prelex(src: &str, lang: Language) -> Option<Prepared> {
+    (src.len() >= SPARSE_MIN_BYTES).then(|| Prepared::Lexed(sparse::lex(src, lang)))
+}
+
+/// [`scan`] of a text some of whose work is done (`None`: none is).
+pub fn scan_prepared(
     src: &str,
     lang: Language,
     default_target: Option<&str>,
     index: &PatternIndex,
-    prelexed: Option<Prelexed>,
+    prepared: Option<Prepared>,
 ) -> Scan {
     let directives = Directives::parse(src, lang);
     if directives.disable_file {
@@ -91,13 +97,20 @@ pub fn scan_prelexed(
             unknown_targets: Vec::new(),
         };
     }
+    let lexed = match prepared {
+        Some(Prepared::Parsed(parsed)) => {
+            return scan_parsed(src, &parsed, &directives, default_target, index)
+        }
+        Some(Prepared::Lexed(lexed)) => Some(lexed),
+        None => None,
+    };
     if src.len() >= SPARSE_MIN_BYTES {
         let scan_part =
             |parsed: Parsed| scan_parsed(src, &parsed, &directives, default_target, index);
         let target = directives
             .target_or(default_target)
             .and_then(|name| index.target(&name));
-        if let Some(parts) = sparse_ranges(src, lang, target.as_ref(), index, prelexed)
+        if let Some(parts) = sparse_ranges(src, lang, target.as_ref(), index, lexed)
             .and_then(|ranges| sparse::parse_ranges_with(src, lang, &ranges, scan_part))
         {
             return merge(parts, default_target, &directives, index);
@@ -119,7 +132,7 @@ fn sparse_ranges(
     lang: Language,
     target: Option<&Target>,
     index: &PatternIndex,
-    prelexed: Option<Prelexed>,
+    lexed: Option<Option<sparse::Lexed>>,
 ) -> Option<Vec<Range<Cut>>> {
     let prefilter = index.prefilter(lang)?;
     let words = |text: &str, offset: usize, hits: &mut Vec<(Range<usize>, Relevant)>| {
@@ -131,7 +144,7 @@ fn sparse_ranges(
     let literals = |hits: &mut Vec<(Range<usize>, Relevant)>| {
         prefilter.literal_hits(src, |m| hits.push((m, Relevant::Here)))
     };
-    let (lexed, hits) = match prelexed {
+    let (lexed, hits) = match lexed {
         // The lexer and the literal search each read the whole text: side by side (the lexer
         // takes about as long as the word lookups and the automaton together).
         None => std::thread::scope(|s| {
@@ -144,7 +157,7 @@ fn sparse_ranges(
         // Lexed already: the word lookups are split instead, the automaton going with the
         // smaller part (it costs about 40% of the lookups). A cut at a line start splits no
         // word; the automaton reads the whole text, as its literals may hold a newline.
-        Some(Prelexed(lexed)) => {
+        Some(lexed) => {
             let lexed = lexed?;
             let mid = src[src.len() * 2 / 7..]
                 .find('\n')
@@ -1451,7 +1464,7 @@ echo done
     }
 
     #[test]
-    fn a_script_lexed_ahead_scans_as_one_lexed_in_the_scan() {
+    fn a_script_lexed_or_parsed_ahead_scans_as_one_that_is_not() {
         let idx = PatternIndex::build(crate::synthetic::patterns(2000, 1), vec![], vec![]);
         let bash = crate::synthetic::bash_script(3000, 2000, 2);
         let ps = crate::synthetic::powershell_script(3000, 2000, 3);
@@ -1464,18 +1477,25 @@ echo done
             (&ps, Language::PowerShell, Some("powershell-5.1")),
             (&unsure, Language::Bash, None),
         ] {
-            let prelexed = prelex(src, lang).expect("large enough to lex");
             let expected = scan(src, lang, target, &idx);
             assert!(expected.findings.len() > 100, "{lang:?} {target:?}");
-            assert_eq!(
-                scan_prelexed(src, lang, target, &idx, Some(prelexed)),
-                expected,
-                "{lang:?} {target:?}"
-            );
+            let prelexed = prelex(src, lang).expect("large enough to lex");
+            let parsed = Prepared::Parsed(script::parse(src, lang));
+            for prepared in [prelexed, parsed] {
+                assert_eq!(
+                    scan_prepared(src, lang, target, &idx, Some(prepared)),
+                    expected,
+                    "{lang:?} {target:?}"
+                );
+            }
         }
-        assert!(prelex("tool1 --opt1\n", Language::Bash).is_none());
-        assert!(prelex(&bash, Language::Bash).is_some_and(|p| p.0.is_some()));
-        assert!(prelex(&unsure, Language::Bash).is_some_and(|p| p.0.is_none()));
+        let lexed = |src: &str| match prelex(src, Language::Bash) {
+            Some(Prepared::Lexed(l)) => Some(l.is_some()),
+            _ => None,
+        };
+        assert_eq!(lexed("tool1 --opt1\n"), None, "too small to lex");
+        assert_eq!(lexed(&bash), Some(true));
+        assert_eq!(lexed(&unsure), Some(false));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use super::dialect::{Decision, Message};
 use crate::engine::{self, Finding, Pattern, PatternIndex, Severity};
-use crate::script::{self, Language};
+use crate::script::{self, Language, Parsed};
 
 /// At most this many findings or matches are spelled out; the rest are counted.
 const MAX_LISTED: usize = 5;
@@ -45,9 +45,17 @@ impl Default for Policy {
 
 /// Scans `command` and decides: deny at or above the blocking level, warn below it, allow when
 /// nothing applies.
-pub fn before(command: &str, lang: Language, policy: &Policy, index: &PatternIndex) -> Decision {
+/// What to do before `command` runs; `parsed` is its parse when the caller has made it.
+pub fn before(
+    command: &str,
+    lang: Language,
+    parsed: Option<Parsed>,
+    policy: &Policy,
+    index: &PatternIndex,
+) -> Decision {
     let default = policy.target.as_ref().map(|t| t.name.as_str());
-    let scan = engine::scan(command, lang, default, index);
+    let prepared = parsed.map(engine::Prepared::Parsed);
+    let scan = engine::scan_prepared(command, lang, default, index, prepared);
     let findings: Vec<(&Finding, &Pattern)> = scan
         .findings
         .iter()
@@ -334,10 +342,39 @@ mod tests {
     }
 
     #[test]
+    fn a_command_parsed_ahead_is_decided_as_one_that_is_not() {
+        let index = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let policy = Policy {
+            target: Some(DefaultTarget {
+                name: "macos".into(),
+                origin: "test".into(),
+            }),
+            ..Policy::default()
+        };
+        for command in [
+            "sed -i 's/a/b/' f && nproc",
+            "ls -l",
+            "readlink -f x | xargs -r rm",
+        ] {
+            let parsed = script::parse(command, Language::Bash);
+            let decided = before(command, Language::Bash, None, &policy, &index);
+            assert_eq!(
+                before(command, Language::Bash, Some(parsed), &policy, &index),
+                decided,
+                "{command}"
+            );
+        }
+        assert!(matches!(
+            before("nproc", Language::Bash, None, &policy, &index),
+            Decision::Warn(_) | Decision::Deny(_)
+        ));
+    }
+
+    #[test]
     fn nothing_known_allows() {
         let index = PatternIndex::build(vec![], vec![], vec![]);
         assert_eq!(
-            before("ls -l", Language::Bash, &Policy::default(), &index),
+            before("ls -l", Language::Bash, None, &Policy::default(), &index),
             Decision::Allow
         );
         assert_eq!(

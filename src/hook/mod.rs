@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::engine::{PatternIndex, Severity};
+use crate::script::Parsed;
 use crate::store::{cache, Store};
 use dialect::{Agent, Decision, HookEvent, Incoming, Outcome, Reply};
 
@@ -138,14 +139,21 @@ pub fn answer(agent: Agent, input: &[u8], store_flag: Option<&Path>) -> Reply {
     };
     let (config, policy) = policy_for(incoming.event.cwd());
     let path = Store::resolve_path(store_flag, Some(&config));
-    let index = match load_index(&path, &incoming.event) {
+    // A command is parsed once: its commands say which patterns to load, then they are checked.
+    let parsed = match &incoming.event {
+        HookEvent::Before {
+            command, language, ..
+        } => Some(crate::script::parse(command, *language)),
+        HookEvent::After { .. } => None,
+    };
+    let index = match load_index(&path, &incoming.event, parsed.as_ref()) {
         Ok(i) => i,
         Err(e) => {
             note(format_args!("pattern store unusable ({e}); allowing"));
             return Reply::silent();
         }
     };
-    let outcome = outcome(&incoming, &policy, &index, &path);
+    let outcome = outcome(&incoming, parsed, &policy, &index, &path);
     let reply = agent.render(&incoming, &outcome);
     if reply.stdout.is_none() {
         // The dialect has no field for it (Copilot's preToolUse, Cursor's generic preToolUse):
@@ -188,9 +196,13 @@ fn policy_for(cwd: Option<&Path>) -> (Config, decide::Policy) {
 
 /// The index for this event: from the cache when it is fresh, else from the store (and the
 /// cache is rewritten for the next hook). `FOREWARN_HOOK_CACHE=0` always reads the store.
-fn load_index(path: &Path, event: &HookEvent) -> Result<PatternIndex, String> {
+fn load_index(
+    path: &Path,
+    event: &HookEvent,
+    parsed: Option<&Parsed>,
+) -> Result<PatternIndex, String> {
     let use_cache = std::env::var("FOREWARN_HOOK_CACHE").map_or(true, |v| v != "0");
-    let (haystack, ops) = needs(event);
+    let (haystack, ops) = needs(event, parsed);
     let need = match event {
         HookEvent::Before { .. } => cache::Need::Before {
             haystack: &haystack,
@@ -231,18 +243,26 @@ fn load_index(path: &Path, event: &HookEvent) -> Result<PatternIndex, String> {
 }
 
 /// The text a pattern's anchor must occur in for it to matter here, and the operation classes
-/// of the command (see [`cache::command_haystack`]), or the output after a command.
-fn needs(event: &HookEvent) -> (String, Vec<&'static str>) {
-    match event {
-        HookEvent::Before {
-            command, language, ..
-        } => cache::command_haystack(command, *language),
-        HookEvent::After { output, .. } => (output.to_lowercase(), Vec::new()),
+/// of the command (see [`cache::parsed_haystack`]; `parsed` is its parse), or the output after a
+/// command.
+fn needs(event: &HookEvent, parsed: Option<&Parsed>) -> (String, Vec<&'static str>) {
+    match (event, parsed) {
+        (HookEvent::Before { command, .. }, Some(parsed)) => {
+            cache::parsed_haystack(command, parsed)
+        }
+        (
+            HookEvent::Before {
+                command, language, ..
+            },
+            None,
+        ) => cache::command_haystack(command, *language),
+        (HookEvent::After { output, .. }, _) => (output.to_lowercase(), Vec::new()),
     }
 }
 
 fn outcome(
     incoming: &Incoming,
+    parsed: Option<Parsed>,
     policy: &decide::Policy,
     index: &PatternIndex,
     store_path: &Path,
@@ -250,7 +270,7 @@ fn outcome(
     match &incoming.event {
         HookEvent::Before {
             command, language, ..
-        } => Outcome::Before(decide::before(command, *language, policy, index)),
+        } => Outcome::Before(decide::before(command, *language, parsed, policy, index)),
         HookEvent::After {
             command,
             language,

@@ -37,7 +37,7 @@ use crate::engine::index::{self, check_regex, is_plain_name, word_ranges};
 use crate::engine::pattern::SYNTAX_PREFIX;
 use crate::engine::target::SYSTEM_TAGS;
 use crate::engine::{Client, Host, Pattern, PatternIndex, PatternType, Problem, Target};
-use crate::script::Language;
+use crate::script::{Language, Parsed};
 use crate::store::Store;
 
 const MAGIC: &str = "forewarn-hook-cache";
@@ -1020,14 +1020,19 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()
 /// commands: the command as written plus every command the parser found in it (names are
 /// resolved: paths, quotes, `.exe`, PowerShell aliases and encoded commands are gone).
 pub fn command_haystack(command: &str, language: Language) -> (String, Vec<&'static str>) {
+    parsed_haystack(command, &crate::script::parse(command, language))
+}
+
+/// [`command_haystack`] of a command already parsed (`parsed`).
+pub fn parsed_haystack(command: &str, parsed: &Parsed) -> (String, Vec<&'static str>) {
     let mut hay = command.to_lowercase();
     let mut ops = Vec::new();
-    for c in crate::script::parse(command, language).commands {
+    for c in &parsed.commands {
         hay.push('\n');
         hay.push_str(&c.name.to_lowercase());
         hay.push('\n');
         hay.push_str(&c.text.to_lowercase());
-        ops.extend(crate::engine::operations::classify(&c));
+        ops.extend(crate::engine::operations::classify(c));
     }
     ops.sort_unstable();
     ops.dedup();
