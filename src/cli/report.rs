@@ -535,10 +535,52 @@ impl Style {
     }
 }
 
-/// The source line as displayed (tabs expanded) and the display columns of a byte range in it.
+/// How many characters of a line are shown before and after a finding's span (and of the span):
+/// a generated or minified line may be megabytes long, and drawing all of it for each of its
+/// findings made the report quadratic. As rustc does, what is cut is marked `…`.
+const CONTEXT_CHARS: usize = 120;
+
+/// The source line as displayed (tabs expanded, cut to [`CONTEXT_CHARS`] around the span) and
+/// the display columns of a byte range in it.
 fn display_line(line: &str, span: std::ops::Range<usize>) -> (String, usize, usize) {
+    let floor = |at: usize| crate::text::floor_char_boundary(line, at);
+    let span = floor(span.start)..floor(span.end).max(floor(span.start));
+    let nth_char = |text: &str, n: usize| text.char_indices().nth(n).map(|(i, _)| i);
+    let from = line[..span.start]
+        .char_indices()
+        .rev()
+        .nth(CONTEXT_CHARS - 1)
+        .map_or(0, |(i, _)| i);
+    let span_end =
+        nth_char(&line[span.start..span.end], CONTEXT_CHARS).map_or(span.end, |i| span.start + i);
+    let to = nth_char(&line[span_end..], CONTEXT_CHARS).map_or(line.len(), |i| span_end + i);
     let mut shown = String::new();
-    let (mut col, mut start, mut end) = (0usize, None, None);
+    let mut col = 0usize;
+    if from > 0 {
+        shown.push('…');
+        col += 1;
+    }
+    let (start, end) = display_window(
+        &line[from..to],
+        span.start - from..span_end - from,
+        &mut shown,
+        &mut col,
+    );
+    if to < line.len() {
+        shown.push('…');
+    }
+    (shown, start, end)
+}
+
+/// [`display_line`] of the part of a line shown, which starts at display column `col`.
+fn display_window(
+    line: &str,
+    span: std::ops::Range<usize>,
+    shown: &mut String,
+    col: &mut usize,
+) -> (usize, usize) {
+    let col0 = *col;
+    let (mut col, mut start, mut end) = (col0, None, None);
     for (i, ch) in line.char_indices() {
         if i >= span.start && start.is_none() {
             start = Some(col);
@@ -560,7 +602,7 @@ fn display_line(line: &str, span: std::ops::Range<usize>) -> (String, usize, usi
     }
     let start = start.unwrap_or(col);
     let end = end.unwrap_or(col).max(start + 1);
-    (shown, start, end)
+    (start, end)
 }
 
 fn human(
@@ -827,6 +869,25 @@ mod tests {
         let (shown, a, b) = display_line("\t日本 sed -i", 8..11);
         assert_eq!(shown, "    日本 sed -i");
         assert_eq!((a, b), (9, 12));
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_span() {
+        let line = format!("{}sed -i{}", "a && ".repeat(10_000), " && b".repeat(10_000));
+        let at = line.find("sed").unwrap();
+        let (shown, a, b) = display_line(&line, at..at + 6);
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert_eq!(shown.chars().count(), 1 + 120 + 6 + 120 + 1);
+        assert_eq!(
+            shown.chars().skip(a).take(b - a).collect::<String>(),
+            "sed -i"
+        );
+        // A span longer than what is shown is cut too; a short line is shown whole.
+        let (shown, a, b) = display_line(&line, 0..line.len());
+        assert_eq!((shown.chars().count(), a, b), (241, 0, 120));
+        assert_eq!(display_line("x sed -i y", 2..8).0, "x sed -i y");
+        // Offsets inside a character count as its start.
+        assert_eq!(display_line("é sed", 1..4), ("é sed".to_string(), 0, 3));
     }
 
     #[test]
