@@ -11,7 +11,7 @@ use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 
 use super::check::parse_severity;
-use super::{error, EXIT_ERROR};
+use super::{error, out, outln, EXIT_ERROR};
 use crate::config::Config;
 use crate::engine::{Pattern, PatternType, Problem, Severity};
 use crate::store::{HostSpec, OpenOptions, Store, StoreError};
@@ -226,7 +226,7 @@ pub fn run(args: StoreArgs, store_flag: Option<PathBuf>) -> ExitCode {
     let flag = store_flag.as_deref();
     let result = match args.command {
         StoreCommand::Path => {
-            println!("{}", store_path(flag).display());
+            outln!("{}", store_path(flag).display());
             Ok(ExitCode::SUCCESS)
         }
         StoreCommand::Init { no_defaults } => init(flag, no_defaults),
@@ -241,7 +241,7 @@ pub fn run(args: StoreArgs, store_flag: Option<PathBuf>) -> ExitCode {
                 let count = store
                     .record_occurrence(&id, host.as_deref())
                     .map_err(fail)?;
-                println!("{count}");
+                outln!("{count}");
                 Ok(ExitCode::SUCCESS)
             }
             StoreCommand::Stats => stats(&store),
@@ -268,12 +268,12 @@ fn init(flag: Option<&Path>, no_defaults: bool) -> Outcome {
     let n = snap.patterns.len() + snap.problems.len();
     if store.was_created() {
         if no_defaults {
-            println!("created {path} (schema version {version}, empty)");
+            outln!("created {path} (schema version {version}, empty)");
         } else {
-            println!("created {path} (schema version {version}, {n} default patterns)");
+            outln!("created {path} (schema version {version}, {n} default patterns)");
         }
     } else {
-        println!(
+        outln!(
             "{path} exists (schema version {version}, {n} patterns, {} hosts, {} clients){}",
             snap.hosts.len(),
             snap.clients.len(),
@@ -285,7 +285,7 @@ fn init(flag: Option<&Path>, no_defaults: bool) -> Outcome {
         );
     }
     if store.is_read_only() {
-        println!("note: the store is read-only here");
+        outln!("note: the store is read-only here");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -328,7 +328,7 @@ fn sort_patterns(patterns: &mut [Pattern]) {
 
 fn print_json(value: &impl serde::Serialize) -> Outcome {
     let text = serde_json::to_string_pretty(value).map_err(fail)?;
-    println!("{text}");
+    outln!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -373,7 +373,7 @@ fn list(store: &Store, format: OutputFormat, all: bool) -> Outcome {
             String::new()
         }
     ));
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -457,7 +457,7 @@ fn show(store: &Store, id: &str, format: OutputFormat) -> Outcome {
             }
         }
     }
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -544,7 +544,7 @@ fn add(store: &Store, args: AddArgs) -> Outcome {
     };
     match store.add_pattern(row) {
         Ok(id) => {
-            println!("{id}");
+            outln!("{id}");
             Ok(ExitCode::SUCCESS)
         }
         Err(StoreError::Invalid(msg)) if from_flags => {
@@ -627,7 +627,7 @@ fn import(store: &Store, file: &Path) -> Outcome {
     let summary = store
         .import(&text)
         .map_err(|e| fail_listing(&display_name(file), e, "nothing imported"))?;
-    println!("imported {}: {summary}", display_name(file));
+    outln!("imported {}: {summary}", display_name(file));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -674,13 +674,13 @@ fn lint(store: &Store) -> Outcome {
     let (_, problems) = store.load_index().map_err(fail)?;
     let path = store.path().display();
     if problems.is_empty() {
-        println!("{path}: {n} patterns, {hosts} hosts, {clients} clients: OK");
+        outln!("{path}: {n} patterns, {hosts} hosts, {clients} clients: OK");
         return Ok(ExitCode::SUCCESS);
     }
     for p in &problems {
-        println!("{path}: {p}");
+        outln!("{path}: {p}");
     }
-    println!(
+    outln!(
         "{} problem{} (each such pattern is skipped by check, explain, the language server and hooks)",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
@@ -733,7 +733,7 @@ fn stats(store: &Store) -> Outcome {
             o.signature
         ));
     }
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -756,7 +756,7 @@ fn host(store: &Store, cmd: HostCommand) -> Outcome {
                 client,
             };
             let host = store.add_host(&spec).map_err(fail)?;
-            println!("added host {} ({})", host.hostname, host.id);
+            outln!("added host {} ({})", host.hostname, host.id);
             Ok(ExitCode::SUCCESS)
         }
         HostCommand::List { format } => {
@@ -792,18 +792,18 @@ fn host(store: &Store, cmd: HostCommand) -> Outcome {
                 ));
             }
             out.push_str(&format!("{} hosts\n", snap.hosts.len()));
-            print!("{out}");
+            out!("{out}");
             Ok(ExitCode::SUCCESS)
         }
         HostCommand::Remove { hostname } => {
             let (hostname, scoped) = store.remove_host(&hostname).map_err(fail)?;
             if scoped > 0 {
-                println!(
+                outln!(
                     "removed host {hostname} and the {scoped} pattern{} scoped to it",
                     if scoped == 1 { "" } else { "s" }
                 );
             } else {
-                println!("removed host {hostname}");
+                outln!("removed host {hostname}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -814,7 +814,7 @@ fn client(store: &Store, cmd: ClientCommand) -> Outcome {
     match cmd {
         ClientCommand::Add { name } => {
             let c = store.add_client(&name).map_err(fail)?;
-            println!("added client {} ({})", c.name, c.id);
+            outln!("added client {} ({})", c.name, c.id);
             Ok(ExitCode::SUCCESS)
         }
         ClientCommand::List { format } => {
@@ -831,7 +831,7 @@ fn client(store: &Store, cmd: ClientCommand) -> Outcome {
                 out.push_str(&format!("{:<24}  {n:>5}  {}\n", c.name, c.id));
             }
             out.push_str(&format!("{} clients\n", clients.len()));
-            print!("{out}");
+            out!("{out}");
             Ok(ExitCode::SUCCESS)
         }
     }
