@@ -357,6 +357,34 @@ fn target_flag_env_and_unknown_target() {
         v["summary"]["findings"], 0,
         "the pattern does not apply on debian-12"
     );
+    // A config's default target comes after `--target` and FOREWARN_TARGET (README, Targets).
+    std::fs::create_dir_all(ws.root().join("deb")).unwrap();
+    std::fs::write(
+        ws.root().join("deb/.forewarn.toml"),
+        "target = \"debian-12\"\n",
+    )
+    .unwrap();
+    std::fs::write(ws.root().join("deb/users.ps1"), "Get-LocalUser\n").unwrap();
+    let (v, _) = ws.check_json(&["deb/users.ps1"]);
+    assert_eq!(v["summary"]["findings"], 0, "the config's target: {v:#}");
+    let (v, _) = ws.check_json(&["--target", "powershell-2.0", "deb/users.ps1"]);
+    assert_eq!(v["findings"][0]["target"], "powershell-2.0", "{v:#}");
+    for file in ["deb/users.ps1", "-"] {
+        let out = ws
+            .command()
+            .current_dir(ws.root().join("deb"))
+            .args(["check", "--format", "json", "--language", "powershell"])
+            .arg(file.strip_prefix("deb/").unwrap_or(file))
+            .env("FOREWARN_TARGET", "powershell-2.0")
+            .stdin(std::fs::File::open(ws.root().join("deb/users.ps1")).unwrap())
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["findings"][0]["target"], "powershell-2.0",
+            "{file}: {v:#}"
+        );
+    }
 }
 
 #[test]
