@@ -435,7 +435,7 @@ fn examples_workspace_reports_exactly_the_planted_problems() {
         let path = dir.join(rel);
         let src = std::fs::read_to_string(&path).unwrap();
         let lang = Language::detect(&path, &src).unwrap();
-        let target = config.target_for(&path);
+        let target = config.mapped_target(&path).or(config.target.as_deref());
         assert!(target.is_some(), "{rel}: the config gives no target");
         let scan = engine::scan(&src, lang, target, &index);
         let mut got: Vec<(usize, String)> = scan
@@ -493,7 +493,10 @@ fn example_hosts_use_the_vocabulary_and_back_every_folder_target() {
     // Each folder's target tag is carried by one host, so naming the host instead of the tag
     // (after `forewarn store import examples/hosts.json`) applies at least the same patterns.
     for (rel, _) in WORKSPACE {
-        let tag = config.target_for(&examples_dir().join(rel)).unwrap();
+        let tag = config
+            .mapped_target(&examples_dir().join(rel))
+            .or(config.target.as_deref())
+            .unwrap();
         let host = hosts
             .iter()
             .find(|h| h.system_tags.iter().any(|t| t == tag))
