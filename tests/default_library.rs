@@ -115,6 +115,19 @@ fn library_is_large_and_well_formed() {
     }
 }
 
+/// `explain`, `store stats` and suppressions name a pattern by the first 8 characters of its id
+/// (`# forewarn: ignore=5f0c1a52`): in the library no two ids may share them.
+#[test]
+fn ids_are_uuids_told_apart_by_their_first_8_characters() {
+    let mut prefixes = std::collections::HashMap::new();
+    for p in patterns() {
+        assert!(uuid::Uuid::parse_str(&p.id).is_ok(), "{} is no UUID", p.id);
+        if let Some(other) = prefixes.insert(p.id[..8].to_string(), p.id.clone()) {
+            panic!("{} and {other} share their first 8 characters", p.id);
+        }
+    }
+}
+
 #[test]
 fn every_pattern_has_exactly_one_example_row() {
     let patterns = patterns();
@@ -1384,7 +1397,7 @@ Failed to connect to bus: Host is down"#,
         ),
     },
     Example {
-        id: "5f0c1a52-9a0e-4c57-8a57-1a4f0f3d2b02",
+        id: "9dffa0d7-2e5f-4e56-844f-88ac62396e31",
         lang: Language::Bash,
         target: "debian-12",
         fires: r#"python manage.py migrate"#,

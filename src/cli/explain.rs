@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::check::{load_index, unknown_target_message};
+use super::store::{short, short_id_len};
 use super::{error, outln, EXIT_ERROR};
 use crate::config::Config;
 use crate::engine::{self, Pattern};
@@ -73,12 +74,15 @@ pub fn run(args: ExplainArgs, store_flag: Option<PathBuf>) -> ExitCode {
     } else if patterns.is_empty() {
         outln!("No known failure pattern matches this output.");
     } else {
+        // An id as short as tells it from the store's others, as `store list` shows it.
+        let ids: Vec<&str> = index.patterns().iter().map(|p| p.id.as_str()).collect();
+        let id_len = short_id_len(&ids);
         for (p, matched) in &patterns {
             outln!(
                 "{} [{}] ({})",
                 p.pattern_signature,
                 p.severity,
-                &p.id[..p.id.len().min(8)]
+                short(&p.id, id_len)
             );
             outln!("  matched: {}", matched.trim());
             outln!("  what:    {}", p.failure_description);

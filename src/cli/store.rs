@@ -298,7 +298,7 @@ fn report_problems(store: &Store, problems: &[Problem]) {
 }
 
 /// The shortest id prefix (at least 8 characters) that tells every id apart, as git abbreviates.
-fn short_id_len(ids: &[&str]) -> usize {
+pub(crate) fn short_id_len(ids: &[&str]) -> usize {
     let mut sorted: Vec<&str> = ids.to_vec();
     sorted.sort_unstable();
     let mut len = 8;
@@ -313,7 +313,7 @@ fn short_id_len(ids: &[&str]) -> usize {
     len
 }
 
-fn short(id: &str, len: usize) -> String {
+pub(crate) fn short(id: &str, len: usize) -> String {
     id.chars().take(len).collect()
 }
 
