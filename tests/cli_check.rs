@@ -1099,3 +1099,12 @@ fn a_damaged_or_older_cache_gives_the_same_report_and_is_rebuilt() {
     assert!(rebuilt(), "the older cache was not rebuilt");
     assert_eq!(std::fs::read(&cache).unwrap(), whole);
 }
+
+#[test]
+fn a_missing_path_checks_nothing_and_says_so() {
+    let ws = Workspace::new();
+    let out = ws.forewarn(&["check", "no-such-script.sh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no-such-script.sh: no such file"));
+    assert_eq!(stdout(&out).trim(), "No scripts were checked.");
+}
