@@ -358,10 +358,26 @@ fn claude_failure_is_recognised_and_recorded() {
         "{context}"
     );
 
+    // zsh (macOS's shell) words it otherwise: recognised all the same, from the cache too.
+    let p = payload(
+        "claude-post-failure",
+        &[
+            ("/cwd", path(&project)),
+            (
+                "/error",
+                json!("Exit code 127\nzsh:1: command not found: python"),
+            ),
+        ],
+    );
+    let out = env.hook("claude", &p).json.expect("context");
+    let context = text(&out, "/hookSpecificOutput/additionalContext");
+    assert!(context.contains("Call python3."), "{context}");
+    assert_eq!(env.count(PYTHON), before + 2);
+
     // Output nothing knows: no answer, nothing counted.
     let p = payload("claude-post-failure", &[("/cwd", path(&project))]);
     assert_silent(&env.hook("claude", &p));
-    assert_eq!(env.count(PYTHON), before + 1);
+    assert_eq!(env.count(PYTHON), before + 2);
 }
 
 #[test]

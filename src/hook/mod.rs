@@ -256,7 +256,15 @@ fn needs(event: &HookEvent, parsed: Option<&Parsed>) -> (String, Vec<&'static st
             },
             None,
         ) => cache::command_haystack(command, *language),
-        (HookEvent::After { output, .. }, _) => (output.to_lowercase(), Vec::new()),
+        (HookEvent::After { output, .. }, _) => {
+            // What `explain` reads besides the output: other shells' words restated in bash's.
+            let mut hay = output.to_lowercase();
+            for (line, _) in crate::engine::explain::restated(output) {
+                hay.push('\n');
+                hay.push_str(&line.to_lowercase());
+            }
+            (hay, Vec::new())
+        }
     }
 }
 
