@@ -602,7 +602,36 @@ fn sort_findings(findings: &mut Vec<Finding>) {
             .then(b.severity.cmp(&a.severity))
             .then(a.pattern_id.cmp(&b.pattern_id))
     });
-    findings.dedup_by(|a, b| a.pattern_id == b.pattern_id && a.span == b.span);
+    dedup_at_one_place(
+        findings,
+        |f| f.span.clone(),
+        |a, b| a.pattern_id == b.pattern_id,
+    );
+}
+
+/// Keeps the first of the items (sorted by span start) that one pattern makes at one span, even
+/// when others lie between them: code sent to two hosts can give a pattern at full severity on
+/// one and lowered on the other, with another pattern sorted in between.
+fn dedup_at_one_place<T>(
+    items: &mut Vec<T>,
+    span: impl Fn(&T) -> Range<usize>,
+    same_pattern: impl Fn(&T, &T) -> bool,
+) {
+    let mut group = 0;
+    let mut kept = 0;
+    for i in 0..items.len() {
+        if span(&items[group]).start != span(&items[i]).start {
+            group = kept;
+        }
+        let seen = items[group..kept]
+            .iter()
+            .any(|k| same_pattern(k, &items[i]) && span(k) == span(&items[i]));
+        if !seen {
+            items.swap(kept, i);
+            kept += 1;
+        }
+    }
+    items.truncate(kept);
 }
 
 /// The findings of one scan as they are met: small records, sorted and deduplicated before
@@ -677,8 +706,11 @@ impl<'p> Found<'p> {
                 r.span.end,
             )
         });
-        self.list
-            .dedup_by(|a, b| a.pattern == b.pattern && a.span == b.span);
+        dedup_at_one_place(
+            &mut self.list,
+            |r| r.span.clone(),
+            |a, b| a.pattern == b.pattern,
+        );
         self.list
             .into_iter()
             .map(|r| {

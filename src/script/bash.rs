@@ -1275,6 +1275,30 @@ impl<'a, 't> Walk<'a, 't> {
                     j
                 }
                 "nohup" | "builtin" | "setsid" => self.options(words, args, b"", &[]).0,
+                // `coproc CMD` runs CMD; `coproc [NAME] { CMD; }` runs the group, which the
+                // grammar (knowing no `coproc`) reads as words up to the first `;`, the rest
+                // as statements of their own.
+                "coproc" => {
+                    let is = |i: usize, of: &[&str]| {
+                        i < to && self.value(words, i).is_some_and(|v| of.contains(&&*v))
+                    };
+                    const COMPOUND: &[&str] =
+                        &["while", "until", "for", "if", "case", "select", "[[", "(("];
+                    match args.start {
+                        j if is(j, &["{"]) => j + 1,
+                        j if is(j + 1, &["{"]) => j + 2,
+                        // `coproc NAME while …`, `coproc NAME (…)`: NAME names the
+                        // coprocess; the compound the grammar misreads runs nothing named.
+                        j if is(j + 1, COMPOUND)
+                            || words.get(j).is_some_and(|w| {
+                                w.node.is_error() || w.node.parent().is_some_and(|p| p.is_error())
+                            }) =>
+                        {
+                            return
+                        }
+                        j => j,
+                    }
+                }
                 // A transient unit runs CMD on this machine; with `-H`/`-M` on another host or in
                 // a container, which is not followed; `--shell` runs an interactive shell.
                 "systemd-run" => {
@@ -2168,7 +2192,9 @@ impl<'a, 't> Walk<'a, 't> {
             let Some(text) = src.get(start..end) else {
                 return false;
             };
-            if text.contains(['\'', '"']) {
+            // `\'` between quoted pieces (`'echo '\''a'\''`) is a quote the shell keeps;
+            // a bare quote is a piece the grammar did not split off.
+            if has_bare_quote(text) {
                 return false;
             }
             push_unescaped_word(code, map, text, start);
@@ -3234,6 +3260,21 @@ pub(crate) fn ansi_c(body: &str, start: usize) -> Option<(String, Vec<usize>)> {
     String::from_utf8(out).ok().map(|s| (s, at))
 }
 
+/// Whether `word` holds a quote no backslash escapes.
+fn has_bare_quote(word: &str) -> bool {
+    let mut bytes = word.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'\\' => {
+                bytes.next();
+            }
+            b'\'' | b'"' => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 fn push_unescaped_word(code: &mut String, map: &mut OffsetMap, word: &str, word_start: usize) {
     let bytes = word.as_bytes();
     map.push(code.len(), word_start);
@@ -3288,6 +3329,16 @@ mod tests {
              2>/dev/null cmd <<<x\necho ${#x} ${x#y} $[1+2] a#b \\\n  c\ncurl x#frag -o y\n\
              systemd-run --unit x free\ntmux send-keys -t s free Enter\nfind . -exec free {} \\;\n"
                 .into(),
+        ));
+        scripts.push((
+            "escaped quotes and coproc".into(),
+            r"bash -c 'echo '\''a'\''; nproc'
+ssh h 'grep '\''x y'\'' f'
+sh -c 'bash -c '\''nproc -a'\'''
+coproc nproc --all
+coproc N { free -m; }
+"
+            .into(),
         ));
         scripts.push((
             "glued heredocs".into(),
@@ -4857,6 +4908,61 @@ nproc"
         ] {
             assert_spans_valid_here(src);
         }
+    }
+
+    #[test]
+    fn an_escaped_quote_between_quoted_pieces_is_part_of_the_code() {
+        // `'\''` closes the quote, adds a quote, opens another: bash runs `echo 'a'; nproc`.
+        let src = r"bash -c 'echo '\''a'\''; nproc'";
+        let p = parsed(src);
+        assert_eq!(names(src), ["bash", "echo", "nproc"]);
+        assert_eq!(get(&p, "echo").text, "echo 'a'");
+        check_text_map(src, get(&p, "echo"));
+        check_text_map(src, get(&p, "nproc"));
+        assert_eq!(&src[get(&p, "nproc").name_span.clone()], "nproc");
+        // Nested shells, `sh -c` and `ssh HOST '…'` alike.
+        let src = r"bash -c 'bash -c '\''nproc'\'''";
+        let p = parsed(src);
+        assert_eq!(names(src), ["bash", "bash", "nproc"]);
+        assert_eq!(&src[get(&p, "nproc").name_span.clone()], "nproc");
+        let src = r"sh -c 'grep '\''a b'\'' f; nproc'";
+        let p = parsed(src);
+        assert_eq!(get(&p, "grep").text, "grep 'a b' f");
+        check_text_map(src, get(&p, "grep"));
+        let src = r"ssh web1 'sudo sed -i '\''s/a/b/'\'' f && nproc'";
+        let p = parsed(src);
+        assert_eq!(
+            named_hosts(&p),
+            [
+                ("ssh", None),
+                ("sudo", Some("web1")),
+                ("sed", Some("web1")),
+                ("nproc", Some("web1"))
+            ]
+        );
+        check_text_map(src, get(&p, "sed"));
+        // An escaped double quote is a quote too; a bare one is no piece the walk follows.
+        let src = r#"bash -c 'echo '\"x\"'; nproc'"#;
+        assert_eq!(names(src), ["bash", "echo", "nproc"]);
+        assert!(has_bare_quote("a'b") && has_bare_quote("\"") && !has_bare_quote(r#"\'\""#));
+    }
+
+    #[test]
+    fn coproc_runs_its_command() {
+        assert_eq!(names("coproc nproc"), ["coproc", "nproc"]);
+        let p = parsed("coproc nproc --all");
+        assert_eq!(get(&p, "nproc").text, "nproc --all");
+        // `coproc [NAME] { …; }`: the grammar reads the group's first command as words.
+        assert_eq!(names("coproc NAME { nproc; }"), ["coproc", "nproc", "}"]);
+        assert_eq!(
+            names("coproc { nproc; free; }"),
+            ["coproc", "nproc", "free", "}"]
+        );
+        assert_eq!(names("coproc (nproc)"), ["coproc", "nproc"]);
+        // A NAME before a compound names the coprocess: it runs nothing called NAME.
+        assert_eq!(names("coproc N (nproc)"), ["coproc", "nproc"]);
+        assert!(!names("coproc N while true; do nproc; done").contains(&"N".to_string()));
+        assert_eq!(names("sudo coproc nproc"), ["sudo", "coproc", "nproc"]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! (`if … ( … ) else ( … )`, `for … do ( … )`), the `@` prefix, labels and `::`/`REM` comments.
 //! `if` and `for` are seen through to the command they run, as are `call` and `start`; the
 //! command of `for /f … in ('…')`, `cmd /c` (also written `%COMSPEC% /c`, reported as `cmd`),
-//! `powershell -Command` and `psexec \\HOST` is parsed as code (the last on HOST). It never
+//! `powershell -Command` and `psexec \\HOST` is parsed as code (the last on HOST, on each of `\\a,b`). It never
 //! recurses on nesting, so any input is safe. A name is what cmd runs with its carets dropped
 //! (`w^mic` is `wmic`). Other commands named by a variable (`%TOOL%`, `!x!`, `%%i`) are decided
 //! at run time and not reported.
@@ -673,13 +673,15 @@ impl Lexer<'_, '_> {
         );
     }
 
-    /// `psexec \\HOST [options] command args`: the command runs on HOST.
+    /// `psexec \\HOST[,HOST…] [options] command args`: the command runs on each HOST.
     fn psexec(&mut self, args: Range<usize>) {
         let words = self.words(args.clone());
         let texts: Vec<&str> = words.iter().map(|w| &self.src[w.clone()]).collect();
-        if let Some((host, k)) = psexec_target(&texts) {
+        if let Some((hosts, k)) = psexec_target(&texts) {
             if let Some(w) = words.get(k) {
-                self.embed_batch(w.start..args.end, Some(&host), true);
+                for host in hosts {
+                    self.embed_batch(w.start..args.end, Some(&host), true);
+                }
             }
         }
     }
@@ -891,9 +893,9 @@ fn dir_of_arg_prefix(word: &str) -> usize {
     }
 }
 
-/// `psexec [options] \\HOST [options] program args`: HOST (the first of `\\a,b`) and the
-/// index of the program word. `\\*` and `@file` name no single host.
-pub(super) fn psexec_target(words: &[&str]) -> Option<(String, usize)> {
+/// `psexec [options] \\HOST [options] program args`: HOST (each of `\\a,b`) and the index of
+/// the program word. `\\*` and `@file` name no host forewarn can know.
+pub(super) fn psexec_target(words: &[&str]) -> Option<(Vec<String>, usize)> {
     let mut host = None;
     let mut k = 0;
     while let Some(w) = words.get(k) {
@@ -901,11 +903,15 @@ pub(super) fn psexec_target(words: &[&str]) -> Option<(String, usize)> {
             if host.is_some() {
                 break;
             }
-            let h = h.split(',').next().unwrap_or("").trim();
-            if h.is_empty() || h == "*" {
+            let hosts: Vec<String> = h
+                .split(',')
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .collect();
+            if hosts.is_empty() || hosts.iter().any(|h| h == "*") {
                 return None;
             }
-            host = Some(h.to_string());
+            host = Some(hosts);
             k += 1;
             continue;
         }
@@ -1181,6 +1187,20 @@ mod tests {
         assert_eq!(&src[w.name_span.clone()], "wmic");
         assert_eq!(find(&parsed, "ver").host, None);
         assert_eq!(find(&parsed, "hostname").host.as_deref(), Some("NEWSRV"));
+        // `\\a,b` runs the command on each host, at the same span.
+        let on: Vec<_> = parsed
+            .commands
+            .iter()
+            .filter(|c| c.name == "hostname")
+            .map(|c| (c.host.as_deref(), c.name_span.clone()))
+            .collect();
+        assert_eq!(on.len(), 2);
+        assert_eq!((on[0].0, on[1].0), (Some("NEWSRV"), Some("OTHER")));
+        assert_eq!(on[0].1, on[1].1);
+        assert!(parsed
+            .code
+            .iter()
+            .any(|r| r.host.as_deref() == Some("OTHER")));
         assert!(parsed.commands.iter().all(|c| c.name != "ipconfig"));
         assert!(parsed
             .code

@@ -9,7 +9,10 @@
 //! -Command`/`-EncodedCommand`, `cmd /c`, `bash -c`/`wsl`, `ssh HOST …`, `psexec \\HOST …`
 //! (executed strings, parsed with [`super::parse_embedded`]), `Start-Process PROGRAM`, and
 //! `Invoke-Command -ComputerName`/`-Session`/`Enter-PSSession` (remote code, tagged with its
-//! host). A script block kept in a variable (`$sb = { … }`, `$sb = [scriptblock]::Create('…')`)
+//! host). Code sent to a list of hosts (`-ComputerName a, b`, `@('a','b')`, a session opened on
+//! several, `psexec \\a,b`) is found once per host: the same spans, one copy for each host, so
+//! each host's patterns are asked (the engine keeps one finding per pattern and span). A script
+//! block kept in a variable (`$sb = { … }`, `$sb = [scriptblock]::Create('…')`)
 //! or in a splatting table (`$p = @{ ComputerName = …; ScriptBlock = … }`) runs where it is
 //! written until `Invoke-Command -ScriptBlock $sb -ComputerName HOST` / `Invoke-Command @p` sends
 //! it; then its commands and code are tagged with HOST (each host once, if sent to several).
@@ -653,8 +656,19 @@ fn kinds() -> &'static [Kind] {
 enum Special {
     /// Already handled (an executed string parsed as code): neither commands nor code here.
     Skip,
-    /// A script block that runs on this host.
-    Host(Rc<str>),
+    /// A script block that runs on these hosts (the first, then copies for the others).
+    Hosts(Vec<Rc<str>>),
+}
+
+/// A script block sent to several hosts: what the walk finds in it for the first is copied for
+/// the others when the walk leaves it.
+#[derive(Clone)]
+struct FanOut {
+    first: Rc<str>,
+    others: Vec<Rc<str>>,
+    /// How many commands and code regions there were when the block was entered.
+    commands: usize,
+    code: usize,
 }
 
 #[derive(Clone, Default)]
@@ -665,6 +679,8 @@ struct Frame {
     host: Option<Rc<str>>,
     /// The children are parts of an expandable string: only `$( … )` is code.
     in_string: bool,
+    /// Leaving these children copies what was found in them for other hosts.
+    fan_out: Option<FanOut>,
 }
 
 struct Walker<'s, 'o> {
@@ -679,7 +695,7 @@ struct Walker<'s, 'o> {
     special: Vec<(usize, usize, Special)>,
     /// `$s = New-PSSession -ComputerName HOST`: variable (lowercase, with `$`) and host, for
     /// a later `-Session $s`.
-    sessions: Vec<(String, Rc<str>)>,
+    sessions: Vec<(String, Vec<Rc<str>>)>,
     /// `$sb = { … }` / `$sb = [scriptblock]::Create('…')`: script blocks kept in variables,
     /// for a later `Invoke-Command -ScriptBlock $sb -ComputerName HOST`.
     blocks: Vec<Block>,
@@ -762,7 +778,7 @@ struct Block {
 struct Splat {
     /// The variable, lowercase, with its `$`.
     var: String,
-    host: Option<Rc<str>>,
+    hosts: Vec<Rc<str>>,
     /// The document span of its `ScriptBlock` (written inline or through a block variable).
     block: Option<Range<usize>>,
 }
@@ -834,8 +850,13 @@ impl<'s> Walker<'s, '_> {
                 if !cursor.goto_parent() {
                     return;
                 }
-                if frames.pop().is_some_and(|f| f.flush_on_exit) {
-                    self.flush_region();
+                if let Some(f) = frames.pop() {
+                    if f.flush_on_exit {
+                        self.flush_region();
+                    }
+                    if let Some(fan) = f.fan_out {
+                        self.fan_out(fan);
+                    }
                 }
             }
         }
@@ -867,7 +888,23 @@ impl<'s> Walker<'s, '_> {
                         self.flush_region();
                         return None;
                     }
-                    Special::Host(h) => child.host = Some(h),
+                    Special::Hosts(hosts) => {
+                        let mut hosts = hosts.into_iter();
+                        if let Some(first) = hosts.next() {
+                            let others: Vec<Rc<str>> = hosts.collect();
+                            if !others.is_empty() {
+                                // What is found from here on runs on `first` only if it is new.
+                                self.flush_region();
+                                child.fan_out = Some(FanOut {
+                                    first: first.clone(),
+                                    others,
+                                    commands: self.out.commands.len(),
+                                    code: self.out.code.len(),
+                                });
+                            }
+                            child.host = Some(first);
+                        }
+                    }
                 }
             }
         }
@@ -951,6 +988,31 @@ impl<'s> Walker<'s, '_> {
         }
         self.flush_region();
         self.region = Some((range, host));
+    }
+
+    /// The commands and code regions found for `fan.first` in a block sent to several hosts,
+    /// once more for each other host: the same spans, checked against each host.
+    fn fan_out(&mut self, fan: FanOut) {
+        self.flush_region();
+        let on_first = |h: &Option<String>| h.as_deref() == Some(&*fan.first);
+        for k in fan.commands..self.out.commands.len() {
+            if on_first(&self.out.commands[k].host) {
+                for h in &fan.others {
+                    let mut c = self.out.commands[k].clone();
+                    c.host = Some(h.to_string());
+                    self.out.commands.push(c);
+                }
+            }
+        }
+        for k in fan.code..self.out.code.len() {
+            if on_first(&self.out.code[k].host) {
+                for h in &fan.others {
+                    let mut r = self.out.code[k].clone();
+                    r.host = Some(h.to_string());
+                    self.out.code.push(r);
+                }
+            }
+        }
     }
 
     fn flush_region(&mut self) {
@@ -1098,7 +1160,8 @@ impl<'s> Walker<'s, '_> {
             "psexec" | "psexec64" => self.psexec(&elems, end),
             "invoke-command" => self.invoke_command(&elems),
             "enter-pssession" => {
-                if let Some(h) = self.enter_session_host(&elems) {
+                // One host: `Enter-PSSession` takes no list.
+                if let Some(h) = self.session_hosts(&elems).into_iter().next() {
                     // The session starts after this command, which itself runs here.
                     self.pending_session = Some((node.end_byte(), h));
                 }
@@ -1498,15 +1561,47 @@ impl<'s> Walker<'s, '_> {
         }
     }
 
-    /// `psexec \\HOST [options] command args`: the command runs on HOST.
+    /// `psexec \\HOST[,HOST…] [options] command args`: the command runs on each HOST
+    /// (PowerShell passes `\\a,b` to a program as written).
     fn psexec(&mut self, elems: &[Elem<'_>], end: usize) {
-        let texts: Vec<&str> = elems.iter().map(|e| self.text(e.node)).collect();
-        if let Some((host, i)) = super::batch::psexec_target(&texts) {
-            self.exec_arg(elems, i, end, Language::Batch, Some(&host));
+        // `\\a,b` is one argument the grammar splits at the comma: elements that touch are
+        // one word, which starts at element `first[k]`.
+        let mut words: Vec<String> = Vec::new();
+        let mut first = Vec::new();
+        for (k, e) in elems.iter().enumerate() {
+            let text = self.text(e.node);
+            match words.last_mut() {
+                Some(w) if k > 0 && elems[k - 1].node.end_byte() == e.node.start_byte() => {
+                    w.push_str(text)
+                }
+                _ => {
+                    words.push(text.to_string());
+                    first.push(k);
+                }
+            }
         }
+        let texts: Vec<&str> = words.iter().map(String::as_str).collect();
+        let Some((hosts, i)) = super::batch::psexec_target(&texts) else {
+            return;
+        };
+        let i = first.get(i).copied().unwrap_or(elems.len());
+        let mut hosts = hosts.into_iter().map(Rc::<str>::from);
+        let Some(on) = hosts.next() else {
+            return;
+        };
+        self.flush_region();
+        let fan = FanOut {
+            first: on.clone(),
+            others: hosts.collect(),
+            commands: self.out.commands.len(),
+            code: self.out.code.len(),
+        };
+        self.exec_arg(elems, i, end, Language::Batch, Some(&on));
+        self.fan_out(fan);
     }
 
-    /// `Invoke-Command [-ComputerName] HOST [-ScriptBlock] { … }`: the block runs on HOST.
+    /// `Invoke-Command [-ComputerName] HOST [-ScriptBlock] { … }`: the block runs on HOST, on
+    /// each host of a list (`-ComputerName a, b`, `@('a','b')`, a session of several).
     fn invoke_command(&mut self, elems: &[Elem<'_>]) {
         const SWITCHES: &[&str] = &[
             "asjob",
@@ -1520,10 +1615,15 @@ impl<'s> Walker<'s, '_> {
             "remotedebug",
             "sshtransport",
         ];
-        let mut host: Option<String> = None;
+        let mut hosts: Option<Vec<Rc<str>>> = None;
         let mut block: Option<Elem<'_>> = None;
         let mut positional = Vec::new();
+        // The hosts of the first positional argument, if it is a list of names.
+        let mut positional_hosts = Vec::new();
         let mut splat: Option<usize> = None;
+        let is_block = |e: &Elem<'_>| {
+            e.core.kind() == "script_block_expression" || self.statement_block(e.core).is_some()
+        };
         let mut i = 0;
         while i < elems.len() {
             let e = elems[i];
@@ -1532,6 +1632,12 @@ impl<'s> Walker<'s, '_> {
                 if e.core.kind() == "variable" && text.starts_with('@') {
                     let var = format!("${}", text[1..].to_ascii_lowercase());
                     splat = self.splats.iter().rposition(|s| s.var == var);
+                } else if positional.is_empty() && !is_block(&e) {
+                    let (list, next) = self.host_list(elems, i);
+                    positional_hosts = list;
+                    positional.push(e);
+                    i = next;
+                    continue;
                 } else {
                     positional.push(e);
                 }
@@ -1545,61 +1651,61 @@ impl<'s> Walker<'s, '_> {
             }
             let value = elems.get(i + 1).copied();
             if is_computer_param(&p) {
-                host = value.and_then(|v| self.host_value(v));
+                let (list, next) = self.host_list(elems, i + 1);
+                hosts = Some(list);
+                i = next;
+                continue;
             } else if is_prefix(&p, "session", 7) {
-                host = value
-                    .and_then(|v| self.session_of(v))
-                    .map(|h| h.to_string());
+                hosts = Some(value.map(|v| self.session_of(v)).unwrap_or_default());
             } else if p.starts_with("sc") && is_prefix(&p, "scriptblock", 2) {
                 block = value;
             }
-            i += 2;
+            // A value that is a list (`-ArgumentList a, b`) is one argument.
+            i = self.host_list(elems, i + 1).1;
         }
-        let is_block = |e: &Elem<'_>| {
-            e.core.kind() == "script_block_expression" || self.statement_block(e.core).is_some()
-        };
         if block.is_none() {
             match positional.as_slice() {
                 [b, ..] if is_block(b) => block = Some(*b),
                 [h, b, ..] if !is_block(h) && is_block(b) => {
                     block = Some(*b);
-                    if host.is_none() {
-                        host = static_value(self.src, h.core).map(|v| first_host(&v));
-                    }
+                    hosts.get_or_insert(positional_hosts);
                 }
                 _ => {}
             }
-        } else if host.is_none() {
-            if let Some(h) = positional.first() {
-                host = static_value(self.src, h.core).map(|v| first_host(&v));
-            }
+        } else if !positional.is_empty() {
+            hosts.get_or_insert(positional_hosts);
         }
         // `Invoke-Command @p`: what the table gives, unless written out as well.
         let mut kept = None;
         if let Some(s) = splat.and_then(|i| self.splats.get(i)) {
-            if host.is_none() {
-                host = s.host.as_deref().map(str::to_string);
+            if hosts.is_none() {
+                hosts = Some(s.hosts.clone());
             }
             if block.is_none() {
                 kept = s.block.clone();
             }
         }
-        let Some(h) = host.filter(|h| !h.is_empty()).map(Rc::<str>::from) else {
+        let hosts = hosts.unwrap_or_default();
+        if hosts.is_empty() {
             return;
-        };
+        }
         match block {
             Some(b) if b.core.kind() == "script_block_expression" => {
                 let at = b.node.start_byte();
-                self.special.push((b.node.id(), at, Special::Host(h)));
+                self.special.push((b.node.id(), at, Special::Hosts(hosts)));
             }
             Some(b) => {
                 if let Some(i) = self.statement_block(b.core) {
-                    self.send_block(i, h);
+                    for h in hosts {
+                        self.send_block(i, h);
+                    }
                 }
             }
             None => {
                 if let Some(i) = kept.and_then(|s| self.blocks.iter().rposition(|b| b.span == s)) {
-                    self.send_block(i, h);
+                    for h in hosts {
+                        self.send_block(i, h);
+                    }
                 }
             }
         }
@@ -1679,7 +1785,7 @@ impl<'s> Walker<'s, '_> {
 
     /// `@{ ComputerName = 'srv'; ScriptBlock = { … } }` (keys in any case, `Cn` too).
     fn remember_splat(&mut self, var: String, table: Node<'_>, defined_on: Option<Rc<str>>) {
-        let mut host = None;
+        let mut hosts = Vec::new();
         let mut block = None;
         let Some(body) = table.named_child(0) else {
             return;
@@ -1696,17 +1802,15 @@ impl<'s> Walker<'s, '_> {
                 .to_ascii_lowercase();
             let value = single(value);
             if is_computer_param(&key) {
-                host = static_value(self.src, value)
-                    .map(|v| first_host(&v))
-                    .filter(|h| !h.is_empty())
-                    .map(Rc::from);
+                hosts = host_list(self.src, value.start_byte()).0;
             } else if key == "session" {
                 let var = self.text(value).trim().to_ascii_lowercase();
-                host = self
+                hosts = self
                     .sessions
                     .iter()
                     .find(|(name, _)| *name == var)
-                    .map(|(_, h)| h.clone());
+                    .map(|(_, h)| h.clone())
+                    .unwrap_or_default();
             } else if key == "scriptblock" {
                 if value.kind() == "script_block_expression" {
                     let r = value.byte_range();
@@ -1725,7 +1829,7 @@ impl<'s> Walker<'s, '_> {
             }
         }
         self.splats.retain(|s| s.var != var);
-        self.splats.push(Splat { var, host, block });
+        self.splats.push(Splat { var, hosts, block });
     }
 
     /// A kept block is sent to `host`: the commands and code found in it run there. The first
@@ -2036,27 +2140,29 @@ impl<'s> Walker<'s, '_> {
         Some(resolve_alias(super::command_name(&target, PS).0))
     }
 
-    fn enter_session_host(&self, elems: &[Elem<'_>]) -> Option<Rc<str>> {
+    /// The hosts `New-PSSession`/`Enter-PSSession` connect to: `-ComputerName`, `-Session`, or
+    /// the first positional argument.
+    fn session_hosts(&self, elems: &[Elem<'_>]) -> Vec<Rc<str>> {
         let mut i = 0;
         while i < elems.len() {
             let e = elems[i];
             if e.is_param() {
                 let p = param_name(self.text(e.node));
                 if is_computer_param(&p) {
-                    return elems
-                        .get(i + 1)
-                        .and_then(|v| self.host_value(*v))
-                        .map(Rc::from);
+                    return self.host_list(elems, i + 1).0;
                 }
                 if is_prefix(&p, "session", 7) {
-                    return elems.get(i + 1).and_then(|v| self.session_of(*v));
+                    return elems
+                        .get(i + 1)
+                        .map(|v| self.session_of(*v))
+                        .unwrap_or_default();
                 }
-                i += 2;
+                i = self.host_list(elems, i + 1).1;
                 continue;
             }
-            return static_value(self.src, e.core).map(|v| Rc::from(first_host(&v)));
+            return self.host_list(elems, i).0;
         }
-        None
+        Vec::new()
     }
 
     /// `Start-Process [-FilePath] PROGRAM [[-ArgumentList] ARGS]`: PROGRAM runs, with ARGS.
@@ -2138,9 +2244,10 @@ impl<'s> Walker<'s, '_> {
 
     /// `$s = New-PSSession [-ComputerName] HOST`: remembers where `$s` runs code.
     fn remember_session(&mut self, command: Node<'_>, elems: &[Elem<'_>]) {
-        let Some(host) = self.enter_session_host(elems) else {
+        let hosts = self.session_hosts(elems);
+        if hosts.is_empty() {
             return;
-        };
+        }
         // command ← pipeline_chain ← pipeline ← assignment_expression (rare: parent() is fine)
         let mut n = command;
         for _ in 0..3 {
@@ -2156,25 +2263,31 @@ impl<'s> Walker<'s, '_> {
         let var = self.text(left).trim().to_ascii_lowercase();
         if var.starts_with('$') {
             self.sessions.retain(|(v, _)| *v != var);
-            self.sessions.push((var, host));
+            self.sessions.push((var, hosts));
         }
     }
 
-    fn session_of(&self, v: Elem<'_>) -> Option<Rc<str>> {
+    fn session_of(&self, v: Elem<'_>) -> Vec<Rc<str>> {
         let var = self.text(v.node).trim().to_ascii_lowercase();
         self.sessions
             .iter()
             .find(|(name, _)| *name == var)
             .map(|(_, h)| h.clone())
+            .unwrap_or_default()
     }
 
-    /// The first host of a `-ComputerName` value (`a,b` is two elements for the grammar).
-    fn host_value(&self, v: Elem<'_>) -> Option<String> {
-        if v.is_param() {
-            return None;
-        }
-        let h = first_host(&static_value(self.src, v.core)?);
-        (!h.is_empty()).then_some(h)
+    /// The hosts of a value that starts at element `i` (see [`host_list`]), and the index of
+    /// the first element after it: a list the grammar splits into several elements is one
+    /// value.
+    fn host_list(&self, elems: &[Elem<'_>], i: usize) -> (Vec<Rc<str>>, usize) {
+        let Some(e) = elems.get(i).filter(|e| !e.is_param()) else {
+            return (Vec::new(), i);
+        };
+        let (hosts, end) = host_list(self.src, e.node.start_byte());
+        let next = (i + 1..elems.len())
+            .find(|&k| elems[k].node.start_byte() >= end)
+            .unwrap_or(elems.len());
+        (hosts, next)
     }
 }
 
@@ -2232,8 +2345,96 @@ fn is_computer_param(p: &str) -> bool {
     p == "cn" || (p.len() >= 4 && is_prefix(p, "computername", 4)) || is_prefix(p, "hostname", 2)
 }
 
-fn first_host(v: &str) -> String {
-    v.split(',').next().unwrap_or("").trim().to_string()
+/// The host names of a value written at `at`: a word or a string, a comma list of them (`a,b`,
+/// `a, b`, a line break after a comma), or `@(…)` of them; and where the value ends. Names held
+/// in variables or made by expressions are unknown and left out (`$servers` gives none).
+fn host_list(src: &str, at: usize) -> (Vec<Rc<str>>, usize) {
+    let b = src.as_bytes();
+    let blank = |i: &mut usize, lines: bool| {
+        while let Some(&c) = b.get(*i) {
+            match c {
+                b' ' | b'\t' => *i += 1,
+                b'\r' | b'\n' if lines => *i += 1,
+                b'`' if matches!(b.get(*i + 1), Some(b'\n' | b'\r')) => *i += 1,
+                _ => break,
+            }
+        }
+    };
+    let array = src.get(at..).is_some_and(|s| s.starts_with("@("));
+    let mut i = at + if array { 2 } else { 0 };
+    let mut hosts = Vec::new();
+    let mut end = at;
+    loop {
+        blank(&mut i, true);
+        let Some((host, next)) = host_item(src, i) else {
+            break;
+        };
+        if let Some(h) = host.filter(|h| !h.is_empty()) {
+            hosts.push(Rc::from(h));
+        }
+        i = next;
+        end = next;
+        blank(&mut i, array);
+        if b.get(i) != Some(&b',') {
+            break;
+        }
+        i += 1;
+    }
+    if array {
+        blank(&mut i, true);
+        if b.get(i) != Some(&b')') {
+            return (Vec::new(), at);
+        }
+        end = i + 1;
+    }
+    (hosts, end)
+}
+
+/// One item of a host list at `at`: a quoted string or a bare word, its value (`None` when a
+/// variable or an escape makes it unknown) and where it ends; `None` when no item starts here.
+fn host_item(src: &str, at: usize) -> Option<(Option<String>, usize)> {
+    let b = src.as_bytes();
+    match *b.get(at)? {
+        b'\'' => {
+            let mut value = String::new();
+            let mut i = at + 1;
+            loop {
+                let rest = src.get(i..)?;
+                let q = rest.find('\'')?;
+                value.push_str(&rest[..q]);
+                i += q + 1;
+                // `''` is a quote inside a verbatim string.
+                if b.get(i) != Some(&b'\'') {
+                    return Some((Some(value), i));
+                }
+                value.push('\'');
+                i += 1;
+            }
+        }
+        b'"' => {
+            let close = at + 1 + src.get(at + 1..)?.find('"')?;
+            let value = &src[at + 1..close];
+            let known = !value.contains(['$', '`']);
+            Some((known.then(|| value.to_string()), close + 1))
+        }
+        _ => {
+            let len = src[at..]
+                .find(|c: char| {
+                    c.is_whitespace()
+                        || matches!(
+                            c,
+                            ',' | ';' | '{' | '}' | '(' | ')' | '|' | '&' | '#' | '\'' | '"'
+                        )
+                })
+                .unwrap_or(src.len() - at);
+            let word = &src[at..at + len];
+            if word.is_empty() || word.starts_with('-') || word.starts_with('@') {
+                return None;
+            }
+            let known = !word.contains(['$', '`', '[', ']']);
+            Some((known.then(|| word.to_string()), at + len))
+        }
+    }
 }
 
 /// `-ComputerName:` → `computername`.
@@ -2717,16 +2918,232 @@ mod tests {
 
     #[test]
     fn call_operator_and_dot_sourcing() {
-        let src = "& 'C:\\x\\tool.exe' -a b\n& \"$env:ProgramFiles\\Git\\bin\\git.exe\" pull\n. .\\lib.ps1\n& $cmd x\n& { Get-A }\n& cmd /c ver";
+        let src = "& 'C:\\x\\tool.exe' -a b\n& \"$env:ProgramFiles\\Git\\bin\\git.exe\" pull\n. .\\lib.ps1\n& $cmd x\n& { Get-A }\n& cmd /c ver\n. Get-LocalUser -Name a";
         assert_eq!(
             names(src),
-            ["tool", "git", "lib.ps1", "Get-A", "cmd", "ver"]
+            [
+                "tool",
+                "git",
+                "lib.ps1",
+                "Get-A",
+                "cmd",
+                "ver",
+                "Get-LocalUser"
+            ]
         );
         let p = super::super::parse(src, PS);
         let tool = find(&p, "tool");
         assert_eq!(&src[tool.name_span.clone()], "C:\\x\\tool.exe");
         assert_eq!(tool.text, "tool -a b");
         assert_eq!(tool.map.to_source(5), src.find("-a").unwrap());
+    }
+
+    /// Name and host of each command, sorted (copies for other hosts come after the block).
+    fn on_hosts(src: &str) -> Vec<(String, Option<String>)> {
+        let mut v: Vec<_> = super::super::parse(src, PS)
+            .commands
+            .into_iter()
+            .map(|c| (c.name, c.host))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn pairs(list: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+        let mut v: Vec<_> = list
+            .iter()
+            .map(|(n, h)| (n.to_string(), h.map(str::to_string)))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_block_sent_to_several_hosts_runs_on_each() {
+        let two = pairs(&[
+            ("Invoke-Command", None),
+            ("Get-LocalUser", Some("SRV2016")),
+            ("Get-LocalUser", Some("ACME-DC01")),
+        ]);
+        for src in [
+            "Invoke-Command -ComputerName SRV2016, ACME-DC01 { Get-LocalUser }",
+            "Invoke-Command -ComputerName SRV2016,ACME-DC01 { Get-LocalUser }",
+            "Invoke-Command -cn SRV2016,ACME-DC01 -ScriptBlock { Get-LocalUser }",
+            "Invoke-Command -ComputerName @('SRV2016', \"ACME-DC01\") { Get-LocalUser }",
+            "Invoke-Command SRV2016,ACME-DC01 { Get-LocalUser }",
+            "Invoke-Command -ScriptBlock { Get-LocalUser } -ComputerName 'SRV2016' , ACME-DC01 -AsJob",
+            "Invoke-Command -ComputerName SRV2016, ACME-DC01 -ArgumentList x, y { Get-LocalUser }",
+        ] {
+            assert_eq!(on_hosts(src), two, "{src}");
+        }
+        // Same spans, and code regions for each host.
+        let src = "Invoke-Command -ComputerName a, b { Get-LocalUser -Name x }";
+        let p = super::super::parse(src, PS);
+        let users: Vec<&Command> = p
+            .commands
+            .iter()
+            .filter(|c| c.name == "Get-LocalUser")
+            .collect();
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[0].name_span, users[1].name_span);
+        assert_eq!(users[0].text, users[1].text);
+        let block = |h: &str| {
+            p.code
+                .iter()
+                .filter(|r| r.host.as_deref() == Some(h))
+                .map(|r| &src[r.span.clone()])
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(block("a"), ["{ Get-LocalUser -Name x }"]);
+        assert_eq!(block("b"), block("a"));
+        // Kept blocks, tables and sessions of several hosts.
+        let ab = pairs(&[
+            ("Invoke-Command", None),
+            ("Get-LocalUser", Some("a")),
+            ("Get-LocalUser", Some("b")),
+        ]);
+        let sb =
+            "$sb = { Get-LocalUser }\nInvoke-Command -ScriptBlock $sb -ComputerName \"a\", 'b'";
+        assert_eq!(on_hosts(sb), ab);
+        let table =
+            "$p = @{ ComputerName = 'a','b'; ScriptBlock = { Get-LocalUser } }\nInvoke-Command @p";
+        assert_eq!(on_hosts(table), ab);
+        let session =
+            "$s = New-PSSession -ComputerName a, b\nInvoke-Command -Session $s { Get-LocalUser }";
+        let mut with_new = ab.clone();
+        with_new.push(("New-PSSession".into(), None));
+        with_new.sort();
+        assert_eq!(on_hosts(session), with_new);
+        // Nested: the inner block's own hosts, from each outer host alike.
+        let nested = "Invoke-Command -cn a,b { Get-A; Invoke-Command -cn c,d { Get-C } }";
+        assert_eq!(
+            on_hosts(nested),
+            pairs(&[
+                ("Invoke-Command", None),
+                ("Invoke-Command", Some("a")),
+                ("Invoke-Command", Some("b")),
+                ("Get-A", Some("a")),
+                ("Get-A", Some("b")),
+                ("Get-C", Some("c")),
+                ("Get-C", Some("d")),
+            ])
+        );
+        // Executed strings in the block run on each host too.
+        let iex = "Invoke-Command -cn a,b { iex 'Get-X' }";
+        let xs: Vec<_> = on_hosts(iex)
+            .into_iter()
+            .filter(|(n, _)| n == "Get-X")
+            .collect();
+        assert_eq!(xs, pairs(&[("Get-X", Some("a")), ("Get-X", Some("b"))]));
+        // Hosts held in variables stay unknown; the static ones of a list are known.
+        assert_eq!(
+            on_hosts("Invoke-Command -ComputerName $servers { Get-LocalUser }"),
+            pairs(&[("Invoke-Command", None), ("Get-LocalUser", None)])
+        );
+        assert_eq!(
+            on_hosts("Invoke-Command -ComputerName $servers { Get-LocalUser }"),
+            pairs(&[("Invoke-Command", None), ("Get-LocalUser", None)])
+        );
+        // `Enter-PSSession` takes one host.
+        let enter = "Enter-PSSession a\nGet-LocalUser\nExit-PSSession";
+        assert!(on_hosts(enter).contains(&("Get-LocalUser".into(), Some("a".into()))));
+    }
+
+    #[test]
+    fn psexec_runs_on_each_host_of_its_list() {
+        let src = "psexec \\\\a,b -s cmd /c ver\nhostname";
+        assert_eq!(
+            on_hosts(src),
+            pairs(&[
+                ("psexec", None),
+                ("hostname", None),
+                ("cmd", Some("a")),
+                ("cmd", Some("b")),
+                ("ver", Some("a")),
+                ("ver", Some("b")),
+            ])
+        );
+        // Each host's command, one finding per pattern and span. (The sparse path declines
+        // `\\a,b`, which the grammar reads with a supplied blank, and parses the whole file.)
+        let library =
+            crate::engine::PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let src = "$x = 1\npsexec \\\\a,b cmd /c \"wmic os get caption\"\n$z = 3\n";
+        let p = super::super::parse(src, PS);
+        assert_eq!(p.commands.iter().filter(|c| c.name == "wmic").count(), 2);
+        let whole = crate::engine::scan(src, PS, None, &library).findings;
+        let wmic: Vec<_> = whole
+            .iter()
+            .filter(|f| src[f.span.clone()].starts_with("wmic"))
+            .collect();
+        assert!(!wmic.is_empty());
+        let mut ids: Vec<_> = wmic.iter().map(|f| &f.pattern_id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), wmic.len(), "{wmic:?}");
+    }
+
+    #[test]
+    fn one_finding_per_pattern_and_span_for_a_block_sent_to_several_hosts() {
+        use crate::engine::{pattern::*, target::Host, PatternIndex};
+        let pattern = |id: &str, systems: &[&str], severity| Pattern {
+            affected_systems: systems.iter().map(|s| s.to_string()).collect(),
+            triggering_commands: vec!["Get-LocalUser".into()],
+            severity,
+            ..Pattern::new(
+                id,
+                PatternType::CommandCompatibility,
+                format!("sig {id}"),
+                "it fails",
+            )
+        };
+        let host = |name: &str, tag: &str| Host {
+            id: name.to_lowercase(),
+            hostname: name.into(),
+            system_tags: vec![tag.into()],
+            ..Host::default()
+        };
+        let idx = PatternIndex::build(
+            vec![
+                pattern("a-ps2", &["powershell-2.0"], Severity::Major),
+                pattern("b-any", &[], Severity::Major),
+            ],
+            vec![
+                host("SRV2016", "powershell-5.1"),
+                host("OLD", "powershell-2.0"),
+            ],
+            vec![],
+        );
+        let findings = |src: &str| -> Vec<(String, Option<String>, Severity)> {
+            crate::engine::scan(src, PS, None, &idx)
+                .findings
+                .into_iter()
+                .map(|f| (f.pattern_id, f.target, f.severity))
+                .collect()
+        };
+        let s = |id: &str, t: Option<&str>, sev| (id.to_string(), t.map(str::to_string), sev);
+        // Only the second host is affected: it is found, named, at full severity.
+        assert_eq!(
+            findings("Invoke-Command -ComputerName SRV2016, OLD { Get-LocalUser }"),
+            [
+                s("a-ps2", Some("OLD"), Severity::Major),
+                s("b-any", Some("SRV2016"), Severity::Major),
+            ]
+        );
+        // An unknown host shows the scoped pattern lowered, and once only.
+        assert_eq!(
+            findings("Invoke-Command -ComputerName OLD, NEW { Get-LocalUser }"),
+            [
+                s("a-ps2", Some("OLD"), Severity::Major),
+                s("b-any", Some("OLD"), Severity::Major),
+            ]
+        );
+        assert_eq!(
+            findings("Invoke-Command -ComputerName NEW, OLD { Get-LocalUser }"),
+            [
+                s("a-ps2", Some("OLD"), Severity::Major),
+                s("b-any", None, Severity::Major),
+            ]
+        );
     }
 
     #[test]
@@ -2783,6 +3200,19 @@ mod tests {
         ));
         // A no-break space is a token to the grammar, not a blank.
         scripts.push(("no-break space".into(), "$sb = \u{a0}\nGet-X\n".into()));
+        scripts.push((
+            "several hosts".into(),
+            r"Invoke-Command -ComputerName a, b { Get-X -n 1; iex 'Get-Y' }
+Invoke-Command -cn @('a','b') -ArgumentList x, y { Get-Z $using:v }
+$s = New-PSSession a,b
+Invoke-Command -Session $s { Get-W }
+$sb = { Get-V }
+Invoke-Command $sb -ComputerName a,b
+psexec \\a,b cmd /c dir
+Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
+"
+            .into(),
+        ));
         scripts.push((
             "escaped names".into(),
             "& Get-Date x\n& Get-Local`User -Name (Get-X)\nG`et-Command\n\

@@ -1064,6 +1064,34 @@ mod tests {
     }
 
     #[test]
+    fn escaped_quotes_in_executed_code_are_found_sparse_as_whole() {
+        let src = "echo a\nbash -c 'echo '\\''a'\\''; nproc'\necho b\n\
+                   bash -c 'bash -c '\\''nproc'\\'''\necho c\n\
+                   ssh web1 'grep '\\''x y'\\'' f; free -m'\necho d\n\
+                   sh -c 'echo '\\''q'\\''\nnproc'\necho e\n";
+        for src in [src.to_string(), src.replace('\n', "\r\n")] {
+            let lexed = lex(&src, Language::Bash).expect("cut");
+            assert!(lexed.joins.len() >= 4, "{:?}", lexed.joins);
+            let (whole, sparse) = whole_and_sparse(&src);
+            let found: Vec<&str> = whole.iter().map(|f| &src[f.span.clone()]).collect();
+            assert!(
+                found.iter().filter(|f| f.starts_with("nproc")).count() >= 3,
+                "{found:?}"
+            );
+            assert!(found.iter().any(|f| f.starts_with("free")), "{found:?}");
+            assert_eq!(sparse.expect("the script is cut"), whole, "{src:?}");
+        }
+        // `coproc` is left to a whole parse, which finds what it runs.
+        let src = "echo a\ncoproc nproc\necho b\n";
+        let (whole, sparse) = whole_and_sparse(src);
+        assert!(sparse.is_none());
+        assert!(
+            whole.iter().any(|f| &src[f.span.clone()] == "nproc"),
+            "{whole:?}"
+        );
+    }
+
+    #[test]
     fn doubt_gives_up() {
         for src in [
             "cat <<EOF\nEOFX\nEOF\n", // the grammar and the shell disagree
