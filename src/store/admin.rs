@@ -1,11 +1,15 @@
 //! Curating the store: hosts and clients, statistics, and the insights bookkeeping. Each write
 //! is one short transaction and validates its input first, naming what is wrong.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use std::collections::HashSet;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::rows;
 use super::{Store, StoreError};
-use crate::engine::{Client, Host, Pattern, Problem};
+use crate::engine::pattern::{did_you_mean, is_uuid};
+use crate::engine::target::SYSTEM_TAGS;
+use crate::engine::{Client, Host, Pattern, PatternIndex, Problem};
 
 /// A host to add (`forewarn store host add`).
 #[derive(Clone, Debug, Default)]
@@ -13,6 +17,10 @@ pub struct HostSpec {
     pub hostname: String,
     pub aliases: Vec<String>,
     pub system_tags: Vec<String>,
+    /// Tags outside the documented vocabulary that this host introduces on purpose (a
+    /// site-specific tag its patterns will name); `system_tags` only takes known tags, so that
+    /// a typo is caught.
+    pub site_tags: Vec<String>,
     pub os: Option<String>,
     pub os_version: Option<String>,
     /// The client's name; it must exist already.
@@ -43,6 +51,21 @@ pub struct Stats {
     pub recent: Vec<Occurrence>,
 }
 
+/// What `forewarn store lint` finds.
+#[derive(Debug, Default)]
+pub struct Lint {
+    pub patterns: usize,
+    pub hosts: usize,
+    pub clients: usize,
+    /// Patterns that check, explain, the language server and hooks leave out (a row that does
+    /// not decode, a regex that does not parse, …), and host rows that do not decode.
+    pub skipped: Vec<Problem>,
+    /// Rows that load but hold a value that can never match or that the schema does not allow:
+    /// an unknown tag or operation class, an id that is not a UUID, a name two hosts answer to,
+    /// a host tag nothing names. Hosts are named `host:HOSTNAME`.
+    pub flawed: Vec<Problem>,
+}
+
 /// How many rows `stats` lists as top and recent.
 const STATS_ROWS: i64 = 10;
 
@@ -55,6 +78,55 @@ pub(crate) fn check_hostname(name: &str) -> Result<(), String> {
     } else {
         Ok(())
     }
+}
+
+/// Every host, decoded as [`Store::load`] does (a bad JSON column reads as empty).
+pub(crate) fn hosts(conn: &Connection) -> rusqlite::Result<Vec<Host>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {} FROM infrastructure ORDER BY rowid",
+        rows::HOST_COLUMNS
+    ))?;
+    let rows = stmt.query_map([], |r| rows::decode_host(r).map(|(h, _)| h))?;
+    rows.collect()
+}
+
+/// Whose name `name` already is among `hosts` (hostname or alias, case-insensitive), worded for
+/// a message: "the hostname of host X" or "an alias of host X".
+pub(crate) fn name_clash<'a>(
+    mut hosts: impl Iterator<Item = &'a Host>,
+    name: &str,
+) -> Option<String> {
+    let name = name.trim();
+    hosts.find_map(|h| {
+        if h.hostname.eq_ignore_ascii_case(name) {
+            Some(format!("the hostname of host {}", h.hostname))
+        } else if h.aliases.iter().any(|a| a.trim().eq_ignore_ascii_case(name)) {
+            Some(format!("an alias of host {}", h.hostname))
+        } else {
+            None
+        }
+    })
+}
+
+/// The tags these hosts carry, lowercased: with the documented ones, what patterns may name.
+pub(crate) fn site_tags<'a>(hosts: impl Iterator<Item = &'a Host>) -> HashSet<String> {
+    hosts
+        .flat_map(|h| &h.system_tags)
+        .map(|t| t.trim().to_lowercase())
+        .collect()
+}
+
+/// Every tag the stored patterns name, lowercased (rows that do not decode count too).
+fn pattern_tags(conn: &Connection) -> rusqlite::Result<HashSet<String>> {
+    let mut stmt = conn.prepare("SELECT CAST(affected_systems AS TEXT) FROM failure_patterns")?;
+    let lists = stmt.query_map([], |r| r.get::<_, Option<String>>(0))?;
+    let mut out = HashSet::new();
+    for list in lists {
+        let list = list?;
+        let tags = rows::json_list(list.as_deref(), "affected_systems").unwrap_or_default();
+        out.extend(tags.into_iter().map(|t| t.trim().to_lowercase()));
+    }
+    Ok(out)
 }
 
 fn clean_list(items: &[String], what: &str) -> Result<Vec<String>, StoreError> {
@@ -83,7 +155,24 @@ impl Store {
                 "--alias `{a}` contains whitespace"
             )));
         }
-        let system_tags = clean_list(&spec.system_tags, "a --tag")?;
+        let lower = |tags: Vec<String>| tags.into_iter().map(|t| t.to_lowercase()).collect();
+        let tags: Vec<String> = lower(clean_list(&spec.system_tags, "a --tag")?);
+        let new_tags: Vec<String> = lower(clean_list(&spec.site_tags, "a --site-tag")?);
+        if let Some(t) = tags
+            .iter()
+            .chain(&new_tags)
+            .find(|t| t.chars().any(|c| c.is_whitespace() || c == ','))
+        {
+            return Err(StoreError::Invalid(format!(
+                "tag `{t}` contains whitespace or a comma (one tag per --tag)"
+            )));
+        }
+        let mut system_tags = tags.clone();
+        for t in new_tags {
+            if !system_tags.contains(&t) {
+                system_tags.push(t);
+            }
+        }
         let mut conn = self.conn();
         let result = (|| -> Result<Host, super::Lookup> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -99,17 +188,39 @@ impl Store {
                         })?,
                 ),
             };
-            let taken: Option<String> = tx
-                .query_row(
-                    "SELECT hostname FROM infrastructure WHERE hostname = ?1",
-                    [hostname],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(existing) = taken {
-                return Err(
-                    StoreError::Invalid(format!("host `{existing}` exists already")).into(),
-                );
+            let stored = hosts(&tx)?;
+            if let Some(existing) = stored.iter().find(|h| h.hostname.eq_ignore_ascii_case(hostname)) {
+                return Err(StoreError::Invalid(format!(
+                    "host `{}` exists already",
+                    existing.hostname
+                ))
+                .into());
+            }
+            // A name two hosts answer to would make `--target NAME` and `ssh NAME` pick either.
+            let names = std::iter::once(("hostname", hostname))
+                .chain(aliases.iter().map(|a| ("--alias", a.as_str())));
+            for (what, name) in names {
+                if let Some(owner) = name_clash(stored.iter(), name) {
+                    return Err(StoreError::Invalid(format!(
+                        "{what} `{name}` is already {owner}"
+                    ))
+                    .into());
+                }
+            }
+            // `--tag` takes the documented tags and those the store already uses; a new site
+            // tag is said to be one with `--site-tag`, so that `--tag macoss` is caught.
+            let mut known = site_tags(stored.iter());
+            known.extend(pattern_tags(&tx)?);
+            for t in &tags {
+                if !SYSTEM_TAGS.contains(&t.as_str()) && !known.contains(t) {
+                    let candidates = SYSTEM_TAGS.iter().copied().chain(known.iter().map(String::as_str));
+                    return Err(StoreError::Invalid(format!(
+                        "--tag `{t}` is neither a documented tag (docs/patterns.md) nor one this \
+                         store uses{}; to introduce a site-specific tag, pass --site-tag {t}",
+                        did_you_mean(t, candidates)
+                    ))
+                    .into());
+                }
             }
             let host = Host {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -197,6 +308,71 @@ impl Store {
             Ok(client)
         })();
         result.map_err(|e| self.flatten(e))
+    }
+
+    /// Every problem of the store: what the index skips, and what loads but cannot match or
+    /// breaks the schema's rules (see [`Lint`]).
+    pub fn lint(&self) -> Result<Lint, StoreError> {
+        let snap = self.load()?;
+        let mut lint = Lint {
+            patterns: snap.patterns.len(),
+            hosts: snap.hosts.len(),
+            clients: snap.clients.len(),
+            ..Lint::default()
+        };
+        let tags = site_tags(snap.hosts.iter());
+        let named: HashSet<String> = snap
+            .patterns
+            .iter()
+            .flat_map(|p| &p.affected_systems)
+            .map(|t| t.trim().to_lowercase())
+            .collect();
+        for p in &snap.patterns {
+            let mut found = Vec::new();
+            if !is_uuid(&p.id) {
+                found.push(format!(
+                    "id `{}` is not a UUID (ids are 36-character UUID text, DESIGN.md §2.1)",
+                    p.id
+                ));
+            }
+            found.extend(p.unknown_names(&tags));
+            if !found.is_empty() {
+                lint.flawed.push(Problem {
+                    pattern_id: p.id.clone(),
+                    message: found.join("; "),
+                });
+            }
+        }
+        for (i, h) in snap.hosts.iter().enumerate() {
+            let mut found = Vec::new();
+            let names = std::iter::once(("hostname", &h.hostname))
+                .chain(h.aliases.iter().map(|a| ("alias", a)));
+            for (what, name) in names {
+                if let Some(owner) = name_clash(snap.hosts[..i].iter(), name) {
+                    found.push(format!("{what} `{name}` is also {owner}"));
+                }
+            }
+            for t in &h.system_tags {
+                let lower = t.trim().to_lowercase();
+                if !SYSTEM_TAGS.contains(&lower.as_str()) && !named.contains(&lower) {
+                    found.push(format!(
+                        "system tag `{t}` is neither a documented tag (docs/patterns.md) nor named \
+                         by any pattern, so it matches nothing{}",
+                        did_you_mean(&lower, SYSTEM_TAGS.iter().copied())
+                    ));
+                }
+            }
+            if !found.is_empty() {
+                lint.flawed.push(Problem {
+                    pattern_id: format!("host:{}", h.hostname),
+                    message: found.join("; "),
+                });
+            }
+        }
+        let index = PatternIndex::build(snap.patterns, snap.hosts, snap.clients);
+        lint.skipped = snap.problems;
+        lint.skipped.extend_from_slice(index.problems());
+        Ok(lint)
     }
 
     /// Every client with its number of hosts, by name.
@@ -387,7 +563,7 @@ mod tests {
     fn insights_marks_only_what_it_was_given() {
         let (_d, store) = fresh();
         let row = |id: &str, active: bool| {
-            serde_json::json!({"id": id, "pattern_type": "version_mismatch", "pattern_signature": id,
+            serde_json::json!({"id": super::super::test_uid(id), "pattern_type": "version_mismatch", "pattern_signature": id,
                 "failure_description": "d", "severity": "info", "is_active": active,
                 "triggering_commands": [id]})
         };
@@ -400,7 +576,7 @@ mod tests {
         let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
         assert_eq!(
             ids,
-            vec!["a".to_string(), "b".to_string()],
+            vec![super::super::test_uid("a"), super::super::test_uid("b")],
             "inactive is left out"
         );
         assert_eq!(store.mark_in_insights(&ids[..1]).unwrap(), 1);
