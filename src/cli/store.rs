@@ -246,9 +246,7 @@ pub fn run(args: StoreArgs, store_flag: Option<PathBuf>) -> ExitCode {
             StoreCommand::Lint => lint(&store),
             StoreCommand::Record { id, host } => {
                 let count = match host.as_deref() {
-                    Some(name) => store
-                        .record_occurrence_on_host(&id, name)
-                        .map_err(|e| fail(format_args!("--host: {e}")))?,
+                    Some(name) => store.record_occurrence_on_host(&id, name).map_err(fail)?,
                     None => store.record_occurrence(&id, None).map_err(fail)?,
                 };
                 println!("{count}");
@@ -708,10 +706,7 @@ fn lint(store: &Store) -> Outcome {
         ));
     }
     if flawed > 0 {
-        parts.push(format!(
-            "{flawed} that load{} but name what matches nothing or break the schema's rules",
-            if flawed == 1 { "s" } else { "" }
-        ));
+        parts.push(format!("{flawed} in rows that still load"));
     }
     println!(
         "{} problem{} ({})",

@@ -521,7 +521,10 @@ impl Pattern {
         for tag in &self.affected_systems {
             let t = tag.trim().to_lowercase();
             if !SYSTEM_TAGS.contains(&t.as_str()) && !site_tags.contains(&t) {
-                let known = SYSTEM_TAGS.iter().copied().chain(site_tags.iter().map(String::as_str));
+                let known = SYSTEM_TAGS
+                    .iter()
+                    .copied()
+                    .chain(site_tags.iter().map(String::as_str));
                 out.push(format!(
                     "affected_systems tag `{tag}` is neither a documented tag (docs/patterns.md) \
                      nor a tag of a host in the store, so it matches no target{}",

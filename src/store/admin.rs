@@ -100,7 +100,11 @@ pub(crate) fn name_clash<'a>(
     hosts.find_map(|h| {
         if h.hostname.eq_ignore_ascii_case(name) {
             Some(format!("the hostname of host {}", h.hostname))
-        } else if h.aliases.iter().any(|a| a.trim().eq_ignore_ascii_case(name)) {
+        } else if h
+            .aliases
+            .iter()
+            .any(|a| a.trim().eq_ignore_ascii_case(name))
+        {
             Some(format!("an alias of host {}", h.hostname))
         } else {
             None
@@ -189,7 +193,10 @@ impl Store {
                 ),
             };
             let stored = hosts(&tx)?;
-            if let Some(existing) = stored.iter().find(|h| h.hostname.eq_ignore_ascii_case(hostname)) {
+            if let Some(existing) = stored
+                .iter()
+                .find(|h| h.hostname.eq_ignore_ascii_case(hostname))
+            {
                 return Err(StoreError::Invalid(format!(
                     "host `{}` exists already",
                     existing.hostname
@@ -201,10 +208,9 @@ impl Store {
                 .chain(aliases.iter().map(|a| ("--alias", a.as_str())));
             for (what, name) in names {
                 if let Some(owner) = name_clash(stored.iter(), name) {
-                    return Err(StoreError::Invalid(format!(
-                        "{what} `{name}` is already {owner}"
-                    ))
-                    .into());
+                    return Err(
+                        StoreError::Invalid(format!("{what} `{name}` is already {owner}")).into(),
+                    );
                 }
             }
             // `--tag` takes the documented tags and those the store already uses; a new site
@@ -213,7 +219,10 @@ impl Store {
             known.extend(pattern_tags(&tx)?);
             for t in &tags {
                 if !SYSTEM_TAGS.contains(&t.as_str()) && !known.contains(t) {
-                    let candidates = SYSTEM_TAGS.iter().copied().chain(known.iter().map(String::as_str));
+                    let candidates = SYSTEM_TAGS
+                        .iter()
+                        .copied()
+                        .chain(known.iter().map(String::as_str));
                     return Err(StoreError::Invalid(format!(
                         "--tag `{t}` is neither a documented tag (docs/patterns.md) nor one this \
                          store uses{}; to introduce a site-specific tag, pass --site-tag {t}",
@@ -557,6 +566,167 @@ mod tests {
             store.remove_host("D2TESTNAS"),
             Err(StoreError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_host_name_must_not_be_another_hosts_and_tags_must_be_known() {
+        let (_d, store) = fresh();
+        let spec = |name: &str, aliases: &[&str], tags: &[&str], site: &[&str]| HostSpec {
+            hostname: name.into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            system_tags: tags.iter().map(|t| t.to_string()).collect(),
+            site_tags: site.iter().map(|t| t.to_string()).collect(),
+            ..HostSpec::default()
+        };
+        store
+            .add_host(&spec(
+                "acme-web01",
+                &["web01.acme.lan"],
+                &["Debian-12"],
+                &[],
+            ))
+            .unwrap();
+        let err = |s: HostSpec| store.add_host(&s).unwrap_err().to_string();
+        assert_eq!(
+            err(spec("h2", &["ACME-web01"], &[], &[])),
+            "--alias `ACME-web01` is already the hostname of host acme-web01"
+        );
+        assert_eq!(
+            err(spec("web01.acme.lan", &[], &[], &[])),
+            "hostname `web01.acme.lan` is already an alias of host acme-web01"
+        );
+        let typo = err(spec("h2", &[], &["macoss"], &[]));
+        assert!(
+            typo.starts_with("--tag `macoss` is neither a documented tag")
+                && typo.contains("(did you mean `macos`?)")
+                && typo.ends_with("pass --site-tag macoss"),
+            "{typo}"
+        );
+        // A site tag is said to be one; then `--tag` on the next host knows it.
+        let h2 = store
+            .add_host(&spec("h2", &[], &["MacOS"], &["Acme-Legacy"]))
+            .unwrap();
+        assert_eq!(h2.system_tags, ["macos", "acme-legacy"]);
+        store
+            .add_host(&spec("h3", &[], &["acme-legacy"], &[]))
+            .unwrap();
+        let snap = store.load().unwrap();
+        assert_eq!(
+            snap.hosts[0].system_tags,
+            ["debian-12"],
+            "stored lowercased"
+        );
+        assert_eq!(snap.hosts.len(), 3, "nothing else was added");
+    }
+
+    #[test]
+    fn recording_for_a_host_needs_a_host_and_logs_its_hostname() {
+        let (_d, store) = fresh();
+        let id = super::super::test_uid("p");
+        store
+            .import(
+                &serde_json::json!([{"id": id, "pattern_type": "version_mismatch",
+                    "pattern_signature": "s", "failure_description": "d", "triggering_commands": ["x"]}])
+                .to_string(),
+            )
+            .unwrap();
+        store
+            .add_host(&HostSpec {
+                hostname: "web1".into(),
+                aliases: vec!["web1.acme.lan".into()],
+                ..HostSpec::default()
+            })
+            .unwrap();
+        let e = store
+            .record_occurrence_on_host(&id, "nosuchhost")
+            .unwrap_err();
+        assert!(matches!(e, StoreError::NotFound(_)));
+        assert!(
+            e.to_string().contains("no host is named `nosuchhost`"),
+            "{e}"
+        );
+        assert_eq!(store.stats().unwrap().recent.len(), 0, "nothing counted");
+        assert_eq!(
+            store
+                .record_occurrence_on_host(&id, "WEB1.acme.lan")
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store.stats().unwrap().recent[0].host.as_deref(),
+            Some("web1")
+        );
+        // The hook and the language server log their target as it is: a bare tag too.
+        assert_eq!(store.record_occurrence(&id, Some("macos")).unwrap(), 3);
+    }
+
+    #[test]
+    fn lint_finds_what_loads_but_cannot_match() {
+        let (_d, store) = fresh();
+        let good = super::super::test_uid("good");
+        store
+            .import(
+                &serde_json::json!({
+                    "infrastructure": [
+                        {"hostname": "web1", "aliases": ["w1"], "system_tags": ["debian-12", "acme-x"]},
+                        {"hostname": "web2", "system_tags": ["acme-y"]}],
+                    "failure_patterns": [{"id": good, "pattern_type": "version_mismatch",
+                        "pattern_signature": "s", "failure_description": "d",
+                        "triggering_commands": ["x"], "affected_systems": ["acme-x"]}]})
+                .to_string(),
+            )
+            .unwrap();
+        let clean = store.lint().unwrap();
+        assert_eq!(
+            (clean.skipped.len(), clean.flawed.len()),
+            (0, 1),
+            "{:?}",
+            clean.flawed
+        );
+        assert_eq!(clean.flawed[0].pattern_id, "host:web2");
+        assert!(
+            clean.flawed[0]
+                .message
+                .contains("system tag `acme-y` is neither a documented tag"),
+            "{:?}",
+            clean.flawed
+        );
+        // Rows written around the validation (older forewarn, the sqlite3 shell).
+        store
+            .conn()
+            .execute_batch(&format!(
+                "INSERT INTO failure_patterns (id, pattern_type, pattern_signature, severity,
+                    failure_description, triggering_commands, triggering_operations, affected_systems)
+                 VALUES ('p1', 'command_compatibility', 's', 'major', 'd', '[\"foo\"]',
+                    '[\"servce_control\"]', '[\"macoss\", \"acme-y\"]');
+                 UPDATE infrastructure SET aliases = '[\"web1\"]' WHERE hostname = 'web2';
+                 UPDATE failure_patterns SET triggering_commands = '[\"(\"]' WHERE id = '{good}';"
+            ))
+            .unwrap();
+        let lint = store.lint().unwrap();
+        assert_eq!(lint.skipped.len(), 1, "{:?}", lint.skipped);
+        assert_eq!(lint.skipped[0].pattern_id, good);
+        let p1 = lint.flawed.iter().find(|p| p.pattern_id == "p1").unwrap();
+        assert!(p1.message.contains("id `p1` is not a UUID"), "{p1}");
+        assert!(
+            p1.message.contains("tag `macoss`") && p1.message.contains("did you mean `macos`"),
+            "{p1}"
+        );
+        assert!(
+            p1.message.contains("class `servce_control`")
+                && p1.message.contains("did you mean `service_control`"),
+            "{p1}"
+        );
+        assert!(!p1.message.contains("acme-y"), "a host carries it: {p1}");
+        let web2 = lint
+            .flawed
+            .iter()
+            .find(|p| p.pattern_id == "host:web2")
+            .unwrap();
+        assert_eq!(
+            web2.message, "alias `web1` is also the hostname of host web1",
+            "acme-y is named by p1 now"
+        );
     }
 
     #[test]

@@ -1831,7 +1831,8 @@ mod tests {
         // Recording an occurrence, even from another process, keeps the cache...
         let other = Store::open(&path).unwrap();
         other
-            .record_occurrence(&crate::store::test_uid("stored"), Some("web1")).unwrap();
+            .record_occurrence(&crate::store::test_uid("stored"), Some("web1"))
+            .unwrap();
         assert!(
             after(&store).is_some(),
             "a recorded occurrence invalidated it"

@@ -10,9 +10,9 @@ use std::collections::HashSet;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{Map, Value};
 
+use super::admin::{name_clash, site_tags};
 use super::rows;
 use super::{Store, StoreError};
-use super::admin::{name_clash, site_tags};
 use crate::engine::pattern::is_uuid;
 use crate::engine::{Client, Host, Pattern, PatternType, Problem, Severity};
 
@@ -731,6 +731,10 @@ impl Store {
     /// An id that exists already is refused: updating is `import`'s job.
     pub fn add_pattern(&self, row: Value) -> Result<String, StoreError> {
         self.writable()?;
+        let given_id = row
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
         let text = Value::Array(vec![row]).to_string();
         let doc = parse(&text).map_err(|e| {
             StoreError::Invalid(
@@ -756,10 +760,16 @@ impl Store {
                 "a pattern with id {id} exists already (use `forewarn store import` to update it)"
             )));
         }
+        // An id this call made up means nothing to the user: the row is just "pattern".
+        let label = match given_id {
+            true => format!("failure_patterns[0] (id {id})"),
+            false => format!("failure_patterns[0] (id {id}): "),
+        };
+        let name = if given_id { "pattern" } else { "pattern: " };
         self.import_parsed(&doc).map_err(|e| match e {
             StoreError::Invalid(m) => StoreError::Invalid(
                 m.lines()
-                    .map(|l| l.replacen("failure_patterns[0]", "pattern", 1))
+                    .map(|l| l.replacen(&label, name, 1))
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
@@ -891,6 +901,111 @@ mod tests {
         let p = store.pattern(&test_uid("keep-me")).unwrap();
         assert_eq!(p.pattern_signature, "new sig");
         assert_eq!(p.occurrence_count, 2, "a count the file leaves out is kept");
+    }
+
+    #[test]
+    fn unknown_tags_and_operations_are_refused_naming_the_row_and_the_field() {
+        let (_d, store) = fresh();
+        let mut p = minimal("p1");
+        p["affected_systems"] = serde_json::json!(["macOS", "macoss"]);
+        p["triggering_operations"] = serde_json::json!(["package-install"]);
+        let err = store
+            .import(&Value::Array(vec![minimal("ok"), p]).to_string())
+            .unwrap_err()
+            .to_string();
+        let row = format!("failure_patterns[1] (id {})", test_uid("p1"));
+        assert!(
+            err.contains(&format!("{row}: affected_systems tag `macoss` is neither"))
+                && err.contains("(did you mean `macos`?)"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "{row}: triggering_operations class `package-install` is not one forewarn knows"
+            )),
+            "{err}"
+        );
+        assert!(
+            !err.contains("`macOS`"),
+            "a documented tag in capitals is fine: {err}"
+        );
+        assert_eq!(store.load().unwrap().patterns.len(), 0, "nothing imported");
+
+        let err = store
+            .import(
+                &serde_json::json!([{"id": "p1", "pattern_type": "permission_denied",
+                "pattern_signature": "s", "failure_description": "d",
+                "triggering_commands": ["foo"]}])
+                .to_string(),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("failure_patterns[0] (id p1): id `p1` is not a UUID"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_host_introduces_its_site_tags_and_tags_are_stored_lowercased() {
+        let (_d, store) = fresh();
+        let mut p = minimal("p1");
+        p["affected_systems"] = serde_json::json!(["ACME-legacy", "MacOS"]);
+        p["triggering_operations"] = serde_json::json!([" Package_Install"]);
+        let alone = store
+            .import(&Value::Array(vec![p.clone()]).to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(alone.contains("tag `acme-legacy` is neither"), "{alone}");
+        let doc = serde_json::json!({
+            "infrastructure": [{"hostname": "web1", "system_tags": ["Acme-Legacy", "debian-12"]}],
+            "failure_patterns": [p]});
+        store.import(&doc.to_string()).unwrap();
+        let snap = store.load().unwrap();
+        assert_eq!(snap.hosts[0].system_tags, ["acme-legacy", "debian-12"]);
+        assert_eq!(snap.patterns[0].affected_systems, ["acme-legacy", "macos"]);
+        assert_eq!(snap.patterns[0].triggering_operations, ["package_install"]);
+        // Once a host of the store carries it, a later pattern may name it.
+        let mut q = minimal("q1");
+        q["affected_systems"] = serde_json::json!(["acme-legacy"]);
+        store.add_pattern(q).unwrap();
+        // A file that replaces the host without the tag takes it away.
+        let host_id = snap.hosts[0].id.clone();
+        let mut r = minimal("r1");
+        r["affected_systems"] = serde_json::json!(["acme-legacy"]);
+        let doc = serde_json::json!({
+            "infrastructure": [{"id": host_id, "hostname": "web1", "system_tags": ["debian-12"]}],
+            "failure_patterns": [r]});
+        let err = store.import(&doc.to_string()).unwrap_err().to_string();
+        assert!(err.contains("tag `acme-legacy` is neither"), "{err}");
+    }
+
+    #[test]
+    fn a_name_two_hosts_would_answer_to_is_refused() {
+        let (_d, store) = fresh();
+        let doc = serde_json::json!({"infrastructure": [
+            {"hostname": "acme-web01", "aliases": ["web01.acme.lan"]}]});
+        store.import(&doc.to_string()).unwrap();
+        let first = store.load().unwrap().hosts[0].clone();
+        let doc = serde_json::json!({"infrastructure": [
+            {"hostname": "h2", "aliases": ["ACME-WEB01"]},
+            {"hostname": "h3", "aliases": ["web01.acme.lan"]},
+            {"hostname": "h4"},
+            {"hostname": "h5", "aliases": ["h4"]},
+            {"hostname": "web01.acme.lan"}]});
+        let err = store.import(&doc.to_string()).unwrap_err().to_string();
+        for expected in [
+            "infrastructure[0] (hostname h2): alias `ACME-WEB01` is already the hostname of host acme-web01",
+            "infrastructure[1] (hostname h3): alias `web01.acme.lan` is already an alias of host acme-web01",
+            "infrastructure[3] (hostname h5): alias `h4` is already the hostname of host h4",
+            "infrastructure[4] (hostname web01.acme.lan): hostname `web01.acme.lan` is already an alias of host acme-web01",
+        ] {
+            assert!(err.contains(expected), "{expected}\n{err}");
+        }
+        assert_eq!(err.lines().count(), 4, "{err}");
+        // A host's own row imported again is no clash (export → import updates in place).
+        let doc = serde_json::json!({"infrastructure": [first]});
+        store.import(&doc.to_string()).unwrap();
     }
 
     #[test]

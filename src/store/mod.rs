@@ -359,7 +359,11 @@ impl Store {
         id_or_prefix: &str,
         host: Option<&str>,
     ) -> Result<i64, StoreError> {
-        self.record(id_or_prefix, host.map(str::trim).filter(|h| !h.is_empty()), false)
+        self.record(
+            id_or_prefix,
+            host.map(str::trim).filter(|h| !h.is_empty()),
+            false,
+        )
     }
 
     /// [`Store::record_occurrence`] for a host of the store, named by its hostname or an alias
@@ -392,8 +396,8 @@ impl Store {
                         .map(|h| h.hostname)
                         .ok_or_else(|| {
                             StoreError::NotFound(format!(
-                                "no host is named `{name}` (see `forewarn store host list`; \
-                                 add it with `forewarn store host add {name}`)"
+                                "--host: no host is named `{name}` (see `forewarn store host \
+                                 list`; add it with `forewarn store host add {name}`)"
                             ))
                         })?,
                 ),
@@ -650,7 +654,14 @@ fn file_uri(path: &Path) -> String {
 pub(crate) fn test_uid(name: &str) -> String {
     let hex: String = name.bytes().take(16).map(|b| format!("{b:02x}")).collect();
     let h = format!("{hex:0<32}");
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 #[cfg(test)]
@@ -868,7 +879,9 @@ mod tests {
             assert!(now >= last, "{what}: went back");
             last = now;
         };
-        store.record_occurrence(&test_uid("a"), Some("web1")).unwrap();
+        store
+            .record_occurrence(&test_uid("a"), Some("web1"))
+            .unwrap();
         store.record_occurrence(&test_uid("b"), None).unwrap();
         moved(&store, "record_occurrence", false);
         assert_eq!(store.mark_in_insights(&[test_uid("a")]).unwrap(), 1);
