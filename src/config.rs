@@ -235,14 +235,14 @@ impl Config {
         }
     }
 
-    /// The target the `[targets]` globs give `file`, else the config's default `target`.
-    pub fn target_for(&self, file: &Path) -> Option<&str> {
+    /// The target the `[targets]` globs give `file`. The config's default `target` comes after
+    /// `--target`, `FOREWARN_TARGET` and the editor's setting (DESIGN.md §4), so it is not here.
+    pub fn mapped_target(&self, file: &Path) -> Option<&str> {
         let rel = self.relative(file);
         self.targets
             .iter()
             .find(|(m, _)| m.is_match(rel.as_ref()))
             .map(|(_, t)| t.as_str())
-            .or(self.target.as_deref())
     }
 
     /// Whether `file` is excluded by `exclude` globs.
@@ -284,14 +284,15 @@ block = "major"
         assert_eq!(c.severity, Some(Severity::Minor));
         assert_eq!(c.hook_block, Some(Severity::Major));
         assert_eq!(
-            c.target_for(Path::new("/repo/windows/a/users.ps1")),
+            c.mapped_target(Path::new("/repo/windows/a/users.ps1")),
             Some("OLDSRV2008")
         );
         assert_eq!(
-            c.target_for(Path::new("/repo/nas/backup.sh")),
+            c.mapped_target(Path::new("/repo/nas/backup.sh")),
             Some("D2TESTNAS")
         );
-        assert_eq!(c.target_for(Path::new("/repo/other.sh")), Some("debian-12"));
+        assert_eq!(c.mapped_target(Path::new("/repo/other.sh")), None);
+        assert_eq!(c.target.as_deref(), Some("debian-12"));
         assert!(c.excludes(Path::new("/repo/vendor/x.sh")));
     }
 

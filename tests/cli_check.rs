@@ -357,6 +357,34 @@ fn target_flag_env_and_unknown_target() {
         v["summary"]["findings"], 0,
         "the pattern does not apply on debian-12"
     );
+    // A config's default target comes after `--target` and FOREWARN_TARGET (README, Targets).
+    std::fs::create_dir_all(ws.root().join("deb")).unwrap();
+    std::fs::write(
+        ws.root().join("deb/.forewarn.toml"),
+        "target = \"debian-12\"\n",
+    )
+    .unwrap();
+    std::fs::write(ws.root().join("deb/users.ps1"), "Get-LocalUser\n").unwrap();
+    let (v, _) = ws.check_json(&["deb/users.ps1"]);
+    assert_eq!(v["summary"]["findings"], 0, "the config's target: {v:#}");
+    let (v, _) = ws.check_json(&["--target", "powershell-2.0", "deb/users.ps1"]);
+    assert_eq!(v["findings"][0]["target"], "powershell-2.0", "{v:#}");
+    for file in ["deb/users.ps1", "-"] {
+        let out = ws
+            .command()
+            .current_dir(ws.root().join("deb"))
+            .args(["check", "--format", "json", "--language", "powershell"])
+            .arg(file.strip_prefix("deb/").unwrap_or(file))
+            .env("FOREWARN_TARGET", "powershell-2.0")
+            .stdin(std::fs::File::open(ws.root().join("deb/users.ps1")).unwrap())
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["findings"][0]["target"], "powershell-2.0",
+            "{file}: {v:#}"
+        );
+    }
 }
 
 #[test]
@@ -1064,4 +1092,13 @@ fn a_damaged_or_older_cache_gives_the_same_report_and_is_rebuilt() {
     assert_eq!(run(true), full);
     assert!(rebuilt(), "the older cache was not rebuilt");
     assert_eq!(std::fs::read(&cache).unwrap(), whole);
+}
+
+#[test]
+fn a_missing_path_checks_nothing_and_says_so() {
+    let ws = Workspace::new();
+    let out = ws.forewarn(&["check", "no-such-script.sh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no-such-script.sh: no such file"));
+    assert_eq!(stdout(&out).trim(), "No scripts were checked.");
 }

@@ -105,3 +105,30 @@ fn targets_filter_and_no_match_exits_1() {
     assert_eq!(code, Some(1));
     assert!(out.contains("No known failure pattern"), "{out}");
 }
+
+/// A reader that stops early (`forewarn explain … | head -1`, `store list | true`) ends the
+/// output quietly: no panic, success, as for `cat`.
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let (_dir, db) = store();
+    for args in [
+        vec!["explain", "sed: 1: \"f\": invalid command code f"],
+        vec!["store", "list"],
+        vec!["store", "list", "--format", "json"],
+    ] {
+        let mut child = Command::new(EXE)
+            .arg("--store")
+            .arg(&db)
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The read end is closed before the process can have written (it has yet to start).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

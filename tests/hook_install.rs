@@ -226,3 +226,43 @@ fn a_broken_settings_file_is_left_alone() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A store named with `--store` is the store the installed hook uses, wherever the agent runs it.
+#[test]
+fn the_installed_hook_keeps_the_store_it_was_installed_with() {
+    let d = dirs();
+    install(&d, &["claude", "--store", "my store.db"]);
+    let settings = read(&d.project.join(".claude/settings.json"));
+    let command = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let store = d.project.join("my store.db");
+    assert_eq!(
+        command,
+        format!("{EXE} --store '{}' hook claude", store.display())
+    );
+    // Run as the agent would, from elsewhere: the hook reads (and so creates) that store.
+    let out = Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(&d.home)
+        .env("HOME", &d.home)
+        .stdin(std::fs::File::open(file_with(&d, r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#)).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        store.exists(),
+        "the hook opened the store it was installed with"
+    );
+}
+
+fn file_with(d: &Dirs, text: &str) -> PathBuf {
+    let p = d.home.join("input.json");
+    std::fs::write(&p, text).unwrap();
+    p
+}

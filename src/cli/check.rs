@@ -214,7 +214,7 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
             };
             let config = configs.for_file(Path::new("./-"));
             files += 1;
-            let target = config.target.clone().or(args.target.clone());
+            let target = args.target.clone().or(config.target.clone());
             jobs.push(Job {
                 path: "<stdin>".into(),
                 text,
@@ -282,7 +282,7 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
             };
             files += 1;
             let target = config
-                .target_for(&file)
+                .mapped_target(&file)
                 .map(str::to_string)
                 .or(args.target.clone())
                 .or(config.target.clone());

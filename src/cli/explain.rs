@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::check::{load_index, unknown_target_message};
-use super::{error, EXIT_ERROR};
+use super::store::{short, short_id_len};
+use super::{error, outln, EXIT_ERROR};
 use crate::config::Config;
 use crate::engine::{self, Pattern};
 
@@ -66,28 +67,31 @@ pub fn run(args: ExplainArgs, store_flag: Option<PathBuf>) -> ExitCode {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"version": 1, "target": target_name, "matches": items})
         );
     } else if patterns.is_empty() {
-        println!("No known failure pattern matches this output.");
+        outln!("No known failure pattern matches this output.");
     } else {
+        // An id as short as tells it from the store's others, as `store list` shows it.
+        let ids: Vec<&str> = index.patterns().iter().map(|p| p.id.as_str()).collect();
+        let id_len = short_id_len(&ids);
         for (p, matched) in &patterns {
-            println!(
+            outln!(
                 "{} [{}] ({})",
                 p.pattern_signature,
                 p.severity,
-                &p.id[..p.id.len().min(8)]
+                short(&p.id, id_len)
             );
-            println!("  matched: {}", matched.trim());
-            println!("  what:    {}", p.failure_description);
-            println!("  cause:   {}", p.root_cause);
-            println!("  fix:     {}", p.recommended_solution);
+            outln!("  matched: {}", matched.trim());
+            outln!("  what:    {}", p.failure_description);
+            outln!("  cause:   {}", p.root_cause);
+            outln!("  fix:     {}", p.recommended_solution);
             for alt in &p.alternative_approaches {
-                println!("  also:    {alt}");
+                outln!("  also:    {alt}");
             }
-            println!();
+            outln!();
         }
     }
     ExitCode::from(u8::from(patterns.is_empty()))

@@ -79,6 +79,33 @@ fn init_tracing() {
         .try_init();
 }
 
+/// Writes to stdout. A reader that went away (`forewarn store list | head`) ends the process
+/// quietly and successfully, as it would end `cat` or `grep`; another write error is reported
+/// and exits 2. (Rust ignores SIGPIPE, so `println!` would panic there.)
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|_| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        error(format_args!("writing to stdout: {e}"));
+        std::process::exit(EXIT_ERROR.into());
+    }
+}
+
+/// `print!` through [`write_out`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_out(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`write_out`].
+macro_rules! outln {
+    () => { $crate::cli::write_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+pub(crate) use {out, outln};
+
 /// Prints an error for the user: `forewarn: <message>`.
 pub fn error(message: impl std::fmt::Display) {
     eprintln!("forewarn: {message}");

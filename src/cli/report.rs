@@ -695,7 +695,10 @@ fn human(
     }
     let counts = by_severity(reports);
     let total: usize = counts.values().sum();
-    if total == 0 {
+    if files == 0 {
+        // Nothing was read (a missing path, no script in a directory): no check mark for that.
+        writeln!(out, "No scripts were checked.")
+    } else if total == 0 {
         writeln!(
             out,
             "{} No known failures in {files} file{}.",

@@ -11,7 +11,7 @@ use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 
 use super::check::parse_severity;
-use super::{error, EXIT_ERROR};
+use super::{error, out, outln, EXIT_ERROR};
 use crate::config::Config;
 use crate::engine::{Pattern, PatternType, Problem, Severity};
 use crate::store::{HostSpec, OpenOptions, Store, StoreError};
@@ -233,7 +233,7 @@ pub fn run(args: StoreArgs, store_flag: Option<PathBuf>) -> ExitCode {
     let flag = store_flag.as_deref();
     let result = match args.command {
         StoreCommand::Path => {
-            println!("{}", store_path(flag).display());
+            outln!("{}", store_path(flag).display());
             Ok(ExitCode::SUCCESS)
         }
         StoreCommand::Init { no_defaults } => init(flag, no_defaults),
@@ -249,7 +249,7 @@ pub fn run(args: StoreArgs, store_flag: Option<PathBuf>) -> ExitCode {
                     Some(name) => store.record_occurrence_on_host(&id, name).map_err(fail)?,
                     None => store.record_occurrence(&id, None).map_err(fail)?,
                 };
-                println!("{count}");
+                outln!("{count}");
                 Ok(ExitCode::SUCCESS)
             }
             StoreCommand::Stats => stats(&store),
@@ -276,12 +276,12 @@ fn init(flag: Option<&Path>, no_defaults: bool) -> Outcome {
     let n = snap.patterns.len() + snap.problems.len();
     if store.was_created() {
         if no_defaults {
-            println!("created {path} (schema version {version}, empty)");
+            outln!("created {path} (schema version {version}, empty)");
         } else {
-            println!("created {path} (schema version {version}, {n} default patterns)");
+            outln!("created {path} (schema version {version}, {n} default patterns)");
         }
     } else {
-        println!(
+        outln!(
             "{path} exists (schema version {version}, {n} patterns, {} hosts, {} clients){}",
             snap.hosts.len(),
             snap.clients.len(),
@@ -293,7 +293,7 @@ fn init(flag: Option<&Path>, no_defaults: bool) -> Outcome {
         );
     }
     if store.is_read_only() {
-        println!("note: the store is read-only here");
+        outln!("note: the store is read-only here");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -306,7 +306,7 @@ fn report_problems(store: &Store, problems: &[Problem]) {
 }
 
 /// The shortest id prefix (at least 8 characters) that tells every id apart, as git abbreviates.
-fn short_id_len(ids: &[&str]) -> usize {
+pub(crate) fn short_id_len(ids: &[&str]) -> usize {
     let mut sorted: Vec<&str> = ids.to_vec();
     sorted.sort_unstable();
     let mut len = 8;
@@ -321,7 +321,7 @@ fn short_id_len(ids: &[&str]) -> usize {
     len
 }
 
-fn short(id: &str, len: usize) -> String {
+pub(crate) fn short(id: &str, len: usize) -> String {
     id.chars().take(len).collect()
 }
 
@@ -336,7 +336,7 @@ fn sort_patterns(patterns: &mut [Pattern]) {
 
 fn print_json(value: &impl serde::Serialize) -> Outcome {
     let text = serde_json::to_string_pretty(value).map_err(fail)?;
-    println!("{text}");
+    outln!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -381,7 +381,7 @@ fn list(store: &Store, format: OutputFormat, all: bool) -> Outcome {
             String::new()
         }
     ));
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -465,7 +465,7 @@ fn show(store: &Store, id: &str, format: OutputFormat) -> Outcome {
             }
         }
     }
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -552,7 +552,7 @@ fn add(store: &Store, args: AddArgs) -> Outcome {
     };
     match store.add_pattern(row) {
         Ok(id) => {
-            println!("{id}");
+            outln!("{id}");
             Ok(ExitCode::SUCCESS)
         }
         Err(StoreError::Invalid(msg)) if from_flags => {
@@ -635,7 +635,7 @@ fn import(store: &Store, file: &Path) -> Outcome {
     let summary = store
         .import(&text)
         .map_err(|e| fail_listing(&display_name(file), e, "nothing imported"))?;
-    println!("imported {}: {summary}", display_name(file));
+    outln!("imported {}: {summary}", display_name(file));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -689,14 +689,16 @@ fn lint(store: &Store) -> Outcome {
     let path = store.path().display();
     let (skipped, flawed) = (lint.skipped.len(), lint.flawed.len());
     if skipped + flawed == 0 {
-        println!(
+        outln!(
             "{path}: {} patterns, {} hosts, {} clients: OK",
-            lint.patterns, lint.hosts, lint.clients
+            lint.patterns,
+            lint.hosts,
+            lint.clients
         );
         return Ok(ExitCode::SUCCESS);
     }
     for p in lint.skipped.iter().chain(&lint.flawed) {
-        println!("{path}: {}", describe(p));
+        outln!("{path}: {}", describe(p));
     }
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let mut parts = Vec::new();
@@ -708,7 +710,7 @@ fn lint(store: &Store) -> Outcome {
     if flawed > 0 {
         parts.push(format!("{flawed} in rows that still load"));
     }
-    println!(
+    outln!(
         "{} problem{} ({})",
         skipped + flawed,
         plural(skipped + flawed),
@@ -762,7 +764,7 @@ fn stats(store: &Store) -> Outcome {
             o.signature
         ));
     }
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -787,7 +789,7 @@ fn host(store: &Store, cmd: HostCommand) -> Outcome {
                 client,
             };
             let host = store.add_host(&spec).map_err(fail)?;
-            println!("added host {} ({})", host.hostname, host.id);
+            outln!("added host {} ({})", host.hostname, host.id);
             Ok(ExitCode::SUCCESS)
         }
         HostCommand::List { format } => {
@@ -823,18 +825,18 @@ fn host(store: &Store, cmd: HostCommand) -> Outcome {
                 ));
             }
             out.push_str(&format!("{} hosts\n", snap.hosts.len()));
-            print!("{out}");
+            out!("{out}");
             Ok(ExitCode::SUCCESS)
         }
         HostCommand::Remove { hostname } => {
             let (hostname, scoped) = store.remove_host(&hostname).map_err(fail)?;
             if scoped > 0 {
-                println!(
+                outln!(
                     "removed host {hostname} and the {scoped} pattern{} scoped to it",
                     if scoped == 1 { "" } else { "s" }
                 );
             } else {
-                println!("removed host {hostname}");
+                outln!("removed host {hostname}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -845,7 +847,7 @@ fn client(store: &Store, cmd: ClientCommand) -> Outcome {
     match cmd {
         ClientCommand::Add { name } => {
             let c = store.add_client(&name).map_err(fail)?;
-            println!("added client {} ({})", c.name, c.id);
+            outln!("added client {} ({})", c.name, c.id);
             Ok(ExitCode::SUCCESS)
         }
         ClientCommand::List { format } => {
@@ -862,7 +864,7 @@ fn client(store: &Store, cmd: ClientCommand) -> Outcome {
                 out.push_str(&format!("{:<24}  {n:>5}  {}\n", c.name, c.id));
             }
             out.push_str(&format!("{} clients\n", clients.len()));
-            print!("{out}");
+            out!("{out}");
             Ok(ExitCode::SUCCESS)
         }
     }

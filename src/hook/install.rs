@@ -34,7 +34,8 @@ pub struct InstallArgs {
 /// milliseconds, so this only bounds a stuck store.
 const TIMEOUT_SECS: u64 = 10;
 
-pub fn run(args: InstallArgs) -> ExitCode {
+/// Installs the hook; `store` is the global `--store`, which the installed command keeps.
+pub fn run(args: InstallArgs, store: Option<&Path>) -> ExitCode {
     let Some(agent) = Agent::from_name(&args.agent) else {
         error(format_args!(
             "unknown agent `{}` (expected claude, codex, cursor, gemini or copilot)",
@@ -54,7 +55,7 @@ pub fn run(args: InstallArgs) -> ExitCode {
         std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
     };
     let file = settings_path(agent, &base, args.user);
-    let command = match hook_command(agent) {
+    let command = match hook_command(agent, store) {
         Ok(c) => c,
         Err(e) => {
             error(e);
@@ -63,7 +64,7 @@ pub fn run(args: InstallArgs) -> ExitCode {
     };
     match install(agent, &file, &command, args.print) {
         Ok(report) => {
-            println!("{report}");
+            crate::cli::outln!("{report}");
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -89,19 +90,30 @@ pub fn settings_path(agent: Agent, base: &Path, user: bool) -> PathBuf {
 }
 
 /// `"<absolute path of this executable>" hook <agent>`, quoted when the path needs it.
-fn hook_command(agent: Agent) -> Result<String, String> {
+fn hook_command(agent: Agent, store: Option<&Path>) -> Result<String, String> {
     let exe =
         std::env::current_exe().map_err(|e| format!("cannot find forewarn's own path: {e}"))?;
-    let exe = exe.to_string_lossy();
+    let mut command = quoted(&exe.to_string_lossy());
+    // The agent runs the hook from the project it works in: a store named here is made
+    // absolute, so the hook reads and records in the store the user chose.
+    if let Some(store) = store {
+        let store = std::path::absolute(store).map_err(|e| format!("{}: {e}", store.display()))?;
+        command.push_str(" --store ");
+        command.push_str(&quoted(&store.to_string_lossy()));
+    }
+    Ok(format!("{command} hook {}", agent.name()))
+}
+
+/// `word` quoted for the shell the agent runs the hook command with, where it needs it.
+fn quoted(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:@%,=".contains(c);
-    let quoted = if exe.chars().all(plain) || (cfg!(windows) && !exe.contains(' ')) {
-        exe.into_owned()
+    if word.chars().all(plain) || (cfg!(windows) && !word.contains(' ')) {
+        word.to_string()
     } else if cfg!(windows) {
-        format!("\"{exe}\"")
+        format!("\"{word}\"")
     } else {
-        format!("'{}'", exe.replace('\'', r"'\''"))
-    };
-    Ok(format!("{quoted} hook {}", agent.name()))
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 /// Merges the entry into `file` (or prints the result). Returns what happened, for the user.

@@ -61,7 +61,7 @@ pub enum HookAction {
 
 pub fn run(args: HookArgs, store: Option<PathBuf>) -> ExitCode {
     if let Some(HookAction::Install(install)) = args.action {
-        return install::run(install);
+        return install::run(install, store.as_deref());
     }
     if args.rebuild_cache {
         cache::rebuild(&Store::resolve_path(store.as_deref(), None));

@@ -170,11 +170,11 @@ impl State {
     }
 
     /// The target a document defaults to (DESIGN.md §4 after the in-file directive): the
-    /// config file's globs and target, the editor's `targets` globs and `target`, then
-    /// `FOREWARN_TARGET`.
+    /// config file's globs, the editor's `targets` globs and `target`, `FOREWARN_TARGET`, then
+    /// the config file's default `target`.
     fn default_target(&self, entry: &Entry, settings: &Settings) -> Option<String> {
         if let Some(path) = &entry.doc.path {
-            if let Some(t) = entry.config.target_for(path) {
+            if let Some(t) = entry.config.mapped_target(path) {
                 return Some(t.to_string());
             }
             let root = self.folder_of(path);
@@ -182,7 +182,11 @@ impl State {
                 return Some(t.to_string());
             }
         }
-        settings.target.clone().or_else(|| self.env_target.clone())
+        settings
+            .target
+            .clone()
+            .or_else(|| self.env_target.clone())
+            .or_else(|| entry.config.target.clone())
     }
 
     /// Analyzes the document now (on the calling thread: call from a blocking task). `None`
