@@ -837,23 +837,17 @@ fn the_pattern_cache_gives_check_the_same_reports_as_the_whole_store() {
     let out = ws.forewarn(&["store", "import", "cachecheck/synthetic.json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     // A tag only a pattern that cannot fire here uses: still a known target from the cache.
-    let out = ws.forewarn(&[
-        "store",
-        "add",
-        "--type",
-        "command_compatibility",
-        "--signature",
-        "acme only",
-        "--description",
-        "d",
-        "--command",
-        "acmetool",
-        "--affected-system",
-        "acme-os",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    // A row that does not decode is reported the same way from the cache.
+    // The store's writes refuse a tag no host carries, so the row is one an older store holds.
     let conn = rusqlite::Connection::open(ws.store()).unwrap();
+    conn.execute(
+        "INSERT INTO failure_patterns (id, pattern_type, pattern_signature, severity,
+             failure_description, triggering_commands, affected_systems)
+         VALUES ('a1000000-0000-4000-8000-000000000001', 'command_compatibility', 'acme only',
+             'major', 'd', '[\"acmetool\"]', '[\"acme-os\"]')",
+        [],
+    )
+    .unwrap();
+    // A row that does not decode is reported the same way from the cache.
     conn.execute(
         "UPDATE failure_patterns SET triggering_commands = '[\"(unclosed\"]' \
          WHERE id = 'a0000000-0000-4000-8000-000000000004'",

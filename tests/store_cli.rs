@@ -518,13 +518,30 @@ fn record_counts_and_reports_bad_ids() {
         ok(&store, &["store", "record", &id]).trim(),
         (before + 1).to_string()
     );
+    // An occurrence on a host names a host of the store (DESIGN.md §2: hosts are rows of
+    // `infrastructure`); a typo would file it under a host that does not exist.
+    let nosuch = forewarn(&store, &["store", "record", &id, "--host", "nosuchhost"]);
+    assert_eq!(nosuch.status.code(), Some(2));
+    assert!(
+        stderr(&nosuch).contains("--host: no host is named `nosuchhost`"),
+        "{}",
+        stderr(&nosuch)
+    );
+    assert_eq!(count_of(&store, &id), before + 1, "nothing counted");
+    ok(
+        &store,
+        &["store", "host", "add", "web1", "--alias", "web1.acme.lan"],
+    );
     assert_eq!(
-        ok(&store, &["store", "record", &id, "--host", "web1"]).trim(),
+        ok(&store, &["store", "record", &id, "--host", "WEB1.acme.lan"]).trim(),
         (before + 2).to_string()
     );
     assert_eq!(count_of(&store, &id), before + 2);
     let stats = ok(&store, &["store", "stats"]);
-    assert!(stats.contains("web1"), "{stats}");
+    assert!(
+        stats.lines().any(|l| l.contains(" web1 ")),
+        "logged under its hostname: {stats}"
+    );
     let unknown = forewarn(&store, &["store", "record", "ffffffff-nope"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("ffffffff-nope"));
@@ -618,6 +635,9 @@ fn eight_processes_record_concurrently_and_every_count_lands() {
     ok(&store, &["store", "init"]);
     let id = default_library_ids().remove(0);
     let before = count_of(&store, &id);
+    for w in 0..PROCESSES {
+        ok(&store, &["store", "host", "add", &format!("worker{w}")]);
+    }
     let failures: Vec<String> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..PROCESSES)
             .map(|w| {
@@ -763,4 +783,242 @@ fn add_from_json_and_import_from_stdin() {
         36,
         "a row without an id gets a UUID"
     );
+}
+
+/// `store add` from flags with one bad value; returns the failed run.
+fn add_with(store: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "store",
+        "add",
+        "--type",
+        "command_compatibility",
+        "--signature",
+        "s",
+        "--description",
+        "d",
+        "--command",
+        "foo",
+    ];
+    args.extend_from_slice(extra);
+    forewarn(store, &args)
+}
+
+#[test]
+fn values_that_match_nothing_are_refused_on_every_write() {
+    let (dir, store) = temp();
+    ok(&store, &["store", "init", "--no-defaults"]);
+
+    let typo = add_with(&store, &["--affected-system", "macoss"]);
+    assert_eq!(typo.status.code(), Some(2));
+    let err = stderr(&typo);
+    assert!(
+        err.contains(
+            "--affected-system (affected_systems) tag `macoss` is neither a documented tag"
+        ) && err.contains("(did you mean `macos`?)")
+            && err.contains("nothing added"),
+        "{err}"
+    );
+    let op = add_with(&store, &["--operation", "package-install"]);
+    assert_eq!(op.status.code(), Some(2));
+    assert!(
+        stderr(&op).contains("--operation (triggering_operations) class `package-install`")
+            && stderr(&op).contains("(did you mean `package_install`?)"),
+        "{}",
+        stderr(&op)
+    );
+
+    let row = dir.path().join("row.json");
+    std::fs::write(
+        &row,
+        r#"{"id": "my-pattern-1", "pattern_type": "version_mismatch", "pattern_signature": "s",
+            "failure_description": "d", "triggering_commands": ["foo"]}"#,
+    )
+    .unwrap();
+    let not_uuid = forewarn(&store, &["store", "add", "--json", row.to_str().unwrap()]);
+    assert_eq!(not_uuid.status.code(), Some(2));
+    assert!(
+        stderr(&not_uuid).contains("pattern (id my-pattern-1): id `my-pattern-1` is not a UUID"),
+        "{}",
+        stderr(&not_uuid)
+    );
+
+    let file = dir.path().join("bad.json");
+    std::fs::write(
+        &file,
+        r#"[{"id": "aaaaaaaa-0000-4000-8000-000000000001", "pattern_type": "permission_denied",
+             "pattern_signature": "fine", "failure_description": "d", "triggering_commands": ["x"]},
+            {"id": "aaaaaaaa-0000-4000-8000-000000000002", "pattern_type": "permission_denied",
+             "pattern_signature": "typo", "failure_description": "d", "triggering_commands": ["x"],
+             "affected_systems": ["windows-server-2008r2"], "triggering_operations": ["reboot"]}]"#,
+    )
+    .unwrap();
+    let o = forewarn(&store, &["store", "import", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let row = "failure_patterns[1] (id aaaaaaaa-0000-4000-8000-000000000002)";
+    assert!(
+        err.contains(&format!(
+            "{row}: affected_systems tag `windows-server-2008r2`"
+        )) && err.contains("did you mean `windows-server-2008-r2`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{row}: triggering_operations class `reboot`")),
+        "{err}"
+    );
+    assert!(err.contains("2 problems, nothing imported"), "{err}");
+    assert_eq!(
+        json(&store, &["store", "list", "--format", "json", "--all"]),
+        Value::Array(vec![]),
+        "nothing was written"
+    );
+}
+
+#[test]
+fn hosts_answer_to_their_own_names_and_introduce_site_tags_on_purpose() {
+    let (_dir, store) = temp();
+    ok(&store, &["store", "init", "--no-defaults"]);
+    ok(
+        &store,
+        &[
+            "store",
+            "host",
+            "add",
+            "acme-web01",
+            "--alias",
+            "web01.acme.lan",
+        ],
+    );
+    let clash = forewarn(
+        &store,
+        &["store", "host", "add", "h2", "--alias", "acme-web01"],
+    );
+    assert_eq!(clash.status.code(), Some(2));
+    assert!(
+        stderr(&clash).contains("--alias `acme-web01` is already the hostname of host acme-web01"),
+        "{}",
+        stderr(&clash)
+    );
+    let clash = forewarn(&store, &["store", "host", "add", "WEB01.acme.lan"]);
+    assert_eq!(clash.status.code(), Some(2));
+    assert!(
+        stderr(&clash).contains("is already an alias of host acme-web01"),
+        "{}",
+        stderr(&clash)
+    );
+
+    let typo = forewarn(&store, &["store", "host", "add", "h2", "--tag", "macoss"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("--tag `macoss` is neither a documented tag")
+            && stderr(&typo).contains("(did you mean `macos`?)")
+            && stderr(&typo).contains("--site-tag macoss"),
+        "{}",
+        stderr(&typo)
+    );
+    // A pattern cannot name a site tag before a host carries it...
+    let early = add_with(&store, &["--affected-system", "acme-legacy"]);
+    assert_eq!(early.status.code(), Some(2), "{}", stderr(&early));
+    // ...and can once one does. Tags are stored lowercased.
+    ok(
+        &store,
+        &[
+            "store",
+            "host",
+            "add",
+            "h2",
+            "--tag",
+            "MacOS",
+            "--site-tag",
+            "Acme-Legacy",
+        ],
+    );
+    let hosts = json(&store, &["store", "host", "list", "--format", "json"]);
+    assert_eq!(
+        hosts[1]["system_tags"],
+        serde_json::json!(["macos", "acme-legacy"])
+    );
+    let id = ok(
+        &store,
+        &[
+            "store",
+            "add",
+            "--type",
+            "command_compatibility",
+            "--signature",
+            "s",
+            "--description",
+            "d",
+            "--command",
+            "foo",
+            "--affected-system",
+            "ACME-legacy",
+        ],
+    );
+    let p = json(&store, &["store", "show", id.trim(), "--format", "json"]);
+    assert_eq!(p["affected_systems"], serde_json::json!(["acme-legacy"]));
+    ok(
+        &store,
+        &["store", "host", "add", "h3", "--tag", "acme-legacy"],
+    );
+    assert!(ok(&store, &["store", "lint"]).contains("OK"));
+    let hosts = json(&store, &["store", "host", "list", "--format", "json"]);
+    assert_eq!(
+        hosts.as_array().unwrap().len(),
+        3,
+        "no refused host was added"
+    );
+}
+
+#[test]
+fn lint_reports_rows_that_load_but_match_nothing() {
+    let (_dir, store) = temp();
+    ok(&store, &["store", "init", "--no-defaults"]);
+    ok(&store, &["store", "host", "add", "web1"]);
+    ok(&store, &["store", "host", "add", "web2"]);
+    {
+        // What an older forewarn or the sqlite3 shell could write.
+        let conn = rusqlite::Connection::open(&store).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO failure_patterns (id, pattern_type, pattern_signature, severity,
+                   failure_description, triggering_commands, triggering_operations, affected_systems)
+               VALUES ('p1', 'command_compatibility', 's', 'major', 'd', '["foo"]',
+                   '["package-install"]', '["macoss"]');
+               UPDATE infrastructure SET aliases = '["WEB1"]', system_tags = '["acme-x"]'
+               WHERE hostname = 'web2';"#,
+        )
+        .unwrap();
+    }
+    let o = forewarn(&store, &["store", "lint"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    let line_of = |needle: &str| {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line for {needle}:\n{out}"))
+            .to_string()
+    };
+    let p1 = line_of("pattern p1:");
+    for needle in [
+        "id `p1` is not a UUID",
+        "affected_systems tag `macoss`",
+        "did you mean `macos`",
+        "triggering_operations class `package-install`",
+    ] {
+        assert!(p1.contains(needle), "{needle}: {p1}");
+    }
+    let web2 = line_of("host web2:");
+    assert!(
+        web2.contains("alias `WEB1` is also the hostname of host web1")
+            && web2.contains("system tag `acme-x`"),
+        "{web2}"
+    );
+    assert!(
+        out.trim_end()
+            .ends_with("2 problems (2 in rows that still load)"),
+        "{out}"
+    );
+    // The pattern still works for check: lint reports it, nothing skips it.
+    let listed = json(&store, &["store", "list", "--format", "json"]);
+    assert_eq!(listed[0]["id"], "p1");
 }

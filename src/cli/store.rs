@@ -61,12 +61,14 @@ pub enum StoreCommand {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
-    /// List every stored pattern that cannot work (bad regex, bad JSON, unknown type or severity).
+    /// List every stored pattern that cannot work (bad regex, bad JSON, unknown type or severity,
+    /// a tag or operation class nothing knows, an id that is not a UUID) and every host whose
+    /// names clash or whose tags match nothing.
     Lint,
     /// Record one occurrence of a pattern: count + 1, last_seen = now. Prints the new count.
     Record {
         id: String,
-        /// The host it happened on.
+        /// The host it happened on: a hostname or alias of `forewarn store host list`.
         #[arg(long, value_name = "NAME")]
         host: Option<String>,
     },
@@ -94,9 +96,14 @@ pub enum HostCommand {
         /// Another name it answers to (FQDN, IP, short name). Repeatable.
         #[arg(long = "alias", value_name = "A")]
         aliases: Vec<String>,
-        /// A system tag it belongs to, matched against affected_systems (e.g. powershell-2.0). Repeatable.
+        /// A system tag it belongs to, matched against affected_systems (e.g. powershell-2.0): a
+        /// documented tag (docs/patterns.md) or one the store already uses. Repeatable.
         #[arg(long = "tag", value_name = "T")]
         tags: Vec<String>,
+        /// A site-specific tag outside the documented vocabulary that this host introduces;
+        /// patterns may then name it in affected_systems. Repeatable.
+        #[arg(long = "site-tag", value_name = "T")]
+        site_tags: Vec<String>,
         #[arg(long, value_name = "TEXT")]
         os: Option<String>,
         #[arg(long, value_name = "TEXT")]
@@ -238,9 +245,10 @@ pub fn run(args: StoreArgs, store_flag: Option<PathBuf>) -> ExitCode {
             StoreCommand::Export { file } => export(&store, file.as_deref()),
             StoreCommand::Lint => lint(&store),
             StoreCommand::Record { id, host } => {
-                let count = store
-                    .record_occurrence(&id, host.as_deref())
-                    .map_err(fail)?;
+                let count = match host.as_deref() {
+                    Some(name) => store.record_occurrence_on_host(&id, name).map_err(fail)?,
+                    None => store.record_occurrence(&id, None).map_err(fail)?,
+                };
                 outln!("{count}");
                 Ok(ExitCode::SUCCESS)
             }
@@ -668,22 +676,45 @@ fn export(store: &Store, file: Option<&Path>) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A problem as `store lint` prints it: `pattern ID: …` or `host NAME: …`.
+fn describe(p: &Problem) -> String {
+    match p.pattern_id.strip_prefix("host:") {
+        Some(host) => format!("host {host}: {}", p.message),
+        None => p.to_string(),
+    }
+}
+
 fn lint(store: &Store) -> Outcome {
-    let snap = store.load().map_err(fail)?;
-    let (n, hosts, clients) = (snap.patterns.len(), snap.hosts.len(), snap.clients.len());
-    let (_, problems) = store.load_index().map_err(fail)?;
+    let lint = store.lint().map_err(fail)?;
     let path = store.path().display();
-    if problems.is_empty() {
-        outln!("{path}: {n} patterns, {hosts} hosts, {clients} clients: OK");
+    let (skipped, flawed) = (lint.skipped.len(), lint.flawed.len());
+    if skipped + flawed == 0 {
+        outln!(
+            "{path}: {} patterns, {} hosts, {} clients: OK",
+            lint.patterns,
+            lint.hosts,
+            lint.clients
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    for p in &problems {
-        outln!("{path}: {p}");
+    for p in lint.skipped.iter().chain(&lint.flawed) {
+        outln!("{path}: {}", describe(p));
+    }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut parts = Vec::new();
+    if skipped > 0 {
+        parts.push(format!(
+            "{skipped} skipped by check, explain, the language server and hooks"
+        ));
+    }
+    if flawed > 0 {
+        parts.push(format!("{flawed} in rows that still load"));
     }
     outln!(
-        "{} problem{} (each such pattern is skipped by check, explain, the language server and hooks)",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        "{} problem{} ({})",
+        skipped + flawed,
+        plural(skipped + flawed),
+        parts.join("; ")
     );
     Ok(ExitCode::from(EXIT_PROBLEMS))
 }
@@ -743,6 +774,7 @@ fn host(store: &Store, cmd: HostCommand) -> Outcome {
             hostname,
             aliases,
             tags,
+            site_tags,
             os,
             os_version,
             client,
@@ -751,6 +783,7 @@ fn host(store: &Store, cmd: HostCommand) -> Outcome {
                 hostname,
                 aliases,
                 system_tags: tags,
+                site_tags,
                 os,
                 os_version,
                 client,

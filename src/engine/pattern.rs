@@ -2,8 +2,12 @@
 //! columns decoded. The store converts rows to and from this type; nothing here does I/O.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
+
+use super::operations;
+use super::target::SYSTEM_TAGS;
 
 /// How bad a failure is. Ordered: `Info < Minor < Major < Blocking`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -246,6 +250,53 @@ mod tests {
     }
 
     #[test]
+    fn unknown_tags_and_operations_are_named_with_a_suggestion() {
+        let mut p = Pattern::new("x", PatternType::CommandCompatibility, "s", "d");
+        p.triggering_commands = vec!["foo".into()];
+        p.affected_systems = vec!["macOS".into(), "macoss".into(), "acme-legacy".into()];
+        p.triggering_operations = vec!["Package_Install".into(), "package-instal".into()];
+        let none = HashSet::new();
+        let problems = p.unknown_names(&none);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(
+            problems[0].contains("`macoss`") && problems[0].ends_with("(did you mean `macos`?)"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].contains("`acme-legacy`") && !problems[1].contains("did you mean"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[2].contains("class `package-instal`")
+                && problems[2].ends_with("(did you mean `package_install`?)"),
+            "{problems:?}"
+        );
+        // A tag a host of the store carries is the site's own vocabulary.
+        let site: HashSet<String> = ["acme-legacy".to_string()].into();
+        assert_eq!(p.unknown_names(&site).len(), 2);
+        // The default library names only documented tags and classes.
+        for q in crate::store::default_patterns() {
+            assert_eq!(q.unknown_names(&none), Vec::<String>::new(), "{}", q.id);
+        }
+    }
+
+    #[test]
+    fn ids_are_uuids_in_text_form() {
+        assert!(is_uuid("0d6c3f0e-5b7a-4c1e-9a57-2f4b8e1d6a90"));
+        assert!(is_uuid("0D6C3F0E-5B7A-4C1E-9A57-2F4B8E1D6A90"));
+        for not in [
+            "",
+            "p1",
+            "0d6c3f0e5b7a4c1e9a572f4b8e1d6a90",
+            "{0d6c3f0e-5b7a-4c1e-9a57-2f4b8e1d6a90}",
+            "0d6c3f0e-5b7a-4c1e-9a57-2f4b8e1d6a9g",
+            "0d6c3f0e-5b7a-4c1e-9a57_2f4b8e1d6a90",
+        ] {
+            assert!(!is_uuid(not), "{not}");
+        }
+    }
+
+    #[test]
     fn replacement_groups_follow_the_regex_crate() {
         assert_eq!(
             replacement_groups("python3 $1 ${name}x $$9 $ab_c-d"),
@@ -322,6 +373,24 @@ const MISSING_COMMAND_TEXTS: &[&str] = &[
     "no such file or directory",
     "unknown command",
 ];
+
+/// Whether `id` is a UUID in the 36-character text form the schema's ids use (DESIGN.md §2.1),
+/// e.g. `0d6c3f0e-5b7a-4c1e-9a57-2f4b8e1d6a90`, in either case.
+pub fn is_uuid(id: &str) -> bool {
+    id.len() == 36 && uuid::Uuid::try_parse(id).is_ok()
+}
+
+/// `" (did you mean `X`?)"` for the known name closest to `wrong`, when one is close enough to
+/// be a typo of it (a few edits, as rustc and clap suggest).
+pub fn did_you_mean<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let limit = (wrong.chars().count() / 3).clamp(1, 3);
+    known
+        .map(|k| (strsim::damerau_levenshtein(wrong, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
+}
 
 /// Where a triggering entry written as `syntax:…` names a language construct, not a command.
 pub const SYNTAX_PREFIX: &str = "syntax:";
@@ -436,6 +505,42 @@ impl Pattern {
                         }
                     }
                 }
+            }
+        }
+        out
+    }
+
+    /// The names in this pattern that match nothing forewarn knows, so the entry can never
+    /// fire: an `affected_systems` tag that is neither documented ([`SYSTEM_TAGS`]) nor in
+    /// `site_tags` (the lowercased tags the store's hosts carry), and a `triggering_operations`
+    /// class outside the built-in taxonomy ([`operations::ALL`]). Tags and classes compare
+    /// lowercased, as matching does. The store refuses such a pattern and `store lint` lists
+    /// it; the index still loads it (its other entries work).
+    pub fn unknown_names(&self, site_tags: &HashSet<String>) -> Vec<String> {
+        let mut out = Vec::new();
+        for tag in &self.affected_systems {
+            let t = tag.trim().to_lowercase();
+            if !SYSTEM_TAGS.contains(&t.as_str()) && !site_tags.contains(&t) {
+                let known = SYSTEM_TAGS
+                    .iter()
+                    .copied()
+                    .chain(site_tags.iter().map(String::as_str));
+                out.push(format!(
+                    "affected_systems tag `{tag}` is neither a documented tag (docs/patterns.md) \
+                     nor a tag of a host in the store, so it matches no target{}",
+                    did_you_mean(&t, known)
+                ));
+            }
+        }
+        for op in &self.triggering_operations {
+            let o = op.trim().to_lowercase();
+            if !operations::ALL.contains(&o.as_str()) {
+                out.push(format!(
+                    "triggering_operations class `{op}` is not one forewarn knows ({}), so no \
+                     command triggers it{}",
+                    operations::ALL.join(", "),
+                    did_you_mean(&o, operations::ALL.iter().copied())
+                ));
             }
         }
         out

@@ -1,11 +1,15 @@
 //! Curating the store: hosts and clients, statistics, and the insights bookkeeping. Each write
 //! is one short transaction and validates its input first, naming what is wrong.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use std::collections::HashSet;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::rows;
 use super::{Store, StoreError};
-use crate::engine::{Client, Host, Pattern, Problem};
+use crate::engine::pattern::{did_you_mean, is_uuid};
+use crate::engine::target::SYSTEM_TAGS;
+use crate::engine::{Client, Host, Pattern, PatternIndex, Problem};
 
 /// A host to add (`forewarn store host add`).
 #[derive(Clone, Debug, Default)]
@@ -13,6 +17,10 @@ pub struct HostSpec {
     pub hostname: String,
     pub aliases: Vec<String>,
     pub system_tags: Vec<String>,
+    /// Tags outside the documented vocabulary that this host introduces on purpose (a
+    /// site-specific tag its patterns will name); `system_tags` only takes known tags, so that
+    /// a typo is caught.
+    pub site_tags: Vec<String>,
     pub os: Option<String>,
     pub os_version: Option<String>,
     /// The client's name; it must exist already.
@@ -43,6 +51,21 @@ pub struct Stats {
     pub recent: Vec<Occurrence>,
 }
 
+/// What `forewarn store lint` finds.
+#[derive(Debug, Default)]
+pub struct Lint {
+    pub patterns: usize,
+    pub hosts: usize,
+    pub clients: usize,
+    /// Patterns that check, explain, the language server and hooks leave out (a row that does
+    /// not decode, a regex that does not parse, …), and host rows that do not decode.
+    pub skipped: Vec<Problem>,
+    /// Rows that load but hold a value that can never match or that the schema does not allow:
+    /// an unknown tag or operation class, an id that is not a UUID, a name two hosts answer to,
+    /// a host tag nothing names. Hosts are named `host:HOSTNAME`.
+    pub flawed: Vec<Problem>,
+}
+
 /// How many rows `stats` lists as top and recent.
 const STATS_ROWS: i64 = 10;
 
@@ -55,6 +78,59 @@ pub(crate) fn check_hostname(name: &str) -> Result<(), String> {
     } else {
         Ok(())
     }
+}
+
+/// Every host, decoded as [`Store::load`] does (a bad JSON column reads as empty).
+pub(crate) fn hosts(conn: &Connection) -> rusqlite::Result<Vec<Host>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {} FROM infrastructure ORDER BY rowid",
+        rows::HOST_COLUMNS
+    ))?;
+    let rows = stmt.query_map([], |r| rows::decode_host(r).map(|(h, _)| h))?;
+    rows.collect()
+}
+
+/// Whose name `name` already is among `hosts` (hostname or alias, case-insensitive), worded for
+/// a message: "the hostname of host X" or "an alias of host X".
+pub(crate) fn name_clash<'a>(
+    mut hosts: impl Iterator<Item = &'a Host>,
+    name: &str,
+) -> Option<String> {
+    let name = name.trim();
+    hosts.find_map(|h| {
+        if h.hostname.eq_ignore_ascii_case(name) {
+            Some(format!("the hostname of host {}", h.hostname))
+        } else if h
+            .aliases
+            .iter()
+            .any(|a| a.trim().eq_ignore_ascii_case(name))
+        {
+            Some(format!("an alias of host {}", h.hostname))
+        } else {
+            None
+        }
+    })
+}
+
+/// The tags these hosts carry, lowercased: with the documented ones, what patterns may name.
+pub(crate) fn site_tags<'a>(hosts: impl Iterator<Item = &'a Host>) -> HashSet<String> {
+    hosts
+        .flat_map(|h| &h.system_tags)
+        .map(|t| t.trim().to_lowercase())
+        .collect()
+}
+
+/// Every tag the stored patterns name, lowercased (rows that do not decode count too).
+fn pattern_tags(conn: &Connection) -> rusqlite::Result<HashSet<String>> {
+    let mut stmt = conn.prepare("SELECT CAST(affected_systems AS TEXT) FROM failure_patterns")?;
+    let lists = stmt.query_map([], |r| r.get::<_, Option<String>>(0))?;
+    let mut out = HashSet::new();
+    for list in lists {
+        let list = list?;
+        let tags = rows::json_list(list.as_deref(), "affected_systems").unwrap_or_default();
+        out.extend(tags.into_iter().map(|t| t.trim().to_lowercase()));
+    }
+    Ok(out)
 }
 
 fn clean_list(items: &[String], what: &str) -> Result<Vec<String>, StoreError> {
@@ -83,7 +159,24 @@ impl Store {
                 "--alias `{a}` contains whitespace"
             )));
         }
-        let system_tags = clean_list(&spec.system_tags, "a --tag")?;
+        let lower = |tags: Vec<String>| tags.into_iter().map(|t| t.to_lowercase()).collect();
+        let tags: Vec<String> = lower(clean_list(&spec.system_tags, "a --tag")?);
+        let new_tags: Vec<String> = lower(clean_list(&spec.site_tags, "a --site-tag")?);
+        if let Some(t) = tags
+            .iter()
+            .chain(&new_tags)
+            .find(|t| t.chars().any(|c| c.is_whitespace() || c == ','))
+        {
+            return Err(StoreError::Invalid(format!(
+                "tag `{t}` contains whitespace or a comma (one tag per --tag)"
+            )));
+        }
+        let mut system_tags = tags.clone();
+        for t in new_tags {
+            if !system_tags.contains(&t) {
+                system_tags.push(t);
+            }
+        }
         let mut conn = self.conn();
         let result = (|| -> Result<Host, super::Lookup> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -99,17 +192,44 @@ impl Store {
                         })?,
                 ),
             };
-            let taken: Option<String> = tx
-                .query_row(
-                    "SELECT hostname FROM infrastructure WHERE hostname = ?1",
-                    [hostname],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(existing) = taken {
-                return Err(
-                    StoreError::Invalid(format!("host `{existing}` exists already")).into(),
-                );
+            let stored = hosts(&tx)?;
+            if let Some(existing) = stored
+                .iter()
+                .find(|h| h.hostname.eq_ignore_ascii_case(hostname))
+            {
+                return Err(StoreError::Invalid(format!(
+                    "host `{}` exists already",
+                    existing.hostname
+                ))
+                .into());
+            }
+            // A name two hosts answer to would make `--target NAME` and `ssh NAME` pick either.
+            let names = std::iter::once(("hostname", hostname))
+                .chain(aliases.iter().map(|a| ("--alias", a.as_str())));
+            for (what, name) in names {
+                if let Some(owner) = name_clash(stored.iter(), name) {
+                    return Err(
+                        StoreError::Invalid(format!("{what} `{name}` is already {owner}")).into(),
+                    );
+                }
+            }
+            // `--tag` takes the documented tags and those the store already uses; a new site
+            // tag is said to be one with `--site-tag`, so that `--tag macoss` is caught.
+            let mut known = site_tags(stored.iter());
+            known.extend(pattern_tags(&tx)?);
+            for t in &tags {
+                if !SYSTEM_TAGS.contains(&t.as_str()) && !known.contains(t) {
+                    let candidates = SYSTEM_TAGS
+                        .iter()
+                        .copied()
+                        .chain(known.iter().map(String::as_str));
+                    return Err(StoreError::Invalid(format!(
+                        "--tag `{t}` is neither a documented tag (docs/patterns.md) nor one this \
+                         store uses{}; to introduce a site-specific tag, pass --site-tag {t}",
+                        did_you_mean(t, candidates)
+                    ))
+                    .into());
+                }
             }
             let host = Host {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -197,6 +317,71 @@ impl Store {
             Ok(client)
         })();
         result.map_err(|e| self.flatten(e))
+    }
+
+    /// Every problem of the store: what the index skips, and what loads but cannot match or
+    /// breaks the schema's rules (see [`Lint`]).
+    pub fn lint(&self) -> Result<Lint, StoreError> {
+        let snap = self.load()?;
+        let mut lint = Lint {
+            patterns: snap.patterns.len(),
+            hosts: snap.hosts.len(),
+            clients: snap.clients.len(),
+            ..Lint::default()
+        };
+        let tags = site_tags(snap.hosts.iter());
+        let named: HashSet<String> = snap
+            .patterns
+            .iter()
+            .flat_map(|p| &p.affected_systems)
+            .map(|t| t.trim().to_lowercase())
+            .collect();
+        for p in &snap.patterns {
+            let mut found = Vec::new();
+            if !is_uuid(&p.id) {
+                found.push(format!(
+                    "id `{}` is not a UUID (ids are 36-character UUID text, DESIGN.md §2.1)",
+                    p.id
+                ));
+            }
+            found.extend(p.unknown_names(&tags));
+            if !found.is_empty() {
+                lint.flawed.push(Problem {
+                    pattern_id: p.id.clone(),
+                    message: found.join("; "),
+                });
+            }
+        }
+        for (i, h) in snap.hosts.iter().enumerate() {
+            let mut found = Vec::new();
+            let names = std::iter::once(("hostname", &h.hostname))
+                .chain(h.aliases.iter().map(|a| ("alias", a)));
+            for (what, name) in names {
+                if let Some(owner) = name_clash(snap.hosts[..i].iter(), name) {
+                    found.push(format!("{what} `{name}` is also {owner}"));
+                }
+            }
+            for t in &h.system_tags {
+                let lower = t.trim().to_lowercase();
+                if !SYSTEM_TAGS.contains(&lower.as_str()) && !named.contains(&lower) {
+                    found.push(format!(
+                        "system tag `{t}` is neither a documented tag (docs/patterns.md) nor named \
+                         by any pattern, so it matches nothing{}",
+                        did_you_mean(&lower, SYSTEM_TAGS.iter().copied())
+                    ));
+                }
+            }
+            if !found.is_empty() {
+                lint.flawed.push(Problem {
+                    pattern_id: format!("host:{}", h.hostname),
+                    message: found.join("; "),
+                });
+            }
+        }
+        let index = PatternIndex::build(snap.patterns, snap.hosts, snap.clients);
+        lint.skipped = snap.problems;
+        lint.skipped.extend_from_slice(index.problems());
+        Ok(lint)
     }
 
     /// Every client with its number of hosts, by name.
@@ -384,10 +569,171 @@ mod tests {
     }
 
     #[test]
+    fn a_host_name_must_not_be_another_hosts_and_tags_must_be_known() {
+        let (_d, store) = fresh();
+        let spec = |name: &str, aliases: &[&str], tags: &[&str], site: &[&str]| HostSpec {
+            hostname: name.into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            system_tags: tags.iter().map(|t| t.to_string()).collect(),
+            site_tags: site.iter().map(|t| t.to_string()).collect(),
+            ..HostSpec::default()
+        };
+        store
+            .add_host(&spec(
+                "acme-web01",
+                &["web01.acme.lan"],
+                &["Debian-12"],
+                &[],
+            ))
+            .unwrap();
+        let err = |s: HostSpec| store.add_host(&s).unwrap_err().to_string();
+        assert_eq!(
+            err(spec("h2", &["ACME-web01"], &[], &[])),
+            "--alias `ACME-web01` is already the hostname of host acme-web01"
+        );
+        assert_eq!(
+            err(spec("web01.acme.lan", &[], &[], &[])),
+            "hostname `web01.acme.lan` is already an alias of host acme-web01"
+        );
+        let typo = err(spec("h2", &[], &["macoss"], &[]));
+        assert!(
+            typo.starts_with("--tag `macoss` is neither a documented tag")
+                && typo.contains("(did you mean `macos`?)")
+                && typo.ends_with("pass --site-tag macoss"),
+            "{typo}"
+        );
+        // A site tag is said to be one; then `--tag` on the next host knows it.
+        let h2 = store
+            .add_host(&spec("h2", &[], &["MacOS"], &["Acme-Legacy"]))
+            .unwrap();
+        assert_eq!(h2.system_tags, ["macos", "acme-legacy"]);
+        store
+            .add_host(&spec("h3", &[], &["acme-legacy"], &[]))
+            .unwrap();
+        let snap = store.load().unwrap();
+        assert_eq!(
+            snap.hosts[0].system_tags,
+            ["debian-12"],
+            "stored lowercased"
+        );
+        assert_eq!(snap.hosts.len(), 3, "nothing else was added");
+    }
+
+    #[test]
+    fn recording_for_a_host_needs_a_host_and_logs_its_hostname() {
+        let (_d, store) = fresh();
+        let id = super::super::test_uid("p");
+        store
+            .import(
+                &serde_json::json!([{"id": id, "pattern_type": "version_mismatch",
+                    "pattern_signature": "s", "failure_description": "d", "triggering_commands": ["x"]}])
+                .to_string(),
+            )
+            .unwrap();
+        store
+            .add_host(&HostSpec {
+                hostname: "web1".into(),
+                aliases: vec!["web1.acme.lan".into()],
+                ..HostSpec::default()
+            })
+            .unwrap();
+        let e = store
+            .record_occurrence_on_host(&id, "nosuchhost")
+            .unwrap_err();
+        assert!(matches!(e, StoreError::NotFound(_)));
+        assert!(
+            e.to_string().contains("no host is named `nosuchhost`"),
+            "{e}"
+        );
+        assert_eq!(store.stats().unwrap().recent.len(), 0, "nothing counted");
+        assert_eq!(
+            store
+                .record_occurrence_on_host(&id, "WEB1.acme.lan")
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store.stats().unwrap().recent[0].host.as_deref(),
+            Some("web1")
+        );
+        // The hook and the language server log their target as it is: a bare tag too.
+        assert_eq!(store.record_occurrence(&id, Some("macos")).unwrap(), 3);
+    }
+
+    #[test]
+    fn lint_finds_what_loads_but_cannot_match() {
+        let (_d, store) = fresh();
+        let good = super::super::test_uid("good");
+        store
+            .import(
+                &serde_json::json!({
+                    "infrastructure": [
+                        {"hostname": "web1", "aliases": ["w1"], "system_tags": ["debian-12", "acme-x"]},
+                        {"hostname": "web2", "system_tags": ["acme-y"]}],
+                    "failure_patterns": [{"id": good, "pattern_type": "version_mismatch",
+                        "pattern_signature": "s", "failure_description": "d",
+                        "triggering_commands": ["x"], "affected_systems": ["acme-x"]}]})
+                .to_string(),
+            )
+            .unwrap();
+        let clean = store.lint().unwrap();
+        assert_eq!(
+            (clean.skipped.len(), clean.flawed.len()),
+            (0, 1),
+            "{:?}",
+            clean.flawed
+        );
+        assert_eq!(clean.flawed[0].pattern_id, "host:web2");
+        assert!(
+            clean.flawed[0]
+                .message
+                .contains("system tag `acme-y` is neither a documented tag"),
+            "{:?}",
+            clean.flawed
+        );
+        // Rows written around the validation (older forewarn, the sqlite3 shell).
+        store
+            .conn()
+            .execute_batch(&format!(
+                "INSERT INTO failure_patterns (id, pattern_type, pattern_signature, severity,
+                    failure_description, triggering_commands, triggering_operations, affected_systems)
+                 VALUES ('p1', 'command_compatibility', 's', 'major', 'd', '[\"foo\"]',
+                    '[\"servce_control\"]', '[\"macoss\", \"acme-y\"]');
+                 UPDATE infrastructure SET aliases = '[\"web1\"]' WHERE hostname = 'web2';
+                 UPDATE failure_patterns SET triggering_commands = '[\"(\"]' WHERE id = '{good}';"
+            ))
+            .unwrap();
+        let lint = store.lint().unwrap();
+        assert_eq!(lint.skipped.len(), 1, "{:?}", lint.skipped);
+        assert_eq!(lint.skipped[0].pattern_id, good);
+        let p1 = lint.flawed.iter().find(|p| p.pattern_id == "p1").unwrap();
+        assert!(p1.message.contains("id `p1` is not a UUID"), "{p1}");
+        assert!(
+            p1.message.contains("tag `macoss`") && p1.message.contains("did you mean `macos`"),
+            "{p1}"
+        );
+        assert!(
+            p1.message.contains("class `servce_control`")
+                && p1.message.contains("did you mean `service_control`"),
+            "{p1}"
+        );
+        assert!(!p1.message.contains("acme-y"), "a host carries it: {p1}");
+        let web2 = lint
+            .flawed
+            .iter()
+            .find(|p| p.pattern_id == "host:web2")
+            .unwrap();
+        assert_eq!(
+            web2.message, "alias `web1` is also the hostname of host web1",
+            "acme-y is named by p1 now"
+        );
+    }
+
+    #[test]
     fn insights_marks_only_what_it_was_given() {
         let (_d, store) = fresh();
         let row = |id: &str, active: bool| {
-            serde_json::json!({"id": id, "pattern_type": "version_mismatch", "pattern_signature": id,
+            serde_json::json!({"id": super::super::test_uid(id), "pattern_type": "version_mismatch", "pattern_signature": id,
                 "failure_description": "d", "severity": "info", "is_active": active,
                 "triggering_commands": [id]})
         };
@@ -400,7 +746,7 @@ mod tests {
         let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
         assert_eq!(
             ids,
-            vec!["a".to_string(), "b".to_string()],
+            vec![super::super::test_uid("a"), super::super::test_uid("b")],
             "inactive is left out"
         );
         assert_eq!(store.mark_in_insights(&ids[..1]).unwrap(), 1);

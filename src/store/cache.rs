@@ -1766,7 +1766,7 @@ mod tests {
             },
         )
         .unwrap();
-        let row = serde_json::json!({"id": "stored", "pattern_type": "command_compatibility",
+        let row = serde_json::json!({"id": crate::store::test_uid("stored"), "pattern_type": "command_compatibility",
             "pattern_signature": "s", "failure_description": "d", "severity": "major",
             "triggering_commands": ["stored"]});
         store.add_pattern(row).unwrap();
@@ -1830,13 +1830,15 @@ mod tests {
 
         // Recording an occurrence, even from another process, keeps the cache...
         let other = Store::open(&path).unwrap();
-        other.record_occurrence("stored", Some("web1")).unwrap();
+        other
+            .record_occurrence(&crate::store::test_uid("stored"), Some("web1"))
+            .unwrap();
         assert!(
             after(&store).is_some(),
             "a recorded occurrence invalidated it"
         );
         // ...a change to the knowledge does not.
-        let row = serde_json::json!({"id": "new", "pattern_type": "command_compatibility",
+        let row = serde_json::json!({"id": crate::store::test_uid("new"), "pattern_type": "command_compatibility",
             "pattern_signature": "n", "failure_description": "d", "severity": "major",
             "triggering_commands": ["new"]});
         other.add_pattern(row).unwrap();

@@ -10,8 +10,10 @@ use std::collections::HashSet;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{Map, Value};
 
+use super::admin::{name_clash, site_tags};
 use super::rows;
 use super::{Store, StoreError};
+use crate::engine::pattern::is_uuid;
 use crate::engine::{Client, Host, Pattern, PatternType, Problem, Severity};
 
 /// What an import changed.
@@ -111,7 +113,7 @@ const KEPT_WHEN_ABSENT: [&str; 7] = [
     "updated_at",
 ];
 
-/// The longest id the schema's VARCHAR(36) holds.
+/// The length of an id: a UUID's text form, what the schema's VARCHAR(36) holds.
 const MAX_ID: usize = 36;
 
 struct PatternRow {
@@ -252,11 +254,10 @@ fn check_id(obj: &mut Map<String, Value>, errors: &mut Vec<String>) {
         Some(Value::String(s)) if s.trim().is_empty() => {
             obj.insert("id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
         }
-        Some(Value::String(s)) if s.chars().count() > MAX_ID || s.trim() != s => {
-            errors.push(format!(
-                "id `{s}` must be at most {MAX_ID} characters without surrounding spaces (a UUID)"
-            ))
-        }
+        Some(Value::String(s)) if !is_uuid(s) => errors.push(format!(
+            "id `{s}` is not a UUID (ids are {MAX_ID}-character UUID text such as \
+             0d6c3f0e-5b7a-4c1e-9a57-2f4b8e1d6a90; leave the id out and one is made)"
+        )),
         Some(Value::String(_)) => {}
         Some(other) => errors.push(format!("id must be a string, not {}", kind(other))),
     }
@@ -266,6 +267,18 @@ fn check_text(obj: &Map<String, Value>, key: &str, errors: &mut Vec<String>) {
     match obj.get(key) {
         None | Some(Value::Null) | Some(Value::String(_)) => {}
         Some(other) => errors.push(format!("{key} must be a string, not {}", kind(other))),
+    }
+}
+
+/// Tags and operation classes are matched lowercased: they are stored that way, trimmed, so
+/// the store, its exports and `store show` spell them one way.
+fn lowercase_list(obj: &mut Map<String, Value>, key: &str) {
+    if let Some(Value::Array(items)) = obj.get_mut(key) {
+        for item in items {
+            if let Value::String(s) = item {
+                *s = s.trim().to_lowercase();
+            }
+        }
     }
 }
 
@@ -323,6 +336,7 @@ fn parse_host(item: Value) -> Result<Host, RowError> {
     for key in ["aliases", "system_tags"] {
         check_list(&mut obj, key, &mut errors);
     }
+    lowercase_list(&mut obj, "system_tags");
     match obj.get("hostname") {
         Some(Value::String(s)) => {
             if let Err(e) = super::admin::check_hostname(s) {
@@ -350,6 +364,8 @@ fn parse_pattern(item: Value) -> Result<PatternRow, RowError> {
     for key in PATTERN_LISTS {
         check_list(&mut obj, key, &mut errors);
     }
+    lowercase_list(&mut obj, "affected_systems");
+    lowercase_list(&mut obj, "triggering_operations");
     for key in ["pattern_type", "pattern_signature", "failure_description"] {
         if matches!(obj.get(key), None | Some(Value::Null)) {
             errors.push(format!("{key} is missing"));
@@ -442,12 +458,6 @@ fn check_duplicates(doc: &Document, errors: &mut Vec<String>) {
         if !seen.insert(("host id", h.id.clone())) {
             errors.push(format!("infrastructure[{i}]: id {} appears twice", h.id));
         }
-        if !seen.insert(("hostname", h.hostname.to_lowercase())) {
-            errors.push(format!(
-                "infrastructure[{i}]: hostname `{}` appears twice",
-                h.hostname
-            ));
-        }
     }
     for (i, p) in doc.patterns.iter().enumerate() {
         if !seen.insert(("pattern id", p.pattern.id.clone())) {
@@ -460,7 +470,8 @@ fn check_duplicates(doc: &Document, errors: &mut Vec<String>) {
 }
 
 /// Checks what needs the store: every referenced client and host exists (in the file or the
-/// store), and no name or hostname belongs to another row already.
+/// store), no client name and no host name (hostname or alias) belongs to another row, and
+/// every pattern names only tags and operation classes forewarn or the hosts know.
 fn validate_against(conn: &Connection, doc: &Document) -> rusqlite::Result<Vec<String>> {
     let mut errors = Vec::new();
     let exists = |table: &str, id: &str| -> rusqlite::Result<bool> {
@@ -474,6 +485,11 @@ fn validate_against(conn: &Connection, doc: &Document) -> rusqlite::Result<Vec<S
     };
     let client_ids: HashSet<&str> = doc.clients.iter().map(|c| c.id.as_str()).collect();
     let host_ids: HashSet<&str> = doc.hosts.iter().map(|h| h.id.as_str()).collect();
+    let stored = super::admin::hosts(conn)?;
+    let kept: Vec<&Host> = stored
+        .iter()
+        .filter(|h| !host_ids.contains(h.id.as_str()))
+        .collect();
     for (i, c) in doc.clients.iter().enumerate() {
         let owner: Option<String> = conn
             .query_row("SELECT id FROM clients WHERE name = ?1", [&c.name], |r| {
@@ -496,22 +512,31 @@ fn validate_against(conn: &Connection, doc: &Document) -> rusqlite::Result<Vec<S
                 ));
             }
         }
-        let owner: Option<String> = conn
-            .query_row(
-                "SELECT id FROM infrastructure WHERE hostname = ?1",
-                [&h.hostname],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(owner) = owner.filter(|o| *o != h.id) {
-            errors.push(format!(
-                "infrastructure[{i}] (hostname {}): that hostname already belongs to host {owner}",
-                h.hostname
-            ));
+        // Every name a host answers to must be its alone: `--target` and `ssh HOST` would
+        // pick either host. Stored hosts the file replaces are judged by their new rows.
+        let others = kept
+            .iter()
+            .copied()
+            .chain(doc.hosts[..i].iter())
+            .filter(|o| o.id != h.id);
+        let names = std::iter::once(("hostname", &h.hostname))
+            .chain(h.aliases.iter().map(|a| ("alias", a)));
+        for (what, name) in names {
+            if let Some(owner) = name_clash(others.clone(), name) {
+                errors.push(format!(
+                    "infrastructure[{i}] (hostname {}): {what} `{name}` is already {owner}",
+                    h.hostname
+                ));
+            }
         }
     }
+    // A pattern may name the documented tags and the tags its store's hosts carry.
+    let tags = site_tags(kept.iter().copied().chain(&doc.hosts));
     for (i, row) in doc.patterns.iter().enumerate() {
         let p = &row.pattern;
+        for problem in p.unknown_names(&tags) {
+            errors.push(format!("failure_patterns[{i}] (id {}): {problem}", p.id));
+        }
         if let Some(hid) = &p.infrastructure_id {
             if !host_ids.contains(hid.as_str()) && !exists("infrastructure", hid)? {
                 errors.push(format!(
@@ -706,6 +731,10 @@ impl Store {
     /// An id that exists already is refused: updating is `import`'s job.
     pub fn add_pattern(&self, row: Value) -> Result<String, StoreError> {
         self.writable()?;
+        let given_id = row
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
         let text = Value::Array(vec![row]).to_string();
         let doc = parse(&text).map_err(|e| {
             StoreError::Invalid(
@@ -731,7 +760,21 @@ impl Store {
                 "a pattern with id {id} exists already (use `forewarn store import` to update it)"
             )));
         }
-        self.import_parsed(&doc)?;
+        // An id this call made up means nothing to the user: the row is just "pattern".
+        let label = match given_id {
+            true => format!("failure_patterns[0] (id {id})"),
+            false => format!("failure_patterns[0] (id {id}): "),
+        };
+        let name = if given_id { "pattern" } else { "pattern: " };
+        self.import_parsed(&doc).map_err(|e| match e {
+            StoreError::Invalid(m) => StoreError::Invalid(
+                m.lines()
+                    .map(|l| l.replacen(&label, name, 1))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            other => other,
+        })?;
         Ok(id)
     }
 
@@ -777,8 +820,10 @@ mod tests {
         (dir, store)
     }
 
+    use super::super::test_uid;
+
     fn minimal(id: &str) -> Value {
-        serde_json::json!({"id": id, "pattern_type": "command_compatibility",
+        serde_json::json!({"id": test_uid(id), "pattern_type": "command_compatibility",
             "pattern_signature": "sig", "failure_description": "desc", "severity": "minor",
             "triggering_commands": ["foo"]})
     }
@@ -788,35 +833,45 @@ mod tests {
         let (_d, store) = fresh();
         let doc = serde_json::json!({"failure_patterns": [
             minimal("ok-1"),
-            {"id": "bad-1", "pattern_type": "oops", "pattern_signature": "s",
+            {"id": test_uid("bad-1"), "pattern_type": "oops", "pattern_signature": "s",
              "failure_description": "d", "severity": "fatal"},
-            {"id": "bad-2", "pattern_type": "permission_denied", "pattern_signature": "s",
+            {"id": test_uid("bad-2"), "pattern_type": "permission_denied", "pattern_signature": "s",
              "failure_description": "d", "triggering_commands": ["("], "affected_systems": "x"},
-            {"id": "bad-3", "pattern_type": "permission_denied", "pattern_signature": "x".repeat(501),
+            {"id": test_uid("bad-3"), "pattern_type": "permission_denied", "pattern_signature": "x".repeat(501),
              "failure_description": "d", "severty": "info"},
         ]});
         let err = store.import(&doc.to_string()).unwrap_err().to_string();
         assert!(
-            err.contains(
-                "failure_patterns[1] (id bad-1): pattern_type: unknown pattern_type `oops`"
-            ),
+            err.contains(&format!(
+                "failure_patterns[1] (id {}): pattern_type: unknown pattern_type `oops`",
+                test_uid("bad-1")
+            )),
             "{err}"
         );
         assert!(
-            err.contains("failure_patterns[1] (id bad-1): severity: unknown severity `fatal`"),
+            err.contains(&format!(
+                "failure_patterns[1] (id {}): severity: unknown severity `fatal`",
+                test_uid("bad-1")
+            )),
             "{err}"
         );
         assert!(
-            err.contains("failure_patterns[2] (id bad-2): affected_systems must be an array"),
+            err.contains(&format!(
+                "failure_patterns[2] (id {}): affected_systems must be an array",
+                test_uid("bad-2")
+            )),
             "{err}"
         );
         assert!(
-            err.contains("failure_patterns[3] (id bad-3): unknown key `severty`"),
+            err.contains(&format!(
+                "failure_patterns[3] (id {}): unknown key `severty`",
+                test_uid("bad-3")
+            )),
             "{err}"
         );
         // The regex and length faults of rows whose types are fine are found too.
         let doc2 = serde_json::json!([
-            {"id": "bad-4", "pattern_type": "permission_denied", "pattern_signature": "x".repeat(501),
+            {"id": test_uid("bad-4"), "pattern_type": "permission_denied", "pattern_signature": "x".repeat(501),
              "failure_description": "d", "triggering_commands": ["("]}]);
         let err2 = store.import(&doc2.to_string()).unwrap_err().to_string();
         assert!(err2.contains("longer than 500"), "{err2}");
@@ -834,32 +889,138 @@ mod tests {
             .unwrap();
         assert_eq!((s.patterns_added, s.patterns_updated), (2, 0));
         let snap = store.load().unwrap();
-        assert_eq!(snap.patterns[0].id, "keep-me");
+        assert_eq!(snap.patterns[0].id, test_uid("keep-me"));
         assert!(uuid::Uuid::parse_str(&snap.patterns[1].id).is_ok());
-        store.record_occurrence("keep-me", None).unwrap();
+        store.record_occurrence(&test_uid("keep-me"), None).unwrap();
         let mut changed = minimal("keep-me");
         changed["pattern_signature"] = "new sig".into();
         let s = store
             .import(&Value::Array(vec![changed]).to_string())
             .unwrap();
         assert_eq!((s.patterns_added, s.patterns_updated), (0, 1));
-        let p = store.pattern("keep-me").unwrap();
+        let p = store.pattern(&test_uid("keep-me")).unwrap();
         assert_eq!(p.pattern_signature, "new sig");
         assert_eq!(p.occurrence_count, 2, "a count the file leaves out is kept");
+    }
+
+    #[test]
+    fn unknown_tags_and_operations_are_refused_naming_the_row_and_the_field() {
+        let (_d, store) = fresh();
+        let mut p = minimal("p1");
+        p["affected_systems"] = serde_json::json!(["macOS", "macoss"]);
+        p["triggering_operations"] = serde_json::json!(["package-install"]);
+        let err = store
+            .import(&Value::Array(vec![minimal("ok"), p]).to_string())
+            .unwrap_err()
+            .to_string();
+        let row = format!("failure_patterns[1] (id {})", test_uid("p1"));
+        assert!(
+            err.contains(&format!("{row}: affected_systems tag `macoss` is neither"))
+                && err.contains("(did you mean `macos`?)"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "{row}: triggering_operations class `package-install` is not one forewarn knows"
+            )),
+            "{err}"
+        );
+        assert!(
+            !err.contains("`macOS`"),
+            "a documented tag in capitals is fine: {err}"
+        );
+        assert_eq!(store.load().unwrap().patterns.len(), 0, "nothing imported");
+
+        let err = store
+            .import(
+                &serde_json::json!([{"id": "p1", "pattern_type": "permission_denied",
+                "pattern_signature": "s", "failure_description": "d",
+                "triggering_commands": ["foo"]}])
+                .to_string(),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("failure_patterns[0] (id p1): id `p1` is not a UUID"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_host_introduces_its_site_tags_and_tags_are_stored_lowercased() {
+        let (_d, store) = fresh();
+        let mut p = minimal("p1");
+        p["affected_systems"] = serde_json::json!(["ACME-legacy", "MacOS"]);
+        p["triggering_operations"] = serde_json::json!([" Package_Install"]);
+        let alone = store
+            .import(&Value::Array(vec![p.clone()]).to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(alone.contains("tag `acme-legacy` is neither"), "{alone}");
+        let doc = serde_json::json!({
+            "infrastructure": [{"hostname": "web1", "system_tags": ["Acme-Legacy", "debian-12"]}],
+            "failure_patterns": [p]});
+        store.import(&doc.to_string()).unwrap();
+        let snap = store.load().unwrap();
+        assert_eq!(snap.hosts[0].system_tags, ["acme-legacy", "debian-12"]);
+        assert_eq!(snap.patterns[0].affected_systems, ["acme-legacy", "macos"]);
+        assert_eq!(snap.patterns[0].triggering_operations, ["package_install"]);
+        // Once a host of the store carries it, a later pattern may name it.
+        let mut q = minimal("q1");
+        q["affected_systems"] = serde_json::json!(["acme-legacy"]);
+        store.add_pattern(q).unwrap();
+        // A file that replaces the host without the tag takes it away.
+        let host_id = snap.hosts[0].id.clone();
+        let mut r = minimal("r1");
+        r["affected_systems"] = serde_json::json!(["acme-legacy"]);
+        let doc = serde_json::json!({
+            "infrastructure": [{"id": host_id, "hostname": "web1", "system_tags": ["debian-12"]}],
+            "failure_patterns": [r]});
+        let err = store.import(&doc.to_string()).unwrap_err().to_string();
+        assert!(err.contains("tag `acme-legacy` is neither"), "{err}");
+    }
+
+    #[test]
+    fn a_name_two_hosts_would_answer_to_is_refused() {
+        let (_d, store) = fresh();
+        let doc = serde_json::json!({"infrastructure": [
+            {"hostname": "acme-web01", "aliases": ["web01.acme.lan"]}]});
+        store.import(&doc.to_string()).unwrap();
+        let first = store.load().unwrap().hosts[0].clone();
+        let doc = serde_json::json!({"infrastructure": [
+            {"hostname": "h2", "aliases": ["ACME-WEB01"]},
+            {"hostname": "h3", "aliases": ["web01.acme.lan"]},
+            {"hostname": "h4"},
+            {"hostname": "h5", "aliases": ["h4"]},
+            {"hostname": "web01.acme.lan"}]});
+        let err = store.import(&doc.to_string()).unwrap_err().to_string();
+        for expected in [
+            "infrastructure[0] (hostname h2): alias `ACME-WEB01` is already the hostname of host acme-web01",
+            "infrastructure[1] (hostname h3): alias `web01.acme.lan` is already an alias of host acme-web01",
+            "infrastructure[3] (hostname h5): alias `h4` is already the hostname of host h4",
+            "infrastructure[4] (hostname web01.acme.lan): hostname `web01.acme.lan` is already an alias of host acme-web01",
+        ] {
+            assert!(err.contains(expected), "{expected}\n{err}");
+        }
+        assert_eq!(err.lines().count(), 4, "{err}");
+        // A host's own row imported again is no clash (export → import updates in place).
+        let doc = serde_json::json!({"infrastructure": [first]});
+        store.import(&doc.to_string()).unwrap();
     }
 
     #[test]
     fn references_must_exist_in_the_file_or_the_store() {
         let (_d, store) = fresh();
         let mut p = minimal("p1");
-        p["client_id"] = "nope".into();
+        let client = test_uid("client");
+        p["client_id"] = client.clone().into();
         let err = store
             .import(&Value::Array(vec![p.clone()]).to_string())
             .unwrap_err();
-        assert!(err
-            .to_string()
-            .contains("client_id nope is neither in the file nor in the store"));
-        let doc = serde_json::json!({"clients": [{"id": "nope", "name": "Acme"}], "failure_patterns": [p]});
+        assert!(err.to_string().contains(&format!(
+            "client_id {client} is neither in the file nor in the store"
+        )));
+        let doc = serde_json::json!({"clients": [{"id": client, "name": "Acme"}], "failure_patterns": [p]});
         store.import(&doc.to_string()).unwrap();
         assert_eq!(store.load().unwrap().clients[0].name, "Acme");
     }

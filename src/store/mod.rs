@@ -21,7 +21,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 use crate::config::Config;
 use crate::engine::{Client, Host, Pattern, PatternIndex, Problem};
 
-pub use admin::{HostSpec, Occurrence, Stats};
+pub use admin::{HostSpec, Lint, Occurrence, Stats};
 pub use interchange::{Export, ImportSummary};
 
 /// The curated default library every new store is seeded with (DESIGN.md §2.3).
@@ -352,17 +352,57 @@ impl Store {
     }
 
     /// Records one occurrence of a pattern (full id or unique prefix): count + 1, last_seen = now,
-    /// atomically. Returns the new count.
+    /// atomically. Returns the new count. `host` is logged as given: the hook and the language
+    /// server pass their target, which may be a bare tag (DESIGN.md §4).
     pub fn record_occurrence(
         &self,
         id_or_prefix: &str,
         host: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        self.record(
+            id_or_prefix,
+            host.map(str::trim).filter(|h| !h.is_empty()),
+            false,
+        )
+    }
+
+    /// [`Store::record_occurrence`] for a host of the store, named by its hostname or an alias
+    /// (`forewarn store record ID --host NAME`): an unknown name is an error that names it, and
+    /// the occurrence is logged under the stored hostname, so `store stats` counts one host once.
+    pub fn record_occurrence_on_host(
+        &self,
+        id_or_prefix: &str,
+        host: &str,
+    ) -> Result<i64, StoreError> {
+        self.record(id_or_prefix, Some(host.trim()), true)
+    }
+
+    fn record(
+        &self,
+        id_or_prefix: &str,
+        host: Option<&str>,
+        known_host: bool,
     ) -> Result<i64, StoreError> {
         self.writable()?;
         let mut conn = self.conn();
         let result = (|| -> Result<i64, Lookup> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let id = resolve_id(&tx, id_or_prefix)?;
+            let host = match host {
+                Some(name) if known_host => Some(
+                    admin::hosts(&tx)?
+                        .into_iter()
+                        .find(|h| h.is_named(name))
+                        .map(|h| h.hostname)
+                        .ok_or_else(|| {
+                            StoreError::NotFound(format!(
+                                "--host: no host is named `{name}` (see `forewarn store host \
+                                 list`; add it with `forewarn store host add {name}`)"
+                            ))
+                        })?,
+                ),
+                other => other.map(str::to_string),
+            };
             let count: i64 = tx.query_row(
                 "UPDATE failure_patterns
                  SET occurrence_count = COALESCE(occurrence_count, 0) + 1,
@@ -374,7 +414,7 @@ impl Store {
             )?;
             tx.execute(
                 "INSERT INTO occurrences (pattern_id, host) VALUES (?1, ?2)",
-                rusqlite::params![id, host.map(str::trim).filter(|h| !h.is_empty())],
+                rusqlite::params![id, host],
             )?;
             tx.commit()?;
             Ok(count)
@@ -608,6 +648,22 @@ fn file_uri(path: &Path) -> String {
     out
 }
 
+/// A UUID standing for a readable test name (its bytes in hex, zero-padded): store ids must be
+/// UUIDs, and a failing test should still show which row it was.
+#[cfg(test)]
+pub(crate) fn test_uid(name: &str) -> String {
+    let hex: String = name.bytes().take(16).map(|b| format!("{b:02x}")).collect();
+    let h = format!("{hex:0<32}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -619,7 +675,7 @@ mod tests {
     }
 
     fn pattern_row(id: &str) -> serde_json::Value {
-        serde_json::json!({"id": id, "pattern_type": "command_compatibility",
+        serde_json::json!({"id": test_uid(id), "pattern_type": "command_compatibility",
             "pattern_signature": format!("sig {id}"), "failure_description": "d",
             "severity": "major", "triggering_commands": ["foo"]})
     }
@@ -718,24 +774,25 @@ mod tests {
         {
             let conn = store.conn();
             conn.execute(
-                "UPDATE failure_patterns SET affected_systems = '[\"x\",' WHERE id = 'bad-json'",
-                [],
+                "UPDATE failure_patterns SET affected_systems = '[\"x\",' WHERE id = ?1",
+                [test_uid("bad-json")],
             )
             .unwrap();
-            conn.execute_batch(
+            conn.execute_batch(&format!(
                 "PRAGMA ignore_check_constraints = ON;
-                 UPDATE failure_patterns SET severity = 'fatal', fix = '{\"replace\": 1}' WHERE id = 'bad-sev';
+                 UPDATE failure_patterns SET severity = 'fatal', fix = '{{\"replace\": 1}}' WHERE id = '{}';
                  PRAGMA ignore_check_constraints = OFF;",
-            )
+                test_uid("bad-sev")
+            ))
             .unwrap();
         }
         let snap = store.load().unwrap();
         assert_eq!(snap.patterns.len(), 1);
-        assert_eq!(snap.patterns[0].id, "good");
+        assert_eq!(snap.patterns[0].id, test_uid("good"));
         let by_id = |id: &str| {
             snap.problems
                 .iter()
-                .find(|p| p.pattern_id == id)
+                .find(|p| p.pattern_id == test_uid(id))
                 .unwrap()
                 .message
                 .clone()
@@ -751,7 +808,7 @@ mod tests {
             "{sev}"
         );
         assert!(matches!(
-            store.pattern("bad-sev"),
+            store.pattern(&test_uid("bad-sev")),
             Err(StoreError::Invalid(_))
         ));
     }
@@ -760,22 +817,26 @@ mod tests {
     fn ids_resolve_by_unique_prefix() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_with(&dir.path().join("s.db"), no_defaults()).unwrap();
+        const A1: &str = "abc11111-0000-4000-8000-000000000001";
+        const A2: &str = "abc22222-0000-4000-8000-000000000002";
+        const D: &str = "abd00000-0000-4000-8000-000000000003";
+        let rows: Vec<_> = [A1, A2, D]
+            .iter()
+            .map(|id| {
+                let mut row = pattern_row("x");
+                row["id"] = (*id).into();
+                row
+            })
+            .collect();
         store
-            .import(
-                &serde_json::json!([
-                    pattern_row("abc-111"),
-                    pattern_row("abc-222"),
-                    pattern_row("abd")
-                ])
-                .to_string(),
-            )
+            .import(&serde_json::Value::Array(rows).to_string())
             .unwrap();
-        assert_eq!(store.resolve_id("abc-1").unwrap(), "abc-111");
-        assert_eq!(store.resolve_id("ABD").unwrap(), "abd");
-        assert_eq!(store.resolve_id("abd").unwrap(), "abd");
+        assert_eq!(store.resolve_id("abc1").unwrap(), A1);
+        assert_eq!(store.resolve_id("ABD").unwrap(), D);
+        assert_eq!(store.resolve_id(D).unwrap(), D);
         let amb = store.resolve_id("ab").unwrap_err().to_string();
         assert!(
-            amb.contains("ambiguous") && amb.contains("abc-111") && amb.contains("abd"),
+            amb.contains("ambiguous") && amb.contains(A1) && amb.contains(D),
             "{amb}"
         );
         assert!(matches!(
@@ -783,8 +844,8 @@ mod tests {
             Err(StoreError::NotFound(_))
         ));
         assert!(store.record_occurrence("ab", None).is_err());
-        assert_eq!(store.record_occurrence("abc-2", Some("web1")).unwrap(), 2);
-        assert_eq!(store.record_occurrence("abc-222", None).unwrap(), 3);
+        assert_eq!(store.record_occurrence("abc2", Some("web1")).unwrap(), 2);
+        assert_eq!(store.record_occurrence(A2, None).unwrap(), 3);
         let stats = store.stats().unwrap();
         assert_eq!(stats.recent.len(), 2);
         assert_eq!(stats.recent[1].host.as_deref(), Some("web1"));
@@ -818,10 +879,12 @@ mod tests {
             assert!(now >= last, "{what}: went back");
             last = now;
         };
-        store.record_occurrence("a", Some("web1")).unwrap();
-        store.record_occurrence("b", None).unwrap();
+        store
+            .record_occurrence(&test_uid("a"), Some("web1"))
+            .unwrap();
+        store.record_occurrence(&test_uid("b"), None).unwrap();
         moved(&store, "record_occurrence", false);
-        assert_eq!(store.mark_in_insights(&["a".into()]).unwrap(), 1);
+        assert_eq!(store.mark_in_insights(&[test_uid("a")]).unwrap(), 1);
         moved(&store, "mark_in_insights", false);
 
         store.add_pattern(pattern_row("c")).unwrap();
@@ -846,8 +909,8 @@ mod tests {
         let other = Connection::open(&path).unwrap();
         other
             .execute(
-                "UPDATE failure_patterns SET triggering_commands = '[\"bar\"]' WHERE id = 'b'",
-                [],
+                "UPDATE failure_patterns SET triggering_commands = '[\"bar\"]' WHERE id = ?1",
+                [test_uid("b")],
             )
             .unwrap();
         moved(&store, "SQL edit of a pattern", true);
@@ -860,7 +923,10 @@ mod tests {
             .unwrap();
         moved(&store, "SQL edit of the bookkeeping", false);
         other
-            .execute("DELETE FROM failure_patterns WHERE id = 'c'", [])
+            .execute(
+                "DELETE FROM failure_patterns WHERE id = ?1",
+                [test_uid("c")],
+            )
             .unwrap();
         moved(&store, "SQL delete of a pattern", true);
         store.remove_host("web1").unwrap();
