@@ -929,7 +929,7 @@ pub(crate) mod tests {
         assert!(an.last_chunks > 10, "{} chunks", an.last_chunks);
         // Only the call before the definition fails; a whole scan agrees.
         let spans: Vec<Range<usize>> = a.findings().into_iter().map(|f| f.span).collect();
-        assert_eq!(spans, [0..5]);
+        assert_eq!(spans, vec![Range { start: 0, end: 5 }]);
         assert_eq!(
             engine::scan(&text, Language::Bash, None, &idx)
                 .findings
