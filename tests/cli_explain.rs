@@ -132,3 +132,11 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn no_error_output_is_a_usage_error() {
+    let (_dir, db) = store();
+    assert_eq!(explain(&db, &[], Some("")).0, Some(2), "empty stdin");
+    assert_eq!(explain(&db, &["-"], Some(" \n")).0, Some(2), "blank stdin");
+    assert_eq!(explain(&db, &["  "], None).0, Some(2), "blank argument");
+}

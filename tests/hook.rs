@@ -258,6 +258,17 @@ fn claude_allows_what_nothing_knows_about() {
     ));
 }
 
+/// The agent's working directory may be gone, or not made yet (`cd build && …`): it is still
+/// inside its project, whose configuration sets the target.
+#[test]
+fn a_missing_working_directory_keeps_its_projects_target() {
+    let env = Env::new();
+    let project = env.project("proj", "target = \"debian-12\"\n");
+    let gone = project.join("build/not/made/yet");
+    let reason = assert_claude_deny(&env.hook("claude", &claude_pre("Bash", "ifconfig", &gone)));
+    assert!(reason.contains("debian-12"), "{reason}");
+}
+
 #[test]
 fn an_unknown_target_never_denies() {
     let env = Env::new();

@@ -35,6 +35,10 @@ pub fn run(args: ExplainArgs, store_flag: Option<PathBuf>) -> ExitCode {
             String::from_utf8_lossy(&bytes).into_owned()
         }
     };
+    if text.trim().is_empty() {
+        error("explain needs error output: as an argument, or on stdin (`cmd 2>&1 | forewarn explain`)");
+        return ExitCode::from(EXIT_ERROR);
+    }
     let (config, _) = Config::discover(std::path::Path::new("."));
     let index = match load_index(store_flag.as_deref(), &config) {
         Ok(i) => i,

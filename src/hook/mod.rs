@@ -167,7 +167,12 @@ pub fn answer(agent: Agent, input: &[u8], store_flag: Option<&Path>) -> Reply {
 
 /// The configuration found from the command's working directory, and the hook policy it gives.
 fn policy_for(cwd: Option<&Path>) -> (Config, decide::Policy) {
-    let start = cwd.filter(|d| d.is_dir()).unwrap_or(Path::new("."));
+    // A working directory that is gone (or not yet made) is still inside its project: the
+    // configuration is looked for from its nearest existing ancestor.
+    let start = cwd
+        .and_then(|d| d.ancestors().find(|a| a.is_dir()))
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let (config, err) = Config::discover(start);
     if let Some(e) = err {
         note(format_args!("{e} (using defaults)"));
