@@ -1775,6 +1775,16 @@ echo done
             ),
             [Severity::Blocking]
         );
+        // PowerShell's `$IsLinux`: a Windows-only cmdlet there is no finding, on any target.
+        let ps = |src: &str, target: Option<&str>| {
+            scan(src, Language::PowerShell, target, &library)
+                .findings
+                .len()
+        };
+        for target in [None, Some("windows-server-2008")] {
+            assert!(ps("Get-LocalUser\n", target) > 0);
+            assert_eq!(ps("if ($IsLinux) { Get-LocalUser }\n", target), 0);
+        }
     }
 
     #[test]
