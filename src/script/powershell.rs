@@ -3414,7 +3414,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
 
     #[test]
     fn os_variables_and_platform_checks_bound_the_branches() {
-        let all = OsSet::ANY.names();
+        let all = || OsSet::ANY.names();
         let all_but = |out: OsSet| (!out).names();
         let src = "if ($IsLinux) { nproc } elseif ($IsMacOS) { sysctl -n hw.ncpu } else { Get-CimInstance x }";
         assert_eq!(oses(src, "nproc"), [["linux"]]);
@@ -3426,7 +3426,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
         // `$IsWindows` is `$null` in Windows PowerShell: its being false proves nothing.
         let src = "if ($IsWindows) { a } else { b }";
         assert_eq!(oses(src, "a"), [["windows"]]);
-        assert_eq!(oses(src, "b"), [all.clone()]);
+        assert_eq!(oses(src, "b"), [all()]);
         assert_eq!(guards(src)[0].2, Some((6, 0)));
         assert_eq!(
             oses("if (-not $IsWindows) { a } else { b }", "b"),
@@ -3434,7 +3434,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
         );
         assert_eq!(
             oses("if ($IsMacOS -or $IsLinux) { a }", "a"),
-            [all.clone()],
+            [all()],
             "an `-or` is not read"
         );
         assert_eq!(oses("if ($IsLinux -and $x) { a }", "a"), [["linux"]]);
@@ -3451,7 +3451,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             "if ([Environment]::OSVersion.Platform -eq 'Unix') { a }",
             "if ($IsLinux) { Invoke-Command -ComputerName SRV { a } }",
         ] {
-            assert_eq!(oses(src, "a"), [all.clone()], "{src}");
+            assert_eq!(oses(src, "a"), [all()], "{src}");
         }
         assert_eq!(oses("if ($IsLinux) { iex 'a' }", "a"), [["linux"]]);
     }
