@@ -2825,9 +2825,9 @@ impl<'a, 't> Walk<'a, 't> {
             let (Some(e), None) = (inner.next(), inner.next()) else {
                 return Proof::default();
             };
-            if e.kind_id() == k.binary_expression {
+            if let Some(os) = self.os_comparison(e, node) {
                 return Proof {
-                    os: self.os_comparison(e, node).unwrap_or_default(),
+                    os,
                     ..Proof::default()
                 };
             }
@@ -2961,12 +2961,37 @@ impl<'a, 't> Walk<'a, 't> {
     /// comparison in a test command proves about the OS; `None` when it compares no probe with
     /// a static string.
     fn os_comparison(&self, e: Node<'t>, test: Node<'t>) -> Option<OsSplit> {
+        let k = self.k;
         let double = self.src.get(test.start_byte()..test.start_byte() + 2) == Some("[[");
-        let left = e.child_by_field_name("left")?;
+        let negation = |n: Node<'t>| {
+            (n.kind_id() == k.unary_expression
+                && n.child_by_field_name("operator")
+                    .and_then(|op| self.src.get(op.byte_range()))
+                    == Some("!"))
+            .then(|| last_named_child(n))
+            .flatten()
+        };
+        // `[ ! a = b ]`, `[[ ! a == b ]]`: the grammar hangs the `!` on the left side, where
+        // the shell negates the whole comparison.
+        if let Some(inner) = negation(e).filter(|i| i.kind_id() == k.binary_expression) {
+            return self.os_comparison(inner, test).map(OsSplit::negated);
+        }
+        if e.kind_id() != k.binary_expression {
+            return None;
+        }
+        let mut left = e.child_by_field_name("left")?;
         let right = e.child_by_field_name("right")?;
         let op = e.child_by_field_name("operator")?;
         let op = self.src.get(op.byte_range())?;
-        self.os_compare(left, op, right, double)
+        let negated = negation(left);
+        if let Some(inner) = negated {
+            left = inner;
+        }
+        let split = self.os_compare(left, op, right, double)?;
+        Some(match negated {
+            Some(_) => split.negated(),
+            None => split,
+        })
     }
 
     /// `a OP b` with one side an OS probe (`$(uname)`, `$OSTYPE`) and the other a string: in
@@ -3532,6 +3557,8 @@ esac
 if test "$(uname -o)" = Msys; then a; elif [[ `uname` =~ ^MINGW ]]; then b; else bash -c 'nproc; readlink -f /'; fi
 [ "$(uname -s)" != Darwin ] && sed -i 's/a/b/' f && ssh h nproc || nproc
 if [ "$os" = Darwin ]; then nproc; fi
+[ ! "$(uname)" = Darwin ] && nproc; [[ ! $OSTYPE == linux* ]] || free -m
+case "$(uname -s | tr '[:upper:]' '[:lower:]')" in darwin) readlink -f / ;; *) nproc ;; esac
 "#;
 
 #[cfg(test)]
@@ -5733,6 +5760,17 @@ nproc"
             [all_but(&["darwin"])]
         );
         assert_eq!(oses("[ \"${OSTYPE}\" == msys ] && a", "a"), [["windows"]]);
+        assert_eq!(
+            oses("[ ! \"$(uname)\" = Darwin ] && a", "a"),
+            [all_but(&["darwin"])]
+        );
+        assert_eq!(
+            oses("[[ ! $OSTYPE == darwin* ]] && a", "a"),
+            [all_but(&["darwin"])]
+        );
+        let src = "case \"$(uname -s | tr '[:upper:]' '[:lower:]')\" in darwin) a ;; *) b ;; esac";
+        assert_eq!(oses(src, "a"), [["darwin"]]);
+        assert_eq!(oses(src, "b"), [all_but(&["darwin"])]);
         // `elif` and `else` know what the conditions before them ruled out.
         let src = r#"if [ "$(uname)" = Darwin ]; then a; elif [ "$(uname)" = Linux ]; then b; else c; fi"#;
         assert_eq!(oses(src, "a"), [["darwin"]]);
@@ -5801,7 +5839,7 @@ nproc"
             "[ \"$(uname)\" = Darwin -o -n \"$x\" ] && nproc",
             "[[ $OSTYPE == @(darwin|linux)* ]] && nproc",
             "[[ $OSTYPE == $want ]] && nproc",
-            "case \"$(uname | tr A-Z a-z)\" in darwin) nproc ;; esac",
+            "case \"$(uname | sed s/D/d/)\" in darwin) nproc ;; esac",
             "[ \"$(uname -r)\" = 6.1 ] && nproc",
             "[[ \"$(uname)\" < Darwin ]] && nproc",
         ] {

@@ -130,9 +130,17 @@ impl OsSplit {
     }
 }
 
-/// What a script asks the system to learn what it is.
+/// What a script asks the system to learn what it is, and whether it lowercases the answer
+/// (`$(uname -s | tr '[:upper:]' '[:lower:]')`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Probe {
+pub struct Probe {
+    pub asks: Asks,
+    pub lowercased: bool,
+}
+
+/// The question a [`Probe`] asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asks {
     /// `uname`, `uname -s`: the kernel name (`Linux`, `Darwin`, `MINGW64_NT-10.0-19045`).
     Kernel,
     /// `uname -o`: the operating system (`GNU/Linux`, `Darwin`, `Msys`).
@@ -143,8 +151,8 @@ pub enum Probe {
 
 impl Probe {
     /// The probe a shell word reads, if it reads one: `"$(uname)"`, `` `uname -s` ``,
-    /// `$(uname -o)`, `$OSTYPE`, `"${OSTYPE}"` (not `$(uname | tr …)`, not a variable set
-    /// elsewhere).
+    /// `$(uname -o)`, `$OSTYPE`, `"${OSTYPE}"`, `$(uname | tr '[:upper:]' '[:lower:]')` (not a
+    /// variable set elsewhere, not `${OSTYPE%%-*}`).
     pub fn of_word(word: &str) -> Option<Probe> {
         let w = word.trim();
         let w = w
@@ -152,65 +160,48 @@ impl Probe {
             .and_then(|w| w.strip_suffix('"'))
             .unwrap_or(w);
         if matches!(w, "$OSTYPE" | "${OSTYPE}") {
-            return Some(Probe::OsType);
+            return Some(Probe {
+                asks: Asks::OsType,
+                lowercased: false,
+            });
         }
         let inner = w
             .strip_prefix("$(")
             .and_then(|w| w.strip_suffix(')'))
             .or_else(|| w.strip_prefix('`').and_then(|w| w.strip_suffix('`')))?;
-        let mut parts = inner.split_whitespace();
+        let (uname, tr) = match inner.split_once('|') {
+            Some((uname, tr)) => (uname, Some(tr)),
+            None => (inner, None),
+        };
+        let mut parts = uname.split_whitespace();
         if !matches!(
             parts.next(),
             Some("uname" | "/bin/uname" | "/usr/bin/uname")
         ) {
             return None;
         }
-        let probe = match parts.next() {
-            None | Some("-s" | "--kernel-name") => Probe::Kernel,
-            Some("-o" | "--operating-system") => Probe::Os,
+        let asks = match parts.next() {
+            None | Some("-s" | "--kernel-name") => Asks::Kernel,
+            Some("-o" | "--operating-system") => Asks::Os,
             _ => return None,
         };
-        parts.next().is_none().then_some(probe)
-    }
-
-    /// What each family's systems answer.
-    fn values(self, family: OsSet) -> &'static [&'static str] {
-        use OsSet as F;
-        match (self, family) {
-            (Probe::Kernel, F::LINUX) => &["Linux"],
-            (Probe::Kernel, F::DARWIN) => &["Darwin"],
-            (Probe::Kernel, F::FREEBSD) => &["FreeBSD"],
-            (Probe::Kernel, F::OPENBSD) => &["OpenBSD"],
-            (Probe::Kernel, F::NETBSD) => &["NetBSD"],
-            (Probe::Kernel, F::WINDOWS) => &[
-                "MINGW64_NT-10.0-19045",
-                "MINGW32_NT-6.1-7601",
-                "MSYS_NT-10.0-22631",
-                "CYGWIN_NT-10.0-19045",
-                "CYGWIN_NT-6.1-WOW64",
-            ],
-            (Probe::Kernel, _) => &["SunOS", "AIX", "HP-UX", "Haiku", "GNU", "DragonFly", "QNX"],
-            (Probe::Os, F::LINUX) => &["GNU/Linux", "Linux", "Android"],
-            (Probe::Os, F::DARWIN) => &["Darwin"],
-            (Probe::Os, F::FREEBSD) => &["FreeBSD"],
-            (Probe::Os, F::OPENBSD) => &["OpenBSD"],
-            (Probe::Os, F::NETBSD) => &["NetBSD"],
-            (Probe::Os, F::WINDOWS) => &["Msys", "Cygwin", "MS/Windows"],
-            (Probe::Os, _) => &["Solaris", "illumos", "AIX", "Haiku", "GNU", "DragonFly"],
-            (Probe::OsType, F::LINUX) => &[
-                "linux-gnu",
-                "linux-musl",
-                "linux-gnueabihf",
-                "linux-android",
-                "linux",
-            ],
-            (Probe::OsType, F::DARWIN) => &["darwin19.6.0", "darwin20", "darwin23.0", "darwin24"],
-            (Probe::OsType, F::FREEBSD) => &["freebsd12.4", "freebsd13.2", "freebsd14.1"],
-            (Probe::OsType, F::OPENBSD) => &["openbsd7.4"],
-            (Probe::OsType, F::NETBSD) => &["netbsd", "netbsd10.0"],
-            (Probe::OsType, F::WINDOWS) => &["msys", "cygwin", "mingw32"],
-            (Probe::OsType, _) => &["solaris2.11", "aix7.2", "haiku", "gnu", "dragonfly6.4"],
+        if parts.next().is_some() {
+            return None;
         }
+        let lowercased = match tr {
+            None => false,
+            Some(tr) => {
+                let words: Vec<&str> = tr
+                    .split_whitespace()
+                    .map(|w| w.trim_matches(['\'', '"']))
+                    .collect();
+                match words[..] {
+                    ["tr", "[:upper:]", "[:lower:]"] | ["tr", "A-Z", "a-z"] => true,
+                    _ => return None,
+                }
+            }
+        };
+        Some(Probe { asks, lowercased })
     }
 
     /// What `probe == <what matches>` proves: it succeeds on the families one of whose values
@@ -220,8 +211,14 @@ impl Probe {
         let mut possible = OsSet::NONE;
         let mut certain = OsSet::NONE;
         for (family, _) in OsSet::FAMILIES {
-            let values = self.values(family);
-            let hits = values.iter().filter(|v| matches(v)).count();
+            let values = self.asks.values(family);
+            let hits = values
+                .iter()
+                .filter(|v| match self.lowercased {
+                    true => matches(&v.to_ascii_lowercase()),
+                    false => matches(v),
+                })
+                .count();
             if hits > 0 {
                 possible = possible | family;
             }
@@ -235,6 +232,48 @@ impl Probe {
         OsSplit {
             if_true: possible,
             if_false: !certain,
+        }
+    }
+}
+
+impl Asks {
+    /// What each family's systems answer.
+    fn values(self, family: OsSet) -> &'static [&'static str] {
+        use OsSet as F;
+        match (self, family) {
+            (Asks::Kernel, F::LINUX) => &["Linux"],
+            (Asks::Kernel, F::DARWIN) => &["Darwin"],
+            (Asks::Kernel, F::FREEBSD) => &["FreeBSD"],
+            (Asks::Kernel, F::OPENBSD) => &["OpenBSD"],
+            (Asks::Kernel, F::NETBSD) => &["NetBSD"],
+            (Asks::Kernel, F::WINDOWS) => &[
+                "MINGW64_NT-10.0-19045",
+                "MINGW32_NT-6.1-7601",
+                "MSYS_NT-10.0-22631",
+                "CYGWIN_NT-10.0-19045",
+                "CYGWIN_NT-6.1-WOW64",
+            ],
+            (Asks::Kernel, _) => &["SunOS", "AIX", "HP-UX", "Haiku", "GNU", "DragonFly", "QNX"],
+            (Asks::Os, F::LINUX) => &["GNU/Linux", "Linux", "Android"],
+            (Asks::Os, F::DARWIN) => &["Darwin"],
+            (Asks::Os, F::FREEBSD) => &["FreeBSD"],
+            (Asks::Os, F::OPENBSD) => &["OpenBSD"],
+            (Asks::Os, F::NETBSD) => &["NetBSD"],
+            (Asks::Os, F::WINDOWS) => &["Msys", "Cygwin", "MS/Windows"],
+            (Asks::Os, _) => &["Solaris", "illumos", "AIX", "Haiku", "GNU", "DragonFly"],
+            (Asks::OsType, F::LINUX) => &[
+                "linux-gnu",
+                "linux-musl",
+                "linux-gnueabihf",
+                "linux-android",
+                "linux",
+            ],
+            (Asks::OsType, F::DARWIN) => &["darwin19.6.0", "darwin20", "darwin23.0", "darwin24"],
+            (Asks::OsType, F::FREEBSD) => &["freebsd12.4", "freebsd13.2", "freebsd14.1"],
+            (Asks::OsType, F::OPENBSD) => &["openbsd7.4"],
+            (Asks::OsType, F::NETBSD) => &["netbsd", "netbsd10.0"],
+            (Asks::OsType, F::WINDOWS) => &["msys", "cygwin", "mingw32"],
+            (Asks::OsType, _) => &["solaris2.11", "aix7.2", "haiku", "gnu", "dragonfly6.4"],
         }
     }
 }
@@ -298,7 +337,11 @@ pub fn glob_regex(pattern: &str) -> Option<regex::Regex> {
 mod tests {
     use super::*;
 
-    fn split(probe: Probe, glob: &str) -> (Vec<&'static str>, Vec<&'static str>) {
+    fn split(asks: Asks, glob: &str) -> (Vec<&'static str>, Vec<&'static str>) {
+        let probe = Probe {
+            asks,
+            lowercased: false,
+        };
         let re = glob_regex(glob).unwrap();
         let s = probe.split(|v| re.is_match(v));
         (s.if_true.names(), s.if_false.names())
@@ -306,16 +349,26 @@ mod tests {
 
     #[test]
     fn probes_are_read_from_words() {
-        assert_eq!(Probe::of_word(r#""$(uname)""#), Some(Probe::Kernel));
-        assert_eq!(Probe::of_word("$(uname -s)"), Some(Probe::Kernel));
-        assert_eq!(Probe::of_word("`uname`"), Some(Probe::Kernel));
-        assert_eq!(Probe::of_word(r#""$(uname -o)""#), Some(Probe::Os));
-        assert_eq!(Probe::of_word("$OSTYPE"), Some(Probe::OsType));
-        assert_eq!(Probe::of_word(r#""${OSTYPE}""#), Some(Probe::OsType));
+        let asks = |w: &str| Probe::of_word(w).filter(|p| !p.lowercased).map(|p| p.asks);
+        assert_eq!(asks(r#""$(uname)""#), Some(Asks::Kernel));
+        assert_eq!(asks("$(uname -s)"), Some(Asks::Kernel));
+        assert_eq!(asks("`uname`"), Some(Asks::Kernel));
+        assert_eq!(asks(r#""$(uname -o)""#), Some(Asks::Os));
+        assert_eq!(asks("$OSTYPE"), Some(Asks::OsType));
+        assert_eq!(asks(r#""${OSTYPE}""#), Some(Asks::OsType));
+        for w in [
+            "$(uname | tr A-Z a-z)",
+            r#""$(uname -s | tr '[:upper:]' '[:lower:]')""#,
+        ] {
+            let p = Probe::of_word(w).unwrap();
+            assert!(p.lowercased && p.asks == Asks::Kernel, "{w}");
+            assert_eq!(p.split(|v| v == "darwin").if_true, OsSet::DARWIN);
+        }
         for not in [
             "$os",
             "$(uname -r)",
-            "$(uname | tr A-Z a-z)",
+            "$(uname | tr a-z A-Z)",
+            "$(uname | head -c3)",
             "$(uname -s -r)",
             "${OSTYPE%%-*}",
         ] {
@@ -326,30 +379,30 @@ mod tests {
     #[test]
     fn comparisons_split_the_families() {
         assert_eq!(
-            split(Probe::Kernel, "Darwin"),
+            split(Asks::Kernel, "Darwin"),
             (
                 vec!["darwin"],
                 vec!["linux", "freebsd", "openbsd", "netbsd", "windows", "other"]
             )
         );
-        assert_eq!(split(Probe::OsType, "linux*").0, ["linux"]);
-        assert!(!split(Probe::OsType, "linux*").1.contains(&"linux"));
+        assert_eq!(split(Asks::OsType, "linux*").0, ["linux"]);
+        assert!(!split(Asks::OsType, "linux*").1.contains(&"linux"));
         // `linux-gnu` is not every Linux (`linux-musl` on Alpine): the other branch may run there.
-        assert_eq!(split(Probe::OsType, "linux-gnu*").0, ["linux"]);
-        assert!(split(Probe::OsType, "linux-gnu*").1.contains(&"linux"));
+        assert_eq!(split(Asks::OsType, "linux-gnu*").0, ["linux"]);
+        assert!(split(Asks::OsType, "linux-gnu*").1.contains(&"linux"));
         assert_eq!(
-            split(Probe::OsType, "*bsd*").0,
+            split(Asks::OsType, "*bsd*").0,
             ["freebsd", "openbsd", "netbsd"]
         );
-        assert_eq!(split(Probe::OsType, "\"darwin\"*").0, ["darwin"]);
-        assert_eq!(split(Probe::Kernel, "MINGW*").0, ["windows"]);
-        assert_eq!(split(Probe::Kernel, "[Dd]arwin").0, ["darwin"]);
+        assert_eq!(split(Asks::OsType, "\"darwin\"*").0, ["darwin"]);
+        assert_eq!(split(Asks::Kernel, "MINGW*").0, ["windows"]);
+        assert_eq!(split(Asks::Kernel, "[Dd]arwin").0, ["darwin"]);
         // No family answers this: only a system forewarn does not know.
-        assert_eq!(split(Probe::Kernel, "SunOS").0, ["other"]);
-        assert_eq!(split(Probe::Kernel, "darwin").0, ["other"]);
+        assert_eq!(split(Asks::Kernel, "SunOS").0, ["other"]);
+        assert_eq!(split(Asks::Kernel, "darwin").0, ["other"]);
         // `*` is everything: the other branch never runs.
-        assert!(split(Probe::Kernel, "*").1.is_empty());
-        assert_eq!(split(Probe::Kernel, "*").0.len(), 7);
+        assert!(split(Asks::Kernel, "*").1.is_empty());
+        assert_eq!(split(Asks::Kernel, "*").0.len(), 7);
     }
 
     #[test]
