@@ -15,12 +15,28 @@ pub struct Ignore {
     pub only: Option<Vec<String>>,
 }
 
-/// Everything the directives of one file say.
+/// Everything the directives of one file say, and the functions it defines.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Directives {
     pub target: Option<String>,
     pub disable_file: bool,
     pub ignores: Vec<Ignore>,
+    /// Functions the script defines, with where each definition starts: after it, a command of
+    /// that name runs the function (`nproc() { sysctl -n hw.ncpu; }` as a shim on macOS), so
+    /// no pattern about the command being missing applies. Read from the lines that open a
+    /// definition, over the whole file, so that a file parsed in pieces agrees with a whole
+    /// parse.
+    pub(crate) functions: std::sync::OnceLock<Option<Functions>>,
+    /// The file's language, which says how to read its function definitions.
+    pub(crate) lang: Option<Language>,
+}
+
+/// The functions of a file in `lang`: each name (lowercased where the language ignores case)
+/// and where its first definition starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Functions {
+    lang: Language,
+    first: rustc_hash::FxHashMap<String, usize>,
 }
 
 impl Directives {
@@ -29,8 +45,39 @@ impl Directives {
         self.target.clone().or_else(|| default.map(str::to_string))
     }
 
+    /// The functions `src` (the file these directives are from) defines, read on first use:
+    /// only a finding about a missing command asks, and a large file may define hundreds.
+    fn functions(&self, src: &str) -> Option<&Functions> {
+        let lang = self.lang?;
+        self.functions
+            .get_or_init(|| defined_functions(src, lang))
+            .as_ref()
+    }
+
+    /// Whether the file `src` (the one these directives are from) defines any function (see
+    /// [`Directives::defines`]).
+    pub fn has_functions(&self, src: &str) -> bool {
+        self.functions(src).is_some()
+    }
+
+    /// Whether `name` (a command at `at`, in the file's own `lang` and on its own system) is a
+    /// function the file `src` defined before it.
+    pub fn defines(&self, src: &str, name: &str, lang: Language, at: usize) -> bool {
+        let Some(f) = self.functions(src).filter(|f| f.lang == lang) else {
+            return false;
+        };
+        let start = match lang.case_insensitive() {
+            true => f.first.get(&name.to_lowercase()),
+            false => f.first.get(name),
+        };
+        start.is_some_and(|&start| start < at)
+    }
+
     pub fn parse(src: &str, lang: Language) -> Directives {
-        let mut d = Directives::default();
+        let mut d = Directives {
+            lang: Some(lang),
+            ..Directives::default()
+        };
         if !src.contains("forewarn:") {
             return d;
         }
@@ -114,6 +161,74 @@ impl Directives {
     }
 }
 
+/// The functions `src` defines, from the lines that open a definition: bash `name() {`,
+/// `name () (`, `function name`; PowerShell `function name` and `filter name` (a scope prefix,
+/// `global:`, dropped). Batch has none.
+fn defined_functions(src: &str, lang: Language) -> Option<Functions> {
+    let name_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '+');
+    if lang == Language::Batch
+        || !(src.contains("()") || src.contains("function") || src.contains("filter"))
+    {
+        return None;
+    }
+    let mut first = rustc_hash::FxHashMap::default();
+    // Only the lines holding `()`, `function` or `filter` are read: every scan does this, and
+    // walking all the lines of a large file cost more than the rest of the directives.
+    static OPENERS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let openers = OPENERS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["()", "function", "filter"])
+            .expect("three literals")
+    });
+    let mut last_line = None;
+    for m in openers.find_iter(src) {
+        let start = src[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        if last_line == Some(start) {
+            continue;
+        }
+        last_line = Some(start);
+        let line = &src[start..src[start..].find('\n').map_or(src.len(), |i| start + i)];
+        let text = line.trim_start();
+        let at = start + (line.len() - text.len());
+        let keyword = ["function", "filter"]
+            .into_iter()
+            .filter(|k| *k == "function" || lang == Language::PowerShell)
+            .find_map(|k| {
+                text.get(..k.len()).filter(|w| w.eq_ignore_ascii_case(k))?;
+                text[k.len()..].strip_prefix([' ', '\t'])
+            });
+        let name = match keyword {
+            Some(rest) => {
+                let rest = rest.trim_start();
+                let end = rest.find(|c: char| !name_char(c)).unwrap_or(rest.len());
+                let name = &rest[..end];
+                match lang {
+                    Language::PowerShell => name.rsplit(':').next().unwrap_or(name),
+                    _ => name,
+                }
+            }
+            None if lang == Language::Bash => {
+                let end = text.find(|c: char| !name_char(c)).unwrap_or(text.len());
+                let after = text[end..].trim_start();
+                match after.strip_prefix('(').map(str::trim_start) {
+                    Some(rest) if rest.starts_with(')') && end > 0 => &text[..end],
+                    _ => continue,
+                }
+            }
+            None => continue,
+        };
+        if !name.is_empty() {
+            let key = match lang.case_insensitive() {
+                true => name.to_lowercase(),
+                false => name.to_string(),
+            };
+            first.entry(key).or_insert(at);
+        }
+    }
+    (!first.is_empty()).then_some(Functions { lang, first })
+}
+
 /// Where the comment holding the directive starts in `before` (the text before `forewarn:`),
 /// or `None` when the directive is not in a comment.
 fn comment_start(before: &str, lang: Language) -> Option<usize> {
@@ -172,6 +287,35 @@ mod tests {
             !d.ignores(5, "0000", "other"),
             "a directive inside a string is data"
         );
+    }
+
+    #[test]
+    fn functions_are_known_from_where_they_are_defined() {
+        let src = "nproc\nnproc() { sysctl -n hw.ncpu; }\n  function tac {\n:\n}\nmy_fn () (\n  x\n)\necho '()'\nnproc\n";
+        let d = Directives::parse(src, Language::Bash);
+        let at = |needle: &str| src.rfind(needle).unwrap();
+        assert!(
+            !d.defines(src, "nproc", Language::Bash, 0),
+            "called before its definition"
+        );
+        assert!(d.defines(src, "nproc", Language::Bash, at("nproc\n")));
+        assert!(d.defines(src, "tac", Language::Bash, src.len()));
+        assert!(d.defines(src, "my_fn", Language::Bash, src.len()));
+        assert!(
+            !d.defines(src, "NPROC", Language::Bash, src.len()),
+            "bash names are exact"
+        );
+        assert!(!d.defines(src, "echo", Language::Bash, src.len()));
+        assert!(
+            !d.defines(src, "nproc", Language::PowerShell, src.len()),
+            "bash functions only"
+        );
+        let ps = "function global:Get-LocalUser { }\nFilter Get-Thing { $_ }\nget-localuser\n";
+        let d = Directives::parse(ps, Language::PowerShell);
+        assert!(d.defines(ps, "Get-LocalUser", Language::PowerShell, ps.len()));
+        assert!(d.defines(ps, "GET-THING", Language::PowerShell, ps.len()));
+        let bat = "function f { }";
+        assert!(!Directives::parse(bat, Language::Batch).defines(bat, "f", Language::Batch, 99));
     }
 
     #[test]

@@ -532,6 +532,15 @@ pub fn scan_parsed(
         // class (operations) or is about a command that exists and fails (`systemctl` in a
         // container) still speaks. A version or OS check rules out the patterns every system of
         // which it excludes (`ruled_out_by_powershell`, `ruled_out_by_os`).
+        // A function the file defined before runs under that name, where the file runs (a
+        // path, `/usr/bin/nproc`, runs the program instead).
+        let defined = |cmd: &script::Command| {
+            cmd.host.is_none()
+                && directives.defines(src, &cmd.name, cmd.language, cmd.name_span.start)
+                && src
+                    .get(cmd.name_span.clone())
+                    .is_some_and(|written| !written.contains(['/', '\\']))
+        };
         let quiet = |pi: usize| {
             cmd.min_powershell
                 .is_some_and(|min| ruled_out_by_powershell(index.pattern(pi), min))
@@ -545,9 +554,9 @@ pub fn scan_parsed(
                 continue;
             }
             if let Some(r) = entry.match_command(&cmd.name, &cmd.text, cmd.language) {
-                let proven = cmd.guarded
-                    && r == (0..cmd.name.len())
-                    && index.is_missing_command(entry.pattern);
+                let proven = r == (0..cmd.name.len())
+                    && index.is_missing_command(entry.pattern)
+                    && (cmd.guarded || defined(cmd));
                 if proven || quiet(entry.pattern) {
                     continue;
                 }
@@ -1525,6 +1534,49 @@ echo done
             parsed.commands.len(),
             all.commands.len()
         );
+    }
+
+    #[test]
+    fn a_function_the_script_defines_is_no_missing_command_after_its_definition() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let fired = |src: &str| -> Vec<String> {
+            scan(src, Language::Bash, Some("macos"), &idx)
+                .findings
+                .into_iter()
+                .map(|f| src[f.span].to_string())
+                .collect()
+        };
+        // The shim idiom: defined when missing, then called.
+        let shim = "if ! command -v nproc >/dev/null; then\n  nproc() { sysctl -n hw.ncpu; }\nfi\necho $(nproc)\n";
+        assert_eq!(fired(shim), Vec::<String>::new());
+        assert_eq!(
+            fired("nproc\nnproc() { echo 4; }\n"),
+            ["nproc"],
+            "called before"
+        );
+        // A function stands for its name only: its arguments still fail (`sed -i`), a path
+        // bypasses it, and code run by another shell or on another host does not see it.
+        let src = "sed() { command sed \"$@\"; }\nsed -i s/a/b/ f\nnproc() { :; }\n/usr/bin/nproc\nssh web nproc\n";
+        let got = fired(src);
+        assert!(got.iter().any(|m| m.starts_with("sed -i")), "{got:?}");
+        assert_eq!(
+            got.iter().filter(|m| *m == "nproc").count(),
+            2,
+            "the path and ssh: {got:?}"
+        );
+        let ps = "function Get-LocalUser { Get-WmiObject Win32_UserAccount }\nGet-LocalUser\n";
+        let ps_found = scan(ps, Language::PowerShell, Some("powershell-2.0"), &idx).findings;
+        assert!(ps_found.is_empty(), "{ps_found:?}");
+        // A large file parsed in pieces agrees with a whole parse.
+        let mut big = String::from("nproc() { sysctl -n hw.ncpu; }\n");
+        for i in 0..4000 {
+            big.push_str(&format!("echo step {i} && nproc\ntac f{i}\n"));
+        }
+        let (whole, sparse) = whole_and_sparse(&big, Some("macos"), &idx);
+        assert_eq!(sparse.expect("cut"), whole);
+        assert!(big.len() >= SPARSE_MIN_BYTES, "scan takes the sparse path");
+        assert_eq!(fired(&big).iter().filter(|m| *m == "nproc").count(), 0);
+        assert_eq!(fired(&big).iter().filter(|m| *m == "tac").count(), 4000);
     }
 
     #[test]

@@ -328,15 +328,24 @@ impl Analyzer {
                 }
             }
             self.evict(text.len());
-            if !directives.ignores.is_empty() {
+            // Chunks are scanned alone, so what the whole file says is applied here: its
+            // ignores, and the functions it defines (a command of that name after the
+            // definition runs the function, as `scan` decides for a whole file).
+            if !directives.ignores.is_empty() || directives.has_functions(&text) {
                 let mut findings = Vec::new();
                 for p in &pieces {
                     for f in &p.chunk.findings {
-                        let line = line_index.line_of(f.span.start + p.start);
-                        let signature = index
-                            .get(&f.pattern_id)
-                            .map_or("", |p| p.pattern_signature.as_str());
-                        if !directives.ignores(line, &f.pattern_id, signature) {
+                        let start = f.span.start + p.start;
+                        let line = line_index.line_of(start);
+                        let pattern = index.get(&f.pattern_id);
+                        let signature = pattern.map_or("", |p| p.pattern_signature.as_str());
+                        let shadowed = || {
+                            pattern.is_some_and(|p| p.is_missing_command())
+                                && text.get(start..f.span.end + p.start).is_some_and(|name| {
+                                    directives.defines(&text, name, language, start)
+                                })
+                        };
+                        if !directives.ignores(line, &f.pattern_id, signature) && !shadowed() {
                             findings.push(shifted(f, p.start));
                         }
                     }
@@ -897,6 +906,38 @@ pub(crate) mod tests {
         let disabled = format!("# forewarn: disable-file\n{text}");
         let a = an.analyze(disabled, 2, Language::Bash, reset, None, &idx);
         assert!(a.findings().is_empty());
+    }
+
+    #[test]
+    fn a_function_the_file_defines_is_no_missing_command_in_later_chunks() {
+        let missing = Pattern {
+            error_pattern: Some("nproc: command not found".into()),
+            ..pattern("p-nproc", &["nproc"], Severity::Major)
+        };
+        let idx = Arc::new(PatternIndex::build(vec![missing], vec![], vec![]));
+        let mut text = String::from("nproc\nnproc() { echo 4; }\n");
+        for i in 0..300 {
+            text.push_str(&format!("echo {i}\n"));
+        }
+        text.push_str("nproc\n");
+        let mut an = Analyzer::new(crate::script::parse);
+        let reset = PendingEdits {
+            reset: true,
+            edits: vec![],
+        };
+        let a = an.analyze(text.clone(), 1, Language::Bash, reset, None, &idx);
+        assert!(an.last_chunks > 10, "{} chunks", an.last_chunks);
+        // Only the call before the definition fails; a whole scan agrees.
+        let spans: Vec<Range<usize>> = a.findings().into_iter().map(|f| f.span).collect();
+        assert_eq!(spans, vec![Range { start: 0, end: 5 }]);
+        assert_eq!(
+            engine::scan(&text, Language::Bash, None, &idx)
+                .findings
+                .into_iter()
+                .map(|f| f.span)
+                .collect::<Vec<_>>(),
+            spans
+        );
     }
 
     #[test]
