@@ -730,6 +730,29 @@ fn a_guard_answers_missing_commands_on_this_machine_only() {
     assert_eq!(lines, [7, 8, 10, 12, 14, 17], "{v:#}");
 }
 
+#[test]
+fn os_checks_bound_where_a_branch_runs() {
+    let ws = Workspace::new();
+    let sed = "GNU sed -i on BusyBox".to_string();
+    // On BusyBox (Linux) only the branches that can run on Linux warn (not `*)` after `Linux)`);
+    // untargeted too, as the pattern names only a Linux system.
+    for target in [Some("busybox"), None] {
+        let mut args = vec!["guards/os.sh"];
+        if let Some(t) = target {
+            args.extend(["--target", t]);
+        }
+        let v = ws.checked(&args);
+        assert_eq!(
+            lines_and_signatures(&v),
+            [(6, sed.clone()), (9, sed.clone())],
+            "{target:?}: {v:#}"
+        );
+    }
+    // On macOS nothing in the file applies.
+    let v = ws.checked(&["--target", "macos", "guards/os.sh"]);
+    assert_eq!(lines_and_signatures(&v), [], "{v:#}");
+}
+
 // ---- `check` through the pattern cache beside the store (`<store>.hook-cache`) ----
 
 /// What one run of `check` shows: stdout, stderr and the exit code.

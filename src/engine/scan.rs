@@ -8,7 +8,7 @@ use super::operations;
 use super::pattern::{Pattern, Severity};
 use super::target::Target;
 use crate::script::sparse::{self, Cut};
-use crate::script::{self, Language, Parsed};
+use crate::script::{self, Language, OsSet, Parsed};
 
 /// A machine-applicable edit: replace `span` of the source with `replacement`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -513,6 +513,11 @@ pub fn scan_parsed(
             continue;
         }
         let k = targets.of(&cmd.host);
+        // Code behind an OS check (`if [ "$(uname)" = Darwin ]`) that cannot run on the
+        // target's OS gives nothing there.
+        if !cmd.os.is_any() && off_target(targets.target(k), cmd.os) {
+            continue;
+        }
         let mut hit = |pi: usize, text_range: Range<usize>, targets: &mut Targets| {
             if !targets.applies(k, pi) {
                 return;
@@ -525,8 +530,8 @@ pub fn scan_parsed(
         // own name proves it exists, so a pattern that predicts it is missing and is matched by
         // the name alone stays quiet; one that needs the arguments (`sed -i`), the command's
         // class (operations) or is about a command that exists and fails (`systemctl` in a
-        // container) still speaks. A version check rules out the patterns every system of
-        // which it excludes (`ruled_out_by_powershell`).
+        // container) still speaks. A version or OS check rules out the patterns every system of
+        // which it excludes (`ruled_out_by_powershell`, `ruled_out_by_os`).
         // A function the file defined before runs under that name, where the file runs (a
         // path, `/usr/bin/nproc`, runs the program instead).
         let defined = |cmd: &script::Command| {
@@ -539,6 +544,7 @@ pub fn scan_parsed(
         let quiet = |pi: usize| {
             cmd.min_powershell
                 .is_some_and(|min| ruled_out_by_powershell(index.pattern(pi), min))
+                || (!cmd.os.is_any() && ruled_out_by_os(index.pattern(pi), cmd.os))
         };
         for &ei in &candidates {
             let entry = index.entry(ei);
@@ -779,6 +785,26 @@ fn memchr_newlines(src: &str) -> impl Iterator<Item = usize> + '_ {
         .enumerate()
         .filter(|&(_, b)| b == b'\n')
         .map(|(i, _)| i + 1)
+}
+
+/// Whether code that runs only on the OS families `os` (the `else` of `if [ "$(uname)" =
+/// Darwin ]`) is out of `pattern`'s reach: the systems it names name OS families
+/// (`target::os_families`: `macos` is Darwin, `debian-12` Linux), and none of them is in `os`.
+/// Tags that name no OS (`bash-3.2`, `container`) do not keep a pattern in reach, and a
+/// pattern that names no OS at all is never ruled out: it may fail anywhere.
+fn ruled_out_by_os(pattern: &Pattern, os: OsSet) -> bool {
+    let named = super::target::os_families(&pattern.affected_systems);
+    !named.is_empty() && !named.meets(os)
+}
+
+/// Whether code that runs only on the OS families `os` never runs on `target`: the target
+/// names an OS family (a host by its tags) and `os` holds none of them. Then no pattern, not
+/// even one that names no system, has a finding there.
+fn off_target(target: Option<&Target>, os: OsSet) -> bool {
+    target.is_some_and(|t| {
+        let named = super::target::os_families(&t.tags);
+        !named.is_empty() && !named.meets(os)
+    })
 }
 
 /// Whether code that runs only on PowerShell `min` or later (`if ($PSVersionTable.PSVersion
@@ -1472,8 +1498,14 @@ echo done
         let mut corpus = example_scripts();
         corpus.push(("tricky".into(), TRICKY_BASH.to_string()));
         corpus.push(("tricky, CRLF".into(), TRICKY_BASH.replace('\n', "\r\n")));
+        corpus.push(("os checks".into(), script::bash::OS_CHECKS.to_string()));
         for (name, src) in &corpus {
-            for target in [None, Some("synology-dsm"), Some("windows-server-2008")] {
+            for target in [
+                None,
+                Some("synology-dsm"),
+                Some("windows-server-2008"),
+                Some("macos"),
+            ] {
                 let (whole, sparse) = whole_and_sparse(src, target, &library);
                 let sparse = sparse.unwrap_or_else(|| panic!("{name} was not cut for {target:?}"));
                 assert_eq!(sparse, whole, "{name} for {target:?}");
@@ -1745,6 +1777,91 @@ echo done
         );
         let unguarded = run_marked(src, Language::Bash, None, &idx, |_| {});
         assert_eq!(unguarded.len(), 8, "{unguarded:?}");
+    }
+
+    #[test]
+    fn os_checks_answer_the_default_library_where_the_branch_cannot_run() {
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let nproc = |src: &str, target: Option<&str>| -> Vec<Severity> {
+            scan(src, Language::Bash, target, &library)
+                .findings
+                .into_iter()
+                .filter(|f| src[f.span.clone()].starts_with("nproc"))
+                .map(|f| f.severity)
+                .collect()
+        };
+        // The tester's portability idioms: on macOS the `nproc` branch never runs.
+        for src in [
+            "if [ \"$(uname)\" = Darwin ]; then sysctl -n hw.ncpu; else nproc; fi\n",
+            "case \"$(uname -s)\" in Darwin) sysctl -n hw.ncpu ;; *) nproc ;; esac\n",
+            "if [[ \"$OSTYPE\" == linux* ]]; then nproc; fi\n",
+            "[[ $OSTYPE == darwin* ]] || nproc\n",
+        ] {
+            assert_eq!(nproc(src, Some("macos")), [], "{src}");
+            // Without the check the same line warns.
+            let bare = "nproc\n";
+            assert_eq!(nproc(bare, Some("macos")), [Severity::Blocking]);
+        }
+        // A branch that runs on macOS still warns.
+        assert_eq!(
+            nproc(
+                "if [ \"$(uname)\" = Darwin ]; then nproc; fi\n",
+                Some("macos")
+            ),
+            [Severity::Blocking]
+        );
+        // Not Darwin is still FreeBSD, which the pattern names too.
+        let src = "if [ \"$(uname)\" = Darwin ]; then sysctl -n hw.ncpu; else nproc; fi\n";
+        assert_eq!(nproc(src, Some("freebsd")), [Severity::Blocking]);
+        assert_eq!(nproc(src, None).len(), 1);
+        // Untargeted, a Linux-only branch gives no macOS/FreeBSD pattern.
+        assert_eq!(
+            nproc("if [[ \"$OSTYPE\" == linux* ]]; then nproc; fi\n", None),
+            []
+        );
+        // What the walk cannot read is no check.
+        assert_eq!(
+            nproc(
+                "if [ \"$os\" = Darwin ]; then :; else nproc; fi\n",
+                Some("macos")
+            ),
+            [Severity::Blocking]
+        );
+        // PowerShell's `$IsLinux`: a Windows-only cmdlet there is no finding, on any target.
+        let ps = |src: &str, target: Option<&str>| {
+            scan(src, Language::PowerShell, target, &library)
+                .findings
+                .len()
+        };
+        for target in [None, Some("windows-server-2008")] {
+            assert!(ps("Get-LocalUser\n", target) > 0);
+            assert_eq!(ps("if ($IsLinux) { Get-LocalUser }\n", target), 0);
+        }
+    }
+
+    #[test]
+    fn a_branch_that_cannot_run_on_the_target_gives_nothing_there() {
+        // A pattern that names no system applies everywhere, but not to code that never runs
+        // on the target; a pattern naming only excluded systems is quiet untargeted too.
+        let idx = index(vec![
+            pattern("any", &["tool"], &[], Severity::Major),
+            pattern("mac", &["tool"], &["macos", "bash-3.2"], Severity::Major),
+        ]);
+        let ids = |src: &str, target: Option<&str>| -> Vec<String> {
+            scan(src, Language::Bash, target, &idx)
+                .findings
+                .into_iter()
+                .map(|f| f.pattern_id)
+                .collect()
+        };
+        let src = "if [ \"$(uname)\" = Darwin ]; then :; else tool; fi\n";
+        assert_eq!(ids(src, Some("macos")), Vec::<String>::new());
+        assert_eq!(ids(src, Some("debian-12")), ["any"]);
+        assert_eq!(ids(src, None), ["any"]);
+        assert_eq!(ids("tool\n", None), ["any", "mac"]);
+        let src = "case `uname` in Darwin) tool ;; esac\n";
+        assert_eq!(ids(src, Some("macos")), ["any", "mac"]);
+        assert_eq!(ids(src, Some("alpine")), Vec::<String>::new());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::pattern::Pattern;
+use crate::script::OsSet;
 
 /// The system tags forewarn documents (docs/patterns.md): what `affected_systems` and host
 /// `system_tags` are written in. A target named by one of these is known even when no pattern
@@ -91,6 +92,62 @@ pub fn construct_languages(tags: &[String]) -> Vec<crate::script::Language> {
         out.extend(Language::ALL);
     }
     out
+}
+
+/// The operating-system families some of `tags` name: `macos` is Darwin; `linux`, `wsl`, the
+/// distributions (`debian-*`, `ubuntu-*`, `rhel-*`, `alpine`, …), `busybox`, `openrc` and
+/// `synology-dsm*` are Linux; `freebsd` is FreeBSD; `windows*` and Windows PowerShell
+/// (`powershell-2.0` … `5.1`) are Windows. Tags that qualify a system without naming its OS
+/// (`container`, `no-systemd`, `bash-3.2`, `powershell-7`, a hostname) name none.
+pub fn os_families<S: AsRef<str>>(tags: &[S]) -> OsSet {
+    const LINUX: &[&str] = &[
+        "linux",
+        "wsl",
+        "debian",
+        "ubuntu",
+        "rhel",
+        "centos",
+        "fedora",
+        "rocky",
+        "alma",
+        "amzn",
+        "amazon-linux",
+        "alpine",
+        "busybox",
+        "openrc",
+        "synology",
+        "arch",
+        "opensuse",
+        "sles",
+        "raspbian",
+    ];
+    let mut os = OsSet::NONE;
+    for tag in tags {
+        let t = tag.as_ref().trim().to_ascii_lowercase();
+        let t = t.as_str();
+        let family = |name: &str| t == name || t.starts_with(&format!("{name}-"));
+        os = os
+            | if family("macos") || family("darwin") || family("osx") {
+                OsSet::DARWIN
+            } else if LINUX.iter().any(|l| family(l)) {
+                OsSet::LINUX
+            } else if family("freebsd") {
+                OsSet::FREEBSD
+            } else if family("openbsd") {
+                OsSet::OPENBSD
+            } else if family("netbsd") {
+                OsSet::NETBSD
+            } else if family("windows")
+                || t.strip_prefix("powershell-")
+                    .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
+                    .is_some_and(|major| major <= 5)
+            {
+                OsSet::WINDOWS
+            } else {
+                OsSet::NONE
+            };
+    }
+    os
 }
 
 /// A row of the `infrastructure` table: a real host.
@@ -219,6 +276,34 @@ mod tests {
         let bare = Target::resolve("windows-server-2008", &[host()]);
         assert_eq!(bare.tags, vec!["windows-server-2008".to_string()]);
         assert_eq!(bare.host_id, None);
+    }
+
+    #[test]
+    fn tags_name_os_families() {
+        let os = |tags: &[&str]| os_families(tags).names();
+        assert_eq!(os(&["macos", "bash-3.2"]), ["darwin"]);
+        assert_eq!(os(&["freebsd", "macos"]), ["darwin", "freebsd"]);
+        assert_eq!(
+            os(&["synology-dsm-7", "busybox", "Debian-12", "wsl"]),
+            ["linux"]
+        );
+        assert_eq!(os(&["powershell-5.1", "windows-server-2019"]), ["windows"]);
+        assert!(os(&[
+            "powershell-7",
+            "container",
+            "no-systemd",
+            "bash-3.2",
+            "nas01"
+        ])
+        .is_empty());
+        // Every documented tag but the qualifiers names a family.
+        for tag in SYSTEM_TAGS {
+            let qualifier = matches!(
+                *tag,
+                "container" | "no-systemd" | "bash-3.2" | "powershell-7"
+            );
+            assert_eq!(os(&[tag]).is_empty(), qualifier, "{tag}");
+        }
     }
 
     #[test]

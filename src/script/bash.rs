@@ -56,7 +56,10 @@ use std::sync::OnceLock;
 
 use tree_sitter::{Node, Parser, Tree, TreeCursor};
 
-use super::{command_name, make_command, parse_embedded, CodeRegion, Language, OffsetMap, Parsed};
+use super::os::{glob_regex, OsSplit, Probe};
+use super::{
+    command_name, make_command, parse_embedded, CodeRegion, Language, OffsetMap, OsSet, Parsed,
+};
 
 /// The commands and code regions of a whole bash document.
 pub fn parse(src: &str) -> Parsed {
@@ -499,6 +502,7 @@ fn walk_tree(
         holes,
         pending: Vec::new(),
         guards: Vec::new(),
+        os_guards: Vec::new(),
         at: 0,
         elsewhere: false,
         clean: !root.has_error(),
@@ -559,6 +563,9 @@ struct Kinds {
     expansion: u16,
     command_substitution: u16,
     if_statement: u16,
+    case_statement: u16,
+    case_item: u16,
+    binary_expression: u16,
     while_statement: u16,
     elif_clause: u16,
     else_clause: u16,
@@ -601,6 +608,9 @@ fn kinds() -> &'static Kinds {
             expansion: id("expansion"),
             command_substitution: id("command_substitution"),
             if_statement: id("if_statement"),
+            case_statement: id("case_statement"),
+            case_item: id("case_item"),
+            binary_expression: id("binary_expression"),
             while_statement: id("while_statement"),
             elif_clause: id("elif_clause"),
             else_clause: id("else_clause"),
@@ -667,6 +677,9 @@ struct Walk<'a, 't> {
     /// Stretches of this text where a command name was looked up first (`command -v X && …`,
     /// the `then` of `if command -v X`): the range and the name.
     guards: Vec<(Range<usize>, String)>,
+    /// Stretches of this text that run only on some OS families (`if [ "$(uname)" = Darwin ]`,
+    /// `case $OSTYPE in linux*)`): the range and the families.
+    os_guards: Vec<(Range<usize>, OsSet)>,
     /// Where the name of the last command reported starts: the command whose arguments an
     /// executed string or heredoc comes from.
     at: usize,
@@ -974,6 +987,8 @@ impl<'a, 't> Walk<'a, 't> {
             self.loop_guards(node);
         } else if kind == k.list {
             self.list_guards(node);
+        } else if kind == k.case_statement {
+            self.case_guards(node);
         }
         true
     }
@@ -988,14 +1003,18 @@ impl<'a, 't> Walk<'a, 't> {
         if first.is_named() || self.src.get(span.clone()).is_none() {
             return;
         }
-        self.out.commands.push(make_command(
+        let mut cmd = make_command(
             self.src,
             span,
             node.end_byte(),
             Language::Bash,
             self.host.map(str::to_string),
             self.base,
-        ));
+        );
+        if !self.elsewhere {
+            cmd.os = self.os_at(node.start_byte());
+        }
+        self.out.commands.push(cmd);
     }
 
     /// Remembers the redirects of a statement for its command, which the walk reaches next.
@@ -1641,12 +1660,15 @@ impl<'a, 't> Walk<'a, 't> {
     fn push_command(&mut self, mut cmd: super::Command, at: usize) {
         // A lookup here says nothing about another host (`command -v tac && ssh nas tac`) or a
         // container (`docker exec web tac`).
-        cmd.guarded = !self.elsewhere
-            && cmd.host.as_deref() == self.host
+        let here = !self.elsewhere && cmd.host.as_deref() == self.host;
+        cmd.guarded = here
             && self
                 .guards
                 .iter()
                 .any(|(r, name)| r.contains(&at) && *name == cmd.name);
+        if here {
+            cmd.os = cmd.os & self.os_at(at);
+        }
         self.at = at;
         self.out.commands.push(cmd);
     }
@@ -2523,6 +2545,12 @@ impl<'a, 't> Walk<'a, 't> {
         } else {
             Vec::new()
         };
+        // An OS check holds for all the code run on this machine.
+        let os = if host == self.host && !self.elsewhere {
+            self.os_at(at)
+        } else {
+            OsSet::ANY
+        };
         let n = self.out.commands.len();
         parse_embedded(
             code,
@@ -2532,9 +2560,12 @@ impl<'a, 't> Walk<'a, 't> {
             self.out,
             self.depth.saturating_add(1),
         );
-        if !proven.is_empty() {
+        if !proven.is_empty() || !os.is_any() {
             for c in self.out.commands.iter_mut().skip(n) {
-                c.guarded |= c.host.as_deref() == host && proven.contains(&c.name);
+                if c.host.as_deref() == host {
+                    c.guarded |= proven.contains(&c.name);
+                    c.os = c.os & os;
+                }
             }
         }
         if !local.is_empty() && self.out.commands.len() > n {
@@ -2638,10 +2669,10 @@ impl<'a, 't> Walk<'a, 't> {
             return;
         }
         let proof = self.proof(*left, 0);
-        let names = if children[op].kind() == "&&" {
-            proof.if_true
+        let (names, os) = if children[op].kind() == "&&" {
+            (proof.if_true, proof.os.if_true)
         } else {
-            proof.if_false
+            (proof.if_false, proof.os.if_false)
         };
         // `L && cat <<EOF | sh`: the grammar hangs the heredoc, and the rest of the pipeline,
         // on the whole list; they belong to its right side.
@@ -2649,6 +2680,7 @@ impl<'a, 't> Walk<'a, 't> {
         if let Some((_, end)) = self.redirected_body.filter(|(id, _)| *id == node.id()) {
             range.end = end;
         }
+        self.os_guard(node.start_byte(), range.clone(), os);
         self.guard(node.start_byte(), range, names);
     }
 
@@ -2661,20 +2693,34 @@ impl<'a, 't> Walk<'a, 't> {
         let Some((proof, body)) = self.branch(&children, node.end_byte()) else {
             return;
         };
+        self.os_guard(node.start_byte(), body.clone(), proof.os.if_true);
         self.guard(node.start_byte(), body, proof.if_true);
         // What every condition so far proves by having failed.
         let mut failed = proof.if_false;
+        let mut failed_os = proof.os.if_false;
         for c in &children {
             if c.kind_id() == k.elif_clause {
                 let mut cursor = c.walk();
                 let parts: Vec<Node<'t>> = c.children(&mut cursor).collect();
-                if let Some((proof, body)) = self.branch(&parts, c.end_byte()) {
-                    let mut names = failed.clone();
-                    names.extend(proof.if_true);
-                    self.guard(node.start_byte(), body, names);
-                    failed.extend(proof.if_false);
+                match self.branch(&parts, c.end_byte()) {
+                    Some((proof, body)) => {
+                        let mut names = failed.clone();
+                        names.extend(proof.if_true);
+                        self.os_guard(
+                            node.start_byte(),
+                            body.clone(),
+                            failed_os & proof.os.if_true,
+                        );
+                        self.guard(node.start_byte(), body, names);
+                        failed.extend(proof.if_false);
+                        failed_os = failed_os & proof.os.if_false;
+                    }
+                    // An `elif` not read: what follows it is known to have passed the
+                    // conditions before it, no more.
+                    None => self.os_guard(node.start_byte(), c.byte_range(), failed_os),
                 }
             } else if c.kind_id() == k.else_clause {
+                self.os_guard(node.start_byte(), c.byte_range(), failed_os);
                 self.guard(node.start_byte(), c.byte_range(), failed.clone());
             }
         }
@@ -2698,7 +2744,12 @@ impl<'a, 't> Walk<'a, 't> {
             return;
         };
         let proof = self.proof(*cond, 0);
-        let names = if until { proof.if_false } else { proof.if_true };
+        let (names, os) = if until {
+            (proof.if_false, proof.os.if_false)
+        } else {
+            (proof.if_true, proof.os.if_true)
+        };
+        self.os_guard(node.start_byte(), body.byte_range(), os);
         self.guard(node.start_byte(), body.byte_range(), names);
     }
 
@@ -2763,6 +2814,7 @@ impl<'a, 't> Walk<'a, 't> {
             return Proof {
                 if_true: self.lookup(node).into_iter().collect(),
                 if_false: Vec::new(),
+                os: self.os_test(node),
             };
         }
         if kind == k.test_command {
@@ -2773,6 +2825,12 @@ impl<'a, 't> Walk<'a, 't> {
             let (Some(e), None) = (inner.next(), inner.next()) else {
                 return Proof::default();
             };
+            if let Some(os) = self.os_comparison(e, node) {
+                return Proof {
+                    os,
+                    ..Proof::default()
+                };
+            }
             let looked_up = (e.kind_id() == k.unary_expression)
                 .then(|| {
                     let op = e.child_by_field_name("operator")?;
@@ -2782,6 +2840,7 @@ impl<'a, 't> Walk<'a, 't> {
             return Proof {
                 if_true: looked_up.into_iter().collect(),
                 if_false: Vec::new(),
+                os: OsSplit::default(),
             };
         }
         if kind == k.redirected_statement {
@@ -2798,6 +2857,7 @@ impl<'a, 't> Walk<'a, 't> {
             return Proof {
                 if_true: p.if_false,
                 if_false: p.if_true,
+                os: p.os.negated(),
             };
         }
         if kind == k.list {
@@ -2845,10 +2905,12 @@ impl<'a, 't> Walk<'a, 't> {
                         true => Proof {
                             if_true: joined(known.if_true, b.if_true),
                             if_false: Vec::new(),
+                            os: known.os.and(b.os),
                         },
                         false => Proof {
                             if_true: Vec::new(),
                             if_false: joined(known.if_false, b.if_false),
+                            os: known.os.or(b.os),
                         },
                     }
                 }
@@ -2873,6 +2935,183 @@ impl<'a, 't> Walk<'a, 't> {
         let left = children[..op].iter().next_back().filter(statement).copied();
         let right = children[op + 1..].iter().next().filter(statement).copied();
         Some((left, children[op].kind() == "&&", right))
+    }
+
+    /// `test "$(uname)" = Darwin`: a `test` command comparing an OS probe with a string.
+    fn os_test(&self, node: Node<'t>) -> OsSplit {
+        let read = || {
+            let name = node.child_by_field_name("name")?;
+            if self.src.get(name.byte_range())? != "test" {
+                return None;
+            }
+            let mut cursor = node.walk();
+            let args: Vec<Node<'t>> = node
+                .children_by_field_name("argument", &mut cursor)
+                .collect();
+            let [a, op, b] = args[..] else {
+                return None;
+            };
+            let op = self.src.get(op.byte_range())?;
+            self.os_compare(a, op, b, false)
+        };
+        read().unwrap_or_default()
+    }
+
+    /// `[ "$(uname)" = Darwin ]`, `[[ $OSTYPE == darwin* ]]`, `[[ $OSTYPE =~ ^linux ]]`: what a
+    /// comparison in a test command proves about the OS; `None` when it compares no probe with
+    /// a static string.
+    fn os_comparison(&self, e: Node<'t>, test: Node<'t>) -> Option<OsSplit> {
+        let k = self.k;
+        let double = self.src.get(test.start_byte()..test.start_byte() + 2) == Some("[[");
+        let negation = |n: Node<'t>| {
+            (n.kind_id() == k.unary_expression
+                && n.child_by_field_name("operator")
+                    .and_then(|op| self.src.get(op.byte_range()))
+                    == Some("!"))
+            .then(|| last_named_child(n))
+            .flatten()
+        };
+        // `[ ! a = b ]`, `[[ ! a == b ]]`: the grammar hangs the `!` on the left side, where
+        // the shell negates the whole comparison.
+        if let Some(inner) = negation(e).filter(|i| i.kind_id() == k.binary_expression) {
+            return self.os_comparison(inner, test).map(OsSplit::negated);
+        }
+        if e.kind_id() != k.binary_expression {
+            return None;
+        }
+        let mut left = e.child_by_field_name("left")?;
+        let right = e.child_by_field_name("right")?;
+        let op = e.child_by_field_name("operator")?;
+        let op = self.src.get(op.byte_range())?;
+        let negated = negation(left);
+        if let Some(inner) = negated {
+            left = inner;
+        }
+        let split = self.os_compare(left, op, right, double)?;
+        Some(match negated {
+            Some(_) => split.negated(),
+            None => split,
+        })
+    }
+
+    /// `a OP b` with one side an OS probe (`$(uname)`, `$OSTYPE`) and the other a string: in
+    /// `[[ ]]` (`glob`) an unquoted right side is a pattern and `=~` a regex; in `[ ]` and
+    /// `test`, both are strings.
+    fn os_compare(&self, a: Node<'t>, op: &str, b: Node<'t>, glob: bool) -> Option<OsSplit> {
+        let text = |n: Node<'t>| self.src.get(n.byte_range());
+        let (probe, other, probe_left) = match Probe::of_word(text(a)?) {
+            Some(p) => (p, b, true),
+            None => (Probe::of_word(text(b)?)?, a, false),
+        };
+        let other = text(other)?;
+        let split = match op {
+            "=" | "==" | "!=" if glob && probe_left => {
+                let re = glob_regex(other)?;
+                probe.split(|v| re.is_match(v))
+            }
+            "=" | "==" | "!=" => {
+                let s = unquote(other)?;
+                probe.split(|v| v == s)
+            }
+            "=~" if glob && probe_left => {
+                if other.contains(['\'', '"', '$', '`']) {
+                    return None;
+                }
+                let re = regex::Regex::new(other).ok()?;
+                probe.split(|v| re.is_match(v))
+            }
+            _ => return None,
+        };
+        Some(if op == "!=" { split.negated() } else { split })
+    }
+
+    /// `case WORD in P1|P2) A ;; P3) B ;; *) C ;; esac` on an OS probe: each arm runs on the
+    /// families its patterns may match, less those an earlier arm took whole.
+    fn case_guards(&mut self, node: Node<'t>) {
+        let k = self.k;
+        let Some(probe) = node
+            .child_by_field_name("value")
+            .and_then(|v| self.src.get(v.byte_range()))
+            .and_then(Probe::of_word)
+        else {
+            return;
+        };
+        // The families no arm so far has taken whole.
+        let mut left = OsSet::ANY;
+        // The families on which the arm before falls into this one (`;&`).
+        let mut carried = OsSet::NONE;
+        let mut cursor = node.walk();
+        let items: Vec<Node<'t>> = node
+            .named_children(&mut cursor)
+            .filter(|c| c.kind_id() == k.case_item)
+            .collect();
+        for item in items {
+            let mut cursor = item.walk();
+            let patterns: Vec<Node<'t>> =
+                item.children_by_field_name("value", &mut cursor).collect();
+            let mut split = OsSplit {
+                if_true: OsSet::NONE,
+                if_false: OsSet::ANY,
+            };
+            for p in patterns {
+                let re = self.src.get(p.byte_range()).and_then(glob_regex);
+                let Some(re) = re else {
+                    // An arm not read may take any family: later arms know nothing more.
+                    split = OsSplit::default();
+                    break;
+                };
+                split = split.or(probe.split(|v| re.is_match(v)));
+            }
+            let arm = (left & split.if_true) | carried;
+            self.os_guard(node.start_byte(), item.byte_range(), arm);
+            // `;&` runs the next arm's body too; `;;&` tests its patterns whatever this one
+            // matched.
+            let end = (0..item.child_count())
+                .filter_map(|i| item.child(i))
+                .find(|c| matches!(c.kind(), ";;" | ";&" | ";;&"))
+                .map(|c| c.kind());
+            carried = OsSet::NONE;
+            match end {
+                Some(";&") => {
+                    carried = arm;
+                    left = left & split.if_false;
+                }
+                Some(";;&") => {}
+                _ => left = left & split.if_false,
+            }
+        }
+    }
+
+    /// Records that `range` runs only on the families `os`.
+    fn os_guard(&mut self, at: usize, range: Range<usize>, os: OsSet) {
+        self.os_guards.retain(|(r, _)| r.end > at);
+        if os.is_any() {
+            return;
+        }
+        // A chain `[ "$(uname)" = Linux ] && a && … && z` is entered from its last link: each
+        // joins the guard met before it, as in `guard`.
+        let src = self.src;
+        let recent = self.os_guards.len().saturating_sub(8);
+        let joined = self.os_guards[recent..].iter_mut().find(|(r, set)| {
+            *set == os
+                && range.end <= r.start
+                && src.get(range.end..r.start).is_some_and(|gap| {
+                    gap.bytes()
+                        .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\\' | b'&' | b'|'))
+                })
+        });
+        match joined {
+            Some((r, _)) => r.start = range.start,
+            None => self.os_guards.push((range, os)),
+        }
+    }
+
+    /// The families the code at `at` can run on.
+    fn os_at(&self, at: usize) -> OsSet {
+        self.os_guards
+            .iter()
+            .filter(|(r, _)| r.contains(&at))
+            .fold(OsSet::ANY, |os, (_, set)| os & *set)
     }
 
     /// The name a lookup command looks up: `command -v X`, `type [-afpPt] X`, `hash X`,
@@ -3010,6 +3249,8 @@ const MAX_PROVEN: usize = 64;
 struct Proof {
     if_true: Vec<String>,
     if_false: Vec<String>,
+    /// The OS families on which the condition can succeed, and fail.
+    os: OsSplit,
 }
 
 /// Whether the blanks between two words of a command hold a line break that is no line
@@ -3300,6 +3541,27 @@ fn push_unescaped_word(code: &mut String, map: &mut OffsetMap, word: &str, word_
 }
 
 #[cfg(test)]
+/// OS checks of every shape the walk reads (and some it does not), for the pruned-walk and
+/// sparse-parse corpora.
+pub(crate) const OS_CHECKS: &str = r#"if [ "$(uname)" = Darwin ]; then sysctl -n hw.ncpu; else nproc; fi
+case "$(uname -s)" in Darwin) sysctl -n hw.ncpu ;; *) nproc ;; esac
+if [[ "$OSTYPE" == linux* ]]; then nproc; fi
+[[ $OSTYPE == darwin* ]] || nproc
+if [ "$(uname)" = Darwin ]; then nproc; fi
+case $OSTYPE in
+  darwin*|*bsd*) sysctl -n hw.ncpu ;;
+  linux-gnu*) readlink -f / ;&
+  msys|cygwin) free -m ;;
+  *) nproc ;;
+esac
+if test "$(uname -o)" = Msys; then a; elif [[ `uname` =~ ^MINGW ]]; then b; else bash -c 'nproc; readlink -f /'; fi
+[ "$(uname -s)" != Darwin ] && sed -i 's/a/b/' f && ssh h nproc || nproc
+if [ "$os" = Darwin ]; then nproc; fi
+[ ! "$(uname)" = Darwin ] && nproc; [[ ! $OSTYPE == linux* ]] || free -m
+case "$(uname -s | tr '[:upper:]' '[:lower:]')" in darwin) readlink -f / ;; *) nproc ;; esac
+"#;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -3330,6 +3592,7 @@ mod tests {
              systemd-run --unit x free\ntmux send-keys -t s free Enter\nfind . -exec free {} \\;\n"
                 .into(),
         ));
+        scripts.push(("os checks".into(), OS_CHECKS.into()));
         scripts.push((
             "escaped quotes and coproc".into(),
             r"bash -c 'echo '\''a'\''; nproc'
@@ -3379,6 +3642,11 @@ coproc N { free -m; }
             "command -v",
             "<<<",
             "]]",
+            "[ \"$(uname)\" = Darwin ]",
+            "case $OSTYPE in",
+            "darwin*)",
+            ";;",
+            "esac",
         ];
         scripts.extend(
             crate::script::token_soups(&tokens, 2000, 24, 0x51_7cc1_b727_220a)
@@ -5436,5 +5704,146 @@ nproc"
             guarded("until command -v nproc; do nproc; done; nproc\n", "nproc"),
             [false, false]
         );
+    }
+
+    /// The OS families each command named `name` can run on, in source order.
+    fn oses(src: &str, name: &str) -> Vec<Vec<&'static str>> {
+        crate::script::parse(src, Language::Bash)
+            .commands
+            .into_iter()
+            .filter(|c| c.name == name)
+            .map(|c| c.os.names())
+            .collect()
+    }
+
+    const ALL: [&str; 7] = [
+        "linux", "darwin", "freebsd", "openbsd", "netbsd", "windows", "other",
+    ];
+
+    fn all_but(out: &[&str]) -> Vec<&'static str> {
+        ALL.into_iter().filter(|f| !out.contains(f)).collect()
+    }
+
+    #[test]
+    fn os_checks_bound_the_branches_of_if_and_lists() {
+        let src = r#"if [ "$(uname)" = Darwin ]; then sysctl -n hw.ncpu; else nproc; fi"#;
+        assert_eq!(oses(src, "sysctl"), [["darwin"]]);
+        assert_eq!(oses(src, "nproc"), [all_but(&["darwin"])]);
+        assert_eq!(
+            oses(r#"if [ "$(uname)" = Darwin ]; then nproc; fi"#, "nproc"),
+            [["darwin"]]
+        );
+        assert_eq!(
+            oses(r#"if [[ "$OSTYPE" == linux* ]]; then nproc; fi"#, "nproc"),
+            [["linux"]]
+        );
+        assert_eq!(
+            oses("[[ $OSTYPE == darwin* ]] || nproc", "nproc"),
+            [all_but(&["darwin"])]
+        );
+        assert_eq!(
+            oses("[[ $OSTYPE == \"darwin\"* ]] && nproc", "nproc"),
+            [["darwin"]]
+        );
+        assert_eq!(
+            oses("[[ $OSTYPE =~ ^(free|open)bsd ]] && a", "a"),
+            [["freebsd", "openbsd"]]
+        );
+        assert_eq!(
+            oses("[ `uname -s` != Linux ] && a", "a"),
+            [all_but(&["linux"])]
+        );
+        assert_eq!(oses("test \"$(uname -o)\" = Msys && a", "a"), [["windows"]]);
+        assert_eq!(oses("[ Darwin = \"$(uname)\" ] && a", "a"), [["darwin"]]);
+        assert_eq!(
+            oses("! [ \"$(uname)\" = Darwin ] && a", "a"),
+            [all_but(&["darwin"])]
+        );
+        assert_eq!(oses("[ \"${OSTYPE}\" == msys ] && a", "a"), [["windows"]]);
+        assert_eq!(
+            oses("[ ! \"$(uname)\" = Darwin ] && a", "a"),
+            [all_but(&["darwin"])]
+        );
+        assert_eq!(
+            oses("[[ ! $OSTYPE == darwin* ]] && a", "a"),
+            [all_but(&["darwin"])]
+        );
+        let src = "case \"$(uname -s | tr '[:upper:]' '[:lower:]')\" in darwin) a ;; *) b ;; esac";
+        assert_eq!(oses(src, "a"), [["darwin"]]);
+        assert_eq!(oses(src, "b"), [all_but(&["darwin"])]);
+        // `elif` and `else` know what the conditions before them ruled out.
+        let src = r#"if [ "$(uname)" = Darwin ]; then a; elif [ "$(uname)" = Linux ]; then b; else c; fi"#;
+        assert_eq!(oses(src, "a"), [["darwin"]]);
+        assert_eq!(oses(src, "b"), [["linux"]]);
+        assert_eq!(oses(src, "c"), [all_but(&["darwin", "linux"])]);
+        // A chain keeps the check; `A && B || C` runs C also where B failed.
+        assert_eq!(
+            oses("[ \"$(uname)\" = Linux ] && a && a && a", "a"),
+            [["linux"], ["linux"], ["linux"]]
+        );
+        assert_eq!(oses("[ \"$(uname)\" = Darwin ] && a || b", "b"), [ALL]);
+        assert_eq!(
+            oses("while [ \"$(uname)\" = Darwin ]; do a; done", "a"),
+            [["darwin"]]
+        );
+        // Nested checks meet; code run here (`bash -c`) keeps them, code sent away does not.
+        let src =
+            "if [[ $OSTYPE == linux* ]]; then case \"$(uname -o)\" in Android) a;; *) b;; esac; fi";
+        assert_eq!(oses(src, "a"), [["linux"]]);
+        assert_eq!(oses(src, "b"), [["linux"]]);
+        assert_eq!(
+            oses(
+                "if [ \"$(uname)\" = Darwin ]; then bash -c 'nproc'; ssh h nproc; fi",
+                "nproc"
+            ),
+            [vec!["darwin"], ALL.to_vec()]
+        );
+        // `[[` and `[` are commands too, checked where they run.
+        assert_eq!(
+            oses("[ \"$(uname)\" = Linux ] && [[ -n x ]]", "[["),
+            [["linux"]]
+        );
+    }
+
+    #[test]
+    fn os_checks_bound_the_arms_of_case() {
+        let src = r#"case "$(uname -s)" in Darwin) sysctl -n hw.ncpu ;; *) nproc ;; esac"#;
+        assert_eq!(oses(src, "sysctl"), [["darwin"]]);
+        assert_eq!(oses(src, "nproc"), [all_but(&["darwin"])]);
+        let src = "case $OSTYPE in darwin*|*bsd*) a ;; linux-gnu*) b ;; linux*) c ;; *) d ;; esac";
+        assert_eq!(oses(src, "a"), [["darwin", "freebsd", "openbsd", "netbsd"]]);
+        assert_eq!(oses(src, "b"), [["linux"]]);
+        // `linux-gnu*` took only some Linux systems: `linux*` still runs on Linux.
+        assert_eq!(oses(src, "c"), [["linux"]]);
+        assert_eq!(oses(src, "d"), [["windows", "other"]]);
+        // `;&` falls into the next arm, whatever it matches; `;;&` tests the next patterns.
+        let src = "case `uname` in Darwin) a ;& Linux) b ;; *) c ;; esac";
+        assert_eq!(oses(src, "b"), [["linux", "darwin"]]);
+        assert_eq!(oses(src, "c"), [all_but(&["darwin", "linux"])]);
+        let src = "case `uname` in Darwin) a ;;& *) c ;; esac";
+        assert_eq!(oses(src, "c"), [ALL]);
+        // An arm not read may run anywhere, and takes no family from the arms after it.
+        let src = "case `uname` in $mine) a ;; Linux) b ;; *) c ;; esac";
+        assert_eq!(oses(src, "a"), [ALL]);
+        assert_eq!(oses(src, "b"), [["linux"]]);
+        assert_eq!(oses(src, "c"), [all_but(&["linux"])]);
+    }
+
+    #[test]
+    fn what_the_walk_cannot_read_is_no_os_check() {
+        for src in [
+            "if [ \"$os\" = Darwin ]; then nproc; fi",
+            "[ \"$(uname)\" = Darwin ]; nproc",
+            "if [ \"$(uname)\" = Darwin ]; then :; fi; nproc",
+            "[[ $(uname) == Darwin && -n $x ]] && nproc",
+            "[ \"$(uname)\" = Darwin -o -n \"$x\" ] && nproc",
+            "[[ $OSTYPE == @(darwin|linux)* ]] && nproc",
+            "[[ $OSTYPE == $want ]] && nproc",
+            "case \"$(uname | sed s/D/d/)\" in darwin) nproc ;; esac",
+            "[ \"$(uname -r)\" = 6.1 ] && nproc",
+            "[[ \"$(uname)\" < Darwin ]] && nproc",
+        ] {
+            assert_eq!(oses(src, "nproc"), [ALL], "{src}");
+        }
     }
 }

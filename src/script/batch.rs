@@ -538,6 +538,7 @@ impl Lexer<'_, '_> {
             host: self.host.map(str::to_string),
             guarded: false,
             min_powershell: None,
+            os: super::OsSet::ANY,
         });
     }
 

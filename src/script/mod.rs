@@ -12,6 +12,7 @@
 
 pub mod bash;
 pub mod batch;
+pub mod os;
 pub mod powershell;
 pub mod sparse;
 pub mod sparse_ps;
@@ -20,6 +21,8 @@ use std::ops::Range;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+pub use os::OsSet;
 
 /// The script languages forewarn understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -204,6 +207,11 @@ pub struct Command {
     /// The enclosing condition proves the PowerShell running this command is at least this
     /// `(major, minor)` (`if ($PSVersionTable.PSVersion.Major -ge 5) { … }` gives `(5, 0)`).
     pub min_powershell: Option<(u32, u32)>,
+    /// The OS families this command can run on, as the enclosing conditions tell
+    /// (`if [ "$(uname)" = Darwin ]; then … else nproc; fi`: `nproc` runs on all but Darwin);
+    /// [`OsSet::ANY`] when they tell nothing. Only commands carry it: a shell reads a whole
+    /// compound command before running any branch, so a syntax error is not behind a guard.
+    pub os: OsSet,
 }
 
 impl Command {
@@ -446,6 +454,7 @@ pub fn make_command(
         host,
         guarded: false,
         min_powershell: None,
+        os: OsSet::ANY,
     }
 }
 

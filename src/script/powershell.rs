@@ -50,7 +50,9 @@ use std::rc::Rc;
 
 use tree_sitter::{Node, Parser, Tree};
 
-use super::{blank_continuations, make_command, CodeRegion, Command, Language, OffsetMap, Parsed};
+use super::{
+    blank_continuations, make_command, CodeRegion, Command, Language, OffsetMap, OsSet, Parsed,
+};
 
 const PS: Language = Language::PowerShell;
 
@@ -732,17 +734,20 @@ struct Guard {
 struct Facts {
     names: Vec<String>,
     min: Option<(u32, u32)>,
+    /// The OS families the code can run on (`if ($IsLinux)`).
+    os: OsSet,
 }
 
 impl Facts {
     fn and(mut self, other: Facts) -> Facts {
         self.names.extend(other.names);
         self.min = self.min.max(other.min);
+        self.os = self.os & other.os;
         self
     }
 
     fn is_empty(&self) -> bool {
-        self.names.is_empty() && self.min.is_none()
+        self.names.is_empty() && self.min.is_none() && self.os.is_any()
     }
 }
 
@@ -1127,6 +1132,7 @@ impl<'s> Walker<'s, '_> {
         );
         cmd.guarded |= proven.names.contains(&resolved);
         cmd.min_powershell = cmd.min_powershell.max(proven.min);
+        cmd.os = cmd.os & proven.os;
         self.out.commands.push(cmd);
 
         match resolved.as_str() {
@@ -1142,6 +1148,7 @@ impl<'s> Walker<'s, '_> {
                     if c.language == PS && c.host.as_deref() == host.as_deref() {
                         c.guarded |= proven.names.contains(&resolve_alias(&c.name));
                         c.min_powershell = c.min_powershell.max(proven.min);
+                        c.os = c.os & proven.os;
                     }
                 }
             }
@@ -1858,6 +1865,7 @@ impl<'s> Walker<'s, '_> {
                 c.host = to.clone();
                 c.guarded = false;
                 c.min_powershell = None;
+                c.os = OsSet::ANY;
                 if copy {
                     self.out.commands.push(c);
                 } else {
@@ -1966,7 +1974,7 @@ impl<'s> Walker<'s, '_> {
             ("command", _) => Proof {
                 if_true: Facts {
                     names: self.lookup(node).into_iter().collect(),
-                    min: None,
+                    ..Facts::default()
                 },
                 if_false: Facts::default(),
             },
@@ -2004,10 +2012,79 @@ impl<'s> Walker<'s, '_> {
                     "ne" if is_null(*b) => self.proof(*a, depth + 1),
                     "eq" if is_null(*a) => self.proof(*b, depth + 1).not(),
                     "eq" if is_null(*b) => self.proof(*a, depth + 1).not(),
-                    _ => self.version_proof(*a, op, *b).unwrap_or_default(),
+                    _ => self
+                        .version_proof(*a, op, *b)
+                        .or_else(|| self.os_comparison(*a, op, *b))
+                        .unwrap_or_default(),
                 }
             }
-            _ => Proof::default(),
+            _ => self.os_variable(node).unwrap_or_default(),
+        }
+    }
+
+    /// `$IsWindows`, `$IsLinux`, `$IsMacOS`: true only on that OS, in PowerShell 6 or later,
+    /// which defines them. Windows PowerShell does not: there `$IsWindows` is `$null`, so its
+    /// being false proves nothing, while `$IsLinux` and `$IsMacOS` are false on Windows too.
+    fn os_variable(&self, node: Node<'_>) -> Option<Proof> {
+        let (os, false_proves) = match self.text(node).to_ascii_lowercase().as_str() {
+            "$iswindows" | "$global:iswindows" => (OsSet::WINDOWS, false),
+            "$islinux" | "$global:islinux" => (OsSet::LINUX, true),
+            "$ismacos" | "$global:ismacos" => (OsSet::DARWIN, true),
+            _ => return None,
+        };
+        Some(Proof {
+            if_true: Facts {
+                min: Some((6, 0)),
+                os,
+                ..Facts::default()
+            },
+            if_false: Facts {
+                os: if false_proves { !os } else { OsSet::ANY },
+                ..Facts::default()
+            },
+        })
+    }
+
+    /// `[Environment]::OSVersion.Platform -eq 'Win32NT'` (.NET says `Unix` elsewhere) and
+    /// `$env:OS -eq 'Windows_NT'` (unset elsewhere), either side first, `-eq` or `-ne`.
+    fn os_comparison(&self, a: Node<'_>, op: &str, b: Node<'_>) -> Option<Proof> {
+        let squeeze = |n: Node<'_>| -> String {
+            self.text(n)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase()
+        };
+        let probe = |s: &str| {
+            matches!(
+                s.strip_prefix("[system.").or_else(|| s.strip_prefix('[')),
+                Some("environment]::osversion.platform")
+            ) || s == "$env:os"
+        };
+        let (a, b) = (squeeze(a), squeeze(b));
+        let value = match (probe(&a), probe(&b)) {
+            (true, false) => b,
+            (false, true) => a,
+            _ => return None,
+        };
+        let windows = matches!(value.trim_matches(['\'', '"']), "win32nt" | "windows_nt");
+        if !windows {
+            return None;
+        }
+        let proof = Proof {
+            if_true: Facts {
+                os: OsSet::WINDOWS,
+                ..Facts::default()
+            },
+            if_false: Facts {
+                os: !OsSet::WINDOWS,
+                ..Facts::default()
+            },
+        };
+        match op {
+            "eq" => Some(proof),
+            "ne" => Some(proof.not()),
+            _ => None,
         }
     }
 
@@ -2067,12 +2144,12 @@ impl<'s> Walker<'s, '_> {
         };
         Some(Proof {
             if_true: Facts {
-                names: Vec::new(),
                 min: if_true,
+                ..Facts::default()
             },
             if_false: Facts {
-                names: Vec::new(),
                 min: if_false,
+                ..Facts::default()
             },
         })
     }
@@ -2703,6 +2780,15 @@ pub(super) fn push_mapped_region(
 }
 
 #[cfg(test)]
+/// OS checks the walk reads (and one it does not), for the pruned-walk and sparse-parse corpora.
+pub(crate) const OS_CHECKS: &str = r#"if ($IsLinux) { nproc } elseif ($IsMacOS) { sysctl -n hw.ncpu } else { Get-WmiObject Win32_OS }
+if ($IsWindows) { Get-LocalUser } else { Get-WmiObject x }
+if ([Environment]::OSVersion.Platform -ne 'Win32NT') { Get-WmiObject y; iex 'Get-LocalUser' }
+if ($env:OS -eq 'Windows_NT') { wmic os get caption }
+if ($onLinux) { Get-WmiObject z }
+"#;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::script::assert_spans_valid;
@@ -3219,6 +3305,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
              pwsh -Command 'G`et-Alias; Get-Local`user'\nGet-Y | & G`et-Z\n"
                 .into(),
         ));
+        scripts.push(("os checks".into(), OS_CHECKS.into()));
         let tokens = [
             "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
             "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
@@ -3313,6 +3400,60 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             .filter(|(_, g, _)| *g)
             .map(|(n, _, _)| n)
             .collect()
+    }
+
+    /// The OS families each command named `name` can run on, in source order.
+    fn oses(src: &str, name: &str) -> Vec<Vec<&'static str>> {
+        crate::script::parse(src, PS)
+            .commands
+            .into_iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(name))
+            .map(|c| c.os.names())
+            .collect()
+    }
+
+    #[test]
+    fn os_variables_and_platform_checks_bound_the_branches() {
+        let all = || OsSet::ANY.names();
+        let all_but = |out: OsSet| (!out).names();
+        let src = "if ($IsLinux) { nproc } elseif ($IsMacOS) { sysctl -n hw.ncpu } else { Get-CimInstance x }";
+        assert_eq!(oses(src, "nproc"), [["linux"]]);
+        assert_eq!(oses(src, "sysctl"), [["darwin"]]);
+        assert_eq!(
+            oses(src, "Get-CimInstance"),
+            [all_but(OsSet::LINUX | OsSet::DARWIN)]
+        );
+        // `$IsWindows` is `$null` in Windows PowerShell: its being false proves nothing.
+        let src = "if ($IsWindows) { a } else { b }";
+        assert_eq!(oses(src, "a"), [["windows"]]);
+        assert_eq!(oses(src, "b"), [all()]);
+        assert_eq!(guards(src)[0].2, Some((6, 0)));
+        assert_eq!(
+            oses("if (-not $IsWindows) { a } else { b }", "b"),
+            [["windows"]]
+        );
+        assert_eq!(
+            oses("if ($IsMacOS -or $IsLinux) { a }", "a"),
+            [all()],
+            "an `-or` is not read"
+        );
+        assert_eq!(oses("if ($IsLinux -and $x) { a }", "a"), [["linux"]]);
+        let src = "if ([Environment]::OSVersion.Platform -eq 'Win32NT') { a } else { b }";
+        assert_eq!(oses(src, "a"), [["windows"]]);
+        assert_eq!(oses(src, "b"), [all_but(OsSet::WINDOWS)]);
+        let src = "if ($env:OS -ne \"Windows_NT\") { a } else { b }";
+        assert_eq!(oses(src, "a"), [all_but(OsSet::WINDOWS)]);
+        assert_eq!(oses(src, "b"), [["windows"]]);
+        // Not a check: another variable, another value; and code sent to another host.
+        for src in [
+            "if ($onLinux) { a }",
+            "if ($env:OS -eq $x) { a }",
+            "if ([Environment]::OSVersion.Platform -eq 'Unix') { a }",
+            "if ($IsLinux) { Invoke-Command -ComputerName SRV { a } }",
+        ] {
+            assert_eq!(oses(src, "a"), [all()], "{src}");
+        }
+        assert_eq!(oses("if ($IsLinux) { iex 'a' }", "a"), [["linux"]]);
     }
 
     #[test]

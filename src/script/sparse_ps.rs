@@ -1347,6 +1347,10 @@ wmic os get caption
         out.push(("tricky".into(), TRICKY_PS.to_string()));
         out.push(("tricky, CRLF".into(), TRICKY_PS.replace('\n', "\r\n")));
         out.push(("remote".into(), REMOTE_PS.to_string()));
+        out.push((
+            "os checks".into(),
+            super::super::powershell::OS_CHECKS.to_string(),
+        ));
         out
     }
 

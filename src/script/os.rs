@@ -1,0 +1,433 @@
+//! Operating-system detection in scripts: which OS families a branch can run on.
+//!
+//! Portable scripts pick their commands by asking the system what it is (`if [ "$(uname)" =
+//! Darwin ]; then sysctl -n hw.ncpu; else nproc; fi`, `case $OSTYPE in darwin*) …`). The walks
+//! read those conditions when they are static — a probe (`$(uname)`, `$(uname -s)`,
+//! `` `uname` ``, `$(uname -o)`, `$OSTYPE`) compared with a literal or a glob — and give every
+//! command the [`OsSet`] of families it can run on ([`super::Command::os`]). The engine then drops
+//! the patterns whose systems all lie outside that set.
+//!
+//! A comparison is decided against what each family's systems really answer (sample values per
+//! probe, several releases and flavours each): a family is *possible* when one of its values
+//! matches, *certain* when all do. The branch taken when the comparison succeeds runs on the
+//! possible families; the other one on every family but the certain ones. A value no known
+//! family gives (`SunOS`, a typo) stands for [`OsSet::OTHER`]. `$OSTYPE` is read as bash and zsh
+//! set it (dash and BusyBox `sh` leave it empty; a script that tests it expects a shell that
+//! sets it).
+
+use std::ops::{BitAnd, BitOr, Not};
+
+/// A set of operating-system families, as bits. [`OsSet::ANY`] is every family: nothing known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OsSet(u8);
+
+impl OsSet {
+    pub const NONE: OsSet = OsSet(0);
+    pub const LINUX: OsSet = OsSet(1);
+    pub const DARWIN: OsSet = OsSet(1 << 1);
+    pub const FREEBSD: OsSet = OsSet(1 << 2);
+    pub const OPENBSD: OsSet = OsSet(1 << 3);
+    pub const NETBSD: OsSet = OsSet(1 << 4);
+    /// Windows, also under MSYS2, Git Bash, MinGW and Cygwin.
+    pub const WINDOWS: OsSet = OsSet(1 << 5);
+    /// Any system none of the others names (Solaris, AIX, Haiku, GNU Hurd, …).
+    pub const OTHER: OsSet = OsSet(1 << 6);
+    pub const ANY: OsSet = OsSet((1 << 7) - 1);
+
+    /// Each family with its name, for messages and tests.
+    pub const FAMILIES: [(OsSet, &'static str); 7] = [
+        (OsSet::LINUX, "linux"),
+        (OsSet::DARWIN, "darwin"),
+        (OsSet::FREEBSD, "freebsd"),
+        (OsSet::OPENBSD, "openbsd"),
+        (OsSet::NETBSD, "netbsd"),
+        (OsSet::WINDOWS, "windows"),
+        (OsSet::OTHER, "other"),
+    ];
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn is_any(self) -> bool {
+        self == OsSet::ANY
+    }
+
+    /// Whether the two sets share a family.
+    pub fn meets(self, other: OsSet) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The names of the families in the set.
+    pub fn names(self) -> Vec<&'static str> {
+        OsSet::FAMILIES
+            .iter()
+            .filter(|(f, _)| self.meets(*f))
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+impl Default for OsSet {
+    fn default() -> OsSet {
+        OsSet::ANY
+    }
+}
+
+impl BitAnd for OsSet {
+    type Output = OsSet;
+    fn bitand(self, rhs: OsSet) -> OsSet {
+        OsSet(self.0 & rhs.0)
+    }
+}
+
+impl BitOr for OsSet {
+    type Output = OsSet;
+    fn bitor(self, rhs: OsSet) -> OsSet {
+        OsSet(self.0 | rhs.0)
+    }
+}
+
+impl Not for OsSet {
+    type Output = OsSet;
+    fn not(self) -> OsSet {
+        OsSet(!self.0 & OsSet::ANY.0)
+    }
+}
+
+/// What a condition proves about the OS: the families on which it can succeed, and those on
+/// which it can fail. Both [`OsSet::ANY`] when it says nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct OsSplit {
+    pub if_true: OsSet,
+    pub if_false: OsSet,
+}
+
+impl OsSplit {
+    pub fn negated(self) -> OsSplit {
+        OsSplit {
+            if_true: self.if_false,
+            if_false: self.if_true,
+        }
+    }
+
+    /// `a && b`: both succeeded, or one of them failed (the second only after the first
+    /// succeeded).
+    pub fn and(self, b: OsSplit) -> OsSplit {
+        OsSplit {
+            if_true: self.if_true & b.if_true,
+            if_false: self.if_false | (self.if_true & b.if_false),
+        }
+    }
+
+    /// `a || b`: one of them succeeded (the second only after the first failed), or both
+    /// failed.
+    pub fn or(self, b: OsSplit) -> OsSplit {
+        OsSplit {
+            if_true: self.if_true | (self.if_false & b.if_true),
+            if_false: self.if_false & b.if_false,
+        }
+    }
+}
+
+/// What a script asks the system to learn what it is, and whether it lowercases the answer
+/// (`$(uname -s | tr '[:upper:]' '[:lower:]')`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub asks: Asks,
+    pub lowercased: bool,
+}
+
+/// The question a [`Probe`] asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asks {
+    /// `uname`, `uname -s`: the kernel name (`Linux`, `Darwin`, `MINGW64_NT-10.0-19045`).
+    Kernel,
+    /// `uname -o`: the operating system (`GNU/Linux`, `Darwin`, `Msys`).
+    Os,
+    /// bash's `$OSTYPE` (`linux-gnu`, `darwin23.0`, `msys`).
+    OsType,
+}
+
+impl Probe {
+    /// The probe a shell word reads, if it reads one: `"$(uname)"`, `` `uname -s` ``,
+    /// `$(uname -o)`, `$OSTYPE`, `"${OSTYPE}"`, `$(uname | tr '[:upper:]' '[:lower:]')` (not a
+    /// variable set elsewhere, not `${OSTYPE%%-*}`).
+    pub fn of_word(word: &str) -> Option<Probe> {
+        let w = word.trim();
+        let w = w
+            .strip_prefix('"')
+            .and_then(|w| w.strip_suffix('"'))
+            .unwrap_or(w);
+        if matches!(w, "$OSTYPE" | "${OSTYPE}") {
+            return Some(Probe {
+                asks: Asks::OsType,
+                lowercased: false,
+            });
+        }
+        let inner = w
+            .strip_prefix("$(")
+            .and_then(|w| w.strip_suffix(')'))
+            .or_else(|| w.strip_prefix('`').and_then(|w| w.strip_suffix('`')))?;
+        let (uname, tr) = match inner.split_once('|') {
+            Some((uname, tr)) => (uname, Some(tr)),
+            None => (inner, None),
+        };
+        let mut parts = uname.split_whitespace();
+        if !matches!(
+            parts.next(),
+            Some("uname" | "/bin/uname" | "/usr/bin/uname")
+        ) {
+            return None;
+        }
+        let asks = match parts.next() {
+            None | Some("-s" | "--kernel-name") => Asks::Kernel,
+            Some("-o" | "--operating-system") => Asks::Os,
+            _ => return None,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        let lowercased = match tr {
+            None => false,
+            Some(tr) => {
+                let words: Vec<&str> = tr
+                    .split_whitespace()
+                    .map(|w| w.trim_matches(['\'', '"']))
+                    .collect();
+                match words[..] {
+                    ["tr", "[:upper:]", "[:lower:]"] | ["tr", "A-Z", "a-z"] => true,
+                    _ => return None,
+                }
+            }
+        };
+        Some(Probe { asks, lowercased })
+    }
+
+    /// What `probe == <what matches>` proves: it succeeds on the families one of whose values
+    /// match (a value none matches: [`OsSet::OTHER`]), and fails on all but those every value
+    /// of which matches.
+    pub fn split(self, matches: impl Fn(&str) -> bool) -> OsSplit {
+        let mut possible = OsSet::NONE;
+        let mut certain = OsSet::NONE;
+        for (family, _) in OsSet::FAMILIES {
+            let values = self.asks.values(family);
+            let hits = values
+                .iter()
+                .filter(|v| match self.lowercased {
+                    true => matches(&v.to_ascii_lowercase()),
+                    false => matches(v),
+                })
+                .count();
+            if hits > 0 {
+                possible = possible | family;
+            }
+            if hits == values.len() {
+                certain = certain | family;
+            }
+        }
+        if possible.is_empty() {
+            possible = OsSet::OTHER;
+        }
+        OsSplit {
+            if_true: possible,
+            if_false: !certain,
+        }
+    }
+}
+
+impl Asks {
+    /// What each family's systems answer.
+    fn values(self, family: OsSet) -> &'static [&'static str] {
+        use OsSet as F;
+        match (self, family) {
+            (Asks::Kernel, F::LINUX) => &["Linux"],
+            (Asks::Kernel, F::DARWIN) => &["Darwin"],
+            (Asks::Kernel, F::FREEBSD) => &["FreeBSD"],
+            (Asks::Kernel, F::OPENBSD) => &["OpenBSD"],
+            (Asks::Kernel, F::NETBSD) => &["NetBSD"],
+            (Asks::Kernel, F::WINDOWS) => &[
+                "MINGW64_NT-10.0-19045",
+                "MINGW32_NT-6.1-7601",
+                "MSYS_NT-10.0-22631",
+                "CYGWIN_NT-10.0-19045",
+                "CYGWIN_NT-6.1-WOW64",
+            ],
+            (Asks::Kernel, _) => &["SunOS", "AIX", "HP-UX", "Haiku", "GNU", "DragonFly", "QNX"],
+            (Asks::Os, F::LINUX) => &["GNU/Linux", "Linux", "Android"],
+            (Asks::Os, F::DARWIN) => &["Darwin"],
+            (Asks::Os, F::FREEBSD) => &["FreeBSD"],
+            (Asks::Os, F::OPENBSD) => &["OpenBSD"],
+            (Asks::Os, F::NETBSD) => &["NetBSD"],
+            (Asks::Os, F::WINDOWS) => &["Msys", "Cygwin", "MS/Windows"],
+            (Asks::Os, _) => &["Solaris", "illumos", "AIX", "Haiku", "GNU", "DragonFly"],
+            (Asks::OsType, F::LINUX) => &[
+                "linux-gnu",
+                "linux-musl",
+                "linux-gnueabihf",
+                "linux-android",
+                "linux",
+            ],
+            (Asks::OsType, F::DARWIN) => &["darwin19.6.0", "darwin20", "darwin23.0", "darwin24"],
+            (Asks::OsType, F::FREEBSD) => &["freebsd12.4", "freebsd13.2", "freebsd14.1"],
+            (Asks::OsType, F::OPENBSD) => &["openbsd7.4"],
+            (Asks::OsType, F::NETBSD) => &["netbsd", "netbsd10.0"],
+            (Asks::OsType, F::WINDOWS) => &["msys", "cygwin", "mingw32"],
+            (Asks::OsType, _) => &["solaris2.11", "aix7.2", "haiku", "gnu", "dragonfly6.4"],
+        }
+    }
+}
+
+/// A shell pattern as written (`linux*`, `"darwin"*`, `[Dd]arwin`, `'Linux'`, `*bsd*`) as an
+/// anchored regex, or `None` when it depends on an expansion or uses extended globs.
+pub fn glob_regex(pattern: &str) -> Option<regex::Regex> {
+    let mut re = String::from("^(?:");
+    let mut chars = pattern.chars().peekable();
+    let literal =
+        |re: &mut String, c: char| re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => literal(&mut re, chars.next()?),
+            '\'' => loop {
+                match chars.next()? {
+                    '\'' => break,
+                    c => literal(&mut re, c),
+                }
+            },
+            '"' => loop {
+                match chars.next()? {
+                    '"' => break,
+                    '$' | '`' | '\\' => return None,
+                    c => literal(&mut re, c),
+                }
+            },
+            '*' => re.push_str(".*"),
+            '?' => re.push('.'),
+            '[' => {
+                re.push('[');
+                if matches!(chars.peek(), Some('!' | '^')) {
+                    chars.next();
+                    re.push('^');
+                }
+                let mut first = true;
+                loop {
+                    match chars.next()? {
+                        ']' if !first => break,
+                        '-' => re.push('-'),
+                        c @ ('[' | '\\' | '$' | '\'' | '"' | '`') => {
+                            // A character class, a quote or an escape inside brackets: not read.
+                            let _ = c;
+                            return None;
+                        }
+                        c => literal(&mut re, c),
+                    }
+                    first = false;
+                }
+                re.push(']');
+            }
+            '$' | '`' | '(' | ')' | '|' => return None,
+            c => literal(&mut re, c),
+        }
+    }
+    re.push_str(")$");
+    regex::Regex::new(&re).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(asks: Asks, glob: &str) -> (Vec<&'static str>, Vec<&'static str>) {
+        let probe = Probe {
+            asks,
+            lowercased: false,
+        };
+        let re = glob_regex(glob).unwrap();
+        let s = probe.split(|v| re.is_match(v));
+        (s.if_true.names(), s.if_false.names())
+    }
+
+    #[test]
+    fn probes_are_read_from_words() {
+        let asks = |w: &str| Probe::of_word(w).filter(|p| !p.lowercased).map(|p| p.asks);
+        assert_eq!(asks(r#""$(uname)""#), Some(Asks::Kernel));
+        assert_eq!(asks("$(uname -s)"), Some(Asks::Kernel));
+        assert_eq!(asks("`uname`"), Some(Asks::Kernel));
+        assert_eq!(asks(r#""$(uname -o)""#), Some(Asks::Os));
+        assert_eq!(asks("$OSTYPE"), Some(Asks::OsType));
+        assert_eq!(asks(r#""${OSTYPE}""#), Some(Asks::OsType));
+        for w in [
+            "$(uname | tr A-Z a-z)",
+            r#""$(uname -s | tr '[:upper:]' '[:lower:]')""#,
+        ] {
+            let p = Probe::of_word(w).unwrap();
+            assert!(p.lowercased && p.asks == Asks::Kernel, "{w}");
+            assert_eq!(p.split(|v| v == "darwin").if_true, OsSet::DARWIN);
+        }
+        for not in [
+            "$os",
+            "$(uname -r)",
+            "$(uname | tr a-z A-Z)",
+            "$(uname | head -c3)",
+            "$(uname -s -r)",
+            "${OSTYPE%%-*}",
+        ] {
+            assert_eq!(Probe::of_word(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn comparisons_split_the_families() {
+        assert_eq!(
+            split(Asks::Kernel, "Darwin"),
+            (
+                vec!["darwin"],
+                vec!["linux", "freebsd", "openbsd", "netbsd", "windows", "other"]
+            )
+        );
+        assert_eq!(split(Asks::OsType, "linux*").0, ["linux"]);
+        assert!(!split(Asks::OsType, "linux*").1.contains(&"linux"));
+        // `linux-gnu` is not every Linux (`linux-musl` on Alpine): the other branch may run there.
+        assert_eq!(split(Asks::OsType, "linux-gnu*").0, ["linux"]);
+        assert!(split(Asks::OsType, "linux-gnu*").1.contains(&"linux"));
+        assert_eq!(
+            split(Asks::OsType, "*bsd*").0,
+            ["freebsd", "openbsd", "netbsd"]
+        );
+        assert_eq!(split(Asks::OsType, "\"darwin\"*").0, ["darwin"]);
+        assert_eq!(split(Asks::Kernel, "MINGW*").0, ["windows"]);
+        assert_eq!(split(Asks::Kernel, "[Dd]arwin").0, ["darwin"]);
+        // No family answers this: only a system forewarn does not know.
+        assert_eq!(split(Asks::Kernel, "SunOS").0, ["other"]);
+        assert_eq!(split(Asks::Kernel, "darwin").0, ["other"]);
+        // `*` is everything: the other branch never runs.
+        assert!(split(Asks::Kernel, "*").1.is_empty());
+        assert_eq!(split(Asks::Kernel, "*").0.len(), 7);
+    }
+
+    #[test]
+    fn globs_that_depend_on_expansions_are_not_read() {
+        for g in ["$os", "@(Linux|Darwin)", "\"$x\"*", "[[:alpha:]]*", "[abc"] {
+            assert!(glob_regex(g).is_none(), "{g}");
+        }
+        assert!(glob_regex("a.b").unwrap().is_match("a.b"));
+        assert!(!glob_regex("a.b").unwrap().is_match("axb"));
+        assert!(glob_regex("'*'").unwrap().is_match("*"));
+        assert!(!glob_regex("'*'").unwrap().is_match("x"));
+    }
+
+    #[test]
+    fn lists_combine_splits() {
+        let darwin = OsSplit {
+            if_true: OsSet::DARWIN,
+            if_false: !OsSet::DARWIN,
+        };
+        let unknown = OsSplit::default();
+        // `[ darwin ] && x`: true only on darwin; false anywhere (x may fail).
+        assert_eq!(darwin.and(unknown).if_true, OsSet::DARWIN);
+        assert!(darwin.and(unknown).if_false.is_any());
+        // `[ darwin ] || x`: false only off darwin.
+        assert_eq!(darwin.or(unknown).if_false, !OsSet::DARWIN);
+        assert_eq!(darwin.negated().if_true, !OsSet::DARWIN);
+    }
+}
