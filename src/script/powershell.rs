@@ -2045,16 +2045,20 @@ impl<'s> Walker<'s, '_> {
         })
     }
 
+    /// A node's text without blanks, lowercased: how a comparison's sides are recognised
+    /// (`$PSVersionTable . PSVersion`, `[Environment]::OSVersion.Platform`).
+    fn squeezed(&self, n: Node<'_>) -> String {
+        self.text(n)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    }
+
     /// `[Environment]::OSVersion.Platform -eq 'Win32NT'` (.NET says `Unix` elsewhere) and
     /// `$env:OS -eq 'Windows_NT'` (unset elsewhere), either side first, `-eq` or `-ne`.
     fn os_comparison(&self, a: Node<'_>, op: &str, b: Node<'_>) -> Option<Proof> {
-        let squeeze = |n: Node<'_>| -> String {
-            self.text(n)
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect::<String>()
-                .to_ascii_lowercase()
-        };
+        let squeeze = |n: Node<'_>| self.squeezed(n);
         let probe = |s: &str| {
             matches!(
                 s.strip_prefix("[system.").or_else(|| s.strip_prefix('[')),
@@ -2091,13 +2095,7 @@ impl<'s> Walker<'s, '_> {
     /// `$PSVersionTable.PSVersion.Major -ge 5`, `$PSVersionTable.PSVersion -ge [version]'5.1'`
     /// (either side first): the lowest version the comparison proves when true or when false.
     fn version_proof(&self, a: Node<'_>, op: &str, b: Node<'_>) -> Option<Proof> {
-        let squeeze = |n: Node<'_>| -> String {
-            self.text(n)
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect::<String>()
-                .to_ascii_lowercase()
-        };
+        let squeeze = |n: Node<'_>| self.squeezed(n);
         let (a, b) = (squeeze(a), squeeze(b));
         let which = |s: &str| match s {
             "$psversiontable.psversion.major" => Some(true),
