@@ -608,8 +608,10 @@ pub fn scan_parsed(
     }
 }
 
-/// Source order, the most severe first at one place; one finding per pattern and span.
-fn sort_findings(findings: &mut Vec<Finding>) {
+/// Source order, the most severe first at one place. The parts of a sparse scan cover
+/// disjoint stretches and each holds one finding per pattern and span, so no two parts can
+/// repeat one.
+fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         a.span
             .start
@@ -617,36 +619,27 @@ fn sort_findings(findings: &mut Vec<Finding>) {
             .then(b.severity.cmp(&a.severity))
             .then(a.pattern_id.cmp(&b.pattern_id))
     });
-    dedup_at_one_place(
-        findings,
-        |f| f.span.clone(),
-        |a, b| a.pattern_id == b.pattern_id,
-    );
 }
 
 /// Keeps the first of the items (sorted by span start) that one pattern makes at one span, even
 /// when others lie between them: code sent to two hosts can give a pattern at full severity on
-/// one and lowered on the other, with another pattern sorted in between.
-fn dedup_at_one_place<T>(
+/// one and lowered on the other, with another pattern sorted in between. A set per start, not
+/// a search of the group: a `curl` line with no target gives a hundred findings at one start.
+fn dedup_at_one_place<T, K: std::hash::Hash + Eq>(
     items: &mut Vec<T>,
     span: impl Fn(&T) -> Range<usize>,
-    same_pattern: impl Fn(&T, &T) -> bool,
+    pattern: impl Fn(&T) -> K,
 ) {
-    let mut group = 0;
-    let mut kept = 0;
-    for i in 0..items.len() {
-        if span(&items[group]).start != span(&items[i]).start {
-            group = kept;
+    let mut seen: rustc_hash::FxHashSet<(K, usize)> = Default::default();
+    let mut start = None;
+    items.retain(|item| {
+        let span = span(item);
+        if start != Some(span.start) {
+            start = Some(span.start);
+            seen.clear();
         }
-        let seen = items[group..kept]
-            .iter()
-            .any(|k| same_pattern(k, &items[i]) && span(k) == span(&items[i]));
-        if !seen {
-            items.swap(kept, i);
-            kept += 1;
-        }
-    }
-    items.truncate(kept);
+        seen.insert((pattern(item), span.end))
+    });
 }
 
 /// The findings of one scan as they are met: small records, sorted and deduplicated before
@@ -721,11 +714,7 @@ impl<'p> Found<'p> {
                 r.span.end,
             )
         });
-        dedup_at_one_place(
-            &mut self.list,
-            |r| r.span.clone(),
-            |a, b| a.pattern == b.pattern,
-        );
+        dedup_at_one_place(&mut self.list, |r| r.span.clone(), |r| r.pattern);
         self.list
             .into_iter()
             .map(|r| {
