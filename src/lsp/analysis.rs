@@ -330,22 +330,33 @@ impl Analyzer {
             self.evict(text.len());
             // Chunks are scanned alone, so what the whole file says is applied here: its
             // ignores, and the functions it defines (a command of that name after the
-            // definition runs the function, as `scan` decides for a whole file).
-            if !directives.ignores.is_empty() || directives.has_functions(&text) {
+            // definition runs the function, as `scan` decides for a whole file). Only when one
+            // of them removes a finding are the findings gathered anew: otherwise each chunk's
+            // diagnostics, prepared once, are published as they are.
+            let shadowed = |f: &Finding, at: usize| {
+                let start = f.span.start + at;
+                text.get(start..f.span.end + at).is_some_and(|name| {
+                    directives.defines(&text, name, language, start)
+                        && index
+                            .get(&f.pattern_id)
+                            .is_some_and(|p| p.is_missing_command())
+                })
+            };
+            let any_shadowed = directives.has_functions(&text)
+                && pieces
+                    .iter()
+                    .any(|p| p.chunk.findings.iter().any(|f| shadowed(f, p.start)));
+            if !directives.ignores.is_empty() || any_shadowed {
                 let mut findings = Vec::new();
                 for p in &pieces {
                     for f in &p.chunk.findings {
-                        let start = f.span.start + p.start;
-                        let line = line_index.line_of(start);
-                        let pattern = index.get(&f.pattern_id);
-                        let signature = pattern.map_or("", |p| p.pattern_signature.as_str());
-                        let shadowed = || {
-                            pattern.is_some_and(|p| p.is_missing_command())
-                                && text.get(start..f.span.end + p.start).is_some_and(|name| {
-                                    directives.defines(&text, name, language, start)
-                                })
-                        };
-                        if !directives.ignores(line, &f.pattern_id, signature) && !shadowed() {
+                        let line = line_index.line_of(f.span.start + p.start);
+                        let signature = index
+                            .get(&f.pattern_id)
+                            .map_or("", |p| p.pattern_signature.as_str());
+                        if !directives.ignores(line, &f.pattern_id, signature)
+                            && !shadowed(f, p.start)
+                        {
                             findings.push(shifted(f, p.start));
                         }
                     }
