@@ -177,6 +177,8 @@ impl Configs {
 }
 
 pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
+    // `FOREWARN_TARGET=` (set, empty) names no target.
+    let cli_target = args.target.clone().filter(|t| !t.trim().is_empty());
     let mut configs = Configs::default();
     let first = args
         .paths
@@ -214,7 +216,7 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
             };
             let config = configs.for_file(Path::new("./-"));
             files += 1;
-            let target = args.target.clone().or(config.target.clone());
+            let target = cli_target.clone().or(config.target.clone());
             jobs.push(Job {
                 path: "<stdin>".into(),
                 text,
@@ -284,7 +286,7 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
             let target = config
                 .mapped_target(&file)
                 .map(str::to_string)
-                .or(args.target.clone())
+                .or(cli_target.clone())
                 .or(config.target.clone());
             jobs.push(Job {
                 path: display_path(&file),
@@ -451,9 +453,15 @@ fn check_all(jobs: Vec<Job>, index: &PatternIndex, min_severity: Severity) -> Ve
 
 /// What the CLI says about a target name that is neither a host nor a known system tag.
 pub(crate) fn unknown_target_message(name: &str) -> String {
+    // `target=macos, freebsd` in a directive: a script runs on one system at a time.
+    let hint = match name.contains(',') {
+        true => " (a target is one host or tag, not a list)",
+        false => "",
+    };
     format!(
-        "unknown target `{name}`: not a host in the store (`forewarn store host list`) nor a system \
-         tag any pattern uses; checked as if no target were set (scoped findings are at most minor)"
+        "unknown target `{name}`{hint}: not a host in the store (`forewarn store host list`) nor \
+         a system tag any pattern uses; checked as if no target were set (scoped findings are at \
+         most minor)"
     )
 }
 

@@ -44,7 +44,10 @@ pub fn run(args: ExplainArgs, store_flag: Option<PathBuf>) -> ExitCode {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let target_name = args.target.or(config.target.clone());
+    let target_name = args
+        .target
+        .filter(|t| !t.trim().is_empty())
+        .or(config.target.clone());
     let target = target_name.as_deref().and_then(|t| index.target(t));
     if let (Some(name), None) = (&target_name, &target) {
         error(format_args!("{}", unknown_target_message(name)));
