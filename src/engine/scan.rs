@@ -159,9 +159,9 @@ fn sparse_ranges(
         // word; the automaton reads the whole text, as its literals may hold a newline.
         Some(lexed) => {
             let lexed = lexed?;
-            let mid = src[src.len() * 2 / 7..]
-                .find('\n')
-                .map_or(src.len(), |i| src.len() * 2 / 7 + i + 1);
+            // (A byte offset may fall inside a character: from the one it is in.)
+            let from = crate::text::floor_char_boundary(src, src.len() * 2 / 7);
+            let mid = src[from..].find('\n').map_or(src.len(), |i| from + i + 1);
             let (head, tail) = src.split_at(mid);
             let hits = std::thread::scope(|s| {
                 let rest = s.spawn(|| {
@@ -1573,6 +1573,12 @@ echo done
         let idx = PatternIndex::build(crate::synthetic::patterns(2000, 1), vec![], vec![]);
         let bash = crate::synthetic::bash_script(3000, 2000, 2);
         let ps = crate::synthetic::powershell_script(3000, 2000, 3);
+        // Cut where the split of the word lookups falls inside a character (a crash, found by
+        // review): a comment of Cyrillic letters across the split.
+        let mut wide = format!("nproc\n# {}\n{bash}", "ж".repeat(bash.len() / 3));
+        while wide.is_char_boundary(wide.len() * 2 / 7) {
+            wide.insert(0, ' ');
+        }
         // A file that does not end with its quote closed: the lexer gives up, and the prelexed
         // scan parses the file whole.
         let unsure = format!("{bash}tool7 'unclosed\n");
@@ -1581,6 +1587,7 @@ echo done
             (&bash, Language::Bash, Some("debian-12")),
             (&ps, Language::PowerShell, Some("powershell-5.1")),
             (&unsure, Language::Bash, None),
+            (&wide, Language::Bash, Some("debian-12")),
         ] {
             let expected = scan(src, lang, target, &idx);
             assert!(expected.findings.len() > 100, "{lang:?} {target:?}");
