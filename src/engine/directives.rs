@@ -60,12 +60,16 @@ impl Directives {
         self.functions(src).is_some()
     }
 
-    /// Whether `name` (a command at `at`, in the file's own `lang` and on its own system) is a
-    /// function the file `src` defined before it.
+    /// Whether the command `name` written at `at` in the file `src`, in the file's own `lang`,
+    /// runs a function the file defined before it: it is called by its bare name as the first
+    /// word of a statement (see [`called_bare`]).
     pub fn defines(&self, src: &str, name: &str, lang: Language, at: usize) -> bool {
         let Some(f) = self.functions(src).filter(|f| f.lang == lang) else {
             return false;
         };
+        if !called_bare(src, at, lang) {
+            return false;
+        }
         let start = match lang.case_insensitive() {
             true => f.first.get(&name.to_lowercase()),
             false => f.first.get(name),
@@ -173,22 +177,38 @@ fn defined_functions(src: &str, lang: Language) -> Option<Functions> {
     }
     let mut first = rustc_hash::FxHashMap::default();
     // Only the lines holding `()`, `function` or `filter` are read: every scan does this, and
-    // walking all the lines of a large file cost more than the rest of the directives.
+    // walking all the lines of a large file cost more than the rest of the directives. A bash
+    // heredoc's lines are text, not definitions: `<<` is looked for too, and its body skipped.
     static OPENERS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
     let openers = OPENERS.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(["()", "function", "filter"])
-            .expect("three literals")
+            .build(["()", "function", "filter", "<<"])
+            .expect("four literals")
     });
-    let mut last_line = None;
+    // Where the line read last ends: later matches on it are passed over before any search
+    // back for a line start (a minified line holds thousands of `()`).
+    let mut line_end = 0;
     for m in openers.find_iter(src) {
-        let start = src[..m.start()].rfind('\n').map_or(0, |i| i + 1);
-        if last_line == Some(start) {
+        if m.start() < line_end {
             continue;
         }
-        last_line = Some(start);
-        let line = &src[start..src[start..].find('\n').map_or(src.len(), |i| start + i)];
+        let start = src[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        line_end = src[m.start()..]
+            .find('\n')
+            .map_or(src.len(), |i| m.start() + i);
+        let line = &src[start..line_end];
+        if lang == Language::Bash {
+            if let Some(body_end) = line
+                .find("<<")
+                .and_then(|i| heredoc_end(src, line_end, &line[i + 2..]))
+            {
+                line_end = body_end;
+                if !line.trim_start().starts_with("function") && !line.contains("()") {
+                    continue;
+                }
+            }
+        }
         let text = line.trim_start();
         let at = start + (line.len() - text.len());
         let keyword = ["function", "filter"]
@@ -227,6 +247,71 @@ fn defined_functions(src: &str, lang: Language) -> Option<Functions> {
         }
     }
     (!first.is_empty()).then_some(Functions { lang, first })
+}
+
+/// Where the body of a heredoc whose operator is followed by `after` (`EOF`, `-'EOF'`, …) on a
+/// line ending at `line_end` ends: just past its delimiter line, or the end of the text. `None`
+/// for a here-string (`<<<`) or no delimiter.
+fn heredoc_end(src: &str, line_end: usize, after: &str) -> Option<usize> {
+    let tabs = after.starts_with('-');
+    let word = after.trim_start_matches('-').trim_start();
+    let word = word
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&' | '<' | '>' | ')'))
+        .next()?
+        .replace(['\'', '"', '\\'], "");
+    if word.is_empty() {
+        return None;
+    }
+    let mut at = line_end;
+    while at < src.len() {
+        let start = at + 1;
+        let end = src[start.min(src.len())..]
+            .find('\n')
+            .map_or(src.len(), |i| start + i);
+        let line = src.get(start..end).unwrap_or("").trim_end_matches('\r');
+        let line = if tabs {
+            line.trim_start_matches('\t')
+        } else {
+            line
+        };
+        if line == word {
+            return Some(end);
+        }
+        at = end;
+    }
+    Some(src.len())
+}
+
+/// Whether the command named at `at` in `src` is called by its bare name as the first word of
+/// a statement, the only way a shell runs a function of that name: not after a path
+/// (`/usr/bin/nproc`), a wrapper or another word (`command nproc`, `sudo nproc`, `xargs nproc`,
+/// `ssh web nproc`), nor inside quotes (`bash -c 'nproc'`, which a new shell runs).
+fn called_bare(src: &str, at: usize, lang: Language) -> bool {
+    let before = src.get(..at).unwrap_or("").trim_end_matches([' ', '\t']);
+    let Some(last) = before.chars().next_back() else {
+        return true;
+    };
+    if matches!(last, '\n' | ';' | '&' | '|' | '(' | '{' | '`' | '!') {
+        return true;
+    }
+    if lang == Language::PowerShell && last == '=' {
+        return true;
+    }
+    // A keyword that a statement follows.
+    let word_start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    let word = &before[word_start..];
+    let keywords: &[&str] = match lang {
+        Language::PowerShell => &[],
+        _ => &["then", "do", "else", "elif", "if", "while", "until", "time"],
+    };
+    keywords.contains(&word)
+        && before[..word_start]
+            .trim_end_matches([' ', '\t'])
+            .chars()
+            .next_back()
+            .is_none_or(|c| matches!(c, '\n' | ';' | '&' | '|' | '(' | '{' | '!'))
 }
 
 /// Where the comment holding the directive starts in `before` (the text before `forewarn:`),
@@ -314,6 +399,14 @@ mod tests {
         let d = Directives::parse(ps, Language::PowerShell);
         assert!(d.defines(ps, "Get-LocalUser", Language::PowerShell, ps.len()));
         assert!(d.defines(ps, "GET-THING", Language::PowerShell, ps.len()));
+        // A heredoc's text defines nothing; a minified line of `()` is read in linear time.
+        let doc = "cat <<-'EOF'\n\tnproc() { :; }\n\tEOF\ntac() { :; }\ntac\nnproc\n";
+        let d = Directives::parse(doc, Language::Bash);
+        assert!(!d.defines(doc, "nproc", Language::Bash, doc.len()));
+        assert!(d.defines(doc, "tac", Language::Bash, doc.len()));
+        let minified = format!("nproc; echo \"{}\"\nnproc\n", "()".repeat(500_000));
+        let d = Directives::parse(&minified, Language::Bash);
+        assert!(!d.defines(&minified, "nproc", Language::Bash, minified.len()));
         let bat = "function f { }";
         assert!(!Directives::parse(bat, Language::Batch).defines(bat, "f", Language::Batch, 99));
     }

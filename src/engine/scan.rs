@@ -1553,6 +1553,25 @@ echo done
             2,
             "the path and ssh: {got:?}"
         );
+        // Neither a wrapper, `command`, nor another shell runs the function, and a definition
+        // in a heredoc's text defines nothing (both found by review).
+        for call in [
+            "command nproc",
+            "exec nproc",
+            "env nproc",
+            "sudo nproc",
+            "nohup nproc",
+            "sh -c nproc",
+            "bash -c 'nproc'",
+            "echo x | xargs nproc",
+        ] {
+            let src = format!("nproc() {{ :; }}\n{call}\n");
+            assert_eq!(fired(&src), ["nproc"], "{call}");
+        }
+        let heredoc = "cat >/tmp/x <<EOF\nnproc() { :; }\nEOF\nnproc\n";
+        assert_eq!(fired(heredoc), ["nproc"]);
+        let direct = "nproc() { :; }\nif nproc; then echo; fi && nproc | tac; ! nproc\n";
+        assert_eq!(fired(direct), ["tac"]);
         let ps = "function Get-LocalUser { Get-WmiObject Win32_UserAccount }\nGet-LocalUser\n";
         let ps_found = scan(ps, Language::PowerShell, Some("powershell-2.0"), &idx).findings;
         assert!(ps_found.is_empty(), "{ps_found:?}");

@@ -930,7 +930,8 @@ pub(crate) mod tests {
         for i in 0..300 {
             text.push_str(&format!("echo {i}\n"));
         }
-        text.push_str("nproc\n");
+        // A path and a wrapper do not run the function (the same rule as `scan`'s).
+        text.push_str("/usr/bin/nproc\nsudo nproc\nnproc\n");
         let mut an = Analyzer::new(crate::script::parse);
         let reset = PendingEdits {
             reset: true,
@@ -938,9 +939,12 @@ pub(crate) mod tests {
         };
         let a = an.analyze(text.clone(), 1, Language::Bash, reset, None, &idx);
         assert!(an.last_chunks > 10, "{} chunks", an.last_chunks);
-        // Only the call before the definition fails; a whole scan agrees.
+        // The call before the definition fails, and so do the path and the wrapper's; a whole
+        // scan agrees.
         let spans: Vec<Range<usize>> = a.findings().into_iter().map(|f| f.span).collect();
-        assert_eq!(spans, vec![Range { start: 0, end: 5 }]);
+        let path = text.find("/usr/bin/nproc").unwrap() + "/usr/bin/".len();
+        let sudo = text.find("sudo nproc").unwrap() + "sudo ".len();
+        assert_eq!(spans, vec![0..5, path..path + 5, sudo..sudo + 5]);
         assert_eq!(
             engine::scan(&text, Language::Bash, None, &idx)
                 .findings
