@@ -413,6 +413,7 @@ impl Job {
             text: self.text,
             language: self.lang,
             findings: scan.findings,
+            positions: Default::default(),
         }
     }
 }

@@ -11,7 +11,7 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::engine::{Finding, Pattern, PatternIndex, Severity};
 use crate::script::Language;
-use crate::text::{Encoding, LineIndex};
+use crate::text::{floor_char_boundary, Encoding, LineCol, LineIndex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -31,6 +31,43 @@ pub struct FileReport {
     pub findings: Vec<Finding>,
     /// Target names that matched no host or tag (see `engine::Scan::unknown_targets`).
     pub unknown_targets: Vec<String>,
+    /// Where the last positions asked for fell (see [`FileReport::position`]).
+    pub positions: PositionCache,
+}
+
+/// The last two positions a report asked for, so that the next one on the same line is counted
+/// from there and not from the line's start: a thousand findings on one long line (generated or
+/// minified code) made every format quadratic. Two, because a finding's start comes after the
+/// previous finding's end, and several findings share a start.
+#[derive(Debug, Default)]
+pub struct PositionCache(std::cell::RefCell<[Option<(usize, LineCol)>; 2]>);
+
+impl FileReport {
+    /// The 0-based line and column (in characters) of byte `offset`, as
+    /// [`LineIndex::position`] gives it.
+    pub fn position(&self, offset: usize) -> LineCol {
+        let offset = floor_char_boundary(&self.text, offset);
+        let line = self.lines.line_of(offset) as u32;
+        let mut last = self.positions.0.borrow_mut();
+        let from = last
+            .iter()
+            .flatten()
+            .filter(|(at, p)| p.line == line && *at <= offset)
+            .max_by_key(|(at, _)| *at)
+            .copied();
+        let p = match from {
+            Some((at, p)) => LineCol {
+                line,
+                col: p.col + self.text[at..offset].chars().count() as u32,
+            },
+            None => self.lines.position(&self.text, offset, Encoding::Chars),
+        };
+        if last[0].is_none_or(|(at, _)| at != offset) {
+            last[1] = last[0];
+            last[0] = Some((offset, p));
+        }
+        p
+    }
 }
 
 pub fn write(
@@ -298,7 +335,7 @@ impl<'a> Pretty<'a> {
 
     /// A 1-based position: line and column (in characters), and the byte offset.
     fn position(&mut self, r: &FileReport, offset: usize) {
-        let p = r.lines.position(&r.text, offset, Encoding::Chars);
+        let p = r.position(offset);
         self.open(b'{');
         self.key("line");
         self.json(&(p.line + 1));
@@ -386,8 +423,8 @@ pub fn sarif(reports: &[FileReport], index: &PatternIndex) -> Value {
                 rule_ids.len() - 1
             }
         };
-        let start = r.lines.position(&r.text, f.span.start, Encoding::Chars);
-        let end = r.lines.position(&r.text, f.span.end, Encoding::Chars);
+        let start = r.position(f.span.start);
+        let end = r.position(f.span.end);
         let matched = r.text.get(f.span.clone()).unwrap_or("");
         let nth = seen
             .entry((r.path.as_str(), p.id.as_str(), matched))
@@ -410,8 +447,8 @@ pub fn sarif(reports: &[FileReport], index: &PatternIndex) -> Value {
             "partialFingerprints": {"forewarn/v1": fingerprint},
         });
         if let Some(edit) = &f.fix {
-            let s = r.lines.position(&r.text, edit.span.start, Encoding::Chars);
-            let e = r.lines.position(&r.text, edit.span.end, Encoding::Chars);
+            let s = r.position(edit.span.start);
+            let e = r.position(edit.span.end);
             result["fixes"] = json!([{
                 "description": {"text": edit.title},
                 "artifactChanges": [{
@@ -483,8 +520,8 @@ fn github(out: &mut dyn Write, reports: &[FileReport], index: &PatternIndex) -> 
             Severity::Major => "warning",
             Severity::Minor | Severity::Info => "notice",
         };
-        let s = r.lines.position(&r.text, f.span.start, Encoding::Chars);
-        let e = r.lines.position(&r.text, f.span.end, Encoding::Chars);
+        let s = r.position(f.span.start);
+        let e = r.position(f.span.end);
         let message = format!("{}\nSolution: {}", f.message(p), p.recommended_solution);
         writeln!(
             out,
@@ -614,7 +651,7 @@ fn human(
 ) -> io::Result<()> {
     let st = Style { color };
     for (r, f, p) in findings(reports, index) {
-        let start = r.lines.position(&r.text, f.span.start, Encoding::Chars);
+        let start = r.position(f.span.start);
         let line_no = start.line as usize;
         let target = match &f.target {
             Some(t) => format!(" (target: {t})"),
@@ -740,7 +777,7 @@ mod tests {
     /// hand-written layout must reproduce byte for byte.
     fn json_by_serde(reports: &[FileReport], files: usize, index: &PatternIndex) -> String {
         let position = |r: &FileReport, offset: usize| {
-            let p = r.lines.position(&r.text, offset, Encoding::Chars);
+            let p = r.position(offset);
             json!({"line": p.line + 1, "column": p.col + 1, "offset": offset})
         };
         let findings: Vec<Value> = findings(reports, index)
@@ -819,6 +856,7 @@ mod tests {
             language: Language::Bash,
             findings,
             unknown_targets: vec![],
+            positions: Default::default(),
         };
         let text = "ls\n  日本 sed -i x\r\n\tsed \"a\\b\"\n";
         let sed = text.find("sed").unwrap();
@@ -872,6 +910,34 @@ mod tests {
         let (shown, a, b) = display_line("\t日本 sed -i", 8..11);
         assert_eq!(shown, "    日本 sed -i");
         assert_eq!((a, b), (9, 12));
+    }
+
+    #[test]
+    fn positions_counted_from_the_last_ones_are_the_line_index_positions() {
+        let text = format!("ls\n{}\n日本 x\n", "tac f; 日本; ".repeat(2000));
+        let r = FileReport {
+            path: "a.sh".into(),
+            lines: LineIndex::new(&text),
+            text: text.clone(),
+            language: Language::Bash,
+            findings: vec![],
+            unknown_targets: vec![],
+            positions: Default::default(),
+        };
+        let tacs: Vec<usize> = text.match_indices("tac").map(|(i, _)| i).collect();
+        // As a report asks: start, end, the same start again, forward, then back and elsewhere.
+        let mut asked = Vec::new();
+        for &t in &tacs {
+            asked.extend([t, t + 3, t, t + 5]);
+        }
+        asked.extend([tacs[7], 1, text.len() - 2, tacs[3] + 1, text.len()]);
+        for at in asked {
+            assert_eq!(
+                r.position(at),
+                r.lines.position(&text, at, Encoding::Chars),
+                "offset {at}"
+            );
+        }
     }
 
     #[test]
