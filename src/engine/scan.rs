@@ -848,13 +848,18 @@ fn ruled_out_by_powershell(pattern: &Pattern, min: (u32, u32)) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::pattern::{Fix, PatternType};
     use crate::engine::target::Host;
     use crate::script::{make_command, OffsetMap};
 
-    fn pattern(id: &str, commands: &[&str], systems: &[&str], severity: Severity) -> Pattern {
+    pub(crate) fn pattern(
+        id: &str,
+        commands: &[&str],
+        systems: &[&str],
+        severity: Severity,
+    ) -> Pattern {
         Pattern {
             affected_systems: systems.iter().map(|s| s.to_string()).collect(),
             triggering_commands: commands.iter().map(|s| s.to_string()).collect(),

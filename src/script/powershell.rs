@@ -3169,16 +3169,8 @@ mod tests {
     #[test]
     fn one_finding_per_pattern_and_span_for_a_block_sent_to_several_hosts() {
         use crate::engine::{pattern::*, target::Host, PatternIndex};
-        let pattern = |id: &str, systems: &[&str], severity| Pattern {
-            affected_systems: systems.iter().map(|s| s.to_string()).collect(),
-            triggering_commands: vec!["Get-LocalUser".into()],
-            severity,
-            ..Pattern::new(
-                id,
-                PatternType::CommandCompatibility,
-                format!("sig {id}"),
-                "it fails",
-            )
+        let pattern = |id: &str, systems: &[&str], severity| {
+            crate::engine::scan::tests::pattern(id, &["Get-LocalUser"], systems, severity)
         };
         let host = |name: &str, tag: &str| Host {
             id: name.to_lowercase(),
