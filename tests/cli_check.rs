@@ -325,6 +325,30 @@ fn target_flag_env_and_unknown_target() {
     assert_eq!(v["findings"][0]["severity"], "minor");
     let err = stderr(&out);
     assert_eq!(err.matches("unknown target `oldsrvv`").count(), 1, "{err}");
+    assert!(err.contains("(from --target or FOREWARN_TARGET)"), "{err}");
+    // Where a name came from is said: a directive, the configuration, a remote host.
+    std::fs::create_dir_all(ws.root().join("typo")).unwrap();
+    std::fs::write(
+        ws.root().join("typo/.forewarn.toml"),
+        "[targets]\n\"*.sh\" = \"macoss\"\n",
+    )
+    .unwrap();
+    std::fs::write(ws.root().join("typo/a.sh"), "python x\nssh webx python x\n").unwrap();
+    std::fs::write(
+        ws.root().join("typo/b.sh"),
+        "# forewarn: target=debian-12, macos\nnproc\n",
+    )
+    .unwrap();
+    let (_, out) = ws.check_json(&["typo"]);
+    let err = stderr(&out);
+    for from in [
+        "unknown target `macoss` (from [targets] of ",
+        "unknown target `webx` (from a host typo/a.sh sends code to)",
+        "unknown target `debian-12,` (from the `forewarn: target=` directive in typo/b.sh) (a target is one host or tag, not a list)",
+    ] {
+        assert!(err.contains(from), "missing {from:?} in:\n{err}");
+    }
+    std::fs::remove_dir_all(ws.root().join("typo")).unwrap();
     std::fs::remove_file(ws.root().join("clean/typo.ps1")).unwrap();
     // Outside the [targets] globs the flag decides; with no target the severity is at most minor.
     std::fs::write(ws.root().join("clean/users.ps1"), "Get-LocalUser\n").unwrap();

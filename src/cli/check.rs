@@ -216,12 +216,16 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
             };
             let config = configs.for_file(Path::new("./-"));
             files += 1;
-            let target = cli_target.clone().or(config.target.clone());
+            let (target, target_from) = match &cli_target {
+                Some(t) => (Some(t.clone()), CLI_TARGET.to_string()),
+                None => (config.target.clone(), config_target_origin(&config)),
+            };
             jobs.push(Job {
                 path: "<stdin>".into(),
                 text,
                 lang,
                 target,
+                target_from,
                 lexed: None,
             });
             continue;
@@ -283,16 +287,17 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
                 continue;
             };
             files += 1;
-            let target = config
-                .mapped_target(&file)
-                .map(str::to_string)
-                .or(cli_target.clone())
-                .or(config.target.clone());
+            let (target, target_from) = match (config.mapped_target(&file), &cli_target) {
+                (Some(t), _) => (Some(t.to_string()), mapped_target_origin(&config)),
+                (None, Some(t)) => (Some(t.clone()), CLI_TARGET.to_string()),
+                (None, None) => (config.target.clone(), config_target_origin(&config)),
+            };
             jobs.push(Job {
                 path: display_path(&file),
                 text,
                 lang,
                 target,
+                target_from,
                 lexed: None,
             });
         }
@@ -338,14 +343,23 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     let started = std::time::Instant::now();
     let reports = check_all(jobs, &index, min_severity);
     tracing::debug!("{files} files scanned in {:?}", started.elapsed());
-    let mut unknown: Vec<&str> = reports
-        .iter()
-        .flat_map(|r| r.unknown_targets.iter().map(String::as_str))
-        .collect();
-    unknown.sort_unstable_by_key(|n| n.to_lowercase());
-    unknown.dedup_by_key(|n| n.to_lowercase());
-    for name in unknown {
-        error(unknown_target_message(name));
+    // Each unknown name once per place it came from, with the first file that met it.
+    let mut unknown: Vec<(String, &str, &str, usize)> = Vec::new();
+    for r in &reports {
+        for (name, from) in &r.unknown_targets {
+            let key = name.to_lowercase();
+            match unknown
+                .iter_mut()
+                .find(|(k, _, f, _)| *k == key && f == from)
+            {
+                Some(seen) => seen.3 += 1,
+                None => unknown.push((key, name, from, 1)),
+            }
+        }
+    }
+    unknown.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
+    for (_, name, from, _) in unknown {
+        error(unknown_target_message_from(name, from));
     }
     let color = match args.color {
         ColorChoice::Always => true,
@@ -391,8 +405,26 @@ struct Job {
     text: String,
     lang: Language,
     target: Option<String>,
+    /// Where `target` came from, for a message when no host or tag has that name.
+    target_from: String,
     /// Lexed while the patterns loaded, if it was.
     lexed: Option<engine::Prepared>,
+}
+
+const CLI_TARGET: &str = "--target or FOREWARN_TARGET";
+
+fn mapped_target_origin(config: &Config) -> String {
+    match &config.file {
+        Some(f) => format!("[targets] of {}", f.display()),
+        None => "[targets]".into(),
+    }
+}
+
+fn config_target_origin(config: &Config) -> String {
+    match &config.file {
+        Some(f) => format!("`target` of {}", f.display()),
+        None => "the configuration's `target`".into(),
+    }
 }
 
 impl Job {
@@ -407,7 +439,25 @@ impl Job {
         );
         scan.findings.retain(|f| f.severity >= min_severity);
         FileReport {
-            unknown_targets: scan.unknown_targets,
+            // Where each name came from: the file's own directive, the job's target, or a
+            // host the script sends code to.
+            unknown_targets: scan
+                .unknown_targets
+                .into_iter()
+                .map(|name| {
+                    let is = |t: &Option<String>| {
+                        t.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(&name))
+                    };
+                    let from = if is(&scan.target) && scan.target != self.target {
+                        format!("the `forewarn: target=` directive in {}", self.path)
+                    } else if is(&self.target) {
+                        self.target_from.clone()
+                    } else {
+                        format!("a host {} sends code to", self.path)
+                    };
+                    (name, from)
+                })
+                .collect(),
             path: self.path,
             lines: LineIndex::new(&self.text),
             text: self.text,
@@ -453,6 +503,15 @@ fn check_all(jobs: Vec<Job>, index: &PatternIndex, min_severity: Severity) -> Ve
 }
 
 /// What the CLI says about a target name that is neither a host nor a known system tag.
+/// [`unknown_target_message`], saying where the name came from.
+fn unknown_target_message_from(name: &str, from: &str) -> String {
+    unknown_target_message(name).replacen(
+        &format!("`{name}`"),
+        &format!("`{name}` (from {from})"),
+        1,
+    )
+}
+
 pub(crate) fn unknown_target_message(name: &str) -> String {
     // `target=macos, freebsd` in a directive: a script runs on one system at a time.
     let hint = match name.contains(',') {

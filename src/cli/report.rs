@@ -29,8 +29,9 @@ pub struct FileReport {
     pub lines: LineIndex,
     pub language: Language,
     pub findings: Vec<Finding>,
-    /// Target names that matched no host or tag (see `engine::Scan::unknown_targets`).
-    pub unknown_targets: Vec<String>,
+    /// Target names that matched no host or tag (see `engine::Scan::unknown_targets`), each
+    /// with where it came from (a directive, the configuration, the command line, a remote host).
+    pub unknown_targets: Vec<(String, String)>,
     /// Where the last positions asked for fell (see [`FileReport::position`]).
     pub positions: PositionCache,
 }
