@@ -136,6 +136,9 @@ struct CacheKey {
     index: Arc<PatternIndex>,
     language: Language,
     target: Option<String>,
+    /// The document says `pwsh` reads it (`#Requires -Version 7`, a `#!` naming pwsh): its
+    /// chunks, which do not hold those lines, are read as pwsh reads them.
+    pwsh: bool,
 }
 
 impl PartialEq for CacheKey {
@@ -246,11 +249,14 @@ impl Analyzer {
             .target
             .clone()
             .or_else(|| default_target.map(str::to_string));
+        let pwsh =
+            language == Language::PowerShell && crate::script::powershell::declares_pwsh(&text);
         let key = CacheKey {
             encoding: self.encoding,
             index: index.clone(),
             language,
             target: target.clone(),
+            pwsh,
         };
         if self.key.as_ref() != Some(&key) {
             self.cache.clear();
@@ -284,7 +290,10 @@ impl Analyzer {
                     }
                     None => {
                         self.last_rescanned += 1;
-                        let parsed = (self.parse)(chunk, language);
+                        let pwsh = self.key.as_ref().is_some_and(|k| k.pwsh);
+                        let parsed = crate::script::powershell::read_by(pwsh, || {
+                            (self.parse)(chunk, language)
+                        });
                         let mut findings = engine::scan_parsed(
                             chunk,
                             &parsed,
@@ -953,6 +962,36 @@ pub(crate) mod tests {
                 .collect::<Vec<_>>(),
             spans
         );
+    }
+
+    #[test]
+    fn a_script_pwsh_reads_is_read_so_in_every_chunk() {
+        let idx = Arc::new(PatternIndex::build(
+            vec![pattern("p-glu", &["Get-LocalUser"], Severity::Blocking)],
+            vec![],
+            vec![],
+        ));
+        // For pwsh, `e is ESC: G`et-LocalUser names no cmdlet; Windows PowerShell runs it.
+        let mut body = String::new();
+        for i in 0..300 {
+            body.push_str(&format!("Write-Output {i}\n"));
+        }
+        body.push_str("G`et-LocalUser\n");
+        for (text, expected) in [
+            (format!("#Requires -Version 7\n{body}"), 0),
+            (format!("#Requires -Version 5.1\n{body}"), 1),
+        ] {
+            let mut an = Analyzer::new(crate::script::parse);
+            let reset = PendingEdits {
+                reset: true,
+                edits: vec![],
+            };
+            let a = an.analyze(text.clone(), 1, Language::PowerShell, reset, None, &idx);
+            assert!(an.last_chunks > 10, "{} chunks", an.last_chunks);
+            assert_eq!(a.findings().len(), expected, "{}", &text[..25]);
+            let whole = engine::scan(&text, Language::PowerShell, None, &idx).findings;
+            assert_eq!(whole.len(), expected, "check agrees");
+        }
     }
 
     #[test]

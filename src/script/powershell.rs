@@ -93,7 +93,7 @@ thread_local! {
 /// Whether a script file says it is read by `pwsh` in the comments it opens with: a `#!` line
 /// naming `pwsh`, or `#Requires -Version 6` (or later) or `-PSEdition Core`, which Windows
 /// PowerShell refuses to run.
-fn declares_pwsh(src: &str) -> bool {
+pub(crate) fn declares_pwsh(src: &str) -> bool {
     for (i, line) in src.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
