@@ -56,7 +56,7 @@ use std::sync::OnceLock;
 
 use tree_sitter::{Node, Parser, Tree, TreeCursor};
 
-use super::os::{glob_regex, OsSplit, Probe};
+use super::os::{glob_regex, probe_variables, variable_read, OsSplit, Probe};
 use super::{
     command_name, make_command, parse_embedded, CodeRegion, Language, OffsetMap, OsSet, Parsed,
 };
@@ -508,6 +508,7 @@ fn walk_tree(
         clean: !root.has_error(),
         redirected_body: None,
         list_proofs: RefCell::default(),
+        probe_vars: std::cell::OnceCell::new(),
     };
     walk.run(root);
     walk.finish();
@@ -695,6 +696,8 @@ struct Walk<'a, 't> {
     /// The proofs of the lists met, by node id: a chain `a && b && … && z` nests lists down its
     /// left side, and the walk asks for each one's left side in turn.
     list_proofs: RefCell<rustc_hash::FxHashMap<usize, Proof>>,
+    /// Variables the text sets to an OS probe, read on first use ([`probe_variables`]).
+    probe_vars: std::cell::OnceCell<Vec<(String, usize, Probe)>>,
 }
 
 /// Every command name through which the walk may read a quoted string, a heredoc or its
@@ -2999,9 +3002,9 @@ impl<'a, 't> Walk<'a, 't> {
     /// `test`, both are strings.
     fn os_compare(&self, a: Node<'t>, op: &str, b: Node<'t>, glob: bool) -> Option<OsSplit> {
         let text = |n: Node<'t>| self.src.get(n.byte_range());
-        let (probe, other, probe_left) = match Probe::of_word(text(a)?) {
+        let (probe, other, probe_left) = match self.probe_of(text(a)?, a.start_byte()) {
             Some(p) => (p, b, true),
-            None => (Probe::of_word(text(b)?)?, a, false),
+            None => (self.probe_of(text(b)?, b.start_byte())?, a, false),
         };
         let other = text(other)?;
         let split = match op {
@@ -3025,14 +3028,26 @@ impl<'a, 't> Walk<'a, 't> {
         Some(if op == "!=" { split.negated() } else { split })
     }
 
+    /// The OS probe a word at `at` reads: the probe itself (`"$(uname)"`, `$OSTYPE`), or a
+    /// variable set to one before it (`os=$(uname -s)` … `"$os"`, see [`probe_variables`]).
+    fn probe_of(&self, word: &str, at: usize) -> Option<Probe> {
+        Probe::of_word(word).or_else(|| {
+            let name = variable_read(word)?;
+            self.probe_vars
+                .get_or_init(|| probe_variables(self.src))
+                .iter()
+                .find(|(n, set, _)| n == name && *set < at)
+                .map(|(_, _, p)| *p)
+        })
+    }
+
     /// `case WORD in P1|P2) A ;; P3) B ;; *) C ;; esac` on an OS probe: each arm runs on the
     /// families its patterns may match, less those an earlier arm took whole.
     fn case_guards(&mut self, node: Node<'t>) {
         let k = self.k;
         let Some(probe) = node
             .child_by_field_name("value")
-            .and_then(|v| self.src.get(v.byte_range()))
-            .and_then(Probe::of_word)
+            .and_then(|v| self.probe_of(self.src.get(v.byte_range())?, v.start_byte()))
         else {
             return;
         };
@@ -3557,6 +3572,9 @@ esac
 if test "$(uname -o)" = Msys; then a; elif [[ `uname` =~ ^MINGW ]]; then b; else bash -c 'nproc; readlink -f /'; fi
 [ "$(uname -s)" != Darwin ] && sed -i 's/a/b/' f && ssh h nproc || nproc
 if [ "$os" = Darwin ]; then nproc; fi
+kernel=$(uname -s)
+if [ "$kernel" = Darwin ]; then sysctl -n hw.ncpu; else nproc; fi
+case "${kernel}" in Linux) free -m ;; *) readlink -f / ;; esac
 [ ! "$(uname)" = Darwin ] && nproc; [[ ! $OSTYPE == linux* ]] || free -m
 case "$(uname -s | tr '[:upper:]' '[:lower:]')" in darwin) readlink -f / ;; *) nproc ;; esac
 "#;
@@ -5827,6 +5845,29 @@ nproc"
         assert_eq!(oses(src, "a"), [ALL]);
         assert_eq!(oses(src, "b"), [["linux"]]);
         assert_eq!(oses(src, "c"), [all_but(&["linux"])]);
+    }
+
+    #[test]
+    fn a_variable_set_once_to_a_probe_is_the_probe() {
+        let set = "kernel=$(uname -s)\nexport OS_KIND=\"$OSTYPE\"\n";
+        let src = format!(
+            "{set}if [ \"$kernel\" = Darwin ]; then sysctl -n hw.ncpu; else nproc; fi\n\
+             case \"${{kernel}}\" in Linux) free -m ;; esac\n\
+             [[ $OS_KIND == darwin* ]] || tac f\n"
+        );
+        assert_eq!(oses(&src, "sysctl"), [["darwin"]]);
+        assert_eq!(oses(&src, "nproc"), [all_but(&["darwin"])]);
+        assert_eq!(oses(&src, "free"), [["linux"]]);
+        assert_eq!(oses(&src, "tac"), [all_but(&["darwin"])]);
+        // Set again, read into, or compared before it is set: not known.
+        for src in [
+            "os=$(uname)\nos=Linux\n[ \"$os\" = Darwin ] || nproc",
+            "os=$(uname)\nread os\n[ \"$os\" = Darwin ] || nproc",
+            "[ \"$os\" = Darwin ] || nproc\nos=$(uname)",
+            "os=$(uname -r)\n[ \"$os\" = Darwin ] || nproc",
+        ] {
+            assert_eq!(oses(src, "nproc"), [ALL], "{src}");
+        }
     }
 
     #[test]

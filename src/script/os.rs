@@ -278,6 +278,85 @@ impl Asks {
     }
 }
 
+/// Variables the script sets once, to an OS probe (`os=$(uname -s)`, `export OS_TYPE="$OSTYPE"`),
+/// each with where it is set: a comparison of the variable after that point compares the probe.
+/// Read from the text, not the tree, so that a file parsed in pieces (where the assignment and
+/// the comparison fall in different pieces) reads them as a whole parse does. A name set more
+/// than once is left out: which value a comparison sees would need the flow.
+pub fn probe_variables(src: &str) -> Vec<(String, usize, Probe)> {
+    let mut found: Vec<(String, usize, Probe)> = Vec::new();
+    let mut seen_lines = Vec::new();
+    for (at, _) in src
+        .match_indices("uname")
+        .chain(src.match_indices("OSTYPE"))
+    {
+        let start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+        if seen_lines.contains(&start) {
+            continue;
+        }
+        seen_lines.push(start);
+        let end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+        let line = src[start..end].trim();
+        let line = ["export ", "local ", "readonly ", "declare "]
+            .iter()
+            .find_map(|k| line.strip_prefix(k))
+            .map_or(line, str::trim_start);
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        if name.is_empty()
+            || !name.chars().all(valid)
+            || name.starts_with(|c: char| c.is_ascii_digit())
+        {
+            continue;
+        }
+        let value = value
+            .split(" #")
+            .next()
+            .unwrap_or(value)
+            .trim_end_matches(';')
+            .trim();
+        if let Some(probe) = Probe::of_word(value) {
+            found.push((name.to_string(), start, probe));
+        }
+    }
+    // Every other assignment of the name (`os=other`, `os+=x`, `read os`) makes it unknown.
+    found.retain(|(name, at, _)| {
+        let assigned = |i: usize| {
+            src[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+        };
+        let sets = src
+            .match_indices(&format!("{name}="))
+            .chain(src.match_indices(&format!("{name}+=")))
+            .filter(|(i, _)| assigned(*i))
+            .count();
+        let reads = src.match_indices(&format!("read {name}")).count()
+            + src.match_indices(&format!("read -r {name}")).count();
+        sets == 1 && reads == 0 && src[*at..].contains(&format!("{name}="))
+    });
+    found
+}
+
+/// The name a word reads as a plain variable: `$os`, `"$os"`, `${os}`, `"${os}"`.
+pub fn variable_read(word: &str) -> Option<&str> {
+    let w = word.trim();
+    let w = w
+        .strip_prefix('"')
+        .and_then(|w| w.strip_suffix('"'))
+        .unwrap_or(w);
+    let name = w.strip_prefix('$')?;
+    let name = name
+        .strip_prefix('{')
+        .and_then(|n| n.strip_suffix('}'))
+        .unwrap_or(name);
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some(name)
+}
+
 /// A shell pattern as written (`linux*`, `"darwin"*`, `[Dd]arwin`, `'Linux'`, `*bsd*`) as an
 /// anchored regex, or `None` when it depends on an expansion or uses extended globs.
 pub fn glob_regex(pattern: &str) -> Option<regex::Regex> {
