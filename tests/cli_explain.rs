@@ -140,3 +140,22 @@ fn no_error_output_is_a_usage_error() {
     assert_eq!(explain(&db, &["-"], Some(" \n")).0, Some(2), "blank stdin");
     assert_eq!(explain(&db, &["  "], None).0, Some(2), "blank argument");
 }
+
+/// bash as a login shell prefixes its messages with `-bash:`: such text is the argument, not an
+/// option, wherever the options stand.
+#[test]
+fn output_that_starts_with_a_dash_is_the_text() {
+    let (_dir, db) = store();
+    let plain = explain(&db, &["bash: python: command not found"], None);
+    assert_eq!(plain.0, Some(0), "the fixture explains it: {}", plain.1);
+    for args in [
+        vec!["-bash: python: command not found"],
+        vec!["--format", "human", "-bash: python: command not found"],
+        vec!["-bash: python: command not found", "--format", "human"],
+        vec!["--", "-bash: python: command not found"],
+    ] {
+        let (code, out) = explain(&db, &args, None);
+        assert_eq!(code, Some(0), "{args:?}: {out}");
+        assert_eq!(out.lines().next(), plain.1.lines().next(), "{args:?}");
+    }
+}

@@ -12,8 +12,9 @@ use crate::engine::{self, Pattern};
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
-    /// The error output; `-` or nothing reads stdin.
-    #[arg(value_name = "TEXT")]
+    /// The error output; `-` or nothing reads stdin. It may start with `-`, as bash's own
+    /// messages do when it is a login shell (`-bash: python: command not found`).
+    #[arg(value_name = "TEXT", allow_hyphen_values = true)]
     pub text: Option<String>,
     /// Only patterns that apply on this target (host, alias or system tag).
     #[arg(long, env = "FOREWARN_TARGET", value_name = "T")]
