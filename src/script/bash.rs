@@ -56,7 +56,7 @@ use std::sync::OnceLock;
 
 use tree_sitter::{Node, Parser, Tree, TreeCursor};
 
-use super::os::{glob_regex, probe_variables, variable_read, OsSplit, Probe};
+use super::os::{glob_regex, probe_variables, variable_read, OsSplit, Probe, ProbeVars};
 use super::{
     command_name, make_command, parse_embedded, CodeRegion, Language, OffsetMap, OsSet, Parsed,
 };
@@ -449,18 +449,21 @@ pub(crate) fn parse_into(
     let Some(tree) = parse_tree(src) else {
         return;
     };
-    walk_tree(&tree, src, base, host, out, depth, Vec::new());
+    let probe_vars = OnceLock::new();
+    walk_tree(&tree, src, base, host, out, depth, Vec::new(), &probe_vars);
 }
 
 /// Parses only `ranges` of the document `src` as one program (see [`super::sparse`]). Adds
 /// nothing and returns false unless the tree confirms every range holds whole top-level
 /// statements. `text` is `src`, or its [`patch_heredocs`] rewrite, which is what tree-sitter
-/// reads.
+/// reads. `probe_vars` is shared by the parses of one document: the variables set to an OS probe
+/// are read from its whole text once ([`probe_variables`]).
 pub(crate) fn parse_ranges_into(
     src: &str,
     text: &str,
     ranges: &[tree_sitter::Range],
     out: &mut Parsed,
+    probe_vars: &OnceLock<ProbeVars>,
 ) -> bool {
     let tree = super::parse_ranges(&PARSER, || tree_sitter_bash::LANGUAGE.into(), text, ranges);
     let Some(tree) = tree.filter(|t| super::sparse::confirms(t.root_node(), ranges)) else {
@@ -476,10 +479,11 @@ pub(crate) fn parse_ranges_into(
     gaps.push(pos..src.len());
     gaps.retain(|g| !g.is_empty());
     let base = OffsetMap::starting_at(0);
-    walk_tree(&tree, src, &base, None, out, 0, gaps);
+    walk_tree(&tree, src, &base, None, out, 0, gaps, probe_vars);
     true
 }
 
+#[allow(clippy::too_many_arguments)]
 fn walk_tree(
     tree: &Tree,
     src: &str,
@@ -488,6 +492,7 @@ fn walk_tree(
     out: &mut Parsed,
     depth: u8,
     holes: Vec<Range<usize>>,
+    probe_vars: &OnceLock<ProbeVars>,
 ) {
     let root = tree.root_node();
     let mut walk = Walk {
@@ -508,7 +513,7 @@ fn walk_tree(
         clean: !root.has_error(),
         redirected_body: None,
         list_proofs: RefCell::default(),
-        probe_vars: std::cell::OnceCell::new(),
+        probe_vars,
     };
     walk.run(root);
     walk.finish();
@@ -696,8 +701,9 @@ struct Walk<'a, 't> {
     /// The proofs of the lists met, by node id: a chain `a && b && … && z` nests lists down its
     /// left side, and the walk asks for each one's left side in turn.
     list_proofs: RefCell<rustc_hash::FxHashMap<usize, Proof>>,
-    /// Variables the text sets to an OS probe, read on first use ([`probe_variables`]).
-    probe_vars: std::cell::OnceCell<Vec<(String, usize, Probe)>>,
+    /// Variables the text sets to an OS probe, read on first use ([`probe_variables`]) and
+    /// shared by the parses of one document.
+    probe_vars: &'a OnceLock<ProbeVars>,
 }
 
 /// Every command name through which the walk may read a quoted string, a heredoc or its

@@ -278,12 +278,15 @@ impl Asks {
     }
 }
 
+/// Each variable set once to an OS probe, where it is set, and the probe.
+pub type ProbeVars = Vec<(String, usize, Probe)>;
+
 /// Variables the script sets once, to an OS probe (`os=$(uname -s)`, `export OS_TYPE="$OSTYPE"`),
 /// each with where it is set: a comparison of the variable after that point compares the probe.
 /// Read from the text, not the tree, so that a file parsed in pieces (where the assignment and
 /// the comparison fall in different pieces) reads them as a whole parse does. A name set more
 /// than once is left out: which value a comparison sees would need the flow.
-pub fn probe_variables(src: &str) -> Vec<(String, usize, Probe)> {
+pub fn probe_variables(src: &str) -> ProbeVars {
     let mut found: Vec<(String, usize, Probe)> = Vec::new();
     let mut seen_lines = Vec::new();
     for (at, _) in src

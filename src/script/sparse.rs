@@ -816,9 +816,10 @@ pub fn parse_ranges_with<T: Send>(
         Language::Batch => return None,
     };
     let text = patched.as_deref().unwrap_or(src);
+    let probe_vars = std::sync::OnceLock::new();
     let parse_into = |ts: &[tree_sitter::Range], out: &mut Parsed| match lang {
         Language::PowerShell => super::powershell::parse_ranges_into(src, text, ts, out),
-        _ => super::bash::parse_ranges_into(src, text, ts, out),
+        _ => super::bash::parse_ranges_into(src, text, ts, out, &probe_vars),
     };
     let total: usize = ranges.iter().map(|r| r.end.offset - r.start.offset).sum();
     let threads = std::thread::available_parallelism()
