@@ -359,7 +359,7 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     }
     unknown.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
     for (_, name, from, _) in unknown {
-        error(unknown_target_message_from(name, from));
+        error(unknown_target_message(name, Some(from)));
     }
     let color = match args.color {
         ColorChoice::Always => true,
@@ -502,24 +502,17 @@ fn check_all(jobs: Vec<Job>, index: &PatternIndex, min_severity: Severity) -> Ve
         .collect()
 }
 
-/// What the CLI says about a target name that is neither a host nor a known system tag.
-/// [`unknown_target_message`], saying where the name came from.
-fn unknown_target_message_from(name: &str, from: &str) -> String {
-    unknown_target_message(name).replacen(
-        &format!("`{name}`"),
-        &format!("`{name}` (from {from})"),
-        1,
-    )
-}
-
-pub(crate) fn unknown_target_message(name: &str) -> String {
+/// What the CLI says of a target name that is neither a host nor a known tag; `from` says where
+/// the name came from (a directive, the configuration, the command line, a remote host).
+pub(crate) fn unknown_target_message(name: &str, from: Option<&str>) -> String {
+    let from = from.map(|f| format!(" (from {f})")).unwrap_or_default();
     // `target=macos, freebsd` in a directive: a script runs on one system at a time.
     let hint = match name.contains(',') {
         true => " (a target is one host or tag, not a list)",
         false => "",
     };
     format!(
-        "unknown target `{name}`{hint}: not a host in the store (`forewarn store host list`) nor \
+        "unknown target `{name}`{from}{hint}: not a host in the store (`forewarn store host list`) nor \
          a system tag any pattern uses; checked as if no target were set (scoped findings are at \
          most minor)"
     )

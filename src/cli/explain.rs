@@ -51,7 +51,10 @@ pub fn run(args: ExplainArgs, store_flag: Option<PathBuf>) -> ExitCode {
         .or(config.target.clone());
     let target = target_name.as_deref().and_then(|t| index.target(t));
     if let (Some(name), None) = (&target_name, &target) {
-        error(format_args!("{}", unknown_target_message(name)));
+        error(unknown_target_message(
+            name,
+            Some("--target, FOREWARN_TARGET or the configuration"),
+        ));
     }
     let found = engine::explain(&text, target.as_ref(), &index);
     let patterns: Vec<(&Pattern, &str)> = found
