@@ -243,8 +243,8 @@ fn check_syntax(agent: Agent, file: &Path, text: &str) -> Result<(), String> {
         .unwrap_or_default();
     if let (false, Some(at)) = (comments_allowed(agent), first_comment) {
         return Err(format!(
-            "{}:{}: not valid JSON for {}: a comment, and it reads {name} as strict JSON (it \
-             ignores a file with comments); remove the comment, then install again",
+            "{}:{}: a comment, which {} does not accept: it reads {name} as strict JSON and \
+             ignores the whole file; remove the comment, then install again",
             file.display(),
             LineIndex::new(text).line_of(at) + 1,
             product(agent),
@@ -255,20 +255,21 @@ fn check_syntax(agent: Agent, file: &Path, text: &str) -> Result<(), String> {
         return Ok(());
     }
     serde_json::from_str::<Value>(&stripped).map_err(|e| {
-        let hint = if e.to_string().starts_with("trailing comma") {
-            if comments_allowed(agent) {
-                format!(
-                    "{} allows comments in {name} but not trailing commas; ",
-                    product(agent)
-                )
-            } else {
-                format!("{} reads {name} as strict JSON; ", product(agent))
-            }
+        let advice = if !e.to_string().starts_with("trailing comma") {
+            "fix or move it, then install again".to_string()
+        } else if comments_allowed(agent) {
+            format!(
+                "{} allows comments in {name} but not trailing commas; remove it, then install again",
+                product(agent)
+            )
         } else {
-            String::new()
+            format!(
+                "{} reads {name} as strict JSON; remove it, then install again",
+                product(agent)
+            )
         };
         format!(
-            "{}:{}:{}: not valid JSON ({e}); {hint}fix or move it, then install again",
+            "{}:{}:{}: not valid JSON ({e}); {advice}",
             file.display(),
             e.line(),
             e.column()
