@@ -514,6 +514,12 @@ fn merge(agent: Agent, root: &CstObject, command: &str) -> Result<(), Refusal> {
             ),
         };
         if !updated {
+            // An entry written across lines goes into lists and objects written across lines:
+            // each container on its way that sits on one line is opened up (its own elements
+            // keep their text); containers already across lines are not touched.
+            root.ensure_multiline();
+            hooks.ensure_multiline();
+            list.ensure_multiline();
             let new = entry(agent, matcher, command);
             let node = list.append(cst_input(&new));
             write_strings(&node, &new);
@@ -879,6 +885,31 @@ mod tests {
             v.as_object().unwrap().keys().collect::<Vec<_>>(),
             ["model", "hooks"]
         );
+    }
+
+    #[test]
+    fn a_one_line_file_is_opened_up_only_along_the_way_to_the_new_entry() {
+        let before = r#"{"version": 1, "hooks": {"beforeShellExecution": [{"command": "./audit.sh", "timeout": 5}]}}"#;
+        let after = edited(Agent::Cursor, before, "/bin/forewarn hook cursor").unwrap();
+        let expected = r#"{
+  "version": 1,
+  "hooks": {
+    "beforeShellExecution": [
+      {"command": "./audit.sh", "timeout": 5},
+      {
+        "command": "/bin/forewarn hook cursor",
+        "timeout": 10
+      }
+    ],
+    "afterShellExecution": [
+      {
+        "command": "/bin/forewarn hook cursor",
+        "timeout": 10
+      }
+    ]
+  }
+}"#;
+        assert_eq!(after, expected);
     }
 
     #[test]
