@@ -912,6 +912,59 @@ mod tests {
         assert_eq!(after, expected);
     }
 
+    /// The text of the comments of `text`, in order (in pieces split at blanks).
+    fn comments(text: &str) -> Vec<String> {
+        let (stripped, _) = strip_comments(text);
+        let (a, b) = (text.as_bytes(), stripped.as_bytes());
+        let mut out = Vec::new();
+        let mut start = None;
+        for i in 0..=a.len() {
+            let differs = i < a.len() && a[i] != b[i];
+            match (differs, start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    out.push(text[s..i].to_string());
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn awkward_files_keep_their_comments_and_get_exactly_one_entry() {
+        let files = [
+            r#"{"hooks": {"BeforeTool": [/* none yet */]}}"#,
+            "{\"hooks\": {\"BeforeTool\": [ // none\n ]}}",
+            "{ /* only */ }",
+            "{\n  \"a\": 1 /* trailing block */\n}",
+            "{\"hooks\": {} // c\n}",
+            "{\n\t\"a\": \"\u{fc}n\u{ef}\", // \u{fc}n\u{ef}c\u{f8}d\u{e9} \u{2713}\n\t\"b\": [1, 2]\n}\n",
+            r#"{"hooks":{"BeforeTool":[{"matcher":"run_shell_command","hooks":[{"type":"command","command":"/old/forewarn hook gemini"}]}]}}"#,
+            r#"{"hooks": {"BeforeTool": [1, "x", {"hooks": ["x", 1, null, {"command": 5}]}]}}"#,
+            "// head\n{} // tail\n",
+        ];
+        for before in files {
+            let after =
+                edited(Agent::Gemini, before, GEMINI).unwrap_or_else(|e| panic!("{before:?}: {e}"));
+            assert_eq!(comments(&after), comments(before), "{after}");
+            let v = value_of(&after);
+            for event in ["BeforeTool", "AfterTool"] {
+                let ours = v["hooks"][event]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|g| g["hooks"].as_array())
+                    .flatten()
+                    .filter(|h| h["command"] == GEMINI)
+                    .count();
+                assert_eq!(ours, 1, "{event} in {after}");
+            }
+            assert_eq!(edited(Agent::Gemini, &after, GEMINI).unwrap(), after);
+        }
+    }
+
     #[test]
     fn comments_are_found_outside_strings_only() {
         let text = "{\"url\": \"http://x/*y*/\", \"q\": \"a\\\"//b\"} // tail\n/* c\n */";
