@@ -1149,3 +1149,83 @@ fn a_missing_path_checks_nothing_and_says_so() {
     assert!(stderr(&out).contains("no-such-script.sh: no such file"));
     assert_eq!(stdout(&out).trim(), "No scripts were checked.");
 }
+
+/// Code sent to the machine it is on (`Invoke-Command -ComputerName localhost`, `.`, a loopback
+/// address, `ssh localhost`) runs on the file's target: checked against it, not as an unknown
+/// host. A store host named `localhost` does not change that (README, Targets).
+#[test]
+fn remote_execution_to_the_local_machine_keeps_the_target() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.root().join("loop")).unwrap();
+    let names = [
+        "localhost",
+        "LOCALHOST",
+        ".",
+        "127.0.0.1",
+        "::1",
+        "localhost.",
+        "'localhost'",
+    ];
+    let ps: String = names
+        .iter()
+        .map(|n| format!("Invoke-Command -ComputerName {n} {{ Get-LocalUser }}\n"))
+        .collect();
+    std::fs::write(ws.root().join("loop/local.ps1"), &ps).unwrap();
+    std::fs::write(
+        ws.root().join("loop/local.sh"),
+        "ssh localhost 'python x'\nssh admin@127.0.0.1 python y\n",
+    )
+    .unwrap();
+    let by_target = |v: &Value| -> Vec<(u64, String, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["start"]["line"].as_u64().unwrap(),
+                    f["severity"].as_str().unwrap().to_string(),
+                    f["target"].as_str().unwrap_or("-").to_string(),
+                )
+            })
+            .collect()
+    };
+    let expected = |n: usize, severity: &str, target: &str| -> Vec<(u64, String, String)> {
+        (1..=n as u64)
+            .map(|l| (l, severity.to_string(), target.to_string()))
+            .collect()
+    };
+    for with_local_host in [false, true] {
+        if with_local_host {
+            let out = ws.forewarn(&["store", "host", "add", "localhost", "--tag", "debian-12"]);
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let (v, out) = ws.check_json(&["--target", "oldsrv", "loop/local.ps1"]);
+        assert_eq!(
+            by_target(&v),
+            expected(names.len(), "blocking", "oldsrv"),
+            "{v:#}"
+        );
+        assert!(!stderr(&out).contains("unknown target"), "{}", stderr(&out));
+        assert_eq!(out.status.code(), Some(1));
+        let (v, out) = ws.check_json(&["--target", "nas01", "loop/local.sh"]);
+        assert_eq!(by_target(&v), expected(2, "minor", "nas01"), "{v:#}");
+        assert!(!stderr(&out).contains("unknown target"), "{}", stderr(&out));
+        // Untargeted, the local machine is still unknown: at most minor, no unknown host.
+        let (v, out) = ws.check_json(&["loop/local.ps1"]);
+        assert_eq!(by_target(&v), expected(names.len(), "minor", "-"), "{v:#}");
+        assert!(!stderr(&out).contains("unknown target"), "{}", stderr(&out));
+    }
+    // Another machine is still another target.
+    std::fs::write(
+        ws.root().join("loop/other.ps1"),
+        "Invoke-Command -ComputerName localhost2 { Get-LocalUser }\n",
+    )
+    .unwrap();
+    let (_, out) = ws.check_json(&["--target", "oldsrv", "loop/other.ps1"]);
+    assert!(
+        stderr(&out).contains("unknown target `localhost2`"),
+        "{}",
+        stderr(&out)
+    );
+}

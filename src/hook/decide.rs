@@ -174,12 +174,14 @@ pub fn fixed_command<'a>(
 }
 
 /// The host a command runs on when it executes remotely (`ssh HOST '…'`,
-/// `Invoke-Command -ComputerName HOST {…}`): the first one found.
+/// `Invoke-Command -ComputerName HOST {…}`): the first one found that is not the local machine
+/// (`ssh localhost`, which runs where the command runs).
 pub fn remote_host(command: &str, lang: Language) -> Option<String> {
     script::parse(command, lang)
         .commands
         .into_iter()
-        .find_map(|c| c.host)
+        .filter_map(|c| c.host)
+        .find(|h| !crate::engine::target::is_loopback(h))
 }
 
 /// The patterns that explain `output` of `command`, most severe first, one per pattern, and the
