@@ -1229,3 +1229,38 @@ fn remote_execution_to_the_local_machine_keeps_the_target() {
         stderr(&out)
     );
 }
+
+/// `# FOREWARN: IGNORE`, `# Forewarn: Ignore`, `REM FOREWARN: TARGET=…` and `DISABLE-FILE` are
+/// directives: the keyword is read in any case.
+#[test]
+fn directive_keywords_are_read_in_any_case() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.root().join("case")).unwrap();
+    let files = [
+        ("a.ps1", "Get-LocalUser # FOREWARN: IGNORE\n# Forewarn: Ignore\nGet-LocalUser\nGet-LocalUser # forewarn: Ignore=LOCALACCOUNTS cmdlets on PowerShell 2.0\nGet-LocalUser\n"),
+        ("b.sh", "# Forewarn: Disable-File\npython x\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(ws.root().join("case").join(name), text).unwrap();
+    }
+    let v = ws.checked(&["--target", "oldsrv", "case"]);
+    let lines: Vec<(String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [("case/a.ps1".to_string(), 5)], "{v:#}");
+    std::fs::write(
+        ws.root().join("case/c.bat"),
+        "@echo off\r\nREM FOREWARN: TARGET=windows-11\r\nwmic os get caption\r\n",
+    )
+    .unwrap();
+    let v = ws.checked(&["case/c.bat"]);
+    assert_eq!(v["findings"][0]["target"], "windows-11", "{v:#}");
+}
