@@ -1264,3 +1264,93 @@ fn directive_keywords_are_read_in_any_case() {
     let v = ws.checked(&["case/c.bat"]);
     assert_eq!(v["findings"][0]["target"], "windows-11", "{v:#}");
 }
+
+/// `--severity` hides findings below it; the human summary says how many, so that a clean line
+/// does not read as no findings at all. JSON, SARIF and GitHub stay as they were.
+#[test]
+fn a_severity_threshold_says_what_it_hid() {
+    let ws = Workspace::new();
+    let last_line = |args: &[&str]| -> String {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        let out = ws.forewarn(&all);
+        stdout(&out).lines().last().unwrap_or("").to_string()
+    };
+    assert_eq!(
+        last_line(&["--severity", "blocking", "nas"]),
+        "✓ No known failures at or above blocking in 1 file; 2 more below blocking not shown (1 major, 1 minor: --severity minor shows them)."
+    );
+    assert_eq!(
+        last_line(&["--severity", "major", "."]),
+        "Found 2 findings in 4 files (1 blocking, 1 major); 2 more below major not shown (1 minor, 1 info: --severity info shows them)."
+    );
+    // Nothing hidden: the summary is as it was.
+    assert_eq!(
+        last_line(&["--severity", "info", "."]),
+        "Found 4 findings in 4 files (1 blocking, 1 major, 1 minor, 1 info)."
+    );
+    assert_eq!(last_line(&["clean"]), "✓ No known failures in 1 file.");
+    // The configuration's `severity` is a threshold too.
+    std::fs::write(
+        ws.root().join("nas/.forewarn.toml"),
+        "severity = \"major\"\n[targets]\n\"**\" = \"nas01\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        last_line(&["nas"]),
+        "Found 1 finding in 1 file (1 major); 1 more below major not shown (1 minor: --severity minor shows them)."
+    );
+    let (v, _) = ws.check_json(&["--severity", "blocking", "nas"]);
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({"files": 1, "findings": 0, "by_severity": {}}),
+        "JSON is unchanged"
+    );
+    for format in ["github", "sarif"] {
+        let out = ws.forewarn(&["check", "--format", format, "--severity", "blocking", "nas"]);
+        assert!(!stdout(&out).contains("not shown"), "{format}");
+    }
+}
+
+/// A path given with `.` or `name/..` in it is shown normalised as text (no symlink followed) in
+/// every format; absolute paths stay absolute.
+#[test]
+fn paths_are_shown_normalised_in_every_format() {
+    let ws = Workspace::new();
+    let given = "nas/../nas/./backup.sh";
+    let out = ws.forewarn(&["check", "--format", "github", given]);
+    let s = stdout(&out);
+    assert!(s.starts_with("::warning file=nas/backup.sh,line=3,"), "{s}");
+    assert!(!s.contains(".."), "{s}");
+    let out = ws.forewarn(&["check", given]);
+    assert!(
+        stdout(&out).contains("nas/backup.sh:3:1: major: GNU sed -i on BusyBox"),
+        "{}",
+        stdout(&out)
+    );
+    let v = ws.checked(&[given]);
+    assert_eq!(v["findings"][0]["path"], "nas/backup.sh");
+    let out = ws.forewarn(&["check", "--format", "sarif", "windows/../nas"]);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let location =
+        &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(location["uri"], "nas/backup.sh", "{sarif:#}");
+    assert_eq!(location["uriBaseId"], "%SRCROOT%");
+    // Absolute: still absolute, without the detour.
+    let abs = ws.root().join("windows/../nas/backup.sh");
+    let v = ws.checked(&[abs.to_str().unwrap()]);
+    let expected = format!("{}/nas/backup.sh", ws.root().display());
+    assert_eq!(v["findings"][0]["path"].as_str().unwrap(), expected);
+    let out = ws.forewarn(&["check", "--format", "sarif", abs.to_str().unwrap()]);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        ["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        uri.starts_with("file:///") && uri.ends_with("/nas/backup.sh"),
+        "{uri}"
+    );
+    assert!(!uri.contains(".."), "{uri}");
+}
