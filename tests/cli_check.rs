@@ -1354,3 +1354,24 @@ fn paths_are_shown_normalised_in_every_format() {
     );
     assert!(!uri.contains(".."), "{uri}");
 }
+
+/// In batch, what follows an unconditional `goto` (or `exit`) up to the next label never runs
+/// and is not reported; a conditional jump, or a label, and it may.
+#[test]
+fn batch_code_after_an_unconditional_goto_is_not_reported() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.root().join("jump")).unwrap();
+    std::fs::write(
+        ws.root().join("jump/skip.bat"),
+        "@echo off\r\ngoto :skip\r\nwmic os get caption\r\n:skip\r\nwmic cpu get name\r\nif errorlevel 1 goto :eof\r\nwmic bios get serialnumber\r\ngoto :eof\r\nwmic nic get name\r\n:: a comment is no label\r\nwmic os get version\r\n",
+    )
+    .unwrap();
+    let v = ws.checked(&["--target", "windows-11", "jump/skip.bat"]);
+    let lines: Vec<u64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [5, 7], "{v:#}");
+}
