@@ -594,9 +594,9 @@ fn display_path(path: &Path) -> String {
 fn normalize_lexically(path: &str) -> String {
     let drive =
         path.len() >= 2 && path.as_bytes()[0].is_ascii_alphabetic() && path.as_bytes()[1] == b':';
-    let root_len = if path.starts_with("//") {
+    let root_len = if let Some(unc) = path.strip_prefix("//") {
         // `//server/share/…`: the server and share are the root.
-        let mut parts = path[2..].splitn(3, '/');
+        let mut parts = unc.splitn(3, '/');
         let server = parts.next().unwrap_or("");
         let share = parts.next().map_or(0, |s| s.len() + 1);
         2 + server.len() + share

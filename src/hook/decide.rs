@@ -288,6 +288,27 @@ mod tests {
     }
 
     #[test]
+    fn the_local_machine_is_no_remote_host() {
+        let host = |c: &str, lang| remote_host(c, lang);
+        assert_eq!(host("ssh localhost 'nproc'", Language::Bash), None);
+        assert_eq!(
+            host("ssh 127.0.0.1 nproc; ssh web1 nproc", Language::Bash).as_deref(),
+            Some("web1")
+        );
+        assert_eq!(
+            host(
+                "Invoke-Command -ComputerName . { Get-LocalUser }",
+                Language::PowerShell
+            ),
+            None
+        );
+        assert_eq!(
+            host("ssh oldsrv 'Get-LocalUser'", Language::Bash).as_deref(),
+            Some("oldsrv")
+        );
+    }
+
+    #[test]
     fn fixes_apply_in_order_and_skip_overlaps() {
         let cmd = "python a.py && python b.py";
         let fs = [
