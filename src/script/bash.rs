@@ -578,6 +578,7 @@ struct Kinds {
     list: u16,
     negated_command: u16,
     unary_expression: u16,
+    parenthesized_expression: u16,
     process_substitution: u16,
 }
 
@@ -623,6 +624,7 @@ fn kinds() -> &'static Kinds {
             list: id("list"),
             negated_command: id("negated_command"),
             unary_expression: id("unary_expression"),
+            parenthesized_expression: id("parenthesized_expression"),
             process_substitution: id("process_substitution"),
         }
     })
@@ -2820,37 +2822,22 @@ impl<'a, 't> Walk<'a, 't> {
             return Proof::default();
         }
         if kind == k.command {
+            if let Some(proof) = self.test_builtin(node) {
+                return proof;
+            }
             return Proof {
                 if_true: self.lookup(node).into_iter().collect(),
-                if_false: Vec::new(),
-                os: self.os_test(node),
+                ..Proof::default()
             };
         }
         if kind == k.test_command {
+            let double = self.src.get(node.start_byte()..node.start_byte() + 2) == Some("[[");
             let mut cursor = node.walk();
-            let mut inner = node
+            let inner: Vec<Node<'t>> = node
                 .named_children(&mut cursor)
-                .filter(|c| self.is_statement(*c));
-            let (Some(e), None) = (inner.next(), inner.next()) else {
-                return Proof::default();
-            };
-            if let Some(os) = self.os_comparison(e, node) {
-                return Proof {
-                    os,
-                    ..Proof::default()
-                };
-            }
-            let looked_up = (e.kind_id() == k.unary_expression)
-                .then(|| {
-                    let op = e.child_by_field_name("operator")?;
-                    self.tested_name(self.src.get(op.byte_range())?, last_named_child(e)?)
-                })
-                .flatten();
-            return Proof {
-                if_true: looked_up.into_iter().collect(),
-                if_false: Vec::new(),
-                os: OsSplit::default(),
-            };
+                .filter(|c| self.is_statement(*c))
+                .collect();
+            return self.test_proof(&inner, double);
         }
         if kind == k.redirected_statement {
             return node
@@ -2862,12 +2849,7 @@ impl<'a, 't> Walk<'a, 't> {
             let Some(inner) = node.named_child(0) else {
                 return Proof::default();
             };
-            let p = self.proof(inner, depth + 1);
-            return Proof {
-                if_true: p.if_false,
-                if_false: p.if_true,
-                os: p.os.negated(),
-            };
+            return self.proof(inner, depth + 1).negated();
         }
         if kind == k.list {
             return self.list_proof(node, depth);
@@ -2902,25 +2884,9 @@ impl<'a, 't> Walk<'a, 't> {
             known = match sides {
                 Some((Some(_), and, Some(right))) => {
                     let b = self.proof(right, depth + 1);
-                    // Both sides succeeded after `&&`, both failed after `||`; the other outcome
-                    // could come from either side and proves nothing.
-                    let joined = |a: Vec<String>, b: Vec<String>| {
-                        let mut names = a;
-                        names.extend(b);
-                        names.truncate(MAX_PROVEN);
-                        names
-                    };
                     match and {
-                        true => Proof {
-                            if_true: joined(known.if_true, b.if_true),
-                            if_false: Vec::new(),
-                            os: known.os.and(b.os),
-                        },
-                        false => Proof {
-                            if_true: Vec::new(),
-                            if_false: joined(known.if_false, b.if_false),
-                            os: known.os.or(b.os),
-                        },
+                        true => known.and(b),
+                        false => known.or(b),
                     }
                 }
                 _ => Proof::default(),
@@ -2946,61 +2912,146 @@ impl<'a, 't> Walk<'a, 't> {
         Some((left, children[op].kind() == "&&", right))
     }
 
-    /// `test "$(uname)" = Darwin`: a `test` command comparing an OS probe with a string.
-    fn os_test(&self, node: Node<'t>) -> OsSplit {
-        let read = || {
-            let name = node.child_by_field_name("name")?;
-            if self.src.get(name.byte_range())? != "test" {
-                return None;
-            }
-            let mut cursor = node.walk();
-            let args: Vec<Node<'t>> = node
-                .children_by_field_name("argument", &mut cursor)
-                .collect();
-            let [a, op, b] = args[..] else {
-                return None;
-            };
-            let op = self.src.get(op.byte_range())?;
-            self.os_compare(a, op, b, false)
-        };
-        read().unwrap_or_default()
-    }
-
-    /// `[ "$(uname)" = Darwin ]`, `[[ $OSTYPE == darwin* ]]`, `[[ $OSTYPE =~ ^linux ]]`: what a
-    /// comparison in a test command proves about the OS; `None` when it compares no probe with
-    /// a static string.
-    fn os_comparison(&self, e: Node<'t>, test: Node<'t>) -> Option<OsSplit> {
-        let k = self.k;
-        let double = self.src.get(test.start_byte()..test.start_byte() + 2) == Some("[[");
-        let negation = |n: Node<'t>| {
-            (n.kind_id() == k.unary_expression
-                && n.child_by_field_name("operator")
-                    .and_then(|op| self.src.get(op.byte_range()))
-                    == Some("!"))
-            .then(|| last_named_child(n))
-            .flatten()
-        };
-        // `[ ! a = b ]`, `[[ ! a == b ]]`: the grammar hangs the `!` on the left side, where
-        // the shell negates the whole comparison.
-        if let Some(inner) = negation(e).filter(|i| i.kind_id() == k.binary_expression) {
-            return self.os_comparison(inner, test).map(OsSplit::negated);
-        }
-        if e.kind_id() != k.binary_expression {
+    /// `test EXPR`: what the expression proves, as in `[ EXPR ]`; `None` for another command.
+    fn test_builtin(&self, node: Node<'t>) -> Option<Proof> {
+        let name = node.child_by_field_name("name")?;
+        if self.src.get(name.byte_range())? != "test" {
             return None;
         }
-        let mut left = e.child_by_field_name("left")?;
-        let right = e.child_by_field_name("right")?;
-        let op = e.child_by_field_name("operator")?;
-        let op = self.src.get(op.byte_range())?;
-        let negated = negation(left);
-        if let Some(inner) = negated {
-            left = inner;
+        let mut cursor = node.walk();
+        let args: Vec<Node<'t>> = node
+            .children_by_field_name("argument", &mut cursor)
+            .collect();
+        Some(self.test_proof(&args, false))
+    }
+
+    /// What a test expression proves: `[ "$(uname)" = Darwin ]`, `[[ $OSTYPE == darwin* ]]`,
+    /// `[ -x "$(command -v X)" ]`, and those joined inside the test (`&&`, `||`, `!` and
+    /// parentheses in `[[ ]]`; `-a`, `-o` and `!` in `[ ]` and `test`). The grammar's tree
+    /// of `[ a = b -a c ]` does not follow `test`'s precedence, so the expression is read
+    /// again from its words and operators in order, as `test` reads its arguments. Anything
+    /// not read whole proves nothing.
+    fn test_proof(&self, nodes: &[Node<'t>], double: bool) -> Proof {
+        let k = self.k;
+        // The words and operators in source order: the grammar's expression nodes opened.
+        let mut tokens = Vec::new();
+        let mut stack: Vec<Node<'t>> = nodes.iter().rev().copied().collect();
+        while let Some(n) = stack.pop() {
+            if tokens.len() > MAX_TEST_TOKENS {
+                return Proof::default();
+            }
+            let kind = n.kind_id();
+            if kind == k.comment {
+                continue;
+            }
+            if kind == k.binary_expression
+                || kind == k.unary_expression
+                || kind == k.parenthesized_expression
+            {
+                let mut cursor = n.walk();
+                let children: Vec<Node<'t>> = n.children(&mut cursor).collect();
+                stack.extend(children.into_iter().rev());
+            } else {
+                tokens.push(n);
+            }
         }
-        let split = self.os_compare(left, op, right, double)?;
-        Some(match negated {
-            Some(_) => split.negated(),
-            None => split,
-        })
+        let mut reader = TestReader {
+            tokens: &tokens,
+            at: 0,
+            double,
+        };
+        match self.test_or(&mut reader, 0) {
+            Some(proof) if reader.at == tokens.len() => proof,
+            _ => Proof::default(),
+        }
+    }
+
+    /// `A || B` in `[[ ]]`, `A -o B` in `[ ]`: the loosest operator.
+    fn test_or(&self, r: &mut TestReader<'_, 't>, depth: u8) -> Option<Proof> {
+        let op = if r.double { "||" } else { "-o" };
+        let mut proof = self.test_and(r, depth)?;
+        while r.peek(self.src, 0) == Some(op) {
+            r.at += 1;
+            proof = proof.or(self.test_and(r, depth)?);
+        }
+        Some(proof)
+    }
+
+    /// `A && B` in `[[ ]]`, `A -a B` in `[ ]`.
+    fn test_and(&self, r: &mut TestReader<'_, 't>, depth: u8) -> Option<Proof> {
+        let op = if r.double { "&&" } else { "-a" };
+        let mut proof = self.test_not(r, depth)?;
+        while r.peek(self.src, 0) == Some(op) {
+            r.at += 1;
+            proof = proof.and(self.test_not(r, depth)?);
+        }
+        Some(proof)
+    }
+
+    /// `! A`, `( A )` (in `[[ ]]`), or one comparison or unary test.
+    fn test_not(&self, r: &mut TestReader<'_, 't>, depth: u8) -> Option<Proof> {
+        if depth > 32 {
+            return None;
+        }
+        let src = self.src;
+        match r.peek(src, 0)? {
+            "!" => {
+                r.at += 1;
+                return self.test_not(r, depth + 1).map(Proof::negated);
+            }
+            "(" if r.double => {
+                r.at += 1;
+                let inner = self.test_or(r, depth + 1)?;
+                if r.peek(src, 0) != Some(")") {
+                    return None;
+                }
+                r.at += 1;
+                return Some(inner);
+            }
+            _ => {}
+        }
+        let binary = |op: &str| {
+            matches!(
+                op,
+                "=" | "=="
+                    | "!="
+                    | "=~"
+                    | "<"
+                    | ">"
+                    | "-eq"
+                    | "-ne"
+                    | "-lt"
+                    | "-le"
+                    | "-gt"
+                    | "-ge"
+                    | "-nt"
+                    | "-ot"
+                    | "-ef"
+            )
+        };
+        if r.peek(src, 1).is_some_and(binary) {
+            let (a, op, b) = (r.tokens[r.at], r.peek(src, 1)?, *r.tokens.get(r.at + 2)?);
+            r.at += 3;
+            let os = self.os_compare(a, op, b, r.double).unwrap_or_default();
+            return Some(Proof {
+                os,
+                ..Proof::default()
+            });
+        }
+        let first = r.peek(src, 0)?;
+        let unary =
+            first.len() == 2 && first.starts_with('-') && first.as_bytes()[1].is_ascii_alphabetic();
+        if unary && r.at + 1 < r.tokens.len() {
+            let operand = r.tokens[r.at + 1];
+            r.at += 2;
+            return Some(Proof {
+                if_true: self.tested_name(first, operand).into_iter().collect(),
+                ..Proof::default()
+            });
+        }
+        // A lone word: true when it is not empty.
+        r.at += 1;
+        Some(Proof::default())
     }
 
     /// `a OP b` with one side an OS probe (`$(uname)`, `$OSTYPE`) and the other a string: in
@@ -3265,6 +3316,10 @@ impl<'a, 't> Walk<'a, 't> {
 /// script a person writes, and copying its names down the chain would be quadratic.
 const MAX_PROVEN: usize = 64;
 
+/// How many words and operators one test expression may have to be read: more is no check a
+/// person writes.
+const MAX_TEST_TOKENS: usize = 256;
+
 /// The command names a condition proves present, when it succeeds and when it fails.
 #[derive(Clone, Default)]
 struct Proof {
@@ -3272,6 +3327,56 @@ struct Proof {
     if_false: Vec<String>,
     /// The OS families on which the condition can succeed, and fail.
     os: OsSplit,
+}
+
+impl Proof {
+    fn negated(self) -> Proof {
+        Proof {
+            if_true: self.if_false,
+            if_false: self.if_true,
+            os: self.os.negated(),
+        }
+    }
+
+    /// `a && b`: both succeeded; a failure could come from either side and proves no name.
+    fn and(self, b: Proof) -> Proof {
+        Proof {
+            if_true: joined(self.if_true, b.if_true),
+            if_false: Vec::new(),
+            os: self.os.and(b.os),
+        }
+    }
+
+    /// `a || b`: both failed; a success could come from either side and proves no name.
+    fn or(self, b: Proof) -> Proof {
+        Proof {
+            if_true: Vec::new(),
+            if_false: joined(self.if_false, b.if_false),
+            os: self.os.or(b.os),
+        }
+    }
+}
+
+fn joined(mut a: Vec<String>, b: Vec<String>) -> Vec<String> {
+    a.extend(b);
+    a.truncate(MAX_PROVEN);
+    a
+}
+
+/// The words and operators of one test expression, read front to back.
+struct TestReader<'n, 't> {
+    tokens: &'n [Node<'t>],
+    at: usize,
+    /// `[[ ]]`: `&&`, `||`, parentheses, patterns; else `[ ]` or `test`: `-a`, `-o`, strings.
+    double: bool,
+}
+
+impl<'t> TestReader<'_, 't> {
+    /// The text of the token `ahead` places on.
+    fn peek<'s>(&self, src: &'s str, ahead: usize) -> Option<&'s str> {
+        let n = self.tokens.get(self.at + ahead)?;
+        src.get(n.byte_range())
+    }
 }
 
 /// Whether the blanks between two words of a command hold a line break that is no line
@@ -3934,6 +4039,7 @@ coproc N { free -m; }
             k.list,
             k.negated_command,
             k.unary_expression,
+            k.parenthesized_expression,
             k.process_substitution,
         ] {
             assert_ne!(id, 0);
@@ -5877,13 +5983,106 @@ nproc"
     }
 
     #[test]
+    fn conditions_joined_inside_one_test_combine() {
+        let linux_darwin = vec!["linux", "darwin"];
+        for (src, then, otherwise) in [
+            // Both must hold: the families of the OS test; the else of one side unknown: any.
+            (
+                "if [[ $OSTYPE == darwin* && -n $x ]]; then nproc; else nproc; fi",
+                vec!["darwin"],
+                ALL.to_vec(),
+            ),
+            (
+                "if [ \"$(uname)\" = Darwin -a -n \"$x\" ]; then nproc; else nproc; fi",
+                vec!["darwin"],
+                ALL.to_vec(),
+            ),
+            (
+                "if test -n \"$x\" -a \"$(uname)\" = Darwin; then nproc; else nproc; fi",
+                vec!["darwin"],
+                ALL.to_vec(),
+            ),
+            // Either may hold: their families together; the else runs on neither.
+            (
+                "if [[ $OSTYPE == linux* || $OSTYPE == darwin* ]]; then nproc; else nproc; fi",
+                linux_darwin.clone(),
+                all_but(&["linux", "darwin"]),
+            ),
+            (
+                "if [ \"$(uname)\" = Linux -o \"$(uname)\" = Darwin ]; then nproc; else nproc; fi",
+                linux_darwin.clone(),
+                all_but(&["linux", "darwin"]),
+            ),
+            // One unknown side of `||`: the then-branch is any, the else is still off Darwin.
+            (
+                "if [[ -n $x || $OSTYPE == darwin* ]]; then nproc; else nproc; fi",
+                ALL.to_vec(),
+                all_but(&["darwin"]),
+            ),
+            // `!` and parentheses in `[[ ]]`; `!` binds closer than `-a` in `[ ]`.
+            (
+                "if [[ ! ( $OSTYPE == linux* || $OSTYPE == darwin* ) ]]; then nproc; else nproc; fi",
+                all_but(&["linux", "darwin"]),
+                linux_darwin.clone(),
+            ),
+            (
+                "if [ ! \"$(uname)\" = Darwin -a \"$(uname)\" != Linux ]; then nproc; else nproc; fi",
+                all_but(&["linux", "darwin"]),
+                linux_darwin.clone(),
+            ),
+            // `&&` binds closer than `||` inside `[[ ]]`, `-a` closer than `-o` in `[ ]`.
+            (
+                "if [[ $OSTYPE == linux* || $OSTYPE == darwin* && -n $x ]]; then nproc; else nproc; fi",
+                linux_darwin.clone(),
+                all_but(&["linux"]),
+            ),
+            (
+                "if [ \"$(uname)\" = Linux -o -n \"$x\" -a \"$(uname)\" = Darwin ]; then nproc; else nproc; fi",
+                linux_darwin.clone(),
+                all_but(&["linux"]),
+            ),
+        ] {
+            assert_eq!(oses(src, "nproc"), [then, otherwise], "{src}");
+        }
+    }
+
+    #[test]
+    fn a_lookup_joined_inside_one_test_guards_its_name() {
+        assert_eq!(
+            guarded(r#"[[ -x "$(command -v jq)" && $OSTYPE == linux* ]] && jq ."#),
+            ["jq"]
+        );
+        assert_eq!(
+            guarded(r#"if [ -x "$(command -v jq)" -a -n "$f" ]; then jq .; fi"#),
+            ["jq"]
+        );
+        // Either side may have held: nothing is proven present.
+        assert!(guarded(r#"[[ -x "$(command -v jq)" || -n $x ]] && jq ."#).is_empty());
+        // Both failed: the `else` of a negated lookup joined with `||`.
+        assert_eq!(
+            guarded(r#"if [[ ! -x "$(command -v jq)" || -z $f ]]; then :; else jq .; fi"#),
+            ["jq"]
+        );
+        assert_eq!(
+            oses(
+                r#"[[ -x "$(command -v jq)" && $OSTYPE == linux* ]] && jq ."#,
+                "jq"
+            ),
+            [["linux"]]
+        );
+    }
+
+    #[test]
     fn what_the_walk_cannot_read_is_no_os_check() {
         for src in [
             "if [ \"$os\" = Darwin ]; then nproc; fi",
             "[ \"$(uname)\" = Darwin ]; nproc",
             "if [ \"$(uname)\" = Darwin ]; then :; fi; nproc",
-            "[[ $(uname) == Darwin && -n $x ]] && nproc",
             "[ \"$(uname)\" = Darwin -o -n \"$x\" ] && nproc",
+            "[[ $OSTYPE == darwin* || -n $x ]] && nproc",
+            "[[ $OSTYPE == darwin* && -n $x ]] || nproc",
+            "[[ ( $OSTYPE == darwin* ]] && nproc",
+            "[ \"$(uname)\" = Darwin \"$x\" ] && nproc",
             "[[ $OSTYPE == @(darwin|linux)* ]] && nproc",
             "[[ $OSTYPE == $want ]] && nproc",
             "case \"$(uname | sed s/D/d/)\" in darwin) nproc ;; esac",
