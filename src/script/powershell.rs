@@ -746,6 +746,20 @@ impl Facts {
         self
     }
 
+    /// One of the two held: what both prove (the names both prove, the lower version, either
+    /// side's OS families).
+    fn or(self, other: Facts) -> Facts {
+        Facts {
+            names: self
+                .names
+                .into_iter()
+                .filter(|n| other.names.contains(n))
+                .collect(),
+            min: self.min.zip(other.min).map(|(a, b)| a.min(b)),
+            os: self.os | other.os,
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.names.is_empty() && self.min.is_none() && self.os.is_any()
     }
@@ -1985,15 +1999,16 @@ impl<'s> Walker<'s, '_> {
             }
             ("logical_expression", [a, op, b]) => {
                 let (a, b) = (self.proof(*a, depth + 1), self.proof(*b, depth + 1));
+                // `-and` is false when the left side was, or the left was true and the right
+                // false; `-or` is true when the left side was, or the left was false and the
+                // right true (the right side runs only then).
                 match self.text(*op).to_ascii_lowercase().as_str() {
-                    // Both were true after `-and`, both false after `-or`; the other outcome
-                    // could come from either side and proves nothing.
                     "-and" => Proof {
-                        if_true: a.if_true.and(b.if_true),
-                        if_false: Facts::default(),
+                        if_true: a.if_true.clone().and(b.if_true),
+                        if_false: a.if_false.or(a.if_true.and(b.if_false)),
                     },
                     "-or" => Proof {
-                        if_true: Facts::default(),
+                        if_true: a.if_true.or(a.if_false.clone().and(b.if_true)),
                         if_false: a.if_false.and(b.if_false),
                     },
                     _ => Proof::default(),
@@ -3422,11 +3437,6 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             oses("if (-not $IsWindows) { a } else { b }", "b"),
             [["windows"]]
         );
-        assert_eq!(
-            oses("if ($IsMacOS -or $IsLinux) { a }", "a"),
-            [all()],
-            "an `-or` is not read"
-        );
         assert_eq!(oses("if ($IsLinux -and $x) { a }", "a"), [["linux"]]);
         let src = "if ([Environment]::OSVersion.Platform -eq 'Win32NT') { a } else { b }";
         assert_eq!(oses(src, "a"), [["windows"]]);
@@ -3444,6 +3454,90 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             assert_eq!(oses(src, "a"), [all()], "{src}");
         }
         assert_eq!(oses("if ($IsLinux) { iex 'a' }", "a"), [["linux"]]);
+    }
+
+    #[test]
+    fn joined_os_checks_combine() {
+        let all = || OsSet::ANY.names();
+        let all_but = |out: OsSet| (!out).names();
+        let both = OsSet::LINUX | OsSet::DARWIN;
+        for (src, then, otherwise) in [
+            // Either: the families together; neither: the rest.
+            (
+                "if ($IsLinux -or $IsMacOS) { a } else { a }",
+                both.names(),
+                all_but(both),
+            ),
+            (
+                "if ($IsMacOS -OR ($IsLinux)) { a } else { a }",
+                both.names(),
+                all_but(both),
+            ),
+            // An unknown side of `-or`: the then-branch may run anywhere.
+            (
+                "if ($IsLinux -or $x) { a } else { a }",
+                all(),
+                all_but(OsSet::LINUX),
+            ),
+            // An unknown side of `-and`: the then-branch is bounded, the else is not.
+            (
+                "if ($x -and $IsMacOS) { a } else { a }",
+                vec!["darwin"],
+                all(),
+            ),
+            (
+                "if ($IsLinux -and -not $IsMacOS) { a } else { a }",
+                vec!["linux"],
+                all_but(OsSet::LINUX),
+            ),
+            (
+                "if (-not ($IsLinux -or $IsMacOS)) { a } else { a }",
+                all_but(both),
+                both.names(),
+            ),
+            (
+                "if (!$IsLinux -and !$IsMacOS) { a } else { a }",
+                all_but(both),
+                both.names(),
+            ),
+            // `$IsWindows` false proves nothing (Windows PowerShell leaves it unset).
+            (
+                "if (-not $IsWindows) { a } else { a }",
+                all(),
+                vec!["windows"],
+            ),
+            (
+                "if ($IsWindows -or $IsLinux) { a } elseif ($IsMacOS) { a } else { a }",
+                vec!["linux", "windows"],
+                vec!["darwin"],
+            ),
+        ] {
+            let got = oses(src, "a");
+            assert_eq!(got[0], then, "{src}");
+            assert_eq!(got[1], otherwise, "{src}");
+        }
+        // The last `else` after `$IsWindows -or $IsLinux` and `$IsMacOS`: not Linux, not
+        // macOS; Windows PowerShell may still take it.
+        assert_eq!(
+            oses(
+                "if ($IsWindows -or $IsLinux) { a } elseif ($IsMacOS) { a } else { a }",
+                "a"
+            )[2],
+            all_but(both)
+        );
+        // Both sides need PowerShell 6 to be true: so does the branch.
+        let marks = guards("if ($IsLinux -or $IsMacOS) { a }");
+        assert_eq!(marks[0].2, Some((6, 0)));
+        // A lookup on one side of `-or` proves nothing; on both, its name.
+        assert!(guarded("if ((Get-Command jq) -or $IsLinux) { jq }").is_empty());
+        assert_eq!(
+            guarded("if ((Get-Command jq) -or (Get-Command jq -ErrorAction Ignore)) { jq }"),
+            ["jq"]
+        );
+        assert_eq!(
+            guarded("if (-not (Get-Command jq -ErrorAction SilentlyContinue) -or -not $IsLinux) { } else { jq }"),
+            ["jq"]
+        );
     }
 
     #[test]
