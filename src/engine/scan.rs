@@ -110,8 +110,10 @@ pub fn scan_prepared(
         let target = directives
             .target_or(default_target)
             .and_then(|name| index.target(&name));
-        if let Some(parts) = sparse_ranges(src, lang, target.as_ref(), index, lexed)
-            .and_then(|ranges| sparse::parse_ranges_with(src, lang, &ranges, scan_part))
+        if let Some(parts) =
+            sparse_ranges(src, lang, target.as_ref(), index, lexed).and_then(|(ranges, ends)| {
+                sparse::parse_ranges_with(src, lang, &ranges, &ends, scan_part)
+            })
         {
             return merge(parts, default_target, &directives, index);
         }
@@ -125,15 +127,17 @@ pub fn scan_prepared(
 pub(crate) const SPARSE_MIN_BYTES: usize = 64 * 1024;
 
 /// The stretches of `src` between statement cuts that contain a literal of some pattern that
-/// can fire where that stretch runs (see [`script::sparse`]), merged where they touch; `None`
+/// can fire where that stretch runs (see [`script::sparse`]), merged where they touch, and the
+/// stretches that may hold a check that ends the script (`sparse::ending_stretches`); `None`
 /// when the file cannot be cut safely.
+#[allow(clippy::type_complexity)]
 fn sparse_ranges(
     src: &str,
     lang: Language,
     target: Option<&Target>,
     index: &PatternIndex,
     lexed: Option<Option<sparse::Lexed>>,
-) -> Option<Vec<Range<Cut>>> {
+) -> Option<(Vec<Range<Cut>>, Vec<Range<Cut>>)> {
     let prefilter = index.prefilter(lang)?;
     let words = |text: &str, offset: usize, hits: &mut Vec<(Range<usize>, Relevant)>| {
         let mut relevance = Relevance::new(index, target);
@@ -252,7 +256,7 @@ fn sparse_ranges(
             _ => ranges.push(bound(k)..bound(k + 1)),
         }
     }
-    Some(ranges)
+    Some((ranges, sparse::ending_stretches(src, lang, cuts)))
 }
 
 /// Whether a prefilter hit can become a finding, as far as the file's target tells.
@@ -448,8 +452,8 @@ pub(crate) fn parse_sparse(
     let target = Directives::parse(src, lang)
         .target_or(default_target)
         .and_then(|name| index.target(&name));
-    let ranges = sparse_ranges(src, lang, target.as_ref(), index, None)?;
-    let parts = sparse::parse_ranges_with(src, lang, &ranges, |p| p)?;
+    let (ranges, ends) = sparse_ranges(src, lang, target.as_ref(), index, None)?;
+    let parts = sparse::parse_ranges_with(src, lang, &ranges, &ends, |p| p)?;
     let mut parsed = Parsed::default();
     for part in parts {
         parsed.commands.extend(part.commands);

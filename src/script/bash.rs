@@ -56,7 +56,9 @@ use std::sync::OnceLock;
 
 use tree_sitter::{Node, Parser, Tree, TreeCursor};
 
-use super::os::{glob_regex, probe_variables, variable_read, OsSplit, Probe, ProbeVars};
+use super::os::{
+    glob_regex, may_end_script, probe_variables, variable_read, Ending, OsSplit, Probe, ProbeVars,
+};
 use super::{
     command_name, make_command, parse_embedded, CodeRegion, Language, OffsetMap, OsSet, Parsed,
 };
@@ -450,7 +452,62 @@ pub(crate) fn parse_into(
         return;
     };
     let probe_vars = OnceLock::new();
-    walk_tree(&tree, src, base, host, out, depth, Vec::new(), &probe_vars);
+    let doc = Document {
+        probe_vars: &probe_vars,
+        endings: None,
+    };
+    walk_tree(&tree, src, base, host, out, depth, Vec::new(), doc);
+}
+
+/// What the parses of one document share: the variables set to an OS probe (read from its
+/// whole text once, [`probe_variables`]) and, for a parse of some of its statements, the
+/// checks that end the script found in all of them ([`endings_in_ranges`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Document<'d> {
+    pub(crate) probe_vars: &'d OnceLock<ProbeVars>,
+    /// `None`: read from the tree parsed, which holds the whole document.
+    pub(crate) endings: Option<&'d [Ending]>,
+}
+
+/// The checks that end the script ([`Ending`]) among the top-level statements of `ranges` of
+/// the document `src` (`text` as in [`parse_ranges_into`]); `None` when the tree does not
+/// confirm the ranges.
+pub(crate) fn endings_in_ranges(
+    src: &str,
+    text: &str,
+    ranges: &[tree_sitter::Range],
+    probe_vars: &OnceLock<ProbeVars>,
+) -> Option<Vec<Ending>> {
+    let tree = super::parse_ranges(&PARSER, || tree_sitter_bash::LANGUAGE.into(), text, ranges);
+    let tree = tree.filter(|t| super::sparse::confirms(t.root_node(), ranges))?;
+    let mut out = Parsed::default();
+    let base = OffsetMap::starting_at(0);
+    let walk = Walk::new(&tree, src, &base, None, &mut out, 0, Vec::new(), probe_vars);
+    Some(walk.endings(tree.root_node()))
+}
+
+/// The checks that end the script among the top-level statements of the document `src`.
+pub fn endings(src: &str) -> Vec<Ending> {
+    if !may_end_script(src, Language::Bash) {
+        return Vec::new();
+    }
+    let Some(tree) = parse_tree(src) else {
+        return Vec::new();
+    };
+    let probe_vars = OnceLock::new();
+    let mut out = Parsed::default();
+    let base = OffsetMap::starting_at(0);
+    let walk = Walk::new(
+        &tree,
+        src,
+        &base,
+        None,
+        &mut out,
+        0,
+        Vec::new(),
+        &probe_vars,
+    );
+    walk.endings(tree.root_node())
 }
 
 /// Parses only `ranges` of the document `src` as one program (see [`super::sparse`]). Adds
@@ -463,7 +520,7 @@ pub(crate) fn parse_ranges_into(
     text: &str,
     ranges: &[tree_sitter::Range],
     out: &mut Parsed,
-    probe_vars: &OnceLock<ProbeVars>,
+    doc: Document<'_>,
 ) -> bool {
     let tree = super::parse_ranges(&PARSER, || tree_sitter_bash::LANGUAGE.into(), text, ranges);
     let Some(tree) = tree.filter(|t| super::sparse::confirms(t.root_node(), ranges)) else {
@@ -479,7 +536,7 @@ pub(crate) fn parse_ranges_into(
     gaps.push(pos..src.len());
     gaps.retain(|g| !g.is_empty());
     let base = OffsetMap::starting_at(0);
-    walk_tree(&tree, src, &base, None, out, 0, gaps, probe_vars);
+    walk_tree(&tree, src, &base, None, out, 0, gaps, doc);
     true
 }
 
@@ -492,29 +549,28 @@ fn walk_tree(
     out: &mut Parsed,
     depth: u8,
     holes: Vec<Range<usize>>,
-    probe_vars: &OnceLock<ProbeVars>,
+    doc: Document<'_>,
 ) {
     let root = tree.root_node();
-    let mut walk = Walk {
-        src,
-        base,
-        host,
-        out,
-        depth,
-        k: kinds(),
-        aux: root.walk(),
-        words: Vec::new(),
-        holes,
-        pending: Vec::new(),
-        guards: Vec::new(),
-        os_guards: Vec::new(),
-        at: 0,
-        elsewhere: false,
-        clean: !root.has_error(),
-        redirected_body: None,
-        list_proofs: RefCell::default(),
-        probe_vars,
-    };
+    let mut walk = Walk::new(tree, src, base, host, out, depth, holes, doc.probe_vars);
+    // A check that ends the script holds for all the document after it; a piece of a document
+    // parsed alone is told what the checks before it proved (`os::after_checks`).
+    if depth == 0 {
+        let found;
+        let endings = match doc.endings {
+            Some(e) => e,
+            None => {
+                found = walk.endings(root);
+                &found
+            }
+        };
+        for e in endings {
+            walk.apply_ending(e);
+        }
+        if let Some(passed) = super::os::passed() {
+            walk.apply_ending(&Ending { from: 0, ..passed });
+        }
+    }
     walk.run(root);
     walk.finish();
 }
@@ -944,6 +1000,40 @@ fn any_of(seen: u128, letters: &[u8]) -> bool {
 }
 
 impl<'a, 't> Walk<'a, 't> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        tree: &'t Tree,
+        src: &'a str,
+        base: &'a OffsetMap,
+        host: Option<&'a str>,
+        out: &'a mut Parsed,
+        depth: u8,
+        holes: Vec<Range<usize>>,
+        probe_vars: &'a OnceLock<ProbeVars>,
+    ) -> Walk<'a, 't> {
+        let root = tree.root_node();
+        Walk {
+            src,
+            base,
+            host,
+            out,
+            depth,
+            k: kinds(),
+            aux: root.walk(),
+            words: Vec::new(),
+            holes,
+            pending: Vec::new(),
+            guards: Vec::new(),
+            os_guards: Vec::new(),
+            at: 0,
+            elsewhere: false,
+            clean: !root.has_error(),
+            redirected_body: None,
+            list_proofs: RefCell::default(),
+            probe_vars,
+        }
+    }
+
     fn run(&mut self, root: Node<'t>) {
         let mut cursor = root.walk();
         loop {
@@ -2657,6 +2747,152 @@ impl<'a, 't> Walk<'a, 't> {
     fn value(&self, words: &[Word<'t>], i: usize) -> Option<Cow<'a, str>> {
         let w = words.get(i)?;
         unquote(self.src.get(w.start..w.end)?)
+    }
+
+    /// The checks among the top-level statements under `root` that end the script when they
+    /// fail ([`Ending`]): `C || exit`, `C || { …; exit; }`, `C && exit`, `if C; then …; exit;
+    /// fi` (also with an `else`, or with the `exit` in the `else`). The statement must be free
+    /// of syntax errors; `exit` must be one of the statements of its branch, not nested further.
+    fn endings(&self, root: Node<'t>) -> Vec<Ending> {
+        let k = self.k;
+        let mut out = Vec::new();
+        let mut cursor = root.walk();
+        for node in root.named_children(&mut cursor) {
+            if (node.kind_id() != k.list && node.kind_id() != k.if_statement)
+                || node.has_error()
+                || !self
+                    .src
+                    .get(node.byte_range())
+                    .is_some_and(|t| may_end_script(t, Language::Bash))
+            {
+                continue;
+            }
+            let proven = if node.kind_id() == k.list {
+                self.list_ending(node)
+            } else {
+                self.if_ending(node)
+            };
+            let Some((names, os)) = proven else {
+                continue;
+            };
+            let ending = Ending {
+                from: node.end_byte(),
+                os,
+                names,
+                min_powershell: None,
+            };
+            if !ending.is_empty() {
+                out.push(ending);
+            }
+        }
+        out
+    }
+
+    /// `C || exit`, `C && exit`: what the code after it knows of `C`.
+    fn list_ending(&self, node: Node<'t>) -> Option<(Vec<String>, OsSet)> {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
+        let op = children
+            .iter()
+            .position(|c| matches!(c.kind(), "&&" | "||"))?;
+        // `cat <<EOF; a; b` is read as `cat <<EOF &&a&&b` (`patch_heredocs`): no check there.
+        let op_text = self.src.get(children[op].byte_range())?;
+        let (Some(left), Some(exit)) = (
+            children[..op]
+                .iter()
+                .next_back()
+                .filter(|c| self.is_statement(**c)),
+            children[op + 1..]
+                .iter()
+                .next()
+                .filter(|c| self.is_statement(**c)),
+        ) else {
+            return None;
+        };
+        if !self.ends_script(*exit) {
+            return None;
+        }
+        let proof = self.proof(*left, 0);
+        match op_text {
+            "||" => Some((proof.if_true, proof.os.if_true)),
+            "&&" => Some((proof.if_false, proof.os.if_false)),
+            _ => None,
+        }
+    }
+
+    /// `if C; then …; exit; fi` (the code after it runs when `C` failed), `if C; then …; else
+    /// …; exit; fi` (when it succeeded); not with `elif`.
+    fn if_ending(&self, node: Node<'t>) -> Option<(Vec<String>, OsSet)> {
+        let k = self.k;
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
+        if children.iter().any(|c| c.kind_id() == k.elif_clause) {
+            return None;
+        }
+        let then = children.iter().position(|c| c.kind() == "then")?;
+        let cond = children[..then]
+            .iter()
+            .rev()
+            .find(|c| self.is_statement(**c))?;
+        let body_ends = children[then + 1..]
+            .iter()
+            .take_while(|c| c.kind_id() != k.else_clause && c.kind() != "fi")
+            .any(|c| self.ends_script(*c));
+        let else_ends = children
+            .iter()
+            .find(|c| c.kind_id() == k.else_clause)
+            .is_some_and(|e| {
+                let mut cursor = e.walk();
+                let ends = e.named_children(&mut cursor).any(|c| self.ends_script(c));
+                ends
+            });
+        let proof = self.proof(*cond, 0);
+        match (body_ends, else_ends) {
+            (true, false) => Some((proof.if_false, proof.os.if_false)),
+            (false, true) => Some((proof.if_true, proof.os.if_true)),
+            _ => None,
+        }
+    }
+
+    /// Whether running `node` ends the script: `exit`, or a `{ …; }` group one of whose
+    /// statements does.
+    fn ends_script(&self, node: Node<'t>) -> bool {
+        self.ends_script_within(node, 0)
+    }
+
+    fn ends_script_within(&self, node: Node<'t>, depth: u8) -> bool {
+        let k = self.k;
+        let node = match node.kind_id() == k.redirected_statement {
+            true => match node.child_by_field_name("body") {
+                Some(b) => b,
+                None => return false,
+            },
+            false => node,
+        };
+        if node.kind_id() == k.command {
+            return node
+                .child_by_field_name("name")
+                .and_then(|n| self.src.get(n.byte_range()))
+                == Some("exit");
+        }
+        if node.kind_id() == k.compound_statement && depth < 4 {
+            let mut cursor = node.walk();
+            let ends = node
+                .named_children(&mut cursor)
+                .any(|c| self.ends_script_within(c, depth + 1));
+            return ends;
+        }
+        false
+    }
+
+    /// Makes a check that ends the script hold for all the code after it.
+    fn apply_ending(&mut self, e: &Ending) {
+        if !e.os.is_any() {
+            self.os_guards.push((e.from..usize::MAX, e.os));
+        }
+        for name in &e.names {
+            self.guards.push((e.from..usize::MAX, name.clone()));
+        }
     }
 
     /// `L && R` runs `R` only when `L` succeeded, `L || R` only when it failed: the names `L`
@@ -4469,12 +4705,8 @@ nproc
         assert!(guarded("command -v curl >/dev/null && wget -q x").is_empty());
         assert!(guarded("command -v nproc >/dev/null || nproc").is_empty());
         assert!(
-            guarded(
-                "command -v nproc >/dev/null || exit 1
-nproc"
-            )
-            .is_empty(),
-            "a lookup that exits the script is not followed"
+            guarded("{ command -v nproc >/dev/null || exit 1; }\nnproc").is_empty(),
+            "a check inside a group is not read (only top-level statements are)"
         );
         assert!(guarded("if command -v nproc; then :; else nproc; fi").is_empty());
         assert!(guarded("if command -v a >/dev/null; then :; elif true; then a; fi").is_empty());
@@ -6070,6 +6302,77 @@ nproc"
             ),
             [["linux"]]
         );
+    }
+
+    #[test]
+    fn a_check_that_ends_the_script_bounds_all_the_code_after_it() {
+        for src in [
+            "[ \"$(uname)\" = Linux ] || exit 1\nnproc",
+            "[[ $OSTYPE == linux* ]] || { echo 'Linux only' >&2; exit 1; }\nnproc",
+            "if [ \"$(uname)\" != Linux ]; then\n  echo 'Linux only' >&2\n  exit 1\nfi\nnproc",
+            "if [ \"$(uname)\" = Linux ]; then :; else exit 1; fi\nnproc",
+            "kernel=$(uname -s)\ntest \"$kernel\" = Linux || exit\nf() { nproc; }",
+        ] {
+            assert_eq!(oses(src, "nproc"), [["linux"]], "{src}");
+        }
+        assert_eq!(
+            oses("[ \"$(uname)\" = Darwin ] && exit 0\nnproc", "nproc"),
+            [all_but(&["darwin"])]
+        );
+        // Before the check, the code may run anywhere.
+        assert_eq!(
+            oses("nproc\n[ \"$(uname)\" = Linux ] || exit 1\nnproc", "nproc"),
+            [ALL.to_vec(), vec!["linux"]]
+        );
+        // Only a check at the top level ends the script: `exit` in a function, a loop or a
+        // branch may never run; one nested deeper in the branch is not read; nor is `elif`.
+        for src in [
+            "f() { [ \"$(uname)\" = Linux ] || exit 1; }\nnproc",
+            "for a in $x; do [ \"$(uname)\" = Linux ] || exit 1; done\nnproc",
+            "if [ -n \"$x\" ]; then [ \"$(uname)\" = Linux ] || exit 1; fi\nnproc",
+            "if [ \"$(uname)\" != Linux ]; then if true; then exit 1; fi; fi\nnproc",
+            "if [ \"$(uname)\" != Linux ]; then exit 1; elif true; then :; fi\nnproc",
+            "[ \"$(uname)\" = Linux ] || ( exit 1 )\nnproc",
+            "[ \"$(uname)\" = Linux ] || echo 'not Linux'\nnproc",
+            "( [ \"$(uname)\" = Linux ] || exit 1 )\nnproc",
+        ] {
+            assert_eq!(oses(src, "nproc"), [ALL], "{src}");
+        }
+    }
+
+    #[test]
+    fn a_lookup_that_ends_the_script_guards_its_name_after_it() {
+        for src in [
+            "command -v jq >/dev/null || exit 1\njq .",
+            "command -v jq >/dev/null 2>&1 || { echo 'need jq' >&2; exit 1; }\njq .",
+            "if ! command -v jq >/dev/null; then\n  echo 'need jq' >&2\n  exit 1\nfi\njq .",
+            "type jq >/dev/null && command -v tac >/dev/null || exit 1\njq .",
+            "command -v jq >/dev/null || exit 1\nf() { jq .; }\nbash -c 'jq .'",
+        ] {
+            assert!(
+                guards(src)
+                    .iter()
+                    .filter(|(n, _)| n == "jq")
+                    .all(|(_, g)| *g),
+                "{src}: {:?}",
+                guards(src)
+            );
+        }
+        let src = "jq .\ncommand -v jq >/dev/null || exit 1\njq .\nssh nas jq .\ntac f";
+        let marks: Vec<bool> = guards(src)
+            .into_iter()
+            .filter(|(n, _)| n == "jq" || n == "tac")
+            .map(|(_, g)| g)
+            .collect();
+        // Before it; after it; on another host; another name.
+        assert_eq!(marks, [false, true, false, false]);
+        for src in [
+            "f() { command -v jq >/dev/null || exit 1; }\njq .",
+            "command -v jq >/dev/null && exit 1\njq .",
+            "cd /srv || exit 1\njq .",
+        ] {
+            assert!(guarded(src).is_empty(), "{src}");
+        }
     }
 
     #[test]

@@ -278,6 +278,122 @@ impl Asks {
     }
 }
 
+/// What a check at the top level of a script that ends the script when it fails proves for
+/// all the code after it: `[ "$(uname)" = Linux ] || exit 1`, `command -v jq >/dev/null || {
+/// echo "need jq" >&2; exit 1; }`, `if ! command -v jq; then …; exit 1; fi`, `if (-not
+/// $IsLinux) { throw "…" }`. Only a check at the top level ends the script: `exit` in a
+/// function, loop or branch ends (or skips) only that. It is read from the document's top-level
+/// statements, so that a document parsed in pieces (the sparse path, the language server's
+/// chunks) gives every later piece what a whole parse gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ending {
+    /// Where the check ends: the code from here on runs only after it passed.
+    pub from: usize,
+    /// The OS families the code after it can run on.
+    pub os: OsSet,
+    /// The command names it proved present (as the walk of the language names commands).
+    pub names: Vec<String>,
+    /// The lowest PowerShell version it proved (`if ($PSVersionTable.PSVersion.Major -lt 5) {
+    /// throw … }`).
+    pub min_powershell: Option<(u32, u32)>,
+}
+
+impl Default for Ending {
+    fn default() -> Ending {
+        Ending {
+            from: 0,
+            os: OsSet::ANY,
+            names: Vec::new(),
+            min_powershell: None,
+        }
+    }
+}
+
+impl Ending {
+    /// Whether it proves nothing.
+    pub fn is_empty(&self) -> bool {
+        self.os.is_any() && self.names.is_empty() && self.min_powershell.is_none()
+    }
+
+    /// Everything `endings` prove together, from the start: what holds after all of them.
+    pub fn all(endings: &[Ending]) -> Ending {
+        let mut all = Ending::default();
+        for e in endings {
+            all.os = all.os & e.os;
+            for n in &e.names {
+                if !all.names.contains(n) && all.names.len() < MAX_ENDING_NAMES {
+                    all.names.push(n.clone());
+                }
+            }
+            all.min_powershell = all.min_powershell.max(e.min_powershell);
+        }
+        all
+    }
+}
+
+/// How many names the checks of one document may prove present for the rest of it.
+const MAX_ENDING_NAMES: usize = 64;
+
+/// Whether `text` may hold a check that ends the script ([`Ending`]): the words such a check
+/// needs (bash: `exit` and one of `||`, `&&`, `then`; PowerShell: `if` and one of `throw`,
+/// `exit`, `return`, in any case). Whatever holds a part that passes passes too, so a piece of
+/// a document that holds such a check is never skipped.
+pub fn may_end_script(text: &str, lang: super::Language) -> bool {
+    match lang {
+        super::Language::Bash => {
+            text.contains("exit")
+                && (text.contains("||") || text.contains("&&") || text.contains("then"))
+        }
+        super::Language::PowerShell => {
+            static WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+                std::sync::OnceLock::new();
+            let Some(ac) = WORDS
+                .get_or_init(|| {
+                    aho_corasick::AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build(["throw", "exit", "return", "if"])
+                        .ok()
+                })
+                .as_ref()
+            else {
+                return true;
+            };
+            let (mut ends, mut branch) = (false, false);
+            for m in ac.find_iter(text) {
+                match m.pattern().as_usize() {
+                    3 => branch = true,
+                    _ => ends = true,
+                }
+                if ends && branch {
+                    return true;
+                }
+            }
+            false
+        }
+        super::Language::Batch => false,
+    }
+}
+
+thread_local! {
+    /// What the checks before the piece of a document being parsed prove ([`after_checks`]).
+    static PASSED: std::cell::RefCell<Option<Ending>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `parse` on a piece of a document as if the checks before it that end the script
+/// (`passed`, see [`Ending::all`]) had passed: the language server parses a document's
+/// statements in chunks, and a check in one chunk holds for the chunks after it.
+pub fn after_checks<T>(passed: Option<Ending>, parse: impl FnOnce() -> T) -> T {
+    let before = PASSED.with(|p| p.replace(passed.filter(|e| !e.is_empty())));
+    let out = parse();
+    PASSED.with(|p| *p.borrow_mut() = before);
+    out
+}
+
+/// What [`after_checks`] says holds from the start of the piece parsed now.
+pub(crate) fn passed() -> Option<Ending> {
+    PASSED.with(|p| p.borrow().clone())
+}
+
 /// Each variable set once to an OS probe, where it is set, and the probe.
 pub type ProbeVars = Vec<(String, usize, Probe)>;
 

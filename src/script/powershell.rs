@@ -50,6 +50,7 @@ use std::rc::Rc;
 
 use tree_sitter::{Node, Parser, Tree};
 
+use super::os::{may_end_script, Ending};
 use super::{
     blank_continuations, make_command, CodeRegion, Command, Language, OffsetMap, OsSet, Parsed,
 };
@@ -517,14 +518,29 @@ fn parse_in_chunks(
     let text = patched.as_deref().unwrap_or(src);
     let mut walker = Walker::new(src, base, host, out, depth);
     walker.pwsh |= depth == 0 && declares_pwsh(src);
+    // A check that ends the script holds for all the document after it; a piece of a document
+    // parsed alone is told what the checks before it proved (`os::after_checks`).
+    if depth == 0 {
+        if let Some(passed) = super::os::passed() {
+            walker.apply_ending(&Ending { from: 0, ..passed });
+        }
+    }
+    let walk = |walker: &mut Walker<'_, '_>, root: Node<'_>| {
+        if depth == 0 {
+            for e in walker.endings(root) {
+                walker.apply_ending(&e);
+            }
+        }
+        walker.walk(root);
+    };
     if src.len() <= chunked_above {
         if let Some(tree) = parse_tree(text, None) {
-            walker.walk(tree.root_node());
+            walk(&mut walker, tree.root_node());
         }
     } else {
         for piece in chunks(text, chunk) {
             if let Some(tree) = parse_tree(text, Some(piece)) {
-                walker.walk(tree.root_node());
+                walk(&mut walker, tree.root_node());
             }
             // Claims name nodes of the tree just freed; their ids may be reused.
             walker.special.clear();
@@ -543,6 +559,7 @@ pub(crate) fn parse_ranges_into(
     text: &str,
     ranges: &[tree_sitter::Range],
     out: &mut Parsed,
+    endings: &[Ending],
 ) -> bool {
     let tree = super::parse_ranges(
         &PARSER,
@@ -557,9 +574,58 @@ pub(crate) fn parse_ranges_into(
     let mut walker = Walker::new(src, &base, None, out, 0);
     walker.pwsh |= declares_pwsh(src);
     walker.range_ends = ranges.iter().map(|r| r.end_byte).collect();
+    for e in endings {
+        walker.apply_ending(e);
+    }
     walker.walk(tree.root_node());
     walker.flush_region();
     true
+}
+
+/// The checks that end the script ([`Ending`]) among the top-level statements of `ranges` of
+/// the document `src` (`text` as in [`parse_ranges_into`]); `None` when the tree does not
+/// confirm the ranges.
+pub(crate) fn endings_in_ranges(
+    src: &str,
+    text: &str,
+    ranges: &[tree_sitter::Range],
+) -> Option<Vec<Ending>> {
+    let tree = super::parse_ranges(
+        &PARSER,
+        || tree_sitter_powershell::LANGUAGE.into(),
+        text,
+        ranges,
+    );
+    let tree = tree.filter(|t| super::sparse_ps::confirms(t.root_node(), ranges))?;
+    let mut out = Parsed::default();
+    let base = OffsetMap::starting_at(0);
+    let walker = Walker::new(src, &base, None, &mut out, 0);
+    Some(walker.endings(tree.root_node()))
+}
+
+/// The checks that end the script among the top-level statements of the document `src`.
+pub fn endings(src: &str) -> Vec<Ending> {
+    if !may_end_script(src, PS) {
+        return Vec::new();
+    }
+    let patched = patch_ps7(src);
+    let text = patched.as_deref().unwrap_or(src);
+    let mut out = Parsed::default();
+    let base = OffsetMap::starting_at(0);
+    let walker = Walker::new(src, &base, None, &mut out, 0);
+    let mut found = Vec::new();
+    if src.len() <= CHUNKED_ABOVE {
+        if let Some(tree) = parse_tree(text, None) {
+            found = walker.endings(tree.root_node());
+        }
+    } else {
+        for piece in chunks(text, CHUNK) {
+            if let Some(tree) = parse_tree(text, Some(piece)) {
+                found.extend(walker.endings(tree.root_node()));
+            }
+        }
+    }
+    found
 }
 
 /// The node kinds the walk treats specially, by kind id (a name can have several ids).
@@ -1915,6 +1981,88 @@ impl<'s> Walker<'s, '_> {
                 }
             }
         }
+    }
+
+    /// The checks among the top-level statements under `root` that end the script
+    /// ([`Ending`]): `if (C) { …; throw … }` (also `exit`, `return`, which ends a script at its
+    /// top level), whose code after it runs only when `C` was false; with an `else` whose block
+    /// ends the script instead, only when `C` was true. Not with `elseif`; the `throw` must be
+    /// one of the block's statements, not nested further.
+    fn endings(&self, root: Node<'_>) -> Vec<Ending> {
+        let mut out = Vec::new();
+        let mut cursor = root.walk();
+        let mut statements: Vec<Node<'_>> = Vec::new();
+        for child in root.named_children(&mut cursor) {
+            if child.kind() == "statement_list" {
+                let mut inner = child.walk();
+                statements.extend(child.named_children(&mut inner));
+            } else {
+                statements.push(child);
+            }
+        }
+        for node in statements {
+            if node.kind() != "if_statement"
+                || node.has_error()
+                || node.child_by_field_name("elseif_clauses").is_some()
+                || !may_end_script(self.text(node), PS)
+            {
+                continue;
+            }
+            let ends = |block: Option<Node<'_>>| {
+                block
+                    .and_then(|b| b.child_by_field_name("statement_list"))
+                    .is_some_and(|list| {
+                        let mut cursor = list.walk();
+                        let ends = list.named_children(&mut cursor).any(|s| {
+                            s.kind() == "flow_control_statement"
+                                && s.child(0).is_some_and(|k| {
+                                    matches!(
+                                        self.text(k).to_ascii_lowercase().as_str(),
+                                        "throw" | "exit" | "return"
+                                    )
+                                })
+                        });
+                        ends
+                    })
+            };
+            let then_ends = ends(statement_block(node));
+            let else_ends = ends(
+                node.child_by_field_name("else_clause")
+                    .and_then(statement_block),
+            );
+            let Some(cond) = node.child_by_field_name("condition") else {
+                continue;
+            };
+            let proof = self.proof(cond, 0);
+            let facts = match (then_ends, else_ends) {
+                (true, false) => proof.if_false,
+                (false, true) => proof.if_true,
+                _ => continue,
+            };
+            let ending = Ending {
+                from: node.end_byte(),
+                os: facts.os,
+                names: facts.names,
+                min_powershell: facts.min,
+            };
+            if !ending.is_empty() {
+                out.push(ending);
+            }
+        }
+        out
+    }
+
+    /// Makes a check that ends the script hold for all the code after it, on this machine.
+    fn apply_ending(&mut self, e: &Ending) {
+        self.guards.push(Guard {
+            range: e.from..usize::MAX,
+            host: self.outer_host.clone(),
+            facts: Facts {
+                names: e.names.clone(),
+                min: e.min_powershell,
+                os: e.os,
+            },
+        });
     }
 
     /// `if (C) { A } elseif (D) { B } else { E }`: `A` runs when `C` is true, `B` when `C` is
@@ -3538,6 +3686,42 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             guarded("if (-not (Get-Command jq -ErrorAction SilentlyContinue) -or -not $IsLinux) { } else { jq }"),
             ["jq"]
         );
+    }
+
+    #[test]
+    fn a_check_that_ends_the_script_holds_after_it() {
+        let all = || OsSet::ANY.names();
+        let src = "if (-not $IsLinux) { throw 'Linux only' }\nnproc";
+        assert_eq!(oses(src, "nproc"), [["linux"]]);
+        assert_eq!(guards(src)[0].2, Some((6, 0)));
+        assert_eq!(
+            oses(
+                "nproc\nif ($IsMacOS) { Write-Host no; exit 1 }\nnproc",
+                "nproc"
+            ),
+            [all(), (!OsSet::DARWIN).names()]
+        );
+        assert_eq!(
+            oses("if ($IsLinux) { } else { return }\nnproc", "nproc"),
+            [["linux"]]
+        );
+        let src = "if (-not (Get-Command jq -ErrorAction SilentlyContinue)) {\n  Write-Error 'need jq'\n  exit 1\n}\njq .";
+        assert_eq!(guarded(src), ["jq"]);
+        let src = "if ($PSVersionTable.PSVersion.Major -lt 5) { throw 'needs 5.0' }\nGet-LocalUser";
+        assert_eq!(
+            guards(src),
+            [("Get-LocalUser".to_string(), false, Some((5, 0)))]
+        );
+        // Not at the top level, not every branch, `elseif`, nested deeper: not read.
+        for src in [
+            "function f { if (-not $IsLinux) { throw 'no' } }\nnproc",
+            "foreach ($a in $x) { if (-not $IsLinux) { exit 1 } }\nnproc",
+            "if (-not $IsLinux) { if ($y) { throw 'no' } }\nnproc",
+            "if (-not $IsLinux) { throw 'no' } elseif ($x) { }\nnproc",
+            "if (-not $IsLinux) { Write-Warning 'untested' }\nnproc",
+        ] {
+            assert_eq!(oses(src, "nproc"), [all()], "{src}");
+        }
     }
 
     #[test]
