@@ -1497,6 +1497,10 @@ echo done
         corpus.push(("tricky".into(), TRICKY_BASH.to_string()));
         corpus.push(("tricky, CRLF".into(), TRICKY_BASH.replace('\n', "\r\n")));
         corpus.push(("os checks".into(), script::bash::OS_CHECKS.to_string()));
+        corpus.push((
+            "ending checks".into(),
+            script::bash::ENDING_CHECKS.to_string(),
+        ));
         for (name, src) in &corpus {
             for target in [
                 None,
@@ -1515,6 +1519,70 @@ echo done
             "the tricky script exercises the library: {}",
             whole.len()
         );
+    }
+
+    #[test]
+    fn a_check_that_ends_the_script_holds_in_a_sparse_scan_as_in_a_whole_one() {
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let lines = |src: &str, findings: &[Finding]| -> Vec<usize> {
+            findings
+                .iter()
+                .map(|f| src[..f.span.start].matches('\n').count())
+                .collect()
+        };
+        for (lang, src) in [
+            (Language::Bash, script::bash::ENDING_CHECKS),
+            (Language::PowerShell, script::powershell::ENDING_CHECKS),
+        ] {
+            // The checks are statements without a pattern's literal: the sparse path does not
+            // parse them, yet what they prove reaches the statements it parses after them.
+            // (A lookup of a command with a pattern holds its literal: that one is parsed.)
+            let ends = |p: &Parsed| {
+                p.commands
+                    .iter()
+                    .filter(|c| c.name == "exit" || c.name == "Write-Warning")
+                    .count()
+            };
+            let sparse = parse_sparse(src, lang, Some("macos"), &library).expect("cut");
+            assert!(
+                ends(&sparse) < ends(&script::parse(src, lang)),
+                "{lang:?}: every check was parsed"
+            );
+            let dirs = Directives::parse(src, lang);
+            for target in [
+                None,
+                Some("macos"),
+                Some("windows-server-2008"),
+                Some("linux"),
+            ] {
+                let whole = scan_parsed(src, &script::parse(src, lang), &dirs, target, &library);
+                let sparse = parse_sparse(src, lang, target, &library).expect("cut");
+                let sparse = scan_parsed(src, &sparse, &dirs, target, &library);
+                assert_eq!(sparse.findings, whole.findings, "{lang:?} for {target:?}");
+            }
+        }
+        // And they hold: on macOS only the `nproc` before the checks warns (the last one runs
+        // off Darwin only); on Windows Server 2008 the LocalAccounts cmdlet warns before its
+        // lookup only.
+        let bash = script::bash::ENDING_CHECKS;
+        let found = scan(bash, Language::Bash, Some("macos"), &library);
+        let nproc: Vec<usize> = lines(bash, &found.findings)
+            .into_iter()
+            .filter(|&l| bash.lines().nth(l) == Some("nproc"))
+            .collect();
+        assert_eq!(nproc, [0]);
+        let ps = script::powershell::ENDING_CHECKS;
+        let found = scan(
+            ps,
+            Language::PowerShell,
+            Some("windows-server-2008"),
+            &library,
+        );
+        let local_user: Vec<usize> = lines(ps, &found.findings)
+            .into_iter()
+            .filter(|&l| ps.lines().nth(l) == Some("Get-LocalUser"))
+            .collect();
+        assert_eq!(local_user, [0]);
     }
 
     #[test]

@@ -3926,6 +3926,29 @@ case "${kernel}" in Linux) free -m ;; *) readlink -f / ;; esac
 case "$(uname -s | tr '[:upper:]' '[:lower:]')" in darwin) readlink -f / ;; *) nproc ;; esac
 "#;
 
+/// Checks joined inside one test and checks that end the script, for the tests that compare
+/// walks and parses (the sparse path must give every statement after a check what a whole
+/// parse gives it, the check itself unparsed).
+#[cfg(test)]
+pub(crate) const ENDING_CHECKS: &str = r#"nproc
+command -v tac >/dev/null || { echo 'need tac' >&2; exit 1; }
+f() { [ "$(uname)" = Darwin ] || exit 1; }
+for x in a; do [[ $OSTYPE == darwin* ]] || exit 1; done
+[ "$(uname)" = Linux -o "$(uname)" = Darwin ] || exit 1
+tac f
+if [[ $OSTYPE == darwin* && -n $x ]]; then free -m; else readlink -f /; fi
+if ! command -v readlink >/dev/null; then
+  echo 'need readlink' >&2
+  exit 1
+fi
+readlink -f /
+cd /srv || exit 1
+[ "$(uname)" = Darwin ] && exit 0
+nproc
+free -m
+sed -i 's/a/b/' f
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -3958,6 +3981,7 @@ mod tests {
                 .into(),
         ));
         scripts.push(("os checks".into(), OS_CHECKS.into()));
+        scripts.push(("ending checks".into(), ENDING_CHECKS.into()));
         scripts.push((
             "escaped quotes and coproc".into(),
             r"bash -c 'echo '\''a'\''; nproc'

@@ -2949,6 +2949,22 @@ if ($env:OS -eq 'Windows_NT') { wmic os get caption }
 if ($onLinux) { Get-WmiObject z }
 "#;
 
+/// Joined OS checks and checks that end the script, for the tests that compare walks and parses.
+#[cfg(test)]
+pub(crate) const ENDING_CHECKS: &str = r#"Get-LocalUser
+if (-not (Get-Command Get-LocalUser -ErrorAction SilentlyContinue)) { throw 'need LocalAccounts' }
+function f { if (-not $IsLinux) { throw 'no' } }
+if ($IsLinux -or $IsMacOS) { nproc } else { Get-WmiObject w }
+Get-LocalUser
+if ($PSVersionTable.PSVersion.Major -lt 7) { exit 1 }
+Get-WmiObject x
+if (-not $IsWindows) {
+    Write-Warning 'Windows only'
+    return
+}
+wmic os get caption
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -3459,6 +3475,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
                 .into(),
         ));
         scripts.push(("os checks".into(), OS_CHECKS.into()));
+        scripts.push(("ending checks".into(), ENDING_CHECKS.into()));
         let tokens = [
             "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
             "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
