@@ -374,6 +374,15 @@ pub fn may_end_script(text: &str, lang: super::Language) -> bool {
     }
 }
 
+/// The checks that end the script among the top-level statements of the document `src`.
+pub fn endings(src: &str, lang: super::Language) -> Vec<Ending> {
+    match lang {
+        super::Language::Bash => super::bash::endings(src),
+        super::Language::PowerShell => super::powershell::endings(src),
+        super::Language::Batch => Vec::new(),
+    }
+}
+
 thread_local! {
     /// What the checks before the piece of a document being parsed prove ([`after_checks`]).
     static PASSED: std::cell::RefCell<Option<Ending>> = const { std::cell::RefCell::new(None) };
