@@ -777,6 +777,31 @@ fn os_checks_bound_where_a_branch_runs() {
     assert_eq!(lines_and_signatures(&v), [], "{v:#}");
 }
 
+#[test]
+fn checks_that_end_the_script_and_joined_checks_hold_after_them() {
+    let ws = Workspace::new();
+    let sed = "GNU sed -i on BusyBox".to_string();
+    let python = "bare python".to_string();
+    let v = ws.checked(&["--target", "busybox", "guards/ends.sh"]);
+    assert_eq!(
+        lines_and_signatures(&v),
+        // python before its lookup, not after; sed before the OS check (the check inside a
+        // function ends nothing), not after it: the script stops on Linux there.
+        [(3, python), (6, sed.clone()), (8, sed)],
+        "{v:#}"
+    );
+    let local = "LocalAccounts cmdlets on PowerShell 2.0".to_string();
+    let v = ws.checked(&["--target", "powershell-2.0", "guards/ends.ps1"]);
+    assert_eq!(lines_and_signatures(&v), [(2, local)], "{v:#}");
+    // `$IsLinux -or $IsMacOS`: the block never runs on Windows.
+    let v = ws.checked(&["--target", "windows-11", "guards/ends.ps1"]);
+    assert_eq!(
+        lines_and_signatures(&v),
+        [(5, "wmic removed".to_string())],
+        "{v:#}"
+    );
+}
+
 // ---- `check` through the pattern cache beside the store (`<store>.hook-cache`) ----
 
 /// What one run of `check` shows: stdout, stderr and the exit code.
