@@ -703,9 +703,8 @@ fn guarded_code_is_not_a_finding() {
             // `command -v python2` does not look python up.
             (10, py.clone()),
             // The `then` of `if ! command -v python` runs when python is missing.
-            (12, py.clone()),
-            // `command -v python || exit 1` guards the lines after it; not followed.
-            (15, py),
+            (12, py),
+            // `command -v python || exit 1` guards the lines after it (line 15).
             // The lookup proves sed exists, not that its `-i` works.
             (16, "GNU sed -i on BusyBox".to_string()),
         ],
