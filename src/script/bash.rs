@@ -30,7 +30,8 @@
 //! `[ -x "$(command -v X)" ]`, `[ -n "$(which X)" ]`, `[ -x /path/X ]`, possibly redirected and
 //! joined with `&&`. Only X is guarded, and only on this machine: also in the shell code run here
 //! (`bash -c 'X'`, a heredoc piped into `sh`), not on another host or in a container (`ssh`,
-//! `docker exec`). `LOOKUP || exit 1` followed by X on later lines is not followed.
+//! `docker exec`). A top-level `LOOKUP || exit 1` (or `|| { …; exit 1; }`, `if ! LOOKUP; then
+//! …; exit 1; fi`) guards X on every later line ([`super::os::Ending`]).
 //!
 //! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free`,
 //! `$'free'`, `$'fr\x65e'`, `fr$'ee'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with

@@ -14,6 +14,10 @@
 //! family gives (`SunOS`, a typo) stands for [`OsSet::OTHER`]. `$OSTYPE` is read as bash and zsh
 //! set it (dash and BusyBox `sh` leave it empty; a script that tests it expects a shell that
 //! sets it).
+//!
+//! Conditions combine as [`OsSplit::and`], [`OsSplit::or`] and [`OsSplit::negated`] say, inside
+//! one test too. A check at the top level that ends the script when it fails is an [`Ending`]:
+//! it holds for all the code after it, in whatever pieces the document is parsed.
 
 use std::ops::{BitAnd, BitOr, Not};
 
