@@ -2752,8 +2752,9 @@ impl<'a, 't> Walk<'a, 't> {
 
     /// The checks among the top-level statements under `root` that end the script when they
     /// fail ([`Ending`]): `C || exit`, `C || { …; exit; }`, `C && exit`, `if C; then …; exit;
-    /// fi` (also with an `else`, or with the `exit` in the `else`). The statement must be free
-    /// of syntax errors; `exit` must be one of the statements of its branch, not nested further.
+    /// fi` (also with an `else`, or with the `exit` in the `else`). The statement must start
+    /// its line and be free of syntax errors; `exit` must be one of the statements of its
+    /// branch, not nested further.
     fn endings(&self, root: Node<'t>) -> Vec<Ending> {
         let k = self.k;
         let mut out = Vec::new();
@@ -2761,6 +2762,7 @@ impl<'a, 't> Walk<'a, 't> {
         for node in root.named_children(&mut cursor) {
             if (node.kind_id() != k.list && node.kind_id() != k.if_statement)
                 || node.has_error()
+                || !super::os::starts_line(self.src, node.start_byte())
                 || !self
                     .src
                     .get(node.byte_range())

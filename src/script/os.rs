@@ -339,14 +339,19 @@ impl Ending {
 const MAX_ENDING_NAMES: usize = 64;
 
 /// Whether `text` may hold a check that ends the script ([`Ending`]): the words such a check
-/// needs (bash: `exit` and one of `||`, `&&`, `then`; PowerShell: `if` and one of `throw`,
-/// `exit`, `return`, in any case). Whatever holds a part that passes passes too, so a piece of
-/// a document that holds such a check is never skipped.
+/// needs. bash: `exit`; one of `||`, `&&`, `then`; and one of `[`, `test`, `command`, `type`,
+/// `hash`, `which` (a condition that proves something holds a test or a lookup). PowerShell, in
+/// any case: `if`; one of `throw`, `exit`, `return`; and one of `Get-Command`, `gcm`, `$Is`,
+/// `OSVersion`, `$env:OS`, `PSVersionTable`. Whatever holds a part that passes passes too, so
+/// a piece of a document that holds such a check is never skipped.
 pub fn may_end_script(text: &str, lang: super::Language) -> bool {
     match lang {
         super::Language::Bash => {
             text.contains("exit")
                 && (text.contains("||") || text.contains("&&") || text.contains("then"))
+                && ["[", "test", "command", "type", "hash", "which"]
+                    .iter()
+                    .any(|w| text.contains(w))
         }
         super::Language::PowerShell => {
             static WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
@@ -355,25 +360,73 @@ pub fn may_end_script(text: &str, lang: super::Language) -> bool {
                 .get_or_init(|| {
                     aho_corasick::AhoCorasick::builder()
                         .ascii_case_insensitive(true)
-                        .build(["throw", "exit", "return", "if"])
+                        .build([
+                            "if",
+                            "throw",
+                            "exit",
+                            "return",
+                            "get-command",
+                            "gcm",
+                            "$is",
+                            "osversion",
+                            "$env:os",
+                            "psversiontable",
+                        ])
                         .ok()
                 })
                 .as_ref()
             else {
                 return true;
             };
-            let (mut ends, mut branch) = (false, false);
-            for m in ac.find_iter(text) {
-                match m.pattern().as_usize() {
-                    3 => branch = true,
-                    _ => ends = true,
-                }
-                if ends && branch {
+            // Seen: `if`, a word that ends the script, a word a proving condition holds.
+            let mut seen = [false; 3];
+            for m in ac.find_overlapping_iter(text) {
+                let kind = match m.pattern().as_usize() {
+                    0 => 0,
+                    1..=3 => 1,
+                    _ => 2,
+                };
+                seen[kind] = true;
+                if seen == [true; 3] {
                     return true;
                 }
             }
             false
         }
+        super::Language::Batch => false,
+    }
+}
+
+/// Whether the statement at `start` of `src` starts its line: only such a statement is read as
+/// a check that ends the script (see [`may_start_ending`]).
+pub(crate) fn starts_line(src: &str, start: usize) -> bool {
+    let before = src.get(..start).unwrap_or("");
+    let line = before.rfind('\n').map_or(before, |i| &before[i + 1..]);
+    line.bytes().all(|c| matches!(c, b' ' | b'\t'))
+}
+
+/// Whether a stretch of a document that starts between top-level statements may start with a
+/// check that ends the script: in PowerShell an `if`, in bash no function definition and no
+/// compound command but `if` (`for`, `while`, `until`, `select`, `case`, `{`, `(`).
+/// [`Ending`]s are only read from statements that start their line, and a lexer cuts a document
+/// at every line start between top-level statements, so the stretch that holds one starts
+/// with it.
+pub fn may_start_ending(stretch: &str, lang: super::Language) -> bool {
+    let t = stretch.trim_start();
+    let word_end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
+        .unwrap_or(t.len());
+    let (word, rest) = t.split_at(word_end);
+    match lang {
+        super::Language::Bash => {
+            let compound = matches!(
+                word,
+                "for" | "while" | "until" | "select" | "case" | "function" | "coproc"
+            ) || (word.is_empty() && rest.starts_with(['{', '(']));
+            let definition = !word.is_empty() && rest.trim_start().starts_with('(');
+            !(compound || definition)
+        }
+        super::Language::PowerShell => word.eq_ignore_ascii_case("if"),
         super::Language::Batch => false,
     }
 }
@@ -625,6 +678,77 @@ mod tests {
         assert!(!glob_regex("a.b").unwrap().is_match("axb"));
         assert!(glob_regex("'*'").unwrap().is_match("*"));
         assert!(!glob_regex("'*'").unwrap().is_match("x"));
+    }
+
+    #[test]
+    fn the_words_of_a_check_that_ends_the_script_are_read_cheaply() {
+        use super::super::Language::{Bash, PowerShell};
+        for (text, lang) in [
+            ("[ \"$(uname)\" = Linux ] || exit 1", Bash),
+            ("command -v jq >/dev/null || { echo no; exit 1; }", Bash),
+            ("if ! type jq; then\n  exit 1\nfi", Bash),
+            ("If (-Not $IsLinux) { Throw 'no' }", PowerShell),
+            ("if (-not (gcm jq -ea 0)) { exit 1 }", PowerShell),
+        ] {
+            assert!(may_end_script(text, lang), "{text}");
+            assert!(may_start_ending(text, lang), "{text}");
+            // Whatever holds it may hold one too.
+            assert!(
+                may_end_script(&format!("echo a\n{text}\necho b"), lang),
+                "{text}"
+            );
+        }
+        for (text, lang) in [
+            ("[ -d /srv ] && echo ok", Bash),
+            ("cd /srv || exhale", Bash),
+            ("if ($x) { Write-Host 'exit' }", PowerShell),
+            ("function f { if ($IsLinux) { a } }", PowerShell),
+        ] {
+            assert!(!may_end_script(text, lang), "{text}");
+        }
+        // A function definition or a compound command starts no such check; an `if` does.
+        for start in [
+            "f() { exit 1; }",
+            "f () {",
+            "function f {",
+            "for a in b; do",
+            "{ a; }",
+        ] {
+            assert!(!may_start_ending(start, Bash), "{start}");
+        }
+        for start in [
+            "  if [ x ]; then",
+            "[[ a ]] || exit",
+            "! command -v a || exit",
+        ] {
+            assert!(may_start_ending(start, Bash), "{start}");
+        }
+        assert!(!may_start_ending("function f { }", PowerShell));
+        assert!(!may_start_ending("iff", PowerShell));
+        assert!(starts_line("a\n  b", 4));
+        assert!(!starts_line("a; b", 3));
+    }
+
+    #[test]
+    fn endings_fold_into_what_holds_after_all_of_them() {
+        let a = Ending {
+            from: 3,
+            os: OsSet::LINUX | OsSet::DARWIN,
+            names: vec!["jq".into()],
+            min_powershell: Some((5, 0)),
+        };
+        let b = Ending {
+            from: 9,
+            os: OsSet::LINUX,
+            names: vec!["jq".into(), "tac".into()],
+            min_powershell: None,
+        };
+        let all = Ending::all(&[a, b]);
+        assert_eq!(all.from, 0);
+        assert_eq!(all.os, OsSet::LINUX);
+        assert_eq!(all.names, ["jq", "tac"]);
+        assert_eq!(all.min_powershell, Some((5, 0)));
+        assert!(Ending::all(&[]).is_empty());
     }
 
     #[test]

@@ -1986,8 +1986,8 @@ impl<'s> Walker<'s, '_> {
     /// The checks among the top-level statements under `root` that end the script
     /// ([`Ending`]): `if (C) { …; throw … }` (also `exit`, `return`, which ends a script at its
     /// top level), whose code after it runs only when `C` was false; with an `else` whose block
-    /// ends the script instead, only when `C` was true. Not with `elseif`; the `throw` must be
-    /// one of the block's statements, not nested further.
+    /// ends the script instead, only when `C` was true. Not with `elseif`; the statement must
+    /// start its line, and the `throw` be one of the block's statements, not nested further.
     fn endings(&self, root: Node<'_>) -> Vec<Ending> {
         let mut out = Vec::new();
         let mut cursor = root.walk();
@@ -2003,6 +2003,7 @@ impl<'s> Walker<'s, '_> {
         for node in statements {
             if node.kind() != "if_statement"
                 || node.has_error()
+                || !super::os::starts_line(self.src, node.start_byte())
                 || node.child_by_field_name("elseif_clauses").is_some()
                 || !may_end_script(self.text(node), PS)
             {

@@ -800,10 +800,11 @@ impl<'a> BashLexer<'a> {
 }
 
 /// The stretches between `cuts` (line starts between top-level statements) that may hold a
-/// check that ends the script ([`super::os::may_end_script`]), for [`parse_ranges_with`]. One
-/// search of the text for the words such a check needs; nothing more when it has none.
+/// check that ends the script ([`super::os::may_end_script`], [`super::os::may_start_ending`];
+/// in bash also a lookup's or a probe's word), for [`parse_ranges_with`]. One search of the
+/// text for the words such a check needs; nothing more when it has none.
 pub fn ending_stretches(src: &str, lang: Language, cuts: &[Cut]) -> Vec<Range<Cut>> {
-    use super::os::may_end_script;
+    use super::os::{may_end_script, may_start_ending};
     static WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
         std::sync::OnceLock::new();
     let words = match lang {
@@ -832,6 +833,19 @@ pub fn ending_stretches(src: &str, lang: Language, cuts: &[Cut]) -> Vec<Range<Cu
         }),
     };
     let by_stretch = words.is_none() && lang != Language::Bash;
+    // A bash condition that proves something looks a name up or reads an OS probe, maybe
+    // through a variable set to one.
+    let probe_vars = std::sync::OnceLock::new();
+    let proves = |t: &str| {
+        lang != Language::Bash
+            || ["command", "type", "hash", "which", "-x", "uname", "OSTYPE"]
+                .iter()
+                .any(|w| t.contains(w))
+            || probe_vars
+                .get_or_init(|| super::os::probe_variables(src))
+                .iter()
+                .any(|(name, _, _)| t.contains(name.as_str()))
+    };
     let mut out: Vec<Range<Cut>> = Vec::new();
     let mut last = None;
     for at in hits {
@@ -846,7 +860,7 @@ pub fn ending_stretches(src: &str, lang: Language, cuts: &[Cut]) -> Vec<Range<Cu
         let r = bound(k)..bound(k + 1);
         if src
             .get(r.start.offset..r.end.offset)
-            .is_some_and(|t| may_end_script(t, lang))
+            .is_some_and(|t| may_start_ending(t, lang) && may_end_script(t, lang) && proves(t))
         {
             out.push(r);
         }
@@ -883,12 +897,20 @@ pub fn parse_ranges_with<T: Send>(
     if !ends.is_empty() {
         let patched = patch_ranges(src, ends, patch);
         let text = patched.as_deref().unwrap_or(src);
-        for r in ends {
-            let ts = [ts_range(r, src, end)];
-            endings.extend(match lang {
-                Language::PowerShell => super::powershell::endings_in_ranges(src, text, &ts)?,
-                _ => super::bash::endings_in_ranges(src, text, &ts, &probe_vars)?,
-            });
+        let read = |ts: &[tree_sitter::Range]| match lang {
+            Language::PowerShell => super::powershell::endings_in_ranges(src, text, ts),
+            _ => super::bash::endings_in_ranges(src, text, ts, &probe_vars),
+        };
+        for batch in ends.chunks(RANGES_PER_PARSE) {
+            let ts: Vec<tree_sitter::Range> = batch.iter().map(|r| ts_range(r, src, end)).collect();
+            match read(&ts) {
+                Some(found) => endings.extend(found),
+                None => {
+                    for r in &ts {
+                        endings.extend(read(std::slice::from_ref(r))?);
+                    }
+                }
+            }
         }
     }
     let doc = super::bash::Document {
