@@ -599,7 +599,8 @@ pub(crate) fn endings_in_ranges(
     let tree = tree.filter(|t| super::sparse_ps::confirms(t.root_node(), ranges))?;
     let mut out = Parsed::default();
     let base = OffsetMap::starting_at(0);
-    let walker = Walker::new(src, &base, None, &mut out, 0);
+    let mut walker = Walker::new(src, &base, None, &mut out, 0);
+    walker.pwsh |= declares_pwsh(src);
     Some(walker.endings(tree.root_node()))
 }
 
@@ -612,7 +613,8 @@ pub fn endings(src: &str) -> Vec<Ending> {
     let text = patched.as_deref().unwrap_or(src);
     let mut out = Parsed::default();
     let base = OffsetMap::starting_at(0);
-    let walker = Walker::new(src, &base, None, &mut out, 0);
+    let mut walker = Walker::new(src, &base, None, &mut out, 0);
+    walker.pwsh |= declares_pwsh(src);
     let mut found = Vec::new();
     if src.len() <= CHUNKED_ABOVE {
         if let Some(tree) = parse_tree(text, None) {
