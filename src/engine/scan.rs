@@ -1544,10 +1544,15 @@ echo done
                     .count()
             };
             let sparse = parse_sparse(src, lang, Some("macos"), &library).expect("cut");
+            let whole = script::parse(src, lang);
             assert!(
-                ends(&sparse) < ends(&script::parse(src, lang)),
+                ends(&sparse) < ends(&whole),
                 "{lang:?}: every check was parsed"
             );
+            // Each command parsed is the whole parse's, its OS families and guard included.
+            for c in &sparse.commands {
+                assert!(whole.commands.contains(c), "{lang:?}: {c:?}");
+            }
             let dirs = Directives::parse(src, lang);
             for target in [
                 None,

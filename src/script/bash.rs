@@ -58,7 +58,8 @@ use std::sync::OnceLock;
 use tree_sitter::{Node, Parser, Tree, TreeCursor};
 
 use super::os::{
-    glob_regex, may_end_script, probe_variables, variable_read, Ending, OsSplit, Probe, ProbeVars,
+    glob_regex, may_end_script, probe_variables, variable_read, Ending, OsSplit, Passed, Probe,
+    ProbeVars,
 };
 use super::{
     command_name, make_command, parse_embedded, CodeRegion, Language, OffsetMap, OsSet, Parsed,
@@ -557,19 +558,15 @@ fn walk_tree(
     // A check that ends the script holds for all the document after it; a piece of a document
     // parsed alone is told what the checks before it proved (`os::after_checks`).
     if depth == 0 {
-        let found;
-        let endings = match doc.endings {
-            Some(e) => e,
-            None => {
-                found = walk.endings(root);
-                &found
-            }
+        let mut endings = match doc.endings {
+            Some(e) => e.to_vec(),
+            None => walk.endings(root),
         };
-        for e in endings {
-            walk.apply_ending(e);
-        }
         if let Some(passed) = super::os::passed() {
-            walk.apply_ending(&Ending { from: 0, ..passed });
+            endings.push(Ending { from: 0, ..passed });
+        }
+        if !endings.is_empty() {
+            walk.passed = Passed::new(endings);
         }
     }
     walk.run(root);
@@ -763,6 +760,8 @@ struct Walk<'a, 't> {
     /// Variables the text sets to an OS probe, read on first use ([`probe_variables`]) and
     /// shared by the parses of one document.
     probe_vars: &'a OnceLock<ProbeVars>,
+    /// What the checks that end the script prove for the code after each ([`Ending`]).
+    passed: Passed,
 }
 
 /// Every command name through which the walk may read a quoted string, a heredoc or its
@@ -1032,6 +1031,7 @@ impl<'a, 't> Walk<'a, 't> {
             redirected_body: None,
             list_proofs: RefCell::default(),
             probe_vars,
+            passed: Passed::default(),
         }
     }
 
@@ -1764,10 +1764,11 @@ impl<'a, 't> Walk<'a, 't> {
         // container (`docker exec web tac`).
         let here = !self.elsewhere && cmd.host.as_deref() == self.host;
         cmd.guarded = here
-            && self
+            && (self
                 .guards
                 .iter()
-                .any(|(r, name)| r.contains(&at) && *name == cmd.name);
+                .any(|(r, name)| r.contains(&at) && *name == cmd.name)
+                || self.passed.proves(&cmd.name, at));
         if here {
             cmd.os = cmd.os & self.os_at(at);
         }
@@ -2637,8 +2638,8 @@ impl<'a, 't> Walk<'a, 't> {
         // A lookup proves its name exists on this machine, also for the shell code it runs
         // here (`command -v X && bash -c 'X'`, `… && cat <<EOF | sh`); not on another host.
         let at = self.at;
-        let proven: Vec<String> = if lang == Language::Bash && host == self.host && !self.elsewhere
-        {
+        let here = lang == Language::Bash && host == self.host && !self.elsewhere;
+        let proven: Vec<String> = if here {
             self.guards
                 .iter()
                 .filter(|(r, _)| r.contains(&at))
@@ -2662,10 +2663,12 @@ impl<'a, 't> Walk<'a, 't> {
             self.out,
             self.depth.saturating_add(1),
         );
-        if !proven.is_empty() || !os.is_any() {
+        let passed = here && !self.passed.is_empty();
+        if !proven.is_empty() || !os.is_any() || passed {
             for c in self.out.commands.iter_mut().skip(n) {
                 if c.host.as_deref() == host {
-                    c.guarded |= proven.contains(&c.name);
+                    c.guarded |=
+                        proven.contains(&c.name) || (passed && self.passed.proves(&c.name, at));
                     c.os = c.os & os;
                 }
             }
@@ -2886,16 +2889,6 @@ impl<'a, 't> Walk<'a, 't> {
             return ends;
         }
         false
-    }
-
-    /// Makes a check that ends the script hold for all the code after it.
-    fn apply_ending(&mut self, e: &Ending) {
-        if !e.os.is_any() {
-            self.os_guards.push((e.from..usize::MAX, e.os));
-        }
-        for name in &e.names {
-            self.guards.push((e.from..usize::MAX, name.clone()));
-        }
     }
 
     /// `L && R` runs `R` only when `L` succeeded, `L || R` only when it failed: the names `L`
@@ -3422,7 +3415,7 @@ impl<'a, 't> Walk<'a, 't> {
         self.os_guards
             .iter()
             .filter(|(r, _)| r.contains(&at))
-            .fold(OsSet::ANY, |os, (_, set)| os & *set)
+            .fold(self.passed.at(at).0, |os, (_, set)| os & *set)
     }
 
     /// The name a lookup command looks up: `command -v X`, `type [-afpPt] X`, `hash X`,
@@ -6393,6 +6386,27 @@ nproc
             .collect();
         // Before it; after it; on another host; another name.
         assert_eq!(marks, [false, true, false, false]);
+        // Many checks, as an agent may chain them: each name is guarded after its own check,
+        // and the OS check holds for all after it.
+        let mut long = String::from("[[ $OSTYPE == linux* ]] || exit 1\n");
+        for i in 0..2000 {
+            long.push_str(&format!(
+                "tool{i} x\ncommand -v tool{i} >/dev/null || exit 1\ntool{i} y\n"
+            ));
+        }
+        let p = crate::script::parse(&long, Language::Bash);
+        let tools: Vec<&Command> = p
+            .commands
+            .iter()
+            .filter(|c| c.name.starts_with("tool"))
+            .collect();
+        assert_eq!(tools.len(), 4000);
+        // The first 64 names a document's checks prove are kept (the language server keeps
+        // them with every chunk).
+        for (k, c) in tools.iter().enumerate() {
+            assert_eq!(c.guarded, k % 2 == 1 && k / 2 < 64, "{k}: {}", c.name);
+            assert_eq!(c.os, OsSet::LINUX);
+        }
         for src in [
             "f() { command -v jq >/dev/null || exit 1; }\njq .",
             "command -v jq >/dev/null && exit 1\njq .",

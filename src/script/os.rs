@@ -335,7 +335,61 @@ impl Ending {
     }
 }
 
-/// How many names the checks of one document may prove present for the rest of it.
+/// The checks that end the script in one document, ready to say what holds at an offset: a
+/// script may hold thousands (an agent's `command -v a || exit 1; a; command -v b || exit 1; …`),
+/// so what holds after each is folded once, not looked up per command.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Passed {
+    /// Where each check ends, in order, with the OS families and the PowerShell version all the
+    /// checks up to it prove.
+    froms: Vec<usize>,
+    os: Vec<OsSet>,
+    min: Vec<Option<(u32, u32)>>,
+    /// Each name proven present, and where the first check that proves it ends.
+    names: rustc_hash::FxHashMap<String, usize>,
+}
+
+impl Passed {
+    pub(crate) fn new(mut endings: Vec<Ending>) -> Passed {
+        endings.sort_by_key(|e| e.from);
+        let mut passed = Passed::default();
+        let (mut os, mut min) = (OsSet::ANY, None);
+        for e in endings {
+            os = os & e.os;
+            min = min.max(e.min_powershell);
+            passed.froms.push(e.from);
+            passed.os.push(os);
+            passed.min.push(min);
+            // The first names in the document, as many as [`Ending::all`] keeps.
+            for n in e.names {
+                if passed.names.len() < MAX_ENDING_NAMES || passed.names.contains_key(&n) {
+                    passed.names.entry(n).or_insert(e.from);
+                }
+            }
+        }
+        passed
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.froms.is_empty()
+    }
+
+    /// The OS families and the lowest PowerShell the checks ended by `at` prove.
+    pub(crate) fn at(&self, at: usize) -> (OsSet, Option<(u32, u32)>) {
+        match self.froms.partition_point(|&f| f <= at).checked_sub(1) {
+            Some(i) => (self.os[i], self.min[i]),
+            None => (OsSet::ANY, None),
+        }
+    }
+
+    /// Whether a check ended by `at` proved `name` present.
+    pub(crate) fn proves(&self, name: &str, at: usize) -> bool {
+        self.names.get(name).is_some_and(|&from| from <= at)
+    }
+}
+
+/// How many names the checks of one document may prove present for the rest of it (the
+/// first ones in the document): the language server keeps what they prove with every chunk.
 const MAX_ENDING_NAMES: usize = 64;
 
 /// Whether `text` may hold a check that ends the script ([`Ending`]): the words such a check
@@ -400,9 +454,13 @@ pub fn may_end_script(text: &str, lang: super::Language) -> bool {
 /// Whether the statement at `start` of `src` starts its line: only such a statement is read as
 /// a check that ends the script (see [`may_start_ending`]).
 pub(crate) fn starts_line(src: &str, start: usize) -> bool {
-    let before = src.get(..start).unwrap_or("");
-    let line = before.rfind('\n').map_or(before, |i| &before[i + 1..]);
-    line.bytes().all(|c| matches!(c, b' ' | b'\t'))
+    // Back over blanks only: a one-line script of thousands of statements stays linear.
+    let b = src.as_bytes();
+    let mut i = start.min(b.len());
+    while i > 0 && matches!(b[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    i == 0 || b[i - 1] == b'\n'
 }
 
 /// Whether a stretch of a document that starts between top-level statements may start with a

@@ -50,7 +50,7 @@ use std::rc::Rc;
 
 use tree_sitter::{Node, Parser, Tree};
 
-use super::os::{may_end_script, Ending};
+use super::os::{may_end_script, Ending, Passed};
 use super::{
     blank_continuations, make_command, CodeRegion, Command, Language, OffsetMap, OsSet, Parsed,
 };
@@ -520,15 +520,20 @@ fn parse_in_chunks(
     walker.pwsh |= depth == 0 && declares_pwsh(src);
     // A check that ends the script holds for all the document after it; a piece of a document
     // parsed alone is told what the checks before it proved (`os::after_checks`).
-    if depth == 0 {
-        if let Some(passed) = super::os::passed() {
-            walker.apply_ending(&Ending { from: 0, ..passed });
-        }
-    }
-    let walk = |walker: &mut Walker<'_, '_>, root: Node<'_>| {
+    let mut endings: Vec<Ending> = match depth {
+        0 => super::os::passed()
+            .map(|p| Ending { from: 0, ..p })
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
+    // A large document is parsed in pieces: what the pieces before proved is kept.
+    let mut walk = |walker: &mut Walker<'_, '_>, root: Node<'_>| {
         if depth == 0 {
-            for e in walker.endings(root) {
-                walker.apply_ending(&e);
+            let found = walker.endings(root);
+            if !found.is_empty() || (walker.passed.is_empty() && !endings.is_empty()) {
+                endings.extend(found);
+                walker.passed = Passed::new(endings.clone());
             }
         }
         walker.walk(root);
@@ -574,8 +579,8 @@ pub(crate) fn parse_ranges_into(
     let mut walker = Walker::new(src, &base, None, out, 0);
     walker.pwsh |= declares_pwsh(src);
     walker.range_ends = ranges.iter().map(|r| r.end_byte).collect();
-    for e in endings {
-        walker.apply_ending(e);
+    if !endings.is_empty() {
+        walker.passed = Passed::new(endings.to_vec());
     }
     walker.walk(tree.root_node());
     walker.flush_region();
@@ -779,6 +784,8 @@ struct Walker<'s, 'o> {
     region: Option<(Range<usize>, Option<Rc<str>>)>,
     /// Blocks of `if` statements whose condition proves something about what they run.
     guards: Vec<Guard>,
+    /// What the checks that end the script prove for the code after each ([`Ending`]).
+    passed: Passed,
     /// In a parse of chosen ranges ([`parse_ranges_into`]), where each ends: a code region
     /// stops there.
     range_ends: Vec<usize>,
@@ -908,6 +915,7 @@ impl<'s, 'o> Walker<'s, 'o> {
             session_host: None,
             region: None,
             guards: Vec::new(),
+            passed: Passed::default(),
             range_ends: Vec::new(),
             clean: false,
             pwsh: PWSH.get(),
@@ -1163,6 +1171,13 @@ impl<'s> Walker<'s, '_> {
             }
             proven = proven.and(g.facts.clone());
         }
+        // What the checks that ended the script proved, on this machine.
+        let passed = host == self.outer_host && !self.passed.is_empty();
+        if passed {
+            let (os, min) = self.passed.at(word.start);
+            proven.os = proven.os & os;
+            proven.min = proven.min.max(min);
+        }
         let word_text = self.src.get(word.clone()).unwrap_or("");
         // `Get-Local`User` runs Get-LocalUser: a backtick escapes the next character.
         let escaped = match word_text.contains('`') {
@@ -1212,7 +1227,8 @@ impl<'s> Walker<'s, '_> {
             &pieces,
             host.as_deref(),
         );
-        cmd.guarded |= proven.names.contains(&resolved);
+        cmd.guarded |= proven.names.contains(&resolved)
+            || (passed && self.passed.proves(&resolved, word.start));
         cmd.min_powershell = cmd.min_powershell.max(proven.min);
         cmd.os = cmd.os & proven.os;
         self.out.commands.push(cmd);
@@ -1228,7 +1244,9 @@ impl<'s> Walker<'s, '_> {
                 // (not in `powershell -Command`, another PowerShell with its own modules).
                 for c in self.out.commands.iter_mut().skip(from) {
                     if c.language == PS && c.host.as_deref() == host.as_deref() {
-                        c.guarded |= proven.names.contains(&resolve_alias(&c.name));
+                        let name = resolve_alias(&c.name);
+                        c.guarded |= proven.names.contains(&name)
+                            || (passed && self.passed.proves(&name, word.start));
                         c.min_powershell = c.min_powershell.max(proven.min);
                         c.os = c.os & proven.os;
                     }
@@ -2053,19 +2071,6 @@ impl<'s> Walker<'s, '_> {
             }
         }
         out
-    }
-
-    /// Makes a check that ends the script hold for all the code after it, on this machine.
-    fn apply_ending(&mut self, e: &Ending) {
-        self.guards.push(Guard {
-            range: e.from..usize::MAX,
-            host: self.outer_host.clone(),
-            facts: Facts {
-                names: e.names.clone(),
-                min: e.min_powershell,
-                os: e.os,
-            },
-        });
     }
 
     /// `if (C) { A } elseif (D) { B } else { E }`: `A` runs when `C` is true, `B` when `C` is
