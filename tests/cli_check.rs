@@ -703,9 +703,8 @@ fn guarded_code_is_not_a_finding() {
             // `command -v python2` does not look python up.
             (10, py.clone()),
             // The `then` of `if ! command -v python` runs when python is missing.
-            (12, py.clone()),
-            // `command -v python || exit 1` guards the lines after it; not followed.
-            (15, py),
+            (12, py),
+            // `command -v python || exit 1` guards the lines after it (line 15).
             // The lookup proves sed exists, not that its `-i` works.
             (16, "GNU sed -i on BusyBox".to_string()),
         ],
@@ -775,6 +774,31 @@ fn os_checks_bound_where_a_branch_runs() {
     // On macOS nothing in the file applies.
     let v = ws.checked(&["--target", "macos", "guards/os.sh"]);
     assert_eq!(lines_and_signatures(&v), [], "{v:#}");
+}
+
+#[test]
+fn checks_that_end_the_script_and_joined_checks_hold_after_them() {
+    let ws = Workspace::new();
+    let sed = "GNU sed -i on BusyBox".to_string();
+    let python = "bare python".to_string();
+    let v = ws.checked(&["--target", "busybox", "guards/ends.sh"]);
+    assert_eq!(
+        lines_and_signatures(&v),
+        // python before its lookup, not after; sed before the OS check (the check inside a
+        // function ends nothing), not after it: the script stops on Linux there.
+        [(3, python), (6, sed.clone()), (8, sed)],
+        "{v:#}"
+    );
+    let local = "LocalAccounts cmdlets on PowerShell 2.0".to_string();
+    let v = ws.checked(&["--target", "powershell-2.0", "guards/ends.ps1"]);
+    assert_eq!(lines_and_signatures(&v), [(2, local)], "{v:#}");
+    // `$IsLinux -or $IsMacOS`: the block never runs on Windows.
+    let v = ws.checked(&["--target", "windows-11", "guards/ends.ps1"]);
+    assert_eq!(
+        lines_and_signatures(&v),
+        [(5, "wmic removed".to_string())],
+        "{v:#}"
+    );
 }
 
 // ---- `check` through the pattern cache beside the store (`<store>.hook-cache`) ----

@@ -110,8 +110,10 @@ pub fn scan_prepared(
         let target = directives
             .target_or(default_target)
             .and_then(|name| index.target(&name));
-        if let Some(parts) = sparse_ranges(src, lang, target.as_ref(), index, lexed)
-            .and_then(|ranges| sparse::parse_ranges_with(src, lang, &ranges, scan_part))
+        if let Some(parts) =
+            sparse_ranges(src, lang, target.as_ref(), index, lexed).and_then(|(ranges, ends)| {
+                sparse::parse_ranges_with(src, lang, &ranges, &ends, scan_part)
+            })
         {
             return merge(parts, default_target, &directives, index);
         }
@@ -125,15 +127,17 @@ pub fn scan_prepared(
 pub(crate) const SPARSE_MIN_BYTES: usize = 64 * 1024;
 
 /// The stretches of `src` between statement cuts that contain a literal of some pattern that
-/// can fire where that stretch runs (see [`script::sparse`]), merged where they touch; `None`
+/// can fire where that stretch runs (see [`script::sparse`]), merged where they touch, and the
+/// stretches that may hold a check that ends the script (`sparse::ending_stretches`); `None`
 /// when the file cannot be cut safely.
+#[allow(clippy::type_complexity)]
 fn sparse_ranges(
     src: &str,
     lang: Language,
     target: Option<&Target>,
     index: &PatternIndex,
     lexed: Option<Option<sparse::Lexed>>,
-) -> Option<Vec<Range<Cut>>> {
+) -> Option<(Vec<Range<Cut>>, Vec<Range<Cut>>)> {
     let prefilter = index.prefilter(lang)?;
     let words = |text: &str, offset: usize, hits: &mut Vec<(Range<usize>, Relevant)>| {
         let mut relevance = Relevance::new(index, target);
@@ -252,7 +256,7 @@ fn sparse_ranges(
             _ => ranges.push(bound(k)..bound(k + 1)),
         }
     }
-    Some(ranges)
+    Some((ranges, sparse::ending_stretches(src, lang, cuts)))
 }
 
 /// Whether a prefilter hit can become a finding, as far as the file's target tells.
@@ -450,8 +454,8 @@ pub(crate) fn parse_sparse(
     let target = Directives::parse(src, lang)
         .target_or(default_target)
         .and_then(|name| index.target(&name));
-    let ranges = sparse_ranges(src, lang, target.as_ref(), index, None)?;
-    let parts = sparse::parse_ranges_with(src, lang, &ranges, |p| p)?;
+    let (ranges, ends) = sparse_ranges(src, lang, target.as_ref(), index, None)?;
+    let parts = sparse::parse_ranges_with(src, lang, &ranges, &ends, |p| p)?;
     let mut parsed = Parsed::default();
     for part in parts {
         parsed.commands.extend(part.commands);
@@ -1495,6 +1499,10 @@ echo done
         corpus.push(("tricky".into(), TRICKY_BASH.to_string()));
         corpus.push(("tricky, CRLF".into(), TRICKY_BASH.replace('\n', "\r\n")));
         corpus.push(("os checks".into(), script::bash::OS_CHECKS.to_string()));
+        corpus.push((
+            "ending checks".into(),
+            script::bash::ENDING_CHECKS.to_string(),
+        ));
         for (name, src) in &corpus {
             for target in [
                 None,
@@ -1513,6 +1521,75 @@ echo done
             "the tricky script exercises the library: {}",
             whole.len()
         );
+    }
+
+    #[test]
+    fn a_check_that_ends_the_script_holds_in_a_sparse_scan_as_in_a_whole_one() {
+        let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let lines = |src: &str, findings: &[Finding]| -> Vec<usize> {
+            findings
+                .iter()
+                .map(|f| src[..f.span.start].matches('\n').count())
+                .collect()
+        };
+        for (lang, src) in [
+            (Language::Bash, script::bash::ENDING_CHECKS),
+            (Language::PowerShell, script::powershell::ENDING_CHECKS),
+        ] {
+            // The checks are statements without a pattern's literal: the sparse path does not
+            // parse them, yet what they prove reaches the statements it parses after them.
+            // (A lookup of a command with a pattern holds its literal: that one is parsed.)
+            let ends = |p: &Parsed| {
+                p.commands
+                    .iter()
+                    .filter(|c| c.name == "exit" || c.name == "Write-Warning")
+                    .count()
+            };
+            let sparse = parse_sparse(src, lang, Some("macos"), &library).expect("cut");
+            let whole = script::parse(src, lang);
+            assert!(
+                ends(&sparse) < ends(&whole),
+                "{lang:?}: every check was parsed"
+            );
+            // Each command parsed is the whole parse's, its OS families and guard included.
+            for c in &sparse.commands {
+                assert!(whole.commands.contains(c), "{lang:?}: {c:?}");
+            }
+            let dirs = Directives::parse(src, lang);
+            for target in [
+                None,
+                Some("macos"),
+                Some("windows-server-2008"),
+                Some("linux"),
+            ] {
+                let whole = scan_parsed(src, &script::parse(src, lang), &dirs, target, &library);
+                let sparse = parse_sparse(src, lang, target, &library).expect("cut");
+                let sparse = scan_parsed(src, &sparse, &dirs, target, &library);
+                assert_eq!(sparse.findings, whole.findings, "{lang:?} for {target:?}");
+            }
+        }
+        // And they hold: on macOS only the `nproc` before the checks warns (the last one runs
+        // off Darwin only); on Windows Server 2008 the LocalAccounts cmdlet warns before its
+        // lookup only.
+        let bash = script::bash::ENDING_CHECKS;
+        let found = scan(bash, Language::Bash, Some("macos"), &library);
+        let nproc: Vec<usize> = lines(bash, &found.findings)
+            .into_iter()
+            .filter(|&l| bash.lines().nth(l) == Some("nproc"))
+            .collect();
+        assert_eq!(nproc, [0]);
+        let ps = script::powershell::ENDING_CHECKS;
+        let found = scan(
+            ps,
+            Language::PowerShell,
+            Some("windows-server-2008"),
+            &library,
+        );
+        let local_user: Vec<usize> = lines(ps, &found.findings)
+            .into_iter()
+            .filter(|&l| ps.lines().nth(l) == Some("Get-LocalUser"))
+            .collect();
+        assert_eq!(local_user, [0]);
     }
 
     #[test]

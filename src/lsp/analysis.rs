@@ -30,6 +30,7 @@ use std::sync::Arc;
 use crate::engine::directives::Directives;
 
 use crate::engine::{self, Finding, PatternIndex};
+use crate::script::os::{self, Ending};
 use crate::script::{self, Language, Parsed};
 use crate::text::{Encoding, LineIndex};
 
@@ -152,6 +153,11 @@ impl PartialEq for CacheKey {
 
 struct CachedChunk {
     text: Box<str>,
+    /// What the checks that end the script before it proved (`script::os::after_checks`):
+    /// part of what its findings depend on.
+    passed: Option<Ending>,
+    /// What its own such checks prove for the chunks after it.
+    ends: Option<Ending>,
     checked: Arc<Checked>,
     /// The analysis that last used it.
     generation: u64,
@@ -279,20 +285,32 @@ impl Analyzer {
             self.last_rescanned = 0;
             pieces.reserve_exact(chunks.len());
             let mut hashes = Vec::with_capacity(chunks.len());
+            // A check that ends the script (`[ "$(uname)" = Linux ] || exit 1`) holds for the
+            // chunks after it: each chunk is parsed knowing what those before it proved, and
+            // cached under that too.
+            let mut passed: Option<Ending> = None;
             for (range, known) in &chunks {
                 let chunk = &text[range.clone()];
                 let h = known.unwrap_or_else(|| hash(chunk));
                 hashes.push(h);
-                let checked = match self.cache.get_mut(&h).filter(|c| &*c.text == chunk) {
+                let key = passed.as_ref().map_or(h, |p| h ^ hash(p));
+                let cached = self
+                    .cache
+                    .get_mut(&key)
+                    .filter(|c| &*c.text == chunk && c.passed == passed);
+                let (checked, ends) = match cached {
                     Some(c) => {
                         c.generation = self.generation;
-                        c.checked.clone()
+                        (c.checked.clone(), c.ends.clone())
                     }
                     None => {
                         self.last_rescanned += 1;
                         let pwsh = self.key.as_ref().is_some_and(|k| k.pwsh);
-                        let parsed = crate::script::powershell::read_by(pwsh, || {
-                            (self.parse)(chunk, language)
+                        let (parsed, ends) = crate::script::powershell::read_by(pwsh, || {
+                            let parsed =
+                                os::after_checks(passed.clone(), || (self.parse)(chunk, language));
+                            let ends = os::endings(chunk, language);
+                            (parsed, (!ends.is_empty()).then(|| Ending::all(&ends)))
                         });
                         let mut findings = engine::scan_parsed(
                             chunk,
@@ -313,18 +331,26 @@ impl Analyzer {
                         });
                         self.cached_bytes += chunk.len();
                         if let Some(old) = self.cache.insert(
-                            h,
+                            key,
                             CachedChunk {
                                 text: chunk.into(),
+                                passed: passed.clone(),
+                                ends: ends.clone(),
                                 checked: checked.clone(),
                                 generation: self.generation,
                             },
                         ) {
                             self.cached_bytes -= old.text.len();
                         }
-                        checked
+                        (checked, ends)
                     }
                 };
+                if let Some(ends) = ends {
+                    passed = Some(match passed {
+                        Some(before) => Ending::all(&[before, ends]),
+                        None => ends,
+                    });
+                }
                 pieces.push(Piece {
                     start: range.start,
                     line: line_index.line_of(range.start) as u32,
@@ -685,7 +711,7 @@ fn whole(parser: &mut tree_sitter::Parser, text: &str, window: Range<usize>) -> 
     cut_units(text, window, &units)
 }
 
-fn hash(s: &str) -> u64 {
+fn hash<T: Hash + ?Sized>(s: &T) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     s.hash(&mut h);
     h.finish()
@@ -961,6 +987,59 @@ pub(crate) mod tests {
                 .collect::<Vec<_>>(),
             spans
         );
+    }
+
+    #[test]
+    fn a_check_that_ends_the_script_holds_in_later_chunks() {
+        let missing = |id: &str, name: &str, systems: &[&str]| Pattern {
+            error_pattern: Some(format!("{name}: command not found")),
+            affected_systems: systems.iter().map(|s| s.to_string()).collect(),
+            ..pattern(id, &[name], Severity::Major)
+        };
+        let idx = Arc::new(PatternIndex::build(
+            vec![
+                missing("p-nproc", "nproc", &["macos"]),
+                missing("p-tac", "tac", &[]),
+            ],
+            vec![],
+            vec![],
+        ));
+        let checks = "[ \"$(uname)\" = Linux ] || exit 1\ncommand -v tac >/dev/null || exit 1\n";
+        let mut body = String::new();
+        for i in 0..300 {
+            body.push_str(&format!("echo {i}\n"));
+        }
+        body.push_str("nproc\ntac f\n");
+        let with = format!("nproc\ntac f\n{checks}{body}");
+        let without = format!("nproc\ntac f\n{body}");
+        let reset = || PendingEdits {
+            reset: true,
+            edits: vec![],
+        };
+        let spans = |findings: Vec<Finding>| -> Vec<Range<usize>> {
+            findings.into_iter().map(|f| f.span).collect()
+        };
+        let mut an = Analyzer::new(crate::script::parse);
+        for (text, fired) in [(&with, 2), (&without, 4), (&with, 2)] {
+            let a = an.analyze(
+                text.clone(),
+                1,
+                Language::Bash,
+                reset(),
+                Some("macos"),
+                &idx,
+            );
+            assert!(an.last_chunks > 10, "{} chunks", an.last_chunks);
+            // Before the checks both fire; after them neither (off macOS; tac looked up),
+            // unless the checks are gone: the later chunks, unchanged, are not taken from the
+            // cache as they were scanned under the checks. A whole scan agrees.
+            let found = spans(a.findings());
+            assert_eq!(found.len(), fired, "{found:?}");
+            assert_eq!(
+                spans(engine::scan(text, Language::Bash, Some("macos"), &idx).findings),
+                found
+            );
+        }
     }
 
     #[test]

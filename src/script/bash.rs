@@ -30,7 +30,8 @@
 //! `[ -x "$(command -v X)" ]`, `[ -n "$(which X)" ]`, `[ -x /path/X ]`, possibly redirected and
 //! joined with `&&`. Only X is guarded, and only on this machine: also in the shell code run here
 //! (`bash -c 'X'`, a heredoc piped into `sh`), not on another host or in a container (`ssh`,
-//! `docker exec`). `LOOKUP || exit 1` followed by X on later lines is not followed.
+//! `docker exec`). A top-level `LOOKUP || exit 1` (or `|| { …; exit 1; }`, `if ! LOOKUP; then
+//! …; exit 1; fi`) guards X on every later line ([`super::os::Ending`]).
 //!
 //! A command name is what the shell runs after quote removal (`fre''e`, `"free"`, `\free`,
 //! `$'free'`, `$'fr\x65e'`, `fr$'ee'` and `fr\` newline `ee` run `free`). tree-sitter-bash reads a line that starts with
@@ -56,7 +57,10 @@ use std::sync::OnceLock;
 
 use tree_sitter::{Node, Parser, Tree, TreeCursor};
 
-use super::os::{glob_regex, probe_variables, variable_read, OsSplit, Probe, ProbeVars};
+use super::os::{
+    glob_regex, may_end_script, probe_variables, variable_read, Ending, OsSplit, Passed, Probe,
+    ProbeVars,
+};
 use super::{
     command_name, make_command, parse_embedded, CodeRegion, Language, OffsetMap, OsSet, Parsed,
 };
@@ -450,7 +454,62 @@ pub(crate) fn parse_into(
         return;
     };
     let probe_vars = OnceLock::new();
-    walk_tree(&tree, src, base, host, out, depth, Vec::new(), &probe_vars);
+    let doc = Document {
+        probe_vars: &probe_vars,
+        endings: None,
+    };
+    walk_tree(&tree, src, base, host, out, depth, Vec::new(), doc);
+}
+
+/// What the parses of one document share: the variables set to an OS probe (read from its
+/// whole text once, [`probe_variables`]) and, for a parse of some of its statements, the
+/// checks that end the script found in all of them ([`endings_in_ranges`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Document<'d> {
+    pub(crate) probe_vars: &'d OnceLock<ProbeVars>,
+    /// `None`: read from the tree parsed, which holds the whole document.
+    pub(crate) endings: Option<&'d [Ending]>,
+}
+
+/// The checks that end the script ([`Ending`]) among the top-level statements of `ranges` of
+/// the document `src` (`text` as in [`parse_ranges_into`]); `None` when the tree does not
+/// confirm the ranges.
+pub(crate) fn endings_in_ranges(
+    src: &str,
+    text: &str,
+    ranges: &[tree_sitter::Range],
+    probe_vars: &OnceLock<ProbeVars>,
+) -> Option<Vec<Ending>> {
+    let tree = super::parse_ranges(&PARSER, || tree_sitter_bash::LANGUAGE.into(), text, ranges);
+    let tree = tree.filter(|t| super::sparse::confirms(t.root_node(), ranges))?;
+    let mut out = Parsed::default();
+    let base = OffsetMap::starting_at(0);
+    let walk = Walk::new(&tree, src, &base, None, &mut out, 0, Vec::new(), probe_vars);
+    Some(walk.endings(tree.root_node()))
+}
+
+/// The checks that end the script among the top-level statements of the document `src`.
+pub fn endings(src: &str) -> Vec<Ending> {
+    if !may_end_script(src, Language::Bash) {
+        return Vec::new();
+    }
+    let Some(tree) = parse_tree(src) else {
+        return Vec::new();
+    };
+    let probe_vars = OnceLock::new();
+    let mut out = Parsed::default();
+    let base = OffsetMap::starting_at(0);
+    let walk = Walk::new(
+        &tree,
+        src,
+        &base,
+        None,
+        &mut out,
+        0,
+        Vec::new(),
+        &probe_vars,
+    );
+    walk.endings(tree.root_node())
 }
 
 /// Parses only `ranges` of the document `src` as one program (see [`super::sparse`]). Adds
@@ -463,7 +522,7 @@ pub(crate) fn parse_ranges_into(
     text: &str,
     ranges: &[tree_sitter::Range],
     out: &mut Parsed,
-    probe_vars: &OnceLock<ProbeVars>,
+    doc: Document<'_>,
 ) -> bool {
     let tree = super::parse_ranges(&PARSER, || tree_sitter_bash::LANGUAGE.into(), text, ranges);
     let Some(tree) = tree.filter(|t| super::sparse::confirms(t.root_node(), ranges)) else {
@@ -479,7 +538,7 @@ pub(crate) fn parse_ranges_into(
     gaps.push(pos..src.len());
     gaps.retain(|g| !g.is_empty());
     let base = OffsetMap::starting_at(0);
-    walk_tree(&tree, src, &base, None, out, 0, gaps, probe_vars);
+    walk_tree(&tree, src, &base, None, out, 0, gaps, doc);
     true
 }
 
@@ -492,29 +551,24 @@ fn walk_tree(
     out: &mut Parsed,
     depth: u8,
     holes: Vec<Range<usize>>,
-    probe_vars: &OnceLock<ProbeVars>,
+    doc: Document<'_>,
 ) {
     let root = tree.root_node();
-    let mut walk = Walk {
-        src,
-        base,
-        host,
-        out,
-        depth,
-        k: kinds(),
-        aux: root.walk(),
-        words: Vec::new(),
-        holes,
-        pending: Vec::new(),
-        guards: Vec::new(),
-        os_guards: Vec::new(),
-        at: 0,
-        elsewhere: false,
-        clean: !root.has_error(),
-        redirected_body: None,
-        list_proofs: RefCell::default(),
-        probe_vars,
-    };
+    let mut walk = Walk::new(tree, src, base, host, out, depth, holes, doc.probe_vars);
+    // A check that ends the script holds for all the document after it; a piece of a document
+    // parsed alone is told what the checks before it proved (`os::after_checks`).
+    if depth == 0 {
+        let mut endings = match doc.endings {
+            Some(e) => e.to_vec(),
+            None => walk.endings(root),
+        };
+        if let Some(passed) = super::os::passed() {
+            endings.push(Ending { from: 0, ..passed });
+        }
+        if !endings.is_empty() {
+            walk.passed = Passed::new(endings);
+        }
+    }
     walk.run(root);
     walk.finish();
 }
@@ -578,6 +632,7 @@ struct Kinds {
     list: u16,
     negated_command: u16,
     unary_expression: u16,
+    parenthesized_expression: u16,
     process_substitution: u16,
 }
 
@@ -623,6 +678,7 @@ fn kinds() -> &'static Kinds {
             list: id("list"),
             negated_command: id("negated_command"),
             unary_expression: id("unary_expression"),
+            parenthesized_expression: id("parenthesized_expression"),
             process_substitution: id("process_substitution"),
         }
     })
@@ -704,6 +760,8 @@ struct Walk<'a, 't> {
     /// Variables the text sets to an OS probe, read on first use ([`probe_variables`]) and
     /// shared by the parses of one document.
     probe_vars: &'a OnceLock<ProbeVars>,
+    /// What the checks that end the script prove for the code after each ([`Ending`]).
+    passed: Passed,
 }
 
 /// Every command name through which the walk may read a quoted string, a heredoc or its
@@ -942,6 +1000,41 @@ fn any_of(seen: u128, letters: &[u8]) -> bool {
 }
 
 impl<'a, 't> Walk<'a, 't> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        tree: &'t Tree,
+        src: &'a str,
+        base: &'a OffsetMap,
+        host: Option<&'a str>,
+        out: &'a mut Parsed,
+        depth: u8,
+        holes: Vec<Range<usize>>,
+        probe_vars: &'a OnceLock<ProbeVars>,
+    ) -> Walk<'a, 't> {
+        let root = tree.root_node();
+        Walk {
+            src,
+            base,
+            host,
+            out,
+            depth,
+            k: kinds(),
+            aux: root.walk(),
+            words: Vec::new(),
+            holes,
+            pending: Vec::new(),
+            guards: Vec::new(),
+            os_guards: Vec::new(),
+            at: 0,
+            elsewhere: false,
+            clean: !root.has_error(),
+            redirected_body: None,
+            list_proofs: RefCell::default(),
+            probe_vars,
+            passed: Passed::default(),
+        }
+    }
+
     fn run(&mut self, root: Node<'t>) {
         let mut cursor = root.walk();
         loop {
@@ -1671,10 +1764,11 @@ impl<'a, 't> Walk<'a, 't> {
         // container (`docker exec web tac`).
         let here = !self.elsewhere && cmd.host.as_deref() == self.host;
         cmd.guarded = here
-            && self
+            && (self
                 .guards
                 .iter()
-                .any(|(r, name)| r.contains(&at) && *name == cmd.name);
+                .any(|(r, name)| r.contains(&at) && *name == cmd.name)
+                || self.passed.proves(&cmd.name, at));
         if here {
             cmd.os = cmd.os & self.os_at(at);
         }
@@ -2544,8 +2638,8 @@ impl<'a, 't> Walk<'a, 't> {
         // A lookup proves its name exists on this machine, also for the shell code it runs
         // here (`command -v X && bash -c 'X'`, `… && cat <<EOF | sh`); not on another host.
         let at = self.at;
-        let proven: Vec<String> = if lang == Language::Bash && host == self.host && !self.elsewhere
-        {
+        let here = lang == Language::Bash && host == self.host && !self.elsewhere;
+        let proven: Vec<String> = if here {
             self.guards
                 .iter()
                 .filter(|(r, _)| r.contains(&at))
@@ -2569,10 +2663,12 @@ impl<'a, 't> Walk<'a, 't> {
             self.out,
             self.depth.saturating_add(1),
         );
-        if !proven.is_empty() || !os.is_any() {
+        let passed = here && !self.passed.is_empty();
+        if !proven.is_empty() || !os.is_any() || passed {
             for c in self.out.commands.iter_mut().skip(n) {
                 if c.host.as_deref() == host {
-                    c.guarded |= proven.contains(&c.name);
+                    c.guarded |=
+                        proven.contains(&c.name) || (passed && self.passed.proves(&c.name, at));
                     c.os = c.os & os;
                 }
             }
@@ -2655,6 +2751,144 @@ impl<'a, 't> Walk<'a, 't> {
     fn value(&self, words: &[Word<'t>], i: usize) -> Option<Cow<'a, str>> {
         let w = words.get(i)?;
         unquote(self.src.get(w.start..w.end)?)
+    }
+
+    /// The checks among the top-level statements under `root` that end the script when they
+    /// fail ([`Ending`]): `C || exit`, `C || { …; exit; }`, `C && exit`, `if C; then …; exit;
+    /// fi` (also with an `else`, or with the `exit` in the `else`). The statement must start
+    /// its line and be free of syntax errors; `exit` must be one of the statements of its
+    /// branch, not nested further.
+    fn endings(&self, root: Node<'t>) -> Vec<Ending> {
+        let k = self.k;
+        let mut out = Vec::new();
+        let mut cursor = root.walk();
+        for node in root.named_children(&mut cursor) {
+            if (node.kind_id() != k.list && node.kind_id() != k.if_statement)
+                || node.has_error()
+                || !super::os::starts_line(self.src, node.start_byte())
+                || !self
+                    .src
+                    .get(node.byte_range())
+                    .is_some_and(|t| may_end_script(t, Language::Bash))
+            {
+                continue;
+            }
+            let proven = if node.kind_id() == k.list {
+                self.list_ending(node)
+            } else {
+                self.if_ending(node)
+            };
+            let Some((names, os)) = proven else {
+                continue;
+            };
+            let ending = Ending {
+                from: node.end_byte(),
+                os,
+                names,
+                min_powershell: None,
+            };
+            if !ending.is_empty() {
+                out.push(ending);
+            }
+        }
+        out
+    }
+
+    /// `C || exit`, `C && exit`: what the code after it knows of `C`.
+    fn list_ending(&self, node: Node<'t>) -> Option<(Vec<String>, OsSet)> {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
+        let op = children
+            .iter()
+            .position(|c| matches!(c.kind(), "&&" | "||"))?;
+        // `cat <<EOF; a; b` is read as `cat <<EOF &&a&&b` (`patch_heredocs`): no check there.
+        let op_text = self.src.get(children[op].byte_range())?;
+        let (Some(left), Some(exit)) = (
+            children[..op]
+                .iter()
+                .next_back()
+                .filter(|c| self.is_statement(**c)),
+            children[op + 1..]
+                .iter()
+                .next()
+                .filter(|c| self.is_statement(**c)),
+        ) else {
+            return None;
+        };
+        if !self.ends_script(*exit) {
+            return None;
+        }
+        let proof = self.proof(*left, 0);
+        match op_text {
+            "||" => Some((proof.if_true, proof.os.if_true)),
+            "&&" => Some((proof.if_false, proof.os.if_false)),
+            _ => None,
+        }
+    }
+
+    /// `if C; then …; exit; fi` (the code after it runs when `C` failed), `if C; then …; else
+    /// …; exit; fi` (when it succeeded); not with `elif`.
+    fn if_ending(&self, node: Node<'t>) -> Option<(Vec<String>, OsSet)> {
+        let k = self.k;
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.children(&mut cursor).collect();
+        if children.iter().any(|c| c.kind_id() == k.elif_clause) {
+            return None;
+        }
+        let then = children.iter().position(|c| c.kind() == "then")?;
+        let cond = children[..then]
+            .iter()
+            .rev()
+            .find(|c| self.is_statement(**c))?;
+        let body_ends = children[then + 1..]
+            .iter()
+            .take_while(|c| c.kind_id() != k.else_clause && c.kind() != "fi")
+            .any(|c| self.ends_script(*c));
+        let else_ends = children
+            .iter()
+            .find(|c| c.kind_id() == k.else_clause)
+            .is_some_and(|e| {
+                let mut cursor = e.walk();
+                let ends = e.named_children(&mut cursor).any(|c| self.ends_script(c));
+                ends
+            });
+        let proof = self.proof(*cond, 0);
+        match (body_ends, else_ends) {
+            (true, false) => Some((proof.if_false, proof.os.if_false)),
+            (false, true) => Some((proof.if_true, proof.os.if_true)),
+            _ => None,
+        }
+    }
+
+    /// Whether running `node` ends the script: `exit`, or a `{ …; }` group one of whose
+    /// statements does.
+    fn ends_script(&self, node: Node<'t>) -> bool {
+        self.ends_script_within(node, 0)
+    }
+
+    fn ends_script_within(&self, node: Node<'t>, depth: u8) -> bool {
+        let k = self.k;
+        let node = match node.kind_id() == k.redirected_statement {
+            true => match node.child_by_field_name("body") {
+                Some(b) => b,
+                None => return false,
+            },
+            false => node,
+        };
+        if node.kind_id() == k.command {
+            return node
+                .child_by_field_name("name")
+                .and_then(|n| self.src.get(n.byte_range()))
+                == Some("exit");
+        }
+        if node.kind_id() == k.compound_statement && depth < 4 {
+            let mut cursor = node.walk();
+            let ends = node
+                .named_children(&mut cursor)
+                .any(|c| self.ends_script_within(c, depth + 1));
+            return ends;
+        }
+        false
     }
 
     /// `L && R` runs `R` only when `L` succeeded, `L || R` only when it failed: the names `L`
@@ -2820,37 +3054,22 @@ impl<'a, 't> Walk<'a, 't> {
             return Proof::default();
         }
         if kind == k.command {
+            if let Some(proof) = self.test_builtin(node) {
+                return proof;
+            }
             return Proof {
                 if_true: self.lookup(node).into_iter().collect(),
-                if_false: Vec::new(),
-                os: self.os_test(node),
+                ..Proof::default()
             };
         }
         if kind == k.test_command {
+            let double = self.src.get(node.start_byte()..node.start_byte() + 2) == Some("[[");
             let mut cursor = node.walk();
-            let mut inner = node
+            let inner: Vec<Node<'t>> = node
                 .named_children(&mut cursor)
-                .filter(|c| self.is_statement(*c));
-            let (Some(e), None) = (inner.next(), inner.next()) else {
-                return Proof::default();
-            };
-            if let Some(os) = self.os_comparison(e, node) {
-                return Proof {
-                    os,
-                    ..Proof::default()
-                };
-            }
-            let looked_up = (e.kind_id() == k.unary_expression)
-                .then(|| {
-                    let op = e.child_by_field_name("operator")?;
-                    self.tested_name(self.src.get(op.byte_range())?, last_named_child(e)?)
-                })
-                .flatten();
-            return Proof {
-                if_true: looked_up.into_iter().collect(),
-                if_false: Vec::new(),
-                os: OsSplit::default(),
-            };
+                .filter(|c| self.is_statement(*c))
+                .collect();
+            return self.test_proof(&inner, double);
         }
         if kind == k.redirected_statement {
             return node
@@ -2862,12 +3081,7 @@ impl<'a, 't> Walk<'a, 't> {
             let Some(inner) = node.named_child(0) else {
                 return Proof::default();
             };
-            let p = self.proof(inner, depth + 1);
-            return Proof {
-                if_true: p.if_false,
-                if_false: p.if_true,
-                os: p.os.negated(),
-            };
+            return self.proof(inner, depth + 1).negated();
         }
         if kind == k.list {
             return self.list_proof(node, depth);
@@ -2902,25 +3116,9 @@ impl<'a, 't> Walk<'a, 't> {
             known = match sides {
                 Some((Some(_), and, Some(right))) => {
                     let b = self.proof(right, depth + 1);
-                    // Both sides succeeded after `&&`, both failed after `||`; the other outcome
-                    // could come from either side and proves nothing.
-                    let joined = |a: Vec<String>, b: Vec<String>| {
-                        let mut names = a;
-                        names.extend(b);
-                        names.truncate(MAX_PROVEN);
-                        names
-                    };
                     match and {
-                        true => Proof {
-                            if_true: joined(known.if_true, b.if_true),
-                            if_false: Vec::new(),
-                            os: known.os.and(b.os),
-                        },
-                        false => Proof {
-                            if_true: Vec::new(),
-                            if_false: joined(known.if_false, b.if_false),
-                            os: known.os.or(b.os),
-                        },
+                        true => known.and(b),
+                        false => known.or(b),
                     }
                 }
                 _ => Proof::default(),
@@ -2946,61 +3144,146 @@ impl<'a, 't> Walk<'a, 't> {
         Some((left, children[op].kind() == "&&", right))
     }
 
-    /// `test "$(uname)" = Darwin`: a `test` command comparing an OS probe with a string.
-    fn os_test(&self, node: Node<'t>) -> OsSplit {
-        let read = || {
-            let name = node.child_by_field_name("name")?;
-            if self.src.get(name.byte_range())? != "test" {
-                return None;
-            }
-            let mut cursor = node.walk();
-            let args: Vec<Node<'t>> = node
-                .children_by_field_name("argument", &mut cursor)
-                .collect();
-            let [a, op, b] = args[..] else {
-                return None;
-            };
-            let op = self.src.get(op.byte_range())?;
-            self.os_compare(a, op, b, false)
-        };
-        read().unwrap_or_default()
-    }
-
-    /// `[ "$(uname)" = Darwin ]`, `[[ $OSTYPE == darwin* ]]`, `[[ $OSTYPE =~ ^linux ]]`: what a
-    /// comparison in a test command proves about the OS; `None` when it compares no probe with
-    /// a static string.
-    fn os_comparison(&self, e: Node<'t>, test: Node<'t>) -> Option<OsSplit> {
-        let k = self.k;
-        let double = self.src.get(test.start_byte()..test.start_byte() + 2) == Some("[[");
-        let negation = |n: Node<'t>| {
-            (n.kind_id() == k.unary_expression
-                && n.child_by_field_name("operator")
-                    .and_then(|op| self.src.get(op.byte_range()))
-                    == Some("!"))
-            .then(|| last_named_child(n))
-            .flatten()
-        };
-        // `[ ! a = b ]`, `[[ ! a == b ]]`: the grammar hangs the `!` on the left side, where
-        // the shell negates the whole comparison.
-        if let Some(inner) = negation(e).filter(|i| i.kind_id() == k.binary_expression) {
-            return self.os_comparison(inner, test).map(OsSplit::negated);
-        }
-        if e.kind_id() != k.binary_expression {
+    /// `test EXPR`: what the expression proves, as in `[ EXPR ]`; `None` for another command.
+    fn test_builtin(&self, node: Node<'t>) -> Option<Proof> {
+        let name = node.child_by_field_name("name")?;
+        if self.src.get(name.byte_range())? != "test" {
             return None;
         }
-        let mut left = e.child_by_field_name("left")?;
-        let right = e.child_by_field_name("right")?;
-        let op = e.child_by_field_name("operator")?;
-        let op = self.src.get(op.byte_range())?;
-        let negated = negation(left);
-        if let Some(inner) = negated {
-            left = inner;
+        let mut cursor = node.walk();
+        let args: Vec<Node<'t>> = node
+            .children_by_field_name("argument", &mut cursor)
+            .collect();
+        Some(self.test_proof(&args, false))
+    }
+
+    /// What a test expression proves: `[ "$(uname)" = Darwin ]`, `[[ $OSTYPE == darwin* ]]`,
+    /// `[ -x "$(command -v X)" ]`, and those joined inside the test (`&&`, `||`, `!` and
+    /// parentheses in `[[ ]]`; `-a`, `-o` and `!` in `[ ]` and `test`). The grammar's tree
+    /// of `[ a = b -a c ]` does not follow `test`'s precedence, so the expression is read
+    /// again from its words and operators in order, as `test` reads its arguments. Anything
+    /// not read whole proves nothing.
+    fn test_proof(&self, nodes: &[Node<'t>], double: bool) -> Proof {
+        let k = self.k;
+        // The words and operators in source order: the grammar's expression nodes opened.
+        let mut tokens = Vec::new();
+        let mut stack: Vec<Node<'t>> = nodes.iter().rev().copied().collect();
+        while let Some(n) = stack.pop() {
+            if tokens.len() > MAX_TEST_TOKENS {
+                return Proof::default();
+            }
+            let kind = n.kind_id();
+            if kind == k.comment {
+                continue;
+            }
+            if kind == k.binary_expression
+                || kind == k.unary_expression
+                || kind == k.parenthesized_expression
+            {
+                let mut cursor = n.walk();
+                let children: Vec<Node<'t>> = n.children(&mut cursor).collect();
+                stack.extend(children.into_iter().rev());
+            } else {
+                tokens.push(n);
+            }
         }
-        let split = self.os_compare(left, op, right, double)?;
-        Some(match negated {
-            Some(_) => split.negated(),
-            None => split,
-        })
+        let mut reader = TestReader {
+            tokens: &tokens,
+            at: 0,
+            double,
+        };
+        match self.test_or(&mut reader, 0) {
+            Some(proof) if reader.at == tokens.len() => proof,
+            _ => Proof::default(),
+        }
+    }
+
+    /// `A || B` in `[[ ]]`, `A -o B` in `[ ]`: the loosest operator.
+    fn test_or(&self, r: &mut TestReader<'_, 't>, depth: u8) -> Option<Proof> {
+        let op = if r.double { "||" } else { "-o" };
+        let mut proof = self.test_and(r, depth)?;
+        while r.peek(self.src, 0) == Some(op) {
+            r.at += 1;
+            proof = proof.or(self.test_and(r, depth)?);
+        }
+        Some(proof)
+    }
+
+    /// `A && B` in `[[ ]]`, `A -a B` in `[ ]`.
+    fn test_and(&self, r: &mut TestReader<'_, 't>, depth: u8) -> Option<Proof> {
+        let op = if r.double { "&&" } else { "-a" };
+        let mut proof = self.test_not(r, depth)?;
+        while r.peek(self.src, 0) == Some(op) {
+            r.at += 1;
+            proof = proof.and(self.test_not(r, depth)?);
+        }
+        Some(proof)
+    }
+
+    /// `! A`, `( A )` (in `[[ ]]`), or one comparison or unary test.
+    fn test_not(&self, r: &mut TestReader<'_, 't>, depth: u8) -> Option<Proof> {
+        if depth > 32 {
+            return None;
+        }
+        let src = self.src;
+        match r.peek(src, 0)? {
+            "!" => {
+                r.at += 1;
+                return self.test_not(r, depth + 1).map(Proof::negated);
+            }
+            "(" if r.double => {
+                r.at += 1;
+                let inner = self.test_or(r, depth + 1)?;
+                if r.peek(src, 0) != Some(")") {
+                    return None;
+                }
+                r.at += 1;
+                return Some(inner);
+            }
+            _ => {}
+        }
+        let binary = |op: &str| {
+            matches!(
+                op,
+                "=" | "=="
+                    | "!="
+                    | "=~"
+                    | "<"
+                    | ">"
+                    | "-eq"
+                    | "-ne"
+                    | "-lt"
+                    | "-le"
+                    | "-gt"
+                    | "-ge"
+                    | "-nt"
+                    | "-ot"
+                    | "-ef"
+            )
+        };
+        if r.peek(src, 1).is_some_and(binary) {
+            let (a, op, b) = (r.tokens[r.at], r.peek(src, 1)?, *r.tokens.get(r.at + 2)?);
+            r.at += 3;
+            let os = self.os_compare(a, op, b, r.double).unwrap_or_default();
+            return Some(Proof {
+                os,
+                ..Proof::default()
+            });
+        }
+        let first = r.peek(src, 0)?;
+        let unary =
+            first.len() == 2 && first.starts_with('-') && first.as_bytes()[1].is_ascii_alphabetic();
+        if unary && r.at + 1 < r.tokens.len() {
+            let operand = r.tokens[r.at + 1];
+            r.at += 2;
+            return Some(Proof {
+                if_true: self.tested_name(first, operand).into_iter().collect(),
+                ..Proof::default()
+            });
+        }
+        // A lone word: true when it is not empty.
+        r.at += 1;
+        Some(Proof::default())
     }
 
     /// `a OP b` with one side an OS probe (`$(uname)`, `$OSTYPE`) and the other a string: in
@@ -3132,7 +3415,7 @@ impl<'a, 't> Walk<'a, 't> {
         self.os_guards
             .iter()
             .filter(|(r, _)| r.contains(&at))
-            .fold(OsSet::ANY, |os, (_, set)| os & *set)
+            .fold(self.passed.at(at).0, |os, (_, set)| os & *set)
     }
 
     /// The name a lookup command looks up: `command -v X`, `type [-afpPt] X`, `hash X`,
@@ -3265,6 +3548,10 @@ impl<'a, 't> Walk<'a, 't> {
 /// script a person writes, and copying its names down the chain would be quadratic.
 const MAX_PROVEN: usize = 64;
 
+/// How many words and operators one test expression may have to be read: more is no check a
+/// person writes.
+const MAX_TEST_TOKENS: usize = 256;
+
 /// The command names a condition proves present, when it succeeds and when it fails.
 #[derive(Clone, Default)]
 struct Proof {
@@ -3272,6 +3559,56 @@ struct Proof {
     if_false: Vec<String>,
     /// The OS families on which the condition can succeed, and fail.
     os: OsSplit,
+}
+
+impl Proof {
+    fn negated(self) -> Proof {
+        Proof {
+            if_true: self.if_false,
+            if_false: self.if_true,
+            os: self.os.negated(),
+        }
+    }
+
+    /// `a && b`: both succeeded; a failure could come from either side and proves no name.
+    fn and(self, b: Proof) -> Proof {
+        Proof {
+            if_true: joined(self.if_true, b.if_true),
+            if_false: Vec::new(),
+            os: self.os.and(b.os),
+        }
+    }
+
+    /// `a || b`: both failed; a success could come from either side and proves no name.
+    fn or(self, b: Proof) -> Proof {
+        Proof {
+            if_true: Vec::new(),
+            if_false: joined(self.if_false, b.if_false),
+            os: self.os.or(b.os),
+        }
+    }
+}
+
+fn joined(mut a: Vec<String>, b: Vec<String>) -> Vec<String> {
+    a.extend(b);
+    a.truncate(MAX_PROVEN);
+    a
+}
+
+/// The words and operators of one test expression, read front to back.
+struct TestReader<'n, 't> {
+    tokens: &'n [Node<'t>],
+    at: usize,
+    /// `[[ ]]`: `&&`, `||`, parentheses, patterns; else `[ ]` or `test`: `-a`, `-o`, strings.
+    double: bool,
+}
+
+impl<'t> TestReader<'_, 't> {
+    /// The text of the token `ahead` places on.
+    fn peek<'s>(&self, src: &'s str, ahead: usize) -> Option<&'s str> {
+        let n = self.tokens.get(self.at + ahead)?;
+        src.get(n.byte_range())
+    }
 }
 
 /// Whether the blanks between two words of a command hold a line break that is no line
@@ -3585,6 +3922,29 @@ case "${kernel}" in Linux) free -m ;; *) readlink -f / ;; esac
 case "$(uname -s | tr '[:upper:]' '[:lower:]')" in darwin) readlink -f / ;; *) nproc ;; esac
 "#;
 
+/// Checks joined inside one test and checks that end the script, for the tests that compare
+/// walks and parses (the sparse path must give every statement after a check what a whole
+/// parse gives it, the check itself unparsed).
+#[cfg(test)]
+pub(crate) const ENDING_CHECKS: &str = r#"nproc
+command -v tac >/dev/null || { echo 'need tac' >&2; exit 1; }
+f() { [ "$(uname)" = Darwin ] || exit 1; }
+for x in a; do [[ $OSTYPE == darwin* ]] || exit 1; done
+[ "$(uname)" = Linux -o "$(uname)" = Darwin ] || exit 1
+tac f
+if [[ $OSTYPE == darwin* && -n $x ]]; then free -m; else readlink -f /; fi
+if ! command -v readlink >/dev/null; then
+  echo 'need readlink' >&2
+  exit 1
+fi
+readlink -f /
+cd /srv || exit 1
+[ "$(uname)" = Darwin ] && exit 0
+nproc
+free -m
+sed -i 's/a/b/' f
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -3617,6 +3977,7 @@ mod tests {
                 .into(),
         ));
         scripts.push(("os checks".into(), OS_CHECKS.into()));
+        scripts.push(("ending checks".into(), ENDING_CHECKS.into()));
         scripts.push((
             "escaped quotes and coproc".into(),
             r"bash -c 'echo '\''a'\''; nproc'
@@ -3934,6 +4295,7 @@ coproc N { free -m; }
             k.list,
             k.negated_command,
             k.unary_expression,
+            k.parenthesized_expression,
             k.process_substitution,
         ] {
             assert_ne!(id, 0);
@@ -4363,12 +4725,8 @@ nproc
         assert!(guarded("command -v curl >/dev/null && wget -q x").is_empty());
         assert!(guarded("command -v nproc >/dev/null || nproc").is_empty());
         assert!(
-            guarded(
-                "command -v nproc >/dev/null || exit 1
-nproc"
-            )
-            .is_empty(),
-            "a lookup that exits the script is not followed"
+            guarded("{ command -v nproc >/dev/null || exit 1; }\nnproc").is_empty(),
+            "a check inside a group is not read (only top-level statements are)"
         );
         assert!(guarded("if command -v nproc; then :; else nproc; fi").is_empty());
         assert!(guarded("if command -v a >/dev/null; then :; elif true; then a; fi").is_empty());
@@ -5877,13 +6235,198 @@ nproc"
     }
 
     #[test]
+    fn conditions_joined_inside_one_test_combine() {
+        let linux_darwin = vec!["linux", "darwin"];
+        for (src, then, otherwise) in [
+            // Both must hold: the families of the OS test; the else of one side unknown: any.
+            (
+                "if [[ $OSTYPE == darwin* && -n $x ]]; then nproc; else nproc; fi",
+                vec!["darwin"],
+                ALL.to_vec(),
+            ),
+            (
+                "if [ \"$(uname)\" = Darwin -a -n \"$x\" ]; then nproc; else nproc; fi",
+                vec!["darwin"],
+                ALL.to_vec(),
+            ),
+            (
+                "if test -n \"$x\" -a \"$(uname)\" = Darwin; then nproc; else nproc; fi",
+                vec!["darwin"],
+                ALL.to_vec(),
+            ),
+            // Either may hold: their families together; the else runs on neither.
+            (
+                "if [[ $OSTYPE == linux* || $OSTYPE == darwin* ]]; then nproc; else nproc; fi",
+                linux_darwin.clone(),
+                all_but(&["linux", "darwin"]),
+            ),
+            (
+                "if [ \"$(uname)\" = Linux -o \"$(uname)\" = Darwin ]; then nproc; else nproc; fi",
+                linux_darwin.clone(),
+                all_but(&["linux", "darwin"]),
+            ),
+            // One unknown side of `||`: the then-branch is any, the else is still off Darwin.
+            (
+                "if [[ -n $x || $OSTYPE == darwin* ]]; then nproc; else nproc; fi",
+                ALL.to_vec(),
+                all_but(&["darwin"]),
+            ),
+            // `!` and parentheses in `[[ ]]`; `!` binds closer than `-a` in `[ ]`.
+            (
+                "if [[ ! ( $OSTYPE == linux* || $OSTYPE == darwin* ) ]]; then nproc; else nproc; fi",
+                all_but(&["linux", "darwin"]),
+                linux_darwin.clone(),
+            ),
+            (
+                "if [ ! \"$(uname)\" = Darwin -a \"$(uname)\" != Linux ]; then nproc; else nproc; fi",
+                all_but(&["linux", "darwin"]),
+                linux_darwin.clone(),
+            ),
+            // `&&` binds closer than `||` inside `[[ ]]`, `-a` closer than `-o` in `[ ]`.
+            (
+                "if [[ $OSTYPE == linux* || $OSTYPE == darwin* && -n $x ]]; then nproc; else nproc; fi",
+                linux_darwin.clone(),
+                all_but(&["linux"]),
+            ),
+            (
+                "if [ \"$(uname)\" = Linux -o -n \"$x\" -a \"$(uname)\" = Darwin ]; then nproc; else nproc; fi",
+                linux_darwin.clone(),
+                all_but(&["linux"]),
+            ),
+        ] {
+            assert_eq!(oses(src, "nproc"), [then, otherwise], "{src}");
+        }
+    }
+
+    #[test]
+    fn a_lookup_joined_inside_one_test_guards_its_name() {
+        assert_eq!(
+            guarded(r#"[[ -x "$(command -v jq)" && $OSTYPE == linux* ]] && jq ."#),
+            ["jq"]
+        );
+        assert_eq!(
+            guarded(r#"if [ -x "$(command -v jq)" -a -n "$f" ]; then jq .; fi"#),
+            ["jq"]
+        );
+        // Either side may have held: nothing is proven present.
+        assert!(guarded(r#"[[ -x "$(command -v jq)" || -n $x ]] && jq ."#).is_empty());
+        // Both failed: the `else` of a negated lookup joined with `||`.
+        assert_eq!(
+            guarded(r#"if [[ ! -x "$(command -v jq)" || -z $f ]]; then :; else jq .; fi"#),
+            ["jq"]
+        );
+        assert_eq!(
+            oses(
+                r#"[[ -x "$(command -v jq)" && $OSTYPE == linux* ]] && jq ."#,
+                "jq"
+            ),
+            [["linux"]]
+        );
+    }
+
+    #[test]
+    fn a_check_that_ends_the_script_bounds_all_the_code_after_it() {
+        for src in [
+            "[ \"$(uname)\" = Linux ] || exit 1\nnproc",
+            "[[ $OSTYPE == linux* ]] || { echo 'Linux only' >&2; exit 1; }\nnproc",
+            "if [ \"$(uname)\" != Linux ]; then\n  echo 'Linux only' >&2\n  exit 1\nfi\nnproc",
+            "if [ \"$(uname)\" = Linux ]; then :; else exit 1; fi\nnproc",
+            "kernel=$(uname -s)\ntest \"$kernel\" = Linux || exit\nf() { nproc; }",
+        ] {
+            assert_eq!(oses(src, "nproc"), [["linux"]], "{src}");
+        }
+        assert_eq!(
+            oses("[ \"$(uname)\" = Darwin ] && exit 0\nnproc", "nproc"),
+            [all_but(&["darwin"])]
+        );
+        // Before the check, the code may run anywhere.
+        assert_eq!(
+            oses("nproc\n[ \"$(uname)\" = Linux ] || exit 1\nnproc", "nproc"),
+            [ALL.to_vec(), vec!["linux"]]
+        );
+        // Only a check at the top level ends the script: `exit` in a function, a loop or a
+        // branch may never run; one nested deeper in the branch is not read; nor is `elif`.
+        for src in [
+            "f() { [ \"$(uname)\" = Linux ] || exit 1; }\nnproc",
+            "for a in $x; do [ \"$(uname)\" = Linux ] || exit 1; done\nnproc",
+            "if [ -n \"$x\" ]; then [ \"$(uname)\" = Linux ] || exit 1; fi\nnproc",
+            "if [ \"$(uname)\" != Linux ]; then if true; then exit 1; fi; fi\nnproc",
+            "if [ \"$(uname)\" != Linux ]; then exit 1; elif true; then :; fi\nnproc",
+            "[ \"$(uname)\" = Linux ] || ( exit 1 )\nnproc",
+            "[ \"$(uname)\" = Linux ] || echo 'not Linux'\nnproc",
+            "( [ \"$(uname)\" = Linux ] || exit 1 )\nnproc",
+        ] {
+            assert_eq!(oses(src, "nproc"), [ALL], "{src}");
+        }
+    }
+
+    #[test]
+    fn a_lookup_that_ends_the_script_guards_its_name_after_it() {
+        for src in [
+            "command -v jq >/dev/null || exit 1\njq .",
+            "command -v jq >/dev/null 2>&1 || { echo 'need jq' >&2; exit 1; }\njq .",
+            "if ! command -v jq >/dev/null; then\n  echo 'need jq' >&2\n  exit 1\nfi\njq .",
+            "type jq >/dev/null && command -v tac >/dev/null || exit 1\njq .",
+            "command -v jq >/dev/null || exit 1\nf() { jq .; }\nbash -c 'jq .'",
+        ] {
+            assert!(
+                guards(src)
+                    .iter()
+                    .filter(|(n, _)| n == "jq")
+                    .all(|(_, g)| *g),
+                "{src}: {:?}",
+                guards(src)
+            );
+        }
+        let src = "jq .\ncommand -v jq >/dev/null || exit 1\njq .\nssh nas jq .\ntac f";
+        let marks: Vec<bool> = guards(src)
+            .into_iter()
+            .filter(|(n, _)| n == "jq" || n == "tac")
+            .map(|(_, g)| g)
+            .collect();
+        // Before it; after it; on another host; another name.
+        assert_eq!(marks, [false, true, false, false]);
+        // Many checks, as an agent may chain them: each name is guarded after its own check,
+        // and the OS check holds for all after it.
+        let mut long = String::from("[[ $OSTYPE == linux* ]] || exit 1\n");
+        for i in 0..2000 {
+            long.push_str(&format!(
+                "tool{i} x\ncommand -v tool{i} >/dev/null || exit 1\ntool{i} y\n"
+            ));
+        }
+        let p = crate::script::parse(&long, Language::Bash);
+        let tools: Vec<&Command> = p
+            .commands
+            .iter()
+            .filter(|c| c.name.starts_with("tool"))
+            .collect();
+        assert_eq!(tools.len(), 4000);
+        // The first 64 names a document's checks prove are kept (the language server keeps
+        // them with every chunk).
+        for (k, c) in tools.iter().enumerate() {
+            assert_eq!(c.guarded, k % 2 == 1 && k / 2 < 64, "{k}: {}", c.name);
+            assert_eq!(c.os, OsSet::LINUX);
+        }
+        for src in [
+            "f() { command -v jq >/dev/null || exit 1; }\njq .",
+            "command -v jq >/dev/null && exit 1\njq .",
+            "cd /srv || exit 1\njq .",
+        ] {
+            assert!(guarded(src).is_empty(), "{src}");
+        }
+    }
+
+    #[test]
     fn what_the_walk_cannot_read_is_no_os_check() {
         for src in [
             "if [ \"$os\" = Darwin ]; then nproc; fi",
             "[ \"$(uname)\" = Darwin ]; nproc",
             "if [ \"$(uname)\" = Darwin ]; then :; fi; nproc",
-            "[[ $(uname) == Darwin && -n $x ]] && nproc",
             "[ \"$(uname)\" = Darwin -o -n \"$x\" ] && nproc",
+            "[[ $OSTYPE == darwin* || -n $x ]] && nproc",
+            "[[ $OSTYPE == darwin* && -n $x ]] || nproc",
+            "[[ ( $OSTYPE == darwin* ]] && nproc",
+            "[ \"$(uname)\" = Darwin \"$x\" ] && nproc",
             "[[ $OSTYPE == @(darwin|linux)* ]] && nproc",
             "[[ $OSTYPE == $want ]] && nproc",
             "case \"$(uname | sed s/D/d/)\" in darwin) nproc ;; esac",

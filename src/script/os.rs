@@ -14,6 +14,10 @@
 //! family gives (`SunOS`, a typo) stands for [`OsSet::OTHER`]. `$OSTYPE` is read as bash and zsh
 //! set it (dash and BusyBox `sh` leave it empty; a script that tests it expects a shell that
 //! sets it).
+//!
+//! Conditions combine as [`OsSplit::and`], [`OsSplit::or`] and [`OsSplit::negated`] say, inside
+//! one test too. A check at the top level that ends the script when it fails is an [`Ending`]:
+//! it holds for all the code after it, in whatever pieces the document is parsed.
 
 use std::ops::{BitAnd, BitOr, Not};
 
@@ -278,6 +282,242 @@ impl Asks {
     }
 }
 
+/// What a check at the top level of a script that ends the script when it fails proves for
+/// all the code after it: `[ "$(uname)" = Linux ] || exit 1`, `command -v jq >/dev/null || {
+/// echo "need jq" >&2; exit 1; }`, `if ! command -v jq; then …; exit 1; fi`, `if (-not
+/// $IsLinux) { throw "…" }`. Only a check at the top level ends the script: `exit` in a
+/// function, loop or branch ends (or skips) only that. It is read from the document's top-level
+/// statements, so that a document parsed in pieces (the sparse path, the language server's
+/// chunks) gives every later piece what a whole parse gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ending {
+    /// Where the check ends: the code from here on runs only after it passed.
+    pub from: usize,
+    /// The OS families the code after it can run on.
+    pub os: OsSet,
+    /// The command names it proved present (as the walk of the language names commands).
+    pub names: Vec<String>,
+    /// The lowest PowerShell version it proved (`if ($PSVersionTable.PSVersion.Major -lt 5) {
+    /// throw … }`).
+    pub min_powershell: Option<(u32, u32)>,
+}
+
+impl Default for Ending {
+    fn default() -> Ending {
+        Ending {
+            from: 0,
+            os: OsSet::ANY,
+            names: Vec::new(),
+            min_powershell: None,
+        }
+    }
+}
+
+impl Ending {
+    /// Whether it proves nothing.
+    pub fn is_empty(&self) -> bool {
+        self.os.is_any() && self.names.is_empty() && self.min_powershell.is_none()
+    }
+
+    /// Everything `endings` prove together, from the start: what holds after all of them.
+    pub fn all(endings: &[Ending]) -> Ending {
+        let mut all = Ending::default();
+        for e in endings {
+            all.os = all.os & e.os;
+            for n in &e.names {
+                if !all.names.contains(n) && all.names.len() < MAX_ENDING_NAMES {
+                    all.names.push(n.clone());
+                }
+            }
+            all.min_powershell = all.min_powershell.max(e.min_powershell);
+        }
+        all
+    }
+}
+
+/// The checks that end the script in one document, ready to say what holds at an offset: a
+/// script may hold thousands (an agent's `command -v a || exit 1; a; command -v b || exit 1; …`),
+/// so what holds after each is folded once, not looked up per command.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Passed {
+    /// Where each check ends, in order, with the OS families and the PowerShell version all the
+    /// checks up to it prove.
+    froms: Vec<usize>,
+    os: Vec<OsSet>,
+    min: Vec<Option<(u32, u32)>>,
+    /// Each name proven present, and where the first check that proves it ends.
+    names: rustc_hash::FxHashMap<String, usize>,
+}
+
+impl Passed {
+    pub(crate) fn new(mut endings: Vec<Ending>) -> Passed {
+        endings.sort_by_key(|e| e.from);
+        let mut passed = Passed::default();
+        let (mut os, mut min) = (OsSet::ANY, None);
+        for e in endings {
+            os = os & e.os;
+            min = min.max(e.min_powershell);
+            passed.froms.push(e.from);
+            passed.os.push(os);
+            passed.min.push(min);
+            // The first names in the document, as many as [`Ending::all`] keeps.
+            for n in e.names {
+                if passed.names.len() < MAX_ENDING_NAMES || passed.names.contains_key(&n) {
+                    passed.names.entry(n).or_insert(e.from);
+                }
+            }
+        }
+        passed
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.froms.is_empty()
+    }
+
+    /// The OS families and the lowest PowerShell the checks ended by `at` prove.
+    pub(crate) fn at(&self, at: usize) -> (OsSet, Option<(u32, u32)>) {
+        match self.froms.partition_point(|&f| f <= at).checked_sub(1) {
+            Some(i) => (self.os[i], self.min[i]),
+            None => (OsSet::ANY, None),
+        }
+    }
+
+    /// Whether a check ended by `at` proved `name` present.
+    pub(crate) fn proves(&self, name: &str, at: usize) -> bool {
+        self.names.get(name).is_some_and(|&from| from <= at)
+    }
+}
+
+/// How many names the checks of one document may prove present for the rest of it (the
+/// first ones in the document): the language server keeps what they prove with every chunk.
+const MAX_ENDING_NAMES: usize = 64;
+
+/// Whether `text` may hold a check that ends the script ([`Ending`]): the words such a check
+/// needs. bash: `exit`; one of `||`, `&&`, `then`; and one of `[`, `test`, `command`, `type`,
+/// `hash`, `which` (a condition that proves something holds a test or a lookup). PowerShell, in
+/// any case: `if`; one of `throw`, `exit`, `return`; and one of `Get-Command`, `gcm`, `$Is`,
+/// `OSVersion`, `$env:OS`, `PSVersionTable`. Whatever holds a part that passes passes too, so
+/// a piece of a document that holds such a check is never skipped.
+pub fn may_end_script(text: &str, lang: super::Language) -> bool {
+    match lang {
+        super::Language::Bash => {
+            text.contains("exit")
+                && (text.contains("||") || text.contains("&&") || text.contains("then"))
+                && ["[", "test", "command", "type", "hash", "which"]
+                    .iter()
+                    .any(|w| text.contains(w))
+        }
+        super::Language::PowerShell => {
+            static WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+                std::sync::OnceLock::new();
+            let Some(ac) = WORDS
+                .get_or_init(|| {
+                    aho_corasick::AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build([
+                            "if",
+                            "throw",
+                            "exit",
+                            "return",
+                            "get-command",
+                            "gcm",
+                            "$is",
+                            "osversion",
+                            "$env:os",
+                            "psversiontable",
+                        ])
+                        .ok()
+                })
+                .as_ref()
+            else {
+                return true;
+            };
+            // Seen: `if`, a word that ends the script, a word a proving condition holds.
+            let mut seen = [false; 3];
+            for m in ac.find_overlapping_iter(text) {
+                let kind = match m.pattern().as_usize() {
+                    0 => 0,
+                    1..=3 => 1,
+                    _ => 2,
+                };
+                seen[kind] = true;
+                if seen == [true; 3] {
+                    return true;
+                }
+            }
+            false
+        }
+        super::Language::Batch => false,
+    }
+}
+
+/// Whether the statement at `start` of `src` starts its line: only such a statement is read as
+/// a check that ends the script (see [`may_start_ending`]).
+pub(crate) fn starts_line(src: &str, start: usize) -> bool {
+    // Back over blanks only: a one-line script of thousands of statements stays linear.
+    let b = src.as_bytes();
+    let mut i = start.min(b.len());
+    while i > 0 && matches!(b[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    i == 0 || b[i - 1] == b'\n'
+}
+
+/// Whether a stretch of a document that starts between top-level statements may start with a
+/// check that ends the script: in PowerShell an `if`, in bash no function definition and no
+/// compound command but `if` (`for`, `while`, `until`, `select`, `case`, `{`, `(`).
+/// [`Ending`]s are only read from statements that start their line, and a lexer cuts a document
+/// at every line start between top-level statements, so the stretch that holds one starts
+/// with it.
+pub fn may_start_ending(stretch: &str, lang: super::Language) -> bool {
+    let t = stretch.trim_start();
+    let word_end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
+        .unwrap_or(t.len());
+    let (word, rest) = t.split_at(word_end);
+    match lang {
+        super::Language::Bash => {
+            let compound = matches!(
+                word,
+                "for" | "while" | "until" | "select" | "case" | "function" | "coproc"
+            ) || (word.is_empty() && rest.starts_with(['{', '(']));
+            let definition = !word.is_empty() && rest.trim_start().starts_with('(');
+            !(compound || definition)
+        }
+        super::Language::PowerShell => word.eq_ignore_ascii_case("if"),
+        super::Language::Batch => false,
+    }
+}
+
+/// The checks that end the script among the top-level statements of the document `src`.
+pub fn endings(src: &str, lang: super::Language) -> Vec<Ending> {
+    match lang {
+        super::Language::Bash => super::bash::endings(src),
+        super::Language::PowerShell => super::powershell::endings(src),
+        super::Language::Batch => Vec::new(),
+    }
+}
+
+thread_local! {
+    /// What the checks before the piece of a document being parsed prove ([`after_checks`]).
+    static PASSED: std::cell::RefCell<Option<Ending>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `parse` on a piece of a document as if the checks before it that end the script
+/// (`passed`, see [`Ending::all`]) had passed: the language server parses a document's
+/// statements in chunks, and a check in one chunk holds for the chunks after it.
+pub fn after_checks<T>(passed: Option<Ending>, parse: impl FnOnce() -> T) -> T {
+    let before = PASSED.with(|p| p.replace(passed.filter(|e| !e.is_empty())));
+    let out = parse();
+    PASSED.with(|p| *p.borrow_mut() = before);
+    out
+}
+
+/// What [`after_checks`] says holds from the start of the piece parsed now.
+pub(crate) fn passed() -> Option<Ending> {
+    PASSED.with(|p| p.borrow().clone())
+}
+
 /// Each variable set once to an OS probe, where it is set, and the probe.
 pub type ProbeVars = Vec<(String, usize, Probe)>;
 
@@ -496,6 +736,77 @@ mod tests {
         assert!(!glob_regex("a.b").unwrap().is_match("axb"));
         assert!(glob_regex("'*'").unwrap().is_match("*"));
         assert!(!glob_regex("'*'").unwrap().is_match("x"));
+    }
+
+    #[test]
+    fn the_words_of_a_check_that_ends_the_script_are_read_cheaply() {
+        use super::super::Language::{Bash, PowerShell};
+        for (text, lang) in [
+            ("[ \"$(uname)\" = Linux ] || exit 1", Bash),
+            ("command -v jq >/dev/null || { echo no; exit 1; }", Bash),
+            ("if ! type jq; then\n  exit 1\nfi", Bash),
+            ("If (-Not $IsLinux) { Throw 'no' }", PowerShell),
+            ("if (-not (gcm jq -ea 0)) { exit 1 }", PowerShell),
+        ] {
+            assert!(may_end_script(text, lang), "{text}");
+            assert!(may_start_ending(text, lang), "{text}");
+            // Whatever holds it may hold one too.
+            assert!(
+                may_end_script(&format!("echo a\n{text}\necho b"), lang),
+                "{text}"
+            );
+        }
+        for (text, lang) in [
+            ("[ -d /srv ] && echo ok", Bash),
+            ("cd /srv || exhale", Bash),
+            ("if ($x) { Write-Host 'exit' }", PowerShell),
+            ("function f { if ($IsLinux) { a } }", PowerShell),
+        ] {
+            assert!(!may_end_script(text, lang), "{text}");
+        }
+        // A function definition or a compound command starts no such check; an `if` does.
+        for start in [
+            "f() { exit 1; }",
+            "f () {",
+            "function f {",
+            "for a in b; do",
+            "{ a; }",
+        ] {
+            assert!(!may_start_ending(start, Bash), "{start}");
+        }
+        for start in [
+            "  if [ x ]; then",
+            "[[ a ]] || exit",
+            "! command -v a || exit",
+        ] {
+            assert!(may_start_ending(start, Bash), "{start}");
+        }
+        assert!(!may_start_ending("function f { }", PowerShell));
+        assert!(!may_start_ending("iff", PowerShell));
+        assert!(starts_line("a\n  b", 4));
+        assert!(!starts_line("a; b", 3));
+    }
+
+    #[test]
+    fn endings_fold_into_what_holds_after_all_of_them() {
+        let a = Ending {
+            from: 3,
+            os: OsSet::LINUX | OsSet::DARWIN,
+            names: vec!["jq".into()],
+            min_powershell: Some((5, 0)),
+        };
+        let b = Ending {
+            from: 9,
+            os: OsSet::LINUX,
+            names: vec!["jq".into(), "tac".into()],
+            min_powershell: None,
+        };
+        let all = Ending::all(&[a, b]);
+        assert_eq!(all.from, 0);
+        assert_eq!(all.os, OsSet::LINUX);
+        assert_eq!(all.names, ["jq", "tac"]);
+        assert_eq!(all.min_powershell, Some((5, 0)));
+        assert!(Ending::all(&[]).is_empty());
     }
 
     #[test]

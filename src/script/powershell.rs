@@ -50,6 +50,7 @@ use std::rc::Rc;
 
 use tree_sitter::{Node, Parser, Tree};
 
+use super::os::{may_end_script, Ending, Passed};
 use super::{
     blank_continuations, make_command, CodeRegion, Command, Language, OffsetMap, OsSet, Parsed,
 };
@@ -517,14 +518,34 @@ fn parse_in_chunks(
     let text = patched.as_deref().unwrap_or(src);
     let mut walker = Walker::new(src, base, host, out, depth);
     walker.pwsh |= depth == 0 && declares_pwsh(src);
+    // A check that ends the script holds for all the document after it; a piece of a document
+    // parsed alone is told what the checks before it proved (`os::after_checks`).
+    let mut endings: Vec<Ending> = match depth {
+        0 => super::os::passed()
+            .map(|p| Ending { from: 0, ..p })
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
+    // A large document is parsed in pieces: what the pieces before proved is kept.
+    let mut walk = |walker: &mut Walker<'_, '_>, root: Node<'_>| {
+        if depth == 0 {
+            let found = walker.endings(root);
+            if !found.is_empty() || (walker.passed.is_empty() && !endings.is_empty()) {
+                endings.extend(found);
+                walker.passed = Passed::new(endings.clone());
+            }
+        }
+        walker.walk(root);
+    };
     if src.len() <= chunked_above {
         if let Some(tree) = parse_tree(text, None) {
-            walker.walk(tree.root_node());
+            walk(&mut walker, tree.root_node());
         }
     } else {
         for piece in chunks(text, chunk) {
             if let Some(tree) = parse_tree(text, Some(piece)) {
-                walker.walk(tree.root_node());
+                walk(&mut walker, tree.root_node());
             }
             // Claims name nodes of the tree just freed; their ids may be reused.
             walker.special.clear();
@@ -543,6 +564,7 @@ pub(crate) fn parse_ranges_into(
     text: &str,
     ranges: &[tree_sitter::Range],
     out: &mut Parsed,
+    endings: &[Ending],
 ) -> bool {
     let tree = super::parse_ranges(
         &PARSER,
@@ -557,9 +579,60 @@ pub(crate) fn parse_ranges_into(
     let mut walker = Walker::new(src, &base, None, out, 0);
     walker.pwsh |= declares_pwsh(src);
     walker.range_ends = ranges.iter().map(|r| r.end_byte).collect();
+    if !endings.is_empty() {
+        walker.passed = Passed::new(endings.to_vec());
+    }
     walker.walk(tree.root_node());
     walker.flush_region();
     true
+}
+
+/// The checks that end the script ([`Ending`]) among the top-level statements of `ranges` of
+/// the document `src` (`text` as in [`parse_ranges_into`]); `None` when the tree does not
+/// confirm the ranges.
+pub(crate) fn endings_in_ranges(
+    src: &str,
+    text: &str,
+    ranges: &[tree_sitter::Range],
+) -> Option<Vec<Ending>> {
+    let tree = super::parse_ranges(
+        &PARSER,
+        || tree_sitter_powershell::LANGUAGE.into(),
+        text,
+        ranges,
+    );
+    let tree = tree.filter(|t| super::sparse_ps::confirms(t.root_node(), ranges))?;
+    let mut out = Parsed::default();
+    let base = OffsetMap::starting_at(0);
+    let mut walker = Walker::new(src, &base, None, &mut out, 0);
+    walker.pwsh |= declares_pwsh(src);
+    Some(walker.endings(tree.root_node()))
+}
+
+/// The checks that end the script among the top-level statements of the document `src`.
+pub fn endings(src: &str) -> Vec<Ending> {
+    if !may_end_script(src, PS) {
+        return Vec::new();
+    }
+    let patched = patch_ps7(src);
+    let text = patched.as_deref().unwrap_or(src);
+    let mut out = Parsed::default();
+    let base = OffsetMap::starting_at(0);
+    let mut walker = Walker::new(src, &base, None, &mut out, 0);
+    walker.pwsh |= declares_pwsh(src);
+    let mut found = Vec::new();
+    if src.len() <= CHUNKED_ABOVE {
+        if let Some(tree) = parse_tree(text, None) {
+            found = walker.endings(tree.root_node());
+        }
+    } else {
+        for piece in chunks(text, CHUNK) {
+            if let Some(tree) = parse_tree(text, Some(piece)) {
+                found.extend(walker.endings(tree.root_node()));
+            }
+        }
+    }
+    found
 }
 
 /// The node kinds the walk treats specially, by kind id (a name can have several ids).
@@ -711,6 +784,8 @@ struct Walker<'s, 'o> {
     region: Option<(Range<usize>, Option<Rc<str>>)>,
     /// Blocks of `if` statements whose condition proves something about what they run.
     guards: Vec<Guard>,
+    /// What the checks that end the script prove for the code after each ([`Ending`]).
+    passed: Passed,
     /// In a parse of chosen ranges ([`parse_ranges_into`]), where each ends: a code region
     /// stops there.
     range_ends: Vec<usize>,
@@ -744,6 +819,20 @@ impl Facts {
         self.min = self.min.max(other.min);
         self.os = self.os & other.os;
         self
+    }
+
+    /// One of the two held: what both prove (the names both prove, the lower version, either
+    /// side's OS families).
+    fn or(self, other: Facts) -> Facts {
+        Facts {
+            names: self
+                .names
+                .into_iter()
+                .filter(|n| other.names.contains(n))
+                .collect(),
+            min: self.min.zip(other.min).map(|(a, b)| a.min(b)),
+            os: self.os | other.os,
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -826,6 +915,7 @@ impl<'s, 'o> Walker<'s, 'o> {
             session_host: None,
             region: None,
             guards: Vec::new(),
+            passed: Passed::default(),
             range_ends: Vec::new(),
             clean: false,
             pwsh: PWSH.get(),
@@ -1081,6 +1171,13 @@ impl<'s> Walker<'s, '_> {
             }
             proven = proven.and(g.facts.clone());
         }
+        // What the checks that ended the script proved, on this machine.
+        let passed = host == self.outer_host && !self.passed.is_empty();
+        if passed {
+            let (os, min) = self.passed.at(word.start);
+            proven.os = proven.os & os;
+            proven.min = proven.min.max(min);
+        }
         let word_text = self.src.get(word.clone()).unwrap_or("");
         // `Get-Local`User` runs Get-LocalUser: a backtick escapes the next character.
         let escaped = match word_text.contains('`') {
@@ -1130,7 +1227,8 @@ impl<'s> Walker<'s, '_> {
             &pieces,
             host.as_deref(),
         );
-        cmd.guarded |= proven.names.contains(&resolved);
+        cmd.guarded |= proven.names.contains(&resolved)
+            || (passed && self.passed.proves(&resolved, word.start));
         cmd.min_powershell = cmd.min_powershell.max(proven.min);
         cmd.os = cmd.os & proven.os;
         self.out.commands.push(cmd);
@@ -1146,7 +1244,9 @@ impl<'s> Walker<'s, '_> {
                 // (not in `powershell -Command`, another PowerShell with its own modules).
                 for c in self.out.commands.iter_mut().skip(from) {
                     if c.language == PS && c.host.as_deref() == host.as_deref() {
-                        c.guarded |= proven.names.contains(&resolve_alias(&c.name));
+                        let name = resolve_alias(&c.name);
+                        c.guarded |= proven.names.contains(&name)
+                            || (passed && self.passed.proves(&name, word.start));
                         c.min_powershell = c.min_powershell.max(proven.min);
                         c.os = c.os & proven.os;
                     }
@@ -1903,6 +2003,76 @@ impl<'s> Walker<'s, '_> {
         }
     }
 
+    /// The checks among the top-level statements under `root` that end the script
+    /// ([`Ending`]): `if (C) { …; throw … }` (also `exit`, `return`, which ends a script at its
+    /// top level), whose code after it runs only when `C` was false; with an `else` whose block
+    /// ends the script instead, only when `C` was true. Not with `elseif`; the statement must
+    /// start its line, and the `throw` be one of the block's statements, not nested further.
+    fn endings(&self, root: Node<'_>) -> Vec<Ending> {
+        let mut out = Vec::new();
+        let mut cursor = root.walk();
+        let mut statements: Vec<Node<'_>> = Vec::new();
+        for child in root.named_children(&mut cursor) {
+            if child.kind() == "statement_list" {
+                let mut inner = child.walk();
+                statements.extend(child.named_children(&mut inner));
+            } else {
+                statements.push(child);
+            }
+        }
+        for node in statements {
+            if node.kind() != "if_statement"
+                || node.has_error()
+                || !super::os::starts_line(self.src, node.start_byte())
+                || node.child_by_field_name("elseif_clauses").is_some()
+                || !may_end_script(self.text(node), PS)
+            {
+                continue;
+            }
+            let ends = |block: Option<Node<'_>>| {
+                block
+                    .and_then(|b| b.child_by_field_name("statement_list"))
+                    .is_some_and(|list| {
+                        let mut cursor = list.walk();
+                        let ends = list.named_children(&mut cursor).any(|s| {
+                            s.kind() == "flow_control_statement"
+                                && s.child(0).is_some_and(|k| {
+                                    matches!(
+                                        self.text(k).to_ascii_lowercase().as_str(),
+                                        "throw" | "exit" | "return"
+                                    )
+                                })
+                        });
+                        ends
+                    })
+            };
+            let then_ends = ends(statement_block(node));
+            let else_ends = ends(
+                node.child_by_field_name("else_clause")
+                    .and_then(statement_block),
+            );
+            let Some(cond) = node.child_by_field_name("condition") else {
+                continue;
+            };
+            let proof = self.proof(cond, 0);
+            let facts = match (then_ends, else_ends) {
+                (true, false) => proof.if_false,
+                (false, true) => proof.if_true,
+                _ => continue,
+            };
+            let ending = Ending {
+                from: node.end_byte(),
+                os: facts.os,
+                names: facts.names,
+                min_powershell: facts.min,
+            };
+            if !ending.is_empty() {
+                out.push(ending);
+            }
+        }
+        out
+    }
+
     /// `if (C) { A } elseif (D) { B } else { E }`: `A` runs when `C` is true, `B` when `C` is
     /// false and `D` true, `E` when both are false.
     fn if_guards(&mut self, node: Node<'_>, host: Option<Rc<str>>) {
@@ -1985,15 +2155,16 @@ impl<'s> Walker<'s, '_> {
             }
             ("logical_expression", [a, op, b]) => {
                 let (a, b) = (self.proof(*a, depth + 1), self.proof(*b, depth + 1));
+                // `-and` is false when the left side was, or the left was true and the right
+                // false; `-or` is true when the left side was, or the left was false and the
+                // right true (the right side runs only then).
                 match self.text(*op).to_ascii_lowercase().as_str() {
-                    // Both were true after `-and`, both false after `-or`; the other outcome
-                    // could come from either side and proves nothing.
                     "-and" => Proof {
-                        if_true: a.if_true.and(b.if_true),
-                        if_false: Facts::default(),
+                        if_true: a.if_true.clone().and(b.if_true),
+                        if_false: a.if_false.or(a.if_true.and(b.if_false)),
                     },
                     "-or" => Proof {
-                        if_true: Facts::default(),
+                        if_true: a.if_true.or(a.if_false.clone().and(b.if_true)),
                         if_false: a.if_false.and(b.if_false),
                     },
                     _ => Proof::default(),
@@ -2786,6 +2957,22 @@ if ($env:OS -eq 'Windows_NT') { wmic os get caption }
 if ($onLinux) { Get-WmiObject z }
 "#;
 
+/// Joined OS checks and checks that end the script, for the tests that compare walks and parses.
+#[cfg(test)]
+pub(crate) const ENDING_CHECKS: &str = r#"Get-LocalUser
+if (-not (Get-Command Get-LocalUser -ErrorAction SilentlyContinue)) { throw 'need LocalAccounts' }
+function f { if (-not $IsLinux) { throw 'no' } }
+if ($IsLinux -or $IsMacOS) { nproc } else { Get-WmiObject w }
+Get-LocalUser
+if ($PSVersionTable.PSVersion.Major -lt 7) { exit 1 }
+Get-WmiObject x
+if (-not $IsWindows) {
+    Write-Warning 'Windows only'
+    return
+}
+wmic os get caption
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -3296,6 +3483,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
                 .into(),
         ));
         scripts.push(("os checks".into(), OS_CHECKS.into()));
+        scripts.push(("ending checks".into(), ENDING_CHECKS.into()));
         let tokens = [
             "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
             "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
@@ -3422,11 +3610,6 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             oses("if (-not $IsWindows) { a } else { b }", "b"),
             [["windows"]]
         );
-        assert_eq!(
-            oses("if ($IsMacOS -or $IsLinux) { a }", "a"),
-            [all()],
-            "an `-or` is not read"
-        );
         assert_eq!(oses("if ($IsLinux -and $x) { a }", "a"), [["linux"]]);
         let src = "if ([Environment]::OSVersion.Platform -eq 'Win32NT') { a } else { b }";
         assert_eq!(oses(src, "a"), [["windows"]]);
@@ -3444,6 +3627,126 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             assert_eq!(oses(src, "a"), [all()], "{src}");
         }
         assert_eq!(oses("if ($IsLinux) { iex 'a' }", "a"), [["linux"]]);
+    }
+
+    #[test]
+    fn joined_os_checks_combine() {
+        let all = || OsSet::ANY.names();
+        let all_but = |out: OsSet| (!out).names();
+        let both = OsSet::LINUX | OsSet::DARWIN;
+        for (src, then, otherwise) in [
+            // Either: the families together; neither: the rest.
+            (
+                "if ($IsLinux -or $IsMacOS) { a } else { a }",
+                both.names(),
+                all_but(both),
+            ),
+            (
+                "if ($IsMacOS -OR ($IsLinux)) { a } else { a }",
+                both.names(),
+                all_but(both),
+            ),
+            // An unknown side of `-or`: the then-branch may run anywhere.
+            (
+                "if ($IsLinux -or $x) { a } else { a }",
+                all(),
+                all_but(OsSet::LINUX),
+            ),
+            // An unknown side of `-and`: the then-branch is bounded, the else is not.
+            (
+                "if ($x -and $IsMacOS) { a } else { a }",
+                vec!["darwin"],
+                all(),
+            ),
+            (
+                "if ($IsLinux -and -not $IsMacOS) { a } else { a }",
+                vec!["linux"],
+                all_but(OsSet::LINUX),
+            ),
+            (
+                "if (-not ($IsLinux -or $IsMacOS)) { a } else { a }",
+                all_but(both),
+                both.names(),
+            ),
+            (
+                "if (!$IsLinux -and !$IsMacOS) { a } else { a }",
+                all_but(both),
+                both.names(),
+            ),
+            // `$IsWindows` false proves nothing (Windows PowerShell leaves it unset).
+            (
+                "if (-not $IsWindows) { a } else { a }",
+                all(),
+                vec!["windows"],
+            ),
+            (
+                "if ($IsWindows -or $IsLinux) { a } elseif ($IsMacOS) { a } else { a }",
+                vec!["linux", "windows"],
+                vec!["darwin"],
+            ),
+        ] {
+            let got = oses(src, "a");
+            assert_eq!(got[0], then, "{src}");
+            assert_eq!(got[1], otherwise, "{src}");
+        }
+        // The last `else` after `$IsWindows -or $IsLinux` and `$IsMacOS`: not Linux, not
+        // macOS; Windows PowerShell may still take it.
+        assert_eq!(
+            oses(
+                "if ($IsWindows -or $IsLinux) { a } elseif ($IsMacOS) { a } else { a }",
+                "a"
+            )[2],
+            all_but(both)
+        );
+        // Both sides need PowerShell 6 to be true: so does the branch.
+        let marks = guards("if ($IsLinux -or $IsMacOS) { a }");
+        assert_eq!(marks[0].2, Some((6, 0)));
+        // A lookup on one side of `-or` proves nothing; on both, its name.
+        assert!(guarded("if ((Get-Command jq) -or $IsLinux) { jq }").is_empty());
+        assert_eq!(
+            guarded("if ((Get-Command jq) -or (Get-Command jq -ErrorAction Ignore)) { jq }"),
+            ["jq"]
+        );
+        assert_eq!(
+            guarded("if (-not (Get-Command jq -ErrorAction SilentlyContinue) -or -not $IsLinux) { } else { jq }"),
+            ["jq"]
+        );
+    }
+
+    #[test]
+    fn a_check_that_ends_the_script_holds_after_it() {
+        let all = || OsSet::ANY.names();
+        let src = "if (-not $IsLinux) { throw 'Linux only' }\nnproc";
+        assert_eq!(oses(src, "nproc"), [["linux"]]);
+        assert_eq!(guards(src)[0].2, Some((6, 0)));
+        assert_eq!(
+            oses(
+                "nproc\nif ($IsMacOS) { Write-Host no; exit 1 }\nnproc",
+                "nproc"
+            ),
+            [all(), (!OsSet::DARWIN).names()]
+        );
+        assert_eq!(
+            oses("if ($IsLinux) { } else { return }\nnproc", "nproc"),
+            [["linux"]]
+        );
+        let src = "if (-not (Get-Command jq -ErrorAction SilentlyContinue)) {\n  Write-Error 'need jq'\n  exit 1\n}\njq .";
+        assert_eq!(guarded(src), ["jq"]);
+        let src = "if ($PSVersionTable.PSVersion.Major -lt 5) { throw 'needs 5.0' }\nGet-LocalUser";
+        assert_eq!(
+            guards(src),
+            [("Get-LocalUser".to_string(), false, Some((5, 0)))]
+        );
+        // Not at the top level, not every branch, `elseif`, nested deeper: not read.
+        for src in [
+            "function f { if (-not $IsLinux) { throw 'no' } }\nnproc",
+            "foreach ($a in $x) { if (-not $IsLinux) { exit 1 } }\nnproc",
+            "if (-not $IsLinux) { if ($y) { throw 'no' } }\nnproc",
+            "if (-not $IsLinux) { throw 'no' } elseif ($x) { }\nnproc",
+            "if (-not $IsLinux) { Write-Warning 'untested' }\nnproc",
+        ] {
+            assert_eq!(oses(src, "nproc"), [all()], "{src}");
+        }
     }
 
     #[test]

@@ -799,34 +799,133 @@ impl<'a> BashLexer<'a> {
     }
 }
 
+/// The stretches between `cuts` (line starts between top-level statements) that may hold a
+/// check that ends the script ([`super::os::may_end_script`], [`super::os::may_start_ending`];
+/// in bash also a lookup's or a probe's word), for [`parse_ranges_with`]. One search of the
+/// text for the words such a check needs; nothing more when it has none.
+pub fn ending_stretches(src: &str, lang: Language, cuts: &[Cut]) -> Vec<Range<Cut>> {
+    use super::os::{may_end_script, may_start_ending};
+    static WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let words = match lang {
+        Language::Bash => None,
+        Language::PowerShell => WORDS
+            .get_or_init(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(["throw", "exit", "return"])
+                    .ok()
+            })
+            .as_ref(),
+        Language::Batch => return Vec::new(),
+    };
+    let hits: Box<dyn Iterator<Item = usize>> = match (lang, words) {
+        (Language::Bash, _) => Box::new(src.match_indices("exit").map(|(i, _)| i)),
+        (_, Some(ac)) => Box::new(ac.find_iter(src).map(|m| m.start())),
+        // No automaton: every stretch may hold one.
+        (_, None) => Box::new(0..=cuts.len()),
+    };
+    let bound = |k: usize| match k.checked_sub(1) {
+        None => Cut { offset: 0, row: 0 },
+        Some(i) => cuts.get(i).copied().unwrap_or(Cut {
+            offset: src.len(),
+            row: 0,
+        }),
+    };
+    let by_stretch = words.is_none() && lang != Language::Bash;
+    // A bash condition that proves something looks a name up or reads an OS probe, maybe
+    // through a variable set to one.
+    let probe_vars = std::sync::OnceLock::new();
+    let proves = |t: &str| {
+        lang != Language::Bash
+            || ["command", "type", "hash", "which", "-x", "uname", "OSTYPE"]
+                .iter()
+                .any(|w| t.contains(w))
+            || probe_vars
+                .get_or_init(|| super::os::probe_variables(src))
+                .iter()
+                .any(|(name, _, _)| t.contains(name.as_str()))
+    };
+    let mut out: Vec<Range<Cut>> = Vec::new();
+    let mut last = None;
+    for at in hits {
+        let k = match by_stretch {
+            true => at,
+            false => cuts.partition_point(|c| c.offset <= at),
+        };
+        if last == Some(k) {
+            continue;
+        }
+        last = Some(k);
+        let r = bound(k)..bound(k + 1);
+        if src
+            .get(r.start.offset..r.end.offset)
+            .is_some_and(|t| may_start_ending(t, lang) && may_end_script(t, lang) && proves(t))
+        {
+            out.push(r);
+        }
+    }
+    out
+}
+
 /// Parses the `ranges` of `src` (each starting and ending at a [`Cut`] or the end of the text,
 /// in order, not overlapping) as one program, split over the available cores, and hands each
 /// part's commands to `each` on the thread that parsed them. `None` when tree-sitter does not
-/// confirm that every range starts and ends between top-level statements.
+/// confirm that every range starts and ends between top-level statements. `ends` are the
+/// stretches that may hold a check that ends the script ([`super::os::may_end_script`]), read
+/// first: what each check proves holds in every range after it, as in a whole parse.
 pub fn parse_ranges_with<T: Send>(
     src: &str,
     lang: Language,
     ranges: &[Range<Cut>],
+    ends: &[Range<Cut>],
     each: impl Fn(Parsed) -> T + Sync,
 ) -> Option<Vec<T>> {
     // Parsed from a same-length rewrite the grammar reads better, made once.
-    let patched = match lang {
-        Language::Bash => patch_ranges(src, ranges, super::bash::patch_heredocs),
-        Language::PowerShell => patch_ranges(src, ranges, super::powershell::patch_ps7),
+    let patch = match lang {
+        Language::Bash => super::bash::patch_heredocs,
+        Language::PowerShell => super::powershell::patch_ps7,
         Language::Batch => return None,
     };
+    let patched = patch_ranges(src, ranges, patch);
     let text = patched.as_deref().unwrap_or(src);
     let probe_vars = std::sync::OnceLock::new();
+    let end = end_point(src);
+    // The checks that end the script hold for every range after them: read first, from the
+    // stretches that may hold one, each parsed alone.
+    let mut endings = Vec::new();
+    if !ends.is_empty() {
+        let patched = patch_ranges(src, ends, patch);
+        let text = patched.as_deref().unwrap_or(src);
+        let read = |ts: &[tree_sitter::Range]| match lang {
+            Language::PowerShell => super::powershell::endings_in_ranges(src, text, ts),
+            _ => super::bash::endings_in_ranges(src, text, ts, &probe_vars),
+        };
+        for batch in ends.chunks(RANGES_PER_PARSE) {
+            let ts: Vec<tree_sitter::Range> = batch.iter().map(|r| ts_range(r, src, end)).collect();
+            match read(&ts) {
+                Some(found) => endings.extend(found),
+                None => {
+                    for r in &ts {
+                        endings.extend(read(std::slice::from_ref(r))?);
+                    }
+                }
+            }
+        }
+    }
+    let doc = super::bash::Document {
+        probe_vars: &probe_vars,
+        endings: Some(&endings),
+    };
     let parse_into = |ts: &[tree_sitter::Range], out: &mut Parsed| match lang {
-        Language::PowerShell => super::powershell::parse_ranges_into(src, text, ts, out),
-        _ => super::bash::parse_ranges_into(src, text, ts, out, &probe_vars),
+        Language::PowerShell => super::powershell::parse_ranges_into(src, text, ts, out, &endings),
+        _ => super::bash::parse_ranges_into(src, text, ts, out, doc),
     };
     let total: usize = ranges.iter().map(|r| r.end.offset - r.start.offset).sum();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(total / MIN_BYTES_PER_THREAD)
         .max(1);
-    let end = end_point(src);
     let part = |group: &[Range<Cut>]| -> Option<T> {
         let mut out = Parsed::default();
         for batch in group.chunks(RANGES_PER_PARSE) {

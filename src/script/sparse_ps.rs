@@ -1351,6 +1351,10 @@ wmic os get caption
             "os checks".into(),
             super::super::powershell::OS_CHECKS.to_string(),
         ));
+        out.push((
+            "ending checks".into(),
+            super::super::powershell::ENDING_CHECKS.to_string(),
+        ));
         out
     }
 
