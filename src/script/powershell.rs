@@ -273,6 +273,11 @@ pub(crate) fn patch_ps7(src: &str) -> Option<String> {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'?' && bytes.get(i + 1) == Some(&b'?') {
+            // `dir ex??.log`: wildcards in a bare word are the word's own text.
+            if !null_coalescing_at(bytes, i) {
+                i += 2;
+                continue;
+            }
             if bytes.get(i + 2) == Some(&b'=') {
                 edits.push((i, b" +="));
                 i += 3;
@@ -414,6 +419,22 @@ fn parameter_word(bytes: &[u8], i: usize) -> Option<usize> {
         None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|' | b')' | b'}' | b':')
     );
     (odd && ends).then_some(j)
+}
+
+/// Whether the `??` at `i` may be PowerShell 7's null-coalescing operator (`$a ?? 'x'`,
+/// `($a)??($b)`, `$x ??= 1`) rather than wildcards inside a word (`C:\Temp\??.tmp`,
+/// `-Filter ??.tmp`, `ex??????.log`): it stands after a blank or a closing bracket or quote, and
+/// before a blank, the end, or what opens an operand.
+fn null_coalescing_at(bytes: &[u8], i: usize) -> bool {
+    let before = i.checked_sub(1).map(|k| bytes[k]);
+    let after = match bytes.get(i + 2) {
+        Some(b'=') => bytes.get(i + 3),
+        other => other,
+    };
+    matches!(
+        before,
+        None | Some(b' ' | b'\t' | b'\n' | b'\r' | b')' | b']' | b'}' | b'\'' | b'"')
+    ) && after.is_none_or(|&c| c.is_ascii_digit() || b" \t\r\n$(@'\"[{-+!".contains(&c))
 }
 
 /// `COND ? A : B` (PowerShell 7): the position of the `:` when the `?` at `i` is a ternary
@@ -964,6 +985,7 @@ impl<'s> Walker<'s, '_> {
                 } else if kind == Kind::If {
                     let host = self.host_of(&child);
                     self.if_guards(node, host);
+                    self.version_blocks(node.start_byte());
                 }
                 if node.child_count() == 0
                     && !self.text(node).bytes().all(|b| b.is_ascii_whitespace())
@@ -1106,6 +1128,7 @@ impl<'s> Walker<'s, '_> {
 
         let elems = self.elements(node);
         let end = self.command_end(node, after_name, &elems);
+        self.argument_words(&elems);
 
         // The text: the name, then the arguments up to the end of this command, leaving out the
         // inside of long script blocks and sub-expressions.
@@ -1180,6 +1203,43 @@ impl<'s> Walker<'s, '_> {
             "new-pssession" => self.remember_session(node, &elems),
             "start-process" | "saps" | "start" => self.start_process(&elems, host),
             _ => {}
+        }
+    }
+
+    /// Records the bare words and parameter names among a command's arguments, which
+    /// PowerShell reads in argument mode ([`Parsed::words`]).
+    fn argument_words(&mut self, elems: &[Elem<'_>]) {
+        for e in elems {
+            let node = match e.is_param() {
+                true => e.node,
+                false if e.core.kind() == "generic_token" => e.core,
+                false => continue,
+            };
+            let r = node.byte_range();
+            let r = match self.identity {
+                true => r,
+                false => self.base.to_source(r.start)..self.base.to_source_end(r.end),
+            };
+            self.out.words.push(r);
+        }
+    }
+
+    /// The blocks of the `if` statement at `at` whose conditions proved a lowest PowerShell
+    /// ([`Parsed::version_blocks`]): the guards [`Walker::if_guards`] just added.
+    fn version_blocks(&mut self, at: usize) {
+        for g in self.guards.iter().filter(|g| g.range.start >= at) {
+            let Some(min) = g.facts.min else {
+                continue;
+            };
+            let span = match self.identity {
+                true => g.range.clone(),
+                false => self.base.to_source(g.range.start)..self.base.to_source_end(g.range.end),
+            };
+            self.out.version_blocks.push(super::VersionBlock {
+                span,
+                host: g.host.as_deref().map(str::to_string),
+                min,
+            });
         }
     }
 
@@ -2998,6 +3058,74 @@ mod tests {
         assert_eq!(names(src), ["Get-LocalUser"]);
         assert!(code(src).contains("??"));
         assert!(code(src).contains("??="));
+    }
+
+    #[test]
+    fn wildcards_in_a_word_are_no_null_coalescing() {
+        // Left as written, so the grammar reads one word (`-f.tmp` was a parameter and an error).
+        for word in [
+            "dir ex??????.log",
+            "gci -Filter ??.tmp",
+            "ri C:\\T\\~DF??.tmp",
+        ] {
+            assert_eq!(patch_ps7(word), None, "{word}");
+            let p = parse(word);
+            assert!(
+                !parse_tree(word, None).unwrap().root_node().has_error(),
+                "{word}"
+            );
+            assert_eq!(p.commands.len(), 1);
+        }
+        for op in [
+            "$a ?? 'x'",
+            "$a ??= 1",
+            "($a)??($b)",
+            "$x = $null ?? 1",
+            "$a ??$b",
+        ] {
+            assert!(patch_ps7(op).is_some(), "{op}");
+        }
+    }
+
+    #[test]
+    fn bare_words_and_parameter_names_are_argument_text() {
+        let src = "dir C:\\logs\\ex??.log -Filter ??.tmp\n& openssl.exe pkcs12 -in C:\\c.pfx\nif ($x -in $y) { Write-Output x$HOME ($a -in $b) }\n$x = $null ?? 1\n";
+        let p = super::super::parse(src, PS);
+        let words: Vec<&str> = p.words.iter().map(|w| &src[w.clone()]).collect();
+        assert_eq!(
+            words,
+            [
+                "C:\\logs\\ex??.log",
+                "-Filter",
+                "??.tmp",
+                "pkcs12",
+                "-in",
+                "C:\\c.pfx",
+                "x$HOME"
+            ]
+        );
+        // The words of code a string runs are where the string holds them.
+        let src = "Invoke-Expression 'openssl x509 -in c.pem'\n";
+        let p = super::super::parse(src, PS);
+        let words: Vec<&str> = p.words.iter().map(|w| &src[w.clone()]).collect();
+        assert_eq!(words, ["x509", "-in", "c.pem"]);
+    }
+
+    #[test]
+    fn version_checked_blocks_are_kept_for_the_constructs_in_them() {
+        let src = "if ($PSVersionTable.PSVersion.Major -lt 3) { a } else { b }\nif ($PSVersionTable.PSVersion -ge [version]'5.1') { c }\nif (Get-Command d) { d }\n";
+        let p = parse(src);
+        let blocks: Vec<(&str, (u32, u32))> = p
+            .version_blocks
+            .iter()
+            .map(|b| (&src[b.span.clone()], b.min))
+            .collect();
+        assert_eq!(blocks, [("{ b }", (3, 0)), ("{ c }", (5, 1))]);
+        let remote =
+            "Invoke-Command -ComputerName h { if ($PSVersionTable.PSVersion.Major -ge 3) { a } }\n";
+        let p = parse(remote);
+        assert_eq!(p.version_blocks.len(), 1);
+        assert_eq!(p.version_blocks[0].host.as_deref(), Some("h"));
     }
 
     #[test]
