@@ -2185,6 +2185,41 @@ echo done
     }
 
     #[test]
+    fn curl_in_windows_powershell_is_invoke_webrequest_sparse_and_whole() {
+        let mut basic = pattern("basic", &["Invoke-WebRequest"], &[], Severity::Major);
+        basic.pattern_type = PatternType::EnvironmentalLimitation;
+        let exe = pattern("exe", &["curl"], &[], Severity::Major);
+        let idx = index(vec![basic.clone(), exe]);
+        // Without a pattern about curl, the alias alone keeps its statement in the sparse path.
+        let only_basic = index(vec![basic]);
+        let ps = Language::PowerShell;
+        let ids_in = |src: &str, idx: &PatternIndex| -> Vec<(String, usize)> {
+            let whole = scan(src, ps, None, &idx).findings;
+            let dirs = Directives::parse(src, ps);
+            let sparse = parse_sparse(src, ps, None, &idx).expect("cut");
+            assert_eq!(
+                scan_parsed(src, &sparse, &dirs, None, &idx).findings,
+                whole,
+                "sparse equals whole: {src}"
+            );
+            whole
+                .into_iter()
+                .map(|f| (f.pattern_id, src[..f.span.start].lines().count()))
+                .collect()
+        };
+        let ids = |src: &str| ids_in(src, &idx);
+        let pair = |id: &str, line: usize| (id.to_string(), line);
+        let src =
+            "Get-Date\nWrite-Host a\ncurl https://x -OutFile a\nGet-Date\ncurl.exe -sS https://y\n";
+        // 0-based lines: `curl` on the third, `curl.exe` on the fifth.
+        assert_eq!(ids(src), [pair("basic", 2), pair("exe", 4)]);
+        let pwsh = format!("#Requires -Version 7\n{src}");
+        assert_eq!(ids(&pwsh), [pair("exe", 3), pair("exe", 5)]);
+        assert_eq!(ids_in(src, &only_basic), [pair("basic", 2)]);
+        assert_eq!(ids_in(&pwsh, &only_basic), []);
+    }
+
+    #[test]
     fn version_guards_rule_out_patterns_of_older_powershell_only() {
         let windows_and_ps = [
             "powershell-2.0",

@@ -76,6 +76,17 @@ pub(crate) const ALIASES: &[(&str, &str)] = &[
     ("gcm", "Get-Command"),
 ];
 
+/// Aliases Windows PowerShell (5.1 and older) defines and PowerShell 6 removed, so that the
+/// program of that name runs there: `curl` and `wget` are Invoke-WebRequest only where
+/// Windows PowerShell reads the code.
+pub(crate) const WINDOWS_POWERSHELL_ALIASES: &[(&str, &str)] =
+    &[("curl", "Invoke-WebRequest"), ("wget", "Invoke-WebRequest")];
+
+/// Every alias a PowerShell name may stand for, in one PowerShell or another.
+pub(crate) fn all_aliases() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    ALIASES.iter().chain(WINDOWS_POWERSHELL_ALIASES)
+}
+
 /// The commands and code regions of a whole powershell document.
 pub fn parse(src: &str) -> Parsed {
     let mut out = Parsed::default();
@@ -1119,8 +1130,15 @@ impl<'s> Walker<'s, '_> {
         if numeric || name.contains(['$', '(', ')', '{', '}', '@', '"', '\'']) {
             return;
         }
+        // `curl` is Invoke-WebRequest where Windows PowerShell reads it, curl.exe in `pwsh`.
+        let windows_powershell = !(self.pwsh || proven.min >= PWSH6);
+        let removed = match windows_powershell {
+            true => WINDOWS_POWERSHELL_ALIASES,
+            false => &[],
+        };
         let alias = ALIASES
             .iter()
+            .chain(removed)
             .find(|(a, _)| a.eq_ignore_ascii_case(name))
             .filter(|_| spelled.len() == name.len())
             .map(|(_, cmdlet)| *cmdlet);
@@ -3498,6 +3516,35 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             names(src),
             ["Get-WmiObject", "Invoke-WebRequest", "Invoke-Expression"]
         );
+    }
+
+    #[test]
+    fn curl_and_wget_are_invoke_webrequest_where_windows_powershell_reads_them() {
+        assert_eq!(
+            names("curl https://x -OutFile a\nwget https://y\ncurl.exe -sS https://z\n"),
+            ["Invoke-WebRequest", "Invoke-WebRequest", "curl"]
+        );
+        let p = parse("curl https://x");
+        assert_eq!(
+            find(&p, "Invoke-WebRequest").text,
+            "Invoke-WebRequest https://x"
+        );
+        // PowerShell 6 removed the aliases: where `pwsh` reads the code, curl is curl.
+        for src in [
+            "#Requires -Version 7\ncurl https://x\n",
+            "#!/usr/bin/env pwsh\ncurl https://x\n",
+            "pwsh -c 'curl https://x'\n",
+            "if ($PSVersionTable.PSVersion.Major -ge 6) { curl https://x }\n",
+        ] {
+            assert!(names(src).iter().any(|n| n == "curl"), "{src}");
+            assert!(
+                !names(src).iter().any(|n| n == "Invoke-WebRequest"),
+                "{src}"
+            );
+        }
+        assert!(names("powershell -c 'curl https://x'\n")
+            .iter()
+            .any(|n| n == "Invoke-WebRequest"));
     }
 
     /// `(name, guarded, min_powershell)` of every command but the lookups, in source order.
