@@ -524,6 +524,8 @@ pub fn scan_parsed(
             }
             let span = cmd.map.to_source(text_range.start)..cmd.map.to_source_end(text_range.end);
             let text = &cmd.text[text_range];
+            let splat = cmd.language == Language::PowerShell && splats(&cmd.text);
+            let text = Matched { text, splat };
             found.push(index, pi, span, text, (k, targets), directives, &lines);
         };
         // Guarded code checked for what it uses before using it. A lookup of the command's
@@ -610,7 +612,11 @@ pub fn scan_parsed(
                     }
                 }
                 let on = (k, &targets);
-                found.push(index, entry.pattern, span, &code[m], on, directives, &lines);
+                let text = Matched {
+                    text: &code[m],
+                    splat: false,
+                };
+                found.push(index, entry.pattern, span, text, on, directives, &lines);
             }
         }
     }
@@ -677,6 +683,27 @@ struct Raw<'p> {
     target: u32,
     /// The command or construct text the pattern matched (what a fix rewrites).
     text: &'p str,
+    /// The command splats a table (`Invoke-WebRequest @p`), which may pass any parameter.
+    splat: bool,
+}
+
+/// The text a pattern matched, and whether its command splats a table.
+struct Matched<'p> {
+    text: &'p str,
+    splat: bool,
+}
+
+/// Whether PowerShell command text passes a splatted variable (`@params`,
+/// `@PSBoundParameters`), whose parameters it cannot show.
+fn splats(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b'@'
+            && i > 0
+            && b[i - 1].is_ascii_whitespace()
+            && b.get(i + 1)
+                .is_some_and(|&n| n.is_ascii_alphabetic() || n == b'_')
+    })
 }
 
 impl<'p> Found<'p> {
@@ -688,7 +715,7 @@ impl<'p> Found<'p> {
         index: &PatternIndex,
         pi: usize,
         span: Range<usize>,
-        text: &'p str,
+        Matched { text, splat }: Matched<'p>,
         (k, targets): (usize, &Targets),
         directives: &Directives,
         lines: &LineStarts,
@@ -712,6 +739,7 @@ impl<'p> Found<'p> {
             pattern: pi as u32,
             target: k as u32,
             text,
+            splat,
         });
     }
 
@@ -734,7 +762,8 @@ impl<'p> Found<'p> {
             .map(|r| {
                 let pattern = index.pattern(r.pattern as usize);
                 Finding {
-                    fix: edit(pattern, &r.span, r.text, src),
+                    fix: edit(pattern, &r.span, r.text, src)
+                        .filter(|e| !(r.splat && adds_a_parameter(&e.replacement, r.text))),
                     pattern_id: pattern.id.clone(),
                     span: r.span,
                     severity: r.severity,
@@ -766,6 +795,21 @@ fn edit(pattern: &Pattern, span: &Range<usize>, text: &str, src: &str) -> Option
         span: span.clone(),
         replacement: replaced.into_owned(),
     })
+}
+
+/// Whether `replacement` passes a parameter (`-UseBasicParsing`) that `text` does not: on a
+/// command that splats a table, the table may pass it already, and twice is an error
+/// ("Cannot bind parameter because parameter 'UseBasicParsing' is specified more than once").
+fn adds_a_parameter(replacement: &str, text: &str) -> bool {
+    let params = |s: &str| -> Vec<String> {
+        s.split(|c: char| c.is_whitespace())
+            .filter_map(|w| w.strip_prefix('-'))
+            .map(|w| w.split(':').next().unwrap_or("").to_ascii_lowercase())
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic()))
+            .collect()
+    };
+    let had = params(text);
+    params(replacement).iter().any(|p| !had.contains(p))
 }
 
 /// 0-based line numbers of byte offsets, for suppression directives.
@@ -1318,6 +1362,72 @@ pub(crate) mod tests {
         let mut fixed = src.to_string();
         fixed.replace_range(edit.span.clone(), &edit.replacement);
         assert_eq!(fixed, "x=1\n/usr/bin/python3 run.py\n");
+    }
+
+    #[test]
+    fn a_command_that_splats_a_table_gets_no_edit_adding_a_parameter() {
+        let mut basic = pattern(
+            "basic",
+            // The default library's: every argument but one starting `-UseB`.
+            &[
+                r"(Invoke-WebRequest|iwr)(\s+([^-\s]\S*|-([^uU\s]\S*|[uU]([^sS\s]\S*|[sS]([^eE\s]\S*|[eE]([^bB\s]\S*)?)?)?)))*\s*$",
+            ],
+            &[],
+            Severity::Major,
+        );
+        basic.fix = Some(Fix {
+            title: None,
+            replace: r"(?i)^(Invoke-WebRequest|iwr)\b".into(),
+            with: "${1} -UseBasicParsing".into(),
+        });
+        let mut py = pattern("py", &["python"], &[], Severity::Major);
+        py.fix = Some(Fix {
+            title: None,
+            replace: "^python$".into(),
+            with: "python3".into(),
+        });
+        let mut tls = pattern("tls", &[r"curl\s.*"], &[], Severity::Major);
+        tls.fix = Some(Fix {
+            title: None,
+            replace: "^curl".into(),
+            with: "curl --tlsv1.2".into(),
+        });
+        let idx = index(vec![basic, py, tls]);
+        let edit = |src: &str, lang: Language| -> Vec<Option<String>> {
+            scan(src, lang, None, &idx)
+                .findings
+                .into_iter()
+                .map(|f| f.fix.map(|e| e.replacement))
+                .collect()
+        };
+        let ps = Language::PowerShell;
+        assert_eq!(
+            edit("Invoke-WebRequest -Uri https://x\n", ps),
+            [Some(
+                "Invoke-WebRequest -UseBasicParsing -Uri https://x".to_string()
+            )]
+        );
+        // The table may hold UseBasicParsing: adding it could pass it twice.
+        for src in [
+            "$p = @{Uri='https://x'; UseBasicParsing=$true}; Invoke-WebRequest @p\n",
+            "Invoke-WebRequest -Uri https://x @rest\n",
+            "Invoke-WebRequest @PSBoundParameters\n",
+        ] {
+            assert_eq!(edit(src, ps), [None], "{src}");
+        }
+        // A table literal, an array and an e-mail address are no splats; a rename adds no
+        // parameter; `@file` is curl's, not PowerShell's.
+        assert_eq!(
+            edit("Invoke-WebRequest -Body @{a=1} -Uri https://x\n", ps),
+            [Some(
+                "Invoke-WebRequest -UseBasicParsing -Body @{a=1} -Uri https://x".to_string()
+            )]
+        );
+        assert_eq!(edit("python @args\n", ps), [Some("python3".to_string())]);
+        assert_eq!(
+            edit("curl -d @body.json https://x\n", Language::Bash),
+            [Some("curl --tlsv1.2 -d @body.json https://x".to_string())]
+        );
     }
 
     #[test]
