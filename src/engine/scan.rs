@@ -2304,11 +2304,11 @@ echo done
         let only_basic = index(vec![basic]);
         let ps = Language::PowerShell;
         let ids_in = |src: &str, idx: &PatternIndex| -> Vec<(String, usize)> {
-            let whole = scan(src, ps, None, &idx).findings;
+            let whole = scan(src, ps, None, idx).findings;
             let dirs = Directives::parse(src, ps);
-            let sparse = parse_sparse(src, ps, None, &idx).expect("cut");
+            let sparse = parse_sparse(src, ps, None, idx).expect("cut");
             assert_eq!(
-                scan_parsed(src, &sparse, &dirs, None, &idx).findings,
+                scan_parsed(src, &sparse, &dirs, None, idx).findings,
                 whole,
                 "sparse equals whole: {src}"
             );
