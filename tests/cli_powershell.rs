@@ -97,6 +97,7 @@ fn has(findings: &[Value], signature: &str) -> bool {
 
 const COALESCE: &str = "Null-coalescing operators ?? and ??= need PowerShell 7";
 const IN: &str = "-in / -notin operators need PowerShell 3.0";
+const TERNARY: &str = "Ternary operator ? : needs PowerShell 7";
 const CUSTOM: &str = "[pscustomobject] needs PowerShell 3.0";
 const ROOT: &str = "$PSScriptRoot is empty in PowerShell 2.0 scripts";
 const BASIC: &str =
@@ -114,6 +115,7 @@ dir C:\\logs\\ex??????.log
 & openssl.exe pkcs12 -in C:\\c.pfx -out c.pem
 certutil -encode -in x
 $name = $env:COMPUTERNAME ?? 'localhost'
+$mode = $force ? 'all' : 'new'
 if ($role -in 'web', 'sql') { 'ok' }
 ";
     let found = store.check("cleanup.ps1", script, "windows-server-2022");
@@ -128,8 +130,11 @@ if ($role -in 'web', 'sql') { 'ok' }
         .collect();
     assert_eq!(
         lines,
-        [(line_of(script, "$name"), COALESCE)],
-        "only the operator: {found:#?}"
+        [
+            (line_of(script, "$name"), COALESCE),
+            (line_of(script, "$mode"), TERNARY)
+        ],
+        "only the operators: {found:#?}"
     );
     let found = store.check("cleanup2.ps1", script, "windows-server-2008-r2");
     assert!(found
