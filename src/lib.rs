@@ -6,6 +6,13 @@
 //! - [`engine`] matches those commands against a [`engine::PatternIndex`] (no I/O);
 //! - [`store`], [`config`], [`cli`], [`lsp`] and [`hook`] are the adapters that own I/O.
 
+/// mimalloc, for every binary built on this crate (the CLI, the tests, the benchmarks, so that
+/// they measure what ships): a scan allocates per token and per command on two threads, and
+/// mimalloc's thread-local free lists cut the allocator's share of a PowerShell scan from 10% to
+/// 4% of its instructions. tree-sitter's C side uses it too (`script::new_parser`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod cli;
 pub mod config;
 pub mod engine;

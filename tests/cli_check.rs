@@ -1149,3 +1149,229 @@ fn a_missing_path_checks_nothing_and_says_so() {
     assert!(stderr(&out).contains("no-such-script.sh: no such file"));
     assert_eq!(stdout(&out).trim(), "No scripts were checked.");
 }
+
+/// Code sent to the machine it is on (`Invoke-Command -ComputerName localhost`, `.`, a loopback
+/// address, `ssh localhost`) runs on the file's target: checked against it, not as an unknown
+/// host. A store host named `localhost` does not change that (README, Targets).
+#[test]
+fn remote_execution_to_the_local_machine_keeps_the_target() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.root().join("loop")).unwrap();
+    let names = [
+        "localhost",
+        "LOCALHOST",
+        ".",
+        "127.0.0.1",
+        "::1",
+        "localhost.",
+        "'localhost'",
+    ];
+    let ps: String = names
+        .iter()
+        .map(|n| format!("Invoke-Command -ComputerName {n} {{ Get-LocalUser }}\n"))
+        .collect();
+    std::fs::write(ws.root().join("loop/local.ps1"), &ps).unwrap();
+    std::fs::write(
+        ws.root().join("loop/local.sh"),
+        "ssh localhost 'python x'\nssh admin@127.0.0.1 python y\n",
+    )
+    .unwrap();
+    let by_target = |v: &Value| -> Vec<(u64, String, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["start"]["line"].as_u64().unwrap(),
+                    f["severity"].as_str().unwrap().to_string(),
+                    f["target"].as_str().unwrap_or("-").to_string(),
+                )
+            })
+            .collect()
+    };
+    let expected = |n: usize, severity: &str, target: &str| -> Vec<(u64, String, String)> {
+        (1..=n as u64)
+            .map(|l| (l, severity.to_string(), target.to_string()))
+            .collect()
+    };
+    for with_local_host in [false, true] {
+        if with_local_host {
+            let out = ws.forewarn(&["store", "host", "add", "localhost", "--tag", "debian-12"]);
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let (v, out) = ws.check_json(&["--target", "oldsrv", "loop/local.ps1"]);
+        assert_eq!(
+            by_target(&v),
+            expected(names.len(), "blocking", "oldsrv"),
+            "{v:#}"
+        );
+        assert!(!stderr(&out).contains("unknown target"), "{}", stderr(&out));
+        assert_eq!(out.status.code(), Some(1));
+        let (v, out) = ws.check_json(&["--target", "nas01", "loop/local.sh"]);
+        assert_eq!(by_target(&v), expected(2, "minor", "nas01"), "{v:#}");
+        assert!(!stderr(&out).contains("unknown target"), "{}", stderr(&out));
+        // Untargeted, the local machine is still unknown: at most minor, no unknown host.
+        let (v, out) = ws.check_json(&["loop/local.ps1"]);
+        assert_eq!(by_target(&v), expected(names.len(), "minor", "-"), "{v:#}");
+        assert!(!stderr(&out).contains("unknown target"), "{}", stderr(&out));
+    }
+    // Another machine is still another target.
+    std::fs::write(
+        ws.root().join("loop/other.ps1"),
+        "Invoke-Command -ComputerName localhost2 { Get-LocalUser }\n",
+    )
+    .unwrap();
+    let (_, out) = ws.check_json(&["--target", "oldsrv", "loop/other.ps1"]);
+    assert!(
+        stderr(&out).contains("unknown target `localhost2`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `# FOREWARN: IGNORE`, `# Forewarn: Ignore`, `REM FOREWARN: TARGET=…` and `DISABLE-FILE` are
+/// directives: the keyword is read in any case.
+#[test]
+fn directive_keywords_are_read_in_any_case() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.root().join("case")).unwrap();
+    let files = [
+        ("a.ps1", "Get-LocalUser # FOREWARN: IGNORE\n# Forewarn: Ignore\nGet-LocalUser\nGet-LocalUser # forewarn: Ignore=LOCALACCOUNTS cmdlets on PowerShell 2.0\nGet-LocalUser\n"),
+        ("b.sh", "# Forewarn: Disable-File\npython x\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(ws.root().join("case").join(name), text).unwrap();
+    }
+    let v = ws.checked(&["--target", "oldsrv", "case"]);
+    let lines: Vec<(String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [("case/a.ps1".to_string(), 5)], "{v:#}");
+    std::fs::write(
+        ws.root().join("case/c.bat"),
+        "@echo off\r\nREM FOREWARN: TARGET=windows-11\r\nwmic os get caption\r\n",
+    )
+    .unwrap();
+    let v = ws.checked(&["case/c.bat"]);
+    assert_eq!(v["findings"][0]["target"], "windows-11", "{v:#}");
+}
+
+/// `--severity` hides findings below it; the human summary says how many, so that a clean line
+/// does not read as no findings at all. JSON, SARIF and GitHub stay as they were.
+#[test]
+fn a_severity_threshold_says_what_it_hid() {
+    let ws = Workspace::new();
+    let last_line = |args: &[&str]| -> String {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        let out = ws.forewarn(&all);
+        stdout(&out).lines().last().unwrap_or("").to_string()
+    };
+    assert_eq!(
+        last_line(&["--severity", "blocking", "nas"]),
+        "✓ No known failures at or above blocking in 1 file; 2 more below blocking not shown (1 major, 1 minor: --severity minor shows them)."
+    );
+    assert_eq!(
+        last_line(&["--severity", "major", "."]),
+        "Found 2 findings in 4 files (1 blocking, 1 major); 2 more below major not shown (1 minor, 1 info: --severity info shows them)."
+    );
+    // Nothing hidden: the summary is as it was.
+    assert_eq!(
+        last_line(&["--severity", "info", "."]),
+        "Found 4 findings in 4 files (1 blocking, 1 major, 1 minor, 1 info)."
+    );
+    assert_eq!(last_line(&["clean"]), "✓ No known failures in 1 file.");
+    // The configuration's `severity` is a threshold too.
+    std::fs::write(
+        ws.root().join("nas/.forewarn.toml"),
+        "severity = \"major\"\n[targets]\n\"**\" = \"nas01\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        last_line(&["nas"]),
+        "Found 1 finding in 1 file (1 major); 1 more below major not shown (1 minor: --severity minor shows them)."
+    );
+    let (v, _) = ws.check_json(&["--severity", "blocking", "nas"]);
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({"files": 1, "findings": 0, "by_severity": {}}),
+        "JSON is unchanged"
+    );
+    for format in ["github", "sarif"] {
+        let out = ws.forewarn(&["check", "--format", format, "--severity", "blocking", "nas"]);
+        assert!(!stdout(&out).contains("not shown"), "{format}");
+    }
+}
+
+/// A path given with `.` or `name/..` in it is shown normalised as text (no symlink followed) in
+/// every format; absolute paths stay absolute.
+#[test]
+fn paths_are_shown_normalised_in_every_format() {
+    let ws = Workspace::new();
+    let given = "nas/../nas/./backup.sh";
+    let out = ws.forewarn(&["check", "--format", "github", given]);
+    let s = stdout(&out);
+    assert!(s.starts_with("::warning file=nas/backup.sh,line=3,"), "{s}");
+    assert!(!s.contains(".."), "{s}");
+    let out = ws.forewarn(&["check", given]);
+    assert!(
+        stdout(&out).contains("nas/backup.sh:3:1: major: GNU sed -i on BusyBox"),
+        "{}",
+        stdout(&out)
+    );
+    let v = ws.checked(&[given]);
+    assert_eq!(v["findings"][0]["path"], "nas/backup.sh");
+    let out = ws.forewarn(&["check", "--format", "sarif", "windows/../nas"]);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let location =
+        &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(location["uri"], "nas/backup.sh", "{sarif:#}");
+    assert_eq!(location["uriBaseId"], "%SRCROOT%");
+    // Absolute: still absolute, without the detour.
+    let abs = ws.root().join("windows/../nas/backup.sh");
+    let v = ws.checked(&[abs.to_str().unwrap()]);
+    let expected = format!("{}/nas/backup.sh", ws.root().display());
+    assert_eq!(v["findings"][0]["path"].as_str().unwrap(), expected);
+    let out = ws.forewarn(&["check", "--format", "sarif", abs.to_str().unwrap()]);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        ["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        uri.starts_with("file:///") && uri.ends_with("/nas/backup.sh"),
+        "{uri}"
+    );
+    assert!(!uri.contains(".."), "{uri}");
+}
+
+/// In batch, what follows an unconditional `goto` (or `exit`) up to the next label never runs
+/// and is not reported; a conditional jump, or a label, and it may.
+#[test]
+fn batch_code_after_an_unconditional_goto_is_not_reported() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.root().join("jump")).unwrap();
+    std::fs::write(
+        ws.root().join("jump/skip.bat"),
+        "@echo off\r\ngoto :skip\r\nwmic os get caption\r\n:skip\r\nwmic cpu get name\r\nif errorlevel 1 goto :eof\r\nwmic bios get serialnumber\r\ngoto :eof\r\nwmic nic get name\r\n:: a comment is no label\r\nwmic os get version\r\n",
+    )
+    .unwrap();
+    let v = ws.checked(&["--target", "windows-11", "jump/skip.bat"]);
+    let lines: Vec<u64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [5, 7], "{v:#}");
+}

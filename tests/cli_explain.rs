@@ -159,3 +159,61 @@ fn output_that_starts_with_a_dash_is_the_text() {
         assert_eq!(out.lines().next(), plain.1.lines().next(), "{args:?}");
     }
 }
+
+/// Output that no pattern for the target explains, but patterns for other systems do: those are
+/// shown in their own, labelled section with their systems (the cause may still be the one),
+/// the exit code stays 1 (nothing for the target), and JSON lists them under `other_systems`.
+#[test]
+fn matches_for_other_systems_are_shown_apart() {
+    let (_dir, db) = store();
+    let text = "bash: python: command not found";
+    let (code, out) = explain(&db, &["--target", "windows-11", text], None);
+    assert_eq!(code, Some(1), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "No known failure pattern for windows-11 matches this output.",
+            "",
+            "Matches patterns for other systems (not windows-11):",
+            "bare python [minor] (a0000000-0000-4000-8000-000000000003)",
+        ],
+        "{out}"
+    );
+    assert!(out.contains("  systems: busybox, debian-12\n"), "{out}");
+    assert!(out.contains("  cause:   "), "{out}");
+    let (code, out) = explain(
+        &db,
+        &["--format", "json", "--target", "windows-11", text],
+        None,
+    );
+    assert_eq!(code, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["matches"].as_array().unwrap().len(), 0, "{v:#}");
+    assert_eq!(
+        v["other_systems"][0]["pattern_id"],
+        "a0000000-0000-4000-8000-000000000003"
+    );
+    assert_eq!(
+        v["other_systems"][0]["affected_systems"],
+        serde_json::json!(["busybox", "debian-12"])
+    );
+
+    // Something for the target matched: it comes first, the others in a line each.
+    let both = "'wmic' is not recognized as an internal or external command\nbash: python: command not found";
+    let (code, out) = explain(&db, &["--target", "windows-11", both], None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("wmic removed [info]"), "{out}");
+    assert!(
+        out.contains("Matches patterns for other systems (not windows-11):\n  bare python [minor] (a0000000-0000-4000-8000-000000000003) — busybox, debian-12\n"),
+        "{out}"
+    );
+    // Without a target every pattern is a match: no other systems.
+    let (code, out) = explain(&db, &["--format", "json", both], None);
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["matches"].as_array().unwrap().len(), 2, "{v:#}");
+    assert_eq!(v["other_systems"], serde_json::json!([]));
+    let (_, out) = explain(&db, &[both], None);
+    assert!(!out.contains("other systems"), "{out}");
+}

@@ -266,3 +266,201 @@ fn file_with(d: &Dirs, text: &str) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// `hook install` without asserting success: for the refusals.
+fn try_install(d: &Dirs, args: &[&str]) -> Output {
+    Command::new(EXE)
+        .current_dir(&d.project)
+        .env("HOME", &d.home)
+        .env_remove("CODEX_HOME")
+        .args(["hook", "install"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn write(p: &Path, text: &str) {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// A Gemini CLI settings.json as people keep it: comments, another tool's hooks, its own layout.
+const GEMINI_SETTINGS: &str = r#"{
+  // Pinned while we evaluate 2.5.
+  "model": { "name": "gemini-2.5-pro" }, // not flash
+  "tools": { "enableHooks": true },
+  /* Team hooks: keep the linter first. */
+  "hooks": {
+    "BeforeTool": [
+      {
+        "matcher": "write_file|replace",
+        "hooks": [{ "name": "lint", "type": "command", "command": "./.gemini/lint.sh" }] // fast
+      }
+    ],
+    "SessionStart": [{ "hooks": [{ "type": "command", "command": "./hello.sh" }] }]
+  }
+}
+"#;
+
+fn gemini_entry(indent: &str) -> String {
+    let lines = [
+        "{".to_string(),
+        "  \"matcher\": \"run_shell_command\",".to_string(),
+        "  \"hooks\": [".to_string(),
+        "    {".to_string(),
+        "      \"name\": \"forewarn\",".to_string(),
+        "      \"type\": \"command\",".to_string(),
+        format!("      \"command\": \"{}\",", command_for("gemini")),
+        "      \"timeout\": 10000".to_string(),
+        "    }".to_string(),
+        "  ]".to_string(),
+        "}".to_string(),
+    ];
+    lines
+        .iter()
+        .map(|l| format!("{indent}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn gemini_settings_with_comments_keep_every_comment_and_line() {
+    let d = dirs();
+    let file = d.project.join(".gemini/settings.json");
+    write(&file, GEMINI_SETTINGS);
+
+    install(&d, &["gemini"]);
+    let after = std::fs::read_to_string(&file).unwrap();
+    // Exactly the original, with forewarn's entry after the linter's and a new AfterTool list.
+    let expected = GEMINI_SETTINGS
+        .replace(
+            "] // fast\n      }\n    ],\n",
+            &format!("] // fast\n      }},\n{}\n    ],\n", gemini_entry("      ")),
+        )
+        .replace(
+            "\"./hello.sh\" }] }]\n",
+            &format!(
+                "\"./hello.sh\" }}] }}],\n    \"AfterTool\": [\n{}\n    ]\n",
+                gemini_entry("      ")
+            ),
+        );
+    assert_ne!(expected, GEMINI_SETTINGS);
+    assert_eq!(after, expected);
+
+    // Installing again changes nothing, and the one backup is the original.
+    let out = install(&d, &["gemini"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), expected);
+    let baks = backups(file.parent().unwrap());
+    assert_eq!(baks.len(), 1);
+    assert_eq!(std::fs::read_to_string(&baks[0]).unwrap(), GEMINI_SETTINGS);
+}
+
+#[test]
+fn crlf_settings_stay_crlf() {
+    let d = dirs();
+    let file = d.project.join(".gemini/settings.json");
+    let original = GEMINI_SETTINGS.replace('\n', "\r\n");
+    write(&file, &original);
+    install(&d, &["gemini"]);
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(after.matches('\n').count(), after.matches("\r\n").count());
+    let expected_lf = {
+        write(&file, GEMINI_SETTINGS);
+        install(&d, &["gemini"]);
+        std::fs::read_to_string(&file).unwrap()
+    };
+    assert_eq!(after, expected_lf.replace('\n', "\r\n"));
+}
+
+#[test]
+fn files_the_agent_would_reject_are_refused_and_left_alone() {
+    let d = dirs();
+    let cases = [
+        // Claude Code reads strict JSON: a comment makes it ignore the whole file.
+        (
+            "claude",
+            ".claude/settings.json",
+            "{\n  \"model\": \"opus\",\n  // why\n  \"hooks\": {}\n}\n",
+            ":3: ",
+            "Claude Code",
+        ),
+        // Codex reads hooks.json with serde_json.
+        ("codex", ".codex/hooks.json", "/* x */ {}", ":1: ", "Codex"),
+        // Gemini CLI strips comments, then JSON.parse: a trailing comma breaks it.
+        (
+            "gemini",
+            ".gemini/settings.json",
+            "{\n  // ok\n  \"model\": { \"name\": \"x\", },\n}\n",
+            ":3:",
+            "trailing commas",
+        ),
+        // A shape forewarn will not guess at: the line, and what to add by hand.
+        (
+            "gemini",
+            ".gemini/settings.json",
+            "{\n  // tools\n  \"hooks\": { \"BeforeTool\": { \"matcher\": \"x\" } }\n}\n",
+            ":3: `hooks.BeforeTool` is not a list",
+            "\"run_shell_command\"",
+        ),
+        (
+            "cursor",
+            ".cursor/hooks.json",
+            "{\"version\": 1, \"hooks\": [], \"hooks\": {}}",
+            ":1: `hooks` is there more than once",
+            "\"afterShellExecution\"",
+        ),
+        (
+            "gemini",
+            ".gemini/settings.json",
+            "{ \"hooks\": ",
+            "",
+            "not valid JSON",
+        ),
+    ];
+    for (agent, path, text, at, says) in cases {
+        let file = d.project.join(path);
+        write(&file, text);
+        let out = try_install(&d, &[agent]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{agent}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{path}{at}")) && stderr.contains(says),
+            "{agent} {text:?}: {stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+        assert!(backups(file.parent().unwrap()).is_empty(), "{agent}");
+    }
+}
+
+#[test]
+fn an_empty_settings_file_becomes_forewarns_settings() {
+    let d = dirs();
+    let file = d.project.join(".gemini/settings.json");
+    write(&file, "");
+    install(&d, &["gemini"]);
+    let v = read(&file);
+    assert_eq!(
+        v["hooks"]["BeforeTool"][0]["hooks"][0]["command"],
+        command_for("gemini")
+    );
+}
+
+#[test]
+fn strict_json_files_are_edited_in_place_too() {
+    let d = dirs();
+    let file = d.project.join(".claude/settings.json");
+    write(&file, CLAUDE_SETTINGS);
+    install(&d, &["claude"]);
+    let after = std::fs::read_to_string(&file).unwrap();
+    // The user's compact lines are untouched; forewarn's entries are added after them.
+    for line in CLAUDE_SETTINGS
+        .lines()
+        .filter(|l| l.contains("\"command\""))
+    {
+        assert!(after.contains(line), "{line:?} lost in:\n{after}");
+    }
+    assert!(after.starts_with(
+        "{\n  \"permissions\": {\"allow\": [\"Bash(git status)\"]},\n  \"model\": \"opus\",\n"
+    ));
+}

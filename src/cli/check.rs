@@ -373,8 +373,16 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let started = std::time::Instant::now();
-    let written = report::write(&mut out, args.format, &reports, files, &index, color)
-        .and_then(|_| out.flush());
+    let written = report::write(
+        &mut out,
+        args.format,
+        &reports,
+        files,
+        &index,
+        color,
+        min_severity,
+    )
+    .and_then(|_| out.flush());
     tracing::debug!("report written in {:?}", started.elapsed());
     if let Err(e) = written {
         // A closed pipe (`forewarn check | head`) is not an error of ours.
@@ -437,7 +445,14 @@ impl Job {
             index,
             self.lexed,
         );
-        scan.findings.retain(|f| f.severity >= min_severity);
+        let mut hidden = [0usize; 4];
+        scan.findings.retain(|f| {
+            let shown = f.severity >= min_severity;
+            if !shown {
+                hidden[f.severity as usize] += 1;
+            }
+            shown
+        });
         FileReport {
             // Where each name came from: the file's own directive, the job's target, or a
             // host the script sends code to.
@@ -464,6 +479,7 @@ impl Job {
             language: self.lang,
             findings: scan.findings,
             positions: Default::default(),
+            hidden,
         }
     }
 }
@@ -564,8 +580,94 @@ fn walk(path: &Path) -> Vec<Result<PathBuf, String>> {
     out
 }
 
-/// Paths are shown as given, without a leading `./`, with `/` separators.
+/// Paths are shown as given, with `/` separators, normalised in every format (see
+/// [`normalize_lexically`]).
 fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+    normalize_lexically(&path.to_string_lossy().replace('\\', "/"))
+}
+
+/// A `/`-separated path with `.` and `name/..` taken out, as text: no symlink is followed (the
+/// file was read by the path as given; this is how it is shown), so `legacy/../legacy/x.ps1`
+/// is `legacy/x.ps1` and `./a.sh` is `a.sh`. Its root stays as written — `/`, a UNC `//server`,
+/// a drive `C:/` or `C:` —, a `..` above a relative start is kept (`../x.sh`) and one above the
+/// root dropped (`/..` is `/`).
+fn normalize_lexically(path: &str) -> String {
+    let drive =
+        path.len() >= 2 && path.as_bytes()[0].is_ascii_alphabetic() && path.as_bytes()[1] == b':';
+    let root_len = if let Some(unc) = path.strip_prefix("//") {
+        // `//server/share/…`: the server and share are the root.
+        let mut parts = unc.splitn(3, '/');
+        let server = parts.next().unwrap_or("");
+        let share = parts.next().map_or(0, |s| s.len() + 1);
+        2 + server.len() + share
+    } else if path.starts_with('/') {
+        1
+    } else if drive {
+        2 + usize::from(path.as_bytes().get(2) == Some(&b'/'))
+    } else {
+        0
+    };
+    let (root, rest) = path.split_at(root_len.min(path.len()));
+    let absolute = root.ends_with('/') || root.starts_with("//");
+    let mut parts: Vec<&str> = Vec::new();
+    for part in rest.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                // Above the root is the root.
+                _ if absolute => {}
+                _ => parts.push(".."),
+            },
+            _ => parts.push(part),
+        }
+    }
+    let mut out = root.to_string();
+    if root.starts_with("//") && !parts.is_empty() && !out.ends_with('/') {
+        out.push('/');
+    }
+    out.push_str(&parts.join("/"));
+    if out.is_empty() {
+        out.push('.');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalised_as_text() {
+        for (given, shown) in [
+            ("legacy/../legacy/x.ps1", "legacy/x.ps1"),
+            ("./a.sh", "a.sh"),
+            ("a/./b//c.sh", "a/b/c.sh"),
+            ("../x.sh", "../x.sh"),
+            ("a/../../x.sh", "../x.sh"),
+            ("../../a/../x.sh", "../../x.sh"),
+            ("a/b/../..", "."),
+            ("/tmp/../tmp/x.sh", "/tmp/x.sh"),
+            ("/../x.sh", "/x.sh"),
+            ("/", "/"),
+            ("C:/scripts/../x.ps1", "C:/x.ps1"),
+            ("C:/../x.ps1", "C:/x.ps1"),
+            ("C:a/../x.ps1", "C:x.ps1"),
+            ("C:../x.ps1", "C:../x.ps1"),
+            ("//server/share/a/../x.ps1", "//server/share/x.ps1"),
+            ("//server/share/../x.ps1", "//server/share/x.ps1"),
+            ("//server", "//server"),
+            ("..x/y", "..x/y"),
+            ("a/.../b", "a/.../b"),
+            ("", "."),
+        ] {
+            assert_eq!(normalize_lexically(given), shown, "{given}");
+        }
+        assert_eq!(
+            display_path(Path::new("legacy/../legacy/x.ps1")),
+            "legacy/x.ps1"
+        );
+    }
 }

@@ -34,6 +34,9 @@ pub struct FileReport {
     pub unknown_targets: Vec<(String, String)>,
     /// Where the last positions asked for fell (see [`FileReport::position`]).
     pub positions: PositionCache,
+    /// How many findings of each severity (`Severity as usize`) were left out below the
+    /// lowest severity reported: the human summary says so.
+    pub hidden: [usize; 4],
 }
 
 /// The last two positions a report asked for, so that the next one on the same line is counted
@@ -71,6 +74,7 @@ impl FileReport {
     }
 }
 
+/// Writes the report of `files` checked files; `shown_from` is the lowest severity reported.
 pub fn write(
     out: &mut dyn Write,
     format: Format,
@@ -78,9 +82,10 @@ pub fn write(
     files: usize,
     index: &PatternIndex,
     color: bool,
+    shown_from: Severity,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human(out, reports, files, index, color),
+        Format::Human => human(out, reports, files, index, color, shown_from),
         Format::Json => json(out, reports, files, index),
         Format::Sarif => {
             let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
@@ -649,6 +654,7 @@ fn human(
     files: usize,
     index: &PatternIndex,
     color: bool,
+    shown_from: Severity,
 ) -> io::Result<()> {
     let st = Style { color };
     for (r, f, p) in findings(reports, index) {
@@ -733,13 +739,18 @@ fn human(
     }
     let counts = by_severity(reports);
     let total: usize = counts.values().sum();
+    let hidden = hidden_note(reports, shown_from, &st);
     if files == 0 {
         // Nothing was read (a missing path, no script in a directory): no check mark for that.
         writeln!(out, "No scripts were checked.")
     } else if total == 0 {
+        let above = match hidden.is_empty() {
+            true => String::new(),
+            false => format!(" at or above {}", shown_from.as_str()),
+        };
         writeln!(
             out,
-            "{} No known failures in {files} file{}.",
+            "{} No known failures{above} in {files} file{}{hidden}.",
             st.paint("1;32", "✓"),
             plural(files)
         )
@@ -754,12 +765,42 @@ fn human(
             .collect();
         writeln!(
             out,
-            "Found {total} finding{} in {files} file{} ({}).",
+            "Found {total} finding{} in {files} file{} ({}){hidden}.",
             plural(total),
             plural(files),
             parts.join(", ")
         )
     }
+}
+
+/// `; 3 more below major not shown (2 minor, 1 info: --severity info shows them)`, or nothing
+/// when the threshold hid nothing: a clean summary must not read as no findings at all.
+fn hidden_note(reports: &[FileReport], shown_from: Severity, st: &Style) -> String {
+    let mut by = [0usize; 4];
+    for r in reports {
+        for (n, h) in by.iter_mut().zip(r.hidden) {
+            *n += h;
+        }
+    }
+    let total: usize = by.iter().sum();
+    if total == 0 {
+        return String::new();
+    }
+    let parts: Vec<String> = Severity::ALL
+        .iter()
+        .filter(|s| by[**s as usize] > 0)
+        .map(|s| format!("{} {}", by[*s as usize], st.severity(*s)))
+        .collect();
+    let lowest = Severity::ALL
+        .iter()
+        .rev()
+        .find(|s| by[**s as usize] > 0)
+        .map_or("info", |s| s.as_str());
+    format!(
+        "; {total} more below {} not shown ({}: --severity {lowest} shows them)",
+        shown_from.as_str(),
+        parts.join(", ")
+    )
 }
 
 fn plural(n: usize) -> &'static str {
@@ -858,6 +899,7 @@ mod tests {
             findings,
             unknown_targets: vec![],
             positions: Default::default(),
+            hidden: [0; 4],
         };
         let text = "ls\n  日本 sed -i x\r\n\tsed \"a\\b\"\n";
         let sed = text.find("sed").unwrap();
@@ -892,18 +934,77 @@ mod tests {
             ),
         ];
         let mut out = Vec::new();
-        write(&mut out, Format::Json, &reports, 3, &index, false).unwrap();
+        write(
+            &mut out,
+            Format::Json,
+            &reports,
+            3,
+            &index,
+            false,
+            Severity::Info,
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             json_by_serde(&reports, 3, &index)
         );
         // No findings at all: empty array and object.
         let mut out = Vec::new();
-        write(&mut out, Format::Json, &reports[..1], 1, &index, false).unwrap();
+        write(
+            &mut out,
+            Format::Json,
+            &reports[..1],
+            1,
+            &index,
+            false,
+            Severity::Info,
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             json_by_serde(&reports[..1], 1, &index)
         );
+    }
+
+    #[test]
+    fn the_human_summary_counts_what_the_threshold_hid() {
+        let index = PatternIndex::build(vec![], vec![], vec![]);
+        let report = |hidden: [usize; 4]| FileReport {
+            path: "a.sh".into(),
+            lines: LineIndex::new(""),
+            text: String::new(),
+            language: Language::Bash,
+            findings: vec![],
+            unknown_targets: vec![],
+            positions: Default::default(),
+            hidden,
+        };
+        let summary = |reports: &[FileReport], from: Severity, format: Format| {
+            let mut out = Vec::new();
+            write(
+                &mut out,
+                format,
+                reports,
+                reports.len(),
+                &index,
+                false,
+                from,
+            )
+            .unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        // Info, minor, major, blocking: two files' counts add up.
+        let reports = [report([2, 1, 0, 0]), report([1, 0, 3, 0])];
+        assert_eq!(
+            summary(&reports, Severity::Blocking, Format::Human),
+            "✓ No known failures at or above blocking in 2 files; 7 more below blocking not shown (3 major, 1 minor, 3 info: --severity info shows them).\n"
+        );
+        assert_eq!(
+            summary(&[report([0; 4])], Severity::Blocking, Format::Human),
+            "✓ No known failures in 1 file.\n"
+        );
+        let json = summary(&reports, Severity::Blocking, Format::Json);
+        assert!(!json.contains("shown"), "{json}");
     }
 
     #[test]
@@ -924,6 +1025,7 @@ mod tests {
             findings: vec![],
             unknown_targets: vec![],
             positions: Default::default(),
+            hidden: [0; 4],
         };
         let tacs: Vec<usize> = text.match_indices("tac").map(|(i, _)| i).collect();
         // As a report asks: start, end, the same start again, forward, then back and elsewhere.

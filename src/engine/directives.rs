@@ -82,18 +82,29 @@ impl Directives {
             lang: Some(lang),
             ..Directives::default()
         };
-        if !src.contains("forewarn:") {
-            return d;
-        }
-        for (line_no, line) in src.lines().enumerate() {
-            let Some(pos) = line.find("forewarn:") else {
+        // The keywords are read in any case (`# FOREWARN: IGNORE`, `REM Forewarn: Target=X`),
+        // as cmd reads `REM` and PowerShell its keywords; ids and signatures keep theirs.
+        // Only the lines that hold one are read, each once, their numbers counted on from the
+        // last.
+        let (mut line_no, mut counted_to, mut line_end) = (0, 0, 0);
+        for at in directives().find_iter(src).map(|m| m.start()) {
+            if at < line_end {
                 continue;
-            };
+            }
+            let start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+            line_no += src[counted_to..start]
+                .bytes()
+                .filter(|&b| b == b'\n')
+                .count();
+            counted_to = start;
+            line_end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+            let line = src[start..line_end].trim_end_matches('\r');
+            let pos = at - start;
             let before = &line[..pos];
             let Some(comment_start) = comment_start(before, lang) else {
                 continue;
             };
-            let body = line[pos + "forewarn:".len()..].trim();
+            let body = line[pos + DIRECTIVE.len()..].trim();
             // A directive alone on its line applies to the next line; at the end of code, to its own.
             let alone = line[..comment_start].trim().is_empty();
             let applies_to = if alone { line_no + 1 } else { line_no };
@@ -102,7 +113,7 @@ impl Directives {
                     Some((k, v)) => (k, Some(v)),
                     None => (word, None),
                 };
-                match key {
+                match key.to_ascii_lowercase().as_str() {
                     "target" if line_no < TARGET_DIRECTIVE_LINES && d.target.is_none() => {
                         d.target = value
                             .map(|v| v.trim_matches(['"', '\'']).to_string())
@@ -114,7 +125,8 @@ impl Directives {
                         // sometimes commas, so the whole text is one candidate and each
                         // comma-separated part is another.
                         let only = value.map(|_| {
-                            let rest = body[body.find("ignore=").map_or(0, |i| i + 7)..]
+                            let rest = body
+                                [find_ignore_case(body, "ignore=").map_or(0, |i| i + 7)..]
                                 .trim()
                                 .trim_end_matches("#>")
                                 .trim();
@@ -163,6 +175,42 @@ impl Directives {
                 }
         })
     }
+}
+
+/// What opens a directive, in any case.
+const DIRECTIVE: &str = "forewarn:";
+
+/// Finds `forewarn:` in any case.
+fn directives() -> &'static aho_corasick::AhoCorasick {
+    static FINDER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    FINDER.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([DIRECTIVE])
+            .expect("one literal")
+    })
+}
+
+/// `text` with every `forewarn:` (in any case) made into `forewarn -`: text that is put into a
+/// script as a comment (a pattern's solution, by a quick fix) must never become a directive.
+pub fn defused(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in directives().find_iter(text) {
+        out.push_str(&text[last..m.start()]);
+        out.push_str(&text[m.start()..m.end() - 1]);
+        out.push_str(" -");
+        last = m.end();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Where the ASCII `needle` first occurs in the short `text`, ignoring ASCII case.
+fn find_ignore_case(text: &str, needle: &str) -> Option<usize> {
+    text.as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The functions `src` defines, from the lines that open a definition: bash `name() {`,
@@ -409,6 +457,41 @@ mod tests {
         assert!(!d.defines(&minified, "nproc", Language::Bash, minified.len()));
         let bat = "function f { }";
         assert!(!Directives::parse(bat, Language::Batch).defines(bat, "f", Language::Batch, 99));
+    }
+
+    #[test]
+    fn keywords_are_read_in_any_case_and_values_as_written() {
+        let src = "# Forewarn: Target=Acme-DC01\nsed -i x # FOREWARN: IGNORE\n# ForeWarn: Ignore=GNU-Sed\nreadlink -f x\nx # FOREWARN: DISABLE-FILE\n";
+        let d = Directives::parse(src, Language::Bash);
+        assert_eq!(d.target.as_deref(), Some("Acme-DC01"), "{d:?}");
+        assert!(d.ignores(1, "id", "sig"));
+        assert!(d.ignores(3, "0000", "gnu-sed"));
+        assert!(!d.ignores(3, "0000", "other"), "the list is still a list");
+        assert!(d.disable_file);
+        let bat =
+            "@echo off\r\nrem FOREWARN: target=OLDSRV\r\nwmic os get x & Rem Forewarn: Ignore\r\n";
+        let d = Directives::parse(bat, Language::Batch);
+        assert_eq!(d.target.as_deref(), Some("OLDSRV"));
+        assert!(d.ignores(2, "a", "b"));
+        // Lines are counted over a text with many directives and CRLF, and across lines
+        // without one.
+        let many = "x\r\n\r\ny # forewarn: ignore\r\nz\r\n# forewarn: ignore=abcd # forewarn: ignore\r\nw\r\n";
+        let d = Directives::parse(many, Language::Bash);
+        let lines: Vec<usize> = d.ignores.iter().map(|i| i.line).collect();
+        assert_eq!(lines, [2, 5]);
+        assert!(
+            !Directives::parse("# forewarnings: ignore\nx\n", Language::Bash).ignores(1, "a", "b")
+        );
+        // Text written into a script as a comment cannot become one, in any case.
+        let defused = defused("Use X. # FOREWARN: ignore, forewarn: disable-file");
+        assert_eq!(
+            defused,
+            "Use X. # FOREWARN - ignore, forewarn - disable-file"
+        );
+        assert_eq!(
+            Directives::parse(&format!("# {defused}\n"), Language::Bash),
+            Directives::parse("", Language::Bash)
+        );
     }
 
     #[test]

@@ -364,9 +364,11 @@ impl<'a> Targets<'a> {
         self.list.len() - 1
     }
 
-    /// The target of code running on `host` (`None`: where the file runs).
+    /// The target of code running on `host` (`None`, or the local machine: where the file runs).
     fn of(&mut self, host: &Option<String>) -> usize {
-        let Some(h) = host else { return 0 };
+        let Some(h) = host.as_ref().filter(|h| !super::target::is_loopback(h)) else {
+            return 0;
+        };
         let key = h.to_ascii_lowercase();
         if let Some(&k) = self.hosts.get(&key) {
             return k;

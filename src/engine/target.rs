@@ -150,6 +150,26 @@ pub fn os_families<S: AsRef<str>>(tags: &[S]) -> OsSet {
     os
 }
 
+/// Whether `name` names the machine the code is on, whichever it is: `localhost` (also
+/// `localhost.` and `localhost.localdomain`), `.` (PowerShell's and psexec's own machine), and
+/// the loopback addresses (`127.0.0.0/8`, `::1`, also bracketed). Code sent there runs where the
+/// script runs, so it keeps the script's target; a store host of such a name would describe one
+/// machine where the name means every machine, and is not used for it.
+pub fn is_loopback(name: &str) -> bool {
+    let name = name.trim();
+    let name = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name);
+    name == "."
+        || ["localhost", "localhost.", "localhost.localdomain"]
+            .iter()
+            .any(|l| name.eq_ignore_ascii_case(l))
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// A row of the `infrastructure` table: a real host.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Host {
@@ -276,6 +296,38 @@ mod tests {
         let bare = Target::resolve("windows-server-2008", &[host()]);
         assert_eq!(bare.tags, vec!["windows-server-2008".to_string()]);
         assert_eq!(bare.host_id, None);
+    }
+
+    #[test]
+    fn loopback_names_are_the_machine_the_code_is_on() {
+        for name in [
+            "localhost",
+            "LOCALHOST",
+            "localhost.",
+            " localhost.localdomain",
+            ".",
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "0:0:0:0:0:0:0:1",
+        ] {
+            assert!(is_loopback(name), "{name}");
+        }
+        for name in [
+            "",
+            "..",
+            "localhost2",
+            "my-localhost",
+            "acme-dc01",
+            "10.0.0.5",
+            "128.0.0.1",
+            "::2",
+            "[::1",
+            "$env:COMPUTERNAME",
+        ] {
+            assert!(!is_loopback(name), "{name}");
+        }
     }
 
     #[test]

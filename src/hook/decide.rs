@@ -174,12 +174,14 @@ pub fn fixed_command<'a>(
 }
 
 /// The host a command runs on when it executes remotely (`ssh HOST '…'`,
-/// `Invoke-Command -ComputerName HOST {…}`): the first one found.
+/// `Invoke-Command -ComputerName HOST {…}`): the first one found that is not the local machine
+/// (`ssh localhost`, which runs where the command runs).
 pub fn remote_host(command: &str, lang: Language) -> Option<String> {
     script::parse(command, lang)
         .commands
         .into_iter()
-        .find_map(|c| c.host)
+        .filter_map(|c| c.host)
+        .find(|h| !crate::engine::target::is_loopback(h))
 }
 
 /// The patterns that explain `output` of `command`, most severe first, one per pattern, and the
@@ -283,6 +285,27 @@ mod tests {
                 replacement: r.into(),
             }),
         }
+    }
+
+    #[test]
+    fn the_local_machine_is_no_remote_host() {
+        let host = |c: &str, lang| remote_host(c, lang);
+        assert_eq!(host("ssh localhost 'nproc'", Language::Bash), None);
+        assert_eq!(
+            host("ssh 127.0.0.1 nproc; ssh web1 nproc", Language::Bash).as_deref(),
+            Some("web1")
+        );
+        assert_eq!(
+            host(
+                "Invoke-Command -ComputerName . { Get-LocalUser }",
+                Language::PowerShell
+            ),
+            None
+        );
+        assert_eq!(
+            host("ssh oldsrv 'Get-LocalUser'", Language::Bash).as_deref(),
+            Some("oldsrv")
+        );
     }
 
     #[test]

@@ -132,7 +132,7 @@ fn comment_above(doc: &Document, language: Language, line: usize, body: &str) ->
     let mut text = String::new();
     for l in body.trim().lines() {
         // Text from the store must never become a directive (`forewarn: ignore` would silence).
-        let l = l.trim_end().replace("forewarn:", "forewarn -");
+        let l = crate::engine::directives::defused(l.trim_end());
         text.push_str(indent);
         text.push_str(marker);
         if !l.is_empty() {

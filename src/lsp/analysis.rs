@@ -428,11 +428,10 @@ impl Analyzer {
             }
         };
         if self.parser.as_ref().map(|(l, _)| *l) != Some(language) {
-            let mut parser = tree_sitter::Parser::new();
-            if parser.set_language(&grammar).is_err() {
+            let Some(parser) = crate::script::new_parser(&grammar) else {
                 self.chunks.clear();
                 return vec![(0..text.len(), None)];
-            }
+            };
             self.parser = Some((language, parser));
             self.chunks.clear();
         }
@@ -1027,12 +1026,11 @@ pub(crate) mod tests {
     /// Where a whole-file parse allows a chunk to start (a line start between two whole
     /// statements); `None` when the file has an error.
     fn allowed_cuts(text: &str, lang: Language) -> Option<std::collections::HashSet<usize>> {
-        let mut parser = tree_sitter::Parser::new();
         let grammar: tree_sitter::Language = match lang {
             Language::Bash => tree_sitter_bash::LANGUAGE.into(),
             _ => tree_sitter_powershell::LANGUAGE.into(),
         };
-        parser.set_language(&grammar).unwrap();
+        let mut parser = crate::script::new_parser(&grammar).unwrap();
         let tree = parser.parse(text, None).unwrap();
         if tree.root_node().has_error() {
             return None;
@@ -1208,10 +1206,7 @@ pub(crate) mod tests {
         text.push_str(&"data line\n".repeat(20_000));
         text.push_str("EOF\n");
         text.push_str(&block.repeat(2000));
-        let mut parser = tree_sitter::Parser::new();
-        parser
-            .set_language(&tree_sitter_bash::LANGUAGE.into())
-            .unwrap();
+        let mut parser = crate::script::new_parser(&tree_sitter_bash::LANGUAGE.into()).unwrap();
         let chunks = initial(&mut parser, &text, Language::Bash);
         assert!(
             chunks.len() > 50,

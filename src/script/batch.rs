@@ -9,7 +9,8 @@
 //! `powershell -Command` and `psexec \\HOST` is parsed as code (the last on HOST, on each of `\\a,b`). It never
 //! recurses on nesting, so any input is safe. A name is what cmd runs with its carets dropped
 //! (`w^mic` is `wmic`). Other commands named by a variable (`%TOOL%`, `!x!`, `%%i`) are decided
-//! at run time and not reported.
+//! at run time and not reported. What follows an unconditional `goto`/`exit` (outside blocks,
+//! conditions and `&&`/`||`) up to the next label never runs: its commands and code are dropped.
 
 use std::ops::Range;
 
@@ -43,8 +44,12 @@ pub(crate) fn parse_into(
         out,
         depth,
         holes: Vec::new(),
+        line_cond: false,
+        next_cond: false,
+        dead: None,
     };
     lexer.run();
+    lexer.revive(src.len());
     lexer.regions();
 }
 
@@ -60,6 +65,13 @@ struct Lexer<'s, 'o> {
     depth: u8,
     /// Ranges that are not code: comments, labels, data arguments, code parsed as embedded.
     holes: Vec<Range<usize>>,
+    /// The rest of the line runs under an `if`, a `for` or an `else` (or after a block's `)`).
+    line_cond: bool,
+    /// The next command runs after `&&`, `||` or `|`: only when the one before allows it.
+    next_cond: bool,
+    /// Since an unconditional `goto` or `exit`: where the code that never runs starts, and how
+    /// many commands and code regions there were then.
+    dead: Option<(usize, usize, usize)>,
 }
 
 fn is_blank(c: u8) -> bool {
@@ -71,7 +83,12 @@ impl Lexer<'_, '_> {
         while self.pos < self.b.len() {
             let c = self.b[self.pos];
             match c {
-                b' ' | b'\t' | b'\r' | b'\n' | b'@' | b';' | b',' | b'=' | b'\x0b' | b'\x0c' => {
+                b'\n' => {
+                    self.line_cond = false;
+                    self.next_cond = false;
+                    self.pos += 1;
+                }
+                b' ' | b'\t' | b'\r' | b'@' | b';' | b',' | b'=' | b'\x0b' | b'\x0c' => {
                     self.pos += 1
                 }
                 b'^' if self.continuation_at(self.pos).is_some() => {
@@ -84,6 +101,9 @@ impl Lexer<'_, '_> {
                 b')' => {
                     self.blocks = self.blocks.saturating_sub(1);
                     self.pos += 1;
+                    // What follows a block on its line (`) else …`, `) & …`) is taken to be
+                    // as conditional as the block may have been.
+                    self.line_cond = true;
                     // `) else (` / `) else cmd`
                     let after = self.skip_blanks(self.pos);
                     let (ws, we) = self.word_at(after);
@@ -92,12 +112,16 @@ impl Lexer<'_, '_> {
                     }
                 }
                 b':' => {
-                    // A label, or a `::` comment: neither is code.
+                    // A label, or a `::` comment: neither is code. A label is where a `goto`
+                    // may land: the code after it may run again.
+                    if self.b.get(self.pos + 1) != Some(&b':') {
+                        self.revive(self.pos);
+                    }
                     let end = self.line_end(self.pos);
                     self.holes.push(self.pos..end);
                     self.pos = end;
                 }
-                b'&' | b'|' => self.pos += 1,
+                b'&' | b'|' => self.separator(self.pos),
                 // `>nul 2>&1 cmd`: a redirection before the command, with its target.
                 b'<' | b'>' => {
                     let mut i = self.pos + 1;
@@ -240,13 +264,54 @@ impl Lexer<'_, '_> {
         while i < self.b.len() && is_blank(self.b[i]) {
             i += 1;
         }
+        let from = self.pos;
         if matches!(self.b.get(i), Some(b'&') | Some(b'|')) {
-            i += 1;
-            if matches!(self.b.get(i), Some(b'&') | Some(b'|')) {
-                i += 1;
+            self.separator(i);
+            i = self.pos;
+        }
+        self.pos = i.max(end).max(from + 1).min(self.b.len());
+    }
+
+    /// Moves past the separator at `i` (`&`, `&&`, `||`, `|`), noting whether the next command
+    /// runs whatever happened before it (`&` only).
+    fn separator(&mut self, i: usize) {
+        let first = self.b[i];
+        let doubled = self.b.get(i + 1) == Some(&first);
+        self.next_cond = first == b'|' || doubled;
+        self.pos = i + 1 + usize::from(doubled);
+    }
+
+    /// Whether the command `bare` with arguments `args` leaves the script or jumps (`goto
+    /// label`, `goto :eof`, `exit /b`) wherever it stands: in the script itself (an executed
+    /// string has no labels to go to), outside any block, condition or `&&`/`||`.
+    fn jumps_away(&self, bare: &str, args: Range<usize>) -> bool {
+        let (keyword, rest) = match bare.split_once(':') {
+            Some(("goto", label)) => ("goto", label),
+            _ => (bare.split('/').next().unwrap_or(bare), ""),
+        };
+        let arg = self.src.get(args).unwrap_or("").trim();
+        let help = arg.starts_with("/?") || bare.contains("/?");
+        let unconditional = self.depth == 0 && self.blocks == 0 && !self.line_cond;
+        unconditional
+            && !help
+            && match keyword {
+                // `goto` with no label fails and goes on.
+                "goto" => !rest.is_empty() || !arg.is_empty(),
+                "exit" => true,
+                _ => false,
+            }
+    }
+
+    /// Ends the code that never runs at `at` (a label, or the end): its commands and code
+    /// regions are dropped and its text is no code.
+    fn revive(&mut self, at: usize) {
+        if let Some((from, commands, code)) = self.dead.take() {
+            self.out.commands.truncate(commands);
+            self.out.code.truncate(code);
+            if at > from {
+                self.holes.push(from..at);
             }
         }
-        self.pos = i.max(end).max(self.pos + 1).min(self.b.len());
     }
 
     /// The words of `range` (quotes kept).
@@ -290,9 +355,18 @@ impl Lexer<'_, '_> {
                 self.holes.push(from..end);
                 self.pos = end;
             }
-            "if" => self.if_condition(we),
-            "for" => self.for_header(we),
-            "else" => self.pos = we,
+            "if" => {
+                self.line_cond = true;
+                self.if_condition(we)
+            }
+            "for" => {
+                self.line_cond = true;
+                self.for_header(we)
+            }
+            "else" => {
+                self.line_cond = true;
+                self.pos = we
+            }
             _ => self.command(ws, we, &lower),
         }
     }
@@ -407,6 +481,7 @@ impl Lexer<'_, '_> {
     /// A simple command starting with the word `ws..we`.
     fn command(&mut self, ws: usize, we: usize, lower: &str) {
         let end = self.command_end(ws).max(we);
+        let after_cond = std::mem::take(&mut self.next_cond);
         // A quoted program path: the name is inside the quotes.
         let mut word = if self.b[ws] == b'"' && we > ws + 1 && self.b[we - 1] == b'"' {
             ws + 1..we - 1
@@ -486,6 +561,10 @@ impl Lexer<'_, '_> {
             "bash" | "sh" => self.shell_c(args),
             "wsl" => self.wsl(args),
             _ => {}
+        }
+        // Nothing after it runs until the next label (the rest of its own line neither).
+        if self.dead.is_none() && !after_cond && self.jumps_away(&bare, we..end) {
+            self.dead = Some((end, self.out.commands.len(), self.out.code.len()));
         }
         self.after_command(end);
     }
@@ -963,6 +1042,65 @@ mod tests {
     }
 
     #[test]
+    fn code_after_an_unconditional_jump_runs_only_from_the_next_label() {
+        // What never runs, up to the next label, is neither a command nor code.
+        let src = "@echo off\r\ngoto :skip\r\nwmic os get caption\r\npowershell -Command \"Get-LocalUser\"\r\n:skip\r\nver\r\n";
+        assert_eq!(names(src), ["echo", "goto", "ver"]);
+        assert!(!code(src).contains("wmic"), "{}", code(src));
+        assert_spans_valid(src, &p(src));
+        for (src, expected) in [
+            ("goto skip\nwmic\n:skip\nver\n", vec!["goto", "ver"]),
+            ("goto:eof\nwmic\n", vec!["goto:eof"]),
+            ("GoTo :EOF\nwmic\n:sub\nver\n", vec!["GoTo", "ver"]),
+            ("exit /b 0\nwmic\n:sub\nver\n", vec!["exit", "ver"]),
+            ("exit\nwmic\n", vec!["exit"]),
+            // The rest of its own line does not run either; a `::` comment is no label.
+            (
+                "goto end & wmic\n:: note\nwmic\n:end\nver\n",
+                vec!["goto", "ver"],
+            ),
+            // A label inside a block, or after other text, still ends it.
+            ("goto a\nwmic\n(\n:a\nver\n)\n", vec!["goto", "ver"]),
+            ("goto %target%\nwmic\n  :x\nver\n", vec!["goto", "ver"]),
+            // The same label jumped to twice, and code after a `call` (which returns).
+            (
+                "call :sub\nwmic\ngoto :eof\n:sub\nver\ngoto :eof\n",
+                vec!["call", "wmic", "goto", "ver", "goto"],
+            ),
+        ] {
+            assert_eq!(names(src), expected, "{src:?}");
+        }
+        // Conditional jumps: what follows may run.
+        for src in [
+            "if errorlevel 1 goto :fail\nwmic\n",
+            "if exist x (goto :a) else goto :b\nwmic\n",
+            "if exist x (\n  goto :a\n)\nwmic\n",
+            "if exist x echo a & goto :a\nwmic\n",
+            "for %%f in (*) do goto :a\nwmic\n",
+            "ver || goto :fail\nwmic\n",
+            "ver && exit /b\nwmic\n",
+            "(\n  goto :a\n)\nwmic\n",
+            "ver | exit\nwmic\n",
+            "goto /?\nwmic\n",
+            "goto\nwmic\n",
+            "cmd /c \"goto :a & exit\"\nwmic\n",
+            "for /f %%i in ('goto x') do echo\nwmic\n",
+        ] {
+            assert!(
+                names(src).iter().any(|n| n == "wmic"),
+                "{src:?}: {:?}",
+                names(src)
+            );
+        }
+        // `&` makes no condition: `ver & goto :a` always jumps.
+        assert_eq!(names("ver & goto :a\nwmic\n:a\n"), ["ver", "goto"]);
+        assert_eq!(
+            names("ver || echo x & goto :a\nwmic\n:a\n"),
+            ["ver", "echo", "goto"]
+        );
+    }
+
+    #[test]
     fn carets_in_a_command_name_are_dropped() {
         let src = "w^mic os get caption\r\n";
         let p = p(src);
@@ -1003,7 +1141,7 @@ mod tests {
     #[test]
     fn comments_and_labels() {
         let src =
-            "REM wmic os\n@rem wmic os\n:: wmic os\n:label\nrem. wmic\ngoto :eof\nREMOVE-ME x";
+            "REM wmic os\n@rem wmic os\n:: wmic os\n:label\nrem. wmic\ngoto :eof\n:more\nREMOVE-ME x";
         assert_eq!(names(src), ["goto", "REMOVE-ME"]);
         let code = code(src);
         assert!(!code.contains("wmic"), "{code}");
