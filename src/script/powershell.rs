@@ -1234,10 +1234,19 @@ impl<'s> Walker<'s, '_> {
                 false => continue,
             };
             let r = node.byte_range();
-            let r = match self.identity {
-                true => r,
-                false => self.base.to_source(r.start)..self.base.to_source_end(r.end),
-            };
+            if !self.identity {
+                let r = self.base.to_source(r.start)..self.base.to_source_end(r.end);
+                self.out.words.push(r);
+                continue;
+            }
+            // Words only blanks apart are one range: a large script has millions of them.
+            if let Some(last) = self.out.words.last_mut() {
+                let gap = self.src.get(last.end..r.start).unwrap_or("\n");
+                if last.end <= r.start && gap.bytes().all(|b| b == b' ' || b == b'\t') {
+                    last.end = r.end;
+                    continue;
+                }
+            }
             self.out.words.push(r);
         }
     }
@@ -3110,15 +3119,12 @@ mod tests {
         let src = "dir C:\\logs\\ex??.log -Filter ??.tmp\n& openssl.exe pkcs12 -in C:\\c.pfx\nif ($x -in $y) { Write-Output x$HOME ($a -in $b) }\n$x = $null ?? 1\n";
         let p = super::super::parse(src, PS);
         let words: Vec<&str> = p.words.iter().map(|w| &src[w.clone()]).collect();
+        // Words only blanks apart are kept as one range.
         assert_eq!(
             words,
             [
-                "C:\\logs\\ex??.log",
-                "-Filter",
-                "??.tmp",
-                "pkcs12",
-                "-in",
-                "C:\\c.pfx",
+                "C:\\logs\\ex??.log -Filter ??.tmp",
+                "pkcs12 -in C:\\c.pfx",
                 "x$HOME"
             ]
         );
