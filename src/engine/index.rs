@@ -404,6 +404,9 @@ struct PrefilterParts {
     ac: Option<AhoCorasick>,
     bounds: Vec<Bound>,
     words: FxHashSet<String>,
+    /// The words of `words` that are PowerShell aliases (`curl` is Invoke-WebRequest in Windows
+    /// PowerShell): reported as [`Hit::Other`] even when also an operation command.
+    aliases: FxHashSet<String>,
     starts: WordStarts,
 }
 
@@ -489,6 +492,7 @@ impl PrefilterParts {
             ac,
             bounds,
             words,
+            aliases: FxHashSet::default(),
             starts,
         })
     }
@@ -585,11 +589,13 @@ impl Prefilter<'_> {
                 hit(start..i, Hit::Entries(entries));
             }
             if self.parts.words.contains(&word) {
-                let kind = match super::operations::is_command_name(&word) {
-                    true => Hit::Operation(&word),
-                    false => Hit::Other,
-                };
-                hit(start..i, kind);
+                let operation = super::operations::is_command_name(&word);
+                if operation {
+                    hit(start..i, Hit::Operation(&word));
+                }
+                if !operation || self.parts.aliases.contains(&word) {
+                    hit(start..i, Hit::Other);
+                }
             }
             for &len in &index.prefix_lens {
                 if len > word.len() {
@@ -961,13 +967,15 @@ impl PatternIndex {
         // PowerShell run from the script (`pwsh -c 'gwmi …'`) may use aliases or be encoded.
         let shells = ["pwsh", "powershell"];
         let mut words: Vec<&str> = operations.into_iter().chain(shells).collect();
+        let mut aliases = FxHashSet::default();
         if lang == Language::PowerShell {
             // `gwmi` runs Get-WmiObject: an alias stands for its cmdlet's names.
             let mut found = Vec::new();
-            for &(alias, cmdlet) in crate::script::powershell::ALIASES {
+            for &(alias, cmdlet) in crate::script::powershell::all_aliases() {
                 self.command_candidates(cmdlet, &mut found);
                 if !found.is_empty() || words.iter().any(|w| w.eq_ignore_ascii_case(cmdlet)) {
                     words.push(alias);
+                    aliases.insert(alias.to_ascii_lowercase());
                 }
             }
         }
@@ -997,14 +1005,16 @@ impl PatternIndex {
         {
             return None;
         }
-        PrefilterParts::build(
+        let mut parts = PrefilterParts::build(
             names.chain(prefixes).chain(words_odd).chain(syntax),
             words.iter().copied(),
             self.by_name
                 .keys()
                 .chain(self.by_prefix.keys())
                 .map(String::as_str),
-        )
+        )?;
+        parts.aliases = aliases;
+        Some(parts)
     }
 
     /// Patterns whose error_pattern matches somewhere in `text`, with the matched byte range.

@@ -5,7 +5,7 @@ use std::ops::Range;
 use super::directives::Directives;
 use super::index::{Hit, PatternIndex};
 use super::operations;
-use super::pattern::{Pattern, Severity};
+use super::pattern::{Pattern, PatternType, Severity};
 use super::target::Target;
 use crate::script::sparse::{self, Cut};
 use crate::script::{self, Language, OsSet, Parsed};
@@ -530,6 +530,8 @@ pub fn scan_parsed(
             }
             let span = cmd.map.to_source(text_range.start)..cmd.map.to_source_end(text_range.end);
             let text = &cmd.text[text_range];
+            let splat = cmd.language == Language::PowerShell && splats(&cmd.text);
+            let text = Matched { text, splat };
             found.push(index, pi, span, text, (k, targets), directives, &lines);
         };
         // Guarded code checked for what it uses before using it. A lookup of the command's
@@ -579,6 +581,8 @@ pub fn scan_parsed(
     }
 
     let mut seen = Vec::new();
+    // Sorted once a PowerShell construct is found: an embedded parse adds its words late.
+    let mut words: Option<std::borrow::Cow<'_, [Range<usize>]>> = None;
     for region in &parsed.code {
         let Some(code) = src.get(region.span.clone()) else {
             continue;
@@ -599,10 +603,26 @@ pub fn scan_parsed(
             {
                 continue;
             }
+            let pattern = index.pattern(entry.pattern);
             for m in entry.syntax_matches(code, region.language) {
                 let span = region.span.start + m.start..region.span.start + m.end;
+                if region.language == Language::PowerShell {
+                    let words = words.get_or_insert_with(|| sorted_words(&parsed.words));
+                    if argument_text(words, src, &span)
+                        || (!fails_at_parse(pattern)
+                            && (runs_on_newer(parsed, &region.host, span.start)
+                                .is_some_and(|min| ruled_out_by_powershell(pattern, min))
+                                || value_unused(src, &span)))
+                    {
+                        continue;
+                    }
+                }
                 let on = (k, &targets);
-                found.push(index, entry.pattern, span, &code[m], on, directives, &lines);
+                let text = Matched {
+                    text: &code[m],
+                    splat: false,
+                };
+                found.push(index, entry.pattern, span, text, on, directives, &lines);
             }
         }
     }
@@ -669,6 +689,27 @@ struct Raw<'p> {
     target: u32,
     /// The command or construct text the pattern matched (what a fix rewrites).
     text: &'p str,
+    /// The command splats a table (`Invoke-WebRequest @p`), which may pass any parameter.
+    splat: bool,
+}
+
+/// The text a pattern matched, and whether its command splats a table.
+struct Matched<'p> {
+    text: &'p str,
+    splat: bool,
+}
+
+/// Whether PowerShell command text passes a splatted variable (`@params`,
+/// `@PSBoundParameters`), whose parameters it cannot show.
+fn splats(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b'@'
+            && i > 0
+            && b[i - 1].is_ascii_whitespace()
+            && b.get(i + 1)
+                .is_some_and(|&n| n.is_ascii_alphabetic() || n == b'_')
+    })
 }
 
 impl<'p> Found<'p> {
@@ -680,7 +721,7 @@ impl<'p> Found<'p> {
         index: &PatternIndex,
         pi: usize,
         span: Range<usize>,
-        text: &'p str,
+        Matched { text, splat }: Matched<'p>,
         (k, targets): (usize, &Targets),
         directives: &Directives,
         lines: &LineStarts,
@@ -704,6 +745,7 @@ impl<'p> Found<'p> {
             pattern: pi as u32,
             target: k as u32,
             text,
+            splat,
         });
     }
 
@@ -726,7 +768,8 @@ impl<'p> Found<'p> {
             .map(|r| {
                 let pattern = index.pattern(r.pattern as usize);
                 Finding {
-                    fix: edit(pattern, &r.span, r.text, src),
+                    fix: edit(pattern, &r.span, r.text, src)
+                        .filter(|e| !(r.splat && adds_a_parameter(&e.replacement, r.text))),
                     pattern_id: pattern.id.clone(),
                     span: r.span,
                     severity: r.severity,
@@ -758,6 +801,21 @@ fn edit(pattern: &Pattern, span: &Range<usize>, text: &str, src: &str) -> Option
         span: span.clone(),
         replacement: replaced.into_owned(),
     })
+}
+
+/// Whether `replacement` passes a parameter (`-UseBasicParsing`) that `text` does not: on a
+/// command that splats a table, the table may pass it already, and twice is an error
+/// ("Cannot bind parameter because parameter 'UseBasicParsing' is specified more than once").
+fn adds_a_parameter(replacement: &str, text: &str) -> bool {
+    let params = |s: &str| -> Vec<String> {
+        s.split(|c: char| c.is_whitespace())
+            .filter_map(|w| w.strip_prefix('-'))
+            .map(|w| w.split(':').next().unwrap_or("").to_ascii_lowercase())
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic()))
+            .collect()
+    };
+    let had = params(text);
+    params(replacement).iter().any(|p| !had.contains(p))
 }
 
 /// 0-based line numbers of byte offsets, for suppression directives.
@@ -802,14 +860,134 @@ fn off_target(target: Option<&Target>, os: OsSet) -> bool {
     })
 }
 
+/// `words` in source order.
+fn sorted_words(words: &[Range<usize>]) -> std::borrow::Cow<'_, [Range<usize>]> {
+    match words.is_sorted_by_key(|w| w.start) {
+        true => std::borrow::Cow::Borrowed(words),
+        false => {
+            let mut w = words.to_vec();
+            w.sort_by_key(|w| w.start);
+            std::borrow::Cow::Owned(w)
+        }
+    }
+}
+
+/// Whether a construct matched at `span` of PowerShell code is argument text: every non-blank
+/// byte of it lies in the bare words and parameter names of commands (`words`, sorted), which
+/// PowerShell reads in argument mode. There `??` in `dir ex??.log` is a wildcard and `-in` in
+/// `openssl pkcs12 -in c.pfx` a parameter, not operators; only a `$` starts code in a bare word
+/// (`x$PSScriptRoot` expands the variable), so a construct that starts with one is code.
+fn argument_text(words: &[Range<usize>], src: &str, span: &Range<usize>) -> bool {
+    let Some(text) = src.get(span.clone()) else {
+        return false;
+    };
+    let mut blank = true;
+    for (i, b) in text.bytes().enumerate() {
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        if blank && b == b'$' {
+            return false;
+        }
+        blank = false;
+        let at = span.start + i;
+        let k = words.partition_point(|w| w.start <= at);
+        if k == 0 || words[k - 1].end <= at {
+            return false;
+        }
+    }
+    !blank
+}
+
+/// Whether `pattern`'s failure is a parse error (its error text is one of the PowerShell or
+/// shell parser's messages: "Unexpected token", "is not a valid statement separator", "Missing
+/// …", "ParserError", "syntax error"), or says nothing: then a construct fails the whole script
+/// before any of it runs, wherever it stands. Otherwise it fails only when the line runs
+/// (`[pscustomobject]` "Unable to find type", an empty `$PSScriptRoot`, the `using` drive), and a
+/// version check in front of it rules it out as it rules out a cmdlet.
+fn fails_at_parse(pattern: &Pattern) -> bool {
+    const PARSER: [&str; 8] = [
+        "unexpected token",
+        "not a valid statement separator",
+        "parsererror",
+        "parse error",
+        "syntax error",
+        "missing expression",
+        "missing closing",
+        "missing statement",
+    ];
+    let error = pattern
+        .error_pattern
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    error.trim().is_empty() || PARSER.iter().any(|m| error.contains(m))
+}
+
+/// The lowest PowerShell that the version checks around `at` (on `host`) prove.
+fn runs_on_newer(parsed: &Parsed, host: &Option<String>, at: usize) -> Option<(u32, u32)> {
+    parsed
+        .version_blocks
+        .iter()
+        .filter(|b| b.span.contains(&at) && b.host == *host)
+        .map(|b| b.min)
+        .max()
+}
+
+/// Whether a variable matched at `span` (`$PSScriptRoot`) is only tested for a value or
+/// given one: `-not $X`, `!$X`, `if ($X)`, `$null -eq $X`, `$X -eq $null`, `$X = …`. An unset
+/// variable is `$null` there, which is what the test is for: the common fallback `if (-not
+/// $PSScriptRoot) { $PSScriptRoot = Split-Path … }` is the fix, not the failure. A scope or drive
+/// (`$using:x`) is looked up even there, and fails.
+fn value_unused(src: &str, span: &Range<usize>) -> bool {
+    let Some(name) = src.get(span.clone()).and_then(|t| t.strip_prefix('$')) else {
+        return false;
+    };
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = src.as_bytes();
+    if name.is_empty()
+        || !name.bytes().all(word)
+        || bytes.get(span.end).is_some_and(|&b| word(b) || b == b':')
+    {
+        return false;
+    }
+    let before = src[..span.start].trim_end_matches([' ', '\t']);
+    let after = src[span.end..].trim_start_matches([' ', '\t']);
+    let ends_with_word = |s: &str, w: &str| {
+        s.len() >= w.len()
+            && s.is_char_boundary(s.len() - w.len())
+            && s[s.len() - w.len()..].eq_ignore_ascii_case(w)
+            && !s.as_bytes()[..s.len() - w.len()]
+                .last()
+                .is_some_and(|&b| word(b) || b == b'-')
+    };
+    let starts_with_word = |s: &str, w: &str| {
+        s.get(..w.len()).is_some_and(|p| p.eq_ignore_ascii_case(w))
+            && !s.as_bytes().get(w.len()).is_some_and(|&b| word(b))
+    };
+    let assigned = after.starts_with('=') && !after.starts_with("==");
+    let negated = before.ends_with('!') || ends_with_word(before, "-not");
+    let compared_with_null = (ends_with_word(before, "-eq") || ends_with_word(before, "-ne"))
+        && ends_with_word(before[..before.len() - 3].trim_end(), "$null")
+        || (starts_with_word(after, "-eq") || starts_with_word(after, "-ne"))
+            && starts_with_word(after[3..].trim_start(), "$null");
+    let condition = after.starts_with(')')
+        && before.ends_with('(')
+        && (ends_with_word(before[..before.len() - 1].trim_end(), "if")
+            || ends_with_word(before[..before.len() - 1].trim_end(), "elseif"));
+    assigned || negated || compared_with_null || condition
+}
+
 /// Whether code that runs only on PowerShell `min` or later (`if ($PSVersionTable.PSVersion
 /// -ge [version]'5.1') { … }`) is out of `pattern`'s reach.
 ///
 /// Every affected system must be ruled out. A `powershell-X` tag is when X is older than
 /// `min`. A Windows tag is when the pattern also names the PowerShell that Windows release
-/// ships (`windows-server-2012-r2` with `powershell-4.0`) and that version is older than `min`:
-/// the pattern then fails there because of that PowerShell, and a newer one installed (WMF)
-/// is what the check looks for. A Windows tag without its PowerShell in the pattern
+/// ships (`windows-server-2012-r2` with `powershell-4.0`), that version is older than `min`,
+/// and the pattern is a `version_mismatch`: the pattern then fails there because of that
+/// PowerShell, and a newer one installed (WMF) is what the check looks for. Another type
+/// (`command_compatibility`: the NetTCPIP module ships with Windows Server 2012, and WMF 5.1 on
+/// 2008 R2 does not bring it) fails for the release itself. A Windows tag without its PowerShell in the pattern
 /// (`wmic` removed from `windows-11-24h2`, Install-WindowsFeature on client Windows) fails for
 /// the operating system, which no version check rules out; neither is any other tag, nor a
 /// pattern scoped to a host or client, nor one that names no system at all.
@@ -847,16 +1025,20 @@ fn ruled_out_by_powershell(pattern: &Pattern, min: (u32, u32)) -> bool {
         .map(|t| t.trim().to_ascii_lowercase())
         .collect();
     let named: Vec<(u32, u32)> = tags.iter().filter_map(|t| powershell(t)).collect();
+    // A module that ships with a Windows release (NetTCPIP, ScheduledTasks with Server 2012) is
+    // missing from older releases whatever WMF adds: only a `version_mismatch` pattern fails
+    // there because of the PowerShell.
+    let version_bound = pattern.pattern_type == PatternType::VersionMismatch;
     tags.iter().all(|t| match powershell(t) {
         Some(v) => v < min,
-        None => shipped(t).is_some_and(|v| v < min && named.contains(&v)),
+        None => version_bound && shipped(t).is_some_and(|v| v < min && named.contains(&v)),
     })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::engine::pattern::{Fix, PatternType};
+    use crate::engine::pattern::Fix;
     use crate::engine::target::Host;
     use crate::script::{make_command, OffsetMap};
 
@@ -1186,6 +1368,72 @@ pub(crate) mod tests {
         let mut fixed = src.to_string();
         fixed.replace_range(edit.span.clone(), &edit.replacement);
         assert_eq!(fixed, "x=1\n/usr/bin/python3 run.py\n");
+    }
+
+    #[test]
+    fn a_command_that_splats_a_table_gets_no_edit_adding_a_parameter() {
+        let mut basic = pattern(
+            "basic",
+            // The default library's: every argument but one starting `-UseB`.
+            &[
+                r"(Invoke-WebRequest|iwr)(\s+([^-\s]\S*|-([^uU\s]\S*|[uU]([^sS\s]\S*|[sS]([^eE\s]\S*|[eE]([^bB\s]\S*)?)?)?)))*\s*$",
+            ],
+            &[],
+            Severity::Major,
+        );
+        basic.fix = Some(Fix {
+            title: None,
+            replace: r"(?i)^(Invoke-WebRequest|iwr)\b".into(),
+            with: "${1} -UseBasicParsing".into(),
+        });
+        let mut py = pattern("py", &["python"], &[], Severity::Major);
+        py.fix = Some(Fix {
+            title: None,
+            replace: "^python$".into(),
+            with: "python3".into(),
+        });
+        let mut tls = pattern("tls", &[r"curl\s.*"], &[], Severity::Major);
+        tls.fix = Some(Fix {
+            title: None,
+            replace: "^curl".into(),
+            with: "curl --tlsv1.2".into(),
+        });
+        let idx = index(vec![basic, py, tls]);
+        let edit = |src: &str, lang: Language| -> Vec<Option<String>> {
+            scan(src, lang, None, &idx)
+                .findings
+                .into_iter()
+                .map(|f| f.fix.map(|e| e.replacement))
+                .collect()
+        };
+        let ps = Language::PowerShell;
+        assert_eq!(
+            edit("Invoke-WebRequest -Uri https://x\n", ps),
+            [Some(
+                "Invoke-WebRequest -UseBasicParsing -Uri https://x".to_string()
+            )]
+        );
+        // The table may hold UseBasicParsing: adding it could pass it twice.
+        for src in [
+            "$p = @{Uri='https://x'; UseBasicParsing=$true}; Invoke-WebRequest @p\n",
+            "Invoke-WebRequest -Uri https://x @rest\n",
+            "Invoke-WebRequest @PSBoundParameters\n",
+        ] {
+            assert_eq!(edit(src, ps), [None], "{src}");
+        }
+        // A table literal, an array and an e-mail address are no splats; a rename adds no
+        // parameter; `@file` is curl's, not PowerShell's.
+        assert_eq!(
+            edit("Invoke-WebRequest -Body @{a=1} -Uri https://x\n", ps),
+            [Some(
+                "Invoke-WebRequest -UseBasicParsing -Body @{a=1} -Uri https://x".to_string()
+            )]
+        );
+        assert_eq!(edit("python @args\n", ps), [Some("python3".to_string())]);
+        assert_eq!(
+            edit("curl -d @body.json https://x\n", Language::Bash),
+            [Some("curl --tlsv1.2 -d @body.json https://x".to_string())]
+        );
     }
 
     #[test]
@@ -2000,6 +2248,166 @@ echo done
         );
     }
 
+    /// A PowerShell 2.0 `syntax:` pattern failing with `error`.
+    fn construct(id: &str, entry: &str, error: &str) -> Pattern {
+        let mut p = pattern(
+            id,
+            &[entry],
+            &["powershell-2.0", "windows-server-2008-r2"],
+            Severity::Blocking,
+        );
+        p.pattern_type = PatternType::VersionMismatch;
+        p.error_pattern = Some(error.into());
+        p
+    }
+
+    /// The ids of the findings of a whole parse of the PowerShell `src`, in order.
+    fn ps_ids(src: &str, idx: &PatternIndex) -> Vec<String> {
+        scan(src, Language::PowerShell, None, idx)
+            .findings
+            .into_iter()
+            .map(|f| f.pattern_id)
+            .collect()
+    }
+
+    #[test]
+    fn operators_in_a_commands_bare_words_and_parameter_names_are_text() {
+        let idx = index(vec![
+            construct("coalesce", r"syntax:\?\?=?", r"Unexpected token '\?\?'"),
+            construct("in", r"syntax:\s-(not)?in\s", r"Unexpected token '-in'"),
+            construct(
+                "ternary",
+                r"syntax:[\w\)\]]\s+\?\s",
+                r"Unexpected token '\?'",
+            ),
+            construct("root", r"syntax:\$PSScriptRoot\b", "Cannot bind argument"),
+        ]);
+        for text in [
+            "Get-ChildItem C:\\Temp\\??.tmp\n",
+            "Get-ChildItem -Filter ??.tmp\n",
+            "Remove-Item C:\\Temp\\~DF??.tmp\n",
+            "dir C:\\logs\\ex??????.log\n",
+            "Get-ChildItem ??\n",
+            "& openssl.exe pkcs12 -in C:\\c.pfx -out c.pem\n",
+            "certutil -encode -in x\n",
+            "Some-Cmdlet -in\n",
+            "Some-Cmdlet -notin x\n",
+            "Get-Item a ? b\n",
+        ] {
+            assert_eq!(ps_ids(text, &idx), Vec::<String>::new(), "{text}");
+        }
+        for (text, id) in [
+            ("$a ?? 'x'\n", "coalesce"),
+            ("$x = $null ?? 1\n", "coalesce"),
+            ("($a)??($b)\n", "coalesce"),
+            ("$x ??= 1\n", "coalesce"),
+            ("Write-Output ($a ?? 'x')\n", "coalesce"),
+            ("if ($x -in $list) { }\n", "in"),
+            ("$a = 1 -in 1,2\n", "in"),
+            ("$b = $x -notin $y\n", "in"),
+            ("Get-Item ($a -in $b)\n", "in"),
+            ("$v = $ok ? 1 : 2\n", "ternary"),
+            // A bare word expands its variables.
+            ("Write-Output x$PSScriptRoot\n", "root"),
+        ] {
+            assert_eq!(ps_ids(text, &idx), [id], "{text}");
+        }
+        // The same wildcards after an operator still leave it found.
+        assert_eq!(
+            ps_ids("dir ex??.log\n$x = $null ?? 1\n", &idx),
+            ["coalesce"]
+        );
+    }
+
+    #[test]
+    fn version_checks_rule_out_constructs_that_fail_when_run_not_parse_errors() {
+        let idx = index(vec![
+            construct(
+                "custom",
+                r"syntax:\[pscustomobject\]",
+                r"Unable to find type \[pscustomobject\]",
+            ),
+            construct(
+                "in",
+                r"syntax:\s-(not)?in\s",
+                r"Unexpected token '-(not)?in'",
+            ),
+            construct("root", r"syntax:\$PSScriptRoot\b", "Cannot bind argument"),
+            construct(
+                "using",
+                r"syntax:\$using:\w+",
+                "A drive with the name 'using'",
+            ),
+        ]);
+        assert_eq!(ps_ids("$o = [pscustomobject]@{a=1}\n", &idx), ["custom"]);
+        let checked = "if ($PSVersionTable.PSVersion.Major -ge 3) {\n  $o = [pscustomobject]@{a=1}\n  $b = 1 -in 1,2\n  $r = Join-Path $PSScriptRoot lib\n  Invoke-Command -Session $s { $using:o }\n}\n";
+        assert_eq!(
+            ps_ids(checked, &idx),
+            ["in"],
+            "-in is a parse error of the whole script"
+        );
+        let else_branch = "if ($PSVersionTable.PSVersion.Major -lt 3) { $o = New-Object PSObject }\nelse { $o = [pscustomobject]@{a=1} }\n";
+        assert_eq!(ps_ids(else_branch, &idx), Vec::<String>::new());
+        let then_branch =
+            "if ($PSVersionTable.PSVersion.Major -lt 3) { $o = [pscustomobject]@{a=1} }\n";
+        assert_eq!(ps_ids(then_branch, &idx), ["custom"]);
+        // A check too old rules nothing out.
+        let low = "if ($PSVersionTable.PSVersion.Major -ge 2) { $o = [pscustomobject]@{} }\n";
+        assert_eq!(ps_ids(low, &idx), ["custom"]);
+        // The fallback for PowerShell 2.0 only tests and sets the variable.
+        let fallback = "if (-not $PSScriptRoot) { $PSScriptRoot = Split-Path -Parent $MyInvocation.MyCommand.Definition }\n";
+        assert_eq!(ps_ids(fallback, &idx), Vec::<String>::new());
+        for quiet in [
+            "if (!$PSScriptRoot) { }\n",
+            "if ($PSScriptRoot) { }\n",
+            "if ($null -eq $PSScriptRoot) { }\n",
+            "if ($PSScriptRoot -eq $null) { }\n",
+        ] {
+            assert_eq!(ps_ids(quiet, &idx), Vec::<String>::new(), "{quiet}");
+        }
+        assert_eq!(
+            ps_ids("$lib = Join-Path $PSScriptRoot lib\n", &idx),
+            ["root"]
+        );
+        // A scope is looked up even in a test, and fails there.
+        assert_eq!(ps_ids("if (-not $using:o) { }\n", &idx), ["using"]);
+    }
+
+    #[test]
+    fn curl_in_windows_powershell_is_invoke_webrequest_sparse_and_whole() {
+        let mut basic = pattern("basic", &["Invoke-WebRequest"], &[], Severity::Major);
+        basic.pattern_type = PatternType::EnvironmentalLimitation;
+        let exe = pattern("exe", &["curl"], &[], Severity::Major);
+        let idx = index(vec![basic.clone(), exe]);
+        // Without a pattern about curl, the alias alone keeps its statement in the sparse path.
+        let only_basic = index(vec![basic]);
+        let ps = Language::PowerShell;
+        let ids_in = |src: &str, idx: &PatternIndex| -> Vec<(String, usize)> {
+            let whole = scan(src, ps, None, idx).findings;
+            let dirs = Directives::parse(src, ps);
+            let sparse = parse_sparse(src, ps, None, idx).expect("cut");
+            assert_eq!(
+                scan_parsed(src, &sparse, &dirs, None, idx).findings,
+                whole,
+                "sparse equals whole: {src}"
+            );
+            whole
+                .into_iter()
+                .map(|f| (f.pattern_id, src[..f.span.start].lines().count()))
+                .collect()
+        };
+        let ids = |src: &str| ids_in(src, &idx);
+        let pair = |id: &str, line: usize| (id.to_string(), line);
+        let src =
+            "Get-Date\nWrite-Host a\ncurl https://x -OutFile a\nGet-Date\ncurl.exe -sS https://y\n";
+        // 0-based lines: `curl` on the third, `curl.exe` on the fifth.
+        assert_eq!(ids(src), [pair("basic", 2), pair("exe", 4)]);
+        let pwsh = format!("#Requires -Version 7\n{src}");
+        assert_eq!(ids(&pwsh), [pair("exe", 3), pair("exe", 5)]);
+        assert_eq!(ids_in(src, &only_basic), [pair("basic", 2)]);
+        assert_eq!(ids_in(&pwsh, &only_basic), []);
+    }
+
     #[test]
     fn version_guards_rule_out_patterns_of_older_powershell_only() {
         let windows_and_ps = [
@@ -2019,13 +2427,24 @@ echo done
             Severity::Major,
         );
         hosted.infrastructure_id = Some("h1".into());
+        let mut local = pattern(
+            "local",
+            &["Get-LocalUser"],
+            &windows_and_ps,
+            Severity::Major,
+        );
+        local.pattern_type = PatternType::VersionMismatch;
+        // Tagged the same way, but a module of the Windows release (NetTCPIP comes with
+        // Server 2012): WMF 5.1 on 2008 R2 does not bring it.
+        let module = pattern(
+            "module",
+            &["Get-NetAdapter"],
+            &windows_and_ps,
+            Severity::Major,
+        );
         let idx = index(vec![
-            pattern(
-                "local",
-                &["Get-LocalUser"],
-                &windows_and_ps,
-                Severity::Major,
-            ),
+            local,
+            module,
             pattern(
                 "ps-only",
                 &["Get-Two"],
@@ -2055,7 +2474,7 @@ echo done
             pattern("anywhere", &["Get-Two"], &[], Severity::Major),
             hosted,
         ]);
-        let src = "Get-LocalUser\nGet-Two\nGet-Three\nGet-WmiObject\nGet-Four\n";
+        let src = "Get-LocalUser\nGet-Two\nGet-Three\nGet-WmiObject\nGet-Four\nGet-NetAdapter\n";
         let ids = |min: Option<(u32, u32)>, target: Option<&str>| {
             run_marked(src, Language::PowerShell, target, &idx, |c| {
                 c.min_powershell = min
@@ -2074,13 +2493,21 @@ echo done
                 "os-only",
                 "os-too",
                 "gone-in-7",
-                "hosted"
+                "hosted",
+                "module"
             ]
         );
         assert_eq!(
             ids(Some((5, 1)), None),
-            ["anywhere", "os-only", "os-too", "gone-in-7", "hosted"],
-            "5.1 rules out 2.0-5.0 and the Windows releases that ship them"
+            [
+                "anywhere",
+                "os-only",
+                "os-too",
+                "gone-in-7",
+                "hosted",
+                "module"
+            ],
+            "5.1 rules out 2.0-5.0 and the Windows releases that ship them, for a version mismatch"
         );
         assert_eq!(
             ids(Some((5, 0)), None),
@@ -2090,18 +2517,19 @@ echo done
                 "os-only",
                 "os-too",
                 "gone-in-7",
-                "hosted"
+                "hosted",
+                "module"
             ],
             "5.0 itself is affected"
         );
         assert_eq!(
             ids(Some((7, 0)), Some("windows-server-2012-r2")),
-            ["anywhere"],
-            "a targeted scan drops them too"
+            ["anywhere", "module"],
+            "a targeted scan drops them too, but not a module the release lacks"
         );
         assert_eq!(
             ids(None, Some("windows-server-2012-r2")),
-            ["local", "anywhere"]
+            ["local", "anywhere", "module"]
         );
     }
 }

@@ -239,6 +239,21 @@ pub struct Parsed {
     pub commands: Vec<Command>,
     /// Code regions in source order; comments, data strings and data heredocs are left out.
     pub code: Vec<CodeRegion>,
+    /// PowerShell: the bare words and parameter names among commands' arguments, in source
+    /// order. PowerShell reads them in argument mode, where an operator is text
+    /// (`dir ex??.log`, `openssl pkcs12 -in c.pfx`) and only a `$` starts code (`x$HOME`).
+    pub words: Vec<Range<usize>>,
+    /// PowerShell: blocks behind a `$PSVersionTable` check, which run only on a PowerShell at
+    /// least that new (the `if` block of `-ge 3`, the `else` of `-lt 3`).
+    pub version_blocks: Vec<VersionBlock>,
+}
+
+/// A block that runs only on PowerShell `min` or later, on `host` (the one its check ran on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionBlock {
+    pub span: Range<usize>,
+    pub host: Option<String>,
+    pub min: (u32, u32),
 }
 
 /// Finds the commands and code regions of `src`, written in `lang`.
@@ -250,6 +265,7 @@ pub fn parse(src: &str, lang: Language) -> Parsed {
     };
     parsed.commands.sort_by_key(|c| c.name_span.start);
     parsed.code.sort_by_key(|r| r.span.start);
+    parsed.words.sort_by_key(|w| w.start);
     parsed
 }
 

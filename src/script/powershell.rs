@@ -77,6 +77,17 @@ pub(crate) const ALIASES: &[(&str, &str)] = &[
     ("gcm", "Get-Command"),
 ];
 
+/// Aliases Windows PowerShell (5.1 and older) defines and PowerShell 6 removed, so that the
+/// program of that name runs there: `curl` and `wget` are Invoke-WebRequest only where
+/// Windows PowerShell reads the code.
+pub(crate) const WINDOWS_POWERSHELL_ALIASES: &[(&str, &str)] =
+    &[("curl", "Invoke-WebRequest"), ("wget", "Invoke-WebRequest")];
+
+/// Every alias a PowerShell name may stand for, in one PowerShell or another.
+pub(crate) fn all_aliases() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    ALIASES.iter().chain(WINDOWS_POWERSHELL_ALIASES)
+}
+
 /// The commands and code regions of a whole powershell document.
 pub fn parse(src: &str) -> Parsed {
     let mut out = Parsed::default();
@@ -274,6 +285,11 @@ pub(crate) fn patch_ps7(src: &str) -> Option<String> {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'?' && bytes.get(i + 1) == Some(&b'?') {
+            // `dir ex??.log`: wildcards in a bare word are the word's own text.
+            if !null_coalescing_at(bytes, i) {
+                i += 2;
+                continue;
+            }
             if bytes.get(i + 2) == Some(&b'=') {
                 edits.push((i, b" +="));
                 i += 3;
@@ -415,6 +431,22 @@ fn parameter_word(bytes: &[u8], i: usize) -> Option<usize> {
         None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|' | b')' | b'}' | b':')
     );
     (odd && ends).then_some(j)
+}
+
+/// Whether the `??` at `i` may be PowerShell 7's null-coalescing operator (`$a ?? 'x'`,
+/// `($a)??($b)`, `$x ??= 1`) rather than wildcards inside a word (`C:\Temp\??.tmp`,
+/// `-Filter ??.tmp`, `ex??????.log`): it stands after a blank or a closing bracket or quote, and
+/// before a blank, the end, or what opens an operand.
+fn null_coalescing_at(bytes: &[u8], i: usize) -> bool {
+    let before = i.checked_sub(1).map(|k| bytes[k]);
+    let after = match bytes.get(i + 2) {
+        Some(b'=') => bytes.get(i + 3),
+        other => other,
+    };
+    matches!(
+        before,
+        None | Some(b' ' | b'\t' | b'\n' | b'\r' | b')' | b']' | b'}' | b'\'' | b'"')
+    ) && after.is_none_or(|&c| c.is_ascii_digit() || b" \t\r\n$(@'\"[{-+!".contains(&c))
 }
 
 /// `COND ? A : B` (PowerShell 7): the position of the `:` when the `?` at `i` is a ternary
@@ -1054,6 +1086,7 @@ impl<'s> Walker<'s, '_> {
                 } else if kind == Kind::If {
                     let host = self.host_of(&child);
                     self.if_guards(node, host);
+                    self.version_blocks(node.start_byte());
                 }
                 if node.child_count() == 0
                     && !self.text(node).bytes().all(|b| b.is_ascii_whitespace())
@@ -1194,8 +1227,15 @@ impl<'s> Walker<'s, '_> {
         if numeric || name.contains(['$', '(', ')', '{', '}', '@', '"', '\'']) {
             return;
         }
+        // `curl` is Invoke-WebRequest where Windows PowerShell reads it, curl.exe in `pwsh`.
+        let windows_powershell = !(self.pwsh || proven.min >= PWSH6);
+        let removed = match windows_powershell {
+            true => WINDOWS_POWERSHELL_ALIASES,
+            false => &[],
+        };
         let alias = ALIASES
             .iter()
+            .chain(removed)
             .find(|(a, _)| a.eq_ignore_ascii_case(name))
             .filter(|_| spelled.len() == name.len())
             .map(|(_, cmdlet)| *cmdlet);
@@ -1203,6 +1243,7 @@ impl<'s> Walker<'s, '_> {
 
         let elems = self.elements(node);
         let end = self.command_end(node, after_name, &elems);
+        self.argument_words(&elems);
 
         // The text: the name, then the arguments up to the end of this command, leaving out the
         // inside of long script blocks and sub-expressions.
@@ -1280,6 +1321,52 @@ impl<'s> Walker<'s, '_> {
             "new-pssession" => self.remember_session(node, &elems),
             "start-process" | "saps" | "start" => self.start_process(&elems, host),
             _ => {}
+        }
+    }
+
+    /// Records the bare words and parameter names among a command's arguments, which
+    /// PowerShell reads in argument mode ([`Parsed::words`]).
+    fn argument_words(&mut self, elems: &[Elem<'_>]) {
+        for e in elems {
+            let node = match e.is_param() {
+                true => e.node,
+                false if e.core.kind() == "generic_token" => e.core,
+                false => continue,
+            };
+            let r = node.byte_range();
+            if !self.identity {
+                let r = self.base.to_source(r.start)..self.base.to_source_end(r.end);
+                self.out.words.push(r);
+                continue;
+            }
+            // Words only blanks apart are one range: a large script has millions of them.
+            if let Some(last) = self.out.words.last_mut() {
+                let gap = self.src.get(last.end..r.start).unwrap_or("\n");
+                if last.end <= r.start && gap.bytes().all(|b| b == b' ' || b == b'\t') {
+                    last.end = r.end;
+                    continue;
+                }
+            }
+            self.out.words.push(r);
+        }
+    }
+
+    /// The blocks of the `if` statement at `at` whose conditions proved a lowest PowerShell
+    /// ([`Parsed::version_blocks`]): the guards [`Walker::if_guards`] just added.
+    fn version_blocks(&mut self, at: usize) {
+        for g in self.guards.iter().filter(|g| g.range.start >= at) {
+            let Some(min) = g.facts.min else {
+                continue;
+            };
+            let span = match self.identity {
+                true => g.range.clone(),
+                false => self.base.to_source(g.range.start)..self.base.to_source_end(g.range.end),
+            };
+            self.out.version_blocks.push(super::VersionBlock {
+                span,
+                host: g.host.as_deref().map(str::to_string),
+                min,
+            });
         }
     }
 
@@ -3188,6 +3275,71 @@ mod tests {
     }
 
     #[test]
+    fn wildcards_in_a_word_are_no_null_coalescing() {
+        // Left as written, so the grammar reads one word (`-f.tmp` was a parameter and an error).
+        for word in [
+            "dir ex??????.log",
+            "gci -Filter ??.tmp",
+            "ri C:\\T\\~DF??.tmp",
+        ] {
+            assert_eq!(patch_ps7(word), None, "{word}");
+            let p = parse(word);
+            assert!(
+                !parse_tree(word, None).unwrap().root_node().has_error(),
+                "{word}"
+            );
+            assert_eq!(p.commands.len(), 1);
+        }
+        for op in [
+            "$a ?? 'x'",
+            "$a ??= 1",
+            "($a)??($b)",
+            "$x = $null ?? 1",
+            "$a ??$b",
+        ] {
+            assert!(patch_ps7(op).is_some(), "{op}");
+        }
+    }
+
+    #[test]
+    fn bare_words_and_parameter_names_are_argument_text() {
+        let src = "dir C:\\logs\\ex??.log -Filter ??.tmp\n& openssl.exe pkcs12 -in C:\\c.pfx\nif ($x -in $y) { Write-Output x$HOME ($a -in $b) }\n$x = $null ?? 1\n";
+        let p = super::super::parse(src, PS);
+        let words: Vec<&str> = p.words.iter().map(|w| &src[w.clone()]).collect();
+        // Words only blanks apart are kept as one range.
+        assert_eq!(
+            words,
+            [
+                "C:\\logs\\ex??.log -Filter ??.tmp",
+                "pkcs12 -in C:\\c.pfx",
+                "x$HOME"
+            ]
+        );
+        // The words of code a string runs are where the string holds them.
+        let src = "Invoke-Expression 'openssl x509 -in c.pem'\n";
+        let p = super::super::parse(src, PS);
+        let words: Vec<&str> = p.words.iter().map(|w| &src[w.clone()]).collect();
+        assert_eq!(words, ["x509", "-in", "c.pem"]);
+    }
+
+    #[test]
+    fn version_checked_blocks_are_kept_for_the_constructs_in_them() {
+        let src = "if ($PSVersionTable.PSVersion.Major -lt 3) { a } else { b }\nif ($PSVersionTable.PSVersion -ge [version]'5.1') { c }\nif (Get-Command d) { d }\n";
+        let p = parse(src);
+        let blocks: Vec<(&str, (u32, u32))> = p
+            .version_blocks
+            .iter()
+            .map(|b| (&src[b.span.clone()], b.min))
+            .collect();
+        assert_eq!(blocks, [("{ b }", (3, 0)), ("{ c }", (5, 1))]);
+        let remote =
+            "Invoke-Command -ComputerName h { if ($PSVersionTable.PSVersion.Major -ge 3) { a } }\n";
+        let p = parse(remote);
+        assert_eq!(p.version_blocks.len(), 1);
+        assert_eq!(p.version_blocks[0].host.as_deref(), Some("h"));
+    }
+
+    #[test]
     fn call_operator_and_dot_sourcing() {
         let src = "& 'C:\\x\\tool.exe' -a b\n& \"$env:ProgramFiles\\Git\\bin\\git.exe\" pull\n. .\\lib.ps1\n& $cmd x\n& { Get-A }\n& cmd /c ver\n. Get-LocalUser -Name a";
         assert_eq!(
@@ -3558,6 +3710,35 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             names(src),
             ["Get-WmiObject", "Invoke-WebRequest", "Invoke-Expression"]
         );
+    }
+
+    #[test]
+    fn curl_and_wget_are_invoke_webrequest_where_windows_powershell_reads_them() {
+        assert_eq!(
+            names("curl https://x -OutFile a\nwget https://y\ncurl.exe -sS https://z\n"),
+            ["Invoke-WebRequest", "Invoke-WebRequest", "curl"]
+        );
+        let p = parse("curl https://x");
+        assert_eq!(
+            find(&p, "Invoke-WebRequest").text,
+            "Invoke-WebRequest https://x"
+        );
+        // PowerShell 6 removed the aliases: where `pwsh` reads the code, curl is curl.
+        for src in [
+            "#Requires -Version 7\ncurl https://x\n",
+            "#!/usr/bin/env pwsh\ncurl https://x\n",
+            "pwsh -c 'curl https://x'\n",
+            "if ($PSVersionTable.PSVersion.Major -ge 6) { curl https://x }\n",
+        ] {
+            assert!(names(src).iter().any(|n| n == "curl"), "{src}");
+            assert!(
+                !names(src).iter().any(|n| n == "Invoke-WebRequest"),
+                "{src}"
+            );
+        }
+        assert!(names("powershell -c 'curl https://x'\n")
+            .iter()
+            .any(|n| n == "Invoke-WebRequest"));
     }
 
     /// `(name, guarded, min_powershell)` of every command but the lookups, in source order.
