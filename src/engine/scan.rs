@@ -532,8 +532,8 @@ pub fn scan_parsed(
             }
             let span = cmd.map.to_source(text_range.start)..cmd.map.to_source_end(text_range.end);
             let text = &cmd.text[text_range];
-            let splat = *splat
-                .get_or_init(|| cmd.language == Language::PowerShell && splats(&cmd.text));
+            let splat =
+                *splat.get_or_init(|| cmd.language == Language::PowerShell && splats(&cmd.text));
             let text = Matched { text, splat };
             found.push(index, pi, span, text, (k, targets), directives, &lines);
         };
