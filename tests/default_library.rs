@@ -441,6 +441,7 @@ fn powershell_2_variants_fire_and_compatible_forms_stay_quiet() {
             &["pwsh -Command { Get-Date }", "& pwsh.exe -File .\\report.ps1"],
             &[
                 "if (Get-Command pwsh -ErrorAction SilentlyContinue) { pwsh -File .\\report.ps1 }",
+                "if ($PSVersionTable.PSVersion.Major -ge 7) { pwsh -File .\\worker.ps1 }",
                 "powershell.exe -File .\\report.ps1",
                 "Write-Host 'run pwsh -File x.ps1'",
             ],
@@ -1684,9 +1685,7 @@ Failed to connect to bus: Host is down"#,
         lang: Language::PowerShell,
         target: "powershell-2.0",
         fires: r#"$report = [ordered]@{ Host = $env:COMPUTERNAME; Disk = $free }"#,
-        quiet: Some(
-            r#"$report = New-Object System.Collections.Specialized.OrderedDictionary"#,
-        ),
+        quiet: Some(r#"$report = New-Object System.Collections.Specialized.OrderedDictionary"#),
         error: Some(
             r#"Unable to find type [ordered]: make sure that the assembly containing this type is loaded."#,
         ),
