@@ -459,6 +459,12 @@ fn powershell_2_variants_fire_and_compatible_forms_stay_quiet() {
             if !fires(id, line, target) {
                 failures.push(format!("{id}: did not fire on `{line}`"));
             }
+            // Text about the command is no command.
+            for text in [format!("# {line}"), format!("$doc = @'\n{line}\n'@")] {
+                if fires(id, &text, target) {
+                    failures.push(format!("{id}: fired on `{text}`"));
+                }
+            }
             // Windows PowerShell 5.1 on Windows 10 has all of it (and TLS 1.2 by default there).
             if *id != PWSH && fires(id, line, "windows-10") {
                 failures.push(format!("{id}: fired on `{line}` for windows-10"));
