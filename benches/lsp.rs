@@ -7,7 +7,8 @@
 //! - server memory ≤ 50 MB: the real `forewarn lsp` process with that store and that document
 //!   open, read from /proc/PID/status (Linux).
 //!
-//! Run with `cargo bench --bench lsp`; it prints the figures.
+//! Run with `cargo bench --bench lsp`; it prints the figures (`-- memory`: the memory figure
+//! only).
 
 #[path = "../tests/lsp/client.rs"]
 #[allow(dead_code)]
@@ -37,6 +38,9 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this too, briefly.
     let quick = !std::env::args().any(|a| a == "--bench");
     let patterns = synthetic::patterns(PATTERNS, 1);
+    if !quick && std::env::args().any(|a| a == "memory") {
+        return memory(&patterns, &synthetic::bash_script(LINES, PATTERNS, 2));
+    }
     let index = Arc::new(PatternIndex::build(patterns.clone(), vec![], vec![]));
     let bash = synthetic::bash_script(LINES, PATTERNS, 2);
     let pwsh = synthetic::powershell_script(LINES, PATTERNS, 3);

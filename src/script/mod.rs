@@ -383,9 +383,9 @@ pub(crate) fn with_parser<R>(
     })
 }
 
-// mimalloc 2's option numbers (`mi_option_t` in mimalloc.h), which libmimalloc-sys leaves out.
+// mimalloc's option number (`mi_option_t` in mimalloc.h, the same in versions 2 and 3), which
+// libmimalloc-sys leaves out.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 37;
 
 /// A tree-sitter parser for `grammar`. Every parser in forewarn is made here, so that
 /// tree-sitter's C allocations go to mimalloc before the first one: tree-sitter allocates and frees a node per token, and glibc's malloc
@@ -397,9 +397,8 @@ pub(crate) fn new_parser(grammar: &tree_sitter::Language) -> Option<tree_sitter:
         // SAFETY: runs once, before any tree-sitter object exists (no parser is made elsewhere),
         // with functions that have the C allocator signatures tree-sitter expects.
         unsafe {
-            // No transparent huge pages (a 2 MiB page per thread heap shows in the language
-            // server's resident memory) and freed pages given back at once.
-            libmimalloc_sys::mi_option_set(MI_OPTION_ALLOW_THP, 0);
+            // Freed pages given back at once, not after 10 ms: the language server's resident
+            // memory is a budget.
             libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
             tree_sitter::set_allocator(
                 Some(libmimalloc_sys::mi_malloc),
