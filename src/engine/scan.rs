@@ -552,6 +552,9 @@ pub fn scan_parsed(
         let quiet = |pi: usize| {
             cmd.min_powershell
                 .is_some_and(|min| ruled_out_by_powershell(index.pattern(pi), min))
+                || cmd
+                    .min_windows
+                    .is_some_and(|min| ruled_out_by_windows(index.pattern(pi), min))
                 || (!cmd.os.is_any() && ruled_out_by_os(index.pattern(pi), cmd.os))
         };
         for &ei in &candidates {
@@ -1032,6 +1035,50 @@ fn ruled_out_by_powershell(pattern: &Pattern, min: (u32, u32)) -> bool {
     tags.iter().all(|t| match powershell(t) {
         Some(v) => v < min,
         None => version_bound && shipped(t).is_some_and(|v| v < min && named.contains(&v)),
+    })
+}
+
+/// Whether code that runs, on Windows, only on NT version `min` or later (`if
+/// ([Environment]::OSVersion.Version -ge [version]'6.2') { … }`) is out of `pattern`'s reach.
+///
+/// Every affected system must be ruled out, as for [`ruled_out_by_powershell`], the other way
+/// round. A Windows release tag is when its newest NT version is older than `min`
+/// (`target::windows_release`). A `powershell-X` tag is when the pattern is not a
+/// `version_mismatch` and X is what a release it names and the check rules out ships: by the
+/// "OS as shipped" convention the tag stands for that release (NetTCPIP, missing from Server
+/// 2008 R2, is tagged `powershell-2.0` too). A `version_mismatch` fails for the PowerShell,
+/// which a newer Windows does not prove (it may run the PowerShell 2.0 engine). The check
+/// proves no OS family (on another OS it compares that OS's version), so other tags stay.
+fn ruled_out_by_windows(pattern: &Pattern, min: (u32, u32, u32)) -> bool {
+    if pattern.affected_systems.is_empty()
+        || pattern.infrastructure_id.is_some()
+        || pattern.client_id.is_some()
+    {
+        return false;
+    }
+    let tags: Vec<String> = pattern
+        .affected_systems
+        .iter()
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect();
+    let release = |t: &str| super::target::windows_release(t);
+    let shipped_by_excluded: Vec<(u32, u32)> = tags
+        .iter()
+        .filter_map(|t| release(t))
+        .filter(|r| r.nt < min)
+        .map(|r| r.powershell)
+        .collect();
+    let release_bound = pattern.pattern_type != PatternType::VersionMismatch;
+    tags.iter().all(|t| match release(t) {
+        Some(r) => r.nt < min,
+        None => {
+            release_bound
+                && t.strip_prefix("powershell-").is_some_and(|v| {
+                    let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
+                    let v = (major.parse().ok(), minor.parse().ok());
+                    matches!(v, (Some(a), Some(b)) if shipped_by_excluded.contains(&(a, b)))
+                })
+        }
     })
 }
 
