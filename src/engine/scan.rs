@@ -460,6 +460,9 @@ pub(crate) fn parse_sparse(
     for part in parts {
         parsed.commands.extend(part.commands);
         parsed.code.extend(part.code);
+        // As each part's scan reads them: argument words and version-checked blocks.
+        parsed.words.extend(part.words);
+        parsed.version_blocks.extend(part.version_blocks);
     }
     Some(parsed)
 }
@@ -2453,6 +2456,95 @@ echo done
         assert_eq!(ids(&pwsh), [pair("exe", 3), pair("exe", 5)]);
         assert_eq!(ids_in(src, &only_basic), [pair("basic", 2)]);
         assert_eq!(ids_in(&pwsh, &only_basic), []);
+    }
+
+    #[test]
+    fn windows_release_checks_rule_out_patterns_of_older_releases_only() {
+        let mut netip = pattern(
+            "netip",
+            &["Get-NetIPAddress"],
+            &[
+                "powershell-2.0",
+                "windows-7",
+                "windows-server-2008",
+                "windows-server-2008-r2",
+            ],
+            Severity::Major,
+        );
+        netip.pattern_type = PatternType::CommandCompatibility;
+        let mut tnc = pattern(
+            "tnc",
+            &["Test-NetConnection"],
+            &[
+                "powershell-2.0",
+                "powershell-3.0",
+                "windows-7",
+                "windows-server-2008-r2",
+                "windows-server-2012",
+            ],
+            Severity::Major,
+        );
+        tnc.pattern_type = PatternType::CommandCompatibility;
+        // About the PowerShell: Server 2012 may still run the 2.0 engine.
+        let mut json = pattern(
+            "json",
+            &["ConvertTo-Json"],
+            &["powershell-2.0", "windows-7", "windows-server-2008-r2"],
+            Severity::Major,
+        );
+        json.pattern_type = PatternType::VersionMismatch;
+        let mut wmic = pattern(
+            "wmic",
+            &["wmic"],
+            &["windows-11-24h2", "windows-server-2025"],
+            Severity::Major,
+        );
+        wmic.pattern_type = PatternType::CommandCompatibility;
+        let linux = pattern("linux", &["Get-NetIPAddress"], &["linux"], Severity::Major);
+        let mut hosted = pattern(
+            "hosted",
+            &["Get-NetIPAddress"],
+            &["windows-server-2008-r2"],
+            Severity::Major,
+        );
+        hosted.infrastructure_id = Some("h".into());
+        let idx = index(vec![netip, tnc, json, wmic, linux, hosted]);
+        let src = "Get-NetIPAddress\nTest-NetConnection\nConvertTo-Json\nwmic\n";
+        let ids = |min: Option<(u32, u32, u32)>, target: Option<&str>| {
+            let mut ids: Vec<String> = run_marked(src, Language::PowerShell, target, &idx, |c| {
+                c.min_windows = min
+            })
+            .into_iter()
+            .map(|f| f.split('@').next().unwrap_or("").to_string())
+            .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            ids(None, None),
+            ["hosted", "json", "linux", "netip", "tnc", "wmic"]
+        );
+        // Server 2012 or later: the 2008 R2 modules are there, Test-NetConnection is not yet.
+        // A host's own pattern stays.
+        assert_eq!(
+            ids(Some((6, 2, 0)), None),
+            ["hosted", "json", "linux", "tnc", "wmic"]
+        );
+        assert_eq!(
+            ids(Some((6, 3, 9600)), None),
+            ["hosted", "json", "linux", "wmic"]
+        );
+        // A newer release never rules out what a newer release lacks.
+        assert_eq!(
+            ids(Some((10, 0, 26100)), None),
+            ["hosted", "json", "linux", "wmic"]
+        );
+        // Below every release the pattern names: nothing ruled out.
+        assert_eq!(ids(Some((6, 1, 7601)), None), ids(None, None));
+        // On a target: the check says the code does not run there.
+        let r2 = Some("windows-server-2008-r2");
+        assert_eq!(ids(None, r2), ["hosted", "json", "netip", "tnc"]);
+        assert_eq!(ids(Some((6, 2, 0)), r2), ["hosted", "json", "tnc"]);
     }
 
     #[test]

@@ -361,6 +361,41 @@ mod tests {
     }
 
     #[test]
+    fn windows_release_tags_have_an_nt_version_in_release_order() {
+        let releases: Vec<&str> = SYSTEM_TAGS
+            .iter()
+            .copied()
+            .filter(|t| t.starts_with("windows-"))
+            .filter(|t| *t != "windows-server-core")
+            .collect();
+        for tag in &releases {
+            assert!(windows_release(tag).is_some(), "{tag}");
+        }
+        let nt = |t: &str| windows_release(t).map(|r| r.nt);
+        let order = [
+            "windows-server-2008",
+            "windows-server-2008-r2",
+            "windows-server-2012",
+            "windows-server-2012-r2",
+            "windows-server-2016",
+            "windows-server-2019",
+            "windows-server-2022",
+            "windows-server-2025",
+        ];
+        assert!(order.windows(2).all(|w| nt(w[0]) < nt(w[1])));
+        assert_eq!(nt("windows-7"), nt("windows-server-2008-r2"));
+        assert!(nt("windows-10") > nt("windows-server-2019"));
+        assert!(nt("windows-11") > nt("windows-server-2025"));
+        assert_eq!(
+            windows_release("windows-server-2012").map(|r| r.powershell),
+            Some((3, 0))
+        );
+        for other in ["windows", "windows-server-core", "powershell-5.1", "linux"] {
+            assert_eq!(windows_release(other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn tags_name_os_families() {
         let os = |tags: &[&str]| os_families(tags).names();
         assert_eq!(os(&["macos", "bash-3.2"]), ["darwin"]);

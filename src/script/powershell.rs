@@ -3411,6 +3411,34 @@ if ($env:OS -eq 'Windows_NT') { wmic os get caption }
 if ($onLinux) { Get-WmiObject z }
 "#;
 
+/// Version and Windows release checks (and some that prove nothing), for the pruned-walk and
+/// sparse-parse corpora.
+#[cfg(test)]
+pub(crate) const VERSION_CHECKS: &str = r#"if ($PSVersionTable.PSVersion.Major -ge 5 -and $PSVersionTable.PSVersion.Minor -ge 1) { Get-LocalUser }
+if (5 -le $PSVersionTable.PSVersion.Major) { Get-LocalUser } else { Get-WmiObject Win32_OS }
+if ($PSVersionTable.PSVersion.Major -ge 5) {
+    if ($PSVersionTable.PSVersion.Minor -ge 1) { $o = [pscustomobject]@{ a = 1 }; Get-LocalUser }
+}
+if ($Host.Version.Major -ge 3) { Invoke-WebRequest https://x -OutFile a; ConvertTo-Json $o }
+if ((Get-Host).Version.Major -lt 3) { Get-WmiObject x } else { Get-CimInstance x }
+switch ($PSVersionTable.PSVersion.Major) {
+    2 { Get-WmiObject Win32_BIOS }
+    5 { Get-CimInstance Win32_BIOS; Get-LocalUser }
+    { $_ -ge 7 } { Get-Content x -AsByteStream }
+    default { Get-FileHash a }
+}
+switch -regex ($PSVersionTable.PSVersion.Major) { 5 { Get-LocalUser }
+}
+if ([Environment]::OSVersion.Version -ge [version]'6.2') { Get-NetIPAddress; Get-ScheduledTask }
+if ([System.Environment]::OSVersion.Version.Major -ge 10) { Get-SmbShare }
+if ([Environment]::OSVersion.Version.Build -ge 9600) { Test-NetConnection h }
+if ((Get-CimInstance Win32_OperatingSystem).Version -ge '6.2') { Get-Disk }
+if ([version](Get-WmiObject Win32_OperatingSystem).Version -ge [version]'6.2') { Resolve-DnsName x }
+if ((Get-WmiObject Win32_OperatingSystem).Version -ge '10.0') { Resolve-DnsName y }
+if ([Environment]::OSVersion.Version -lt [version]'6.2') { Get-WmiObject Win32_NetworkAdapterConfiguration } else { Get-NetAdapter }
+Get-NetIPAddress
+"#;
+
 /// Joined OS checks and checks that end the script, for the tests that compare walks and parses.
 #[cfg(test)]
 pub(crate) const ENDING_CHECKS: &str = r#"Get-LocalUser
@@ -3425,6 +3453,9 @@ if (-not $IsWindows) {
     return
 }
 wmic os get caption
+Get-NetIPAddress
+if ([Environment]::OSVersion.Version -lt [version]'6.2') { throw 'needs Windows Server 2012' }
+Get-NetIPAddress
 "#;
 
 #[cfg(test)]
@@ -4003,6 +4034,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
         ));
         scripts.push(("os checks".into(), OS_CHECKS.into()));
         scripts.push(("ending checks".into(), ENDING_CHECKS.into()));
+        scripts.push(("version checks".into(), VERSION_CHECKS.into()));
         let tokens = [
             "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
             "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
@@ -4464,25 +4496,42 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
         let nested = format!("if ({v}.Major -ge 5) {{ if ({v}.Minor -gt 0) {{ a }} }}");
         assert_eq!(min_of(&nested, "a"), Some((5, 1)));
         // Either side: the lower of the two.
-        let either = format!(
-            "if (({v}.Major -ge 5 -and {v}.Minor -ge 1) -or {v}.Major -ge 6) {{ a }}"
-        );
+        let either =
+            format!("if (({v}.Major -ge 5 -and {v}.Minor -ge 1) -or {v}.Major -ge 6) {{ a }}");
         assert_eq!(min_of(&either, "a"), Some((5, 1)));
         // Ending the script when either fails proves both after it.
         let ends = format!("if ({v}.Major -lt 5 -or {v}.Minor -lt 1) {{ throw 'x' }}\na");
         assert_eq!(min_of(&ends, "a"), Some((5, 1)));
-        assert_eq!(min_of(&format!("if ({v}.Major -gt 4) {{ a }}"), "a"), Some((5, 0)));
-        assert_eq!(min_of(&format!("if ({v}.Major -eq 5) {{ a }}"), "a"), Some((5, 0)));
-        assert_eq!(min_of(&format!("if (5 -le {v}.Major) {{ a }}"), "a"), Some((5, 0)));
-        assert_eq!(min_of(&format!("if (4 -lt {v}.Major) {{ a }}"), "a"), Some((5, 0)));
+        assert_eq!(
+            min_of(&format!("if ({v}.Major -gt 4) {{ a }}"), "a"),
+            Some((5, 0))
+        );
+        assert_eq!(
+            min_of(&format!("if ({v}.Major -eq 5) {{ a }}"), "a"),
+            Some((5, 0))
+        );
+        assert_eq!(
+            min_of(&format!("if (5 -le {v}.Major) {{ a }}"), "a"),
+            Some((5, 0))
+        );
+        assert_eq!(
+            min_of(&format!("if (4 -lt {v}.Major) {{ a }}"), "a"),
+            Some((5, 0))
+        );
         // A minor alone proves no version; above a major it does not lower it.
         assert_eq!(min_of(&format!("if ({v}.Minor -ge 1) {{ a }}"), "a"), None);
         assert_eq!(
-            min_of(&format!("if ({v}.Major -ge 7 -and {v}.Minor -ge 1) {{ a }}"), "a"),
+            min_of(
+                &format!("if ({v}.Major -ge 7 -and {v}.Minor -ge 1) {{ a }}"),
+                "a"
+            ),
             Some((7, 1))
         );
         assert_eq!(
-            min_of(&format!("if ({v} -ge [version]'5.1' -and {v}.Minor -ge 0) {{ a }}"), "a"),
+            min_of(
+                &format!("if ({v} -ge [version]'5.1' -and {v}.Minor -ge 0) {{ a }}"),
+                "a"
+            ),
             Some((5, 1))
         );
         // The block keeps the version for the constructs in it.
@@ -4521,7 +4570,8 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             ]
         );
         // `default` where every other clause's failing proves something.
-        let low = "switch ($PSVersionTable.PSVersion.Major) {\n { $_ -lt 5 } { a }\n default { b }\n}";
+        let low =
+            "switch ($PSVersionTable.PSVersion.Major) {\n { $_ -lt 5 } { a }\n default { b }\n}";
         assert_eq!(min_of(low, "b"), Some((5, 0)));
         let whole = "switch ($PSVersionTable.PSVersion) { { $_ -ge [version]'5.1' } { a } }";
         assert_eq!(min_of(whole, "a"), Some((5, 1)));
@@ -4538,7 +4588,10 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             assert_eq!(min_of(src, "a"), None, "{src}");
         }
         assert_eq!(
-            min_of("switch -exact ($PSVersionTable.PSVersion.Major) { 5 { a } }", "a"),
+            min_of(
+                "switch -exact ($PSVersionTable.PSVersion.Major) { 5 { a } }",
+                "a"
+            ),
             Some((5, 0))
         );
     }
