@@ -27,9 +27,12 @@
 //!
 //! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
-//! up (aliases resolved on both sides), and gets `min_powershell` from `$PSVersionTable.PSVersion`
-//! or `.PSVersion.Major` compared with a literal; `-not`/`!` moves a fact to the `else`, `-and`
-//! joins facts. Facts hold on the host the condition ran on only: a remote block and a kept
+//! up (aliases resolved on both sides), gets `min_powershell` from `$PSVersionTable.PSVersion`,
+//! `.Major` (with `.Minor`: `Major -ge 5 -and Minor -ge 1` is 5.1) or `$Host.Version` compared
+//! with a literal, and `min_windows` from the Windows release (`[Environment]::OSVersion.Version`,
+//! WMI's `Win32_OperatingSystem` `Version`, compared as text unless cast); `-not`/`!` moves a fact
+//! to the `else`, `-and` joins facts. The clauses of a `switch` on such a version run on the
+//! versions they match, its `default` where all of them failed. Facts hold on the host the condition ran on only: a remote block and a kept
 //! block sent elsewhere start without them, and so does a string run by another PowerShell
 //! (`powershell -Command`); a string `Invoke-Expression` runs in this session keeps them.
 //!
@@ -2531,7 +2534,7 @@ fn version_proof_text(a: &str, op: &str, b: &str) -> Option<Proof> {
     let cast = ["[version]", "[system.version]"]
         .iter()
         .find_map(|c| value.strip_prefix(c));
-    let quoted = cast.unwrap_or(&value);
+    let quoted = cast.unwrap_or(value);
     let literal = quoted.trim_matches(['\'', '"']);
     let is_quoted = quoted != literal;
     let mut if_true = Facts::default();
@@ -4499,6 +4502,11 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
         let either =
             format!("if (({v}.Major -ge 5 -and {v}.Minor -ge 1) -or {v}.Major -ge 6) {{ a }}");
         assert_eq!(min_of(&either, "a"), Some((5, 1)));
+        let exact = format!(
+            "if ({v}.Major -gt 5 -or ({v}.Major -eq 5 -and {v}.Minor -ge 1)) {{ a }} else {{ b }}"
+        );
+        assert_eq!(min_of(&exact, "a"), Some((5, 1)));
+        assert_eq!(min_of(&exact, "b"), None);
         // Ending the script when either fails proves both after it.
         let ends = format!("if ({v}.Major -lt 5 -or {v}.Minor -lt 1) {{ throw 'x' }}\na");
         assert_eq!(min_of(&ends, "a"), Some((5, 1)));
