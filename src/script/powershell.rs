@@ -2352,10 +2352,16 @@ impl<'s> Walker<'s, '_> {
         let (lhs, rest) = inner.split_at(at);
         let (op, rhs) = rest.split_at(len);
         let op = &op[op.len() - 2..];
-        let item = |s: &str| s == "$_" || s == "$psitem";
+        // `$_` or `$PSItem` is the subject, and `$_.Major` its major.
+        let item = |s: &str| {
+            ["$_", "$psitem"].iter().find_map(|i| {
+                let rest = s.strip_prefix(i)?;
+                (rest.is_empty() || rest.starts_with('.')).then(|| format!("{subject}{rest}"))
+            })
+        };
         match (item(lhs), item(rhs)) {
-            (true, false) => version_proof_text(subject, op, rhs),
-            (false, true) => version_proof_text(lhs, op, subject),
+            (Some(lhs), None) => version_proof_text(&lhs, op, rhs),
+            (None, Some(rhs)) => version_proof_text(lhs, op, &rhs),
             _ => None,
         }
     }
@@ -4581,6 +4587,8 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
         let low =
             "switch ($PSVersionTable.PSVersion.Major) {\n { $_ -lt 5 } { a }\n default { b }\n}";
         assert_eq!(min_of(low, "b"), Some((5, 0)));
+        let dotted = "switch ($PSVersionTable.PSVersion) {\n { $_.Major -ge 5 } { a }\n}";
+        assert_eq!(min_of(dotted, "a"), Some((5, 0)));
         let whole = "switch ($PSVersionTable.PSVersion) { { $_ -ge [version]'5.1' } { a } }";
         assert_eq!(min_of(whole, "a"), Some((5, 1)));
         let p = crate::script::parse(whole, PS);
