@@ -2548,20 +2548,9 @@ fn version_proof_text(a: &str, op: &str, b: &str) -> Option<Proof> {
     match probe {
         VersionProbe::PowerShell(part) => {
             let (first, second) = version_parts(literal)?;
-            // Major and Minor are whole numbers: `-gt 5` means at least 6. A whole version
-            // compares with its build numbers: `-gt 5.1` holds for 5.1.19041, so it proves
-            // only 5.1.
-            let whole = |n: u32| -> Option<(Option<u32>, Option<u32>)> {
-                Some(match op {
-                    "ge" | "eq" => (Some(n), None),
-                    "gt" => (Some(n.checked_add(1)?), None),
-                    "lt" => (None, Some(n)),
-                    "le" => (None, Some(n.checked_add(1)?)),
-                    // Not 0 is at least 1; equal to n is at least n.
-                    "ne" => ((n == 0).then_some(1), Some(n)),
-                    _ => return None,
-                })
-            };
+            // A whole version compares with its build numbers: `-gt 5.1` holds for 5.1.19041,
+            // so it proves only 5.1.
+            let whole = |n: u32| lowest_whole(op, n);
             match part {
                 Part::Whole => {
                     let v = Some((first, second.unwrap_or(0)));
@@ -2591,16 +2580,7 @@ fn version_proof_text(a: &str, op: &str, b: &str) -> Option<Proof> {
                 true => cast.is_some() || (!is_quoted && part != Part::Whole),
             } =>
         {
-            let whole = |n: u32| -> Option<(Option<u32>, Option<u32>)> {
-                Some(match op {
-                    "ge" | "eq" => (Some(n), None),
-                    "gt" => (Some(n.checked_add(1)?), None),
-                    "lt" => (None, Some(n)),
-                    "le" => (None, Some(n.checked_add(1)?)),
-                    "ne" => ((n == 0).then_some(1), Some(n)),
-                    _ => return None,
-                })
-            };
+            let whole = |n: u32| lowest_whole(op, n);
             let number = || -> Option<u32> { literal.parse().ok() };
             match part {
                 Part::Whole => {
@@ -2976,6 +2956,19 @@ fn version_probe(side: &str) -> Option<VersionProbe> {
         ("buildnumber", Some("[int]")) => Some(VersionProbe::Windows(Part::Build, true)),
         _ => None,
     }
+}
+
+/// The lowest value a whole number (`Major`, `Minor`, `Build`) compared with `n` has when the
+/// comparison is true and when it is false: `-gt 5` means at least 6; not 0 is at least 1.
+fn lowest_whole(op: &str, n: u32) -> Option<(Option<u32>, Option<u32>)> {
+    Some(match op {
+        "ge" | "eq" => (Some(n), None),
+        "gt" => (Some(n.checked_add(1)?), None),
+        "lt" => (None, Some(n)),
+        "le" => (None, Some(n.checked_add(1)?)),
+        "ne" => ((n == 0).then_some(1), Some(n)),
+        _ => return None,
+    })
 }
 
 /// The operator that says the same with its sides swapped.
