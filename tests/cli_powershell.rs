@@ -1,6 +1,7 @@
 //! `forewarn check` on PowerShell an MSP engineer writes for Windows Server 2008 R2 to 2022, with
 //! a store seeded from the default library: the real binary, its JSON report. What argument
-//! mode reads as text, what a version check rules out, `curl` in Windows PowerShell, splatting.
+//! mode reads as text, what a version or Windows release check rules out, `curl` in Windows
+//! PowerShell, splatting.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -225,4 +226,67 @@ fn a_splatted_command_gets_no_edit_that_adds_a_parameter() {
         .as_str()
         .unwrap()
         .contains("-UseBasicParsing"));
+}
+
+#[test]
+fn common_version_and_windows_release_checks_guard_their_blocks() {
+    let store = Store::new();
+    // Server 2008 R2 as shipped.
+    store.run(&[
+        "store",
+        "host",
+        "add",
+        "legacy08",
+        "--tag",
+        "windows-server-2008-r2",
+        "--tag",
+        "powershell-2.0",
+    ]);
+    let script = "\
+if ($PSVersionTable.PSVersion.Major -ge 5 -and $PSVersionTable.PSVersion.Minor -ge 1) { Get-LocalUser }
+if (5 -le $PSVersionTable.PSVersion.Major) { $o | ConvertTo-Json }
+if ($Host.Version.Major -ge 4) { $h = Get-FileHash -Path a -Algorithm SHA256 }
+switch ($PSVersionTable.PSVersion.Major) {
+    2 { Get-WmiObject Win32_Service }
+    5 { Get-CimInstance Win32_Service }
+    default { Get-CimInstance Win32_Process }
+}
+if ([Environment]::OSVersion.Version -ge [version]'6.2') { Get-NetIPAddress }
+if ([System.Environment]::OSVersion.Version.Major -ge 10) { Get-SmbShare }
+if ([version](Get-WmiObject Win32_OperatingSystem).Version -ge [version]'6.2') { Resolve-DnsName x }
+if ((Get-WmiObject Win32_OperatingSystem).Version -ge '10.0') { Get-Disk }
+Get-ScheduledTask
+if ([Environment]::OSVersion.Version -lt [version]'6.2') { throw 'needs Windows Server 2012' }
+Register-ScheduledTask -TaskName x -Action $a
+";
+    let found = store.check("guards.ps1", script, "legacy08");
+    let lines: Vec<(u64, &str)> = found
+        .iter()
+        .map(|f| {
+            (
+                f["start"]["line"].as_u64().unwrap(),
+                f["signature"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let cim = "CIM cmdlets need PowerShell 3.0";
+    assert_eq!(
+        lines,
+        [
+            // `default` runs on 2.0 too; as text, '6.1.7601' is greater than '10.0'.
+            (line_of(script, "default"), cim),
+            (
+                line_of(script, "Get-Disk"),
+                "Storage cmdlets need Windows Server 2012"
+            ),
+            (
+                line_of(script, "Get-ScheduledTask"),
+                "ScheduledTasks cmdlets need Windows Server 2012"
+            ),
+        ],
+        "{found:#?}"
+    );
+    // The same commands unguarded all warn.
+    let bare = "Get-LocalUser\n$o | ConvertTo-Json\nGet-NetIPAddress\nResolve-DnsName x\n";
+    assert_eq!(store.check("bare.ps1", bare, "legacy08").len(), 4);
 }

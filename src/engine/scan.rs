@@ -460,6 +460,9 @@ pub(crate) fn parse_sparse(
     for part in parts {
         parsed.commands.extend(part.commands);
         parsed.code.extend(part.code);
+        // As each part's scan reads them: argument words and version-checked blocks.
+        parsed.words.extend(part.words);
+        parsed.version_blocks.extend(part.version_blocks);
     }
     Some(parsed)
 }
@@ -555,6 +558,9 @@ pub fn scan_parsed(
         let quiet = |pi: usize| {
             cmd.min_powershell
                 .is_some_and(|min| ruled_out_by_powershell(index.pattern(pi), min))
+                || cmd
+                    .min_windows
+                    .is_some_and(|min| ruled_out_by_windows(index.pattern(pi), min))
                 || (!cmd.os.is_any() && ruled_out_by_os(index.pattern(pi), cmd.os))
         };
         for &ei in &candidates {
@@ -1035,6 +1041,50 @@ fn ruled_out_by_powershell(pattern: &Pattern, min: (u32, u32)) -> bool {
     tags.iter().all(|t| match powershell(t) {
         Some(v) => v < min,
         None => version_bound && shipped(t).is_some_and(|v| v < min && named.contains(&v)),
+    })
+}
+
+/// Whether code that runs, on Windows, only on NT version `min` or later (`if
+/// ([Environment]::OSVersion.Version -ge [version]'6.2') { … }`) is out of `pattern`'s reach.
+///
+/// Every affected system must be ruled out, as for [`ruled_out_by_powershell`], the other way
+/// round. A Windows release tag is when its newest NT version is older than `min`
+/// (`target::windows_release`). A `powershell-X` tag is when the pattern is not a
+/// `version_mismatch` and X is what a release it names and the check rules out ships: by the
+/// "OS as shipped" convention the tag stands for that release (NetTCPIP, missing from Server
+/// 2008 R2, is tagged `powershell-2.0` too). A `version_mismatch` fails for the PowerShell,
+/// which a newer Windows does not prove (it may run the PowerShell 2.0 engine). The check
+/// proves no OS family (on another OS it compares that OS's version), so other tags stay.
+fn ruled_out_by_windows(pattern: &Pattern, min: (u32, u32, u32)) -> bool {
+    if pattern.affected_systems.is_empty()
+        || pattern.infrastructure_id.is_some()
+        || pattern.client_id.is_some()
+    {
+        return false;
+    }
+    let tags: Vec<String> = pattern
+        .affected_systems
+        .iter()
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect();
+    let release = |t: &str| super::target::windows_release(t);
+    let shipped_by_excluded: Vec<(u32, u32)> = tags
+        .iter()
+        .filter_map(|t| release(t))
+        .filter(|r| r.nt < min)
+        .map(|r| r.powershell)
+        .collect();
+    let release_bound = pattern.pattern_type != PatternType::VersionMismatch;
+    tags.iter().all(|t| match release(t) {
+        Some(r) => r.nt < min,
+        None => {
+            release_bound
+                && t.strip_prefix("powershell-").is_some_and(|v| {
+                    let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
+                    let v = (major.parse().ok(), minor.parse().ok());
+                    matches!(v, (Some(a), Some(b)) if shipped_by_excluded.contains(&(a, b)))
+                })
+        }
     })
 }
 
@@ -2409,6 +2459,95 @@ echo done
         assert_eq!(ids(&pwsh), [pair("exe", 3), pair("exe", 5)]);
         assert_eq!(ids_in(src, &only_basic), [pair("basic", 2)]);
         assert_eq!(ids_in(&pwsh, &only_basic), []);
+    }
+
+    #[test]
+    fn windows_release_checks_rule_out_patterns_of_older_releases_only() {
+        let mut netip = pattern(
+            "netip",
+            &["Get-NetIPAddress"],
+            &[
+                "powershell-2.0",
+                "windows-7",
+                "windows-server-2008",
+                "windows-server-2008-r2",
+            ],
+            Severity::Major,
+        );
+        netip.pattern_type = PatternType::CommandCompatibility;
+        let mut tnc = pattern(
+            "tnc",
+            &["Test-NetConnection"],
+            &[
+                "powershell-2.0",
+                "powershell-3.0",
+                "windows-7",
+                "windows-server-2008-r2",
+                "windows-server-2012",
+            ],
+            Severity::Major,
+        );
+        tnc.pattern_type = PatternType::CommandCompatibility;
+        // About the PowerShell: Server 2012 may still run the 2.0 engine.
+        let mut json = pattern(
+            "json",
+            &["ConvertTo-Json"],
+            &["powershell-2.0", "windows-7", "windows-server-2008-r2"],
+            Severity::Major,
+        );
+        json.pattern_type = PatternType::VersionMismatch;
+        let mut wmic = pattern(
+            "wmic",
+            &["wmic"],
+            &["windows-11-24h2", "windows-server-2025"],
+            Severity::Major,
+        );
+        wmic.pattern_type = PatternType::CommandCompatibility;
+        let linux = pattern("linux", &["Get-NetIPAddress"], &["linux"], Severity::Major);
+        let mut hosted = pattern(
+            "hosted",
+            &["Get-NetIPAddress"],
+            &["windows-server-2008-r2"],
+            Severity::Major,
+        );
+        hosted.infrastructure_id = Some("h".into());
+        let idx = index(vec![netip, tnc, json, wmic, linux, hosted]);
+        let src = "Get-NetIPAddress\nTest-NetConnection\nConvertTo-Json\nwmic\n";
+        let ids = |min: Option<(u32, u32, u32)>, target: Option<&str>| {
+            let mut ids: Vec<String> = run_marked(src, Language::PowerShell, target, &idx, |c| {
+                c.min_windows = min
+            })
+            .into_iter()
+            .map(|f| f.split('@').next().unwrap_or("").to_string())
+            .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            ids(None, None),
+            ["hosted", "json", "linux", "netip", "tnc", "wmic"]
+        );
+        // Server 2012 or later: the 2008 R2 modules are there, Test-NetConnection is not yet.
+        // A host's own pattern stays.
+        assert_eq!(
+            ids(Some((6, 2, 0)), None),
+            ["hosted", "json", "linux", "tnc", "wmic"]
+        );
+        assert_eq!(
+            ids(Some((6, 3, 9600)), None),
+            ["hosted", "json", "linux", "wmic"]
+        );
+        // A newer release never rules out what a newer release lacks.
+        assert_eq!(
+            ids(Some((10, 0, 26100)), None),
+            ["hosted", "json", "linux", "wmic"]
+        );
+        // Below every release the pattern names: nothing ruled out.
+        assert_eq!(ids(Some((6, 1, 7601)), None), ids(None, None));
+        // On a target: the check says the code does not run there.
+        let r2 = Some("windows-server-2008-r2");
+        assert_eq!(ids(None, r2), ["hosted", "json", "netip", "tnc"]);
+        assert_eq!(ids(Some((6, 2, 0)), r2), ["hosted", "json", "tnc"]);
     }
 
     #[test]

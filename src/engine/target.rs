@@ -53,6 +53,36 @@ pub const SYSTEM_TAGS: &[&str] = &[
     "bash-3.2",
 ];
 
+/// A Windows release tag's place among releases: the newest Windows NT version `(major, minor,
+/// build)` its hosts report, and the Windows PowerShell it ships.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowsRelease {
+    pub nt: (u32, u32, u32),
+    pub powershell: (u32, u32),
+}
+
+/// The Windows release a tag names (`windows-server-2008-r2` is NT 6.1.7601 with PowerShell
+/// 2.0), `None` for other tags and for `windows` and `windows-server-core`, which name none. A
+/// check that proves a later NT version (`[Environment]::OSVersion.Version -ge
+/// [version]'6.2'`) rules the release out. Builds stay put within a server release and grow
+/// with each Windows 10 and 11 feature update: 10 ends at 22H2 (19045), 11 has no last build.
+pub fn windows_release(tag: &str) -> Option<WindowsRelease> {
+    let (nt, powershell) = match tag {
+        "windows-server-2008" => ((6, 0, 6003), (2, 0)),
+        "windows-7" | "windows-server-2008-r2" => ((6, 1, 7601), (2, 0)),
+        "windows-8" | "windows-server-2012" => ((6, 2, 9200), (3, 0)),
+        "windows-8.1" | "windows-server-2012-r2" => ((6, 3, 9600), (4, 0)),
+        "windows-10" => ((10, 0, 19045), (5, 1)),
+        "windows-server-2016" => ((10, 0, 14393), (5, 1)),
+        "windows-server-2019" => ((10, 0, 17763), (5, 1)),
+        "windows-server-2022" => ((10, 0, 20348), (5, 1)),
+        "windows-server-2025" => ((10, 0, 26100), (5, 1)),
+        "windows-11" | "windows-11-24h2" => ((10, 0, u32::MAX), (5, 1)),
+        _ => return None,
+    };
+    Some(WindowsRelease { nt, powershell })
+}
+
 /// The script languages a `syntax:` construct of a pattern with these `affected_systems` is
 /// written in: a construct that fails on `powershell-*` is PowerShell (`&&` before 7), one that
 /// fails on other Windows systems is PowerShell or batch, one that fails on a Unix system is
@@ -327,6 +357,41 @@ mod tests {
             "$env:COMPUTERNAME",
         ] {
             assert!(!is_loopback(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn windows_release_tags_have_an_nt_version_in_release_order() {
+        let releases: Vec<&str> = SYSTEM_TAGS
+            .iter()
+            .copied()
+            .filter(|t| t.starts_with("windows-"))
+            .filter(|t| *t != "windows-server-core")
+            .collect();
+        for tag in &releases {
+            assert!(windows_release(tag).is_some(), "{tag}");
+        }
+        let nt = |t: &str| windows_release(t).map(|r| r.nt);
+        let order = [
+            "windows-server-2008",
+            "windows-server-2008-r2",
+            "windows-server-2012",
+            "windows-server-2012-r2",
+            "windows-server-2016",
+            "windows-server-2019",
+            "windows-server-2022",
+            "windows-server-2025",
+        ];
+        assert!(order.windows(2).all(|w| nt(w[0]) < nt(w[1])));
+        assert_eq!(nt("windows-7"), nt("windows-server-2008-r2"));
+        assert!(nt("windows-10") > nt("windows-server-2019"));
+        assert!(nt("windows-11") > nt("windows-server-2025"));
+        assert_eq!(
+            windows_release("windows-server-2012").map(|r| r.powershell),
+            Some((3, 0))
+        );
+        for other in ["windows", "windows-server-core", "powershell-5.1", "linux"] {
+            assert_eq!(windows_release(other), None, "{other}");
         }
     }
 

@@ -2786,6 +2786,7 @@ impl<'a, 't> Walk<'a, 't> {
                 os,
                 names,
                 min_powershell: None,
+                min_windows: None,
             };
             if !ending.is_empty() {
                 out.push(ending);

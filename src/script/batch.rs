@@ -617,6 +617,7 @@ impl Lexer<'_, '_> {
             host: self.host.map(str::to_string),
             guarded: false,
             min_powershell: None,
+            min_windows: None,
             os: super::OsSet::ANY,
         });
     }

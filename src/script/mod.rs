@@ -207,6 +207,10 @@ pub struct Command {
     /// The enclosing condition proves the PowerShell running this command is at least this
     /// `(major, minor)` (`if ($PSVersionTable.PSVersion.Major -ge 5) { … }` gives `(5, 0)`).
     pub min_powershell: Option<(u32, u32)>,
+    /// The enclosing condition proves that, should this command run on Windows, the release is
+    /// at least this NT version `(major, minor, build)` (`if ([Environment]::OSVersion.Version
+    /// -ge [version]'6.2') { … }` gives `(6, 2, 0)`: Server 2012 / Windows 8 or later).
+    pub min_windows: Option<(u32, u32, u32)>,
     /// The OS families this command can run on, as the enclosing conditions tell
     /// (`if [ "$(uname)" = Darwin ]; then … else nproc; fi`: `nproc` runs on all but Darwin);
     /// [`OsSet::ANY`] when they tell nothing. Only commands carry it: a shell reads a whole
@@ -492,6 +496,7 @@ pub fn make_command(
         host,
         guarded: false,
         min_powershell: None,
+        min_windows: None,
         os: OsSet::ANY,
     }
 }

@@ -300,6 +300,9 @@ pub struct Ending {
     /// The lowest PowerShell version it proved (`if ($PSVersionTable.PSVersion.Major -lt 5) {
     /// throw … }`).
     pub min_powershell: Option<(u32, u32)>,
+    /// The lowest Windows NT version it proved, should the code run on Windows (`if
+    /// ([Environment]::OSVersion.Version -lt [version]'6.2') { throw … }`).
+    pub min_windows: Option<(u32, u32, u32)>,
 }
 
 impl Default for Ending {
@@ -309,6 +312,7 @@ impl Default for Ending {
             os: OsSet::ANY,
             names: Vec::new(),
             min_powershell: None,
+            min_windows: None,
         }
     }
 }
@@ -316,7 +320,10 @@ impl Default for Ending {
 impl Ending {
     /// Whether it proves nothing.
     pub fn is_empty(&self) -> bool {
-        self.os.is_any() && self.names.is_empty() && self.min_powershell.is_none()
+        self.os.is_any()
+            && self.names.is_empty()
+            && self.min_powershell.is_none()
+            && self.min_windows.is_none()
     }
 
     /// Everything `endings` prove together, from the start: what holds after all of them.
@@ -330,6 +337,7 @@ impl Ending {
                 }
             }
             all.min_powershell = all.min_powershell.max(e.min_powershell);
+            all.min_windows = all.min_windows.max(e.min_windows);
         }
         all
     }
@@ -340,11 +348,12 @@ impl Ending {
 /// so what holds after each is folded once, not looked up per command.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Passed {
-    /// Where each check ends, in order, with the OS families and the PowerShell version all the
-    /// checks up to it prove.
+    /// Where each check ends, in order, with the OS families, the PowerShell version and the
+    /// Windows release all the checks up to it prove.
     froms: Vec<usize>,
     os: Vec<OsSet>,
     min: Vec<Option<(u32, u32)>>,
+    windows: Vec<Option<(u32, u32, u32)>>,
     /// Each name proven present, and where the first check that proves it ends.
     names: rustc_hash::FxHashMap<String, usize>,
 }
@@ -353,13 +362,15 @@ impl Passed {
     pub(crate) fn new(mut endings: Vec<Ending>) -> Passed {
         endings.sort_by_key(|e| e.from);
         let mut passed = Passed::default();
-        let (mut os, mut min) = (OsSet::ANY, None);
+        let (mut os, mut min, mut windows) = (OsSet::ANY, None, None);
         for e in endings {
             os = os & e.os;
             min = min.max(e.min_powershell);
+            windows = windows.max(e.min_windows);
             passed.froms.push(e.from);
             passed.os.push(os);
             passed.min.push(min);
+            passed.windows.push(windows);
             // The first names in the document, as many as [`Ending::all`] keeps.
             for n in e.names {
                 if passed.names.len() < MAX_ENDING_NAMES || passed.names.contains_key(&n) {
@@ -382,10 +393,51 @@ impl Passed {
         }
     }
 
+    /// The lowest Windows release the checks ended by `at` prove.
+    pub(crate) fn windows_at(&self, at: usize) -> Option<(u32, u32, u32)> {
+        let i = self.froms.partition_point(|&f| f <= at).checked_sub(1)?;
+        self.windows[i]
+    }
+
     /// Whether a check ended by `at` proved `name` present.
     pub(crate) fn proves(&self, name: &str, at: usize) -> bool {
         self.names.get(name).is_some_and(|&from| from <= at)
     }
+}
+
+/// The Windows NT versions `(major, minor, build)` Windows releases report, oldest first: the
+/// first and last build of each release from 2000 to Windows 7 / Server 2008 R2, then a build
+/// of each Windows 10/11 and Server release. Build numbers grow from one release to the next,
+/// so a build alone tells the release (`.Build -ge 17763` is Server 2019 / Windows 10 1809 or
+/// later). WMI reports the version as text, compared as text: these are the strings it gives.
+pub const NT_RELEASES: &[(u32, u32, u32)] = &[
+    (5, 0, 2195),
+    (5, 1, 2600),
+    (5, 2, 3790),
+    (6, 0, 6000),
+    (6, 0, 6003),
+    (6, 1, 7600),
+    (6, 1, 7601),
+    (6, 2, 9200),
+    (6, 3, 9600),
+    (10, 0, 10240),
+    (10, 0, 14393),
+    (10, 0, 17763),
+    (10, 0, 19045),
+    (10, 0, 20348),
+    (10, 0, 22000),
+    (10, 0, 22631),
+    (10, 0, 26100),
+];
+
+/// The lowest NT version whose build is `build` or later: `9200` is 6.2.9200, `17763` is
+/// 10.0.17763; `None` below Windows 2000.
+pub fn nt_release_of_build(build: u32) -> Option<(u32, u32, u32)> {
+    let i = NT_RELEASES
+        .partition_point(|r| r.2 <= build)
+        .checked_sub(1)?;
+    let (major, minor, _) = NT_RELEASES[i];
+    Some((major, minor, build))
 }
 
 /// How many names the checks of one document may prove present for the rest of it (the
@@ -396,7 +448,7 @@ const MAX_ENDING_NAMES: usize = 64;
 /// needs. bash: `exit`; one of `||`, `&&`, `then`; and one of `[`, `test`, `command`, `type`,
 /// `hash`, `which` (a condition that proves something holds a test or a lookup). PowerShell, in
 /// any case: `if`; one of `throw`, `exit`, `return`; and one of `Get-Command`, `gcm`, `$Is`,
-/// `OSVersion`, `$env:OS`, `PSVersionTable`. Whatever holds a part that passes passes too, so
+/// `OSVersion`, `$env:OS`, `PSVersionTable`, `$Host`, `Get-Host`, `Win32_OperatingSystem`. Whatever holds a part that passes passes too, so
 /// a piece of a document that holds such a check is never skipped.
 pub fn may_end_script(text: &str, lang: super::Language) -> bool {
     match lang {
@@ -425,6 +477,9 @@ pub fn may_end_script(text: &str, lang: super::Language) -> bool {
                             "osversion",
                             "$env:os",
                             "psversiontable",
+                            "$host",
+                            "get-host",
+                            "win32_operatingsystem",
                         ])
                         .ok()
                 })
@@ -794,18 +849,21 @@ mod tests {
             os: OsSet::LINUX | OsSet::DARWIN,
             names: vec!["jq".into()],
             min_powershell: Some((5, 0)),
+            min_windows: None,
         };
         let b = Ending {
             from: 9,
             os: OsSet::LINUX,
             names: vec!["jq".into(), "tac".into()],
             min_powershell: None,
+            min_windows: Some((6, 2, 0)),
         };
         let all = Ending::all(&[a, b]);
         assert_eq!(all.from, 0);
         assert_eq!(all.os, OsSet::LINUX);
         assert_eq!(all.names, ["jq", "tac"]);
         assert_eq!(all.min_powershell, Some((5, 0)));
+        assert_eq!(all.min_windows, Some((6, 2, 0)));
         assert!(Ending::all(&[]).is_empty());
     }
 

@@ -27,9 +27,12 @@
 //!
 //! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
-//! up (aliases resolved on both sides), and gets `min_powershell` from `$PSVersionTable.PSVersion`
-//! or `.PSVersion.Major` compared with a literal; `-not`/`!` moves a fact to the `else`, `-and`
-//! joins facts. Facts hold on the host the condition ran on only: a remote block and a kept
+//! up (aliases resolved on both sides), gets `min_powershell` from `$PSVersionTable.PSVersion`,
+//! `.Major` (with `.Minor`: `Major -ge 5 -and Minor -ge 1` is 5.1) or `$Host.Version` compared
+//! with a literal, and `min_windows` from the Windows release (`[Environment]::OSVersion.Version`,
+//! WMI's `Win32_OperatingSystem` `Version`, compared as text unless cast); `-not`/`!` moves a fact
+//! to the `else`, `-and` joins facts. The clauses of a `switch` on such a version run on the
+//! versions they match, its `default` where all of them failed. Facts hold on the host the condition ran on only: a remote block and a kept
 //! block sent elsewhere start without them, and so does a string run by another PowerShell
 //! (`powershell -Command`); a string `Invoke-Expression` runs in this session keeps them.
 //!
@@ -681,6 +684,9 @@ enum Kind {
     Assignment,
     /// `if (…) { … } elseif (…) { … } else { … }`: its condition may guard its blocks.
     If,
+    /// `switch ($PSVersionTable.PSVersion.Major) { 5 { … } default { … } }`: each clause runs
+    /// on the versions its condition matches.
+    Switch,
     /// An expression or a command's arguments: a command, a string or a comment can only be
     /// in one through a bracket or a quote (`(…)`, `$(…)`, `{…}`, `'…'`, `@'…'@`, `#`), so one
     /// without any is only code. The grammar nests every value in a chain of a dozen
@@ -715,6 +721,7 @@ fn kinds() -> &'static [Kind] {
                     Some("command") => Kind::Command,
                     Some("assignment_expression") => Kind::Assignment,
                     Some("if_statement") => Kind::If,
+                    Some("switch_statement") => Kind::Switch,
                     Some(
                         "additive_argument_expression"
                         | "additive_expression"
@@ -835,27 +842,41 @@ struct Guard {
     facts: Facts,
 }
 
-/// What a condition proves: command names (lowercase, aliases resolved) that exist, and a
-/// lowest PowerShell version.
+/// What a condition proves: command names (lowercase, aliases resolved) that exist, a lowest
+/// PowerShell version and a lowest Windows release.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Facts {
     names: Vec<String>,
     min: Option<(u32, u32)>,
+    /// A lowest `.PSVersion.Minor`: alone it proves no version (7.1 has a higher minor than
+    /// 7.0), with a major (`Major -ge 5 -and Minor -ge 1`) it raises `min` (to 5.1).
+    minor: Option<u32>,
     /// The OS families the code can run on (`if ($IsLinux)`).
     os: OsSet,
+    /// A lowest Windows NT version `(major, minor, build)`, should the code run on Windows
+    /// (`[Environment]::OSVersion.Version -ge [version]'6.2'`): on another OS the check
+    /// compares that OS's own version, so it proves no OS family.
+    windows: Option<(u32, u32, u32)>,
+    /// A lowest `.OSVersion.Version.Minor`, as `minor` is for PowerShell.
+    windows_minor: Option<u32>,
 }
 
 impl Facts {
     fn and(mut self, other: Facts) -> Facts {
         self.names.extend(other.names);
         self.min = self.min.max(other.min);
+        self.minor = self.minor.max(other.minor);
         self.os = self.os & other.os;
+        self.windows = self.windows.max(other.windows);
+        self.windows_minor = self.windows_minor.max(other.windows_minor);
+        self.settle();
         self
     }
 
     /// One of the two held: what both prove (the names both prove, the lower version, either
     /// side's OS families).
     fn or(self, other: Facts) -> Facts {
+        let lower = |a: Option<u32>, b: Option<u32>| a.zip(b).map(|(a, b)| a.min(b));
         Facts {
             names: self
                 .names
@@ -863,12 +884,35 @@ impl Facts {
                 .filter(|n| other.names.contains(n))
                 .collect(),
             min: self.min.zip(other.min).map(|(a, b)| a.min(b)),
+            minor: lower(self.minor, other.minor),
             os: self.os | other.os,
+            windows: self.windows.zip(other.windows).map(|(a, b)| a.min(b)),
+            windows_minor: lower(self.windows_minor, other.windows_minor),
+        }
+    }
+
+    /// Raises the lowest versions to what their lowest minors add: a version of at least 5.0
+    /// whose minor is at least 1 is at least 5.1.
+    fn settle(&mut self) {
+        if let (Some((major, minor)), Some(m)) = (self.min, self.minor) {
+            if minor < m {
+                self.min = Some((major, m));
+            }
+        }
+        if let (Some((major, minor, _)), Some(m)) = (self.windows, self.windows_minor) {
+            if minor < m {
+                self.windows = Some((major, m, 0));
+            }
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.names.is_empty() && self.min.is_none() && self.os.is_any()
+        self.names.is_empty()
+            && self.min.is_none()
+            && self.minor.is_none()
+            && self.os.is_any()
+            && self.windows.is_none()
+            && self.windows_minor.is_none()
     }
 }
 
@@ -1087,6 +1131,10 @@ impl<'s> Walker<'s, '_> {
                     let host = self.host_of(&child);
                     self.if_guards(node, host);
                     self.version_blocks(node.start_byte());
+                } else if kind == Kind::Switch {
+                    let host = self.host_of(&child);
+                    self.switch_guards(node, host);
+                    self.version_blocks(node.start_byte());
                 }
                 if node.child_count() == 0
                     && !self.text(node).bytes().all(|b| b.is_ascii_whitespace())
@@ -1210,6 +1258,8 @@ impl<'s> Walker<'s, '_> {
             let (os, min) = self.passed.at(word.start);
             proven.os = proven.os & os;
             proven.min = proven.min.max(min);
+            proven.windows = proven.windows.max(self.passed.windows_at(word.start));
+            proven.settle();
         }
         let word_text = self.src.get(word.clone()).unwrap_or("");
         // `Get-Local`User` runs Get-LocalUser: a backtick escapes the next character.
@@ -1271,6 +1321,7 @@ impl<'s> Walker<'s, '_> {
         cmd.guarded |= proven.names.contains(&resolved)
             || (passed && self.passed.proves(&resolved, word.start));
         cmd.min_powershell = cmd.min_powershell.max(proven.min);
+        cmd.min_windows = cmd.min_windows.max(proven.windows);
         cmd.os = cmd.os & proven.os;
         self.out.commands.push(cmd);
 
@@ -1289,6 +1340,7 @@ impl<'s> Walker<'s, '_> {
                         c.guarded |= proven.names.contains(&name)
                             || (passed && self.passed.proves(&name, word.start));
                         c.min_powershell = c.min_powershell.max(proven.min);
+                        c.min_windows = c.min_windows.max(proven.windows);
                         c.os = c.os & proven.os;
                     }
                 }
@@ -1355,7 +1407,15 @@ impl<'s> Walker<'s, '_> {
     /// ([`Parsed::version_blocks`]): the guards [`Walker::if_guards`] just added.
     fn version_blocks(&mut self, at: usize) {
         for g in self.guards.iter().filter(|g| g.range.start >= at) {
-            let Some(min) = g.facts.min else {
+            // With the checks around it: `Minor -ge 1` inside `Major -ge 5` proves 5.1.
+            let facts = self
+                .guards
+                .iter()
+                .filter(|o| {
+                    o.range.start < at && o.range.contains(&g.range.start) && o.host == g.host
+                })
+                .fold(g.facts.clone(), |f, o| f.and(o.facts.clone()));
+            let Some(min) = facts.min else {
                 continue;
             };
             let span = match self.identity {
@@ -2052,6 +2112,7 @@ impl<'s> Walker<'s, '_> {
                 c.host = to.clone();
                 c.guarded = false;
                 c.min_powershell = None;
+                c.min_windows = None;
                 c.os = OsSet::ANY;
                 if copy {
                     self.out.commands.push(c);
@@ -2152,6 +2213,7 @@ impl<'s> Walker<'s, '_> {
                 os: facts.os,
                 names: facts.names,
                 min_powershell: facts.min,
+                min_windows: facts.windows,
             };
             if !ending.is_empty() {
                 out.push(ending);
@@ -2196,6 +2258,111 @@ impl<'s> Walker<'s, '_> {
         }
         if let Some(e) = node.child_by_field_name("else_clause") {
             branch(None, statement_block(e), self);
+        }
+    }
+
+    /// `switch (V) { 5 { A } { $_ -ge 7 } { B } default { C } }` on a version `V`
+    /// (`$PSVersionTable.PSVersion.Major`, `[Environment]::OSVersion.Version.Build`, …): `A` runs
+    /// when `V -eq 5`, `B` when `V -ge 7`, `C` when no clause matched. Not with `-regex`,
+    /// `-wildcard` or `-file`, which match otherwise.
+    fn switch_guards(&mut self, node: Node<'_>, host: Option<Rc<str>>) {
+        let at = node.start_byte();
+        self.guards.retain(|g| g.range.end > at);
+        let mut cursor = node.walk();
+        let mut subject = None;
+        let mut clauses = None;
+        for child in node.named_children(&mut cursor) {
+            match child.kind() {
+                "switch_parameters" => {
+                    let exact = self
+                        .squeezed(child)
+                        .split('-')
+                        .all(|p| matches!(p, "" | "exact" | "casesensitive"));
+                    if !exact {
+                        return;
+                    }
+                }
+                "switch_condition" => {
+                    subject = child
+                        .named_child(0)
+                        .filter(|p| p.kind() == "pipeline")
+                        .map(|p| self.squeezed(p));
+                }
+                "switch_body" => clauses = child.named_child(0),
+                _ => {}
+            }
+        }
+        let (Some(subject), Some(clauses)) = (subject, clauses) else {
+            return;
+        };
+        if version_probe(&subject).is_none() {
+            return;
+        }
+        // The default clause runs where every other clause's condition was false.
+        let mut failed = Facts::default();
+        let mut default = None;
+        let mut cursor = clauses.walk();
+        for clause in clauses.named_children(&mut cursor) {
+            let (Some(cond), Some(block)) = (clause.named_child(0), clause.named_child(1)) else {
+                continue;
+            };
+            if block.kind() != "statement_block" {
+                continue;
+            }
+            let arm = self.squeezed(cond);
+            if arm == "default" {
+                default = Some(block.byte_range());
+                continue;
+            }
+            let proof = self.arm_proof(&subject, &arm).unwrap_or_default();
+            failed = std::mem::take(&mut failed).and(proof.if_false);
+            if !proof.if_true.is_empty() {
+                self.guards.push(Guard {
+                    range: block.byte_range(),
+                    host: host.clone(),
+                    facts: proof.if_true,
+                });
+            }
+        }
+        if let Some(range) = default.filter(|_| !failed.is_empty()) {
+            self.guards.push(Guard {
+                range,
+                host,
+                facts: failed,
+            });
+        }
+    }
+
+    /// What a switch clause's condition proves about the switch's `subject`: a value compared
+    /// with `-eq` (`5`, `'5'`), or a script block comparing `$_` with a value (`{ $_ -ge 7 }`).
+    fn arm_proof(&self, subject: &str, arm: &str) -> Option<Proof> {
+        let Some(inner) = arm.strip_prefix('{').and_then(|a| a.strip_suffix('}')) else {
+            return version_proof_text(subject, "eq", arm);
+        };
+        // `$_-ge7`: one comparison, `$_` on one side; a value that does not parse (`7-and…`)
+        // proves nothing.
+        let (at, len) = ["-ge", "-gt", "-le", "-lt", "-eq", "-ne"]
+            .iter()
+            .flat_map(|op| {
+                let with = |p: &str| format!("-{p}{}", &op[1..]);
+                [(op.to_string(), 3), (with("i"), 4), (with("c"), 4)]
+            })
+            .filter_map(|(op, len)| inner.find(&op).map(|at| (at, len)))
+            .min()?;
+        let (lhs, rest) = inner.split_at(at);
+        let (op, rhs) = rest.split_at(len);
+        let op = &op[op.len() - 2..];
+        // `$_` or `$PSItem` is the subject, and `$_.Major` its major.
+        let item = |s: &str| {
+            ["$_", "$psitem"].iter().find_map(|i| {
+                let rest = s.strip_prefix(i)?;
+                (rest.is_empty() || rest.starts_with('.')).then(|| format!("{subject}{rest}"))
+            })
+        };
+        match (item(lhs), item(rhs)) {
+            (Some(lhs), None) => version_proof_text(&lhs, op, rhs),
+            (None, Some(rhs)) => version_proof_text(lhs, op, &rhs),
+            _ => None,
         }
     }
 
@@ -2350,66 +2517,141 @@ impl<'s> Walker<'s, '_> {
         }
     }
 
-    /// `$PSVersionTable.PSVersion.Major -ge 5`, `$PSVersionTable.PSVersion -ge [version]'5.1'`
-    /// (either side first): the lowest version the comparison proves when true or when false.
+    /// A version compared with a literal, either side first: the PowerShell's
+    /// (`$PSVersionTable.PSVersion.Major -ge 5`, `$PSVersionTable.PSVersion -ge [version]'5.1'`,
+    /// `.Minor`, `$Host.Version`) or the Windows release's
+    /// (`[Environment]::OSVersion.Version -ge [version]'6.2'`, `.Major`, `.Minor`, `.Build`,
+    /// `(Get-CimInstance Win32_OperatingSystem).Version`): the lowest version it proves when true
+    /// and when false.
     fn version_proof(&self, a: Node<'_>, op: &str, b: Node<'_>) -> Option<Proof> {
-        let squeeze = |n: Node<'_>| self.squeezed(n);
-        let (a, b) = (squeeze(a), squeeze(b));
-        let which = |s: &str| match s {
-            "$psversiontable.psversion.major" => Some(true),
-            "$psversiontable.psversion" => Some(false),
-            _ => None,
-        };
-        // Written number first, the operator turns around.
-        let (major, op, value) = match (which(&a), which(&b)) {
-            (Some(m), None) => (m, op, b),
-            (None, Some(m)) => (
-                m,
-                match op {
-                    "ge" => "le",
-                    "gt" => "lt",
-                    "le" => "ge",
-                    "lt" => "gt",
-                    other => other,
-                },
-                a,
-            ),
-            _ => return None,
-        };
-        let value = value
-            .strip_prefix("[version]")
-            .unwrap_or(&value)
-            .trim_matches(['\'', '"']);
-        let mut parts = value.split('.');
-        let first: u32 = parts.next()?.parse().ok()?;
-        let second: u32 = match parts.next() {
-            Some(p) => p.parse().ok()?,
-            None => 0,
-        };
-        // Major is a whole number: `-gt 5` means at least 6.0. A whole version compares with
-        // its build numbers: `-gt 5.1` holds for 5.1.19041, so it proves only 5.1.
-        let (if_true, if_false) = match (major, op) {
-            (true, _) if value.contains('.') => return None,
-            (true, "ge" | "eq") => (Some((first, 0)), None),
-            (true, "gt") => (Some((first.checked_add(1)?, 0)), None),
-            (true, "lt" | "ne") => (None, Some((first, 0))),
-            (true, "le") => (None, Some((first.checked_add(1)?, 0))),
-            (false, "ge" | "gt" | "eq") => (Some((first, second)), None),
-            (false, "lt" | "le" | "ne") => (None, Some((first, second))),
-            _ => return None,
-        };
-        Some(Proof {
-            if_true: Facts {
-                min: if_true,
-                ..Facts::default()
-            },
-            if_false: Facts {
-                min: if_false,
-                ..Facts::default()
-            },
-        })
+        version_proof_text(&self.squeezed(a), op, &self.squeezed(b))
     }
+}
 
+/// [`Walker::version_proof`] on the sides' texts without blanks, lowercased.
+fn version_proof_text(a: &str, op: &str, b: &str) -> Option<Proof> {
+    // Written value first, the operator turns around, and the value's type decides how
+    // PowerShell compares (it converts the right side to the left side's type).
+    let (probe, op, value, value_first) = match (version_probe(a), version_probe(b)) {
+        (Some(p), None) => (p, op, b, false),
+        (None, Some(p)) => (p, flip(op)?, a, true),
+        _ => return None,
+    };
+    let cast = ["[version]", "[system.version]"]
+        .iter()
+        .find_map(|c| value.strip_prefix(c));
+    let quoted = cast.unwrap_or(value);
+    let literal = quoted.trim_matches(['\'', '"']);
+    let is_quoted = quoted != literal;
+    let mut if_true = Facts::default();
+    let mut if_false = Facts::default();
+    match probe {
+        VersionProbe::PowerShell(part) => {
+            let (first, second) = version_parts(literal)?;
+            // A whole version compares with its build numbers: `-gt 5.1` holds for 5.1.19041,
+            // so it proves only 5.1.
+            let whole = |n: u32| lowest_whole(op, n);
+            match part {
+                Part::Whole => {
+                    let v = Some((first, second.unwrap_or(0)));
+                    match op {
+                        "ge" | "gt" | "eq" => if_true.min = v,
+                        "lt" | "le" | "ne" => if_false.min = v,
+                        _ => return None,
+                    }
+                }
+                Part::Major if second.is_none() => {
+                    let (t, f) = whole(first)?;
+                    if_true.min = t.map(|m| (m, 0));
+                    if_false.min = f.map(|m| (m, 0));
+                }
+                Part::Minor if second.is_none() => {
+                    (if_true.minor, if_false.minor) = whole(first)?;
+                }
+                _ => return None,
+            }
+        }
+        VersionProbe::Windows(part, typed)
+            if match value_first {
+                // Subject first: its type decides.
+                false => typed,
+                // A version written first converts the subject; a number does too, but
+                // a whole version converts to no number (the condition fails).
+                true => cast.is_some() || (!is_quoted && part != Part::Whole),
+            } =>
+        {
+            let whole = |n: u32| lowest_whole(op, n);
+            let number = || -> Option<u32> { literal.parse().ok() };
+            match part {
+                Part::Whole => {
+                    let v = Some(nt_version(literal)?);
+                    match op {
+                        "ge" | "gt" | "eq" => if_true.windows = v,
+                        "lt" | "le" | "ne" => if_false.windows = v,
+                        _ => return None,
+                    }
+                }
+                Part::Major => {
+                    let (t, f) = whole(number()?)?;
+                    if_true.windows = t.map(|m| (m, 0, 0));
+                    if_false.windows = f.map(|m| (m, 0, 0));
+                }
+                Part::Minor => {
+                    (if_true.windows_minor, if_false.windows_minor) = whole(number()?)?;
+                }
+                Part::Build => {
+                    let (t, f) = whole(number()?)?;
+                    if_true.windows = t.and_then(super::os::nt_release_of_build);
+                    if_false.windows = f.and_then(super::os::nt_release_of_build);
+                }
+            }
+        }
+        VersionProbe::Windows(part, _) => {
+            // Compared as text (WMI's `Version` and `BuildNumber` are strings, and so is a
+            // quoted value written first): `'10.0.17763' -ge '6.2'` is false. What holds is
+            // read off the strings the Windows releases report.
+            if value_first && !is_quoted {
+                return None;
+            }
+            let holds = |text: &str| -> Option<bool> {
+                let c = text.cmp(literal);
+                Some(match op {
+                    "ge" => c.is_ge(),
+                    "gt" => c.is_gt(),
+                    "eq" => c.is_eq(),
+                    "lt" => c.is_lt(),
+                    "le" => c.is_le(),
+                    "ne" => c.is_ne(),
+                    _ => return None,
+                })
+            };
+            let (mut t, mut f) = (None, None);
+            for &v in super::os::NT_RELEASES {
+                let text = match part {
+                    Part::Whole => format!("{}.{}.{}", v.0, v.1, v.2),
+                    Part::Build => v.2.to_string(),
+                    Part::Major | Part::Minor => return None,
+                };
+                let slot = match holds(&text)? {
+                    true => &mut t,
+                    false => &mut f,
+                };
+                *slot = Some(slot.map_or(v, |s: (u32, u32, u32)| s.min(v)));
+            }
+            // A release newer than all of them may fall on either side: the lowest
+            // version of a side stands only if a known release is on it, and proves
+            // something only above the oldest.
+            let oldest = super::os::NT_RELEASES.first().copied();
+            if_true.windows = t.filter(|&v| Some(v) != oldest);
+            if_false.windows = f.filter(|&v| Some(v) != oldest);
+        }
+    }
+    if_true.settle();
+    if_false.settle();
+    Some(Proof { if_true, if_false })
+}
+
+impl Walker<'_, '_> {
     /// The command `Get-Command X` / `Get-Command -Name X` (`gcm`) looks up: one static name,
     /// lowercase, its alias resolved. Only parameters that keep it one exact lookup are allowed.
     fn lookup(&self, command: Node<'_>) -> Option<String> {
@@ -2634,6 +2876,133 @@ const PWSH6: Option<(u32, u32)> = Some((6, 0));
 /// escapes of PowerShell 6 and later (`pwsh`: ESC, a code point); Windows PowerShell reads
 /// them as the letter, so unless the reader is known to be `pwsh`, `` G`et-Command `` is
 /// Get-Command, the one command the word can run.
+/// What one side of a version comparison reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum VersionProbe {
+    /// `$PSVersionTable.PSVersion`, `$Host.Version`, `(Get-Host).Version`.
+    PowerShell(Part),
+    /// The Windows NT version: typed (`[Environment]::OSVersion.Version`, a `[version]` or
+    /// `[int]` cast) or text (WMI's `Version` and `BuildNumber` strings).
+    Windows(Part, bool),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Part {
+    Whole,
+    Major,
+    Minor,
+    Build,
+}
+
+/// The version a comparison's side reads, from its text without blanks, lowercased.
+///
+/// `$Host.Version` is the version of the program hosting PowerShell: the engine's own in
+/// `powershell.exe`, `pwsh` and the ISE, 1.0 in a remote session (where a `-ge` check then
+/// fails), the program's own in third-party hosts. It is read as the PowerShell version, as the
+/// scripts that test it mean it (docs/patterns.md says where it is not).
+fn version_probe(side: &str) -> Option<VersionProbe> {
+    let parts = |rest: &str| match rest {
+        "" => Some(Part::Whole),
+        ".major" => Some(Part::Major),
+        ".minor" => Some(Part::Minor),
+        ".build" => Some(Part::Build),
+        _ => None,
+    };
+    for ps in [
+        "$psversiontable.psversion",
+        "$host.version",
+        "(get-host).version",
+    ] {
+        if let Some(rest) = side.strip_prefix(ps) {
+            return match parts(rest)? {
+                Part::Build => None,
+                part => Some(VersionProbe::PowerShell(part)),
+            };
+        }
+    }
+    for os in [
+        "[environment]::osversion.version",
+        "[system.environment]::osversion.version",
+    ] {
+        if let Some(rest) = side.strip_prefix(os) {
+            return Some(VersionProbe::Windows(parts(rest)?, true));
+        }
+    }
+    // `(Get-CimInstance Win32_OperatingSystem).Version`, also `gcim`, `Get-WmiObject`,
+    // `gwmi`, `-ClassName`/`-Class`; cast to `[version]` (or `[int]` for `.BuildNumber`).
+    let (cast, side) = match ["[version]", "[system.version]", "[int]"]
+        .iter()
+        .find_map(|c| side.strip_prefix(c).map(|rest| (*c, rest)))
+    {
+        Some((c, rest)) => (Some(c), rest),
+        None => (None, side),
+    };
+    let (query, field) = side.strip_prefix('(')?.rsplit_once(").")?;
+    let class = ["get-ciminstance", "gcim", "get-wmiobject", "gwmi"]
+        .iter()
+        .find_map(|c| query.strip_prefix(c))?;
+    let class = ["-classname", "-class", ""].iter().find_map(|p| {
+        class
+            .strip_prefix(p)
+            .filter(|c| *c == "win32_operatingsystem")
+    });
+    class?;
+    match (field, cast) {
+        ("version", None) => Some(VersionProbe::Windows(Part::Whole, false)),
+        ("version", Some("[version]" | "[system.version]")) => {
+            Some(VersionProbe::Windows(Part::Whole, true))
+        }
+        ("buildnumber", None) => Some(VersionProbe::Windows(Part::Build, false)),
+        ("buildnumber", Some("[int]")) => Some(VersionProbe::Windows(Part::Build, true)),
+        _ => None,
+    }
+}
+
+/// The lowest value a whole number (`Major`, `Minor`, `Build`) compared with `n` has when the
+/// comparison is true and when it is false: `-gt 5` means at least 6; not 0 is at least 1.
+fn lowest_whole(op: &str, n: u32) -> Option<(Option<u32>, Option<u32>)> {
+    Some(match op {
+        "ge" | "eq" => (Some(n), None),
+        "gt" => (Some(n.checked_add(1)?), None),
+        "lt" => (None, Some(n)),
+        "le" => (None, Some(n.checked_add(1)?)),
+        "ne" => ((n == 0).then_some(1), Some(n)),
+        _ => return None,
+    })
+}
+
+/// The operator that says the same with its sides swapped.
+fn flip(op: &str) -> Option<&str> {
+    Some(match op {
+        "ge" => "le",
+        "gt" => "lt",
+        "le" => "ge",
+        "lt" => "gt",
+        "eq" | "ne" => op,
+        _ => return None,
+    })
+}
+
+/// `5` or `5.1` (more parts ignored): the major and, when written, the minor.
+fn version_parts(text: &str) -> Option<(u32, Option<u32>)> {
+    let mut parts = text.split('.');
+    let first = parts.next()?.parse().ok()?;
+    let second = match parts.next() {
+        Some(p) => Some(p.parse().ok()?),
+        None => None,
+    };
+    Some((first, second))
+}
+
+/// `6.2`, `10.0.17763` (a revision ignored) as a Windows NT `(major, minor, build)`.
+fn nt_version(text: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = text.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    let build = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    Some((major, minor, build))
+}
+
 fn unescape_name(word: &str, start: usize, pwsh: bool) -> Option<(String, Vec<usize>)> {
     let mut name = String::with_capacity(word.len());
     let mut at = Vec::with_capacity(word.len());
@@ -3044,6 +3413,34 @@ if ($env:OS -eq 'Windows_NT') { wmic os get caption }
 if ($onLinux) { Get-WmiObject z }
 "#;
 
+/// Version and Windows release checks (and some that prove nothing), for the pruned-walk and
+/// sparse-parse corpora.
+#[cfg(test)]
+pub(crate) const VERSION_CHECKS: &str = r#"if ($PSVersionTable.PSVersion.Major -ge 5 -and $PSVersionTable.PSVersion.Minor -ge 1) { Get-LocalUser }
+if (5 -le $PSVersionTable.PSVersion.Major) { Get-LocalUser } else { Get-WmiObject Win32_OS }
+if ($PSVersionTable.PSVersion.Major -ge 5) {
+    if ($PSVersionTable.PSVersion.Minor -ge 1) { $o = [pscustomobject]@{ a = 1 }; Get-LocalUser }
+}
+if ($Host.Version.Major -ge 3) { Invoke-WebRequest https://x -OutFile a; ConvertTo-Json $o }
+if ((Get-Host).Version.Major -lt 3) { Get-WmiObject x } else { Get-CimInstance x }
+switch ($PSVersionTable.PSVersion.Major) {
+    2 { Get-WmiObject Win32_BIOS }
+    5 { Get-CimInstance Win32_BIOS; Get-LocalUser }
+    { $_ -ge 7 } { Get-Content x -AsByteStream }
+    default { Get-FileHash a }
+}
+switch -regex ($PSVersionTable.PSVersion.Major) { 5 { Get-LocalUser }
+}
+if ([Environment]::OSVersion.Version -ge [version]'6.2') { Get-NetIPAddress; Get-ScheduledTask }
+if ([System.Environment]::OSVersion.Version.Major -ge 10) { Get-SmbShare }
+if ([Environment]::OSVersion.Version.Build -ge 9600) { Test-NetConnection h }
+if ((Get-CimInstance Win32_OperatingSystem).Version -ge '6.2') { Get-Disk }
+if ([version](Get-WmiObject Win32_OperatingSystem).Version -ge [version]'6.2') { Resolve-DnsName x }
+if ((Get-WmiObject Win32_OperatingSystem).Version -ge '10.0') { Resolve-DnsName y }
+if ([Environment]::OSVersion.Version -lt [version]'6.2') { Get-WmiObject Win32_NetworkAdapterConfiguration } else { Get-NetAdapter }
+Get-NetIPAddress
+"#;
+
 /// Joined OS checks and checks that end the script, for the tests that compare walks and parses.
 #[cfg(test)]
 pub(crate) const ENDING_CHECKS: &str = r#"Get-LocalUser
@@ -3058,6 +3455,9 @@ if (-not $IsWindows) {
     return
 }
 wmic os get caption
+Get-NetIPAddress
+if ([Environment]::OSVersion.Version -lt [version]'6.2') { throw 'needs Windows Server 2012' }
+Get-NetIPAddress
 "#;
 
 #[cfg(test)]
@@ -3636,6 +4036,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
         ));
         scripts.push(("os checks".into(), OS_CHECKS.into()));
         scripts.push(("ending checks".into(), ENDING_CHECKS.into()));
+        scripts.push(("version checks".into(), VERSION_CHECKS.into()));
         let tokens = [
             "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
             "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
@@ -4073,6 +4474,226 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
                 "{src}"
             );
         }
+    }
+
+    /// `(name, min_powershell)` of every command.
+    fn mins(src: &str) -> Vec<(String, Option<(u32, u32)>)> {
+        guards(src).into_iter().map(|(n, _, m)| (n, m)).collect()
+    }
+
+    /// The lowest PowerShell proven for the command `name`.
+    fn min_of(src: &str, name: &str) -> Option<(u32, u32)> {
+        find(&crate::script::parse(src, PS), name).min_powershell
+    }
+
+    #[test]
+    fn major_and_minor_checks_prove_the_lowest_version_satisfying_both() {
+        let v = "$PSVersionTable.PSVersion";
+        // True for 5.1, 5.2 and 6.1, false for 6.0 and 7.0: the lowest is 5.1.
+        let both = format!("if ({v}.Major -ge 5 -and {v}.Minor -ge 1) {{ a }} else {{ b }}");
+        assert_eq!(min_of(&both, "a"), Some((5, 1)));
+        assert_eq!(min_of(&both, "b"), None, "6.0 and 4.9 both fail the check");
+        let swapped = format!("if (1 -le {v}.Minor -and 5 -le {v}.Major) {{ a }}");
+        assert_eq!(min_of(&swapped, "a"), Some((5, 1)));
+        let nested = format!("if ({v}.Major -ge 5) {{ if ({v}.Minor -gt 0) {{ a }} }}");
+        assert_eq!(min_of(&nested, "a"), Some((5, 1)));
+        // Either side: the lower of the two.
+        let either =
+            format!("if (({v}.Major -ge 5 -and {v}.Minor -ge 1) -or {v}.Major -ge 6) {{ a }}");
+        assert_eq!(min_of(&either, "a"), Some((5, 1)));
+        let exact = format!(
+            "if ({v}.Major -gt 5 -or ({v}.Major -eq 5 -and {v}.Minor -ge 1)) {{ a }} else {{ b }}"
+        );
+        assert_eq!(min_of(&exact, "a"), Some((5, 1)));
+        assert_eq!(min_of(&exact, "b"), None);
+        // Ending the script when either fails proves both after it.
+        let ends = format!("if ({v}.Major -lt 5 -or {v}.Minor -lt 1) {{ throw 'x' }}\na");
+        assert_eq!(min_of(&ends, "a"), Some((5, 1)));
+        assert_eq!(
+            min_of(&format!("if ({v}.Major -gt 4) {{ a }}"), "a"),
+            Some((5, 0))
+        );
+        assert_eq!(
+            min_of(&format!("if ({v}.Major -eq 5) {{ a }}"), "a"),
+            Some((5, 0))
+        );
+        assert_eq!(
+            min_of(&format!("if (5 -le {v}.Major) {{ a }}"), "a"),
+            Some((5, 0))
+        );
+        assert_eq!(
+            min_of(&format!("if (4 -lt {v}.Major) {{ a }}"), "a"),
+            Some((5, 0))
+        );
+        // A minor alone proves no version; above a major it does not lower it.
+        assert_eq!(min_of(&format!("if ({v}.Minor -ge 1) {{ a }}"), "a"), None);
+        assert_eq!(
+            min_of(
+                &format!("if ({v}.Major -ge 7 -and {v}.Minor -ge 1) {{ a }}"),
+                "a"
+            ),
+            Some((7, 1))
+        );
+        assert_eq!(
+            min_of(
+                &format!("if ({v} -ge [version]'5.1' -and {v}.Minor -ge 0) {{ a }}"),
+                "a"
+            ),
+            Some((5, 1))
+        );
+        // The block keeps the version for the constructs in it.
+        let p = crate::script::parse(&nested, PS);
+        assert!(p.version_blocks.iter().any(|b| b.min == (5, 1)));
+    }
+
+    #[test]
+    fn the_host_version_is_read_as_the_powershell_version() {
+        for src in [
+            "if ($Host.Version.Major -ge 3) { a }",
+            "if ($host.version.major -ge 3) { a }",
+            "if ((Get-Host).Version.Major -ge 3) { a }",
+            "if ($Host.Version -ge [version]'3.0') { a }",
+            "if ($Host.Version.Major -lt 3) { b } else { a }",
+        ] {
+            assert_eq!(min_of(src, "a"), Some((3, 0)), "{src}");
+        }
+        assert_eq!(min_of("if ($Host.Name -ge 3) { a }", "a"), None);
+        assert_eq!(min_of("if ($Host.Version.Build -ge 3) { a }", "a"), None);
+    }
+
+    #[test]
+    fn switch_clauses_run_on_the_versions_they_match() {
+        let src = "switch ($PSVersionTable.PSVersion.Major) {\n  2 { a }\n  '5' { b }\n  { $_ -ge 7 } { c }\n  { 6 -le $PSItem } { d }\n  default { e }\n}\nf";
+        assert_eq!(
+            mins(src),
+            [
+                ("a".to_string(), Some((2, 0))),
+                ("b".to_string(), Some((5, 0))),
+                ("c".to_string(), Some((7, 0))),
+                ("d".to_string(), Some((6, 0))),
+                // PowerShell 1.0 has no $PSVersionTable and runs `default` too.
+                ("e".to_string(), None),
+                ("f".to_string(), None),
+            ]
+        );
+        // `default` where every other clause's failing proves something.
+        let low =
+            "switch ($PSVersionTable.PSVersion.Major) {\n { $_ -lt 5 } { a }\n default { b }\n}";
+        assert_eq!(min_of(low, "b"), Some((5, 0)));
+        let dotted = "switch ($PSVersionTable.PSVersion) {\n { $_.Major -ge 5 } { a }\n}";
+        assert_eq!(min_of(dotted, "a"), Some((5, 0)));
+        let whole = "switch ($PSVersionTable.PSVersion) { { $_ -ge [version]'5.1' } { a } }";
+        assert_eq!(min_of(whole, "a"), Some((5, 1)));
+        let p = crate::script::parse(whole, PS);
+        assert!(p.version_blocks.iter().any(|b| b.min == (5, 1)));
+        // Matching that is not `-eq` proves nothing; nor does another subject.
+        for src in [
+            "switch -regex ($PSVersionTable.PSVersion.Major) { 5 { a } }",
+            "switch -wildcard ($PSVersionTable.PSVersion.Major) { 5 { a } }",
+            "switch ($x) { 5 { a } }",
+            "switch ($PSVersionTable.PSVersion.Major) { { $_ -ge 5 -or $y } { a } }",
+            "switch ($PSVersionTable.PSVersion.Major) { { $x -ge 5 } { a } }",
+        ] {
+            assert_eq!(min_of(src, "a"), None, "{src}");
+        }
+        assert_eq!(
+            min_of(
+                "switch -exact ($PSVersionTable.PSVersion.Major) { 5 { a } }",
+                "a"
+            ),
+            Some((5, 0))
+        );
+    }
+
+    /// The lowest Windows release proven for the command `name`.
+    fn windows_of(src: &str, name: &str) -> Option<(u32, u32, u32)> {
+        find(&crate::script::parse(src, PS), name).min_windows
+    }
+
+    #[test]
+    fn os_release_checks_prove_the_lowest_windows_release() {
+        let env = "[Environment]::OSVersion.Version";
+        for (src, want) in [
+            (format!("if ({env} -ge [version]'6.2') {{ a }}"), (6, 2, 0)),
+            (format!("if ({env} -ge '10.0.17763') {{ a }}"), (10, 0, 17763)),
+            (format!("if ({env} -gt [version]'6.3') {{ a }}"), (6, 3, 0)),
+            (format!("if ([version]'6.2' -le {env}) {{ a }}"), (6, 2, 0)),
+            (format!("if ({env} -lt [version]'6.2') {{ b }} else {{ a }}"), (6, 2, 0)),
+            (
+                "if ([System.Environment]::OSVersion.Version.Major -ge 10) { a }".into(),
+                (10, 0, 0),
+            ),
+            (format!("if ({env}.Major -gt 6) {{ a }}"), (7, 0, 0)),
+            (
+                format!("if ({env}.Major -eq 6 -and {env}.Minor -ge 2) {{ a }}"),
+                (6, 2, 0),
+            ),
+            (format!("if ({env}.Build -ge 17763) {{ a }}"), (10, 0, 17763)),
+            (format!("if ({env}.Build -ge 9200) {{ a }}"), (6, 2, 9200)),
+            (format!("if ({env}.Build -gt 20347) {{ a }}"), (10, 0, 20348)),
+            (
+                "if ([version](Get-WmiObject Win32_OperatingSystem).Version -ge [version]'6.2') { a }"
+                    .into(),
+                (6, 2, 0),
+            ),
+            (
+                "if ([version](Get-CimInstance -ClassName Win32_OperatingSystem).Version -ge '6.3') { a }"
+                    .into(),
+                (6, 3, 0),
+            ),
+            (
+                "if ([int](gcim Win32_OperatingSystem).BuildNumber -ge 17763) { a }".into(),
+                (10, 0, 17763),
+            ),
+            (
+                "if (17763 -le (gwmi Win32_OperatingSystem).BuildNumber) { a }".into(),
+                (10, 0, 17763),
+            ),
+            // WMI's Version is text: `'6.3.9600' -ge '6.2'` holds, `'10.0.17763'` does not,
+            // so the block runs on 6.2 and 6.3.
+            (
+                "if ((Get-CimInstance Win32_OperatingSystem).Version -ge '6.2') { a }".into(),
+                (6, 2, 9200),
+            ),
+            (
+                "if ((Get-WmiObject Win32_OperatingSystem).Version -ge [version]'6.2') { a }"
+                    .into(),
+                (6, 2, 9200),
+            ),
+            (
+                "if ((Get-WmiObject Win32_OperatingSystem).Version -lt '6.2') { throw 'x' }\na"
+                    .into(),
+                (6, 2, 9200),
+            ),
+            (
+                format!("if ({env} -lt [version]'6.2') {{ throw 'needs 2012' }}\na"),
+                (6, 2, 0),
+            ),
+            (
+                format!("switch ({env}.Major) {{ 10 {{ a }} }}"),
+                (10, 0, 0),
+            ),
+        ] {
+            assert_eq!(windows_of(&src, "a"), Some(want), "{src}");
+            assert_eq!(min_of(&src, "a"), None, "no PowerShell version: {src}");
+        }
+        for src in [
+            // Text: 6.1.7601 is greater than '10.0' as text.
+            "if ((Get-CimInstance Win32_OperatingSystem).Version -ge '10.0') { a }",
+            "if ((gcim Win32_OperatingSystem).BuildNumber -ge 17763) { a }",
+            // Another machine's version.
+            "if ((Get-WmiObject Win32_OperatingSystem -ComputerName srv).Version -ge '6.2') { a }",
+            // A version written first does not convert to a number.
+            "if (6.2 -le [Environment]::OSVersion.Version) { a }",
+            "if ([Environment]::OSVersion.Version -ge [version]'6.2') { } else { a }",
+            "if ([Environment]::OSVersion.Version -ge [version]'6.2' -or $x) { a }",
+            "if ([Environment]::OSVersion.Version -ge [version]'6.2') { Invoke-Command -ComputerName SRV { a } }",
+        ] {
+            assert_eq!(windows_of(src, "a"), None, "{src}");
+        }
+        // It proves no OS family: Linux reports its kernel's version there.
+        let p = crate::script::parse("if ([Environment]::OSVersion.Version -ge '6.2') { a }", PS);
+        assert!(find(&p, "a").os.is_any());
     }
 
     #[test]

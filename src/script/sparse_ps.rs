@@ -1355,6 +1355,10 @@ wmic os get caption
             "ending checks".into(),
             super::super::powershell::ENDING_CHECKS.to_string(),
         ));
+        out.push((
+            "version checks".into(),
+            super::super::powershell::VERSION_CHECKS.to_string(),
+        ));
         out
     }
 
@@ -1382,7 +1386,12 @@ wmic os get caption
             crate::engine::PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
         assert!(library.prefilter(Language::PowerShell).is_some());
         for (name, src) in powershell_scripts() {
-            for target in [None, Some("powershell-2.0"), Some("windows-server-2012-r2")] {
+            for target in [
+                None,
+                Some("powershell-2.0"),
+                Some("windows-server-2008-r2"),
+                Some("windows-server-2012-r2"),
+            ] {
                 let (whole, sparse) = whole_and_sparse(&src, target, &library);
                 let sparse = sparse.unwrap_or_else(|| panic!("{name} was not cut"));
                 assert_eq!(sparse, whole, "{name} for {target:?}");
