@@ -405,14 +405,20 @@ fn show(store: &Store, id: &str, format: OutputFormat) -> Outcome {
     });
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let fix = p.fix.as_ref().map(|f| {
+        let edit = f
+            .is_edit()
+            .then(|| format!("replace /{}/ with `{}`", f.replace, f.with));
+        let applied = f.applied_if.as_ref().map(|a| format!("applied if /{a}/"));
         format!(
-            "{}replace /{}/ with `{}`",
+            "{}{}",
             f.title
                 .as_ref()
                 .map(|t| format!("{t}: "))
                 .unwrap_or_default(),
-            f.replace,
-            f.with
+            edit.into_iter()
+                .chain(applied)
+                .collect::<Vec<_>>()
+                .join("; ")
         )
     });
     let fields: Vec<(&str, Vec<String>)> = vec![

@@ -227,6 +227,7 @@ mod tests {
             title: None,
             replace: "^python$".into(),
             with: "python3".into(),
+            applied_if: None,
         });
         let mut q = pattern("q", &["wmic"], Severity::Minor);
         q.pattern_signature = "wmic-removed".into();
