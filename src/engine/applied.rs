@@ -195,3 +195,172 @@ pub(crate) fn covered(
                 .iter()
                 .any(|(id, from)| *from <= at && *id == index.pattern(pi).id))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{scan, Fix, Pattern, PatternIndex, PatternType};
+    use crate::script::Language;
+
+    const SET: &str = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12";
+    /// The default library's "TLS 1.2-only HTTPS endpoints" pattern.
+    const TLS: &str = "4ad620a2-67c2-4b6e-a19e-c0ea3a39d3b7";
+
+    fn library() -> PatternIndex {
+        PatternIndex::build(crate::store::default_patterns(), vec![], vec![])
+    }
+
+    /// The 1-based lines of the TLS pattern's findings in `src` (PowerShell, on Server 2012 R2).
+    fn tls_lines(src: &str, idx: &PatternIndex) -> Vec<usize> {
+        scan(
+            src,
+            Language::PowerShell,
+            Some("windows-server-2012-r2"),
+            idx,
+        )
+        .findings
+        .iter()
+        .filter(|f| f.pattern_id == TLS)
+        .map(|f| src[..f.span.start].matches('\n').count() + 1)
+        .collect()
+    }
+
+    #[test]
+    fn the_setting_prevents_the_tls_findings_after_it_only() {
+        let idx = library();
+        let body = "$ErrorActionPreference = 'Stop'\nInvoke-WebRequest -Uri https://github.com/a/b/releases/latest -OutFile a.zip\nInvoke-RestMethod https://api.github.com/repos/a/b\niwr https://example.com/setup.ps1 -UseBasicParsing | iex\n";
+        // The tester's script: line 2 sets TLS 1.2, lines 4-6 request.
+        let with = format!("# deploy\n{SET}\n{body}");
+        assert_eq!(tls_lines(&with, &idx), Vec::<usize>::new());
+        let without = format!("# deploy\n{body}");
+        assert_eq!(tls_lines(&without, &idx), [3, 4, 5]);
+        // Only what comes after the setting is covered, on its own line too.
+        let src =
+            format!("iwr https://a.example\n{SET}; iwr https://b.example\nirm https://c.example\n");
+        assert_eq!(tls_lines(&src, &idx), [1]);
+        // Other spellings of the setting, in any case, a value in quotes, the numeric value.
+        for set in [
+            "[System.Net.ServicePointManager]::SecurityProtocol = [System.Net.SecurityProtocolType]::Tls12",
+            "[net.servicepointmanager]::securityprotocol = 'tls12'",
+            "[Net.ServicePointManager]::SecurityProtocol = \"Tls11, Tls12\"",
+            "[Net.ServicePointManager]::SecurityProtocol = 3072",
+            "if ($old) { [Net.ServicePointManager]::SecurityProtocol += [Net.SecurityProtocolType]::Tls12 }",
+        ] {
+            assert_eq!(tls_lines(&format!("{set}\niwr https://a.example\n"), &idx), Vec::<usize>::new(), "{set}");
+        }
+        // Reading the setting, or setting something else, is not the fix.
+        for not in [
+            "$p = [Net.ServicePointManager]::SecurityProtocol; Write-Host Tls12",
+            "[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls11",
+            "[Net.ServicePointManager]::SecurityProtocol = $p # was Tls12",
+        ] {
+            assert_eq!(
+                tls_lines(&format!("{not}\niwr https://a.example\n"), &idx),
+                [2],
+                "{not}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_setting_counts_in_code_not_in_comments_or_data() {
+        let idx = library();
+        for quiet in [
+            format!("# {SET}\niwr https://a.example\n"),
+            format!("<#\n{SET}\n#>\niwr https://a.example\n"),
+            format!("Write-Host '{SET}'\niwr https://a.example\n"),
+            format!("$help = @'\n{SET}\n'@\niwr https://a.example\n"),
+        ] {
+            let line = quiet.lines().count();
+            assert_eq!(tls_lines(&quiet, &idx), [line], "{quiet}");
+        }
+        // Code inside a string that runs is code.
+        let run = format!(
+            "Invoke-Expression \"{}\"\niwr https://a.example\n",
+            SET.replace('$', "`$")
+        );
+        assert_eq!(tls_lines(&run, &idx), Vec::<usize>::new(), "{run}");
+    }
+
+    #[test]
+    fn code_sent_to_a_host_runs_in_a_fresh_session_there() {
+        let idx = library();
+        let src = format!(
+            "{SET}\n\
+             Invoke-Command -ComputerName OLD1 {{ iwr https://a.example }}\n\
+             Invoke-Command -ComputerName OLD1 {{\n  {SET}\n  iwr https://b.example\n}}\n\
+             Invoke-Command -ComputerName OLD1 {{ iwr https://c.example }}\n\
+             iwr https://d.example\n"
+        );
+        // Line 2: the local setting does not reach OLD1. Lines 3-6: the block sets it for
+        // itself. Line 7: a new session. Line 8: local, set on line 1.
+        assert_eq!(tls_lines(&src, &idx), [2, 7]);
+        // What a block sets stays there.
+        let src = format!("Invoke-Command -ComputerName OLD1 {{ {SET} }}\niwr https://a.example\n");
+        assert_eq!(tls_lines(&src, &idx), [2]);
+        // A block sent to two hosts sets it on each.
+        let src =
+            format!("Invoke-Command -ComputerName OLD1, OLD2 {{ {SET}; iwr https://a.example }}\n");
+        assert_eq!(tls_lines(&src, &idx), Vec::<usize>::new());
+        let src = format!("Invoke-Command -ComputerName OLD1, OLD2 {{ iwr https://a.example }}\n");
+        assert_eq!(tls_lines(&src, &idx), [1]);
+    }
+
+    #[test]
+    fn an_applied_if_that_cannot_work_is_a_problem_named_with_the_pattern() {
+        let mut p = Pattern::new(
+            "0d6c3f0e-5b7a-4c1e-9a57-2f4b8e1d6a90",
+            PatternType::ConfigurationError,
+            "s",
+            "d",
+        );
+        p.triggering_commands = vec!["iwr".into()];
+        let fix = |applied_if: Option<&str>, replace: &str, with: &str| Fix {
+            title: None,
+            replace: replace.into(),
+            with: with.into(),
+            applied_if: applied_if.map(str::to_string),
+        };
+        for (f, says) in [
+            (
+                fix(Some("SecurityProtocol = (Tls12"), "", ""),
+                "fix.applied_if `SecurityProtocol = (Tls12` is not a valid regex",
+            ),
+            (fix(Some("(Tls12)?"), "", ""), "can match empty text"),
+            (fix(Some("  "), "", ""), "fix.applied_if is empty"),
+            (fix(None, "", ""), "neither replace/with nor applied_if"),
+            (
+                fix(Some("Tls12"), "", "x"),
+                "fix.with `x` has no fix.replace",
+            ),
+        ] {
+            p.fix = Some(f);
+            let problems = p.problems();
+            assert!(
+                problems.len() == 1 && problems[0].contains(says),
+                "{problems:?}"
+            );
+            let idx = PatternIndex::build(vec![p.clone()], vec![], vec![]);
+            assert!(idx.is_empty());
+            assert_eq!(idx.problems()[0].pattern_id, p.id);
+            assert!(idx.problems()[0].message.contains(says));
+        }
+        p.fix = Some(fix(Some(r"SecurityProtocol\s*=.*Tls12"), "", ""));
+        assert_eq!(p.problems(), Vec::<String>::new());
+        p.fix = Some(fix(Some("Tls12"), "^iwr", "iwr -UseBasicParsing"));
+        assert_eq!(p.problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_fix_without_an_edit_round_trips_as_written() {
+        let json = serde_json::json!({"applied_if": "Tls12"});
+        let fix: Fix = serde_json::from_value(json.clone()).unwrap();
+        assert!(!fix.is_edit());
+        assert_eq!(serde_json::to_value(&fix).unwrap(), json);
+        // An edit that deletes what it matches keeps its empty `with`.
+        let json =
+            serde_json::json!({"title": "t", "replace": " -Foo", "with": "", "applied_if": "x"});
+        let fix: Fix = serde_json::from_value(json.clone()).unwrap();
+        assert!(fix.is_edit());
+        assert_eq!(serde_json::to_value(&fix).unwrap(), json);
+    }
+}

@@ -1792,6 +1792,61 @@ echo done
     }
 
     #[test]
+    fn a_fix_applied_early_holds_in_a_sparse_scan_as_in_a_whole_one() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let tls = "4ad620a2-67c2-4b6e-a19e-c0ea3a39d3b7";
+        let lang = Language::PowerShell;
+        let name = "windows-server-2012-r2";
+        let target = idx.target(name);
+        let set = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12\n";
+        let mut body = String::new();
+        for i in 0..6000 {
+            body.push_str(&format!("$v{i} = {i}\n"));
+        }
+        body.push_str("Invoke-WebRequest https://a.example -OutFile a\n");
+        body.push_str("Invoke-Command -ComputerName OLD1 { irm https://b.example }\n");
+        let lines = |src: &str, findings: &[Finding]| -> Vec<usize> {
+            findings
+                .iter()
+                .filter(|f| f.pattern_id == tls)
+                .map(|f| src[..f.span.start].matches('\n').count() + 1)
+                .collect()
+        };
+        let n = body.lines().count();
+        for (src, expected) in [
+            // Set first: only the code sent to OLD1, a fresh session, still needs it.
+            (format!("{set}{body}"), vec![n + 1]),
+            (body.clone(), vec![n - 1, n]),
+            (
+                format!("{body}{set}iwr https://c.example\n"),
+                vec![n - 1, n],
+            ),
+        ] {
+            assert!(src.len() >= SPARSE_MIN_BYTES);
+            let (ranges, ends, fixes) =
+                sparse_ranges(&src, lang, target.as_ref(), &idx, None).expect("lexed");
+            assert!(sparse::parse_ranges_with(&src, lang, &ranges, &ends, |_| ()).is_some());
+            // The setting is parsed apart from the requests' stretches.
+            if let Some(at) = src.find("[Net.") {
+                let inside =
+                    |r: &[Range<Cut>]| r.iter().any(|r| r.start.offset <= at && at < r.end.offset);
+                assert!(inside(&fixes) && !inside(&ranges), "{ranges:?} {fixes:?}");
+            }
+            let whole = scan_parsed(
+                &src,
+                &script::parse(&src, lang),
+                &Directives::parse(&src, lang),
+                Some(name),
+                &idx,
+            )
+            .findings;
+            let sparse = scan(&src, lang, Some(name), &idx).findings;
+            assert_eq!(lines(&src, &whole), expected);
+            assert_eq!(sparse, whole);
+        }
+    }
+
+    #[test]
     fn sparse_parsing_finds_what_a_whole_parse_finds() {
         let library = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
         assert!(library.len() >= 50);
