@@ -1024,6 +1024,73 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_fix_applied_in_an_earlier_chunk_holds_in_later_ones_through_edits() {
+        let idx = Arc::new(PatternIndex::build(
+            crate::store::default_patterns(),
+            vec![],
+            vec![],
+        ));
+        let tls = "4ad620a2-67c2-4b6e-a19e-c0ea3a39d3b7";
+        let target = Some("windows-server-2012-r2");
+        let set = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12\n";
+        let mut text = String::from(set);
+        for i in 0..300 {
+            text.push_str(&format!("$v{i} = {i}\n"));
+        }
+        text.push_str("Invoke-RestMethod https://api.example.com/x\n");
+        let mut doc = super::super::documents::Document::new(
+            "file:///w/a.ps1".parse().unwrap(),
+            "powershell".into(),
+            1,
+            text.clone(),
+        );
+        let mut an = Analyzer::new(crate::script::parse);
+        let tls_spans = |findings: Vec<Finding>| -> Vec<Range<usize>> {
+            findings
+                .into_iter()
+                .filter(|f| f.pattern_id == tls)
+                .map(|f| f.span)
+                .collect()
+        };
+        let edit = |doc: &mut super::super::documents::Document, end: u32, with: &str| {
+            let range = tower_lsp_server::lsp_types::Range::new(
+                tower_lsp_server::lsp_types::Position::new(0, 0),
+                tower_lsp_server::lsp_types::Position::new(end, 0),
+            );
+            doc.apply_change(
+                &tower_lsp_server::lsp_types::TextDocumentContentChangeEvent {
+                    range: Some(range),
+                    range_length: None,
+                    text: with.into(),
+                },
+                crate::text::Encoding::Utf16,
+            );
+        };
+        // Set, removed, set again: each analysis agrees with a whole scan.
+        for (version, expect_finding) in [(1, false), (2, true), (3, false)] {
+            match version {
+                2 => edit(&mut doc, 1, ""),
+                3 => edit(&mut doc, 0, set),
+                _ => {}
+            }
+            text = doc.text().to_string();
+            let a = an.analyze(
+                text.clone(),
+                version,
+                Language::PowerShell,
+                doc.take_pending(),
+                target,
+                &idx,
+            );
+            assert!(an.last_chunks > 10, "{} chunks", an.last_chunks);
+            let spans = tls_spans(a.findings());
+            let whole = tls_spans(engine::scan(&text, Language::PowerShell, target, &idx).findings);
+            assert_eq!(spans, whole, "version {version}");
+            assert_eq!(spans.len(), expect_finding as usize, "version {version}");
+        }
+    }
+
+    #[test]
     fn a_check_that_ends_the_script_holds_in_later_chunks() {
         let missing = |id: &str, name: &str, systems: &[&str]| Pattern {
             error_pattern: Some(format!("{name}: command not found")),
