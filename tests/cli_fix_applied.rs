@@ -127,6 +127,41 @@ fn the_store_accepts_shows_exports_imports_and_lints_applied_if() {
         "{shown}"
     );
 
+    // The same through flags; a bad regex is named with its flag.
+    let flags = |applied_if: &str| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "store",
+            "add",
+            "--type",
+            "configuration_error",
+            "--signature",
+            "wget to an old TLS server",
+            "--description",
+            "wget fails the handshake",
+            "--command",
+            "wget",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(format!("--fix-applied-if={applied_if}"));
+        args
+    };
+    let args = flags("--secure-protocol=TLSv1");
+    let id2 = ok(&store, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let shown = ok(&store, &["store", "show", id2.trim()]);
+    assert!(
+        shown.contains("applied if /--secure-protocol=TLSv1/"),
+        "{shown}"
+    );
+    let args = flags("(TLSv1");
+    let o = forewarn(&store, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("--fix-applied-if (fix.applied_if) `(TLSv1` is not a valid regex"),
+        "{}",
+        text(&o.stderr)
+    );
+
     // Export → import into an empty store → the same export.
     let exported = ok(&store, &["store", "export"]);
     let doc: Value = serde_json::from_str(&exported).unwrap();
