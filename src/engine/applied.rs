@@ -301,8 +301,8 @@ mod tests {
         let src =
             format!("Invoke-Command -ComputerName OLD1, OLD2 {{ {SET}; iwr https://a.example }}\n");
         assert_eq!(tls_lines(&src, &idx), Vec::<usize>::new());
-        let src = format!("Invoke-Command -ComputerName OLD1, OLD2 {{ iwr https://a.example }}\n");
-        assert_eq!(tls_lines(&src, &idx), [1]);
+        let src = "Invoke-Command -ComputerName OLD1, OLD2 { iwr https://a.example }\n";
+        assert_eq!(tls_lines(src, &idx), [1]);
     }
 
     #[test]
