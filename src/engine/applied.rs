@@ -168,7 +168,13 @@ fn starts_in<'s>(
 /// will accept in any language): where a sparse scan must look for fixes in place.
 pub(crate) fn candidates(src: &str, index: &PatternIndex) -> Vec<usize> {
     let mut out = Vec::new();
+    let mut searched: Vec<&str> = Vec::new();
     for a in index.applied_ifs() {
+        // Patterns about one fix share its regex (the TLS 1.2 ones): one pass each.
+        if searched.contains(&a.source.as_str()) {
+            continue;
+        }
+        searched.push(&a.source);
         if let Some(re) = a.regex(true) {
             out.extend(re.find_iter(src).map(|m| m.start()));
         }
@@ -362,5 +368,51 @@ mod tests {
         let fix: Fix = serde_json::from_value(json.clone()).unwrap();
         assert!(fix.is_edit());
         assert_eq!(serde_json::to_value(&fix).unwrap(), json);
+    }
+
+    /// What looking for fixes in place costs a large PowerShell scan (sparse), against the same
+    /// library without `applied_if`: `cargo test --release --lib applied_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn applied_cost() {
+        let with = library();
+        let without = PatternIndex::build(
+            crate::store::default_patterns()
+                .into_iter()
+                .map(|mut p| {
+                    p.fix = p.fix.filter(|f| f.is_edit());
+                    p
+                })
+                .collect(),
+            vec![],
+            vec![],
+        );
+        let mut src = String::new();
+        while src.len() < 1 << 20 {
+            src.push_str("$v = Get-Item C:\\x\nWrite-Output \"a $v\"\nInvoke-RestMethod https://a.example/api\n");
+        }
+        for (name, idx) in [("without", &without), ("with", &with)] {
+            let t = scan(
+                &src,
+                Language::PowerShell,
+                Some("windows-server-2012-r2"),
+                idx,
+            );
+            let start = std::time::Instant::now();
+            for _ in 0..5 {
+                scan(
+                    &src,
+                    Language::PowerShell,
+                    Some("windows-server-2012-r2"),
+                    idx,
+                );
+            }
+            println!(
+                "{name}: {:?} per scan of {} bytes, {} findings",
+                start.elapsed() / 5,
+                src.len(),
+                t.findings.len()
+            );
+        }
     }
 }
