@@ -74,29 +74,66 @@ impl InPlace {
         if index.applied_ifs().is_empty() {
             return InPlace { places };
         }
-        let mut local_starts: Vec<usize> = parsed
+        let mut regions: Vec<&CodeRegion> = parsed
             .code
+            .iter()
+            .filter(|r| r.span.start < r.span.end && r.span.end <= src.len())
+            .collect();
+        regions.sort_by_key(|r| r.span.start);
+        let longest = regions.iter().map(|r| r.span.len()).max().unwrap_or(0);
+        let local_starts: Vec<usize> = regions
             .iter()
             .filter(|r| r.host.is_none())
             .map(|r| r.span.start)
             .collect();
-        local_starts.sort_unstable();
+        // The stretches to search: each region and the rest of its line, merged, so that every
+        // byte is read once per regex however many regions a line holds.
+        let mut windows: Vec<Range<usize>> = Vec::new();
+        for r in &regions {
+            let end = src
+                .get(r.span.end..)
+                .and_then(|rest| rest.find('\n'))
+                .map_or(src.len(), |i| r.span.end + i);
+            match windows.last_mut() {
+                Some(w) if r.span.start <= w.end => w.end = w.end.max(end),
+                _ => windows.push(r.span.start..end),
+            }
+        }
         for a in index.applied_ifs() {
-            for region in &parsed.code {
-                for m in starts_in(src, region, a) {
-                    let until = match region.host {
-                        None => usize::MAX,
-                        Some(_) => {
-                            let i = local_starts.partition_point(|&s| s < m.end);
-                            local_starts.get(i).copied().unwrap_or(usize::MAX)
-                        }
-                    };
-                    places.push(Place {
-                        pattern: a.pattern,
-                        host: region.host.clone(),
-                        from: m.end,
-                        until,
-                    });
+            for w in &windows {
+                for m in matches(src, w, a.regex(true)) {
+                    // Every region the match starts in (code sent to several hosts is there once
+                    // per host), read with its language's case rule.
+                    let first = regions.partition_point(|r| r.span.start + longest <= m.start);
+                    let last = regions.partition_point(|r| r.span.start <= m.start);
+                    for r in regions[first..last]
+                        .iter()
+                        .filter(|r| r.span.contains(&m.start))
+                    {
+                        let end = match r.language.case_insensitive() {
+                            true => m.end,
+                            false => match a
+                                .regex(false)
+                                .and_then(|re| re.find_at(&src[..w.end], m.start))
+                            {
+                                Some(c) if c.start() == m.start => c.end(),
+                                _ => continue,
+                            },
+                        };
+                        let until = match r.host {
+                            None => usize::MAX,
+                            Some(_) => {
+                                let i = local_starts.partition_point(|&s| s < end);
+                                local_starts.get(i).copied().unwrap_or(usize::MAX)
+                            }
+                        };
+                        places.push(Place {
+                            pattern: a.pattern,
+                            host: r.host.clone(),
+                            from: end,
+                            until,
+                        });
+                    }
                 }
             }
         }
@@ -135,21 +172,17 @@ pub(crate) fn earliest(found: impl Iterator<Item = (String, usize)>) -> Vec<(Str
     out
 }
 
-/// The matches of `a` that start inside `region` (each may run on to the end of its line, past
-/// a string the region leaves out).
-fn starts_in<'s>(
+/// The matches of `re` that start in `window` of `src` (text before it still counts for `^`
+/// and `\b`).
+fn matches<'s>(
     src: &'s str,
-    region: &CodeRegion,
-    a: &'s AppliedIf,
+    window: &Range<usize>,
+    re: Option<&'s Regex>,
 ) -> impl Iterator<Item = Range<usize>> + 's {
-    let re = a.regex(region.language.case_insensitive());
-    let (start, end) = (region.span.start, region.span.end.min(src.len()));
-    let limit = src
-        .get(end..)
-        .and_then(|rest| rest.find('\n'))
-        .map_or(src.len(), |i| end + i);
-    let hay = src.get(..limit).filter(|_| src.is_char_boundary(start));
-    let mut at = start;
+    let hay = src
+        .get(..window.end)
+        .filter(|_| src.is_char_boundary(window.start));
+    let (mut at, end) = (window.start, window.end);
     std::iter::from_fn(move || {
         let (re, hay) = (re?, hay?);
         let m = re.find_at(hay, at).filter(|m| m.start() < end)?;
@@ -309,6 +342,49 @@ mod tests {
         assert_eq!(tls_lines(&src, &idx), Vec::<usize>::new());
         let src = "Invoke-Command -ComputerName OLD1, OLD2 { iwr https://a.example }\n";
         assert_eq!(tls_lines(src, &idx), [1]);
+    }
+
+    #[test]
+    fn any_pattern_can_say_it_in_bash_too_with_its_case_and_hosts() {
+        let mut p = Pattern::new(
+            "0d6c3f0e-5b7a-4c1e-9a57-2f4b8e1d6a90",
+            PatternType::EnvironmentalLimitation,
+            "pip install outside a venv on Debian 12",
+            "pip refuses: externally-managed-environment",
+        );
+        p.triggering_commands = vec![r"pip3?\s+install".into()];
+        p.fix = Some(Fix {
+            title: None,
+            replace: String::new(),
+            with: String::new(),
+            applied_if: Some(r"\bPIP_BREAK_SYSTEM_PACKAGES=1".into()),
+        });
+        let idx = PatternIndex::build(vec![p], vec![], vec![]);
+        let lines = |src: &str| -> Vec<usize> {
+            scan(src, Language::Bash, None, &idx)
+                .findings
+                .iter()
+                .map(|f| src[..f.span.start].matches('\n').count() + 1)
+                .collect()
+        };
+        assert_eq!(
+            lines("pip install x\nexport PIP_BREAK_SYSTEM_PACKAGES=1\npip install y\n"),
+            [1]
+        );
+        // bash is case-sensitive: another variable is no fix.
+        assert_eq!(
+            lines("export pip_break_system_packages=1\npip install y\n"),
+            [2]
+        );
+        assert_eq!(
+            lines("echo 'PIP_BREAK_SYSTEM_PACKAGES=1'\npip install y\n"),
+            [2]
+        );
+        // ssh runs the code in a fresh shell on the host.
+        assert_eq!(
+            lines("export PIP_BREAK_SYSTEM_PACKAGES=1\nssh deb12 'pip install y'\nssh deb12 'PIP_BREAK_SYSTEM_PACKAGES=1 pip install z'\n"),
+            [2]
+        );
     }
 
     #[test]
