@@ -99,7 +99,17 @@ impl InPlace {
                 _ => windows.push(r.span.start..end),
             }
         }
-        for a in index.applied_ifs() {
+        let all = index.applied_ifs();
+        for (k, a) in all.iter().enumerate() {
+            // Patterns about one fix share its regex (the TLS 1.2 ones): searched once, for all.
+            if all[..k].iter().any(|b| b.source == a.source) {
+                continue;
+            }
+            let sharing: Vec<usize> = all[k..]
+                .iter()
+                .filter(|b| b.source == a.source)
+                .map(|b| b.pattern)
+                .collect();
             for w in &windows {
                 for m in matches(src, w, a.regex(true)) {
                     // Every region the match starts in (code sent to several hosts is there once
@@ -127,12 +137,12 @@ impl InPlace {
                                 local_starts.get(i).copied().unwrap_or(usize::MAX)
                             }
                         };
-                        places.push(Place {
-                            pattern: a.pattern,
+                        places.extend(sharing.iter().map(|&pattern| Place {
+                            pattern,
                             host: r.host.clone(),
                             from: end,
                             until,
-                        });
+                        }));
                     }
                 }
             }
@@ -272,6 +282,26 @@ mod tests {
         assert_eq!(tls_lines(&with, &idx), Vec::<usize>::new());
         let without = format!("# deploy\n{body}");
         assert_eq!(tls_lines(&without, &idx), [3, 4, 5]);
+        // The Gallery pattern shares the regex: one search covers both.
+        let gallery = |src: &str| {
+            scan(
+                src,
+                Language::PowerShell,
+                Some("windows-server-2012-r2"),
+                &idx,
+            )
+            .findings
+            .iter()
+            .filter(|f| f.pattern_id == "9e9d3ad5-ee8f-4e70-9a18-2c7a0f222dc0")
+            .count()
+        };
+        let modules = "Install-Module PSWindowsUpdate\niwr https://a.example\n";
+        assert_eq!(gallery(modules), 1);
+        assert_eq!(gallery(&format!("{SET}\n{modules}")), 0);
+        assert_eq!(
+            tls_lines(&format!("{SET}\n{modules}"), &idx),
+            Vec::<usize>::new()
+        );
         // Only what comes after the setting is covered, on its own line too.
         let src =
             format!("iwr https://a.example\n{SET}; iwr https://b.example\nirm https://c.example\n");
