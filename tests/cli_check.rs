@@ -348,6 +348,39 @@ fn target_flag_env_and_unknown_target() {
     ] {
         assert!(err.contains(from), "missing {from:?} in:\n{err}");
     }
+    // In CI the same warnings reach the run's summary: a GitHub annotation, a SARIF
+    // tool notification. The exit code stays that of the findings.
+    let out = ws
+        .command()
+        .args(["check", "--format", "github", "typo"])
+        .output()
+        .unwrap();
+    let annotations = stdout(&out);
+    let warnings: Vec<&str> = annotations
+        .lines()
+        .filter(|l| l.starts_with("::warning title=forewarn%3A configuration::"))
+        .collect();
+    assert_eq!(warnings.len(), 3, "{annotations}");
+    assert!(
+        warnings[0].contains("unknown target `debian-12,`"),
+        "{annotations}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = ws
+        .command()
+        .args(["check", "--format", "sarif", "typo"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert_eq!(notes.as_array().map(Vec::len), Some(3), "{sarif:#}");
+    assert_eq!(notes[1]["level"], "warning");
+    assert!(
+        notes[1]["message"]["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("unknown target `macoss` (from [targets] of ")),
+        "{notes:#}"
+    );
     std::fs::remove_dir_all(ws.root().join("typo")).unwrap();
     std::fs::remove_file(ws.root().join("clean/typo.ps1")).unwrap();
     // Outside the [targets] globs the flag decides; with no target the severity is at most minor.

@@ -306,6 +306,194 @@ fn date_d_fires_wherever_it_is_among_the_arguments() {
     }
 }
 
+/// The ways MSP scripts for Windows Server 2008 R2 (PowerShell 2.0) write each 3.0-only feature
+/// fire; the 2.0-compatible forms, comments, strings and PowerShell 5.1 targets stay quiet.
+#[test]
+fn powershell_2_variants_fire_and_compatible_forms_stay_quiet() {
+    const TAIL: &str = "bf9345cb-39d6-4795-8eba-7f8230177475";
+    const RAW: &str = "1f5c181d-5580-4784-b2a0-93f7217b3312";
+    const GCI: &str = "f4281997-14a8-453f-a9d4-a0fce2be7973";
+    const WHERE: &str = "e7c370bd-6436-427f-898f-da649173a3b0";
+    const FOREACH: &str = "f4fb7659-d10b-4a22-b09f-01580419fe0f";
+    const ORDERED: &str = "ee7f3f11-c24f-4857-8b20-f2a956e7dacc";
+    const TLS: &str = "4ad620a2-67c2-4b6e-a19e-c0ea3a39d3b7";
+    const TLS12: &str = "159b85f7-fa07-4dbf-9f42-657459323267";
+    const PWSH: &str = "9cec3ddc-c53c-4452-b02a-0af2992c4d7b";
+    let index = index();
+    let fires = |id: &str, line: &str, target: &str| {
+        fired(line, Language::PowerShell, target, &index)
+            .iter()
+            .any(|x| x == id)
+    };
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            TAIL,
+            &[
+                "Get-Content $log -Last 10",
+                "gc $log -Tail 5",
+                "Get-Content -Path $log -last 20",
+                "type C:\\logs\\app.log -Ta 3",
+            ],
+            &[
+                "Get-Content $log | Select-Object -Last 10",
+                "Get-Content $log -TotalCount 10",
+                "# Get-Content $log -Last 10",
+                "Write-Host 'Get-Content $log -Last 10'",
+            ],
+        ),
+        (
+            RAW,
+            &["Get-Content $p -Raw", "$t = gc -Raw -Path $p"],
+            &[
+                "(Get-Content $p) -join \"`r`n\"",
+                "Get-Content $p | Out-String",
+                "Select-String -Path $p -Pattern x",
+            ],
+        ),
+        (
+            GCI,
+            &[
+                "Get-ChildItem -ad",
+                "gci C:\\inetpub\\logs -af -Recurse",
+                "dir -ad",
+                "Get-ChildItem -Hidden",
+                "ls -Directory",
+            ],
+            &[
+                "Get-ChildItem | Where-Object { $_.PSIsContainer }",
+                "Get-ChildItem -Force",
+                "Get-ChildItem -Filter *.log",
+                "Get-ChildItem $dir -Recurse -Include *.log",
+            ],
+        ),
+        (
+            WHERE,
+            &[
+                "Get-Service | Where-Object -Property Status -eq Running",
+                "Get-Service | Where-Object Status -eq Running",
+                "Get-Service | where Status -ceq 'Running'",
+                "Get-Service | ? Status -like 'Run*'",
+                "Get-LocalUser | Where-Object Enabled",
+                "$rows | Where-Object -Property Stale",
+            ],
+            &[
+                "Get-Service | Where-Object { $_.Status -eq 'Running' }",
+                "Get-Service | Where-Object -FilterScript { $_.Status -eq 'Running' }",
+                "$rows | ? { $_.Stale }",
+                "where.exe git",
+                "# Get-Service | Where-Object Status -eq Running",
+            ],
+        ),
+        (
+            FOREACH,
+            &[
+                "Get-Service | ForEach-Object Name",
+                "Get-Service | % Name",
+                "Get-Process | foreach Description",
+                "Get-ChildItem | ForEach-Object -MemberName FullName",
+                "$names | % ToUpper",
+            ],
+            &[
+                "Get-Service | ForEach-Object { $_.Name }",
+                "Get-Service | % { $_.Name }",
+                "Get-Service | ForEach-Object -Process { $_.Name }",
+                "foreach ($s in Get-Service) { $s.Name }",
+                "Get-Service | Select-Object -ExpandProperty Name",
+                "$x = 10 % 3",
+            ],
+        ),
+        (
+            ORDERED,
+            &["$h = [ordered]@{ a = 1 }", "New-Object PSObject -Property ([ordered]@{ a = 1 })"],
+            &[
+                "# $h = [ordered]@{ a = 1 }",
+                "Write-Host '[ordered]@{}'",
+                "$h = @{ a = 1 }",
+            ],
+        ),
+        (
+            TLS,
+            &[
+                "(New-Object Net.WebClient).DownloadFile('https://example.com/a.msi', $dest)",
+                "$wc = New-Object System.Net.WebClient; $json = $wc.DownloadString($url)",
+                "Invoke-WebRequest -Uri https://example.com/a.msi -OutFile $dest",
+            ],
+            &[
+                "# (New-Object Net.WebClient).DownloadFile($url, $dest)",
+                "Write-Host '$wc.DownloadFile($url, $dest)'",
+                "Invoke-WebRequest -Uri http://intranet.local/a.msi -OutFile $dest",
+            ],
+        ),
+        (
+            TLS12,
+            &[
+                "[System.Net.ServicePointManager]::SecurityProtocol = [System.Net.SecurityProtocolType]::Tls12",
+                "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12",
+            ],
+            &[
+                "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072",
+                "# [Net.SecurityProtocolType]::Tls12 does not exist on 2.0",
+                "if ($PSVersionTable.PSVersion.Major -ge 3) { [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12 }",
+            ],
+        ),
+        (
+            PWSH,
+            &["pwsh -Command { Get-Date }", "& pwsh.exe -File .\\report.ps1"],
+            &[
+                "if (Get-Command pwsh -ErrorAction SilentlyContinue) { pwsh -File .\\report.ps1 }",
+                "if ($PSVersionTable.PSVersion.Major -ge 7) { pwsh -File .\\worker.ps1 }",
+                "powershell.exe -File .\\report.ps1",
+                "Write-Host 'run pwsh -File x.ps1'",
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (id, fire, quiet) in cases {
+        // The pwsh pattern is about Windows itself, PowerShell 7 absent from every release.
+        let target = if *id == PWSH {
+            "windows-server-2022"
+        } else {
+            "windows-server-2008-r2"
+        };
+        for line in *fire {
+            if !fires(id, line, target) {
+                failures.push(format!("{id}: did not fire on `{line}`"));
+            }
+            // Text about the command is no command.
+            for text in [format!("# {line}"), format!("$doc = @'\n{line}\n'@")] {
+                if fires(id, &text, target) {
+                    failures.push(format!("{id}: fired on `{text}`"));
+                }
+            }
+            // Windows PowerShell 5.1 on Windows 10 has all of it (and TLS 1.2 by default there).
+            if *id != PWSH && fires(id, line, "windows-10") {
+                failures.push(format!("{id}: fired on `{line}` for windows-10"));
+            }
+        }
+        for line in *quiet {
+            if fires(id, line, target) {
+                failures.push(format!("{id}: fired on `{line}`"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `ls -ad` and `ls -af` are everyday POSIX commands: only the PowerShell names take the
+/// two-letter Get-ChildItem aliases, so an untargeted bash script gets no finding.
+#[test]
+fn posix_ls_short_flags_are_not_get_child_item() {
+    const GCI: &str = "f4281997-14a8-453f-a9d4-a0fce2be7973";
+    let index = index();
+    for line in ["ls -ad */", "ls -af", "ls -ah ~"] {
+        let scan = engine::scan(line, Language::Bash, None, &index);
+        assert!(
+            !scan.findings.iter().any(|f| f.pattern_id == GCI),
+            "fired on `{line}`"
+        );
+    }
+}
+
 /// What `forewarn check examples` must report: file → (1-based line, pattern signature).
 /// examples/README.md shows the same list.
 const WORKSPACE: &[(&str, &[(usize, &str)])] = &[
@@ -325,7 +513,7 @@ const WORKSPACE: &[(&str, &[(usize, &str)])] = &[
             ),
             (
                 43,
-                "Windows PowerShell 3.0-5.1 cannot reach TLS 1.2-only HTTPS endpoints by default",
+                "Windows PowerShell 2.0-5.1 cannot reach TLS 1.2-only HTTPS endpoints by default",
             ),
         ],
     ),
@@ -1487,5 +1675,55 @@ Failed to connect to bus: Host is down"#,
         fires: r#"ip link set dev eth0 mtu 1400"#,
         quiet: Some(r#"ip -4 addr show dev eth0"#),
         error: Some(r#"RTNETLINK answers: Operation not permitted"#),
+    },
+    Example {
+        id: "1f5c181d-5580-4784-b2a0-93f7217b3312",
+        lang: Language::PowerShell,
+        target: "windows-server-2008-r2",
+        fires: r#"$body = Get-Content -Path $template -Raw"#,
+        quiet: Some(r#"$body = [IO.File]::ReadAllText((Resolve-Path $template).Path)"#),
+        error: Some(
+            r#"Get-Content : A parameter cannot be found that matches parameter name 'Raw'."#,
+        ),
+    },
+    Example {
+        id: "ee7f3f11-c24f-4857-8b20-f2a956e7dacc",
+        lang: Language::PowerShell,
+        target: "powershell-2.0",
+        fires: r#"$report = [ordered]@{ Host = $env:COMPUTERNAME; Disk = $free }"#,
+        quiet: Some(r#"$report = New-Object System.Collections.Specialized.OrderedDictionary"#),
+        error: Some(
+            r#"Unable to find type [ordered]: make sure that the assembly containing this type is loaded."#,
+        ),
+    },
+    Example {
+        id: "f4fb7659-d10b-4a22-b09f-01580419fe0f",
+        lang: Language::PowerShell,
+        target: "windows-server-2008-r2",
+        fires: r#"$names = Get-Service | ForEach-Object Name"#,
+        quiet: Some(r#"$names = Get-Service | ForEach-Object { $_.Name }"#),
+        error: Some(
+            r#"ForEach-Object : Cannot bind parameter 'Process'. Cannot convert the "Name" value of type "System.String" to type "System.Management.Automation.ScriptBlock"."#,
+        ),
+    },
+    Example {
+        id: "159b85f7-fa07-4dbf-9f42-657459323267",
+        lang: Language::PowerShell,
+        target: "windows-server-2008-r2",
+        fires: r#"[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12"#,
+        quiet: Some(r#"[Net.ServicePointManager]::SecurityProtocol = 3072"#),
+        error: Some(
+            r#"Exception setting "SecurityProtocol": "Cannot convert null to type "System.Net.SecurityProtocolType" due to invalid enumeration values. Specify one of the following enumeration values and try again. The possible enumeration values are "Ssl3, Tls".""#,
+        ),
+    },
+    Example {
+        id: "9cec3ddc-c53c-4452-b02a-0af2992c4d7b",
+        lang: Language::PowerShell,
+        target: "windows-server-2022",
+        fires: r#"pwsh -NoProfile -Command "Get-Service | Where-Object Status -eq Running""#,
+        quiet: Some(r#"powershell -NoProfile -Command "Get-Service""#),
+        error: Some(
+            r#"pwsh : The term 'pwsh' is not recognized as the name of a cmdlet, function, script file, or operable program."#,
+        ),
     },
 ];

@@ -358,8 +358,12 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
         }
     }
     unknown.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
-    for (_, name, from, _) in unknown {
-        error(unknown_target_message(name, Some(from)));
+    let warnings: Vec<String> = unknown
+        .into_iter()
+        .map(|(_, name, from, _)| unknown_target_message(name, Some(from)))
+        .collect();
+    for w in &warnings {
+        error(w);
     }
     let color = match args.color {
         ColorChoice::Always => true,
@@ -373,16 +377,14 @@ pub fn run(args: CheckArgs, store_flag: Option<PathBuf>) -> ExitCode {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let started = std::time::Instant::now();
-    let written = report::write(
-        &mut out,
-        args.format,
-        &reports,
+    let run = report::Run {
         files,
-        &index,
         color,
-        min_severity,
-    )
-    .and_then(|_| out.flush());
+        shown_from: min_severity,
+        warnings: &warnings,
+    };
+    let written =
+        report::write(&mut out, args.format, &reports, &index, run).and_then(|_| out.flush());
     tracing::debug!("report written in {:?}", started.elapsed());
     if let Err(e) = written {
         // A closed pipe (`forewarn check | head`) is not an error of ours.

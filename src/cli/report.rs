@@ -74,26 +74,38 @@ impl FileReport {
     }
 }
 
-/// Writes the report of `files` checked files; `shown_from` is the lowest severity reported.
+/// What a report says besides its files' findings.
+#[derive(Clone, Copy, Debug)]
+pub struct Run<'a> {
+    /// How many files were checked.
+    pub files: usize,
+    pub color: bool,
+    /// The lowest severity reported.
+    pub shown_from: Severity,
+    /// Problems with the run itself (a target name that is neither a host nor a tag). They go
+    /// to stderr in every format; GitHub annotations and SARIF carry them too, so that a CI
+    /// run's summary shows them where the findings are.
+    pub warnings: &'a [String],
+}
+
+/// Writes the report of a run.
 pub fn write(
     out: &mut dyn Write,
     format: Format,
     reports: &[FileReport],
-    files: usize,
     index: &PatternIndex,
-    color: bool,
-    shown_from: Severity,
+    run: Run<'_>,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human(out, reports, files, index, color, shown_from),
-        Format::Json => json(out, reports, files, index),
+        Format::Human => human(out, reports, run.files, index, run.color, run.shown_from),
+        Format::Json => json(out, reports, run.files, index),
         Format::Sarif => {
             let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
-            serde_json::to_writer_pretty(&mut buffered, &sarif(reports, index))?;
+            serde_json::to_writer_pretty(&mut buffered, &sarif(reports, index, run.warnings))?;
             writeln!(buffered)?;
             buffered.flush()
         }
-        Format::Github => github(out, reports, index),
+        Format::Github => github(out, reports, index, run.warnings),
     }
 }
 
@@ -376,7 +388,7 @@ fn sarif_level(s: Severity) -> &'static str {
 }
 
 /// SARIF 2.1.0 as GitHub code scanning accepts it: one rule per pattern that fired, with help text.
-pub fn sarif(reports: &[FileReport], index: &PatternIndex) -> Value {
+pub fn sarif(reports: &[FileReport], index: &PatternIndex, warnings: &[String]) -> Value {
     let mut rule_ids: Vec<&str> = Vec::new();
     // How often each (file, pattern, matched text) was seen so far: identical findings in one
     // file get distinct fingerprints, stable while the file's order of them stays.
@@ -479,6 +491,13 @@ pub fn sarif(reports: &[FileReport], index: &PatternIndex) -> Value {
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": warnings
+                    .iter()
+                    .map(|w| json!({"level": "warning", "message": {"text": w}}))
+                    .collect::<Vec<_>>(),
+            }],
             "results": results,
         }],
     })
@@ -519,7 +538,20 @@ fn rule_name(signature: &str) -> String {
 }
 
 /// `::error file=…,line=…::message` workflow commands.
-fn github(out: &mut dyn Write, reports: &[FileReport], index: &PatternIndex) -> io::Result<()> {
+fn github(
+    out: &mut dyn Write,
+    reports: &[FileReport],
+    index: &PatternIndex,
+    warnings: &[String],
+) -> io::Result<()> {
+    for w in warnings {
+        writeln!(
+            out,
+            "::warning title={}::{}",
+            gh_property("forewarn: configuration"),
+            gh_data(w)
+        )?;
+    }
     for (r, f, p) in findings(reports, index) {
         let level = match f.severity {
             Severity::Blocking => "error",
@@ -938,10 +970,13 @@ mod tests {
             &mut out,
             Format::Json,
             &reports,
-            3,
             &index,
-            false,
-            Severity::Info,
+            Run {
+                files: 3,
+                color: false,
+                shown_from: Severity::Info,
+                warnings: &[],
+            },
         )
         .unwrap();
         assert_eq!(
@@ -954,10 +989,13 @@ mod tests {
             &mut out,
             Format::Json,
             &reports[..1],
-            1,
             &index,
-            false,
-            Severity::Info,
+            Run {
+                files: 1,
+                color: false,
+                shown_from: Severity::Info,
+                warnings: &[],
+            },
         )
         .unwrap();
         assert_eq!(
@@ -985,10 +1023,13 @@ mod tests {
                 &mut out,
                 format,
                 reports,
-                reports.len(),
                 &index,
-                false,
-                from,
+                Run {
+                    files: reports.len(),
+                    color: false,
+                    shown_from: from,
+                    warnings: &[],
+                },
             )
             .unwrap();
             String::from_utf8(out).unwrap()

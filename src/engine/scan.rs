@@ -566,6 +566,8 @@ pub fn scan_parsed(
         if !cmd.os.is_any() && off_target(targets.target(k), cmd.os) {
             continue;
         }
+        // Once per command: an operation class can hit a hundred patterns on one command.
+        let splat = std::cell::OnceCell::new();
         let mut hit = |pi: usize, text_range: Range<usize>, targets: &mut Targets| {
             if !targets.applies(k, pi) {
                 return;
@@ -575,7 +577,8 @@ pub fn scan_parsed(
                 return;
             }
             let text = &cmd.text[text_range];
-            let splat = cmd.language == Language::PowerShell && splats(&cmd.text);
+            let splat =
+                *splat.get_or_init(|| cmd.language == Language::PowerShell && splats(&cmd.text));
             let text = Matched { text, splat };
             found.push(index, pi, span, text, (k, targets), directives, &lines);
         };
