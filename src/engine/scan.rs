@@ -1801,7 +1801,9 @@ echo done
         let lang = Language::PowerShell;
         let name = "windows-server-2012-r2";
         let target = idx.target(name);
-        let set = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12\n";
+        // (The number: the enum member is itself a finding of a PowerShell 2.0 pattern, whose
+        // stretch would be parsed with the requests anyway.)
+        let set = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072\n";
         let mut body = String::new();
         for i in 0..6000 {
             body.push_str(&format!("$v{i} = {i}\n"));
