@@ -341,6 +341,79 @@ fn code_actions_apply_and_hover_explains() {
 }
 
 #[test]
+fn a_fix_already_in_the_script_gives_no_diagnostic_and_no_quick_fix() {
+    const TLS: &str = "44444444-4444-4444-8444-444444444444";
+    const SET: &str =
+        "[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12";
+    let env = Env::new();
+    env.import(
+        &env.store(),
+        &json!([{"id": TLS, "pattern_type": "configuration_error",
+            "pattern_signature": "TLS 1.2 first",
+            "affected_systems": ["powershell-2.0"],
+            "triggering_commands": ["(Invoke-RestMethod|irm)\\s+https://"],
+            "failure_description": "The request fails the TLS handshake",
+            "recommended_solution": "Enable TLS 1.2 first",
+            "severity": "major",
+            "fix": {"title": "Enable TLS 1.2 first", "replace": "^", "with": format!("{SET}; "),
+                    "applied_if": "SecurityProtocol\\s*=[^\\r\\n;#]*Tls12"}}]),
+    );
+    let mut c = env.server(json!({}));
+    let uri = env.uri("get.ps1");
+    let text = "$ErrorActionPreference = 'Stop'\nInvoke-RestMethod https://api.example.com/x\n";
+    c.open(&uri, "powershell", 1, text);
+    let diags = c.diagnostics(&uri, Some(1));
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let actions_for = |c: &mut Client, diags: &[Value]| -> Vec<Value> {
+        let r = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": diags[0]["range"],
+                   "context": {"diagnostics": diags}}),
+        );
+        r["result"].as_array().expect("actions").clone()
+    };
+    // The quick fix puts the setting before the request.
+    let actions = actions_for(&mut c, &diags);
+    assert_eq!(actions[0]["title"], "Enable TLS 1.2 first");
+    let edit = &actions[0]["edit"]["changes"][&uri][0];
+    let fixed = apply_edit(text, edit);
+    assert_eq!(
+        fixed,
+        format!(
+            "$ErrorActionPreference = 'Stop'\n{SET}; Invoke-RestMethod https://api.example.com/x\n"
+        )
+    );
+    // The user types the setting at the end of the line above instead: until the document is
+    // checked again, the diagnostic still points at the request, but no action offers to put
+    // the setting in again (nor to suppress a finding that is gone).
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+               "contentChanges": [{"range": {"start": {"line": 0, "character": 31}, "end": {"line": 0, "character": 31}},
+                                   "text": format!("; {SET}")}]}),
+    );
+    assert_eq!(actions_for(&mut c, &diags), Vec::<Value>::new());
+    assert_eq!(c.diagnostics(&uri, Some(2)), Vec::<Value>::new());
+    // The applied quick fix is quiet too; a comment is not the setting.
+    for (version, text, expected) in [
+        (3, fixed.clone(), 0),
+        (
+            4,
+            format!("# {SET}\nInvoke-RestMethod https://api.example.com/x\n"),
+            1,
+        ),
+    ] {
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"text": text}]}),
+        );
+        assert_eq!(c.diagnostics(&uri, Some(version)).len(), expected, "{text}");
+    }
+    assert!(c.shutdown().success());
+}
+
+#[test]
 fn another_process_changes_the_store_and_diagnostics_follow() {
     let env = Env::new();
     let mut c = env.server(json!({}));

@@ -138,7 +138,7 @@ pub struct AddArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = [
         "pattern_type", "signature", "error_pattern", "affected_systems", "commands", "operations",
         "description", "root_cause", "solution", "alternatives", "severity", "fix_replace",
-        "fix_with", "fix_title", "references", "host", "client", "inactive"])]
+        "fix_with", "fix_title", "fix_applied_if", "references", "host", "client", "inactive"])]
     pub json: Option<PathBuf>,
     /// pattern_type: command_compatibility, version_mismatch, permission_denied,
     /// service_unavailable, configuration_error or environmental_limitation.
@@ -183,6 +183,10 @@ pub struct AddArgs {
     /// fix.title: the quick fix's label.
     #[arg(long, value_name = "TEXT", requires = "fix_replace")]
     pub fix_title: Option<String>,
+    /// fix.applied_if: a regex recognising the fix already in the script's code before the
+    /// command (in the same session); such a command is not reported.
+    #[arg(long, value_name = "REGEX")]
+    pub fix_applied_if: Option<String>,
     /// references: a source link. Repeatable.
     #[arg(long = "reference", value_name = "URL")]
     pub references: Vec<String>,
@@ -405,14 +409,20 @@ fn show(store: &Store, id: &str, format: OutputFormat) -> Outcome {
     });
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let fix = p.fix.as_ref().map(|f| {
+        let edit = f
+            .is_edit()
+            .then(|| format!("replace /{}/ with `{}`", f.replace, f.with));
+        let applied = f.applied_if.as_ref().map(|a| format!("applied if /{a}/"));
         format!(
-            "{}replace /{}/ with `{}`",
+            "{}{}",
             f.title
                 .as_ref()
                 .map(|t| format!("{t}: "))
                 .unwrap_or_default(),
-            f.replace,
-            f.with
+            edit.into_iter()
+                .chain(applied)
+                .collect::<Vec<_>>()
+                .join("; ")
         )
     });
     let fields: Vec<(&str, Vec<String>)> = vec![
@@ -507,7 +517,7 @@ fn fail_listing(what: &str, e: StoreError, verdict: &str) -> ExitCode {
 }
 
 /// Which flag sets each key, to name the flag in validation messages.
-const FLAG_OF_KEY: [(&str, &str); 14] = [
+const FLAG_OF_KEY: [(&str, &str); 15] = [
     ("pattern_signature", "--signature"),
     ("pattern_type", "--type"),
     ("error_pattern", "--error-pattern"),
@@ -521,6 +531,7 @@ const FLAG_OF_KEY: [(&str, &str); 14] = [
     ("fix.replace", "--fix-replace"),
     ("fix.with", "--fix-with"),
     ("fix.title", "--fix-title"),
+    ("fix.applied_if", "--fix-applied-if"),
     ("references", "--reference"),
 ];
 
@@ -593,12 +604,19 @@ fn row_from_flags(store: &Store, args: &AddArgs) -> Result<Value, ExitCode> {
     set("severity", json!(args.severity.as_str()));
     set("references", json!(args.references));
     set("is_active", json!(!args.inactive));
+    let mut fix = serde_json::Map::new();
     if let (Some(replace), Some(with)) = (&args.fix_replace, &args.fix_with) {
-        let mut fix = json!({"replace": replace, "with": with});
+        fix.insert("replace".into(), json!(replace));
+        fix.insert("with".into(), json!(with));
         if let Some(title) = &args.fix_title {
-            fix["title"] = json!(title);
+            fix.insert("title".into(), json!(title));
         }
-        set("fix", fix);
+    }
+    if let Some(applied_if) = &args.fix_applied_if {
+        fix.insert("applied_if".into(), json!(applied_if));
+    }
+    if !fix.is_empty() {
+        set("fix", Value::Object(fix));
     }
     if args.host.is_some() || args.client.is_some() {
         let snap = store.load().map_err(fail)?;

@@ -29,6 +29,10 @@ pub struct Directives {
     pub(crate) functions: std::sync::OnceLock<Option<Functions>>,
     /// The file's language, which says how to read its function definitions.
     pub(crate) lang: Option<Language>,
+    /// When a piece of a larger file is scanned alone: the patterns whose fix the file's
+    /// earlier code already applied where the file runs (`fix.applied_if`), each with where
+    /// it takes effect, in the piece's offsets (see `engine::applied`).
+    pub(crate) applied: Vec<(String, usize)>,
 }
 
 /// The functions of a file in `lang`: each name (lowercased where the language ignores case)

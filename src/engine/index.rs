@@ -214,7 +214,7 @@ impl Needs {
     }
 }
 
-fn compile(source: &str, case_insensitive: bool) -> Option<Regex> {
+pub(crate) fn compile(source: &str, case_insensitive: bool) -> Option<Regex> {
     match RegexBuilder::new(source)
         .case_insensitive(case_insensitive)
         .size_limit(REGEX_SIZE_LIMIT)
@@ -657,6 +657,9 @@ pub struct PatternIndex {
     prefilters: [OnceLock<Option<PrefilterParts>>; 3],
     /// Each pattern's place in id order, built on first use (see [`PatternIndex::id_rank`]).
     id_ranks: OnceLock<Vec<u32>>,
+    /// The patterns whose fix says when it is already applied (`fix.applied_if`), in pattern
+    /// order.
+    applied_ifs: Vec<super::applied::AppliedIf>,
 }
 
 impl PatternIndex {
@@ -779,6 +782,11 @@ impl PatternIndex {
             );
             index.by_id.insert(pattern.id.clone(), pi);
             index.missing_command.push(pattern.is_missing_command());
+            if let Some(re) = pattern.fix.as_ref().and_then(|f| f.applied_if.as_deref()) {
+                index
+                    .applied_ifs
+                    .push(super::applied::AppliedIf::new(pi, re));
+            }
             index.patterns.push(pattern);
         }
         for list in index
@@ -820,6 +828,18 @@ impl PatternIndex {
 
     pub fn clients(&self) -> &[Client] {
         &self.clients
+    }
+
+    /// The patterns whose fix says when it is already applied.
+    pub(crate) fn applied_ifs(&self) -> &[super::applied::AppliedIf] {
+        &self.applied_ifs
+    }
+
+    /// Whether pattern `i`'s fix says when it is already applied.
+    pub(crate) fn has_applied_if(&self, i: usize) -> bool {
+        self.applied_ifs
+            .binary_search_by_key(&i, |a| a.pattern)
+            .is_ok()
     }
 
     /// A pattern by its full id.

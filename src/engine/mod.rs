@@ -4,6 +4,7 @@
 //! Adapters hand it text, a language, a target name and a [`PatternIndex`], and get back
 //! [`Finding`]s ([`scan`]) or [`Explanation`]s ([`explain`]).
 
+pub(crate) mod applied;
 pub mod directives;
 pub mod explain;
 pub mod index;

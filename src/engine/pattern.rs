@@ -114,13 +114,49 @@ impl FromStr for PatternType {
 }
 
 /// forewarn's `fix` column: a machine-applicable edit of the matched text, with the regex
-/// crate's replacement syntax (`$1`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// crate's replacement syntax (`$1`), and how to tell that the fix is already in place.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Fix {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub title: Option<String>,
+    /// A regex over the matched text; empty when the fix is no edit of it (only `applied_if`).
+    #[serde(default)]
     pub replace: String,
+    #[serde(default)]
     pub with: String,
+    /// A regex that recognises the fix already applied: where it matches the script's code
+    /// (not a comment or a data string) before the command, in code that runs in the same
+    /// session (the file's target, or the same remote block), the failure cannot happen and
+    /// the pattern is not reported there. E.g. the TLS 1.2 patterns' `SecurityProtocol = …Tls12`.
+    #[serde(default)]
+    pub applied_if: Option<String>,
+}
+
+impl Fix {
+    /// Whether the fix edits the matched text (it may only say when it is applied).
+    pub fn is_edit(&self) -> bool {
+        !self.replace.is_empty()
+    }
+}
+
+/// `replace` and `with` are written only for an edit, `applied_if` only when set, so a fix
+/// exports as it was imported.
+impl Serialize for Fix {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        if let Some(title) = &self.title {
+            map.serialize_entry("title", title)?;
+        }
+        if self.is_edit() || !self.with.is_empty() {
+            map.serialize_entry("replace", &self.replace)?;
+            map.serialize_entry("with", &self.with)?;
+        }
+        if let Some(applied_if) = &self.applied_if {
+            map.serialize_entry("applied_if", applied_if)?;
+        }
+        map.end()
+    }
 }
 
 /// One failure pattern. Field names are the store's column names, which are also the
@@ -358,6 +394,37 @@ fn replacement_groups(with: &str) -> Vec<&str> {
     out
 }
 
+/// What makes a fix's `applied_if` unusable, and a fix that says nothing.
+fn applied_if_problems(fix: &Fix) -> Vec<String> {
+    let mut out = Vec::new();
+    if !fix.is_edit() && !fix.with.is_empty() {
+        out.push(format!(
+            "fix.with `{}` has no fix.replace to say what it replaces",
+            fix.with
+        ));
+    }
+    match fix.applied_if.as_deref() {
+        None if !fix.is_edit() => {
+            out.push("fix has neither replace/with nor applied_if, so it does nothing".to_string())
+        }
+        None => {}
+        Some(re) if re.trim().is_empty() => out.push(
+            "fix.applied_if is empty: it would match everywhere and hide every finding".into(),
+        ),
+        Some(re) => match regex_syntax::ParserBuilder::new().build().parse(re) {
+            Err(e) => out.push(format!(
+                "fix.applied_if `{re}` is not a valid regex: {}",
+                e.to_string().lines().last().unwrap_or("").trim()
+            )),
+            Ok(hir) if hir.properties().minimum_len() == Some(0) => out.push(format!(
+                "fix.applied_if `{re}` can match empty text, so it would hide every finding"
+            )),
+            Ok(_) => {}
+        },
+    }
+    out
+}
+
 /// What shells print when a command does not exist, as `error_pattern`s spell it (lowercase):
 /// bash and zsh (`X: command not found`, and the library's `X: (command )?not found`), dash and
 /// BusyBox sh (`sh: 1: X: not found`), PowerShell (`The term 'X' is not recognized as the name
@@ -443,8 +510,8 @@ impl Pattern {
         })
     }
 
-    /// Every problem that would stop this pattern from working: triggering regexes and the fix
-    /// regex that do not compile. (Unknown types, severities and malformed JSON columns are
+    /// Every problem that would stop this pattern from working: triggering regexes and the fix's
+    /// regexes (`replace`, `applied_if`) that do not compile. (Unknown types, severities and malformed JSON columns are
     /// caught when the row is decoded, before a `Pattern` exists.)
     pub fn problems(&self) -> Vec<String> {
         let mut out = self.field_problems();
@@ -484,6 +551,9 @@ impl Pattern {
             );
         }
         if let Some(fix) = &self.fix {
+            out.extend(applied_if_problems(fix));
+        }
+        if let Some(fix) = self.fix.as_ref().filter(|f| f.is_edit()) {
             match regex::Regex::new(&fix.replace) {
                 Err(e) => out.push(format!(
                     "fix.replace `{}` is not a valid regex: {}",

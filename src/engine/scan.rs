@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 
+use super::applied::{self, InPlace};
 use super::directives::Directives;
 use super::index::{Hit, PatternIndex};
 use super::operations;
@@ -105,16 +106,30 @@ pub fn scan_prepared(
         None => None,
     };
     if src.len() >= SPARSE_MIN_BYTES {
-        let scan_part =
-            |parsed: Parsed| scan_parsed(src, &parsed, &directives, default_target, index);
         let target = directives
             .target_or(default_target)
             .and_then(|name| index.target(&name));
-        if let Some(parts) =
-            sparse_ranges(src, lang, target.as_ref(), index, lexed).and_then(|(ranges, ends)| {
+        if let Some(parts) = sparse_ranges(src, lang, target.as_ref(), index, lexed).and_then(
+            |(ranges, ends, fixes)| {
+                // Fixes applied where the file runs reach across stretches: read them first
+                // from the statements that may hold one, and hand them to every stretch.
+                let applied = if fixes.is_empty() {
+                    Vec::new()
+                } else {
+                    let found = sparse::parse_ranges_with(src, lang, &fixes, &ends, |p| {
+                        InPlace::find(src, &p, index).local(index)
+                    })?;
+                    applied::earliest(found.into_iter().flatten())
+                };
+                let directives = Directives {
+                    applied,
+                    ..directives.clone()
+                };
+                let scan_part =
+                    |parsed: Parsed| scan_parsed(src, &parsed, &directives, default_target, index);
                 sparse::parse_ranges_with(src, lang, &ranges, &ends, scan_part)
-            })
-        {
+            },
+        ) {
             return merge(parts, default_target, &directives, index);
         }
     }
@@ -128,8 +143,9 @@ pub(crate) const SPARSE_MIN_BYTES: usize = 64 * 1024;
 
 /// The stretches of `src` between statement cuts that contain a literal of some pattern that
 /// can fire where that stretch runs (see [`script::sparse`]), merged where they touch, and the
-/// stretches that may hold a check that ends the script (`sparse::ending_stretches`); `None`
-/// when the file cannot be cut safely.
+/// stretches that may hold a check that ends the script (`sparse::ending_stretches`), and those
+/// that may hold a fix already applied (`fix.applied_if`, outside comments); `None` when the
+/// file cannot be cut safely.
 #[allow(clippy::type_complexity)]
 fn sparse_ranges(
     src: &str,
@@ -137,7 +153,7 @@ fn sparse_ranges(
     target: Option<&Target>,
     index: &PatternIndex,
     lexed: Option<Option<sparse::Lexed>>,
-) -> Option<(Vec<Range<Cut>>, Vec<Range<Cut>>)> {
+) -> Option<(Vec<Range<Cut>>, Vec<Range<Cut>>, Vec<Range<Cut>>)> {
     let prefilter = index.prefilter(lang)?;
     let words = |text: &str, offset: usize, hits: &mut Vec<(Range<usize>, Relevant)>| {
         let mut relevance = Relevance::new(index, target);
@@ -249,14 +265,27 @@ fn sparse_ranges(
             row: 0,
         }),
     };
-    let mut ranges: Vec<Range<Cut>> = Vec::new();
-    for k in (0..wanted.len()).filter(|&k| wanted[k]) {
-        match ranges.last_mut() {
-            Some(last) if last.end == bound(k) => last.end = bound(k + 1),
-            _ => ranges.push(bound(k)..bound(k + 1)),
+    let ranges_of = |wanted: &[bool]| {
+        let mut ranges: Vec<Range<Cut>> = Vec::new();
+        for k in (0..wanted.len()).filter(|&k| wanted[k]) {
+            match ranges.last_mut() {
+                Some(last) if last.end == bound(k) => last.end = bound(k + 1),
+                _ => ranges.push(bound(k)..bound(k + 1)),
+            }
+        }
+        ranges
+    };
+    let mut fixes = vec![false; cuts.len() + 1];
+    for at in applied::candidates(src, index) {
+        if !inside(&lexed.comments, at) {
+            fixes[stretch_of(at)] = true;
         }
     }
-    Some((ranges, sparse::ending_stretches(src, lang, cuts)))
+    Some((
+        ranges_of(&wanted),
+        sparse::ending_stretches(src, lang, cuts),
+        ranges_of(&fixes),
+    ))
 }
 
 /// Whether a prefilter hit can become a finding, as far as the file's target tells.
@@ -454,7 +483,7 @@ pub(crate) fn parse_sparse(
     let target = Directives::parse(src, lang)
         .target_or(default_target)
         .and_then(|name| index.target(&name));
-    let (ranges, ends) = sparse_ranges(src, lang, target.as_ref(), index, None)?;
+    let (ranges, ends, _) = sparse_ranges(src, lang, target.as_ref(), index, None)?;
     let parts = sparse::parse_ranges_with(src, lang, &ranges, &ends, |p| p)?;
     let mut parsed = Parsed::default();
     for part in parts {
@@ -511,6 +540,19 @@ pub fn scan_parsed(
     let mut found = Found::default();
     let mut candidates = Vec::new();
     let lines = LineStarts::new(src);
+    // Fixes already in place (`fix.applied_if`), read on the first finding that asks.
+    let in_place = std::cell::OnceCell::new();
+    let prevented = |pi: usize, host: &Option<String>, at: usize| {
+        index.has_applied_if(pi)
+            && applied::covered(
+                in_place.get_or_init(|| InPlace::find(src, parsed, index)),
+                &directives.applied,
+                index,
+                pi,
+                host,
+                at,
+            )
+    };
     for cmd in &parsed.commands {
         index.command_candidates(&cmd.name, &mut candidates);
         let ops = if index.has_operations() {
@@ -534,6 +576,9 @@ pub fn scan_parsed(
                 return;
             }
             let span = cmd.map.to_source(text_range.start)..cmd.map.to_source_end(text_range.end);
+            if prevented(pi, &cmd.host, span.start) {
+                return;
+            }
             let text = &cmd.text[text_range];
             let splat =
                 *splat.get_or_init(|| cmd.language == Language::PowerShell && splats(&cmd.text));
@@ -625,6 +670,9 @@ pub fn scan_parsed(
                     {
                         continue;
                     }
+                }
+                if prevented(entry.pattern, &region.host, span.start) {
+                    continue;
                 }
                 let on = (k, &targets);
                 let text = Matched {
@@ -791,7 +839,7 @@ impl<'p> Found<'p> {
 
 /// The edit of `pattern`'s fix to the `text` it matched at `span`, if it changes anything.
 fn edit(pattern: &Pattern, span: &Range<usize>, text: &str, src: &str) -> Option<Edit> {
-    let fix = pattern.fix.as_ref()?;
+    let fix = pattern.fix.as_ref().filter(|f| f.is_edit())?;
     let re = regex::Regex::new(&fix.replace).ok()?;
     let replaced = re.replace(text, fix.with.as_str());
     if replaced == text {
@@ -1413,6 +1461,7 @@ pub(crate) mod tests {
             title: None,
             replace: "^python".into(),
             with: "python3".into(),
+            applied_if: None,
         });
         let idx = index(vec![p]);
         let src = "x=1\n/usr/bin/python run.py\n";
@@ -1438,18 +1487,21 @@ pub(crate) mod tests {
             title: None,
             replace: r"(?i)^(Invoke-WebRequest|iwr)\b".into(),
             with: "${1} -UseBasicParsing".into(),
+            applied_if: None,
         });
         let mut py = pattern("py", &["python"], &[], Severity::Major);
         py.fix = Some(Fix {
             title: None,
             replace: "^python$".into(),
             with: "python3".into(),
+            applied_if: None,
         });
         let mut tls = pattern("tls", &[r"curl\s.*"], &[], Severity::Major);
         tls.fix = Some(Fix {
             title: None,
             replace: "^curl".into(),
             with: "curl --tlsv1.2".into(),
+            applied_if: None,
         });
         let idx = index(vec![basic, py, tls]);
         let edit = |src: &str, lang: Language| -> Vec<Option<String>> {
@@ -1790,6 +1842,63 @@ echo done
         let findings = |p: &Parsed| scan_parsed(src, p, &dirs, target, idx).findings;
         let sparse = parse_sparse(src, Language::Bash, target, idx).map(|p| findings(&p));
         (findings(&whole), sparse)
+    }
+
+    #[test]
+    fn a_fix_applied_early_holds_in_a_sparse_scan_as_in_a_whole_one() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let tls = "4ad620a2-67c2-4b6e-a19e-c0ea3a39d3b7";
+        let lang = Language::PowerShell;
+        let name = "windows-server-2012-r2";
+        let target = idx.target(name);
+        // (The number: the enum member is itself a finding of a PowerShell 2.0 pattern, whose
+        // stretch would be parsed with the requests anyway.)
+        let set = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072\n";
+        let mut body = String::new();
+        for i in 0..6000 {
+            body.push_str(&format!("$v{i} = {i}\n"));
+        }
+        body.push_str("Invoke-WebRequest https://a.example -OutFile a\n");
+        body.push_str("Invoke-Command -ComputerName OLD1 { irm https://b.example }\n");
+        let lines = |src: &str, findings: &[Finding]| -> Vec<usize> {
+            findings
+                .iter()
+                .filter(|f| f.pattern_id == tls)
+                .map(|f| src[..f.span.start].matches('\n').count() + 1)
+                .collect()
+        };
+        let n = body.lines().count();
+        for (src, expected) in [
+            // Set first: only the code sent to OLD1, a fresh session, still needs it.
+            (format!("{set}{body}"), vec![n + 1]),
+            (body.clone(), vec![n - 1, n]),
+            (
+                format!("{body}{set}iwr https://c.example\n"),
+                vec![n - 1, n],
+            ),
+        ] {
+            assert!(src.len() >= SPARSE_MIN_BYTES);
+            let (ranges, ends, fixes) =
+                sparse_ranges(&src, lang, target.as_ref(), &idx, None).expect("lexed");
+            assert!(sparse::parse_ranges_with(&src, lang, &ranges, &ends, |_| ()).is_some());
+            // The setting is parsed apart from the requests' stretches.
+            if let Some(at) = src.find("[Net.") {
+                let inside =
+                    |r: &[Range<Cut>]| r.iter().any(|r| r.start.offset <= at && at < r.end.offset);
+                assert!(inside(&fixes) && !inside(&ranges), "{ranges:?} {fixes:?}");
+            }
+            let whole = scan_parsed(
+                &src,
+                &script::parse(&src, lang),
+                &Directives::parse(&src, lang),
+                Some(name),
+                &idx,
+            )
+            .findings;
+            let sparse = scan(&src, lang, Some(name), &idx).findings;
+            assert_eq!(lines(&src, &whole), expected);
+            assert_eq!(sparse, whole);
+        }
     }
 
     #[test]

@@ -342,6 +342,7 @@ mod tests {
                 title: None,
                 replace: format!("^{id}"),
                 with: format!("{id}3"),
+                applied_if: None,
             }),
             ..Pattern::new(
                 id,

@@ -42,6 +42,14 @@ pub fn code_actions(
             );
             continue;
         }
+        if fix_in_place(doc, language, index, &data.pattern_id, start) {
+            tracing::debug!(
+                "code action: the fix of {} is in place before {:?} now",
+                data.pattern_id,
+                d.range
+            );
+            continue;
+        }
         let mut add = |title: String, edit: TextEdit, preferred: bool| {
             out.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title,
@@ -105,6 +113,41 @@ pub fn code_actions(
         );
     }
     out
+}
+
+/// Whether the document, as it is now, already holds the fix of the diagnostic's pattern before
+/// the command at `start` (`fix.applied_if`): typed since the diagnostic was computed, which is
+/// about to go. Only a text that matches the regex before `start` is scanned again, whole (the
+/// fix must be in code, in the same session), to see whether the finding is still there.
+fn fix_in_place(
+    doc: &Document,
+    language: Language,
+    index: &PatternIndex,
+    pattern_id: &str,
+    start: usize,
+) -> bool {
+    let Some(re) = index
+        .get(pattern_id)
+        .and_then(|p| p.fix.as_ref())
+        .and_then(|f| f.applied_if.as_deref())
+        .and_then(|re| {
+            regex::RegexBuilder::new(re)
+                .case_insensitive(language.case_insensitive())
+                .build()
+                .ok()
+        })
+    else {
+        return false;
+    };
+    let text = doc.text();
+    if !text.get(..start).is_some_and(|before| re.is_match(before)) {
+        return false;
+    }
+    // Without a target every pattern applies: the finding is gone only if its fix holds.
+    !crate::engine::scan(text, language, None, index)
+        .findings
+        .iter()
+        .any(|f| f.pattern_id == pattern_id && f.span.start == start)
 }
 
 /// The line ending the document uses at `line` (`\n` when the line has none).
@@ -227,6 +270,7 @@ mod tests {
             title: None,
             replace: "^python$".into(),
             with: "python3".into(),
+            applied_if: None,
         });
         let mut q = pattern("q", &["wmic"], Severity::Minor);
         q.pattern_signature = "wmic-removed".into();

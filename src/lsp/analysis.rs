@@ -27,6 +27,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::engine::applied::InPlace;
 use crate::engine::directives::Directives;
 
 use crate::engine::{self, Finding, PatternIndex};
@@ -158,6 +159,11 @@ struct CachedChunk {
     passed: Option<Ending>,
     /// What its own such checks prove for the chunks after it.
     ends: Option<Ending>,
+    /// The patterns whose fix the chunks before it applied where the file runs
+    /// (`fix.applied_if`, sorted ids): part of what its findings depend on.
+    fixed_before: Vec<String>,
+    /// Those its own code applies, for the chunks after it.
+    fixes: Vec<String>,
     checked: Arc<Checked>,
     /// The analysis that last used it.
     generation: u64,
@@ -289,19 +295,26 @@ impl Analyzer {
             // chunks after it: each chunk is parsed knowing what those before it proved, and
             // cached under that too.
             let mut passed: Option<Ending> = None;
+            // Likewise a fix applied where the file runs (`fix.applied_if`) holds for the
+            // commands after it, in later chunks too.
+            let mut fixed: Vec<String> = Vec::new();
             for (range, known) in &chunks {
                 let chunk = &text[range.clone()];
                 let h = known.unwrap_or_else(|| hash(chunk));
                 hashes.push(h);
                 let key = passed.as_ref().map_or(h, |p| h ^ hash(p));
+                let key = match fixed.is_empty() {
+                    true => key,
+                    false => key ^ hash(&fixed).rotate_left(17),
+                };
                 let cached = self
                     .cache
                     .get_mut(&key)
-                    .filter(|c| &*c.text == chunk && c.passed == passed);
-                let (checked, ends) = match cached {
+                    .filter(|c| &*c.text == chunk && c.passed == passed && c.fixed_before == fixed);
+                let (checked, ends, fixes) = match cached {
                     Some(c) => {
                         c.generation = self.generation;
-                        (c.checked.clone(), c.ends.clone())
+                        (c.checked.clone(), c.ends.clone(), c.fixes.clone())
                     }
                     None => {
                         self.last_rescanned += 1;
@@ -312,14 +325,28 @@ impl Analyzer {
                             let ends = os::endings(chunk, language);
                             (parsed, (!ends.is_empty()).then(|| Ending::all(&ends)))
                         });
-                        let mut findings = engine::scan_parsed(
-                            chunk,
-                            &parsed,
-                            &chunk_directives,
-                            default_target,
-                            index,
-                        )
-                        .findings;
+                        let fixed_directives;
+                        let directives = match fixed.is_empty() {
+                            true => &chunk_directives,
+                            false => {
+                                fixed_directives = Directives {
+                                    applied: fixed.iter().map(|id| (id.clone(), 0)).collect(),
+                                    ..chunk_directives.clone()
+                                };
+                                &fixed_directives
+                            }
+                        };
+                        let mut findings =
+                            engine::scan_parsed(chunk, &parsed, directives, default_target, index)
+                                .findings;
+                        let fixes: Vec<String> = match index.applied_ifs().is_empty() {
+                            true => Vec::new(),
+                            false => InPlace::find(chunk, &parsed, index)
+                                .local(index)
+                                .into_iter()
+                                .map(|(id, _)| id)
+                                .collect(),
+                        };
                         // Kept as long as the chunk is cached: no spare capacity.
                         findings.shrink_to_fit();
                         let chunk_lines = LineIndex::new(chunk);
@@ -336,15 +363,22 @@ impl Analyzer {
                                 text: chunk.into(),
                                 passed: passed.clone(),
                                 ends: ends.clone(),
+                                fixed_before: fixed.clone(),
+                                fixes: fixes.clone(),
                                 checked: checked.clone(),
                                 generation: self.generation,
                             },
                         ) {
                             self.cached_bytes -= old.text.len();
                         }
-                        (checked, ends)
+                        (checked, ends, fixes)
                     }
                 };
+                for id in fixes {
+                    if let Err(at) = fixed.binary_search(&id) {
+                        fixed.insert(at, id);
+                    }
+                }
                 if let Some(ends) = ends {
                     passed = Some(match passed {
                         Some(before) => Ending::all(&[before, ends]),
@@ -990,6 +1024,73 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_fix_applied_in_an_earlier_chunk_holds_in_later_ones_through_edits() {
+        let idx = Arc::new(PatternIndex::build(
+            crate::store::default_patterns(),
+            vec![],
+            vec![],
+        ));
+        let tls = "4ad620a2-67c2-4b6e-a19e-c0ea3a39d3b7";
+        let target = Some("windows-server-2012-r2");
+        let set = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12\n";
+        let mut text = String::from(set);
+        for i in 0..300 {
+            text.push_str(&format!("$v{i} = {i}\n"));
+        }
+        text.push_str("Invoke-RestMethod https://api.example.com/x\n");
+        let mut doc = super::super::documents::Document::new(
+            "file:///w/a.ps1".parse().unwrap(),
+            "powershell".into(),
+            1,
+            text.clone(),
+        );
+        let mut an = Analyzer::new(crate::script::parse);
+        let tls_spans = |findings: Vec<Finding>| -> Vec<Range<usize>> {
+            findings
+                .into_iter()
+                .filter(|f| f.pattern_id == tls)
+                .map(|f| f.span)
+                .collect()
+        };
+        let edit = |doc: &mut super::super::documents::Document, end: u32, with: &str| {
+            let range = tower_lsp_server::lsp_types::Range::new(
+                tower_lsp_server::lsp_types::Position::new(0, 0),
+                tower_lsp_server::lsp_types::Position::new(end, 0),
+            );
+            doc.apply_change(
+                &tower_lsp_server::lsp_types::TextDocumentContentChangeEvent {
+                    range: Some(range),
+                    range_length: None,
+                    text: with.into(),
+                },
+                crate::text::Encoding::Utf16,
+            );
+        };
+        // Set, removed, set again: each analysis agrees with a whole scan.
+        for (version, expect_finding) in [(1, false), (2, true), (3, false)] {
+            match version {
+                2 => edit(&mut doc, 1, ""),
+                3 => edit(&mut doc, 0, set),
+                _ => {}
+            }
+            text = doc.text().to_string();
+            let a = an.analyze(
+                text.clone(),
+                version,
+                Language::PowerShell,
+                doc.take_pending(),
+                target,
+                &idx,
+            );
+            assert!(an.last_chunks > 10, "{} chunks", an.last_chunks);
+            let spans = tls_spans(a.findings());
+            let whole = tls_spans(engine::scan(&text, Language::PowerShell, target, &idx).findings);
+            assert_eq!(spans, whole, "version {version}");
+            assert_eq!(spans.len(), expect_finding as usize, "version {version}");
+        }
+    }
+
+    #[test]
     fn a_check_that_ends_the_script_holds_in_later_chunks() {
         let missing = |id: &str, name: &str, systems: &[&str]| Pattern {
             error_pattern: Some(format!("{name}: command not found")),
@@ -1330,6 +1431,7 @@ pub(crate) mod tests {
             title: None,
             replace: "^python$".into(),
             with: "python3".into(),
+            applied_if: None,
         });
         let idx = Arc::new(PatternIndex::build(
             vec![p, pattern("p-sed", &["sed"], Severity::Minor)],

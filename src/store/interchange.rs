@@ -405,26 +405,29 @@ fn parse_pattern(item: Value) -> Result<PatternRow, RowError> {
         None | Some(Value::Null) => {}
         Some(Value::Object(fix)) => {
             for key in fix.keys() {
-                if !["title", "replace", "with"].contains(&key.as_str()) {
+                if !["title", "replace", "with", "applied_if"].contains(&key.as_str()) {
                     errors.push(format!(
-                        "fix: unknown key `{key}` (expected title, replace, with)"
+                        "fix: unknown key `{key}` (expected title, replace, with, applied_if)"
                     ));
                 }
             }
-            for key in ["replace", "with"] {
-                if !fix.get(key).is_some_and(Value::is_string) {
+            // An edit needs both halves; a fix that only says when it is applied needs neither.
+            let given = |key: &str| !matches!(fix.get(key), None | Some(Value::Null));
+            if given("replace") || given("with") || !given("applied_if") {
+                for key in ["replace", "with"] {
+                    if !fix.get(key).is_some_and(Value::is_string) {
+                        errors.push(format!("fix.{key} must be a string"));
+                    }
+                }
+            }
+            for key in ["title", "applied_if"] {
+                if fix.get(key).is_some_and(|t| !t.is_string() && !t.is_null()) {
                     errors.push(format!("fix.{key} must be a string"));
                 }
             }
-            if fix
-                .get("title")
-                .is_some_and(|t| !t.is_string() && !t.is_null())
-            {
-                errors.push("fix.title must be a string".into());
-            }
         }
         Some(other) => errors.push(format!(
-            "fix must be an object {{\"title\", \"replace\", \"with\"}} or null, not {}",
+            "fix must be an object {{\"title\", \"replace\", \"with\", \"applied_if\"}} or null, not {}",
             kind(other)
         )),
     }

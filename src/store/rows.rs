@@ -66,7 +66,7 @@ fn json_fix(value: Option<&str>) -> Result<Option<Fix>, String> {
         None | Some("null") => Ok(None),
         Some(s) => serde_json::from_str::<Fix>(s).map(Some).map_err(|e| {
             format!(
-                "fix is not a JSON object {{\"title\", \"replace\", \"with\"}} ({}): {}",
+                "fix is not a JSON object {{\"title\", \"replace\", \"with\", \"applied_if\"}} ({}): {}",
                 one_line(&e.to_string()),
                 shorten(s)
             )
