@@ -1054,22 +1054,6 @@ fn ruled_out_by_powershell(pattern: &Pattern, min: (u32, u32)) -> bool {
         let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
         Some((major.parse().ok()?, minor.parse().ok()?))
     }
-    /// The PowerShell each Windows release ships with.
-    fn shipped(tag: &str) -> Option<(u32, u32)> {
-        Some(match tag {
-            "windows-7" | "windows-server-2008" | "windows-server-2008-r2" => (2, 0),
-            "windows-8" | "windows-server-2012" => (3, 0),
-            "windows-8.1" | "windows-server-2012-r2" => (4, 0),
-            "windows-10"
-            | "windows-11"
-            | "windows-11-24h2"
-            | "windows-server-2016"
-            | "windows-server-2019"
-            | "windows-server-2022"
-            | "windows-server-2025" => (5, 1),
-            _ => return None,
-        })
-    }
     if pattern.affected_systems.is_empty()
         || pattern.infrastructure_id.is_some()
         || pattern.client_id.is_some()
@@ -1088,7 +1072,11 @@ fn ruled_out_by_powershell(pattern: &Pattern, min: (u32, u32)) -> bool {
     let version_bound = pattern.pattern_type == PatternType::VersionMismatch;
     tags.iter().all(|t| match powershell(t) {
         Some(v) => v < min,
-        None => version_bound && shipped(t).is_some_and(|v| v < min && named.contains(&v)),
+        None => {
+            version_bound
+                && super::target::windows_release(t)
+                    .is_some_and(|r| r.powershell < min && named.contains(&r.powershell))
+        }
     })
 }
 
