@@ -627,7 +627,8 @@ pub fn scan_parsed(
         }
         for op in ops {
             for &pi in index.operation_patterns(op) {
-                if !quiet(pi) {
+                // Applicability first: a class holds a hundred patterns, most for other systems.
+                if targets.applies(k, pi) && !quiet(pi) {
                     hit(pi, 0..cmd.name.len(), &mut targets);
                 }
             }

@@ -805,25 +805,13 @@ impl<'a> BashLexer<'a> {
 /// text for the words such a check needs; nothing more when it has none.
 pub fn ending_stretches(src: &str, lang: Language, cuts: &[Cut]) -> Vec<Range<Cut>> {
     use super::os::{may_end_script, may_start_ending};
-    static WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::OnceLock::new();
-    let words = match lang {
-        Language::Bash => None,
-        Language::PowerShell => WORDS
-            .get_or_init(|| {
-                aho_corasick::AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build(["throw", "exit", "return"])
-                    .ok()
-            })
-            .as_ref(),
+    // bash: the stretches around each `exit` (a vectorised search). PowerShell: every stretch,
+    // as its check must start it with `if`, a test of a few bytes each (a case-insensitive
+    // search for `throw`/`exit`/`return` read the whole text at 16 instructions a byte).
+    let hits: Box<dyn Iterator<Item = usize>> = match lang {
+        Language::Bash => Box::new(src.match_indices("exit").map(|(i, _)| i)),
+        Language::PowerShell => Box::new(0..=cuts.len()),
         Language::Batch => return Vec::new(),
-    };
-    let hits: Box<dyn Iterator<Item = usize>> = match (lang, words) {
-        (Language::Bash, _) => Box::new(src.match_indices("exit").map(|(i, _)| i)),
-        (_, Some(ac)) => Box::new(ac.find_iter(src).map(|m| m.start())),
-        // No automaton: every stretch may hold one.
-        (_, None) => Box::new(0..=cuts.len()),
     };
     let bound = |k: usize| match k.checked_sub(1) {
         None => Cut { offset: 0, row: 0 },
@@ -832,7 +820,7 @@ pub fn ending_stretches(src: &str, lang: Language, cuts: &[Cut]) -> Vec<Range<Cu
             row: 0,
         }),
     };
-    let by_stretch = words.is_none() && lang != Language::Bash;
+    let by_stretch = lang == Language::PowerShell;
     // A bash condition that proves something looks a name up or reads an OS probe, maybe
     // through a variable set to one.
     let probe_vars = std::sync::OnceLock::new();
