@@ -1076,7 +1076,10 @@ fn someones_program(src: &str, cmd: &script::Command) -> bool {
         return false;
     };
     // `/usr//bin/` and `/usr/bin/` are one directory.
-    let parts: Vec<&str> = written[..slash].split('/').filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = written[..slash]
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
     let dir = match written.starts_with('/') {
         true => format!("/{}", parts.join("/")),
         false => parts.join("/"),
