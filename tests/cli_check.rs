@@ -1432,3 +1432,30 @@ fn batch_code_after_an_unconditional_goto_is_not_reported() {
         .collect();
     assert_eq!(lines, [5, 7], "{v:#}");
 }
+
+/// A command called by a path someone chose (a virtualenv's python, a GNU sed unpacked in
+/// `./tools`) is not the system's: the patterns about what the system ships stay quiet on it,
+/// and still speak on the bare name and on the system's own directories.
+#[test]
+fn a_program_at_someones_path_is_not_the_systems() {
+    let ws = Workspace::new();
+    std::fs::write(
+        ws.root().join("paths.sh"),
+        "#!/bin/sh\n.venv/bin/python -m pip install x\n/opt/py/bin/python a.py\n\
+         \"$VENV\"/bin/python b.py\n/usr/bin/python c.py\npython d.py\n\
+         ./tools/sed -i s/a/b/ f\n/bin/sed -i s/a/b/ f\n/usr//bin/python e.py\n",
+    )
+    .unwrap();
+    let lines = |target: &str, signature: &str| -> Vec<i64> {
+        let v = ws.checked(&["--target", target, "paths.sh"]);
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["signature"] == signature)
+            .map(|f| f["start"]["line"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(lines("debian-12", "bare python"), [5, 6, 9]);
+    assert_eq!(lines("busybox", "GNU sed -i on BusyBox"), [8]);
+}

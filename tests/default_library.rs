@@ -306,6 +306,200 @@ fn date_d_fires_wherever_it_is_among_the_arguments() {
     }
 }
 
+/// Whether pattern `id` (by its first 8 characters) fires on `src`, a bash line, for `target`.
+fn fires_on(id: &str, src: &str, target: &str, index: &PatternIndex) -> bool {
+    fired(src, Language::Bash, target, index)
+        .iter()
+        .any(|f| f.starts_with(id))
+}
+
+/// What agents run in Debian 12 containers: pip behind an activation, from a virtualenv by its
+/// path, with pip's documented override, or through pipx/uv never meets PEP 668's refusal; the
+/// system's pip, `--user` and a venv only created (not activated) still do.
+#[test]
+fn pep_668_is_quiet_inside_a_virtualenv_and_fires_outside() {
+    const PEP668: &str = "fd930855";
+    let index = index();
+    for line in [
+        "python3 -m venv /opt/v && /opt/v/bin/pip install requests",
+        "source .venv/bin/activate && pip install -r requirements.txt",
+        ". venv/bin/activate; pip install x",
+        ". \"$HOME/venv/bin/activate\"\npip3 install x",
+        ".venv/bin/pip install -U pip",
+        "/opt/v/bin/pip3 install x",
+        "/opt/v/bin/python -m pip install x",
+        "\"$VENV\"/bin/python3 -m pip install x",
+        "sudo /srv/app/venv/bin/pip install x",
+        "if [ -d v ]; then\n  source v/bin/activate\nfi\npip install x",
+        "cd /app && { . .venv/bin/activate && pip install -e .; }",
+        "PIP_BREAK_SYSTEM_PACKAGES=1 pip install foo",
+        "export PIP_BREAK_SYSTEM_PACKAGES=true\npip install foo",
+        "pip install --break-system-packages foo",
+        "pipx install httpie",
+        "uv pip install x",
+    ] {
+        assert!(
+            !fires_on(PEP668, line, "debian-12", &index),
+            "fired on `{line}`"
+        );
+    }
+    for line in [
+        "pip install requests",
+        "pip install --user x",
+        "/usr/bin/pip install x",
+        "/usr/local/bin/pip3 install x",
+        "/usr//bin/python3 -m pip install x",
+        "python3 -m venv /opt/v && pip install x",
+        "PIP_BREAK_SYSTEM_PACKAGES=0 pip install foo",
+        "echo source venv/bin/activate; pip install x",
+        "# source venv/bin/activate\npip install x",
+        "pip install x && source venv/bin/activate",
+    ] {
+        assert!(
+            fires_on(PEP668, line, "debian-12", &index),
+            "quiet on `{line}`"
+        );
+    }
+}
+
+/// A command called by a path someone chose is not the one the system lacks: missing-command
+/// patterns stay quiet on it, and speak on the bare name and on the system's own directories.
+#[test]
+fn a_program_at_someones_path_is_not_predicted_missing() {
+    const PYTHON: &str = "9dffa0d7";
+    const SYNOSERVICE: &str = "100b764b";
+    let index = index();
+    for line in [
+        ".venv/bin/python -m pip install x",
+        "./python tool.py",
+        "/opt/python/bin/python x.py",
+        "\"$PYENV_ROOT\"/shims/python x.py",
+    ] {
+        assert!(
+            !fires_on(PYTHON, line, "debian-12", &index),
+            "fired on `{line}`"
+        );
+    }
+    for line in ["python x.py", "/usr/bin/python x.py", "/bin/python x.py"] {
+        assert!(
+            fires_on(PYTHON, line, "debian-12", &index),
+            "quiet on `{line}`"
+        );
+    }
+    // DSM's own tools live in /usr/syno/sbin: still the system's.
+    assert!(fires_on(
+        SYNOSERVICE,
+        "/usr/syno/sbin/synoservice --restart nginx",
+        "synology-dsm-7",
+        &index
+    ));
+}
+
+/// Dockerfile RUN lines install what they use first: an install of the package the pattern's
+/// solution names, earlier in the chain, is the fix in place; another package, a package
+/// whose name only starts the same, or an install after the use is not.
+#[test]
+fn an_earlier_install_of_the_package_is_the_fix_in_place() {
+    let index = index();
+    // (pattern, target, fires, quiet)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "9627d102",
+            "alpine",
+            "curl -fsS https://x | bash",
+            "apk add --no-cache curl bash && curl -fsS https://x | bash",
+        ),
+        (
+            "838dc180",
+            "alpine",
+            "curl -fsS https://x | sh",
+            "apk add --no-cache curl bash && curl -fsS https://x | sh",
+        ),
+        (
+            "838dc180",
+            "alpine",
+            "apk add curl-dev && curl -O https://x",
+            "apk --no-cache add curl=8.5.0-r0 && curl -O https://x",
+        ),
+        (
+            "838dc180",
+            "alpine",
+            "apk add x; curl -O https://x",
+            "apk add \\\n  curl \\\n  jq\ncurl -O https://x",
+        ),
+        (
+            "838dc180",
+            "container",
+            "apt-get install -y libcurl4 && curl -O https://x",
+            "apt-get install -y sudo curl && curl -O https://x",
+        ),
+        (
+            "838dc180",
+            "container",
+            "curl -O https://x && apt-get install -y curl",
+            "sudo apt-get -y install --no-install-recommends curl && curl -O https://x",
+        ),
+        (
+            "838dc180",
+            "container",
+            "yum install -y wget && curl -O https://x",
+            "dnf install -y curl && curl -O https://x",
+        ),
+        (
+            "42ab280e",
+            "alpine",
+            "apk add --no-cache sudo && useradd -m app",
+            "apk add --no-cache sudo shadow && useradd -m app",
+        ),
+        (
+            "a980f505",
+            "alpine",
+            "apk add --no-cache shadow && sudo -u app id",
+            "apk add --no-cache sudo shadow && useradd -m app && sudo -u app id",
+        ),
+        (
+            "a980f505",
+            "container",
+            "apt install -y curl && sudo -u app id",
+            "apt install -y sudo && sudo -u app id",
+        ),
+        (
+            "9dffa0d7",
+            "debian-12",
+            "apt-get install -y python3 && python x.py",
+            "apt-get install -y python-is-python3 && python x.py",
+        ),
+        (
+            "9dffa0d7",
+            "rhel-9",
+            "python x.py",
+            "alternatives --set python /usr/bin/python3 && python x.py",
+        ),
+        (
+            "51f201f5",
+            "debian-12",
+            "apt-get install -y iproute2 && ifconfig",
+            "apt-get install -y net-tools && ifconfig",
+        ),
+        (
+            "dd978565",
+            "rhel-9",
+            "netstat -tlnp",
+            "dnf install -y net-tools && netstat -tlnp",
+        ),
+    ];
+    for (id, target, fires, quiet) in cases {
+        assert!(
+            fires_on(id, fires, target, &index),
+            "{id} quiet on `{fires}` ({target})"
+        );
+        assert!(
+            !fires_on(id, quiet, target, &index),
+            "{id} fired on `{quiet}` ({target})"
+        );
+    }
+}
+
 /// The ways MSP scripts for Windows Server 2008 R2 (PowerShell 2.0) write each 3.0-only feature
 /// fire; the 2.0-compatible forms, comments, strings and PowerShell 5.1 targets stay quiet.
 #[test]

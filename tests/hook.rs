@@ -1155,3 +1155,43 @@ fn output_known_only_on_other_systems_questions_the_target() {
     assert_recognised(&env, "codex", &p, "PostToolUse", "realpath");
     assert_eq!(env.count(READLINK), r0 + 1);
 }
+
+/// What a DevOps agent runs in a Debian 12 container, checked against the default library: pip
+/// from the virtualenv it just made, or after activating one, is allowed without a word; the
+/// system's pip is denied with PEP 668's fix.
+#[test]
+fn claude_allows_pip_in_a_virtualenv_and_denies_the_systems() {
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    std::fs::create_dir_all(env.home()).unwrap();
+    let out = env.forewarn().args(["store", "init"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let project = env.project("p", "target = \"debian-12\"\n");
+    for command in [
+        "python3 -m venv /opt/v && /opt/v/bin/pip install requests",
+        "source .venv/bin/activate && pip install -r requirements.txt",
+        ".venv/bin/python -m pip install -U pip",
+        "PIP_BREAK_SYSTEM_PACKAGES=1 pip install foo",
+    ] {
+        let run = env.hook("claude", &claude_pre("Bash", command, &project));
+        assert_silent(&run);
+    }
+    let run = env.hook(
+        "claude",
+        &claude_pre(
+            "Bash",
+            "python3 -m venv /opt/v && pip install requests",
+            &project,
+        ),
+    );
+    let reason = assert_claude_deny(&run);
+    assert!(
+        reason.contains("externally-managed") || reason.contains("PEP 668"),
+        "{reason}"
+    );
+}

@@ -608,6 +608,7 @@ pub fn scan_parsed(
                     .is_some_and(|min| ruled_out_by_windows(index.pattern(pi), min))
                 || (!cmd.os.is_any() && ruled_out_by_os(index.pattern(pi), cmd.os))
         };
+        let someones = std::cell::OnceCell::new();
         for &ei in &candidates {
             let entry = index.entry(ei);
             // Asked first: a regex is compiled on first use, and most of a large store's
@@ -619,7 +620,12 @@ pub fn scan_parsed(
                 let proven = r == (0..cmd.name.len())
                     && index.is_missing_command(entry.pattern)
                     && (cmd.guarded || defined(cmd));
-                if proven || quiet(entry.pattern) {
+                // A program called by a path someone chose (`.venv/bin/python`) is not the one
+                // the system ships, which is what these patterns know about.
+                let elsewhere = (index.is_missing_command(entry.pattern)
+                    || about_shipped_programs(index.pattern(entry.pattern)))
+                    && *someones.get_or_init(|| someones_program(src, cmd));
+                if proven || elsewhere || quiet(entry.pattern) {
                     continue;
                 }
                 hit(entry.pattern, r, &mut targets);
@@ -1034,6 +1040,65 @@ fn value_unused(src: &str, span: &Range<usize>) -> bool {
         && (ends_with_word(before[..before.len() - 1].trim_end(), "if")
             || ends_with_word(before[..before.len() - 1].trim_end(), "elseif"));
     assigned || negated || compared_with_null || condition
+}
+
+/// The directories a system's own programs are installed in (by the OS or its package
+/// manager): a command called by a path into one of them is the system's.
+const SYSTEM_BIN_DIRS: &[&str] = &[
+    "/bin",
+    "/sbin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    // Synology DSM's own tools (`/usr/syno/sbin/synoservice`).
+    "/usr/syno/bin",
+    "/usr/syno/sbin",
+];
+
+/// Whether a POSIX shell command is called by a path someone chose: a relative path
+/// (`.venv/bin/python`, `./tool`), a directory written with a variable (`"$VENV"/bin/pip`) or an
+/// absolute one outside [`SYSTEM_BIN_DIRS`] (`/opt/v/bin/pip`). What runs there was put there by
+/// someone, so it is neither missing nor the program the system ships. PowerShell and batch
+/// paths are not read (Windows has no such short list).
+fn someones_program(src: &str, cmd: &script::Command) -> bool {
+    if cmd.language != Language::Bash {
+        return false;
+    }
+    let Some(written) = src.get(cmd.name_span.clone()) else {
+        return false;
+    };
+    let written: String = written
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\'' | '\\'))
+        .collect();
+    let Some(slash) = written.rfind('/') else {
+        return false;
+    };
+    // `/usr//bin/` and `/usr/bin/` are one directory.
+    let parts: Vec<&str> = written[..slash]
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let dir = match written.starts_with('/') {
+        true => format!("/{}", parts.join("/")),
+        false => parts.join("/"),
+    };
+    !SYSTEM_BIN_DIRS.contains(&dir.as_str())
+}
+
+/// Whether a pattern is knowledge about the programs systems ship: it is scoped only by tags of
+/// the documented vocabulary (not by a site tag, a host or a client, which may name programs of
+/// their own wherever they live).
+fn about_shipped_programs(p: &Pattern) -> bool {
+    p.infrastructure_id.is_none()
+        && p.client_id.is_none()
+        && !p.affected_systems.is_empty()
+        && p.affected_systems.iter().all(|t| {
+            super::target::SYSTEM_TAGS
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(t))
+        })
 }
 
 /// Whether code that runs only on PowerShell `min` or later (`if ($PSVersionTable.PSVersion
