@@ -423,7 +423,18 @@ fn synouser_reads(w: &[&str]) -> bool {
 
 /// `sysadminctl -secureTokenStatus USER` and the `-guestAccount status` style queries.
 fn sysadminctl_reads(w: &[&str]) -> bool {
-    matches!(w, ["-secureTokenStatus", ..] | [_, "status"])
+    matches!(
+        w,
+        ["-secureTokenStatus", ..]
+            | [
+                "-guestAccount"
+                    | "-afpGuestAccess"
+                    | "-smbGuestAccess"
+                    | "-screenLock"
+                    | "-automaticTime",
+                "status"
+            ]
+    )
 }
 
 /// `dscl . -read|-list|-search|… PATH`: the first dscl command word decides (dash optional).
@@ -1424,6 +1435,7 @@ mod tests {
                 "dscl . -read /Users/builder",
                 "dscl . list /Users",
                 "sysadminctl -secureTokenStatus builder",
+                "sysadminctl -guestAccount status",
                 "pw usershow builder",
             ],
         );
@@ -1438,6 +1450,7 @@ mod tests {
                 "synouser --setpw admin secret",
                 "dscl . -create /Users/builder UserShell /bin/zsh",
                 "sysadminctl -guestAccount off",
+                "sysadminctl -deleteUser status",
             ],
         );
         for lang in [Language::Batch, Language::PowerShell] {
