@@ -1,6 +1,7 @@
 //! The built-in taxonomy of operations (`triggering_operations`): which well-known commands of
 //! each language install packages, control services, manage users, and so on. A pattern that
-//! names an operation fires on every command of that class.
+//! names an operation fires on every command of that class; the forms of a command that only
+//! read (`ifconfig eth0`, `crontab -l`, `schtasks /query`) are not in a class about changing.
 
 use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
