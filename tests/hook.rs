@@ -941,3 +941,217 @@ fn copilot_vscode_format_failure_gets_guidance() {
     assert!(text(&out, "/additionalContext").contains("Call python3."));
     assert_eq!(env.count(PYTHON), before + 1);
 }
+
+const SYSTEMCTL: &str = "b0000000-0000-4000-8000-000000000011";
+const SCHEDULED: &str = "b0000000-0000-4000-8000-000000000012";
+const READLINK: &str = "b0000000-0000-4000-8000-000000000013";
+
+/// [`Env::new`] with the container and BSD patterns of container-patterns.json added.
+fn container_env() -> Env {
+    let env = Env::new();
+    let out = env
+        .forewarn()
+        .args([
+            "store",
+            "import",
+            &format!("{FIXTURES}/container-patterns.json"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    env
+}
+
+fn codex_post(command: &str, output: &str, cwd: &Path) -> Value {
+    payload(
+        "codex-post",
+        &[
+            ("/tool_input/command", json!(command)),
+            ("/cwd", path(cwd)),
+            (
+                "/tool_response",
+                json!(format!(
+                    "Chunk ID: 3\nProcess exited with code 1\nFinal output:\n{output}\n"
+                )),
+            ),
+        ],
+    )
+}
+
+#[test]
+fn only_patterns_the_command_could_trigger_are_recorded_after_it() {
+    let env = container_env();
+    let project = env.project("p", "target = \"container\"\n");
+    let (s0, c0) = (env.count(SYSTEMCTL), env.count(SCHEDULED));
+    let output = "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down";
+    let out = env
+        .hook(
+            "codex",
+            &codex_post("sudo systemctl restart nginx", output, &project),
+        )
+        .json
+        .expect("context");
+    let context = text(&out, "/hookSpecificOutput/additionalContext");
+    assert!(
+        context.contains("systemctl fails in containers"),
+        "{context}"
+    );
+    assert!(!context.contains("Scheduled jobs"), "{context}");
+    assert!(!text(&out, "/systemMessage").contains("+"), "{out}");
+    assert_eq!((env.count(SYSTEMCTL), env.count(SCHEDULED)), (s0 + 1, c0));
+
+    // A scheduling command that fails the same way is the scheduling pattern's (its operation
+    // class), not systemctl's.
+    let out = env
+        .hook(
+            "codex",
+            &codex_post(
+                "crontab -l; systemd-run --on-calendar=daily x",
+                output,
+                &project,
+            ),
+        )
+        .json
+        .expect("context");
+    let context = text(&out, "/hookSpecificOutput/additionalContext");
+    assert!(context.contains("Scheduled jobs"), "{context}");
+    assert!(!context.contains("systemctl fails"), "{context}");
+    assert_eq!(
+        (env.count(SYSTEMCTL), env.count(SCHEDULED)),
+        (s0 + 1, c0 + 1)
+    );
+
+    // A script hides what it runs: every pattern its output matches is recorded (DESIGN §9).
+    let out = env
+        .hook("codex", &codex_post("./deploy.sh", output, &project))
+        .json
+        .expect("context");
+    let context = text(&out, "/hookSpecificOutput/additionalContext");
+    assert!(context.contains("systemctl fails") && context.contains("Scheduled jobs"));
+    assert_eq!(
+        (env.count(SYSTEMCTL), env.count(SCHEDULED)),
+        (s0 + 2, c0 + 2)
+    );
+}
+
+#[test]
+fn a_target_typo_is_named_on_stderr_and_to_the_agent() {
+    let env = Env::new();
+    let project = env.project("p", "target = \"debain-12\"\n");
+    let run = env.hook("claude", &claude_pre("Bash", "ifconfig -a", &project));
+    assert_eq!(run.code, 0);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("forewarn hook: unknown target `debain-12`")
+            && lines[0].contains(".forewarn.toml")
+            && lines[0].contains("checked as if no target were set"),
+        "{}",
+        run.stderr
+    );
+    // Checked as if no target were set (as `check` does): a blocking finding only warns.
+    let out = run.json.expect("a warning");
+    let context = text(&out, "/hookSpecificOutput/additionalContext");
+    assert!(!context.contains("Target debain-12"), "{context}");
+    assert!(
+        context.contains("Unknown target `debain-12`")
+            && context.contains("checked as if no target were set"),
+        "{context}"
+    );
+
+    // After a command too: the output is matched as if no target were set, and said so.
+    let p = payload(
+        "claude-post-failure",
+        &[
+            ("/tool_input/command", json!("python app.py")),
+            ("/cwd", path(&project)),
+            ("/error", json!("bash: python: command not found")),
+        ],
+    );
+    let run = env.hook("claude", &p);
+    assert!(
+        run.stderr.contains("unknown target `debain-12`"),
+        "{}",
+        run.stderr
+    );
+    let context = text(
+        run.json.as_ref().unwrap(),
+        "/hookSpecificOutput/additionalContext",
+    );
+    assert!(!context.contains("(target debain-12)"), "{context}");
+    assert!(context.contains("Unknown target `debain-12`"), "{context}");
+
+    // A known target says nothing on stderr.
+    let good = env.project("q", "target = \"debian-12\"\n");
+    let run = env.hook("claude", &claude_pre("Bash", "ifconfig -a", &good));
+    assert_eq!(run.stderr, "");
+    assert_claude_deny(&run);
+}
+
+#[test]
+fn a_payload_byte_that_is_not_utf8_does_not_skip_the_check() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let env = Env::new();
+    let project = env.project("p", "target = \"debian-12\"\n");
+    let json = claude_pre("Bash", "ifconfig > /tmp/caf\u{e9}.log", &project).to_string();
+    // The é as one Latin-1 byte: no longer UTF-8.
+    let bytes = json.replace('\u{e9}', "\u{1}").into_bytes();
+    let bytes: Vec<u8> = bytes
+        .into_iter()
+        .map(|b| if b == 1 { 0xE9 } else { b })
+        .collect();
+    assert!(std::str::from_utf8(&bytes).is_err());
+    let mut child = env
+        .forewarn()
+        .args(["hook", "claude"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        json: serde_json::from_slice(&out.stdout).ok(),
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    let reason = assert_claude_deny(&run);
+    assert!(reason.contains("ip"), "{reason}");
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn output_known_only_on_other_systems_questions_the_target() {
+    let env = container_env();
+    let project = env.project("p", "target = \"debian-12\"\n");
+    let r0 = env.count(READLINK);
+    let p = codex_post(
+        "readlink -f build",
+        "readlink: illegal option -- f",
+        &project,
+    );
+    let out = env.hook("codex", &p).json.expect("a question");
+    assert_eq!(keys(&out), ["hookSpecificOutput", "systemMessage"]);
+    assert_eq!(out["hookSpecificOutput"]["hookEventName"], "PostToolUse");
+    let context = text(&out, "/hookSpecificOutput/additionalContext");
+    assert_eq!(context.lines().count(), 1, "{context}");
+    assert!(
+        context.contains("BSD readlink has no -f")
+            && context.contains("macos, freebsd")
+            && context.contains("is the target debian-12 right?"),
+        "{context}"
+    );
+    assert_eq!(env.count(READLINK), r0);
+    // On a target it applies to, it is recognised and recorded.
+    let mac = env.project("m", "target = \"macos\"\n");
+    let p = codex_post("readlink -f build", "readlink: illegal option -- f", &mac);
+    assert_recognised(&env, "codex", &p, "PostToolUse", "realpath");
+    assert_eq!(env.count(READLINK), r0 + 1);
+}

@@ -1,7 +1,7 @@
 //! The command line: argument parsing, and the commands that are not adapters of their own
 //! (`check`, `explain`). Errors become messages and exit codes here, at the edge.
 
-mod check;
+pub(crate) mod check;
 mod explain;
 pub mod report;
 pub mod store;

@@ -115,11 +115,15 @@ pub fn before(
         let _ = write!(agent, "\nThe fixed command is:\n{fixed}\n");
     }
     if let Some(t) = &policy.target {
-        let _ = write!(
-            agent,
-            "\nTarget {} comes from {}; commands run through ssh/Invoke-Command are checked against their own host.\n",
-            t.name, t.origin
-        );
+        if index.target(&t.name).is_some() {
+            let _ = write!(
+                agent,
+                "\nTarget {} comes from {}; commands run through ssh/Invoke-Command are checked against their own host.\n",
+                t.name, t.origin
+            );
+        } else {
+            let _ = writeln!(agent, "\nU{}.", &unknown_target(t)[1..]);
+        }
     }
 
     let (first, p) = findings[0];
@@ -184,43 +188,145 @@ pub fn remote_host(command: &str, lang: Language) -> Option<String> {
         .find(|h| !crate::engine::target::is_loopback(h))
 }
 
-/// The patterns that explain `output` of `command`, most severe first, one per pattern, and the
-/// target they were matched for (the remote host in the command, else the default target).
+/// What the output of a command tells, for the agent.
+#[derive(Debug, Default)]
+pub struct After<'i> {
+    /// The patterns that explain the output, most severe first, one per pattern.
+    pub patterns: Vec<&'i Pattern>,
+    /// The target they were matched for (the remote host in the command, else the default
+    /// target), when it is a known one.
+    pub target: Option<String>,
+    /// The default target, when it is unknown: matched as if no target were set.
+    pub unknown: Option<DefaultTarget>,
+    /// When nothing explains the output on a known target: the patterns whose error text
+    /// matches it on other systems (the target may be wrong). Never recorded.
+    pub elsewhere: Vec<&'i Pattern>,
+}
+
+/// The patterns that explain `output` of `command` on its target and that the command could
+/// have triggered (see [`could_trigger`]).
 pub fn after<'i>(
     command: &str,
     lang: Language,
     output: &str,
     policy: &Policy,
     index: &'i PatternIndex,
-) -> (Vec<&'i Pattern>, Option<String>) {
+) -> After<'i> {
     if output.trim().is_empty() {
-        return (Vec::new(), None);
+        return After::default();
     }
-    let target_name =
-        remote_host(command, lang).or_else(|| policy.target.as_ref().map(|t| t.name.clone()));
+    let unknown = policy
+        .target
+        .as_ref()
+        .filter(|t| index.target(&t.name).is_none())
+        .cloned();
+    let target_name = remote_host(command, lang).or_else(|| {
+        policy
+            .target
+            .as_ref()
+            .filter(|_| unknown.is_none())
+            .map(|t| t.name.clone())
+    });
     let target = target_name.as_deref().and_then(|t| index.target(t));
+    let default = policy.target.as_ref().map(|t| t.name.as_str());
+    let explained = |target: Option<&engine::Target>| {
+        let all = unique(engine::explain(output, target, index), index);
+        could_trigger(command, lang, default, all, index)
+    };
+    let mut patterns = explained(target.as_ref());
+    patterns.truncate(MAX_LISTED);
+    let mut elsewhere = Vec::new();
+    if patterns.is_empty() && target.is_some() {
+        elsewhere = explained(None);
+        elsewhere.truncate(MAX_LISTED);
+    }
+    After {
+        patterns,
+        target: target.and(target_name),
+        unknown,
+        elsewhere,
+    }
+}
+
+fn unique(found: Vec<engine::Explanation>, index: &PatternIndex) -> Vec<&Pattern> {
     let mut patterns: Vec<&Pattern> = Vec::new();
-    for e in engine::explain(output, target.as_ref(), index) {
+    for e in found {
         if let Some(p) = index.get(&e.pattern_id) {
             if !patterns.iter().any(|q| q.id == p.id) {
                 patterns.push(p);
             }
         }
     }
-    patterns.truncate(MAX_LISTED);
-    (patterns, target_name)
+    patterns
+}
+
+/// Of `matched` (patterns whose error text matched the output), those `command` could have
+/// triggered: the scan of the command finds them, or one of their triggering entries or
+/// operation classes matches one of its commands. When it could trigger none of them, all of
+/// them: the command ran others the hook cannot see (`./deploy.sh`, `make`), and DESIGN.md §9
+/// records any error_pattern match after a command.
+fn could_trigger<'i>(
+    command: &str,
+    lang: Language,
+    default: Option<&str>,
+    matched: Vec<&'i Pattern>,
+    index: &PatternIndex,
+) -> Vec<&'i Pattern> {
+    if matched.is_empty() {
+        return matched;
+    }
+    let mut ids: Vec<&str> = engine::scan(command, lang, default, index)
+        .findings
+        .iter()
+        .filter_map(|f| index.get(&f.pattern_id).map(|p| p.id.as_str()))
+        .collect();
+    let parsed = script::parse(command, lang);
+    let mut candidates = Vec::new();
+    for cmd in &parsed.commands {
+        index.command_candidates(&cmd.name, &mut candidates);
+        for &ei in &candidates {
+            let entry = index.entry(ei);
+            if entry
+                .match_command(&cmd.name, &cmd.text, cmd.language)
+                .is_some()
+            {
+                ids.push(&index.pattern(entry.pattern).id);
+            }
+        }
+        for op in engine::operations::classify(cmd) {
+            for &pi in index.operation_patterns(op) {
+                ids.push(&index.pattern(pi).id);
+            }
+        }
+    }
+    let triggered: Vec<&Pattern> = matched
+        .iter()
+        .copied()
+        .filter(|p| ids.contains(&p.id.as_str()))
+        .collect();
+    if triggered.is_empty() {
+        matched
+    } else {
+        triggered
+    }
+}
+
+/// What the hook says of a default target the store does not know (as `forewarn check` does).
+pub fn unknown_target(t: &DefaultTarget) -> String {
+    crate::cli::check::unknown_target_message(&t.name, Some(&t.origin))
 }
 
 /// The context handed to the agent after a recognised failure. `counts[i]` is the occurrence
-/// count of `patterns[i]` after recording, when recording worked.
-pub fn after_message(
-    patterns: &[&Pattern],
-    counts: &[Option<i64>],
-    target: Option<&str>,
-) -> Option<Message> {
-    let first = patterns.first()?;
+/// count of `found.patterns[i]` after recording, when recording worked. When nothing was
+/// recognised but the output matches failures of other systems, one line asking whether the
+/// target is right.
+pub fn after_message(found: &After, counts: &[Option<i64>]) -> Option<Message> {
+    let Some(first) = found.patterns.first() else {
+        return elsewhere_message(found);
+    };
+    let patterns = &found.patterns;
     let mut agent = String::from("forewarn recognises this failure");
-    if let Some(t) = target {
+    if let Some(t) = &found.target {
         let _ = write!(agent, " (target {t})");
     }
     agent.push_str(":\n");
@@ -247,6 +353,9 @@ pub fn after_message(
             );
         }
     }
+    if let Some(t) = &found.unknown {
+        let _ = writeln!(agent, "\nU{}.", &unknown_target(t)[1..]);
+    }
     let more = match patterns.len() {
         1 => String::new(),
         n => format!(" (+{} more)", n - 1),
@@ -257,6 +366,21 @@ pub fn after_message(
             "forewarn recognised a known failure: {}{more}",
             first.pattern_signature
         ),
+    })
+}
+
+/// One line when the output is a known failure only of systems other than the target.
+fn elsewhere_message(found: &After) -> Option<Message> {
+    let p = found.elsewhere.first()?;
+    let target = found.target.as_deref()?;
+    let systems = p.affected_systems.join(", ");
+    let line = format!(
+        "forewarn: this output matches {}, a failure on {systems} — is the target {target} right?",
+        p.pattern_signature
+    );
+    Some(Message {
+        agent: line.clone(),
+        user: line,
     })
 }
 
@@ -356,13 +480,18 @@ mod tests {
     #[test]
     fn after_message_names_cause_fix_and_count() {
         let p = pattern("python", Severity::Major);
-        let m = after_message(&[&p], &[Some(4)], Some("debian-12")).unwrap();
+        let found = After {
+            patterns: vec![&p],
+            target: Some("debian-12".into()),
+            ..After::default()
+        };
+        let m = after_message(&found, &[Some(4)]).unwrap();
         assert!(m.agent.contains("target debian-12"), "{}", m.agent);
         assert!(m.agent.contains("it is not installed"));
         assert!(m.agent.contains("Instead: Use python3."));
         assert!(m.agent.contains("Seen 4 times."));
         assert!(m.user.contains("sig python"));
-        assert_eq!(after_message(&[], &[], None), None);
+        assert_eq!(after_message(&After::default(), &[]), None);
     }
 
     #[test]
@@ -403,7 +532,7 @@ mod tests {
         );
         assert_eq!(
             after("ls", Language::Bash, "", &Policy::default(), &index)
-                .0
+                .patterns
                 .len(),
             0
         );

@@ -120,7 +120,10 @@ fn note(message: impl std::fmt::Display) {
 /// The whole hook, from the raw payload to the reply. Never fails: every problem is an allow.
 pub fn answer(agent: Agent, input: &[u8], store_flag: Option<&Path>) -> Reply {
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-    let payload: Value = match serde_json::from_slice(input) {
+    // A stray byte that is not UTF-8 (a Latin-1 file name in the command) must not cost the
+    // check: it becomes U+FFFD and the rest is read.
+    let input = String::from_utf8_lossy(input);
+    let payload: Value = match serde_json::from_str(&input) {
         Ok(v) => v,
         Err(e) => {
             note(format_args!(
@@ -153,6 +156,13 @@ pub fn answer(agent: Agent, input: &[u8], store_flag: Option<&Path>) -> Reply {
             return Reply::silent();
         }
     };
+    if let Some(t) = policy
+        .target
+        .as_ref()
+        .filter(|t| index.target(&t.name).is_none())
+    {
+        note(decide::unknown_target(t));
+    }
     let outcome = outcome(&incoming, parsed, &policy, &index, &path);
     let reply = agent.render(&incoming, &outcome);
     if reply.stdout.is_none() {
@@ -290,12 +300,12 @@ fn outcome(
             output,
             ..
         } => {
-            let (patterns, target) = decide::after(command, *language, output, policy, index);
-            if patterns.is_empty() {
-                return Outcome::After(None);
-            }
-            let counts = record(store_path, &patterns, target.as_deref());
-            Outcome::After(decide::after_message(&patterns, &counts, target.as_deref()))
+            let found = decide::after(command, *language, output, policy, index);
+            let counts = match found.patterns.is_empty() {
+                true => Vec::new(),
+                false => record(store_path, &found.patterns, found.target.as_deref()),
+            };
+            Outcome::After(decide::after_message(&found, &counts))
         }
     }
 }
