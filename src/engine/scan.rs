@@ -121,8 +121,10 @@ pub fn scan_prepared(
                     })?;
                     applied::earliest(found.into_iter().flatten())
                 };
+                // The `#Requires` lines are reported once, by the merge.
                 let directives = Directives {
                     applied,
+                    requires: Default::default(),
                     ..directives.clone()
                 };
                 let scan_part =
@@ -130,7 +132,8 @@ pub fn scan_prepared(
                 sparse::parse_ranges_with(src, lang, &ranges, &ends, scan_part)
             },
         ) {
-            return merge(parts, default_target, &directives, index);
+            let declared = requires_findings(src, &directives, default_target, index);
+            return merge(parts, declared, default_target, &directives, index);
         }
     }
     let parsed = script::parse(src, lang);
@@ -499,6 +502,7 @@ pub(crate) fn parse_sparse(
 /// One scan from the scans of a document's parts (each names the file's target if unknown).
 fn merge(
     parts: Vec<Scan>,
+    declared: Vec<Finding>,
     default_target: Option<&str>,
     directives: &Directives,
     index: &PatternIndex,
@@ -510,7 +514,7 @@ fn merge(
         .cloned()
         .collect();
     let mut seen: rustc_hash::FxHashSet<String> = unknown_targets.iter().cloned().collect();
-    let mut findings = Vec::new();
+    let mut findings = declared;
     for part in parts {
         findings.extend(part.findings);
         for t in part.unknown_targets {
@@ -685,11 +689,104 @@ pub fn scan_parsed(
         }
     }
 
+    push_requires(src, directives, &mut targets, index, &mut found, &lines);
+
     Scan {
         findings: found.into_findings(index, &targets, src),
         target: file_target_name,
         unknown_targets: targets.unknown,
     }
+}
+
+/// Records the findings of the script's `#Requires` lines (`directives.requires`) that the
+/// file's target does not satisfy: PowerShell refuses to run a script whose `#Requires -Version`
+/// names a newer version than its own, before running any of it. The line is a comment, where
+/// no `syntax:` entry looks; here the entries that match its text speak for it, so the failure
+/// is a library pattern (an id, a cause, a fix, an ignore) like any other. Without a target, or
+/// one whose PowerShell its tags do not tell, nothing: whether it fails is unknown.
+fn push_requires<'p>(
+    src: &'p str,
+    directives: &Directives,
+    targets: &mut Targets,
+    index: &PatternIndex,
+    found: &mut Found<'p>,
+    lines: &LineStarts,
+) {
+    if directives.requires.lines.is_empty() {
+        return;
+    }
+    let Some(runs) = targets.target(0).and_then(|t| target_powershell(&t.tags)) else {
+        return;
+    };
+    let mut seen = Vec::new();
+    for (span, min) in &directives.requires.lines {
+        let Some(line) = src.get(span.clone()).filter(|_| runs < *min) else {
+            continue;
+        };
+        for ei in index.syntax_candidates(line, &mut seen) {
+            let entry = index.entry(ei);
+            if !targets.applies(0, entry.pattern) {
+                continue;
+            }
+            for m in entry.syntax_matches(line, Language::PowerShell) {
+                let at = span.start + m.start..span.start + m.end;
+                let text = Matched {
+                    text: &line[m],
+                    splat: false,
+                };
+                found.push(
+                    index,
+                    entry.pattern,
+                    at,
+                    text,
+                    (0, targets),
+                    directives,
+                    lines,
+                );
+            }
+        }
+    }
+}
+
+/// The findings of [`push_requires`] alone: a sparse scan's parts leave them out, and the
+/// merge adds them once.
+fn requires_findings(
+    src: &str,
+    directives: &Directives,
+    default_target: Option<&str>,
+    index: &PatternIndex,
+) -> Vec<Finding> {
+    if directives.requires.lines.is_empty() {
+        return Vec::new();
+    }
+    let mut targets = Targets::new(index, directives.target_or(default_target).as_deref());
+    let mut found = Found::default();
+    let lines = LineStarts::new(src);
+    push_requires(src, directives, &mut targets, index, &mut found, &lines);
+    found.into_findings(index, &targets, src)
+}
+
+/// The PowerShell a target runs, as its tags tell: the newest `powershell-X` it names
+/// (`powershell-7` is any 7.x: as new as a 7 can be), else the newest its Windows release ships
+/// (`target::windows_release`: 2.0 on Server 2008 R2); `None` when they tell neither.
+fn target_powershell(tags: &[String]) -> Option<(u32, u32)> {
+    let named = tags
+        .iter()
+        .filter_map(|t| {
+            let v = t.trim().strip_prefix("powershell-")?;
+            let (major, minor) = match v.split_once('.') {
+                Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+                None => (v.parse().ok()?, u32::MAX),
+            };
+            Some((major, minor))
+        })
+        .max();
+    named.or_else(|| {
+        tags.iter()
+            .filter_map(|t| super::target::windows_release(t.trim()))
+            .map(|r| r.powershell)
+            .max()
+    })
 }
 
 /// Source order, the most severe first at one place. The parts of a sparse scan cover

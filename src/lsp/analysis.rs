@@ -149,6 +149,7 @@ impl PartialEq for CacheKey {
             && self.encoding == other.encoding
             && self.language == other.language
             && self.target == other.target
+            && self.pwsh == other.pwsh
     }
 }
 
@@ -294,7 +295,9 @@ impl Analyzer {
             // A check that ends the script (`[ "$(uname)" = Linux ] || exit 1`) holds for the
             // chunks after it: each chunk is parsed knowing what those before it proved, and
             // cached under that too.
-            let mut passed: Option<Ending> = None;
+            // The script's `#Requires` lines hold for all of it, wherever they stand: every
+            // chunk starts knowing them (and is cached under them).
+            let mut passed: Option<Ending> = directives.requires.ending();
             // Likewise a fix applied where the file runs (`fix.applied_if`) holds for the
             // commands after it, in later chunks too.
             let mut fixed: Vec<String> = Vec::new();
@@ -325,15 +328,18 @@ impl Analyzer {
                             let ends = os::endings(chunk, language);
                             (parsed, (!ends.is_empty()).then(|| Ending::all(&ends)))
                         });
-                        let fixed_directives;
-                        let directives = match fixed.is_empty() {
+                        // The `#Requires` lines of this chunk are its own to report.
+                        let requires = directives.requires.within(range);
+                        let own_directives;
+                        let directives = match fixed.is_empty() && requires.lines.is_empty() {
                             true => &chunk_directives,
                             false => {
-                                fixed_directives = Directives {
+                                own_directives = Directives {
                                     applied: fixed.iter().map(|id| (id.clone(), 0)).collect(),
+                                    requires,
                                     ..chunk_directives.clone()
                                 };
-                                &fixed_directives
+                                &own_directives
                             }
                         };
                         let mut findings =

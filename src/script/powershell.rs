@@ -150,6 +150,165 @@ pub(crate) fn declares_pwsh(src: &str) -> bool {
     false
 }
 
+/// What a script's own `#Requires` lines say of the PowerShell that runs it: each line that
+/// names a lowest version, with its span (from its `#` to the end of the line) and the version.
+/// PowerShell checks them all before it runs any of the script, wherever they stand (in a
+/// function too), so they hold for the whole script.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Requires {
+    pub lines: Vec<(Range<usize>, (u32, u32))>,
+}
+
+impl Requires {
+    /// The lowest PowerShell that runs the script: the highest version a line names.
+    pub fn min(&self) -> Option<(u32, u32)> {
+        self.lines.iter().map(|(_, v)| *v).max()
+    }
+
+    /// What it proves for all the script, from its start, as a check that ends the script
+    /// would ([`Ending`]), and for its `syntax:` constructs too ([`Ending::required`]).
+    pub fn ending(&self) -> Option<Ending> {
+        let min = self.min()?;
+        Some(Ending {
+            min_powershell: Some(min),
+            required: Some(min),
+            ..Ending::default()
+        })
+    }
+
+    /// The lines inside `range`, moved to offsets from its start (a piece of the document
+    /// scanned alone).
+    pub fn within(&self, range: &Range<usize>) -> Requires {
+        Requires {
+            lines: self
+                .lines
+                .iter()
+                .filter(|(s, _)| range.start <= s.start && s.end <= range.end)
+                .map(|(s, v)| (s.start - range.start..s.end - range.start, *v))
+                .collect(),
+        }
+    }
+}
+
+/// The `#Requires` lines of the script `src` that name a lowest PowerShell: `#Requires -Version
+/// N[.n]` (any case; a prefix of `-Version` too, as PowerShell matches parameter names, but not
+/// after `-PSSnapin`, where it is the snap-in's version) and `-PSEdition Core` (PowerShell 6 or
+/// later). A line counts when `#requires` is its first word, outside here-strings and block
+/// comments; code in strings (`Invoke-Expression`, `powershell -Command`) is not the script's
+/// own. One search for `#` over the text; lines are followed from the start only when it finds
+/// a candidate.
+pub fn requires(src: &str) -> Requires {
+    let bytes = src.as_bytes();
+    let mut candidates = Vec::new();
+    for (at, _) in src.match_indices('#') {
+        let word = bytes.get(at + 1..at + 9);
+        if !word.is_some_and(|w| w.eq_ignore_ascii_case(b"requires"))
+            || !matches!(bytes.get(at + 9), Some(b' ' | b'\t'))
+        {
+            continue;
+        }
+        let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+        if src[line_start..at].bytes().all(|b| b == b' ' || b == b'\t') {
+            candidates.push((line_start, at));
+        }
+    }
+    let mut out = Requires::default();
+    if candidates.is_empty() {
+        return out;
+    }
+    // Here-strings and block comments, followed line by line up to the last candidate.
+    let last = candidates.last().map_or(0, |c| c.0);
+    let mut quiet_lines = Vec::new();
+    let (mut in_here, mut in_comment): (Option<&str>, bool) = (None, false);
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        if start > last {
+            break;
+        }
+        let text = line.trim_end();
+        if let Some(close) = in_here {
+            quiet_lines.push(start);
+            if text.starts_with(close) {
+                in_here = None;
+            }
+            continue;
+        }
+        if in_comment {
+            quiet_lines.push(start);
+            in_comment = !text.contains("#>");
+            continue;
+        }
+        let code = text.trim_start();
+        if code.starts_with('#') {
+            continue;
+        }
+        if code.ends_with("@\"") {
+            in_here = Some("\"@");
+        } else if code.ends_with("@'") {
+            in_here = Some("'@");
+        } else if let Some(open) = code.rfind("<#") {
+            in_comment = !code[open..].contains("#>");
+        }
+    }
+    for (line_start, at) in candidates {
+        if quiet_lines.binary_search(&line_start).is_ok() {
+            continue;
+        }
+        let end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+        let line = src[at..end].trim_end();
+        if let Some(v) = required_version(&line[9..]) {
+            out.lines.push((at..at + line.len(), v));
+        }
+    }
+    out
+}
+
+/// The lowest PowerShell the parameters of one `#Requires` line name (see [`requires`]).
+fn required_version(params: &str) -> Option<(u32, u32)> {
+    let mut words = params.split_whitespace();
+    let (mut snapin, mut min) = (false, None);
+    while let Some(word) = words.next() {
+        if word.starts_with('#') {
+            break;
+        }
+        let Some(name) = word.strip_prefix('-').filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        // In the order PowerShell tries them: `-p` and `-ps` are `-PSSnapin`.
+        let is = |full: &str| full.starts_with(name.as_str());
+        if is("shellid") {
+            words.next();
+        } else if is("pssnapin") {
+            snapin = true;
+            words.next();
+        } else if is("psedition") {
+            let editions = words.next().unwrap_or("");
+            let core = editions
+                .split(',')
+                .map(|e| e.trim_matches(['\'', '"']))
+                .all(|e| e.eq_ignore_ascii_case("core"));
+            if core && !editions.is_empty() {
+                min = min.max(PWSH6);
+            }
+        } else if is("version") && !snapin {
+            let v = words.next().unwrap_or("").trim_matches(['\'', '"']);
+            let mut parts = v.split('.');
+            let major = parts.next().and_then(|m| m.parse::<u32>().ok());
+            let minor = match parts.next() {
+                None => Some(0),
+                Some(m) => m.parse::<u32>().ok(),
+            };
+            if let (Some(major), Some(minor)) = (major, minor) {
+                min = min.max(Some((major, minor)));
+            }
+        }
+    }
+    min
+}
+
 /// Runs `parse` (of the code a `powershell` or `pwsh` command line runs) knowing whether that
 /// code is read by `pwsh`, PowerShell 6 or later, which reads a name's `` `e `` as ESC where
 /// Windows PowerShell reads `e`. A `powershell` inside `pwsh` code is Windows PowerShell again.
@@ -556,10 +715,20 @@ fn parse_in_chunks(
     // A check that ends the script holds for all the document after it; a piece of a document
     // parsed alone is told what the checks before it proved (`os::after_checks`).
     let mut endings: Vec<Ending> = match depth {
-        0 => super::os::passed()
-            .map(|p| Ending { from: 0, ..p })
-            .into_iter()
-            .collect(),
+        0 => {
+            let passed = super::os::passed();
+            // The script's `#Requires` lines hold for all of it: read here, unless the caller
+            // read them from the whole document this is a piece of.
+            let required = match passed.as_ref().and_then(|p| p.required) {
+                Some(_) => None,
+                None => requires(src).ending(),
+            };
+            passed
+                .map(|p| Ending { from: 0, ..p })
+                .into_iter()
+                .chain(required)
+                .collect()
+        }
         _ => Vec::new(),
     };
     // A large document is parsed in pieces: what the pieces before proved is kept.
@@ -1193,17 +1362,32 @@ impl<'s> Walker<'s, '_> {
 
     fn flush_region(&mut self) {
         if let Some((range, host)) = self.region.take() {
+            // Code the script's own PowerShell reads: what its `#Requires` lines declare.
+            let required = self.required_on(&host);
             let host = host.map(|h| h.to_string());
             if self.identity {
                 self.out.code.push(CodeRegion {
                     span: range,
                     language: PS,
                     host,
-                    min_powershell: None,
+                    min_powershell: required,
                 });
             } else {
+                let from = self.out.code.len();
                 push_mapped_region(self.out, range, self.base, PS, host);
+                for r in &mut self.out.code[from..] {
+                    r.min_powershell = required;
+                }
             }
+        }
+    }
+
+    /// The lowest PowerShell the script's `#Requires` lines declare, for code that runs on
+    /// `host` in this session (`None` elsewhere: a remote host runs its own PowerShell).
+    fn required_on(&self, host: &Option<Rc<str>>) -> Option<(u32, u32)> {
+        match *host == self.outer_host {
+            true => self.passed.required(),
+            false => None,
         }
     }
 
@@ -1328,6 +1512,7 @@ impl<'s> Walker<'s, '_> {
         match resolved.as_str() {
             "invoke-expression" => {
                 let from = self.out.commands.len();
+                let code_from = self.out.code.len();
                 match elems.is_empty() {
                     true => self.piped_string(node, host.as_deref()),
                     false => self.invoke_expression(&elems, host.clone()),
@@ -1342,6 +1527,13 @@ impl<'s> Walker<'s, '_> {
                         c.min_powershell = c.min_powershell.max(proven.min);
                         c.min_windows = c.min_windows.max(proven.windows);
                         c.os = c.os & proven.os;
+                    }
+                }
+                // The session's PowerShell reads its code: what `#Requires` declares holds there.
+                let required = self.required_on(&host);
+                for r in self.out.code.iter_mut().skip(code_from) {
+                    if r.language == PS && r.host.as_deref() == host.as_deref() {
+                        r.min_powershell = r.min_powershell.max(required);
                     }
                 }
             }
@@ -2134,6 +2326,11 @@ impl<'s> Walker<'s, '_> {
             let mut moved = r.clone();
             moved.span = mid.clone();
             moved.host = to.clone();
+            // The host it is sent to reads it with its own PowerShell, whatever `#Requires`
+            // says of this one (a `pwsh` run inside it keeps its 6.0 unless that was as high).
+            if moved.min_powershell.is_some() && moved.min_powershell == self.passed.required() {
+                moved.min_powershell = None;
+            }
             if copy {
                 self.out.code.push(moved);
                 continue;
@@ -2214,6 +2411,7 @@ impl<'s> Walker<'s, '_> {
                 names: facts.names,
                 min_powershell: facts.min,
                 min_windows: facts.windows,
+                required: None,
             };
             if !ending.is_empty() {
                 out.push(ending);
