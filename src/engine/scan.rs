@@ -2621,6 +2621,150 @@ echo done
         assert_eq!(ps_ids("if (-not $using:o) { }\n", &idx), ["using"]);
     }
 
+    /// The default library's pattern for a `#Requires` line the target's PowerShell fails.
+    const REQUIRES: &str = "6074b71d-ed3e-489d-a892-2d8d3c7ef35d";
+
+    #[test]
+    fn a_requires_line_is_the_one_finding_where_the_target_runs_an_older_powershell() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let ps = Language::PowerShell;
+        let local = "5f0c1a52-9a0e-4c57-8a57-1a4f0f3d2b01";
+        let ids = |src: &str, target: Option<&str>| -> Vec<(String, usize)> {
+            scan(src, ps, target, &idx)
+                .findings
+                .into_iter()
+                .map(|f| (f.pattern_id, src[..f.span.start].matches('\n').count() + 1))
+                .collect()
+        };
+        let src = "#Requires -Version 5.1\n$u = Get-LocalUser\n$o = Get-CimInstance Win32_BIOS\n";
+        for target in [
+            "powershell-2.0",
+            "windows-server-2008-r2",
+            "windows-server-2012",
+        ] {
+            assert_eq!(
+                ids(src, Some(target)),
+                [(REQUIRES.to_string(), 1)],
+                "{target}"
+            );
+        }
+        // Met, unknown, or not told by the target's tags: no such finding.
+        for target in [
+            Some("powershell-5.1"),
+            Some("windows-server-2016"),
+            None,
+            Some("freebsd"),
+        ] {
+            assert!(
+                !ids(src, target).iter().any(|(id, _)| id == REQUIRES),
+                "{target:?}"
+            );
+        }
+        // Without the line, each cmdlet speaks for itself.
+        let bare = &src[src.find('\n').unwrap() + 1..];
+        assert!(ids(bare, Some("powershell-2.0"))
+            .iter()
+            .any(|(id, _)| id == local));
+        // `powershell-7` is any 7.x; a Windows release ships its PowerShell; `#Requires
+        // -Version 7` makes `&&` the script's own business, not Windows PowerShell's.
+        let seven = "#Requires -Version 7.4\nGet-Item a && Get-Item b\n";
+        assert!(ids(seven, Some("powershell-7")).is_empty());
+        assert_eq!(
+            ids(seven, Some("windows-server-2022")),
+            [(REQUIRES.to_string(), 1)]
+        );
+        let eight = "#requires -version 8\n";
+        assert_eq!(
+            ids(eight, Some("powershell-7")),
+            [(REQUIRES.to_string(), 1)]
+        );
+        assert_eq!(
+            ids("#Requires -PSEdition Core\n", Some("powershell-5.1")),
+            [(REQUIRES.to_string(), 1)]
+        );
+        // Ignored like any finding, by id prefix on the line before.
+        let ignored = format!("# forewarn: ignore={}\n{src}", &REQUIRES[..8]);
+        assert!(ids(&ignored, Some("powershell-2.0")).is_empty());
+        // The span is the line's `#Requires … -Version N`.
+        let f = &scan(src, ps, Some("powershell-2.0"), &idx).findings[0];
+        assert_eq!(&src[f.span.clone()], "#Requires -Version 5.1");
+    }
+
+    #[test]
+    fn a_requires_line_holds_in_a_sparse_scan_as_in_a_whole_one() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let ps = Language::PowerShell;
+        let mut body = String::from("$u = Get-LocalUser\n");
+        for i in 0..5000 {
+            body.push_str(&format!("$v{i} = {i}\n"));
+            if i % 1000 == 0 {
+                body.push_str("$r = Invoke-WebRequest https://x -UseBasicParsing\n");
+                body.push_str("Invoke-Command -ComputerName OLD1 { Get-LocalUser }\n");
+                body.push_str("$a = $b ?? 'c'\n");
+            }
+        }
+        // The line in a function in the middle; a look-alike in a here-string.
+        let mid = body.len() / 2;
+        let mid = body[mid..].find('\n').unwrap() + mid + 1;
+        let doc = "$d = @'\n#Requires -Version 7\n'@\n";
+        for (name, src) in [
+            (
+                "5.1",
+                format!(
+                    "{}function f {{\n  #Requires -Version 5.1\n}}\n{}",
+                    &body[..mid],
+                    &body[mid..]
+                ),
+            ),
+            (
+                "7",
+                format!(
+                    "{doc}{}#requires -version 7\n{}",
+                    &body[..mid],
+                    &body[mid..]
+                ),
+            ),
+            ("none", format!("{doc}{body}")),
+        ] {
+            assert!(src.len() >= SPARSE_MIN_BYTES);
+            for target in [None, Some("windows-server-2008-r2"), Some("powershell-5.1")] {
+                assert!(
+                    parse_sparse(&src, ps, target, &idx).is_some(),
+                    "{name} is cut"
+                );
+                let whole = scan_parsed(
+                    &src,
+                    &script::parse(&src, ps),
+                    &Directives::parse(&src, ps),
+                    target,
+                    &idx,
+                )
+                .findings;
+                let sparse = scan(&src, ps, target, &idx).findings;
+                assert_eq!(sparse, whole, "{name} for {target:?}");
+                let count = |id: &str| whole.iter().filter(|f| f.pattern_id == id).count();
+                let local = "5f0c1a52-9a0e-4c57-8a57-1a4f0f3d2b01";
+                let expected = match (name, target) {
+                    (_, None) | ("5.1", Some("powershell-5.1")) | ("none", _) => 0,
+                    _ => 1,
+                };
+                assert_eq!(count(REQUIRES), expected, "{name} for {target:?}");
+                // The remote blocks keep OLD1's facts (an unknown host: untargeted); the
+                // local Get-LocalUser is the script's own, quiet under the line.
+                let local_hits = whole
+                    .iter()
+                    .filter(|f| f.pattern_id == local && f.target.as_deref() != Some("OLD1"))
+                    .filter(|f| !src[..f.span.start].ends_with("{ "))
+                    .count();
+                match name {
+                    "none" if target == Some("windows-server-2008-r2") => assert_eq!(local_hits, 1),
+                    "none" => {}
+                    _ => assert_eq!(local_hits, 0, "{name} for {target:?}"),
+                }
+            }
+        }
+    }
+
     #[test]
     fn curl_in_windows_powershell_is_invoke_webrequest_sparse_and_whole() {
         let mut basic = pattern("basic", &["Invoke-WebRequest"], &[], Severity::Major);
