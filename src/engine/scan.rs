@@ -2688,6 +2688,23 @@ echo done
         // The span is the line's `#Requires … -Version N`.
         let f = &scan(src, ps, Some("powershell-2.0"), &idx).findings[0];
         assert_eq!(&src[f.span.clone()], "#Requires -Version 5.1");
+        // Its entry is filed under its literal: code without `#requires` never runs its regex.
+        let alone = index(
+            crate::store::default_patterns()
+                .into_iter()
+                .filter(|p| p.id == REQUIRES)
+                .collect(),
+        );
+        assert_eq!(alone.len(), 1);
+        assert!(alone
+            .syntax_candidates("$u = Get-LocalUser; $a ?? 1", &mut Vec::new())
+            .is_empty());
+        assert_eq!(
+            alone
+                .syntax_candidates("#REQUIRES -Version 3", &mut Vec::new())
+                .len(),
+            1
+        );
     }
 
     #[test]

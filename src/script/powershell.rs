@@ -23,7 +23,9 @@
 //! `` `e `` is such an escape only to PowerShell 6 and later: a name is read as Windows
 //! PowerShell reads it (`` G`et-Command `` runs Get-Command) unless a `pwsh` command line
 //! ([`read_by`]), a `$PSVersionTable` check, or the script's opening `#!`/`#Requires` lines say
-//! its reader is `pwsh`.
+//! its reader is `pwsh`. A script's `#Requires -Version` lines ([`requires`]) prove the lowest
+//! PowerShell of all the code it runs in its own session, as a check that ends the script would,
+//! from its first line, and for its code regions too.
 //!
 //! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
