@@ -5545,7 +5545,8 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
     #[test]
     fn requires_sets_the_lowest_powershell_of_the_scripts_own_code() {
         let parsed = parse(REQUIRES);
-        let of = |name: &str| -> Vec<(Option<&str>, Option<(u32, u32)>)> {
+        type Seen<'a> = Vec<(Option<&'a str>, Option<(u32, u32)>)>;
+        let of = |name: &str| -> Seen<'_> {
             parsed
                 .commands
                 .iter()
