@@ -2673,6 +2673,11 @@ echo done
             ids(seven, Some("windows-server-2022")),
             [(REQUIRES.to_string(), 1)]
         );
+        let glued = "#Requires -Ver:'5.1'\n";
+        assert_eq!(
+            ids(glued, Some("powershell-4.0")),
+            [(REQUIRES.to_string(), 1)]
+        );
         let eight = "#requires -version 8\n";
         assert_eq!(
             ids(eight, Some("powershell-7")),

@@ -278,16 +278,22 @@ fn required_version(params: &str) -> Option<(u32, u32)> {
         let Some(name) = word.strip_prefix('-').filter(|n| !n.is_empty()) else {
             continue;
         };
+        // `-Version:5.1`: the value glued on.
+        let (name, glued) = match name.split_once(':') {
+            Some((n, v)) => (n, Some(v)),
+            None => (name, None),
+        };
+        let mut value = || glued.or_else(|| words.next()).unwrap_or("");
         let name = name.to_ascii_lowercase();
         // In the order PowerShell tries them: `-p` and `-ps` are `-PSSnapin`.
         let is = |full: &str| full.starts_with(name.as_str());
         if is("shellid") {
-            words.next();
+            value();
         } else if is("pssnapin") {
             snapin = true;
-            words.next();
+            value();
         } else if is("psedition") {
-            let editions = words.next().unwrap_or("");
+            let editions = value();
             let core = editions
                 .split(',')
                 .map(|e| e.trim_matches(['\'', '"']))
@@ -296,7 +302,7 @@ fn required_version(params: &str) -> Option<(u32, u32)> {
                 min = min.max(PWSH6);
             }
         } else if is("version") && !snapin {
-            let v = words.next().unwrap_or("").trim_matches(['\'', '"']);
+            let v = value().trim_matches(['\'', '"']);
             let mut parts = v.split('.');
             let major = parts.next().and_then(|m| m.parse::<u32>().ok());
             let minor = match parts.next() {
@@ -5500,6 +5506,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             Some((4, 0))
         );
         assert_eq!(min("#Requires -Version 5.1.0\r\n"), Some((5, 1)));
+        assert_eq!(min("#Requires -Version:'4.0'\n"), Some((4, 0)));
         assert_eq!(min("#Requires -PSEdition Core\n"), Some((6, 0)));
         assert_eq!(min("#Requires -PSEdition Desktop\n"), None);
         assert_eq!(
