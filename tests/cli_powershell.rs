@@ -290,3 +290,83 @@ Register-ScheduledTask -TaskName x -Action $a
     let bare = "Get-LocalUser\n$o | ConvertTo-Json\nGet-NetIPAddress\nResolve-DnsName x\n";
     assert_eq!(store.check("bare.ps1", bare, "legacy08").len(), 4);
 }
+
+const REQUIRES: &str = "#Requires -Version names a newer PowerShell than the target runs";
+
+/// A script that declares `#Requires -Version 5.1` gets one finding on a Server 2008 R2 host
+/// still on PowerShell 2.0 (PowerShell refuses it before it runs anything), not one per cmdlet
+/// it uses; on the same release with WMF 5.1 it gets none, and its cmdlets are checked for 5.1.
+#[test]
+fn a_requires_line_is_the_one_failure_on_an_older_powershell() {
+    let store = Store::new();
+    store.run(&[
+        "store",
+        "host",
+        "add",
+        "old08",
+        "--tag",
+        "windows-server-2008-r2",
+        "--tag",
+        "powershell-2.0",
+    ]);
+    let body = "\
+$users = Get-LocalUser | Where-Object { $_.Enabled }
+$cfg = Invoke-RestMethod http://config.local/app | ConvertTo-Json
+$row = [pscustomobject]@{ Name = $env:COMPUTERNAME }
+Compress-Archive -Path C:\\logs -DestinationPath C:\\logs.zip
+Invoke-Command -ComputerName old08 { Get-LocalUser }
+";
+    let script = format!("#Requires -Version 5.1\n{body}");
+    // Without the line, each cmdlet fails on its own on PowerShell 2.0.
+    let bare = store.check("bare.ps1", body, "old08");
+    assert!(bare.len() >= 5, "{:?}", signatures(&bare));
+    assert!(!has(&bare, REQUIRES));
+
+    let old = store.check("audit.ps1", &script, "old08");
+    let lines: Vec<(u64, &str)> = old
+        .iter()
+        .map(|f| {
+            (
+                f["start"]["line"].as_u64().unwrap(),
+                f["signature"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The script's own code runs on 5.1 or not at all; the block sent to old08 runs on
+    // old08's own PowerShell 2.0, whatever the local line says.
+    let remote = line_of(&script, "{ Get-LocalUser }");
+    assert_eq!(
+        lines,
+        [
+            (1, REQUIRES),
+            (remote, "LocalAccounts cmdlets need PowerShell 5.1")
+        ],
+        "{old:?}"
+    );
+    assert_eq!(old[0]["severity"], "blocking");
+
+    // Server 2008 R2 with WMF 5.1: the line holds; only the remote block still fails.
+    let wmf = store.check("audit.ps1", &script, "srv08");
+    assert_eq!(
+        signatures(&wmf),
+        ["LocalAccounts cmdlets need PowerShell 5.1"],
+        "{wmf:?}"
+    );
+    let tag = store.check("audit.ps1", &script, "powershell-5.1");
+    assert_eq!(
+        signatures(&tag),
+        ["LocalAccounts cmdlets need PowerShell 5.1"],
+        "{tag:?}"
+    );
+
+    // A PowerShell 7 script may use `&&` and `??`; Windows PowerShell 5.1 refuses it at its
+    // `#Requires` line, which is the one finding.
+    let seven = "#Requires -Version 7\nGet-Item a && Get-Item b\n$n = $env:X ?? 'y'\n";
+    let on51 = store.check("seven.ps1", seven, "srv08");
+    assert_eq!(signatures(&on51), [REQUIRES], "{on51:?}");
+    assert!(store.check("seven.ps1", seven, "powershell-7").is_empty());
+
+    // Ignored like any finding.
+    let ignored = format!("# forewarn: ignore=6074b71d\n{seven}");
+    assert!(store.check("ignored.ps1", &ignored, "srv08").is_empty());
+}

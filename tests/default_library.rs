@@ -1278,6 +1278,16 @@ The token '&&' is not a valid statement separator in this version."#,
         ),
     },
     Example {
+        id: "6074b71d-ed3e-489d-a892-2d8d3c7ef35d",
+        lang: Language::PowerShell,
+        target: "windows-server-2008-r2",
+        fires: "#Requires -Version 5.1\n$users = Get-LocalUser\n",
+        quiet: Some("#Requires -Version 2.0\n$users = Get-WmiObject Win32_UserAccount\n"),
+        error: Some(
+            r##"The script 'audit.ps1' cannot be run because it contained a "#requires" statement for Windows PowerShell 5.1. The version of Windows PowerShell that is required by the script does not match the currently running version of Windows PowerShell 2.0."##,
+        ),
+    },
+    Example {
         id: "f4281997-14a8-453f-a9d4-a0fce2be7973",
         lang: Language::PowerShell,
         target: "powershell-2.0",

@@ -33,6 +33,11 @@ pub struct Directives {
     /// earlier code already applied where the file runs (`fix.applied_if`), each with where
     /// it takes effect, in the piece's offsets (see `engine::applied`).
     pub(crate) applied: Vec<(String, usize)>,
+    /// PowerShell: the script's `#Requires` lines that name a lowest PowerShell, read from the
+    /// whole text (`script::powershell::requires`), so that a file scanned in pieces reports
+    /// each line once, where the target runs an older PowerShell (the parse reads them too,
+    /// for what they prove of the code).
+    pub(crate) requires: crate::script::powershell::Requires,
 }
 
 /// The functions of a file in `lang`: each name (lowercased where the language ignores case)
@@ -159,6 +164,9 @@ impl Directives {
                     _ => {}
                 }
             }
+        }
+        if lang == Language::PowerShell {
+            d.requires = crate::script::powershell::requires(src);
         }
         d
     }

@@ -121,8 +121,10 @@ pub fn scan_prepared(
                     })?;
                     applied::earliest(found.into_iter().flatten())
                 };
+                // The `#Requires` lines are reported once, by the merge.
                 let directives = Directives {
                     applied,
+                    requires: Default::default(),
                     ..directives.clone()
                 };
                 let scan_part =
@@ -130,7 +132,8 @@ pub fn scan_prepared(
                 sparse::parse_ranges_with(src, lang, &ranges, &ends, scan_part)
             },
         ) {
-            return merge(parts, default_target, &directives, index);
+            let declared = requires_findings(src, &directives, default_target, index);
+            return merge(parts, declared, default_target, &directives, index);
         }
     }
     let parsed = script::parse(src, lang);
@@ -499,6 +502,7 @@ pub(crate) fn parse_sparse(
 /// One scan from the scans of a document's parts (each names the file's target if unknown).
 fn merge(
     parts: Vec<Scan>,
+    declared: Vec<Finding>,
     default_target: Option<&str>,
     directives: &Directives,
     index: &PatternIndex,
@@ -510,7 +514,7 @@ fn merge(
         .cloned()
         .collect();
     let mut seen: rustc_hash::FxHashSet<String> = unknown_targets.iter().cloned().collect();
-    let mut findings = Vec::new();
+    let mut findings = declared;
     for part in parts {
         findings.extend(part.findings);
         for t in part.unknown_targets {
@@ -691,11 +695,104 @@ pub fn scan_parsed(
         }
     }
 
+    push_requires(src, directives, &mut targets, index, &mut found, &lines);
+
     Scan {
         findings: found.into_findings(index, &targets, src),
         target: file_target_name,
         unknown_targets: targets.unknown,
     }
+}
+
+/// Records the findings of the script's `#Requires` lines (`directives.requires`) that the
+/// file's target does not satisfy: PowerShell refuses to run a script whose `#Requires -Version`
+/// names a newer version than its own, before running any of it. The line is a comment, where
+/// no `syntax:` entry looks; here the entries that match its text speak for it, so the failure
+/// is a library pattern (an id, a cause, a fix, an ignore) like any other. Without a target, or
+/// one whose PowerShell its tags do not tell, nothing: whether it fails is unknown.
+fn push_requires<'p>(
+    src: &'p str,
+    directives: &Directives,
+    targets: &mut Targets,
+    index: &PatternIndex,
+    found: &mut Found<'p>,
+    lines: &LineStarts,
+) {
+    if directives.requires.lines.is_empty() {
+        return;
+    }
+    let Some(runs) = targets.target(0).and_then(|t| target_powershell(&t.tags)) else {
+        return;
+    };
+    let mut seen = Vec::new();
+    for (span, min) in &directives.requires.lines {
+        let Some(line) = src.get(span.clone()).filter(|_| runs < *min) else {
+            continue;
+        };
+        for ei in index.syntax_candidates(line, &mut seen) {
+            let entry = index.entry(ei);
+            if !targets.applies(0, entry.pattern) {
+                continue;
+            }
+            for m in entry.syntax_matches(line, Language::PowerShell) {
+                let at = span.start + m.start..span.start + m.end;
+                let text = Matched {
+                    text: &line[m],
+                    splat: false,
+                };
+                found.push(
+                    index,
+                    entry.pattern,
+                    at,
+                    text,
+                    (0, targets),
+                    directives,
+                    lines,
+                );
+            }
+        }
+    }
+}
+
+/// The findings of [`push_requires`] alone: a sparse scan's parts leave them out, and the
+/// merge adds them once.
+fn requires_findings(
+    src: &str,
+    directives: &Directives,
+    default_target: Option<&str>,
+    index: &PatternIndex,
+) -> Vec<Finding> {
+    if directives.requires.lines.is_empty() {
+        return Vec::new();
+    }
+    let mut targets = Targets::new(index, directives.target_or(default_target).as_deref());
+    let mut found = Found::default();
+    let lines = LineStarts::new(src);
+    push_requires(src, directives, &mut targets, index, &mut found, &lines);
+    found.into_findings(index, &targets, src)
+}
+
+/// The PowerShell a target runs, as its tags tell: the newest `powershell-X` it names
+/// (`powershell-7` is any 7.x: as new as a 7 can be), else the newest its Windows release ships
+/// (`target::windows_release`: 2.0 on Server 2008 R2); `None` when they tell neither.
+fn target_powershell(tags: &[String]) -> Option<(u32, u32)> {
+    let named = tags
+        .iter()
+        .filter_map(|t| {
+            let v = t.trim().strip_prefix("powershell-")?;
+            let (major, minor) = match v.split_once('.') {
+                Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+                None => (v.parse().ok()?, u32::MAX),
+            };
+            Some((major, minor))
+        })
+        .max();
+    named.or_else(|| {
+        tags.iter()
+            .filter_map(|t| super::target::windows_release(t.trim()))
+            .map(|r| r.powershell)
+            .max()
+    })
 }
 
 /// Source order, the most severe first at one place. The parts of a sparse scan cover
@@ -2587,6 +2684,172 @@ echo done
         );
         // A scope is looked up even in a test, and fails there.
         assert_eq!(ps_ids("if (-not $using:o) { }\n", &idx), ["using"]);
+    }
+
+    /// The default library's pattern for a `#Requires` line the target's PowerShell fails.
+    const REQUIRES: &str = "6074b71d-ed3e-489d-a892-2d8d3c7ef35d";
+
+    #[test]
+    fn a_requires_line_is_the_one_finding_where_the_target_runs_an_older_powershell() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let ps = Language::PowerShell;
+        let local = "5f0c1a52-9a0e-4c57-8a57-1a4f0f3d2b01";
+        let ids = |src: &str, target: Option<&str>| -> Vec<(String, usize)> {
+            scan(src, ps, target, &idx)
+                .findings
+                .into_iter()
+                .map(|f| (f.pattern_id, src[..f.span.start].matches('\n').count() + 1))
+                .collect()
+        };
+        let src = "#Requires -Version 5.1\n$u = Get-LocalUser\n$o = Get-CimInstance Win32_BIOS\n";
+        for target in [
+            "powershell-2.0",
+            "windows-server-2008-r2",
+            "windows-server-2012",
+        ] {
+            assert_eq!(
+                ids(src, Some(target)),
+                [(REQUIRES.to_string(), 1)],
+                "{target}"
+            );
+        }
+        // Met, unknown, or not told by the target's tags: no such finding.
+        for target in [
+            Some("powershell-5.1"),
+            Some("windows-server-2016"),
+            None,
+            Some("freebsd"),
+        ] {
+            assert!(
+                !ids(src, target).iter().any(|(id, _)| id == REQUIRES),
+                "{target:?}"
+            );
+        }
+        // Without the line, each cmdlet speaks for itself.
+        let bare = &src[src.find('\n').unwrap() + 1..];
+        assert!(ids(bare, Some("powershell-2.0"))
+            .iter()
+            .any(|(id, _)| id == local));
+        // `powershell-7` is any 7.x; a Windows release ships its PowerShell; `#Requires
+        // -Version 7` makes `&&` the script's own business, not Windows PowerShell's.
+        let seven = "#Requires -Version 7.4\nGet-Item a && Get-Item b\n";
+        assert!(ids(seven, Some("powershell-7")).is_empty());
+        assert_eq!(
+            ids(seven, Some("windows-server-2022")),
+            [(REQUIRES.to_string(), 1)]
+        );
+        let glued = "#Requires -Ver:'5.1'\n";
+        assert_eq!(
+            ids(glued, Some("powershell-4.0")),
+            [(REQUIRES.to_string(), 1)]
+        );
+        let eight = "#requires -version 8\n";
+        assert_eq!(
+            ids(eight, Some("powershell-7")),
+            [(REQUIRES.to_string(), 1)]
+        );
+        assert_eq!(
+            ids("#Requires -PSEdition Core\n", Some("powershell-5.1")),
+            [(REQUIRES.to_string(), 1)]
+        );
+        // Ignored like any finding, by id prefix on the line before.
+        let ignored = format!("# forewarn: ignore={}\n{src}", &REQUIRES[..8]);
+        assert!(ids(&ignored, Some("powershell-2.0")).is_empty());
+        // The span is the line's `#Requires … -Version N`.
+        let f = &scan(src, ps, Some("powershell-2.0"), &idx).findings[0];
+        assert_eq!(&src[f.span.clone()], "#Requires -Version 5.1");
+        // Its entry is filed under its literal: code without `#requires` never runs its regex.
+        let alone = index(
+            crate::store::default_patterns()
+                .into_iter()
+                .filter(|p| p.id == REQUIRES)
+                .collect(),
+        );
+        assert_eq!(alone.len(), 1);
+        assert!(alone
+            .syntax_candidates("$u = Get-LocalUser; $a ?? 1", &mut Vec::new())
+            .is_empty());
+        assert_eq!(
+            alone
+                .syntax_candidates("#REQUIRES -Version 3", &mut Vec::new())
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_requires_line_holds_in_a_sparse_scan_as_in_a_whole_one() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let ps = Language::PowerShell;
+        let mut body = String::from("$u = Get-LocalUser\n");
+        for i in 0..5000 {
+            body.push_str(&format!("$v{i} = {i}\n"));
+            if i % 1000 == 0 {
+                body.push_str("$r = Invoke-WebRequest https://x -UseBasicParsing\n");
+                body.push_str("Invoke-Command -ComputerName OLD1 { Get-LocalUser }\n");
+                body.push_str("$a = $b ?? 'c'\n");
+            }
+        }
+        // The line in a function in the middle; a look-alike in a here-string.
+        let mid = body.len() / 2;
+        let mid = body[mid..].find('\n').unwrap() + mid + 1;
+        let doc = "$d = @'\n#Requires -Version 7\n'@\n";
+        for (name, src) in [
+            (
+                "5.1",
+                format!(
+                    "{}function f {{\n  #Requires -Version 5.1\n}}\n{}",
+                    &body[..mid],
+                    &body[mid..]
+                ),
+            ),
+            (
+                "7",
+                format!(
+                    "{doc}{}#requires -version 7\n{}",
+                    &body[..mid],
+                    &body[mid..]
+                ),
+            ),
+            ("none", format!("{doc}{body}")),
+        ] {
+            assert!(src.len() >= SPARSE_MIN_BYTES);
+            for target in [None, Some("windows-server-2008-r2"), Some("powershell-5.1")] {
+                assert!(
+                    parse_sparse(&src, ps, target, &idx).is_some(),
+                    "{name} is cut"
+                );
+                let whole = scan_parsed(
+                    &src,
+                    &script::parse(&src, ps),
+                    &Directives::parse(&src, ps),
+                    target,
+                    &idx,
+                )
+                .findings;
+                let sparse = scan(&src, ps, target, &idx).findings;
+                assert_eq!(sparse, whole, "{name} for {target:?}");
+                let count = |id: &str| whole.iter().filter(|f| f.pattern_id == id).count();
+                let local = "5f0c1a52-9a0e-4c57-8a57-1a4f0f3d2b01";
+                let expected = match (name, target) {
+                    (_, None) | ("5.1", Some("powershell-5.1")) | ("none", _) => 0,
+                    _ => 1,
+                };
+                assert_eq!(count(REQUIRES), expected, "{name} for {target:?}");
+                // The remote blocks keep OLD1's facts (an unknown host: untargeted); the
+                // local Get-LocalUser is the script's own, quiet under the line.
+                let local_hits = whole
+                    .iter()
+                    .filter(|f| f.pattern_id == local && f.target.as_deref() != Some("OLD1"))
+                    .filter(|f| !src[..f.span.start].ends_with("{ "))
+                    .count();
+                match name {
+                    "none" if target == Some("windows-server-2008-r2") => assert_eq!(local_hits, 1),
+                    "none" => {}
+                    _ => assert_eq!(local_hits, 0, "{name} for {target:?}"),
+                }
+            }
+        }
     }
 
     #[test]

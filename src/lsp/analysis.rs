@@ -149,6 +149,7 @@ impl PartialEq for CacheKey {
             && self.encoding == other.encoding
             && self.language == other.language
             && self.target == other.target
+            && self.pwsh == other.pwsh
     }
 }
 
@@ -294,7 +295,9 @@ impl Analyzer {
             // A check that ends the script (`[ "$(uname)" = Linux ] || exit 1`) holds for the
             // chunks after it: each chunk is parsed knowing what those before it proved, and
             // cached under that too.
-            let mut passed: Option<Ending> = None;
+            // The script's `#Requires` lines hold for all of it, wherever they stand: every
+            // chunk starts knowing them (and is cached under them).
+            let mut passed: Option<Ending> = directives.requires.ending();
             // Likewise a fix applied where the file runs (`fix.applied_if`) holds for the
             // commands after it, in later chunks too.
             let mut fixed: Vec<String> = Vec::new();
@@ -325,15 +328,18 @@ impl Analyzer {
                             let ends = os::endings(chunk, language);
                             (parsed, (!ends.is_empty()).then(|| Ending::all(&ends)))
                         });
-                        let fixed_directives;
-                        let directives = match fixed.is_empty() {
+                        // The `#Requires` lines of this chunk are its own to report.
+                        let requires = directives.requires.within(range);
+                        let own_directives;
+                        let directives = match fixed.is_empty() && requires.lines.is_empty() {
                             true => &chunk_directives,
                             false => {
-                                fixed_directives = Directives {
+                                own_directives = Directives {
                                     applied: fixed.iter().map(|id| (id.clone(), 0)).collect(),
+                                    requires,
                                     ..chunk_directives.clone()
                                 };
-                                &fixed_directives
+                                &own_directives
                             }
                         };
                         let mut findings =
@@ -1170,6 +1176,70 @@ pub(crate) mod tests {
             assert_eq!(a.findings().len(), expected, "{}", &text[..25]);
             let whole = engine::scan(&text, Language::PowerShell, None, &idx).findings;
             assert_eq!(whole.len(), expected, "check agrees");
+        }
+    }
+
+    #[test]
+    fn a_requires_line_in_one_chunk_holds_in_every_chunk() {
+        let idx = Arc::new(PatternIndex::build(
+            crate::store::default_patterns(),
+            vec![],
+            vec![],
+        ));
+        let requires = "6074b71d-ed3e-489d-a892-2d8d3c7ef35d";
+        let local = "5f0c1a52-9a0e-4c57-8a57-1a4f0f3d2b01";
+        let doc = |version: &str| {
+            let mut text = String::from("$u = Get-LocalUser\n");
+            for i in 0..300 {
+                text.push_str(&format!("Write-Output {i}\n"));
+                if i == 150 {
+                    text.push_str(&format!(
+                        "function f {{\n  #Requires -Version {version}\n}}\n"
+                    ));
+                }
+            }
+            text.push_str("$a = $b ?? 'c'\nInvoke-Command -ComputerName OLD1 { Get-LocalUser }\n");
+            text
+        };
+        let reset = || PendingEdits {
+            reset: true,
+            edits: vec![],
+        };
+        // One analyzer through the edits: chunks cached under one version are not reused
+        // under another.
+        let mut an = Analyzer::new(crate::script::parse);
+        for (version, target, expected) in [
+            ("5.1", "powershell-2.0", (1, 0)),
+            ("2.0", "powershell-2.0", (0, 1)),
+            ("5.1", "powershell-2.0", (1, 0)),
+            ("5.1", "powershell-5.1", (0, 0)),
+        ] {
+            let text = doc(version);
+            let a = an.analyze(
+                text.clone(),
+                1,
+                Language::PowerShell,
+                reset(),
+                Some(target),
+                &idx,
+            );
+            assert!(an.last_chunks > 10, "{} chunks", an.last_chunks);
+            let found = a.findings();
+            let count = |id: &str, local_only: bool| {
+                found
+                    .iter()
+                    .filter(|f| {
+                        f.pattern_id == id && (!local_only || f.target.as_deref() == Some(target))
+                    })
+                    .count()
+            };
+            assert_eq!(
+                (count(requires, false), count(local, true)),
+                expected,
+                "{version} on {target}"
+            );
+            let whole = engine::scan(&text, Language::PowerShell, Some(target), &idx).findings;
+            assert_eq!(found, whole, "{version} on {target}: check agrees");
         }
     }
 

@@ -2785,8 +2785,7 @@ impl<'a, 't> Walk<'a, 't> {
                 from: node.end_byte(),
                 os,
                 names,
-                min_powershell: None,
-                min_windows: None,
+                ..Ending::default()
             };
             if !ending.is_empty() {
                 out.push(ending);

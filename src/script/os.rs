@@ -303,6 +303,11 @@ pub struct Ending {
     /// The lowest Windows NT version it proved, should the code run on Windows (`if
     /// ([Environment]::OSVersion.Version -lt [version]'6.2') { throw … }`).
     pub min_windows: Option<(u32, u32, u32)>,
+    /// The lowest PowerShell the script's own `#Requires` lines let run it (`#Requires -Version
+    /// 5.1`, see `powershell::requires`): no older PowerShell reads any of it, so this holds
+    /// for its `syntax:` constructs too, where the other facts do not. Set from the start of
+    /// the document only.
+    pub required: Option<(u32, u32)>,
 }
 
 impl Default for Ending {
@@ -313,6 +318,7 @@ impl Default for Ending {
             names: Vec::new(),
             min_powershell: None,
             min_windows: None,
+            required: None,
         }
     }
 }
@@ -324,6 +330,7 @@ impl Ending {
             && self.names.is_empty()
             && self.min_powershell.is_none()
             && self.min_windows.is_none()
+            && self.required.is_none()
     }
 
     /// Everything `endings` prove together, from the start: what holds after all of them.
@@ -338,6 +345,7 @@ impl Ending {
             }
             all.min_powershell = all.min_powershell.max(e.min_powershell);
             all.min_windows = all.min_windows.max(e.min_windows);
+            all.required = all.required.max(e.required);
         }
         all
     }
@@ -356,6 +364,8 @@ pub(crate) struct Passed {
     windows: Vec<Option<(u32, u32, u32)>>,
     /// Each name proven present, and where the first check that proves it ends.
     names: rustc_hash::FxHashMap<String, usize>,
+    /// What the script's `#Requires` lines declare ([`Ending::required`]).
+    required: Option<(u32, u32)>,
 }
 
 impl Passed {
@@ -367,6 +377,7 @@ impl Passed {
             os = os & e.os;
             min = min.max(e.min_powershell);
             windows = windows.max(e.min_windows);
+            passed.required = passed.required.max(e.required);
             passed.froms.push(e.from);
             passed.os.push(os);
             passed.min.push(min);
@@ -391,6 +402,11 @@ impl Passed {
             Some(i) => (self.os[i], self.min[i]),
             None => (OsSet::ANY, None),
         }
+    }
+
+    /// The lowest PowerShell the script's `#Requires` lines declare, for all of it.
+    pub(crate) fn required(&self) -> Option<(u32, u32)> {
+        self.required
     }
 
     /// The lowest Windows release the checks ended by `at` prove.
@@ -850,6 +866,7 @@ mod tests {
             names: vec!["jq".into()],
             min_powershell: Some((5, 0)),
             min_windows: None,
+            required: None,
         };
         let b = Ending {
             from: 9,
@@ -857,6 +874,7 @@ mod tests {
             names: vec!["jq".into(), "tac".into()],
             min_powershell: None,
             min_windows: Some((6, 2, 0)),
+            required: Some((5, 1)),
         };
         let all = Ending::all(&[a, b]);
         assert_eq!(all.from, 0);
@@ -864,6 +882,7 @@ mod tests {
         assert_eq!(all.names, ["jq", "tac"]);
         assert_eq!(all.min_powershell, Some((5, 0)));
         assert_eq!(all.min_windows, Some((6, 2, 0)));
+        assert_eq!(all.required, Some((5, 1)));
         assert!(Ending::all(&[]).is_empty());
     }
 

@@ -23,7 +23,9 @@
 //! `` `e `` is such an escape only to PowerShell 6 and later: a name is read as Windows
 //! PowerShell reads it (`` G`et-Command `` runs Get-Command) unless a `pwsh` command line
 //! ([`read_by`]), a `$PSVersionTable` check, or the script's opening `#!`/`#Requires` lines say
-//! its reader is `pwsh`.
+//! its reader is `pwsh`. A script's `#Requires -Version` lines ([`requires`]) prove the lowest
+//! PowerShell of all the code it runs in its own session, as a check that ends the script would,
+//! from its first line, and for its code regions too.
 //!
 //! The blocks of `if`/`elseif`/`else` know what their conditions proved: a command is `guarded`
 //! when `Get-Command X` (`gcm`, `-Name X`, `-ErrorAction …`, `$null -ne (…)`) looked its own name
@@ -148,6 +150,171 @@ pub(crate) fn declares_pwsh(src: &str) -> bool {
         }
     }
     false
+}
+
+/// What a script's own `#Requires` lines say of the PowerShell that runs it: each line that
+/// names a lowest version, with its span (from its `#` to the end of the line) and the version.
+/// PowerShell checks them all before it runs any of the script, wherever they stand (in a
+/// function too), so they hold for the whole script.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Requires {
+    pub lines: Vec<(Range<usize>, (u32, u32))>,
+}
+
+impl Requires {
+    /// The lowest PowerShell that runs the script: the highest version a line names.
+    pub fn min(&self) -> Option<(u32, u32)> {
+        self.lines.iter().map(|(_, v)| *v).max()
+    }
+
+    /// What it proves for all the script, from its start, as a check that ends the script
+    /// would ([`Ending`]), and for its `syntax:` constructs too ([`Ending::required`]).
+    pub fn ending(&self) -> Option<Ending> {
+        let min = self.min()?;
+        Some(Ending {
+            min_powershell: Some(min),
+            required: Some(min),
+            ..Ending::default()
+        })
+    }
+
+    /// The lines inside `range`, moved to offsets from its start (a piece of the document
+    /// scanned alone).
+    pub fn within(&self, range: &Range<usize>) -> Requires {
+        Requires {
+            lines: self
+                .lines
+                .iter()
+                .filter(|(s, _)| range.start <= s.start && s.end <= range.end)
+                .map(|(s, v)| (s.start - range.start..s.end - range.start, *v))
+                .collect(),
+        }
+    }
+}
+
+/// The `#Requires` lines of the script `src` that name a lowest PowerShell: `#Requires -Version
+/// N[.n]` (any case; a prefix of `-Version` too, as PowerShell matches parameter names, but not
+/// after `-PSSnapin`, where it is the snap-in's version) and `-PSEdition Core` (PowerShell 6 or
+/// later). A line counts when `#requires` is its first word, outside here-strings and block
+/// comments; code in strings (`Invoke-Expression`, `powershell -Command`) is not the script's
+/// own. One search for `#` over the text; lines are followed from the start only when it finds
+/// a candidate.
+pub fn requires(src: &str) -> Requires {
+    let bytes = src.as_bytes();
+    let mut candidates = Vec::new();
+    for (at, _) in src.match_indices('#') {
+        let word = bytes.get(at + 1..at + 9);
+        if !word.is_some_and(|w| w.eq_ignore_ascii_case(b"requires"))
+            || !matches!(bytes.get(at + 9), Some(b' ' | b'\t'))
+        {
+            continue;
+        }
+        let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+        if src[line_start..at].bytes().all(|b| b == b' ' || b == b'\t') {
+            candidates.push((line_start, at));
+        }
+    }
+    let mut out = Requires::default();
+    if candidates.is_empty() {
+        return out;
+    }
+    // Here-strings and block comments, followed line by line up to the last candidate.
+    let last = candidates.last().map_or(0, |c| c.0);
+    let mut quiet_lines = Vec::new();
+    let (mut in_here, mut in_comment): (Option<&str>, bool) = (None, false);
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        if start > last {
+            break;
+        }
+        let text = line.trim_end();
+        if let Some(close) = in_here {
+            quiet_lines.push(start);
+            if text.starts_with(close) {
+                in_here = None;
+            }
+            continue;
+        }
+        if in_comment {
+            quiet_lines.push(start);
+            in_comment = !text.contains("#>");
+            continue;
+        }
+        let code = text.trim_start();
+        if code.starts_with('#') {
+            continue;
+        }
+        if code.ends_with("@\"") {
+            in_here = Some("\"@");
+        } else if code.ends_with("@'") {
+            in_here = Some("'@");
+        } else if let Some(open) = code.rfind("<#") {
+            in_comment = !code[open..].contains("#>");
+        }
+    }
+    for (line_start, at) in candidates {
+        if quiet_lines.binary_search(&line_start).is_ok() {
+            continue;
+        }
+        let end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+        let line = src[at..end].trim_end();
+        if let Some(v) = required_version(&line[9..]) {
+            out.lines.push((at..at + line.len(), v));
+        }
+    }
+    out
+}
+
+/// The lowest PowerShell the parameters of one `#Requires` line name (see [`requires`]).
+fn required_version(params: &str) -> Option<(u32, u32)> {
+    let mut words = params.split_whitespace();
+    let (mut snapin, mut min) = (false, None);
+    while let Some(word) = words.next() {
+        if word.starts_with('#') {
+            break;
+        }
+        let Some(name) = word.strip_prefix('-').filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        // `-Version:5.1`: the value glued on.
+        let (name, glued) = match name.split_once(':') {
+            Some((n, v)) => (n, Some(v)),
+            None => (name, None),
+        };
+        let mut value = || glued.or_else(|| words.next()).unwrap_or("");
+        let name = name.to_ascii_lowercase();
+        // In the order PowerShell tries them: `-p` and `-ps` are `-PSSnapin`.
+        let is = |full: &str| full.starts_with(name.as_str());
+        if is("shellid") {
+            value();
+        } else if is("pssnapin") {
+            snapin = true;
+            value();
+        } else if is("psedition") {
+            let editions = value();
+            let core = editions
+                .split(',')
+                .map(|e| e.trim_matches(['\'', '"']))
+                .all(|e| e.eq_ignore_ascii_case("core"));
+            if core && !editions.is_empty() {
+                min = min.max(PWSH6);
+            }
+        } else if is("version") && !snapin {
+            let v = value().trim_matches(['\'', '"']);
+            let mut parts = v.split('.');
+            let major = parts.next().and_then(|m| m.parse::<u32>().ok());
+            let minor = match parts.next() {
+                None => Some(0),
+                Some(m) => m.parse::<u32>().ok(),
+            };
+            if let (Some(major), Some(minor)) = (major, minor) {
+                min = min.max(Some((major, minor)));
+            }
+        }
+    }
+    min
 }
 
 /// Runs `parse` (of the code a `powershell` or `pwsh` command line runs) knowing whether that
@@ -556,10 +723,20 @@ fn parse_in_chunks(
     // A check that ends the script holds for all the document after it; a piece of a document
     // parsed alone is told what the checks before it proved (`os::after_checks`).
     let mut endings: Vec<Ending> = match depth {
-        0 => super::os::passed()
-            .map(|p| Ending { from: 0, ..p })
-            .into_iter()
-            .collect(),
+        0 => {
+            let passed = super::os::passed();
+            // The script's `#Requires` lines hold for all of it: read here, unless the caller
+            // read them from the whole document this is a piece of.
+            let required = match passed.as_ref().and_then(|p| p.required) {
+                Some(_) => None,
+                None => requires(src).ending(),
+            };
+            passed
+                .map(|p| Ending { from: 0, ..p })
+                .into_iter()
+                .chain(required)
+                .collect()
+        }
         _ => Vec::new(),
     };
     // A large document is parsed in pieces: what the pieces before proved is kept.
@@ -1193,17 +1370,32 @@ impl<'s> Walker<'s, '_> {
 
     fn flush_region(&mut self) {
         if let Some((range, host)) = self.region.take() {
+            // Code the script's own PowerShell reads: what its `#Requires` lines declare.
+            let required = self.required_on(&host);
             let host = host.map(|h| h.to_string());
             if self.identity {
                 self.out.code.push(CodeRegion {
                     span: range,
                     language: PS,
                     host,
-                    min_powershell: None,
+                    min_powershell: required,
                 });
             } else {
+                let from = self.out.code.len();
                 push_mapped_region(self.out, range, self.base, PS, host);
+                for r in &mut self.out.code[from..] {
+                    r.min_powershell = required;
+                }
             }
+        }
+    }
+
+    /// The lowest PowerShell the script's `#Requires` lines declare, for code that runs on
+    /// `host` in this session (`None` elsewhere: a remote host runs its own PowerShell).
+    fn required_on(&self, host: &Option<Rc<str>>) -> Option<(u32, u32)> {
+        match *host == self.outer_host {
+            true => self.passed.required(),
+            false => None,
         }
     }
 
@@ -1328,6 +1520,7 @@ impl<'s> Walker<'s, '_> {
         match resolved.as_str() {
             "invoke-expression" => {
                 let from = self.out.commands.len();
+                let code_from = self.out.code.len();
                 match elems.is_empty() {
                     true => self.piped_string(node, host.as_deref()),
                     false => self.invoke_expression(&elems, host.clone()),
@@ -1342,6 +1535,13 @@ impl<'s> Walker<'s, '_> {
                         c.min_powershell = c.min_powershell.max(proven.min);
                         c.min_windows = c.min_windows.max(proven.windows);
                         c.os = c.os & proven.os;
+                    }
+                }
+                // The session's PowerShell reads its code: what `#Requires` declares holds there.
+                let required = self.required_on(&host);
+                for r in self.out.code.iter_mut().skip(code_from) {
+                    if r.language == PS && r.host.as_deref() == host.as_deref() {
+                        r.min_powershell = r.min_powershell.max(required);
                     }
                 }
             }
@@ -2134,6 +2334,11 @@ impl<'s> Walker<'s, '_> {
             let mut moved = r.clone();
             moved.span = mid.clone();
             moved.host = to.clone();
+            // The host it is sent to reads it with its own PowerShell, whatever `#Requires`
+            // says of this one (a `pwsh` run inside it keeps its 6.0 unless that was as high).
+            if moved.min_powershell.is_some() && moved.min_powershell == self.passed.required() {
+                moved.min_powershell = None;
+            }
             if copy {
                 self.out.code.push(moved);
                 continue;
@@ -2214,6 +2419,7 @@ impl<'s> Walker<'s, '_> {
                 names: facts.names,
                 min_powershell: facts.min,
                 min_windows: facts.windows,
+                required: None,
             };
             if !ending.is_empty() {
                 out.push(ending);
@@ -3413,6 +3619,27 @@ if ($env:OS -eq 'Windows_NT') { wmic os get caption }
 if ($onLinux) { Get-WmiObject z }
 "#;
 
+/// A script whose `#Requires` line stands in a function, with look-alikes in a here-string
+/// and a block comment, local and remote code, for the pruned-walk and sparse-parse corpora.
+#[cfg(test)]
+pub(crate) const REQUIRES: &str = r#"<#
+#Requires -Version 7
+#>
+$doc = @"
+#requires -version 7
+"@
+Get-LocalUser
+$o = [pscustomobject]@{ a = 1 }
+function Start-Audit {
+    #requires -Version 5.1 -RunAsAdministrator
+    Invoke-WebRequest https://x -UseBasicParsing | ConvertFrom-Json
+}
+Invoke-Command -ComputerName OLD1 { Get-LocalUser; $p = [pscustomobject]@{} }
+powershell -NoProfile -Command "Get-LocalUser"
+Invoke-Expression 'Get-LocalUser; $q = [pscustomobject]@{}'
+$x = $a ?? 'b'
+"#;
+
 /// Version and Windows release checks (and some that prove nothing), for the pruned-walk and
 /// sparse-parse corpora.
 #[cfg(test)]
@@ -4037,6 +4264,7 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
         scripts.push(("os checks".into(), OS_CHECKS.into()));
         scripts.push(("ending checks".into(), ENDING_CHECKS.into()));
         scripts.push(("version checks".into(), VERSION_CHECKS.into()));
+        scripts.push(("requires".into(), REQUIRES.into()));
         let tokens = [
             "Get-X", " ", "\n", "'", "\"", "$(", "(", ")", "@(", "{", "}", "#", "`", "$a", "-x6",
             "--y=1", "-eq", "1", "+", ".", "|", ";", "=", "[int]", ",", "$_.N", "-and", "tool",
@@ -5266,5 +5494,108 @@ Invoke-Command -cn a,b { Invoke-Command -cn c,d { Get-U 1..3 } }
             assert!(!code.contains("documentation"));
             assert!(!code.contains("Generated by"));
         }
+    }
+
+    #[test]
+    fn requires_lines_name_the_lowest_powershell_as_powershell_reads_them() {
+        let min = |src: &str| requires(src).min();
+        assert_eq!(min("#Requires -Version 5.1\nGet-X\n"), Some((5, 1)));
+        assert_eq!(min("#requires -version 3\n"), Some((3, 0)));
+        assert_eq!(
+            min("#REQUIRES -Ver 4.0 -RunAsAdministrator\n"),
+            Some((4, 0))
+        );
+        assert_eq!(min("#Requires -Version 5.1.0\r\n"), Some((5, 1)));
+        assert_eq!(min("#Requires -Version:'4.0'\n"), Some((4, 0)));
+        assert_eq!(min("#Requires -PSEdition Core\n"), Some((6, 0)));
+        assert_eq!(min("#Requires -PSEdition Desktop\n"), None);
+        assert_eq!(
+            min("#Requires -PSEdition Core -Version 7.2\n"),
+            Some((7, 2))
+        );
+        // Several lines: the highest holds.
+        assert_eq!(
+            min("#Requires -Version 3\nx\n  #Requires -Version 5.1\n"),
+            Some((5, 1))
+        );
+        // The snap-in's version, other parameters, and what is no `#Requires` line.
+        for src in [
+            "#Requires -PSSnapin Foo -Version 1.2\n",
+            "#Requires -Modules Az\n",
+            "# Requires -Version 7\n",
+            "#requires-version 7\n",
+            "Write-Host x #Requires -Version 7\n",
+            "#Requires -Version seven\n",
+            "<#\n#Requires -Version 7\n#>\n",
+            "<# a\n  #Requires -Version 7 #>\n",
+            "$h = @'\n#Requires -Version 7\n'@\n",
+            "$h = @\"\n#Requires -Version 7\n\"@\n",
+        ] {
+            assert_eq!(min(src), None, "{src:?}");
+        }
+        // After a closed block comment or here-string, and indented in a function, it counts.
+        assert_eq!(min("<# x #>\n#Requires -Version 4\n"), Some((4, 0)));
+        assert_eq!(min("$h = @'\nx\n'@\n#Requires -Version 4\n"), Some((4, 0)));
+        assert_eq!(min(REQUIRES), Some((5, 1)));
+        let r = requires(REQUIRES);
+        assert_eq!(r.lines.len(), 1);
+        assert_eq!(
+            &REQUIRES[r.lines[0].0.clone()],
+            "#requires -Version 5.1 -RunAsAdministrator"
+        );
+        // A piece of the document holds its own lines, from its start.
+        let at = r.lines[0].0.start;
+        assert_eq!(r.within(&(at - 4..REQUIRES.len())).lines[0].0.start, 4);
+        assert!(r.within(&(0..at)).lines.is_empty());
+    }
+
+    #[test]
+    fn requires_sets_the_lowest_powershell_of_the_scripts_own_code() {
+        let parsed = parse(REQUIRES);
+        type Seen<'a> = Vec<(Option<&'a str>, Option<(u32, u32)>)>;
+        let of = |name: &str| -> Seen<'_> {
+            parsed
+                .commands
+                .iter()
+                .filter(|c| c.name == name)
+                .map(|c| (c.host.as_deref(), c.min_powershell))
+                .collect()
+        };
+        let v51 = Some((5, 1));
+        // Local code, before the line too and through Invoke-Expression; not the remote block,
+        // nor the code another PowerShell runs (`powershell -Command`).
+        assert_eq!(
+            of("Get-LocalUser"),
+            [(None, v51), (Some("OLD1"), None), (None, None), (None, v51)]
+        );
+        assert_eq!(of("Invoke-WebRequest"), [(None, v51)]);
+        let region = |needle: &str| {
+            let at = REQUIRES.find(needle).unwrap();
+            let r = parsed.code.iter().find(|r| r.span.contains(&at)).unwrap();
+            (r.host.as_deref(), r.min_powershell)
+        };
+        assert_eq!(region("[pscustomobject]@{ a"), (None, v51));
+        assert_eq!(region("?? 'b'"), (None, v51));
+        assert_eq!(region("[pscustomobject]@{}"), (Some("OLD1"), None));
+        assert_eq!(region("[pscustomobject]@{}'"), (None, v51));
+        // A block kept and sent elsewhere leaves the script's PowerShell behind.
+        let kept = "#Requires -Version 7\n$sb = { $a ?? 1; Get-X }\n\
+                    Invoke-Command -ComputerName OLD1 -ScriptBlock $sb\n";
+        let p = parse(kept);
+        assert!(p.code.iter().any(|r| r.host.as_deref() == Some("OLD1")));
+        for r in p.code.iter().filter(|r| r.host.is_some()) {
+            assert_eq!(r.min_powershell, None, "{r:?}");
+        }
+        for c in p.commands.iter().filter(|c| c.name == "Get-X") {
+            assert_eq!(c.min_powershell, None, "{c:?}");
+        }
+        // `#Requires -Version 7`: read as `pwsh` reads it (curl is curl.exe there).
+        let p = parse("curl https://x\n#Requires -Version 7\n");
+        assert!(
+            p.commands.iter().any(|c| c.name == "curl"),
+            "{:?}",
+            p.commands
+        );
+        assert!(!p.commands.iter().any(|c| c.name == "Invoke-WebRequest"));
     }
 }

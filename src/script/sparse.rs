@@ -901,6 +901,10 @@ pub fn parse_ranges_with<T: Send>(
             }
         }
     }
+    // A PowerShell script's `#Requires` lines hold for all of it, read once from the whole text.
+    if lang == Language::PowerShell {
+        endings.extend(super::powershell::requires(src).ending());
+    }
     let doc = super::bash::Document {
         probe_vars: &probe_vars,
         endings: Some(&endings),

@@ -1191,7 +1191,7 @@ mod tests {
     /// PowerShell written to trip a statement lexer: block comments, here-strings holding `}`
     /// and `#`, clauses on their own lines, `do`/`until`, pipelines and continuations over
     /// lines, splatting, classes, executed strings, and default-library commands in each.
-    const TRICKY_PS: &str = r#"#Requires -Version 5.1
+    const TRICKY_PS: &str = r#"#Requires -Version 2.0
 <#
 .SYNOPSIS
   Get-WmiObject in a block comment } { ( it's
@@ -1358,6 +1358,10 @@ wmic os get caption
         out.push((
             "version checks".into(),
             super::super::powershell::VERSION_CHECKS.to_string(),
+        ));
+        out.push((
+            "requires".into(),
+            super::super::powershell::REQUIRES.to_string(),
         ));
         out
     }
