@@ -392,9 +392,10 @@ pub(crate) fn with_parser<R>(
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// A tree-sitter parser for `grammar`. Every parser in forewarn is made here, so that
-/// tree-sitter's C allocations go to mimalloc before the first one: tree-sitter allocates and frees a node per token, and glibc's malloc
-/// took a tenth of a PowerShell scan. The switch must precede every tree-sitter allocation,
-/// since a block is freed by whichever allocator is current.
+/// tree-sitter's C allocations go to mimalloc before the first one: tree-sitter allocates and
+/// frees a node per token, and glibc's malloc took a tenth of a PowerShell scan. The switch must
+/// precede every tree-sitter allocation, since a block is freed by whichever allocator is
+/// current.
 pub(crate) fn new_parser(grammar: &tree_sitter::Language) -> Option<tree_sitter::Parser> {
     static ALLOCATOR: std::sync::Once = std::sync::Once::new();
     ALLOCATOR.call_once(|| {
