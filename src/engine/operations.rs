@@ -38,14 +38,18 @@ struct Rule {
     actions: &'static [&'static str],
     op: &'static str,
     /// Whether the command's words (arguments, redirections left out) only read: `crontab -l`
-    /// matches the `crontab` row, lists the jobs and schedules nothing.
-    reads: fn(&[&str]) -> bool,
+    /// matches the `crontab` row, lists the jobs and schedules nothing. `None` for a row whose
+    /// every form changes something, so that its words are not split.
+    reads: Option<fn(&[&str]) -> bool>,
 }
 
 impl Rule {
     /// This rule with `reads` telling its read-only forms.
     const fn unless(self, reads: fn(&[&str]) -> bool) -> Rule {
-        Rule { reads, ..self }
+        Rule {
+            reads: Some(reads),
+            ..self
+        }
     }
 }
 
@@ -66,7 +70,7 @@ const fn rule(
         subcommands,
         actions: &[],
         op,
-        reads: changes,
+        reads: None,
     }
 }
 
@@ -84,7 +88,7 @@ const fn rule_acting(
         subcommands,
         actions,
         op,
-        reads: changes,
+        reads: None,
     }
 }
 
@@ -296,11 +300,6 @@ const RULES: &[Rule] = &[
 
 // What the read-only forms are, command by command. Each gets the arguments as words
 // ([`words_of`]); anything not recognised counts as a change.
-
-/// The default: every form of the command changes something.
-fn changes(_: &[&str]) -> bool {
-    false
-}
 
 /// Whether `w` is `want`, ignoring ASCII case (Windows programs and their switches).
 fn is(w: &str, want: &str) -> bool {
@@ -831,8 +830,10 @@ pub fn classify(command: &Command) -> Vec<&'static str> {
         if !sub_ok || !acts || out.contains(&rule.op) {
             continue;
         }
-        let words = words.get_or_insert_with(|| words_of(command.args()));
-        if !(rule.reads)(words) {
+        let reads = rule
+            .reads
+            .is_some_and(|reads| reads(words.get_or_insert_with(|| words_of(command.args()))));
+        if !reads {
             out.push(rule.op);
         }
     }

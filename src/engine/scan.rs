@@ -1212,35 +1212,43 @@ fn about_shipped_programs(p: &Pattern) -> bool {
 /// the operating system, which no version check rules out; neither is any other tag, nor a
 /// pattern scoped to a host or client, nor one that names no system at all.
 fn ruled_out_by_powershell(pattern: &Pattern, min: (u32, u32)) -> bool {
-    fn powershell(tag: &str) -> Option<(u32, u32)> {
-        let v = tag.strip_prefix("powershell-")?;
-        let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
-        Some((major.parse().ok()?, minor.parse().ok()?))
-    }
     if pattern.affected_systems.is_empty()
         || pattern.infrastructure_id.is_some()
         || pattern.client_id.is_some()
     {
         return false;
     }
-    let tags: Vec<String> = pattern
-        .affected_systems
-        .iter()
-        .map(|t| t.trim().to_ascii_lowercase())
-        .collect();
-    let named: Vec<(u32, u32)> = tags.iter().filter_map(|t| powershell(t)).collect();
+    // Asked for every candidate of every command under a version check (a `#Requires` line
+    // puts the whole file under one): no allocation unless a tag is not lowercase.
+    let tags = || pattern.affected_systems.iter().map(|t| lowercase(t.trim()));
     // A module that ships with a Windows release (NetTCPIP, ScheduledTasks with Server 2012) is
     // missing from older releases whatever WMF adds: only a `version_mismatch` pattern fails
     // there because of the PowerShell.
     let version_bound = pattern.pattern_type == PatternType::VersionMismatch;
-    tags.iter().all(|t| match powershell(t) {
+    tags().all(|t| match powershell(&t) {
         Some(v) => v < min,
         None => {
             version_bound
-                && super::target::windows_release(t)
-                    .is_some_and(|r| r.powershell < min && named.contains(&r.powershell))
+                && super::target::windows_release(&t).is_some_and(|r| {
+                    r.powershell < min && tags().any(|n| powershell(&n) == Some(r.powershell))
+                })
         }
     })
+}
+
+/// The version a `powershell-X[.Y]` tag names.
+fn powershell(tag: &str) -> Option<(u32, u32)> {
+    let v = tag.strip_prefix("powershell-")?;
+    let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// `text` in ASCII lowercase, borrowed when it already is.
+fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => text.to_ascii_lowercase().into(),
+        false => text.into(),
+    }
 }
 
 /// Whether code that runs, on Windows, only on NT version `min` or later (`if
@@ -1261,29 +1269,17 @@ fn ruled_out_by_windows(pattern: &Pattern, min: (u32, u32, u32)) -> bool {
     {
         return false;
     }
-    let tags: Vec<String> = pattern
-        .affected_systems
-        .iter()
-        .map(|t| t.trim().to_ascii_lowercase())
-        .collect();
+    let tags = || pattern.affected_systems.iter().map(|t| lowercase(t.trim()));
     let release = |t: &str| super::target::windows_release(t);
-    let shipped_by_excluded: Vec<(u32, u32)> = tags
-        .iter()
-        .filter_map(|t| release(t))
-        .filter(|r| r.nt < min)
-        .map(|r| r.powershell)
-        .collect();
+    let shipped_by_excluded = |v: (u32, u32)| {
+        tags()
+            .filter_map(|t| release(&t))
+            .any(|r| r.nt < min && r.powershell == v)
+    };
     let release_bound = pattern.pattern_type != PatternType::VersionMismatch;
-    tags.iter().all(|t| match release(t) {
+    tags().all(|t| match release(&t) {
         Some(r) => r.nt < min,
-        None => {
-            release_bound
-                && t.strip_prefix("powershell-").is_some_and(|v| {
-                    let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
-                    let v = (major.parse().ok(), minor.parse().ok());
-                    matches!(v, (Some(a), Some(b)) if shipped_by_excluded.contains(&(a, b)))
-                })
-        }
+        None => release_bound && powershell(&t).is_some_and(shipped_by_excluded),
     })
 }
 
