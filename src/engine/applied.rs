@@ -486,12 +486,17 @@ mod tests {
 
     /// Whether the TLS pattern fires on the 2008 R2 target, per line.
     fn fires_2008(src: &str, idx: &PatternIndex) -> Vec<usize> {
-        scan(src, Language::PowerShell, Some("windows-server-2008-r2"), idx)
-            .findings
-            .iter()
-            .filter(|f| f.pattern_id == TLS)
-            .map(|f| src[..f.span.start].matches('\n').count() + 1)
-            .collect()
+        scan(
+            src,
+            Language::PowerShell,
+            Some("windows-server-2008-r2"),
+            idx,
+        )
+        .findings
+        .iter()
+        .filter(|f| f.pattern_id == TLS)
+        .map(|f| src[..f.span.start].matches('\n').count() + 1)
+        .collect()
     }
 
     #[test]
