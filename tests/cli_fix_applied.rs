@@ -101,6 +101,58 @@ fn check_reports_no_tls_finding_after_the_script_sets_tls_12() {
     assert_eq!(tls_lines(&store, &file), (Some(1), vec![2]));
 }
 
+/// `check` for Server 2008 R2 of `src`: the TLS findings' lines.
+fn tls_lines_2008(store: &Path, file: &Path, src: &str) -> Vec<u64> {
+    std::fs::write(file, src).unwrap();
+    let o = forewarn(
+        store,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--target",
+            "windows-server-2008-r2",
+            file.to_str().unwrap(),
+        ],
+    );
+    let report: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)));
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["pattern_id"] == TLS)
+        .map(|f| f["start"]["line"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_fix_in_another_process_a_job_or_an_uncalled_function_covers_no_request_here() {
+    let (dir, store) = store();
+    let file = dir.path().join("deploy.ps1");
+    let t = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072";
+    let iwr = "Invoke-WebRequest https://acme.example/a.zip -OutFile a.zip";
+    for src in [
+        format!("powershell -Command \"{t}\"\n{iwr}\n"),
+        format!("Start-Job {{ {t} }}\n{iwr}\n"),
+        format!("function Set-Tls {{ {t} }}\n{iwr}\n"),
+        format!("$sb = {{ {t} }}\n{iwr}\n"),
+        format!("{}\n{iwr}\n", t.replace("-bor", "-band -bnot")),
+    ] {
+        assert_eq!(tls_lines_2008(&store, &file, &src), [2], "{src}");
+    }
+    // The fix here does not reach a request run by a job.
+    let src = format!("{t}\nStart-Job {{ iwr https://acme.example/a }}\n");
+    assert_eq!(tls_lines_2008(&store, &file, &src), [2], "{src}");
+    // In place, it still covers what follows.
+    let src = format!("{t}\n{iwr}\npowershell -Command \"{t}; iwr https://acme.example/b\"\n");
+    assert_eq!(
+        tls_lines_2008(&store, &file, &src),
+        Vec::<u64>::new(),
+        "{src}"
+    );
+}
+
 /// A pattern in the interchange format whose fix is only `applied_if`.
 fn pattern(applied_if: &str) -> Value {
     json!({

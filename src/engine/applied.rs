@@ -10,6 +10,13 @@
 //!   session there: it covers only the later commands sent to that host up to the next code
 //!   that runs locally (the end of the block), and a local match covers no remote code.
 //!
+//! - code run by a new process or job (`powershell`/`pwsh -Command`, `cmd /c`, `Start-Job { … }`,
+//!   `Start-ThreadJob { … }`) is a session of its own, like a remote block: a match inside it
+//!   covers only the later code inside it, and a match outside it covers nothing inside it;
+//! - code that is not run where it is written (a function's body, a script block kept in a
+//!   variable, `$sb = { … }`) covers only the later code inside it: whether and when it runs is
+//!   not known, so nothing outside counts on it.
+//!
 //! Every piece of a script that is parsed alone (a sparse scan's stretches, the language
 //! server's chunks) is a run of whole top-level statements, and a remote block lies inside one
 //! statement, so a remote match and what it covers are always in the same piece; only local
@@ -55,6 +62,8 @@ impl AppliedIf {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct InPlace {
     places: Vec<Place>,
+    /// The code run by a new process or job (see [`sessions`]).
+    sessions: Vec<Range<usize>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +74,9 @@ struct Place {
     from: usize,
     /// ...up to here (the next local code, for a remote match).
     until: usize,
+    /// The innermost new session or code not run in place the match is in: it covers nothing
+    /// outside.
+    within: Option<Range<usize>>,
 }
 
 impl InPlace {
@@ -72,8 +84,12 @@ impl InPlace {
     pub(crate) fn find(src: &str, parsed: &Parsed, index: &PatternIndex) -> InPlace {
         let mut places = Vec::new();
         if index.applied_ifs().is_empty() {
-            return InPlace { places };
+            return InPlace {
+                places,
+                sessions: Vec::new(),
+            };
         }
+        let sessions = sessions(parsed, src.len());
         let mut regions: Vec<&CodeRegion> = parsed
             .code
             .iter()
@@ -99,6 +115,8 @@ impl InPlace {
                 _ => windows.push(r.span.start..end),
             }
         }
+        // Read only when a match needs them.
+        let deferred = std::cell::OnceCell::new();
         let all = index.applied_ifs();
         for (k, a) in all.iter().enumerate() {
             // Patterns about one fix share its regex (the TLS 1.2 ones): searched once, for all.
@@ -137,24 +155,47 @@ impl InPlace {
                                 local_starts.get(i).copied().unwrap_or(usize::MAX)
                             }
                         };
+                        let deferred: &Vec<Range<usize>> =
+                            deferred.get_or_init(|| not_in_place(src, &regions));
+                        let within = sessions
+                            .iter()
+                            .chain(deferred.iter())
+                            .filter(|s| s.contains(&m.start))
+                            .min_by_key(|s| s.len())
+                            .cloned();
                         places.extend(sharing.iter().map(|&pattern| Place {
                             pattern,
                             host: r.host.clone(),
                             from: end,
                             until,
+                            within: within.clone(),
                         }));
                     }
                 }
             }
         }
-        InPlace { places }
+        InPlace { places, sessions }
     }
 
     /// Whether pattern `pi`'s fix is in place for a command at `at` that runs on `host`.
     pub(crate) fn covers(&self, pi: usize, host: &Option<String>, at: usize) -> bool {
-        self.places
+        self.places.iter().any(|p| {
+            p.pattern == pi
+                && &p.host == host
+                && p.from <= at
+                && at < p.until
+                && p.within.as_ref().is_none_or(|w| w.contains(&at))
+                && self.same_session(p.from, at)
+        })
+    }
+
+    /// Whether code at `at` runs in the session of the code at `from` (before it): no new
+    /// process or job holds `at` but not `from`.
+    fn same_session(&self, from: usize, at: usize) -> bool {
+        !self
+            .sessions
             .iter()
-            .any(|p| p.pattern == pi && &p.host == host && p.from <= at && at < p.until)
+            .any(|s| s.contains(&at) && !s.contains(&from.saturating_sub(1)))
     }
 
     /// For each pattern whose fix is in place in code that runs where the file runs, its id
@@ -163,7 +204,7 @@ impl InPlace {
         earliest(
             self.places
                 .iter()
-                .filter(|p| p.host.is_none())
+                .filter(|p| p.host.is_none() && p.within.is_none())
                 .map(|p| (index.pattern(p.pattern).id.clone(), p.from)),
         )
     }
@@ -179,6 +220,74 @@ pub(crate) fn earliest(found: impl Iterator<Item = (String, usize)>) -> Vec<(Str
         }
     }
     out.sort();
+    out
+}
+
+/// The code a command runs in a new process or job, from its name to its end: the arguments of
+/// `powershell`/`pwsh` (`-Command`, `-EncodedCommand`), `cmd` (`/c`), `Start-Job`/`Start-ThreadJob`
+/// (a job is a new runspace, `Start-Job` a new process).
+fn sessions(parsed: &Parsed, len: usize) -> Vec<Range<usize>> {
+    const NEW: &[&str] = &[
+        "powershell",
+        "pwsh",
+        "cmd",
+        "start-job",
+        "sajb",
+        "start-threadjob",
+    ];
+    parsed
+        .commands
+        .iter()
+        .filter(|c| NEW.iter().any(|n| c.name.eq_ignore_ascii_case(n)))
+        .map(|c| c.name_span.end..c.map.to_source_end(c.text.len()).min(len))
+        .filter(|s| s.start < s.end)
+        .collect()
+}
+
+/// The blocks of code not run where they are written: function bodies (`function F { … }`,
+/// `filter`, `workflow`) and script blocks assigned (`$sb = { … }`), from `{` to its `}`
+/// counted in code only (a brace in a comment or a data string is none).
+fn not_in_place(src: &str, regions: &[&CodeRegion]) -> Vec<Range<usize>> {
+    static OPENS: OnceLock<Option<Regex>> = OnceLock::new();
+    let opens = OPENS.get_or_init(|| {
+        Regex::new(r"(?i)(?:(?:^|[\s;{(])(?:function|filter|workflow)\s+[^\s{(]+\s*(?:\([^)]*\)\s*)?|=\s*)$")
+            .ok()
+    });
+    // Code bytes once each, though regions repeat per host.
+    let mut code: Vec<Range<usize>> = Vec::new();
+    for r in regions {
+        match code.last_mut() {
+            Some(c) if r.span.start <= c.end => c.end = c.end.max(r.span.end),
+            _ => code.push(r.span.clone()),
+        }
+    }
+    let bytes = src.as_bytes();
+    let mut open: Vec<(usize, bool)> = Vec::new();
+    let mut out = Vec::new();
+    for c in &code {
+        for i in c.clone() {
+            match bytes.get(i) {
+                Some(b'{') => {
+                    let mut from = i.saturating_sub(200);
+                    while !src.is_char_boundary(from) {
+                        from += 1;
+                    }
+                    let before = src.get(from..i).unwrap_or("");
+                    let deferred = opens.as_ref().is_some_and(|re| re.is_match(before))
+                        && !before.trim_end().ends_with("==");
+                    open.push((i, deferred));
+                }
+                Some(b'}') => {
+                    if let Some((o, true)) = open.pop() {
+                        out.push(o..i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // An unclosed block holds the rest of the piece.
+    out.extend(open.into_iter().filter(|o| o.1).map(|o| o.0..src.len()));
     out
 }
 
@@ -240,6 +349,7 @@ pub(crate) fn covered(
 ) -> bool {
     in_place.covers(pi, host, at)
         || (host.is_none()
+            && in_place.same_session(0, at)
             && before
                 .iter()
                 .any(|(id, from)| *from <= at && *id == index.pattern(pi).id))
@@ -372,6 +482,82 @@ mod tests {
         assert_eq!(tls_lines(&src, &idx), Vec::<usize>::new());
         let src = "Invoke-Command -ComputerName OLD1, OLD2 { iwr https://a.example }\n";
         assert_eq!(tls_lines(src, &idx), [1]);
+    }
+
+    /// Whether the TLS pattern fires on the 2008 R2 target, per line.
+    fn fires_2008(src: &str, idx: &PatternIndex) -> Vec<usize> {
+        scan(
+            src,
+            Language::PowerShell,
+            Some("windows-server-2008-r2"),
+            idx,
+        )
+        .findings
+        .iter()
+        .filter(|f| f.pattern_id == TLS)
+        .map(|f| src[..f.span.start].matches('\n').count() + 1)
+        .collect()
+    }
+
+    #[test]
+    fn a_new_process_or_job_is_a_session_of_its_own() {
+        let idx = library();
+        const T: &str = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072";
+        let iwr = "Invoke-WebRequest https://example.com/a.zip -OutFile a.zip";
+        // The fix runs elsewhere: the request here is not covered.
+        for fix in [
+            format!("powershell -Command \"{T}\""),
+            format!("pwsh -c \"{T}\""),
+            format!("Start-Job {{ {T} }}"),
+            format!("Start-ThreadJob {{ {T} }}"),
+            format!("cmd /c \"powershell -Command {T}\""),
+        ] {
+            let src = format!("{fix}\n{iwr}\n");
+            assert_eq!(fires_2008(&src, &idx), [2], "{src}");
+        }
+        // The fix is here, the request runs elsewhere.
+        for req in [
+            "powershell -Command \"iwr https://example.com/a\"".to_string(),
+            "Start-Job { iwr https://example.com/a }".to_string(),
+            "cmd /c \"powershell -Command iwr https://example.com/a\"".to_string(),
+        ] {
+            let src = format!("{T}\n{req}\n");
+            assert_eq!(fires_2008(&src, &idx), [2], "{src}");
+        }
+        // Inside one new session the fix covers what follows it there.
+        for quiet in [
+            format!("powershell -Command \"{T}; iwr https://example.com/a\"\n"),
+            format!("Start-Job {{ {T}; iwr https://example.com/a }}\n"),
+            format!("{T}\n{iwr}\n"),
+            format!("if ($true) {{ {T} }}\n{iwr}\n"),
+            format!("& {{ {T} }}\n{iwr}\n"),
+            format!("function Get-A {{ {T}\n{iwr} }}\n"),
+        ] {
+            assert_eq!(fires_2008(&quiet, &idx), Vec::<usize>::new(), "{quiet}");
+        }
+    }
+
+    #[test]
+    fn code_not_run_where_it_is_written_covers_only_itself() {
+        let idx = library();
+        const T: &str = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072";
+        let iwr = "Invoke-WebRequest https://example.com/a.zip";
+        for src in [
+            format!("function Set-Tls {{ {T} }}\n{iwr}\n"),
+            format!("function Set-Tls {{\n    {T}\n}}\n{iwr}\nSet-Tls\n"),
+            format!("filter Set-Tls($x) {{ {T} }}\n{iwr}\n"),
+            format!("$sb = {{ {T} }}\n{iwr}\n"),
+        ] {
+            let line = src.lines().position(|l| l == iwr).map(|i| i + 1);
+            assert_eq!(fires_2008(&src, &idx), [line.unwrap()], "{src}");
+        }
+        // Turning TLS 1.2 off is no fix.
+        for off in [
+            "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -band -bnot 3072",
+            "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -band (-bnot [Net.SecurityProtocolType]::Tls12)",
+        ] {
+            assert_eq!(fires_2008(&format!("{off}\n{iwr}\n"), &idx), [2], "{off}");
+        }
     }
 
     #[test]

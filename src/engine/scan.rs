@@ -2023,13 +2023,29 @@ echo done
                 format!("{body}{set}iwr https://c.example\n"),
                 vec![n - 1, n],
             ),
+            // A fix run by another process, or kept in a function, covers nothing here; a
+            // fix here covers no job.
+            (
+                format!("powershell -Command \"{}\"\n{body}", set.trim_end()),
+                vec![n, n + 1],
+            ),
+            (
+                format!("function Set-Tls {{ {} }}\n{body}", set.trim_end()),
+                vec![n, n + 1],
+            ),
+            (
+                format!("{set}{body}Start-Job {{ iwr https://c.example }}\n"),
+                vec![n + 1, n + 2],
+            ),
         ] {
             assert!(src.len() >= SPARSE_MIN_BYTES);
             let (ranges, ends, fixes) =
                 sparse_ranges(&src, lang, target.as_ref(), &idx, None).expect("lexed");
             assert!(sparse::parse_ranges_with(&src, lang, &ranges, &ends, |_| ()).is_some());
-            // The setting is parsed apart from the requests' stretches.
-            if let Some(at) = src.find("[Net.") {
+            // The setting, a statement of its own, is parsed apart from the requests' stretches.
+            let own = (src.starts_with(set).then_some(0))
+                .or_else(|| src.find(&format!("\n{set}")).map(|i| i + 1));
+            if let Some(at) = own {
                 let inside =
                     |r: &[Range<Cut>]| r.iter().any(|r| r.start.offset <= at && at < r.end.offset);
                 assert!(inside(&fixes) && !inside(&ranges), "{ranges:?} {fixes:?}");

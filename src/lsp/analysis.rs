@@ -1072,11 +1072,16 @@ pub(crate) mod tests {
                 crate::text::Encoding::Utf16,
             );
         };
-        // Set, removed, set again: each analysis agrees with a whole scan.
-        for (version, expect_finding) in [(1, false), (2, true), (3, false)] {
+        // Set, removed, set again, then kept in a function never called, then run by another
+        // process: each analysis agrees with a whole scan.
+        let in_function = format!("function Set-Tls {{ {} }}\n", set.trim_end());
+        let in_child = format!("powershell -Command \"{}\"\n", set.trim_end());
+        for (version, expect_finding) in [(1, false), (2, true), (3, false), (4, true), (5, true)] {
             match version {
                 2 => edit(&mut doc, 1, ""),
                 3 => edit(&mut doc, 0, set),
+                4 => edit(&mut doc, 1, &in_function),
+                5 => edit(&mut doc, 1, &in_child),
                 _ => {}
             }
             text = doc.text().to_string();
