@@ -1961,7 +1961,11 @@ fn operators_right_after_a_string_fire_as_after_a_variable() {
     ] {
         assert!(fires(TERNARY, line, "powershell-5.1"), "{line}");
     }
-    for line in ["Get-Item 'a?' | Out-Null", "dir 'x' ?.log", "$rows | ? { $_.Stale }"] {
+    for line in [
+        "Get-Item 'a?' | Out-Null",
+        "dir 'x' ?.log",
+        "$rows | ? { $_.Stale }",
+    ] {
         assert!(!fires(TERNARY, line, "powershell-5.1"), "{line}");
     }
     for line in ["$v = $a ?? 'x'", "$v = 'a' ?? 'x'", "$v = \"a\"??'x'"] {
