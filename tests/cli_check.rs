@@ -1459,3 +1459,28 @@ fn a_program_at_someones_path_is_not_the_systems() {
     assert_eq!(lines("debian-12", "bare python"), [5, 6, 9]);
     assert_eq!(lines("busybox", "GNU sed -i on BusyBox"), [8]);
 }
+
+/// An `exit` run in the background (`… || exit 1 &`) or through `start` (a new process) ends
+/// nothing: the code after it runs and is reported.
+#[test]
+fn exits_in_the_background_or_through_start_leave_the_code_after_them_live() {
+    let ws = Workspace::new();
+    let bash = "command -v python >/dev/null || exit 1 &\npython x.py\n";
+    std::fs::write(ws.root().join("bg.sh"), bash).unwrap();
+    let v = ws.checked(&["--target", "debian-12", "bg.sh"]);
+    assert_eq!(v["summary"]["findings"], 1, "{v:#}");
+    assert_eq!(v["findings"][0]["start"]["line"], 2, "{v:#}");
+    // Without the `&` the lookup ends the script where python is missing.
+    std::fs::write(ws.root().join("fg.sh"), bash.replace(" &\n", "\n")).unwrap();
+    let v = ws.checked(&["--target", "debian-12", "fg.sh"]);
+    assert_eq!(v["summary"]["findings"], 0, "{v:#}");
+
+    let bat = "@echo off\r\nstart /b goto done\r\nwmic os get caption\r\n:done\r\n";
+    std::fs::write(ws.root().join("start.bat"), bat).unwrap();
+    let v = ws.checked(&["--target", "windows-11", "start.bat"]);
+    assert_eq!(v["summary"]["findings"], 1, "{v:#}");
+    assert_eq!(v["findings"][0]["start"]["line"], 3, "{v:#}");
+    std::fs::write(ws.root().join("goto.bat"), bat.replace("start /b ", "")).unwrap();
+    let v = ws.checked(&["--target", "windows-11", "goto.bat"]);
+    assert_eq!(v["summary"]["findings"], 0, "{v:#}");
+}

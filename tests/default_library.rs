@@ -1931,3 +1931,54 @@ Failed to connect to bus: Host is down"#,
         ),
     },
 ];
+
+/// A code region starts where a data string ends, so an operator right after a string
+/// (`'web' -in $roles`) starts its region: the entry must match there too, and stay quiet where
+/// PowerShell reads the same text as an argument (`openssl -in c.pfx`).
+#[test]
+fn operators_right_after_a_string_fire_as_after_a_variable() {
+    const IN: &str = "7ab0bd60-a40f-41af-8364-e013c878c8c1";
+    const TERNARY: &str = "466c43c8-4dba-4eeb-bf25-4bc66d335c91";
+    const COALESCE: &str = "68e15c36-4c29-4018-a433-e8271770281f";
+    let index = index();
+    let fires = |id: &str, line: &str, target: &str| {
+        fired(line, Language::PowerShell, target, &index)
+            .iter()
+            .any(|x| x == id)
+    };
+    for line in [
+        "if ($r -in $roles) { 'x' }",
+        "if ('web' -in $roles) { 'x' }",
+        "if (\"web\" -notin $roles) { 'x' }",
+        "$ok = 'web'-in $roles",
+    ] {
+        assert!(fires(IN, line, "powershell-2.0"), "{line}");
+        assert!(!fires(IN, line, "powershell-5.1"), "{line}");
+    }
+    for line in [
+        "openssl pkcs12 -in c.pfx -out c.pem",
+        "openssl 'pkcs12' -in c.pfx",
+        "tool \"a\" -notin x",
+        "Write-Host 'a -in b'",
+        "$roles -contains 'web'",
+    ] {
+        assert!(!fires(IN, line, "powershell-2.0"), "{line}");
+    }
+    for line in [
+        "$m = ($n -gt 1) ? 'many' : 'one'",
+        "$m = $n -eq 'a' ? 'many' : 'one'",
+        "$m = \"$n\" ? 'many' : 'one'",
+    ] {
+        assert!(fires(TERNARY, line, "powershell-5.1"), "{line}");
+    }
+    for line in [
+        "Get-Item 'a?' | Out-Null",
+        "dir 'x' ?.log",
+        "$rows | ? { $_.Stale }",
+    ] {
+        assert!(!fires(TERNARY, line, "powershell-5.1"), "{line}");
+    }
+    for line in ["$v = $a ?? 'x'", "$v = 'a' ?? 'x'", "$v = \"a\"??'x'"] {
+        assert!(fires(COALESCE, line, "powershell-5.1"), "{line}");
+    }
+}

@@ -592,7 +592,9 @@ fn display_path(path: &Path) -> String {
 /// file was read by the path as given; this is how it is shown), so `legacy/../legacy/x.ps1`
 /// is `legacy/x.ps1` and `./a.sh` is `a.sh`. Its root stays as written — `/`, a UNC `//server`,
 /// a drive `C:/` or `C:` —, a `..` above a relative start is kept (`../x.sh`) and one above the
-/// root dropped (`/..` is `/`).
+/// root dropped (`/..` is `/`). `..` is applied to the text, so after a symlinked directory
+/// (`link/../x.sh`, read from the link target's parent) the path shown may name another file
+/// than the one read; files are told apart by their canonical path, not by this one.
 fn normalize_lexically(path: &str) -> String {
     let drive =
         path.len() >= 2 && path.as_bytes()[0].is_ascii_alphabetic() && path.as_bytes()[1] == b':';

@@ -1282,6 +1282,9 @@ mod tests {
         };
         assert_eq!(lits(r"\s-(not)?in\s"), ["-in", "-notin"]);
         assert_eq!(lits(r"[\w\)\]]\s+\?\s"), ["?"]);
+        // Also at a code region's start (right after a string): still keyed by the operator.
+        assert_eq!(lits(r"(?:^|\s)-(not)?in\b"), ["-in", "-notin"]);
+        assert_eq!(lits(r"(?:^[ \t]*|[\w\)\]]\s+)\?(\s|$)"), ["?"]);
         assert_eq!(lits(r"\$using:\w+"), ["$using:"]);
         assert!(required_literals(r"\s+\w+").is_none());
     }

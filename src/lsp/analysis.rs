@@ -1124,6 +1124,8 @@ pub(crate) mod tests {
         body.push_str("nproc\ntac f\n");
         let with = format!("nproc\ntac f\n{checks}{body}");
         let without = format!("nproc\ntac f\n{body}");
+        // Checks run in the background end nothing.
+        let background = format!("nproc\ntac f\n{}{body}", checks.replace(" 1\n", " 1 &\n"));
         let reset = || PendingEdits {
             reset: true,
             edits: vec![],
@@ -1132,7 +1134,7 @@ pub(crate) mod tests {
             findings.into_iter().map(|f| f.span).collect()
         };
         let mut an = Analyzer::new(crate::script::parse);
-        for (text, fired) in [(&with, 2), (&without, 4), (&with, 2)] {
+        for (text, fired) in [(&with, 2), (&without, 4), (&with, 2), (&background, 4)] {
             let a = an.analyze(
                 text.clone(),
                 1,

@@ -2757,7 +2757,8 @@ impl<'a, 't> Walk<'a, 't> {
     /// fail ([`Ending`]): `C || exit`, `C || { …; exit; }`, `C && exit`, `if C; then …; exit;
     /// fi` (also with an `else`, or with the `exit` in the `else`). The statement must start
     /// its line and be free of syntax errors; `exit` must be one of the statements of its
-    /// branch, not nested further.
+    /// branch, not nested further. A statement run in the background (`C || exit 1 &`) is
+    /// none: its `exit` ends only the background subshell, and the script runs on.
     fn endings(&self, root: Node<'t>) -> Vec<Ending> {
         let k = self.k;
         let mut out = Vec::new();
@@ -2765,6 +2766,7 @@ impl<'a, 't> Walk<'a, 't> {
         for node in root.named_children(&mut cursor) {
             if (node.kind_id() != k.list && node.kind_id() != k.if_statement)
                 || node.has_error()
+                || node.next_sibling().is_some_and(|n| n.kind() == "&")
                 || !super::os::starts_line(self.src, node.start_byte())
                 || !self
                     .src
@@ -3927,6 +3929,10 @@ case "$(uname -s | tr '[:upper:]' '[:lower:]')" in darwin) readlink -f / ;; *) n
 /// parse gives it, the check itself unparsed).
 #[cfg(test)]
 pub(crate) const ENDING_CHECKS: &str = r#"nproc
+[ "$(uname)" = Linux ] || exit 1 &
+if [ "$(uname)" != Linux ]; then exit 1; fi &
+command -v nproc >/dev/null || exit 1 &
+nproc
 command -v tac >/dev/null || { echo 'need tac' >&2; exit 1; }
 f() { [ "$(uname)" = Darwin ] || exit 1; }
 for x in a; do [[ $OSTYPE == darwin* ]] || exit 1; done
@@ -6355,9 +6361,19 @@ nproc
             "[ \"$(uname)\" = Linux ] || ( exit 1 )\nnproc",
             "[ \"$(uname)\" = Linux ] || echo 'not Linux'\nnproc",
             "( [ \"$(uname)\" = Linux ] || exit 1 )\nnproc",
+            // In the background, `exit` ends only the background subshell.
+            "[ \"$(uname)\" = Linux ] || exit 1 &\nnproc",
+            "[ \"$(uname)\" = Linux ] || exit 1 & nproc",
+            "if [ \"$(uname)\" != Linux ]; then exit 1; fi &\nnproc",
         ] {
             assert_eq!(oses(src, "nproc"), [ALL], "{src}");
         }
+        let src = "command -v jq >/dev/null || exit 1 &\njq .";
+        assert!(
+            guards(src).iter().any(|(n, g)| n == "jq" && !*g),
+            "{src}: {:?}",
+            guards(src)
+        );
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub(crate) fn parse_into(
         line_cond: false,
         next_cond: false,
         dead: None,
+        started: None,
     };
     lexer.run();
     lexer.revive(src.len());
@@ -72,6 +73,9 @@ struct Lexer<'s, 'o> {
     /// Since an unconditional `goto` or `exit`: where the code that never runs starts, and how
     /// many commands and code regions there were then.
     dead: Option<(usize, usize, usize)>,
+    /// Where the program a `start` runs begins: it runs in a new process (a new window, or
+    /// with `/b` the same console), so its `exit` or `goto` leaves nothing of the script.
+    started: Option<usize>,
 }
 
 fn is_blank(c: u8) -> bool {
@@ -482,6 +486,7 @@ impl Lexer<'_, '_> {
     fn command(&mut self, ws: usize, we: usize, lower: &str) {
         let end = self.command_end(ws).max(we);
         let after_cond = std::mem::take(&mut self.next_cond);
+        let started = self.started.take() == Some(ws);
         // A quoted program path: the name is inside the quotes.
         let mut word = if self.b[ws] == b'"' && we > ws + 1 && self.b[we - 1] == b'"' {
             ws + 1..we - 1
@@ -544,6 +549,7 @@ impl Lexer<'_, '_> {
             "start" => {
                 if let Some(i) = self.start_program(we, end) {
                     self.pos = i;
+                    self.started = Some(i);
                     return;
                 }
             }
@@ -563,7 +569,7 @@ impl Lexer<'_, '_> {
             _ => {}
         }
         // Nothing after it runs until the next label (the rest of its own line neither).
-        if self.dead.is_none() && !after_cond && self.jumps_away(&bare, we..end) {
+        if self.dead.is_none() && !after_cond && !started && self.jumps_away(&bare, we..end) {
             self.dead = Some((end, self.out.commands.len(), self.out.code.len()));
         }
         self.after_command(end);
@@ -1086,6 +1092,13 @@ mod tests {
             "goto\nwmic\n",
             "cmd /c \"goto :a & exit\"\nwmic\n",
             "for /f %%i in ('goto x') do echo\nwmic\n",
+            // What `start` runs runs in a new process, `/b` in the same console.
+            "start exit\nwmic\n",
+            "start goto x\nwmic\n",
+            "start /b goto x\nwmic\n",
+            "start \"\" exit /b\nwmic\n",
+            "start \"\" cmd /c exit\nwmic\n",
+            "start /wait /b exit & wmic\n",
         ] {
             assert!(
                 names(src).iter().any(|n| n == "wmic"),
