@@ -994,11 +994,10 @@ impl LineStarts {
     }
 }
 
+/// The starts of the lines after the first. Vectorised: a scan builds this over the whole text
+/// once per part, and a byte-by-byte filter cost 8 instructions a byte.
 fn memchr_newlines(src: &str) -> impl Iterator<Item = usize> + '_ {
-    src.bytes()
-        .enumerate()
-        .filter(|&(_, b)| b == b'\n')
-        .map(|(i, _)| i + 1)
+    memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i + 1)
 }
 
 /// Whether code that runs only on the OS families `os` (the `else` of `if [ "$(uname)" =
