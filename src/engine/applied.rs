@@ -40,6 +40,8 @@ pub(crate) struct AppliedIf {
     pub pattern: usize,
     source: String,
     compiled: [OnceLock<Option<Regex>>; 2],
+    /// Literals one of which every match holds, lowercased (`None`: no such set).
+    needs: OnceLock<Option<Vec<String>>>,
 }
 
 impl AppliedIf {
@@ -48,7 +50,24 @@ impl AppliedIf {
             pattern,
             source: source.to_string(),
             compiled: Default::default(),
+            needs: OnceLock::new(),
         }
+    }
+
+    /// Whether the regex may match in a text whose ASCII lowercase is `lower`. Compiling the
+    /// library's install regexes took a millisecond of the hook's three, for commands that hold
+    /// none of their words.
+    fn may_match(&self, lower: &str) -> bool {
+        self.needs
+            .get_or_init(|| {
+                super::index::required_literals(&self.source).map(|lits| {
+                    lits.into_iter()
+                        .map(|(l, _)| l.to_ascii_lowercase())
+                        .collect()
+                })
+            })
+            .as_ref()
+            .is_none_or(|lits| lits.iter().any(|l| lower.contains(l.as_str())))
     }
 
     pub(crate) fn regex(&self, case_insensitive: bool) -> Option<&Regex> {
@@ -117,10 +136,11 @@ impl InPlace {
         }
         // Read only when a match needs them.
         let deferred = std::cell::OnceCell::new();
+        let lower = src.to_ascii_lowercase();
         let all = index.applied_ifs();
         for (k, a) in all.iter().enumerate() {
             // Patterns about one fix share its regex (the TLS 1.2 ones): searched once, for all.
-            if all[..k].iter().any(|b| b.source == a.source) {
+            if all[..k].iter().any(|b| b.source == a.source) || !a.may_match(&lower) {
                 continue;
             }
             let sharing: Vec<usize> = all[k..]

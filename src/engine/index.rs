@@ -256,7 +256,7 @@ pub(crate) fn prefix_literals(re: &str) -> Option<Vec<(String, bool)>> {
 /// Literals one of which occurs in every match of `re`, wherever: its prefix literals, else
 /// its suffix ones, else the prefix literals of the longest-keyed tail of its sequence
 /// (`\s-(not)?in\s` starts and ends with a blank of any kind, but holds `-in` or `-notin`).
-fn required_literals(re: &str) -> Option<Vec<(String, bool)>> {
+pub(crate) fn required_literals(re: &str) -> Option<Vec<(String, bool)>> {
     if let Some(lits) = prefix_literals(re) {
         return Some(lits);
     }

@@ -387,32 +387,8 @@ pub(crate) fn with_parser<R>(
     })
 }
 
-// mimalloc's option number (`mi_option_t` in mimalloc.h, the same in versions 2 and 3), which
-// libmimalloc-sys leaves out.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// A tree-sitter parser for `grammar`. Every parser in forewarn is made here, so that
-/// tree-sitter's C allocations go to mimalloc before the first one: tree-sitter allocates and
-/// frees a node per token, and glibc's malloc took a tenth of a PowerShell scan. The switch must
-/// precede every tree-sitter allocation, since a block is freed by whichever allocator is
-/// current.
+/// A tree-sitter parser for `grammar`: every parser in forewarn is made here.
 pub(crate) fn new_parser(grammar: &tree_sitter::Language) -> Option<tree_sitter::Parser> {
-    static ALLOCATOR: std::sync::Once = std::sync::Once::new();
-    ALLOCATOR.call_once(|| {
-        // SAFETY: runs once, before any tree-sitter object exists (no parser is made elsewhere),
-        // with functions that have the C allocator signatures tree-sitter expects.
-        unsafe {
-            // Freed pages given back at once, not after 10 ms: the language server's resident
-            // memory is a budget.
-            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
-            tree_sitter::set_allocator(
-                Some(libmimalloc_sys::mi_malloc),
-                Some(libmimalloc_sys::mi_calloc),
-                Some(libmimalloc_sys::mi_realloc),
-                Some(libmimalloc_sys::mi_free),
-            )
-        }
-    });
     let mut parser = tree_sitter::Parser::new();
     parser.set_language(grammar).ok()?;
     Some(parser)
