@@ -390,17 +390,17 @@ mod tests {
 
     /// The 1-based lines of the TLS pattern's findings in `src` (PowerShell, on Server 2012 R2).
     fn tls_lines(src: &str, idx: &PatternIndex) -> Vec<usize> {
-        scan(
-            src,
-            Language::PowerShell,
-            Some("windows-server-2012-r2"),
-            idx,
-        )
-        .findings
-        .iter()
-        .filter(|f| f.pattern_id == TLS)
-        .map(|f| src[..f.span.start].matches('\n').count() + 1)
-        .collect()
+        tls_lines_on(src, idx, "windows-server-2012-r2")
+    }
+
+    /// The 1-based lines of the TLS pattern's findings in `src` (PowerShell, on `target`).
+    fn tls_lines_on(src: &str, idx: &PatternIndex, target: &str) -> Vec<usize> {
+        scan(src, Language::PowerShell, Some(target), idx)
+            .findings
+            .iter()
+            .filter(|f| f.pattern_id == TLS)
+            .map(|f| src[..f.span.start].matches('\n').count() + 1)
+            .collect()
     }
 
     #[test]
@@ -506,17 +506,7 @@ mod tests {
 
     /// Whether the TLS pattern fires on the 2008 R2 target, per line.
     fn fires_2008(src: &str, idx: &PatternIndex) -> Vec<usize> {
-        scan(
-            src,
-            Language::PowerShell,
-            Some("windows-server-2008-r2"),
-            idx,
-        )
-        .findings
-        .iter()
-        .filter(|f| f.pattern_id == TLS)
-        .map(|f| src[..f.span.start].matches('\n').count() + 1)
-        .collect()
+        tls_lines_on(src, idx, "windows-server-2008-r2")
     }
 
     #[test]
