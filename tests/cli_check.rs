@@ -41,13 +41,8 @@ impl Workspace {
     }
 
     fn command(&self) -> Command {
-        let mut c = Command::new(EXE);
-        c.current_dir(self.root())
-            .env_remove("FOREWARN_TARGET")
-            .env_remove("FOREWARN_STORE")
-            .env("NO_COLOR", "1")
-            .arg("--store")
-            .arg(self.store());
+        let mut c = common::forewarn(&self.store());
+        c.current_dir(self.root());
         c
     }
 

@@ -5,22 +5,16 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::{json, Value};
 
-const EXE: &str = env!("CARGO_BIN_EXE_forewarn");
 /// The default library's "TLS 1.2-only HTTPS endpoints" pattern.
 const TLS: &str = "4ad620a2-67c2-4b6e-a19e-c0ea3a39d3b7";
 const SET: &str = "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12";
 
 fn forewarn(store: &Path, args: &[&str]) -> Output {
-    Command::new(EXE)
-        .env_remove("FOREWARN_TARGET")
-        .env_remove("FOREWARN_STORE")
-        .env("NO_COLOR", "1")
-        .arg("--store")
-        .arg(store)
+    common::forewarn(store)
         .args(args)
         .stdin(Stdio::null())
         .output()

@@ -3,12 +3,12 @@
 //! mode reads as text, what a version or Windows release check rules out, `curl` in Windows
 //! PowerShell, splatting.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-
-const EXE: &str = env!("CARGO_BIN_EXE_forewarn");
 
 /// A new store with the default library and a host `srv08` (Server 2008 R2 with WMF 5.1).
 struct Store {
@@ -39,14 +39,8 @@ impl Store {
     }
 
     fn command(&self) -> Command {
-        let mut c = Command::new(EXE);
-        c.current_dir(self.dir.path())
-            .env_remove("FOREWARN_TARGET")
-            .env_remove("FOREWARN_STORE")
-            .env("NO_COLOR", "1")
-            .arg("--store")
-            .arg(self.path())
-            .stdin(Stdio::null());
+        let mut c = common::forewarn(&self.path());
+        c.current_dir(self.dir.path()).stdin(Stdio::null());
         c
     }
 

@@ -14,13 +14,8 @@ const SCHEDULE: &str = "Scheduled jobs never run inside containers";
 
 /// The signatures of the findings, each with the text it matched, for `script` on `container`.
 fn findings(store: &tempfile::TempDir, script: &str) -> Vec<(String, String)> {
-    let mut cmd = Command::new(EXE);
-    cmd.current_dir(store.path())
-        .env_remove("FOREWARN_TARGET")
-        .env_remove("FOREWARN_STORE")
-        .env("NO_COLOR", "1")
-        .arg("--store")
-        .arg(store.path().join("patterns.db"));
+    let mut cmd = common::forewarn(&store.path().join("patterns.db"));
+    cmd.current_dir(store.path());
     let out = common::output_with_stdin(
         cmd.args([
             "check",

@@ -1,10 +1,24 @@
-//! What the end-to-end tests share: running the real binary with input on its stdin.
+//! What the end-to-end tests share: the real binary with a clean environment, and running it
+//! with input on its stdin.
 
 // Each test crate compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+
+/// The built `forewarn` on the store `store`, with neither the user's target nor store from the
+/// environment, and no colour.
+pub fn forewarn(store: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_forewarn"));
+    c.env_remove("FOREWARN_TARGET")
+        .env_remove("FOREWARN_STORE")
+        .env("NO_COLOR", "1")
+        .arg("--store")
+        .arg(store);
+    c
+}
 
 /// Starts `cmd` with piped stdio, writes `input` to its stdin and closes it. The process may
 /// finish without reading its input (an unknown agent, a usage error): a closed pipe is its
