@@ -779,12 +779,9 @@ fn target_powershell(tags: &[String]) -> Option<(u32, u32)> {
     let named = tags
         .iter()
         .filter_map(|t| {
-            let v = t.trim().strip_prefix("powershell-")?;
-            let (major, minor) = match v.split_once('.') {
-                Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
-                None => (v.parse().ok()?, u32::MAX),
-            };
-            Some((major, minor))
+            let t = lowercase(t.trim());
+            let (major, minor) = powershell(&t)?;
+            Some((major, if t.contains('.') { minor } else { u32::MAX }))
         })
         .max();
     named.or_else(|| {
