@@ -145,7 +145,7 @@ pub fn scan_prepared(
 pub(crate) const SPARSE_MIN_BYTES: usize = 64 * 1024;
 
 /// The stretches of `src` between statement cuts that contain a literal of some pattern that
-/// can fire where that stretch runs (see [`script::sparse`]), merged where they touch, and the
+/// can fire where that stretch runs (see [`script::sparse`]), one range each, and the
 /// stretches that may hold a check that ends the script (`sparse::ending_stretches`), and those
 /// that may hold a fix already applied (`fix.applied_if`, outside comments); `None` when the
 /// file cannot be cut safely.
@@ -268,15 +268,13 @@ fn sparse_ranges(
             row: 0,
         }),
     };
+    // One range per stretch: the parse reads ordinary statements without tree-sitter, one
+    // stretch at a time, and merges what is left where it touches.
     let ranges_of = |wanted: &[bool]| {
-        let mut ranges: Vec<Range<Cut>> = Vec::new();
-        for k in (0..wanted.len()).filter(|&k| wanted[k]) {
-            match ranges.last_mut() {
-                Some(last) if last.end == bound(k) => last.end = bound(k + 1),
-                _ => ranges.push(bound(k)..bound(k + 1)),
-            }
-        }
-        ranges
+        (0..wanted.len())
+            .filter(|&k| wanted[k])
+            .map(|k| bound(k)..bound(k + 1))
+            .collect::<Vec<Range<Cut>>>()
     };
     let mut fixes = vec![false; cuts.len() + 1];
     for at in applied::candidates(src, index) {

@@ -14,6 +14,7 @@ pub mod bash;
 pub mod batch;
 pub mod os;
 pub mod powershell;
+pub(crate) mod quick;
 pub mod sparse;
 pub mod sparse_ps;
 

@@ -920,7 +920,20 @@ pub fn parse_ranges_with<T: Send>(
         .max(1);
     let part = |group: &[Range<Cut>]| -> Option<T> {
         let mut out = Parsed::default();
-        for batch in group.chunks(RANGES_PER_PARSE) {
+        // Ordinary statements are read without tree-sitter; the rest, merged where they
+        // touch, are parsed.
+        let reader = super::quick::Reader::new(src, patched.as_deref(), lang, &endings);
+        let mut left: Vec<Range<Cut>> = Vec::new();
+        for r in group {
+            if reader.read(r.start.offset..r.end.offset, &mut out) {
+                continue;
+            }
+            match left.last_mut() {
+                Some(last) if last.end == r.start => last.end = r.end,
+                _ => left.push(r.clone()),
+            }
+        }
+        for batch in left.chunks(RANGES_PER_PARSE) {
             let ts: Vec<tree_sitter::Range> = batch.iter().map(|r| ts_range(r, src, end)).collect();
             // Ranges that each parse cleanly alone occasionally do not together (the grammar's
             // lookahead across a gap): then each is parsed alone.
@@ -945,6 +958,30 @@ pub fn parse_ranges_with<T: Send>(
             .map(|h| h.join().ok().flatten())
             .collect()
     })
+}
+
+/// Parses the stretch `r` of `src` alone with tree-sitter, told the checks that end the script
+/// `endings`, into `out` (what [`super::quick`]'s readers are compared with).
+#[cfg(test)]
+pub(crate) fn tree_sitter_read(
+    src: &str,
+    lang: Language,
+    r: &Range<Cut>,
+    endings: &[super::os::Ending],
+    out: &mut Parsed,
+) -> bool {
+    let ts = [ts_range(r, src, end_point(src))];
+    match lang {
+        Language::PowerShell => super::powershell::parse_ranges_into(src, src, &ts, out, endings),
+        _ => {
+            let probe_vars = std::sync::OnceLock::new();
+            let doc = super::bash::Document {
+                probe_vars: &probe_vars,
+                endings: Some(endings),
+            };
+            super::bash::parse_ranges_into(src, src, &ts, out, doc)
+        }
+    }
 }
 
 /// `src` with `patch` applied to each of `ranges` alone: only they are parsed, and the
