@@ -79,19 +79,54 @@ impl Reader<'_, '_> {
 
     /// Top-level statements, blank lines and comment lines, to the end of the stretch.
     fn statements(&mut self) -> Option<()> {
+        (self.block(&[])?.0 == "").then_some(())
+    }
+
+    /// Statements, blank lines and comments up to one of the reserved words `ends` where a
+    /// command would start (read, and returned), or with no `ends`, to the end of the stretch
+    /// (`""`); with how many statements there were.
+    fn block(&mut self, ends: &[&'static str]) -> Option<(&'static str, usize)> {
+        let mut statements = 0;
         loop {
             self.skip_blanks();
             match self.peek() {
-                None => return Some(()),
+                None => return ends.is_empty().then_some(("", statements)),
                 Some(b'\n') => self.pos += 1,
                 Some(b'#') => self.comment()?,
                 Some(_) => {
-                    if self.list(Stop::Line)? != Stop::Line {
+                    if let Some(word) = self.reserved_here() {
+                        if let Some(end) = ends.iter().find(|e| **e == word) {
+                            self.pos += word.len();
+                            return Some((end, statements));
+                        }
+                    }
+                    if self.list(Stop::Line)? == Stop::Paren {
                         return None;
                     }
+                    statements += 1;
                 }
             }
         }
+    }
+
+    /// The reserved word (or `{`, `}`, `!`, `[[`) that starts here as a whole word, if any.
+    fn reserved_here(&self) -> Option<&'static str> {
+        const RESERVED: &[&str] = &[
+            "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until",
+            "do", "done", "function", "in", "coproc", "{", "}", "!", "[[", "]]",
+        ];
+        let rest = &self.b[self.pos..self.end];
+        let len = rest
+            .iter()
+            .position(|c| {
+                matches!(
+                    c,
+                    b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>'
+                )
+            })
+            .unwrap_or(rest.len());
+        let word = std::str::from_utf8(&rest[..len]).ok()?;
+        RESERVED.iter().find(|r| **r == word).copied()
     }
 
     /// A comment from `#` to the end of the line; only after a blank or at a line start, where
@@ -137,6 +172,13 @@ impl Reader<'_, '_> {
                     }
                     self.pos += 1;
                     self.skip_blanks();
+                    if stop == Stop::Line
+                        && self
+                            .reserved_here()
+                            .is_some_and(|w| TERMINATORS.contains(&w))
+                    {
+                        return Some(Stop::Line);
+                    }
                     match self.peek() {
                         None | Some(b'\n') if stop == Stop::Line => return Some(Stop::Line),
                         Some(b')') if stop == Stop::Paren => return Some(Stop::Paren),
@@ -170,9 +212,58 @@ impl Reader<'_, '_> {
         }
     }
 
-    /// One simple command: assignments, then a name and its words and redirects. At least one
-    /// assignment or a name.
+    /// One command: a compound command (at the top level), a function definition, `[ -f x ]`,
+    /// a declaration, or a simple command: assignments, then a name and its words and
+    /// redirects (at least one assignment or a name).
     fn command(&mut self, stop: &Stop) -> Option<()> {
+        self.skip_blanks();
+        if let Some(word) = self.reserved_here() {
+            if *stop != Stop::Line {
+                return None;
+            }
+            match word {
+                "if" => self.if_clause()?,
+                "for" => self.for_clause()?,
+                "while" | "until" => {
+                    self.pos += word.len();
+                    self.nonempty(&["do"])?;
+                    self.nonempty(&["done"])?;
+                }
+                "{" => {
+                    self.pos += 1;
+                    self.nonempty(&["}"])?;
+                }
+                "function" => {
+                    self.pos += word.len();
+                    self.skip_blanks();
+                    self.function_name()?;
+                    self.skip_blanks();
+                    if self.b[self.pos..self.end].starts_with(b"()") {
+                        self.pos += 2;
+                    }
+                    self.function_body()?;
+                }
+                _ => return None,
+            }
+            // `done < file`, `fi | sort`, `} > log`: the walk hangs what follows on the
+            // compound; not read here.
+            self.skip_blanks();
+            let pipe = self.peek() == Some(b'|') && self.peek_at(1) != Some(b'|');
+            return (!pipe && !self.at_redirect() && !self.at_word_start()).then_some(());
+        }
+        // `name() { …; }`
+        let save = self.pos;
+        if *stop == Stop::Line && self.function_name().is_some() {
+            self.skip_blanks();
+            if self.b[self.pos..self.end].starts_with(b"()") {
+                self.pos += 2;
+                self.function_body()?;
+                self.skip_blanks();
+                return (!self.at_redirect() && !self.at_word_start() && self.peek() != Some(b'|'))
+                    .then_some(());
+            }
+        }
+        self.pos = save;
         let mut assigned = false;
         loop {
             self.skip_blanks();
@@ -188,20 +279,15 @@ impl Reader<'_, '_> {
             assigned = true;
         }
         self.skip_blanks();
+        if self.peek() == Some(b'[') && !assigned {
+            return self.test();
+        }
         if self.at_redirect() || !self.at_word_start() {
             // A redirect before the name, or no name: only assignments are read.
             return (assigned && !self.at_redirect()).then_some(());
         }
-        let _ = stop;
         let name = self.word()?;
-        let word = &self.src[name.clone()];
-        if !is_plain_name(word) {
-            return None;
-        }
-        let resolved = command_name(word, Language::Bash).0;
-        if declined(resolved) {
-            return None;
-        }
+        let mut words = vec![name.clone()];
         let mut end = name.end;
         loop {
             self.skip_blanks();
@@ -209,23 +295,220 @@ impl Reader<'_, '_> {
                 self.redirect()?;
                 end = self.pos;
             } else if self.at_word_start() {
-                end = self.word()?.end;
+                let w = self.word()?;
+                end = w.end;
+                words.push(w);
             } else {
                 break;
             }
         }
+        let first = command_name(&self.src[name.clone()], Language::Bash).0;
+        if DECLARATIONS.contains(&first) && is_plain_name(&self.src[name.clone()]) {
+            // Its own node in the grammar, reported as a command of its first word only.
+            if assigned || first != &self.src[name.clone()] {
+                return None;
+            }
+            self.keyword_command(name.start, name.end, end);
+            return Some(());
+        }
+        self.chain(&words, end)
+    }
+
+    /// Reports the command of `words` (up to `end`) and the commands the wrappers it starts
+    /// with run (`sudo -u deploy env A=1 tool`), as the walk's `chain` does for them.
+    fn chain(&mut self, words: &[Range<usize>], end: usize) -> Option<()> {
+        use crate::script::bash::{any_of, is_assignment, options, unquote, SUDO_LONG, SUDO_SHORT};
+        let src = self.src;
+        let value = |i: usize| words.get(i).and_then(|w| unquote(&src[w.clone()]));
+        let skip_assignments = |mut j: usize| {
+            while j < words.len() && is_assignment(&src[words[j].clone()]) {
+                j += 1;
+            }
+            j
+        };
+        let to = words.len();
+        let mut from = 0;
+        while from < to {
+            let w = words[from].clone();
+            let word = &src[w.clone()];
+            if !is_plain_name(word) {
+                return None;
+            }
+            let name = command_name(word, Language::Bash).0;
+            let mut cmd = make_command(src, w.clone(), end, Language::Bash, None, &self.base);
+            cmd.guarded = self.passed.proves(&cmd.name, w.start);
+            cmd.os = cmd.os & self.passed.at(w.start).0;
+            self.out.commands.push(cmd);
+            let args = from + 1..to;
+            from = match name {
+                "sudo" | "doas" => {
+                    let (j, seen) = match name {
+                        "sudo" => options(value, args, SUDO_SHORT, SUDO_LONG),
+                        _ => options(value, args, b"uC", &[]),
+                    };
+                    if name == "sudo" && any_of(seen, b"elvVK") {
+                        return Some(());
+                    }
+                    let j = skip_assignments(j);
+                    // A shell reading its input: not read here.
+                    if j >= to && any_of(seen, b"si") {
+                        return None;
+                    }
+                    j
+                }
+                "env" => skip_assignments(
+                    options(value, args, b"uCSP", &["unset", "chdir", "split-string"]).0,
+                ),
+                "nice" => options(value, args, b"n", &["adjustment"]).0,
+                "nohup" | "setsid" => options(value, args, b"", &[]).0,
+                "stdbuf" => options(value, args, b"ioe", &["input", "output", "error"]).0,
+                "timeout" => options(value, args, b"sk", &["signal", "kill-after"]).0 + 1,
+                name if declined(name) => return None,
+                _ => return Some(()),
+            };
+        }
+        Some(())
+    }
+
+    /// A command the grammar gives its own node (`[ … ]`, `local …`): reported from its first
+    /// word to its end, where no guard applies but what the checks that end the script prove.
+    fn keyword_command(&mut self, start: usize, name_end: usize, end: usize) {
         let mut cmd = make_command(
             self.src,
-            name.clone(),
+            start..name_end,
             end,
             Language::Bash,
             None,
             &self.base,
         );
-        cmd.guarded = self.passed.proves(&cmd.name, name.start);
-        cmd.os = cmd.os & self.passed.at(name.start).0;
+        cmd.os = self.passed.at(start).0;
         self.out.commands.push(cmd);
+    }
+
+    /// `[ -f WORD ]`: a unary test of a file or string, which proves nothing the walk follows
+    /// (it follows `-x` and `-n`, and comparisons, which are not read here).
+    fn test(&mut self) -> Option<()> {
+        let start = self.pos;
+        self.pos += 1;
+        if self.peek() != Some(b' ') {
+            return None;
+        }
+        self.skip_blanks();
+        let op = self.word()?;
+        let op = &self.b[op];
+        if op.len() != 2
+            || op[0] != b'-'
+            || !op[1].is_ascii_lowercase()
+            || matches!(op[1], b'x' | b'n')
+        {
+            return None;
+        }
+        self.skip_blanks();
+        if !self.at_word_start() || self.peek() == Some(b']') {
+            return None;
+        }
+        self.word()?;
+        self.skip_blanks();
+        if self.peek() != Some(b']') {
+            return None;
+        }
+        self.pos += 1;
+        self.keyword_command(start, start + 1, self.pos);
         Some(())
+    }
+
+    /// `if C; then A; [elif D; then B;] [else E;] fi`, each part holding statements. Reached
+    /// only for conditions that prove nothing (every command that proves something is declined).
+    fn if_clause(&mut self) -> Option<()> {
+        self.pos += 2;
+        self.nonempty(&["then"])?;
+        loop {
+            match self.nonempty(&["elif", "else", "fi"])? {
+                "elif" => {
+                    self.nonempty(&["then"])?;
+                }
+                "else" => {
+                    self.nonempty(&["fi"])?;
+                    return Some(());
+                }
+                _ => return Some(()),
+            }
+        }
+    }
+
+    /// `for NAME [in WORDS]; do …; done`.
+    fn for_clause(&mut self) -> Option<()> {
+        self.pos += 3;
+        if self.peek() != Some(b' ') {
+            return None;
+        }
+        self.skip_blanks();
+        self.function_name()?;
+        self.skip_blanks();
+        if self.reserved_here() == Some("in") {
+            self.pos += 2;
+            loop {
+                self.skip_blanks();
+                if !self.at_word_start() {
+                    break;
+                }
+                self.word()?;
+            }
+        }
+        match self.peek() {
+            Some(b';') if self.peek_at(1) != Some(b';') => self.pos += 1,
+            Some(b'\n') => {}
+            _ => return None,
+        }
+        loop {
+            self.skip_blanks();
+            match self.peek() {
+                Some(b'\n') => self.pos += 1,
+                _ => break,
+            }
+        }
+        if self.reserved_here() != Some("do") {
+            return None;
+        }
+        self.pos += 2;
+        self.nonempty(&["done"])?;
+        Some(())
+    }
+
+    /// A block with at least one statement, up to one of `ends`.
+    fn nonempty(&mut self, ends: &[&'static str]) -> Option<&'static str> {
+        let (end, statements) = self.block(ends)?;
+        (statements > 0).then_some(end)
+    }
+
+    /// A function's name: letters, digits, `_`, `-`, `.`, `:`.
+    fn function_name(&mut self) -> Option<()> {
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':'))
+        {
+            self.pos += 1;
+        }
+        (self.pos > start && self.b[start].is_ascii_alphabetic()
+            || self.pos > start && self.b[start] == b'_')
+            .then_some(())
+    }
+
+    /// A function's body: `{ …; }`, possibly on the next line.
+    fn function_body(&mut self) -> Option<()> {
+        loop {
+            self.skip_blanks();
+            match self.peek() {
+                Some(b'\n') => self.pos += 1,
+                _ => break,
+            }
+        }
+        if self.reserved_here() != Some("{") {
+            return None;
+        }
+        self.pos += 1;
+        self.nonempty(&["}"]).map(|_| ())
     }
 
     /// `NAME=` (not `+=`, not an array element).
@@ -345,7 +628,10 @@ impl Reader<'_, '_> {
     /// The literal text of a double-quoted string from `from` to here: a hole, unless it is
     /// only blanks (the grammar makes no `string_content` of those).
     fn literal(&mut self, from: usize) {
-        if self.b[from..self.pos].iter().any(|&c| c != b' ' && c != b'\t') {
+        if self.b[from..self.pos]
+            .iter()
+            .any(|&c| c != b' ' && c != b'\t')
+        {
             self.holes.push(from..self.pos);
         }
     }
@@ -429,12 +715,30 @@ impl Reader<'_, '_> {
     }
 }
 
+/// The reserved words that end a block, after which a list stops.
+const TERMINATORS: &[&str] = &["then", "else", "elif", "fi", "do", "done", "}", "esac"];
+
+/// Commands the grammar gives their own node, reported by their first word.
+const DECLARATIONS: &[&str] = &["local", "export", "declare", "typeset", "readonly"];
+
 /// A character of a word that is only itself to bash and to the grammar.
 fn is_plain(c: u8) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(
             c,
-            b'_' | b'-' | b'.' | b'/' | b':' | b',' | b'+' | b'=' | b'%' | b'@' | b'~' | b'^'
+            b'_' | b'-'
+                | b'.'
+                | b'/'
+                | b':'
+                | b','
+                | b'+'
+                | b'='
+                | b'%'
+                | b'@'
+                | b'~'
+                | b'^'
+                | b'*'
+                | b'?'
         )
 }
 
@@ -552,6 +856,58 @@ mod tests {
             "echo $10",
             "echo \"$x$y\"",
             "echo \"a$x\"b'c'$y",
+            "if [ -f \"/etc/app1.conf\" ]; then\n  tool1 -q --opt1 /etc/app1.conf\nfi",
+            "if a; then b; elif c; then d; else e; fi",
+            "if a\nthen\n  b\nelse\n  c\nfi",
+            "if a; then fi",
+            "if [ -x /usr/bin/jq ]; then jq; fi",
+            "if [ -n \"$(command -v jq)\" ]; then jq; fi",
+            "if [ \"$(uname)\" = Darwin ]; then a; fi",
+            "if [ -d /x ] && [ -z \"$y\" ]; then a; fi",
+            "[ -f x ] && a",
+            "[ -f x ] 2>/dev/null",
+            "[ -e x ]",
+            "[ -f ]",
+            "[ x ]",
+            "for f in /var/log/app1/*.log; do\n  gzip -9 \"$f\" && echo \"compressed $f\"\ndone",
+            "for f in a b; do x; done",
+            "for f; do x; done",
+            "for f in a b\ndo\n  x\ndone",
+            "for ((i=0;i<3;i++)); do x; done",
+            "while a; do b; done",
+            "until a; do b; done",
+            "while read -r l; do b; done < f",
+            "for f in a; do b; done | sort",
+            "{ a; b; }",
+            "{ a; b; } > log",
+            "function step_1 {\n  local x=$1\n  tool1 \"$x\" || return 1\n}",
+            "step_2() {\n  a\n}",
+            "step_3 () { a; }",
+            "function f() { a; }",
+            "f() ( a )",
+            "local x=1 y",
+            "export PATH=\"$PATH:/opt/bin\"",
+            "declare -a x",
+            "readonly X=1",
+            "A=1 export x",
+            "sudo -u deploy env A=1 tool4 --force 2>&1 | tee -a \"$log\"",
+            "sudo apt-get install -y x",
+            "sudo -l",
+            "sudo -i",
+            "sudo -u \"$u\" x",
+            "sudo 'apt-get' x",
+            "doas x",
+            "env -i PATH=/bin x",
+            "env",
+            "nice -n 5 x",
+            "nohup x &",
+            "setsid x",
+            "stdbuf -oL x",
+            "timeout 5 x",
+            "timeout -s KILL 5 x",
+            "sudo bash -c 'x'",
+            "sudo sh",
+            "env ssh h x",
         ];
         let mut accepted = 0;
         for line in lines {
