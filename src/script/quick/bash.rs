@@ -79,7 +79,7 @@ impl Reader<'_, '_> {
 
     /// Top-level statements, blank lines and comment lines, to the end of the stretch.
     fn statements(&mut self) -> Option<()> {
-        (self.block(&[])?.0 == "").then_some(())
+        self.block(&[])?.0.is_empty().then_some(())
     }
 
     /// Statements, blank lines and comments up to one of the reserved words `ends` where a
@@ -490,8 +490,7 @@ impl Reader<'_, '_> {
         {
             self.pos += 1;
         }
-        (self.pos > start && self.b[start].is_ascii_alphabetic()
-            || self.pos > start && self.b[start] == b'_')
+        (self.pos > start && (self.b[start].is_ascii_alphabetic() || self.b[start] == b'_'))
             .then_some(())
     }
 
@@ -598,7 +597,7 @@ impl Reader<'_, '_> {
                 _ => return None,
             }
         }
-        (self.pos > start).then(|| start..self.pos)
+        (self.pos > start).then_some(start..self.pos)
     }
 
     /// `"…"` with `$NAME`, `${NAME}`, `$(…)` and special parameters: the text between them
