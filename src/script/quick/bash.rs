@@ -32,6 +32,7 @@ pub(crate) fn read(src: &str, span: Range<usize>, passed: &Passed, out: &mut Par
         passed,
         base: OffsetMap::starting_at(0),
         out,
+        words: Vec::new(),
     };
     if reader.statements().is_none() {
         return false;
@@ -51,6 +52,7 @@ struct Reader<'a, 'o> {
     passed: &'a Passed,
     base: OffsetMap,
     out: &'o mut Parsed,
+    words: Vec<Range<usize>>,
 }
 
 /// What stopped a list: the end of the line (or of the stretch), or a `)` closing a
@@ -287,7 +289,10 @@ impl Reader<'_, '_> {
             return (assigned && !self.at_redirect()).then_some(());
         }
         let name = self.word()?;
-        let mut words = vec![name.clone()];
+        // One buffer for every command's words (a substitution in a word takes its own).
+        let mut words = std::mem::take(&mut self.words);
+        words.clear();
+        words.push(name.clone());
         let mut end = name.end;
         let mut redirected = false;
         loop {
@@ -311,13 +316,16 @@ impl Reader<'_, '_> {
         if DECLARATIONS.contains(&first) && is_plain_name(&self.src[name.clone()]) {
             // Its own node in the grammar, reported as a command of its first word only.
             // (A redirect is the statement's, outside the declaration's node.)
+            self.words = words;
             if assigned || redirected || first != &self.src[name.clone()] {
                 return None;
             }
             self.keyword_command(name.start, name.end, end);
             return Some(());
         }
-        self.chain(&words, end)
+        let read = self.chain(&words, end);
+        self.words = words;
+        read
     }
 
     /// Reports the command of `words` (up to `end`) and the commands the wrappers it starts
