@@ -3204,13 +3204,18 @@ pub(crate) fn build_command(
             c.map.push(last, word.end.saturating_sub(1).max(word.start));
         }
     }
+    c.text.reserve(pieces.iter().map(|p| p.len()).sum());
     for p in pieces {
         if p.is_empty() {
             continue;
         }
         c.map.push(c.text.len(), p.start);
-        c.text
-            .push_str(&blank_continuations(src.get(p.clone()).unwrap_or(""), PS));
+        let piece = src.get(p.clone()).unwrap_or("");
+        // Only a backtick continues a line: most arguments are copied as they are.
+        match piece.contains('`') {
+            true => c.text.push_str(&blank_continuations(piece, PS)),
+            false => c.text.push_str(piece),
+        }
     }
     // The map's last segment ends at the text end; anchor the end exactly.
     if let Some(last) = pieces.last() {

@@ -807,7 +807,10 @@ impl Reader<'_> {
         self.i += 1;
         self.blanks();
         self.condition = true;
-        let read = self.pipeline();
+        let read = match self.peek() {
+            b'-' | b'!' => self.negated(),
+            _ => self.pipeline(),
+        };
         self.condition = false;
         read?;
         self.blanks();
@@ -817,6 +820,39 @@ impl Reader<'_> {
         self.code(self.i..self.i + 1);
         self.i += 1;
         self.block()
+    }
+
+    /// `-not (pipeline)` or `!(pipeline)`: what the pipeline proves, turned around (nothing,
+    /// as it looks no name up).
+    fn negated(&mut self) -> Option<()> {
+        let s = self.i;
+        let end = match self.peek() {
+            b'!' => s + 1,
+            _ => {
+                let j = self.ident_end(s + 1);
+                if !self.b[s + 1..j].eq_ignore_ascii_case(b"not") || self.at(j) != b' ' {
+                    return None;
+                }
+                j
+            }
+        };
+        self.code(s..end);
+        self.i = end;
+        self.blanks();
+        if self.peek() != b'(' {
+            return None;
+        }
+        self.code(self.i..self.i + 1);
+        self.i += 1;
+        self.blanks();
+        self.pipeline()?;
+        self.blanks();
+        if self.peek() != b')' {
+            return None;
+        }
+        self.code(self.i..self.i + 1);
+        self.i += 1;
+        Some(())
     }
 
     /// The `{ … }` of a clause, after blanks and line breaks.
@@ -904,6 +940,9 @@ mod tests {
         "IF (Test-Path x) { a } ELSEIF (b) { c } ELSE { d }",
         "if (Test-Path x) {\n  if (b) { c }\n}\nelseif (d) {\n  e\n}",
         "tool $_x $x1",
+        "if (-not (Test-Path $dir)) {\n  New-Item -ItemType Directory -Path $dir | Out-Null\n}",
+        "if (!(Test-Path x)) { a } elseif (-NOT (b | c)) { d }",
+        "if (! ( Test-Path x ) ) { a }",
         "\ttool -x\n\t\tother 'z'",
         "$a = 'x'; $b = \"y\"; tool $a $b",
         "Write-Output \"$(tool \"$(inner -x)\")\"",
@@ -939,7 +978,10 @@ mod tests {
         "if (gcm tool) { tool }",
         "if ($PSVersionTable.PSVersion.Major -ge 5) { tool }",
         "if ($IsLinux) { tool }",
-        "if (-not (Test-Path x)) { tool }",
+        "if (-not (Get-Command tool)) { a }",
+        "if (!(gcm tool -ea 0)) { a }",
+        "if (-not $x) { a }",
+        "if (-not -not (Test-Path x)) { a }",
         "foreach ($u in $users) { tool }",
         "function f { tool }",
         "param($x)",
@@ -1221,10 +1263,11 @@ mod tests {
             let mut src = String::new();
             for _ in 0..1 + d.below(4) {
                 let a = command_line(&mut d);
-                let statement = match d.below(8) {
+                let statement = match d.below(9) {
                     0 => format!("$x = {a}"),
                     1 => format!("{a} | {}", command_line(&mut d)),
                     2 => format!("if ({a}) {{ {} }}", command_line(&mut d)),
+                    6 => format!("if (-not ({a})) {{ {} }}", command_line(&mut d)),
                     3 => format!("if ({a}) {{\n  {}\n}}\nelse {{ b }}", command_line(&mut d)),
                     4 => format!("$v = '{}'", d.below(9)),
                     5 => "$_.N -eq 'x' -or $_.M".to_string(),
