@@ -4,16 +4,20 @@
 //! up on the first byte it is not sure of:
 //!
 //! - pipelines of commands (`a | b`, a line break after the `|`), whose name is a plain word
-//!   (letters, digits, `_ - . : \ /`) and whose arguments are parameters (`-Name`, `--opt3`,
+//!   (letters, digits, `_ - . \ /`, a drive `C:\`) and whose arguments are parameters (`-Name`, `--opt3`,
 //!   `-Name:value`), bare words, integers, `'verbatim'` and `"expandable"` strings (holding
 //!   `$var`, `$env:X` and `$( … )` of this grammar, no escapes), variables with members
 //!   (`$_.Name`, `$r.Content`), script blocks `{ … }`, sub-expressions `$( … )` and
 //!   parenthesised pipelines `( … )`;
 //! - `$x = ` such a pipeline or a value; a value alone, or values compared (`$_.Enabled`,
 //!   `$_.Name -like 'adm*'`), as script blocks hold them;
-//! - `if (pipeline) { … }` with `elseif`/`else`, when the condition's commands look no name up
-//!   (no `Get-Command`, no variable: nothing the walk reads a guard or a version check from);
-//! - `;`, line breaks (LF or CRLF) and `#` comments between statements.
+//! - `if (pipeline) { … }` with `elseif`/`else`, also `-not (pipeline)` and `!(pipeline)`,
+//!   when the condition's commands look no name up (no `Get-Command`, no variable: nothing
+//!   the walk reads a guard or a version check from);
+//! - `;`, line breaks (LF or CRLF), indenting tabs and `#` comments between statements.
+//!
+//! A stretch of comments alone is declined too: tree-sitter confirms no stretch without a
+//! statement.
 //!
 //! It declines every other keyword, every name the walk reads more closely (one that runs
 //! code, changes host or opens a session, [`SPECIAL`]), backticks, here-strings, `@`, `[`, `,`,
