@@ -14,12 +14,15 @@
 //! - `if (pipeline) { … }` with `elseif`/`else`, also `-not (pipeline)` and `!(pipeline)`,
 //!   when the condition's commands look no name up (no `Get-Command`, no variable: nothing
 //!   the walk reads a guard or a version check from);
+//! - `foreach ($x in $list) { … }` (a variable or a parenthesised pipeline as the list),
+//!   `try { … }` with untyped `catch { … }` and `finally { … }`, and `throw`, `return`,
+//!   `exit` (with a value), `break` and `continue` (without a label);
 //! - `;`, line breaks (LF or CRLF), indenting tabs and `#` comments between statements.
 //!
 //! A stretch of comments alone is declined too: tree-sitter confirms no stretch without a
 //! statement.
 //!
-//! It declines every other keyword, every name the walk reads more closely (one that runs
+//! It declines every other keyword (`function`, `param`, `switch`, …), every name the walk reads more closely (one that runs
 //! code, changes host or opens a session, [`SPECIAL`]), backticks, here-strings, `@`, `[`, `,`,
 //! `&`, `?`, redirections, block comments and anything not ASCII.
 //!
@@ -354,15 +357,120 @@ impl Reader<'_> {
             b'$' => self.assignment_or_value(),
             b'\'' | b'"' => self.value(),
             c if c.is_ascii_alphabetic() || c == b'_' => {
-                let run = self.ident_end(self.i);
-                let word = &self.b[self.i..run];
-                if word.eq_ignore_ascii_case(b"if") && matches!(self.at(run), b' ' | b'\t' | b'(') {
-                    return self.if_statement();
+                if !self.keyword_at(self.i) {
+                    return self.pipeline();
                 }
-                self.pipeline()
+                let run = self.ident_end(self.i);
+                let word = self.b[self.i..run].to_ascii_lowercase();
+                let next = self.at(run);
+                let opens = |c: u8| matches!(c, b' ' | b'\t' | b'{' | b'\n' | b'\r');
+                match word.as_slice() {
+                    b"if" if matches!(next, b' ' | b'\t' | b'(') => self.if_statement(),
+                    b"foreach" if matches!(next, b' ' | b'(') => self.foreach_statement(run),
+                    b"try" if opens(next) => self.try_statement(run),
+                    b"throw" | b"return" | b"exit" | b"break" | b"continue" => {
+                        self.code(self.i..run);
+                        self.i = run;
+                        let save = self.i;
+                        self.blanks();
+                        match self.peek() {
+                            b'\n' | b'\r' | b';' | b'}' | b'#' | 0 => {
+                                self.i = save;
+                                Some(())
+                            }
+                            // `break outer`: a label, read no further.
+                            _ if matches!(word.as_slice(), b"break" | b"continue") => None,
+                            _ => self.value(),
+                        }
+                    }
+                    _ => None,
+                }
             }
             _ => None,
         }
+    }
+
+    /// `foreach ($x in $list) { … }` (the list a variable or a parenthesised pipeline), the
+    /// keyword read up to `run`.
+    fn foreach_statement(&mut self, run: usize) -> Option<()> {
+        self.code(self.i..run);
+        self.i = run;
+        self.blanks();
+        if self.peek() != b'(' {
+            return None;
+        }
+        self.code(self.i..self.i + 1);
+        self.i += 1;
+        self.blanks();
+        let v = self.i;
+        if self.peek() != b'$' {
+            return None;
+        }
+        self.variable(false)?;
+        self.code(v..self.i);
+        if !self.blanks() {
+            return None;
+        }
+        let s = self.i;
+        let end = self.ident_end(s);
+        if !self.b[s..end].eq_ignore_ascii_case(b"in") || self.at(end) != b' ' {
+            return None;
+        }
+        self.code(s..end);
+        self.i = end;
+        self.blanks();
+        match self.peek() {
+            b'$' if self.at(self.i + 1) != b'(' => {
+                let v = self.i;
+                self.variable(true)?;
+                self.code(v..self.i);
+            }
+            b'(' => self.parenthesised()?,
+            _ => return None,
+        }
+        self.blanks();
+        if self.peek() != b')' {
+            return None;
+        }
+        self.code(self.i..self.i + 1);
+        self.i += 1;
+        self.block()
+    }
+
+    /// `try { … }` with `catch { … }` (no exception type) and `finally { … }`, the keyword
+    /// read up to `run`.
+    fn try_statement(&mut self, run: usize) -> Option<()> {
+        self.code(self.i..run);
+        self.i = run;
+        self.block()?;
+        let mut clauses = 0;
+        loop {
+            let save = self.i;
+            loop {
+                self.blanks();
+                if !self.newline() {
+                    break;
+                }
+            }
+            let s = self.i;
+            let end = self.ident_end(s);
+            let word = &self.b[s..end];
+            let opens = matches!(self.at(end), b' ' | b'\t' | b'{' | b'\n' | b'\r');
+            let catch = word.eq_ignore_ascii_case(b"catch");
+            if opens && (catch || word.eq_ignore_ascii_case(b"finally")) {
+                self.code(s..end);
+                self.i = end;
+                self.block()?;
+                clauses += 1;
+                if !catch {
+                    break;
+                }
+            } else {
+                self.i = save;
+                break;
+            }
+        }
+        (clauses > 0).then_some(())
     }
 
     /// Whether a keyword the grammar would read starts the word at `i`: one not glued to a
@@ -947,6 +1055,18 @@ mod tests {
         "if (-not (Test-Path $dir)) {\n  New-Item -ItemType Directory -Path $dir | Out-Null\n}",
         "if (!(Test-Path x)) { a } elseif (-NOT (b | c)) { d }",
         "if (! ( Test-Path x ) ) { a }",
+        "foreach ($u in $users) {\n  tool $u.Name\n}",
+        "foreach ($f in (Get-ChildItem -Path C:\\x)) { Remove-Item $f.FullName }",
+        "ForEach ($u in $r.Items) { a }",
+        "try {\n  tool -x\n}\ncatch {\n  Write-Warning \"failed: $($_.Exception.Message)\"\n}",
+        "try { a } catch { b } finally { c }",
+        "try { a }\nfinally { c }",
+        "if (Test-Path x) { throw \"no $x\" }",
+        "if (Test-Path x) { exit 1 } else { exit $code }",
+        "ForEach-Object { if (Test-Path $_) { return } ; continue }",
+        "foreach ($x in $y) { if (a) { break } }",
+        "return $x -eq 'y'",
+        "throw",
         "\ttool -x\n\t\tother 'z'",
         "$a = 'x'; $b = \"y\"; tool $a $b",
         "Write-Output \"$(tool \"$(inner -x)\")\"",
@@ -986,14 +1106,17 @@ mod tests {
         "if (!(gcm tool -ea 0)) { a }",
         "if (-not $x) { a }",
         "if (-not -not (Test-Path x)) { a }",
-        "foreach ($u in $users) { tool }",
+        "foreach ($i in 1..3) { tool }",
+        "foreach ($f in Get-ChildItem) { tool }",
+        "foreach -Parallel ($u in $users) { tool }",
+        "try { a }",
+        "try { a } catch [System.Exception] { b }",
+        "break outer",
+        "return Get-X",
+        "throw 'x' 'y'",
         "function f { tool }",
         "param($x)",
-        "return",
-        "exit 1",
-        "throw 'x'",
         "switch ($x) { 1 { a } }",
-        "try { a } catch { b }",
         "Get-Local`User",
         "tool `\n  -x",
         "tool \"a`tb\"",
@@ -1267,14 +1390,21 @@ mod tests {
             let mut src = String::new();
             for _ in 0..1 + d.below(4) {
                 let a = command_line(&mut d);
-                let statement = match d.below(9) {
+                let statement = match d.below(11) {
                     0 => format!("$x = {a}"),
                     1 => format!("{a} | {}", command_line(&mut d)),
                     2 => format!("if ({a}) {{ {} }}", command_line(&mut d)),
                     6 => format!("if (-not ({a})) {{ {} }}", command_line(&mut d)),
+                    7 => format!("foreach ($u in $l) {{\n  {a}\n}}"),
+                    8 => format!("try {{ {a} }}\ncatch {{ throw }}"),
                     3 => format!("if ({a}) {{\n  {}\n}}\nelse {{ b }}", command_line(&mut d)),
                     4 => format!("$v = '{}'", d.below(9)),
                     5 => "$_.N -eq 'x' -or $_.M".to_string(),
+                    9 => format!(
+                        "{} {}",
+                        d.pick(&["exit", "return", "throw"]),
+                        d.pick(&["", "1", "$x", "'m'", "\"m $x\""])
+                    ),
                     _ => a,
                 };
                 src.push_str(&statement);
