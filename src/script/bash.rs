@@ -828,8 +828,8 @@ pub(crate) const RUNS_CODE: &[&str] = &[
 ];
 
 /// Short options whose value is the next word (when not attached), per wrapper.
-const SUDO_SHORT: &[u8] = b"ugpCUrtTDR";
-const SUDO_LONG: &[&str] = &[
+pub(crate) const SUDO_SHORT: &[u8] = b"ugpCUrtTDR";
+pub(crate) const SUDO_LONG: &[&str] = &[
     "user",
     "group",
     "prompt",
@@ -987,7 +987,51 @@ const KUBECTL_LONG: &[&str] = &[
     "profile-output",
 ];
 
-fn bit(letter: u8) -> u128 {
+/// Reads a wrapper's options from word `args.start` on, each word's value (after quote
+/// removal; `None` when it depends on an expansion) given by `value`: returns the index of the
+/// first word after them (the command the wrapper runs) and the set of short option letters seen
+/// ([`bit`]). `short_val` and `long_val` are the options that take a value.
+pub(crate) fn options<'v>(
+    value: impl Fn(usize) -> Option<Cow<'v, str>>,
+    args: Range<usize>,
+    short_val: &[u8],
+    long_val: &[&str],
+) -> (usize, u128) {
+    let mut seen = 0u128;
+    let mut j = args.start;
+    while j < args.end {
+        let Some(v) = value(j) else {
+            break;
+        };
+        if v == "--" {
+            return (j + 1, seen);
+        }
+        if let Some(long) = v.strip_prefix("--") {
+            j += if !long.contains('=') && long_val.contains(&long) {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        let Some(flags) = v.strip_prefix('-').filter(|f| !f.is_empty()) else {
+            break;
+        };
+        j += 1;
+        for (pos, b) in flags.bytes().enumerate() {
+            seen |= bit(b);
+            if short_val.contains(&b) {
+                if pos + 1 == flags.len() {
+                    j += 1;
+                }
+                break;
+            }
+        }
+    }
+    (j.min(args.end), seen)
+}
+
+pub(crate) fn bit(letter: u8) -> u128 {
     if letter < 128 {
         1u128 << letter
     } else {
@@ -995,7 +1039,7 @@ fn bit(letter: u8) -> u128 {
     }
 }
 
-fn any_of(seen: u128, letters: &[u8]) -> bool {
+pub(crate) fn any_of(seen: u128, letters: &[u8]) -> bool {
     letters.iter().any(|&l| seen & bit(l) != 0)
 }
 
@@ -2696,38 +2740,7 @@ impl<'a, 't> Walk<'a, 't> {
         short_val: &[u8],
         long_val: &[&str],
     ) -> (usize, u128) {
-        let mut seen = 0u128;
-        let mut j = args.start;
-        while j < args.end {
-            let Some(v) = self.value(words, j) else {
-                break;
-            };
-            if v == "--" {
-                return (j + 1, seen);
-            }
-            if let Some(long) = v.strip_prefix("--") {
-                j += if !long.contains('=') && long_val.contains(&long) {
-                    2
-                } else {
-                    1
-                };
-                continue;
-            }
-            let Some(flags) = v.strip_prefix('-').filter(|f| !f.is_empty()) else {
-                break;
-            };
-            j += 1;
-            for (pos, b) in flags.bytes().enumerate() {
-                seen |= bit(b);
-                if short_val.contains(&b) {
-                    if pos + 1 == flags.len() {
-                        j += 1;
-                    }
-                    break;
-                }
-            }
-        }
-        (j.min(args.end), seen)
+        options(|i| self.value(words, i), args, short_val, long_val)
     }
 
     /// Skips `NAME=value` words (`env A=1 cmd`, `sudo LANG=C cmd`).
@@ -3684,7 +3697,7 @@ fn last_named_child(node: Node<'_>) -> Option<Node<'_>> {
 }
 
 /// `NAME=…` with a valid shell variable name.
-fn is_assignment(text: &str) -> bool {
+pub(crate) fn is_assignment(text: &str) -> bool {
     let Some(eq) = text.find('=') else {
         return false;
     };
@@ -3715,7 +3728,7 @@ fn ssh_host(dest: &str) -> &str {
 }
 
 /// Shell quote removal for a static word; `None` if any part of it is expanded.
-fn unquote(text: &str) -> Option<Cow<'_, str>> {
+pub(crate) fn unquote(text: &str) -> Option<Cow<'_, str>> {
     if !text.contains(['\'', '"', '\\', '$', '`']) {
         return Some(Cow::Borrowed(text));
     }

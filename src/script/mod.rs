@@ -159,12 +159,20 @@ impl OffsetMap {
         }
     }
 
+    /// Whether every offset maps to itself.
+    pub fn is_identity(&self) -> bool {
+        self.segments == [(0, 0)]
+    }
+
     /// Composes `self` (text → inner source) with `outer` (inner source → outer source), for
     /// code found inside code (an executed string inside a script).
     ///
     /// Every break of `outer` that falls inside a segment of `self` becomes a break of the
     /// result, so offsets past a removed escape (`\"` in a double-quoted `bash -c "…"`) stay exact.
     pub fn then(&self, outer: &OffsetMap) -> OffsetMap {
+        if outer.is_identity() {
+            return self.clone();
+        }
         let mut out = OffsetMap {
             segments: Vec::with_capacity(self.segments.len() + outer.segments.len()),
         };
@@ -469,7 +477,12 @@ pub fn make_command(
                 .to_source_end(name_word.end)
                 .max(base.to_source(name_word.start)),
         text,
-        map: map.then(base),
+        // Code of the document itself (most of it) maps through the identity.
+        map: if base.is_identity() {
+            map
+        } else {
+            map.then(base)
+        },
         language: lang,
         host,
         guarded: false,
