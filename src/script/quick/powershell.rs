@@ -8,12 +8,13 @@
 //!   `-Name:value`), bare words, integers, `'verbatim'` and `"expandable"` strings (holding
 //!   `$var`, `$env:X` and `$( … )` of this grammar, no escapes), variables with members
 //!   (`$_.Name`, `$r.Content`), script blocks `{ … }`, sub-expressions `$( … )` and
-//!   parenthesised pipelines `( … )`;
+//!   parenthesised pipelines `( … )`, with members (`(Get-FileHash x).Hash`);
 //! - `$x = ` such a pipeline or a value; a value alone, or values compared (`$_.Enabled`,
 //!   `$_.Name -like 'adm*'`), as script blocks hold them;
-//! - `if (pipeline) { … }` with `elseif`/`else`, also `-not (pipeline)` and `!(pipeline)`,
-//!   when the condition's commands look no name up (no `Get-Command`, no variable: nothing
-//!   the walk reads a guard or a version check from);
+//! - `if (pipeline) { … }` with `elseif`/`else`, also `-not (pipeline)`, `!(pipeline)` and
+//!   values compared (`$LASTEXITCODE -ne 0`, joined by `-and`/`-or`), when the condition looks
+//!   no name up (no `Get-Command`) and reads no version or OS probe ([`PROBES`]): nothing the
+//!   walk reads a guard or a version check from;
 //! - `foreach ($x in $list) { … }` (a variable or a parenthesised pipeline as the list),
 //!   `try { … }` with untyped `catch { … }` and `finally { … }`, and `throw`, `return`,
 //!   `exit` (with a value), `break` and `continue` (without a label);
@@ -76,6 +77,17 @@ const SPECIAL: &[&str] = &[
     "start-process",
     "wsl",
     "zsh",
+];
+
+/// Variables (lowercase, scope left out, or with it) a condition reads a version or an OS
+/// from: a condition naming one goes to tree-sitter.
+const PROBES: &[&str] = &[
+    "env:os",
+    "host",
+    "islinux",
+    "ismacos",
+    "iswindows",
+    "psversiontable",
 ];
 
 /// The names whose lookup proves a command present in a condition ([`Facts::names`]).
@@ -217,6 +229,25 @@ fn is_ident(c: u8) -> bool {
 /// A byte of a command name or a bare word.
 fn is_word_byte(c: u8) -> bool {
     is_ident(c) || matches!(c, b'-' | b'.' | b':' | b'\\' | b'/')
+}
+
+/// An operator of [`COMPARISONS`], maybe made case-insensitive or -sensitive (`-ieq`, `-ceq`;
+/// the grammar knows no `-iin`).
+fn is_comparison(op: &[u8]) -> bool {
+    let known = |op: &[u8]| {
+        COMPARISONS
+            .iter()
+            .any(|o| o.as_bytes().eq_ignore_ascii_case(op))
+    };
+    let unprefixed = |op: &[u8]| {
+        ["and", "in", "notin", "or"]
+            .iter()
+            .any(|o| o.as_bytes().eq_ignore_ascii_case(op))
+    };
+    known(op)
+        || (matches!(op.first().map(u8::to_ascii_lowercase), Some(b'i' | b'c'))
+            && known(&op[1..])
+            && !unprefixed(&op[1..]))
 }
 
 fn is_keyword(word: &[u8]) -> bool {
@@ -620,7 +651,11 @@ impl Reader<'_> {
             }
             b'(' => {
                 self.parenthesised()?;
-                self.elide(k, s, 1);
+                // `(…).Name` is a member access, whose text the walk keeps whole.
+                match self.peek() {
+                    b'.' => self.members()?,
+                    _ => self.elide(k, s, 1),
+                }
             }
             b'0'..=b'9' => self.number()?,
             c if c.is_ascii_alphabetic() || c == b'_' || c == b'\\' || c == b'/' => {
@@ -693,6 +728,7 @@ impl Reader<'_> {
             return None;
         }
         j = self.ident_end(j);
+        let mut name = self.i + 1..j;
         if self.at(j) == b':' {
             let scope = &self.b[self.i + 1..j];
             let known = ["env", "script", "global", "local", "private"]
@@ -702,7 +738,13 @@ impl Reader<'_> {
             if !known || !(next.is_ascii_alphabetic() || next == b'_') {
                 return None;
             }
-            j = self.ident_end(j + 1);
+            name = j + 1..self.ident_end(j + 1);
+            j = name.end;
+        }
+        // What a condition may prove something from: the PowerShell's version, the OS.
+        let probe = |n: &[u8]| PROBES.iter().any(|p| p.as_bytes().eq_ignore_ascii_case(n));
+        if self.condition && (probe(&self.b[name]) || probe(&self.b[self.i + 1..j])) {
+            return None;
         }
         while members && self.at(j) == b'.' {
             let next = self.at(j + 1);
@@ -840,8 +882,26 @@ impl Reader<'_> {
             b'\'' => self.verbatim(),
             b'"' => self.expandable(),
             b'0'..=b'9' => self.number(),
+            b'(' => {
+                self.parenthesised()?;
+                self.members()
+            }
             _ => None,
         }
+    }
+
+    /// `.Name`s after a parenthesised pipeline (`(Get-FileHash x).Hash`).
+    fn members(&mut self) -> Option<()> {
+        while self.peek() == b'.' {
+            let next = self.at(self.i + 1);
+            if !(next.is_ascii_alphabetic() || next == b'_') {
+                return None;
+            }
+            let end = self.ident_end(self.i + 1);
+            self.code(self.i..end);
+            self.i = end;
+        }
+        Some(())
     }
 
     /// `-op operand`, as many as there are.
@@ -854,15 +914,7 @@ impl Reader<'_> {
             }
             let s = self.i;
             let j = self.ident_end(s + 1);
-            let op = &self.b[s + 1..j];
-            let op = match op.first().map(u8::to_ascii_lowercase) {
-                Some(b'i' | b'c') if op.len() > 2 => &op[1..],
-                _ => op,
-            };
-            let known = COMPARISONS
-                .iter()
-                .any(|o| o.as_bytes().eq_ignore_ascii_case(op));
-            if !known || !matches!(self.at(j), b' ' | b'\t') {
+            if !is_comparison(&self.b[s + 1..j]) || !matches!(self.at(j), b' ' | b'\t') {
                 return None;
             }
             self.code(s..j);
@@ -921,7 +973,8 @@ impl Reader<'_> {
         self.condition = true;
         let read = match self.peek() {
             b'-' | b'!' => self.negated(),
-            _ => self.pipeline(),
+            c if c.is_ascii_alphabetic() || c == b'_' => self.pipeline(),
+            _ => self.compared(),
         };
         self.condition = false;
         read?;
@@ -932,6 +985,35 @@ impl Reader<'_> {
         self.code(self.i..self.i + 1);
         self.i += 1;
         self.block()
+    }
+
+    /// Values compared (`$LASTEXITCODE -ne 0`), joined by `-and`/`-or`: one comparison each,
+    /// of values that are no version or OS probe ([`PROBES`]), proves nothing.
+    fn compared(&mut self) -> Option<()> {
+        let mut compared = false;
+        loop {
+            self.operand()?;
+            let save = self.i;
+            self.blanks();
+            let s = self.i;
+            let end = self.ident_end(s + 1);
+            let op = match self.peek() {
+                b'-' if matches!(self.at(end), b' ' | b'\t') => &self.b[s + 1..end],
+                _ => {
+                    self.i = save;
+                    return Some(());
+                }
+            };
+            let logical = op.eq_ignore_ascii_case(b"and") || op.eq_ignore_ascii_case(b"or");
+            // `$a -eq $b -eq $c` compares a comparison: not read.
+            if !is_comparison(op) || (compared && !logical) {
+                return None;
+            }
+            compared = !logical;
+            self.code(s..end);
+            self.i = end;
+            self.blanks();
+        }
     }
 
     /// `-not (pipeline)` or `!(pipeline)`: what the pipeline proves, turned around (nothing,
@@ -1066,6 +1148,16 @@ mod tests {
         "ForEach-Object { if (Test-Path $_) { return } ; continue }",
         "foreach ($x in $y) { if (a) { break } }",
         "return $x -eq 'y'",
+        "if ($LASTEXITCODE -ne 0) { throw \"sqlcmd failed with $LASTEXITCODE\" }",
+        "if ($args -contains '-Install') {\n  schtasks /Create /F\n}",
+        "if ($x) { a } elseif ($y -eq 'b' -and $z -ne $null) { c }",
+        "if ($null -eq $r.Content) { a }",
+        "if ((Test-Path x)) { a }",
+        "if ((Get-Item x).Length -gt 5) { a }",
+        "$hash = (Get-FileHash -Algorithm SHA256 -Path $zip).Hash",
+        "tool (Get-Item x).FullName -x",
+        "$x = ($y)",
+        "$_.Name -cnotlike 'x*' -or $_.Id -in 1 -and $_.N -ceq 'a' -or $_.M -inotmatch 'b'",
         "throw",
         "\ttool -x\n\t\tother 'z'",
         "$a = 'x'; $b = \"y\"; tool $a $b",
@@ -1102,6 +1194,16 @@ mod tests {
         "if (gcm tool) { tool }",
         "if ($PSVersionTable.PSVersion.Major -ge 5) { tool }",
         "if ($IsLinux) { tool }",
+        "if ($global:IsWindows -eq $true) { tool }",
+        "if ($PSVersionTable.PSVersion.Major -lt 5) { tool }",
+        "if ($Host.Version -ge '5.1') { tool }",
+        "if ($env:OS -eq 'Windows_NT') { tool }",
+        "if ($a -eq $b -eq $c) { tool }",
+        "if ((Get-Command tool)) { tool }",
+        "if ($null -ne (Get-Command tool -ea 0)) { tool }",
+        "if ((Get-Date).AddDays(-1) -lt $x) { tool }",
+        "$_.Id -iin 1",
+        "$_.Id -cor 1",
         "if (-not (Get-Command tool)) { a }",
         "if (!(gcm tool -ea 0)) { a }",
         "if (-not $x) { a }",
@@ -1390,7 +1492,7 @@ mod tests {
             let mut src = String::new();
             for _ in 0..1 + d.below(4) {
                 let a = command_line(&mut d);
-                let statement = match d.below(11) {
+                let statement = match d.below(12) {
                     0 => format!("$x = {a}"),
                     1 => format!("{a} | {}", command_line(&mut d)),
                     2 => format!("if ({a}) {{ {} }}", command_line(&mut d)),
@@ -1400,6 +1502,21 @@ mod tests {
                     3 => format!("if ({a}) {{\n  {}\n}}\nelse {{ b }}", command_line(&mut d)),
                     4 => format!("$v = '{}'", d.below(9)),
                     5 => "$_.N -eq 'x' -or $_.M".to_string(),
+                    10 => format!(
+                        "if ({} {} {}) {{ {a} }}",
+                        d.pick(&["$x", "$LASTEXITCODE", "'a'", "5", "$null", "(tool)", "$_.N"]),
+                        d.pick(&[
+                            "-eq",
+                            "-ne",
+                            "-like",
+                            "-and",
+                            "-or",
+                            "-ge",
+                            "-f",
+                            "-eq 1 -and"
+                        ]),
+                        d.pick(&["$x", "0", "'b'", "$null", "\"$x\"", "(a | b).C", "$IsLinux"])
+                    ),
                     9 => format!(
                         "{} {}",
                         d.pick(&["exit", "return", "throw"]),
