@@ -8,7 +8,8 @@
 //!   `-Name:value`), bare words, integers, `'verbatim'` and `"expandable"` strings (holding
 //!   `$var`, `$env:X` and `$( … )` of this grammar, no escapes), variables with members
 //!   (`$_.Name`, `$r.Content`), script blocks `{ … }`, sub-expressions `$( … )` and
-//!   parenthesised pipelines `( … )`, with members (`(Get-FileHash x).Hash`);
+//!   parenthesised pipelines `( … )`, with members (`(Get-FileHash x).Hash`), and
+//!   redirections (`2>&1`, `2>$null`, `> out.txt`, `2>> $log`);
 //! - `$x = ` such a pipeline or a value; a value alone, or values compared (`$_.Enabled`,
 //!   `$_.Name -like 'adm*'`), as script blocks hold them;
 //! - `if (pipeline) { … }` with `elseif`/`else`, also `-not (pipeline)`, `!(pipeline)` and
@@ -25,7 +26,7 @@
 //!
 //! It declines every other keyword (`function`, `param`, `switch`, …), every name the walk reads more closely (one that runs
 //! code, changes host or opens a session, [`SPECIAL`]), backticks, here-strings, `@`, `[`, `,`,
-//! `&`, `?`, redirections, block comments and anything not ASCII.
+//! `&`, `?`, other redirections, block comments and anything not ASCII.
 //!
 //! What it finds is handed to the walk's own pieces ([`ps::resolve_name`],
 //! [`ps::build_command`], [`Facts::mark`], [`ps::push_word`]), so a command it reads is the
@@ -657,6 +658,7 @@ impl Reader<'_> {
                     _ => self.elide(k, s, 1),
                 }
             }
+            b'1'..=b'6' | b'*' | b'>' if self.redirection(k)? => {}
             b'0'..=b'9' => self.number()?,
             c if c.is_ascii_alphabetic() || c == b'_' || c == b'\\' || c == b'/' => {
                 let w = self.bare_word()?;
@@ -671,6 +673,62 @@ impl Reader<'_> {
             _ => return None,
         }
         Some(self.i)
+    }
+
+    /// A redirection of the command `k` (`2>&1`, `> out.txt`, `2>> $log`, `2>$null`); false
+    /// when what is here is no redirection (a number).
+    fn redirection(&mut self, k: usize) -> Option<bool> {
+        let s = self.i;
+        let mut j = s;
+        if self.at(j) != b'>' {
+            j += 1;
+        }
+        if self.at(j) != b'>' {
+            return match self.at(s) {
+                b'*' => None,
+                _ => Some(false),
+            };
+        }
+        j += 1;
+        let append = self.at(j) == b'>';
+        if append {
+            j += 1;
+        }
+        let stream = j - s > 1 + usize::from(append);
+        match self.at(j) {
+            // `2>&1`: one token.
+            b'&' if stream && !append && matches!(self.at(j + 1), b'1' | b'2') => {
+                j += 2;
+                self.code(s..j);
+                self.i = j;
+            }
+            // `2>$null`: one bare word to the grammar.
+            b'$' if stream && !append && self.b[j..].starts_with(b"$null") => {
+                j += 5;
+                self.cmds[k].words.push(s..j);
+                self.code(s..j);
+                self.i = j;
+            }
+            // `> out.txt`: the file is no argument word.
+            b' ' => {
+                self.code(s..j);
+                self.i = j;
+                self.blanks();
+                let t = self.i;
+                match self.peek() {
+                    b'$' if self.at(t + 1) != b'(' => {
+                        self.variable(false)?;
+                        self.code(t..self.i);
+                    }
+                    c if c.is_ascii_alphabetic() || c == b'_' || c == b'.' || c == b'\\' => {
+                        self.bare_word()?;
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+        ends_element(self.peek()).then_some(true)
     }
 
     /// A block argument from `s` to here, whose opening bracket is `open` bytes long: its
@@ -1160,6 +1218,17 @@ mod tests {
         "$hash = (Get-FileHash -Algorithm SHA256 -Path $zip).Hash",
         "tool (Get-Item x).FullName -x",
         "$x = ($y)",
+        "Write-Host \"$(tool ')') and $(tool \"a)b\")\"",
+        "Write-Host \"a # not a comment $(b) {0} ; | c\" 'd # e'",
+        "tool x;# c\ny",
+        "tool do-it until-x",
+        "tool 2>&1 x",
+        "tool 2>$null; other *>$null",
+        "tool > out.txt -x",
+        "tool >> log | y",
+        "tool 2> $null | y",
+        "tool 2>> err.log 3> $x",
+        "tool 1 5 2",
         "$_.Name -cnotlike 'x*' -or $_.Id -in 1 -and $_.N -ceq 'a' -or $_.M -inotmatch 'b'",
         "throw",
         "\ttool -x\n\t\tother 'z'",
@@ -1235,8 +1304,11 @@ mod tests {
         "$x = [int]'5'",
         "tool a, b",
         "Select-Object Name, Id",
-        "tool > out.txt",
-        "tool 2>$null",
+        "tool >out.txt",
+        "tool 2>&3",
+        "tool 2>$nullx",
+        "tool > 'x'",
+        "tool 7> x",
         "tool | Out-Null && other",
         "$a ?? 'b'",
         "$x ? 'a' : 'b'",
@@ -1483,6 +1555,15 @@ mod tests {
             "-N:v",
             "-N:$v",
             "-N:",
+            "2>&1",
+            "2>$null",
+            "> f",
+            ">> $l",
+            "*>$null",
+            "2>>f",
+            ">",
+            "3> x",
+            "1",
             "w",
             "C:\\p",
             "./a.ps1",
