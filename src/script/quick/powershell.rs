@@ -11,7 +11,8 @@
 //!   parenthesised pipelines `( … )`, with members (`(Get-FileHash x).Hash`), and
 //!   redirections (`2>&1`, `2>$null`, `> out.txt`, `2>> $log`);
 //! - `$x = ` such a pipeline or a value; a value alone, or values compared (`$_.Enabled`,
-//!   `$_.Name -like 'adm*'`), as script blocks hold them;
+//!   `$_.Name -like 'adm*'`), as script blocks hold them; a type's property as a value or
+//!   assigned (`[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12`);
 //! - `if (pipeline) { … }` with `elseif`/`else`, also `-not (pipeline)`, `!(pipeline)` and
 //!   values compared (`$LASTEXITCODE -ne 0`, joined by `-and`/`-or`), when the condition looks
 //!   no name up (no `Get-Command`) and reads no version or OS probe ([`PROBES`]): nothing the
@@ -94,9 +95,11 @@ const PROBES: &[&str] = &[
 /// The names whose lookup proves a command present in a condition ([`Facts::names`]).
 const LOOKUPS: &[&str] = &["gcm", "get-command"];
 
-/// The comparison operators a value statement may hold (`$_.Name -like 'adm*'`).
+/// The comparison (and bitwise) operators a value statement may hold (`$_.Name -like 'adm*'`).
 const COMPARISONS: &[&str] = &[
     "and",
+    "band",
+    "bor",
     "contains",
     "eq",
     "ge",
@@ -241,7 +244,7 @@ fn is_comparison(op: &[u8]) -> bool {
             .any(|o| o.as_bytes().eq_ignore_ascii_case(op))
     };
     let unprefixed = |op: &[u8]| {
-        ["and", "in", "notin", "or"]
+        ["and", "band", "bor", "in", "notin", "or"]
             .iter()
             .any(|o| o.as_bytes().eq_ignore_ascii_case(op))
     };
@@ -386,7 +389,7 @@ impl Reader<'_> {
 
     fn statement(&mut self) -> Option<()> {
         match self.peek() {
-            b'$' => self.assignment_or_value(),
+            b'$' | b'[' => self.assignment_or_value(),
             b'\'' | b'"' => self.value(),
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 if !self.keyword_at(self.i) {
@@ -903,8 +906,13 @@ impl Reader<'_> {
             return self.value();
         }
         let s = self.i;
-        self.variable(true)?;
-        self.code(s..self.i);
+        match self.peek() {
+            b'[' => self.static_member()?,
+            _ => {
+                self.variable(true)?;
+                self.code(s..self.i);
+            }
+        }
         let save = self.i;
         self.blanks();
         if self.peek() != b'=' || self.at(self.i + 1) == b'=' {
@@ -940,6 +948,7 @@ impl Reader<'_> {
             b'\'' => self.verbatim(),
             b'"' => self.expandable(),
             b'0'..=b'9' => self.number(),
+            b'[' => self.static_member(),
             b'(' => {
                 self.parenthesised()?;
                 // `(Get-Host).Version` may be a version probe of a condition.
@@ -950,6 +959,44 @@ impl Reader<'_> {
             }
             _ => None,
         }
+    }
+
+    /// `[Net.ServicePointManager]::SecurityProtocol`: a property of a type, with members. Not
+    /// in a condition, which may read the OS's version from one (`[Environment]::OSVersion`).
+    fn static_member(&mut self) -> Option<()> {
+        if self.condition {
+            return None;
+        }
+        let s = self.i;
+        let mut j = s;
+        loop {
+            let next = self.at(j + 1);
+            if !(next.is_ascii_alphabetic() || next == b'_') {
+                return None;
+            }
+            j = self.ident_end(j + 1);
+            if self.at(j) != b'.' {
+                break;
+            }
+        }
+        let next = self.at(j + 3);
+        if self.at(j) != b']'
+            || self.at(j + 1) != b':'
+            || self.at(j + 2) != b':'
+            || !(next.is_ascii_alphabetic() || next == b'_')
+        {
+            return None;
+        }
+        // `[scriptblock]::Create(…)` makes code: the walk reads it.
+        let ty = &self.b[s + 1..j];
+        let named = |n: &str| ty.eq_ignore_ascii_case(n.as_bytes());
+        if named("scriptblock") || named("system.management.automation.scriptblock") {
+            return None;
+        }
+        let end = self.ident_end(j + 3);
+        self.code(s..end);
+        self.i = end;
+        self.members()
     }
 
     /// `.Name`s after a parenthesised pipeline (`(Get-FileHash x).Hash`).
@@ -1218,6 +1265,9 @@ mod tests {
         "$hash = (Get-FileHash -Algorithm SHA256 -Path $zip).Hash",
         "tool (Get-Item x).FullName -x",
         "$x = ($y)",
+        "[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12",
+        "[System.Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12",
+        "$p = [Environment]::OSVersion.Version",
         "Write-Host \"$(tool ')') and $(tool \"a)b\")\"",
         "Write-Host \"a # not a comment $(b) {0} ; | c\" 'd # e'",
         "tool x;# c\ny",
@@ -1300,7 +1350,12 @@ mod tests {
         "$h = @'\nx\n'@",
         "$a = @(1, 2)",
         "$t = @{ a = 1 }",
-        "[Net.ServicePointManager]::SecurityProtocol = 'Tls12'",
+        "$sb = [scriptblock]::Create('tool')",
+        "$sb = [ScriptBlock]::Create",
+        "if ([Environment]::OSVersion.Version -ge [version]'6.2') { tool }",
+        "if ([Environment]::Is64BitProcess) { tool }",
+        "[List[string]]::new",
+        "$x = [Math]::Max(1, 2)",
         "$x = [int]'5'",
         "tool a, b",
         "Select-Object Name, Id",
@@ -1600,6 +1655,8 @@ mod tests {
             "\"a\"\"b\"",
             "$x.M()",
             "-eq",
+            "[IO.Path]::Sep",
+            "[int]",
             "{ }",
             "'a\tb'",
             "..\\z",
@@ -1635,6 +1692,8 @@ mod tests {
                         d.pick(&["$x", "$LASTEXITCODE", "'a'", "5", "$null", "(tool)", "$_.N"]),
                         d.pick(&[
                             "-eq",
+                            "[IO.Path]::Sep",
+                            "[int]",
                             "-ne",
                             "-like",
                             "-and",
