@@ -26,7 +26,7 @@
 //! statement.
 //!
 //! It declines every other keyword (`function`, `param`, `switch`, …), every name the walk reads more closely (one that runs
-//! code, changes host or opens a session, [`SPECIAL`]), backticks, here-strings, `@`, `[`, `,`,
+//! code, changes host or opens a session, [`SPECIAL`]), backticks, here-strings, `@`, casts and other `[`, `,`,
 //! `&`, `?`, other redirections, block comments and anything not ASCII.
 //!
 //! What it finds is handed to the walk's own pieces ([`ps::resolve_name`],
