@@ -25,9 +25,10 @@
 //! A stretch of comments alone is declined too: tree-sitter confirms no stretch without a
 //! statement.
 //!
-//! It declines every other keyword (`function`, `param`, `switch`, …), every name the walk reads more closely (one that runs
-//! code, changes host or opens a session, [`SPECIAL`]), backticks, here-strings, `@`, casts and other `[`, `,`,
-//! `&`, `?`, other redirections, block comments and anything not ASCII.
+//! It declines every other keyword (`function`, `param`, `switch`, …), every name the walk
+//! reads more closely (one that runs code, changes host or opens a session, [`SPECIAL`]),
+//! backticks, here-strings, `@`, casts and other `[`, `,`, `&`, `?`, other redirections, block
+//! comments and anything not ASCII.
 //!
 //! What it finds is handed to the walk's own pieces ([`ps::resolve_name`],
 //! [`ps::build_command`], [`Facts::mark`], [`ps::push_word`]), so a command it reads is the
