@@ -6,10 +6,9 @@
 //! - pipelines of commands (`a | b`, a line break after the `|`), whose name is a plain word
 //!   (letters, digits, `_ - . \ /`, a drive `C:\`) and whose arguments are parameters
 //!   (`-Name`, `--opt3`, `-Name:value`), bare words, integers, `'verbatim'` and `"expandable"`
-//!   strings (holding
-//!   `$var`, `$env:X` and `$( … )` of this grammar, no escapes), variables with members
-//!   (`$_.Name`, `$r.Content`), script blocks `{ … }`, sub-expressions `$( … )` and
-//!   parenthesised pipelines `( … )`, with members (`(Get-FileHash x).Hash`), and
+//!   strings (holding `$var`, `$env:X` and `$( … )` of this grammar, no escapes), variables
+//!   with members (`$_.Name`, `$r.Content`), script blocks `{ … }`, sub-expressions `$( … )`
+//!   and parenthesised pipelines `( … )`, with members (`(Get-FileHash x).Hash`), and
 //!   redirections (`2>&1`, `2>$null`, `> out.txt`, `2>> $log`);
 //! - `$x = ` such a pipeline or a value; a value alone, or values compared (`$_.Enabled`,
 //!   `$_.Name -like 'adm*'`), as script blocks hold them; a type's property as a value or
