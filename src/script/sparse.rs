@@ -960,11 +960,13 @@ pub fn parse_ranges_with<T: Send>(
     })
 }
 
-/// Parses the stretch `r` of `src` alone with tree-sitter, told the checks that end the script
-/// `endings`, into `out` (what [`super::quick`]'s readers are compared with).
+/// Parses the stretch `r` of `src` alone with tree-sitter (from `text`, `src` or its
+/// same-length rewrite), told the checks that end the script `endings`, into `out` (what
+/// [`super::quick`]'s readers are compared with).
 #[cfg(test)]
 pub(crate) fn tree_sitter_read(
     src: &str,
+    text: &str,
     lang: Language,
     r: &Range<Cut>,
     endings: &[super::os::Ending],
@@ -972,14 +974,14 @@ pub(crate) fn tree_sitter_read(
 ) -> bool {
     let ts = [ts_range(r, src, end_point(src))];
     match lang {
-        Language::PowerShell => super::powershell::parse_ranges_into(src, src, &ts, out, endings),
+        Language::PowerShell => super::powershell::parse_ranges_into(src, text, &ts, out, endings),
         _ => {
             let probe_vars = std::sync::OnceLock::new();
             let doc = super::bash::Document {
                 probe_vars: &probe_vars,
                 endings: Some(endings),
             };
-            super::bash::parse_ranges_into(src, src, &ts, out, doc)
+            super::bash::parse_ranges_into(src, text, &ts, out, doc)
         }
     }
 }
