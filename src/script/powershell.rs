@@ -2069,7 +2069,7 @@ impl<'s> Walker<'s, '_> {
                 continue;
             } else if is_prefix(&p, "session", 7) {
                 hosts = Some(value.map(|v| self.session_of(v)).unwrap_or_default());
-            } else if p.starts_with("sc") && is_prefix(&p, "scriptblock", 2) {
+            } else if is_scriptblock_param(&p) {
                 block = value;
             }
             // A value that is a list (`-ArgumentList a, b`) is one argument.
@@ -3311,14 +3311,20 @@ fn resolve_alias(name: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn is_computer_param(p: &str) -> bool {
+pub(crate) fn is_computer_param(p: &str) -> bool {
     p == "cn" || (p.len() >= 4 && is_prefix(p, "computername", 4)) || is_prefix(p, "hostname", 2)
+}
+
+/// `Invoke-Command`'s `-ScriptBlock` (as [`param_name`] gives it), or a prefix the walk reads
+/// as it.
+pub(crate) fn is_scriptblock_param(p: &str) -> bool {
+    p.starts_with("sc") && is_prefix(p, "scriptblock", 2)
 }
 
 /// The host names of a value written at `at`: a word or a string, a comma list of them (`a,b`,
 /// `a, b`, a line break after a comma), or `@(…)` of them; and where the value ends. Names held
 /// in variables or made by expressions are unknown and left out (`$servers` gives none).
-fn host_list(src: &str, at: usize) -> (Vec<Rc<str>>, usize) {
+pub(crate) fn host_list(src: &str, at: usize) -> (Vec<Rc<str>>, usize) {
     let b = src.as_bytes();
     let blank = |i: &mut usize, lines: bool| {
         while let Some(&c) = b.get(*i) {
@@ -3408,7 +3414,7 @@ fn host_item(src: &str, at: usize) -> Option<(Option<String>, usize)> {
 }
 
 /// `-ComputerName:` → `computername`.
-fn param_name(text: &str) -> String {
+pub(crate) fn param_name(text: &str) -> String {
     text.trim_start_matches(['-', '/'])
         .trim_end_matches(':')
         .to_ascii_lowercase()
