@@ -20,13 +20,22 @@
 //! - `foreach ($x in $list) { … }` (a variable or a parenthesised pipeline as the list),
 //!   `try { … }` with untyped `catch { … }` and `finally { … }`, and `throw`, `return`,
 //!   `exit` (with a value), `break` and `continue` (without a label);
+//! - `Invoke-Command` (`icm`) sending one block to one host, the way the walk's
+//!   `invoke_command` reads it: `-ComputerName NAME` (or a prefix of it, `-cn`, `-HostName`) or
+//!   `NAME` first among the positional arguments, and `-ScriptBlock { … }` (`-sc`) or the
+//!   positional block after the name, in either order; `NAME` a word or a string
+//!   ([`ps::host_list`] gives one name). The commands and code regions of the block run on NAME
+//!   (as written: `localhost` too, which the engine reads as this machine): the checks and
+//!   `#Requires` lines of this script prove nothing there, and a region ends at the block's
+//!   braces. A session, a list, a variable, a switch, another parameter, a nested
+//!   `Invoke-Command`, or one in a condition, is declined;
 //! - `;`, line breaks (LF or CRLF), indenting tabs and `#` comments between statements.
 //!
 //! A stretch of comments alone is declined too: tree-sitter confirms no stretch without a
 //! statement.
 //!
-//! It declines every other keyword (`function`, `param`, `switch`, …), every name the walk
-//! reads more closely (one that runs code, changes host or opens a session, [`SPECIAL`]),
+//! It declines every other keyword (`function`, `param`, `switch`, …), every other name the
+//! walk reads more closely (one that runs code, changes host or opens a session, [`SPECIAL`]),
 //! backticks, here-strings, `@`, casts and other `[`, `,`, `&`, `?`, other redirections, block
 //! comments and anything not ASCII.
 //!
@@ -52,7 +61,8 @@ const MAX_DEPTH: u32 = 24;
 /// Command names (lowercase, as written, aliases included) the walk reads more closely than a
 /// plain command: they run a string or a block as code, run it elsewhere, open or leave a
 /// session, or start a process. A statement naming one goes to tree-sitter (so does any name
-/// of [`CHANGES_HOST`] and of [`crate::script::sparse_ps::RUNS_CODE`]).
+/// of [`CHANGES_HOST`] and of [`crate::script::sparse_ps::RUNS_CODE`]), but for the
+/// `Invoke-Command`s [`Reader::invoke_command`] reads.
 const SPECIAL: &[&str] = &[
     "bash",
     "cmd",
