@@ -690,10 +690,12 @@ impl Reader<'_> {
                         return None;
                     }
                     let p = ps::param_name(std::str::from_utf8(param).ok()?);
-                    wants = match () {
-                        _ if ps::is_computer_param(&p) && !host => Wants::Host,
-                        _ if ps::is_scriptblock_param(&p) && !block => Wants::Block,
-                        _ => return None,
+                    wants = if ps::is_computer_param(&p) && !host {
+                        Wants::Host
+                    } else if ps::is_scriptblock_param(&p) && !block {
+                        Wants::Block
+                    } else {
+                        return None;
                     };
                 }
                 b'{' if wants != Wants::Host && !block => {
@@ -701,7 +703,7 @@ impl Reader<'_> {
                     positional_block = wants == Wants::Nothing;
                     wants = Wants::Nothing;
                     block = true;
-                    self.remote = u32::try_from(at).ok();
+                    self.remote = Some(u32::try_from(at).ok()?);
                     let read = self.enclosed(b'}');
                     self.remote = None;
                     read?;
