@@ -277,6 +277,10 @@ impl Reader<'_, '_> {
             self.pos = eq + 1;
             if self.at_word_start() {
                 self.word()?;
+            } else if !matches!(self.peek(), None | Some(b' ' | b'\t' | b'\n')) {
+                // The grammar's empty value is one before a blank or a line end only
+                // (`$(x=)` is an error).
+                return None;
             }
             assigned = true;
         }
@@ -318,6 +322,13 @@ impl Reader<'_, '_> {
             // (A redirect is the statement's, outside the declaration's node.)
             self.words = words;
             if assigned || redirected || first != &self.src[name.clone()] {
+                return None;
+            }
+            // Each argument starts where an assignment may (`local 1%` is an error).
+            if self.words[1..]
+                .iter()
+                .any(|w| starts_like_variable(&self.b[w.clone()]))
+            {
                 return None;
             }
             self.keyword_command(name.start, name.end, end);
@@ -418,11 +429,14 @@ impl Reader<'_, '_> {
             return None;
         }
         self.skip_blanks();
-        // An operand the grammar reads as one (it errs on `[ -f % ]`).
-        match self.peek() {
-            Some(c)
-                if c.is_ascii_alphanumeric()
-                    || matches!(c, b'/' | b'.' | b'_' | b'~' | b'"' | b'\'' | b'$') => {}
+        // An operand the grammar reads as one (it errs on `[ -f % ]`, `[ -f / ]`, `[ -f ~ ]`,
+        // `[ -f ~+ ]`).
+        match (self.peek(), self.peek_at(1)) {
+            (Some(b'/'), Some(c))
+                if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/') => {}
+            (Some(b'~'), Some(c)) if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'/') => {}
+            (Some(c), _)
+                if c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'"' | b'\'' | b'$') => {}
             _ => return None,
         }
         self.word()?;
@@ -461,16 +475,30 @@ impl Reader<'_, '_> {
             return None;
         }
         self.skip_blanks();
+        // A variable's name (`for a-b in` is an error).
+        let name = self.pos;
         self.function_name()?;
+        if self.b[name..self.pos]
+            .iter()
+            .any(|&c| !c.is_ascii_alphanumeric() && c != b'_')
+        {
+            return None;
+        }
         self.skip_blanks();
         if self.reserved_here() == Some("in") {
             self.pos += 2;
+            // At least one word: `for x in; do` is an error to the grammar.
+            let mut words = 0;
             loop {
                 self.skip_blanks();
                 if !self.at_word_start() {
                     break;
                 }
                 self.word()?;
+                words += 1;
+            }
+            if words == 0 {
+                return None;
             }
         }
         match self.peek() {
@@ -539,7 +567,8 @@ impl Reader<'_, '_> {
             .iter()
             .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
             .count();
-        rest.get(n) == Some(&b'=')
+        // `_=1` is a command named `_=1` to the grammar (`_` is a special parameter to it).
+        rest.get(n) == Some(&b'=') && &rest[..n] != b"_"
     }
 
     /// Whether a word starts here (not an operator, a blank, a comment or the end).
@@ -590,6 +619,12 @@ impl Reader<'_, '_> {
     /// One word: plain characters, quoted text and expansions with nothing between them.
     fn word(&mut self) -> Option<Range<usize>> {
         let start = self.pos;
+        // An argument `==` or `=~` is an operator to the grammar, and what follows it a
+        // pattern or a regex (for `[ a == b ]`), not a word.
+        let rest = &self.b[self.pos..self.end];
+        if rest.starts_with(b"==") || rest.starts_with(b"=~") {
+            return None;
+        }
         while let Some(c) = self.peek() {
             match c {
                 b'\'' => {
@@ -767,6 +802,29 @@ fn is_plain_name(word: &str) -> bool {
             c.is_ascii_alphanumeric()
                 || matches!(c, b'_' | b'-' | b'.' | b'/' | b':' | b'+' | b'@' | b'%')
         })
+        && !starts_like_variable(word.as_bytes())
+}
+
+/// Whether tree-sitter-bash's scanner, where an assignment may start (a command's name, a
+/// declaration's argument), may take the start of `word` for a variable name: a run of word
+/// characters (after one of `*@?-`, which it steps over) followed by `:`, `%`, `@`, `#`, `?`,
+/// `[` or `+`. It then errs (`a%b`, `x=1 1:`, `local 1@`) or reads another tree. (Followed
+/// by `=` it is one, which a name never is and a declaration reads as the grammar does.)
+fn starts_like_variable(word: &[u8]) -> bool {
+    let run_then_mark = |from: usize| {
+        let rest = word.get(from..).unwrap_or_default();
+        let n = rest
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        n > 0
+            && matches!(
+                rest.get(n),
+                Some(b':' | b'%' | b'@' | b'#' | b'?' | b'[' | b'+')
+            )
+    };
+    run_then_mark(0)
+        || (matches!(word.first(), Some(b'*' | b'@' | b'?' | b'-')) && run_then_mark(1))
 }
 
 /// Names the walk does more with than report: keywords, names that run code or send it to
@@ -925,6 +983,31 @@ mod tests {
             "sudo bash -c 'x'",
             "sudo sh",
             "env ssh h x",
+            // Shapes the grammar reads otherwise than they look.
+            "_=1",
+            "_= x",
+            "x=1 _=2 cmd",
+            "a@b",
+            "a%b x",
+            "x=1 1:",
+            "a | -1@",
+            "local 1%",
+            "local *0:",
+            "echo $(1@a)",
+            "for x in; do y; done",
+            "for x in\ndo y; done",
+            "for x-y in a; do y; done",
+            "for x.y in a; do y; done",
+            "timeout == x",
+            "timeout =~ x",
+            "cmd == \"a b\"",
+            "cmd =~ 'x'",
+            "[ -f / ]",
+            "[ -f ~ ]",
+            "[ -f ~+ ]",
+            "[ -f /= ]",
+            "x=$(a=)",
+            "echo \"$(x=)\"",
         ];
         let mut accepted = 0;
         for line in lines {
@@ -1118,5 +1201,55 @@ mod generated {
         }
         // Enough of them are read for the comparison to mean something.
         assert!(accepted * 8 > total, "{accepted} of {total} read");
+    }
+
+    /// Every word of up to three characters from an alphabet of the characters that mean
+    /// something to the grammar's scanner somewhere, in each place a word can stand: where an
+    /// assignment may start (`a%b`, `x=1 1:`, `local 1@`, `_=1` are not the commands they look
+    /// like), as an operand of `[ -f … ]` (`/`, `~+`), a loop's variable (`a-b`), a wrapper's
+    /// argument (`timeout == x`).
+    #[test]
+    fn short_words_in_every_place_read_as_tree_sitter_reads_them() {
+        const ALPHABET: &[&str] = &[
+            "a", "1", "0", "_", "-", ".", "/", ":", ",", "+", "=", "%", "@", "~", "^", "*", "?",
+            "$", "\"x\"", "'x'",
+        ];
+        const PLACES: &[&str] = &[
+            "{}",
+            "{} x",
+            "cmd {} y",
+            "x=1 {}",
+            "x={} cmd",
+            "a | {}",
+            "cmd >{}",
+            "echo $({})",
+            "local {}",
+            "sudo {}",
+            "[ -f {} ]",
+            "for {} in a; do b; done",
+            "for x in {}; do b; done",
+            "{}() { a; }",
+            "env {}",
+            "timeout {} x",
+            "nice {} x",
+        ];
+        let mut words: Vec<String> = vec![String::new()];
+        let mut last = words.clone();
+        for _ in 0..3 {
+            last = last
+                .iter()
+                .flat_map(|w| ALPHABET.iter().map(move |c| format!("{w}{c}")))
+                .collect();
+            words.extend(last.iter().cloned());
+        }
+        words.remove(0);
+        let mut accepted = 0;
+        for word in &words {
+            for place in PLACES {
+                let src = format!("{}\n", place.replace("{}", word));
+                accepted += assert_reads_as_tree_sitter(&src, &src, Language::Bash).1;
+            }
+        }
+        assert!(accepted > 10_000, "only {accepted} read");
     }
 }
