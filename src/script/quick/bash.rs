@@ -33,6 +33,7 @@ pub(crate) fn read(src: &str, span: Range<usize>, passed: &Passed, out: &mut Par
         base: OffsetMap::starting_at(0),
         out,
         words: Vec::new(),
+        depth: 0,
     };
     if reader.statements().is_none() {
         return false;
@@ -53,7 +54,12 @@ struct Reader<'a, 'o> {
     base: OffsetMap,
     out: &'o mut Parsed,
     words: Vec<Range<usize>>,
+    /// How many lists enclose the one being read.
+    depth: usize,
 }
+
+/// The deepest nesting read (scripts nest a handful deep).
+const MAX_DEPTH: usize = 32;
 
 /// What stopped a list: the end of the line (or of the stretch), or a `)` closing a
 /// substitution.
@@ -151,10 +157,24 @@ impl Reader<'_, '_> {
     }
 
     /// Commands joined by `|`, `&&`, `||`, `;` and `&`, up to the end of the line (after a
-    /// trailing comment) or, in a substitution, up to its `)`.
+    /// trailing comment) or, in a substitution, up to its `)`. Every nesting (a substitution,
+    /// a compound command's block) passes here: deeper than [`MAX_DEPTH`] is declined, as the
+    /// reader recurses and a thread's stack is small (`$(` a thousand deep overflowed 2 MB).
     fn list(&mut self, stop: Stop) -> Option<Stop> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let read = self.list_inner(stop);
+        self.depth -= 1;
+        read
+    }
+
+    fn list_inner(&mut self, stop: Stop) -> Option<Stop> {
+        let mut piped = false;
         loop {
-            self.command(&stop)?;
+            self.command(&stop, piped)?;
+            piped = false;
             self.skip_blanks();
             match (self.peek(), self.peek_at(1)) {
                 (Some(b'|'), Some(b'|')) | (Some(b'&'), Some(b'&')) => {
@@ -167,6 +187,7 @@ impl Reader<'_, '_> {
                     }
                     self.pos += 1;
                     self.continuation(&stop)?;
+                    piped = true;
                 }
                 (Some(b';' | b'&'), next) => {
                     if matches!(next, Some(b';' | b'&' | b'>' | b'|')) {
@@ -215,9 +236,9 @@ impl Reader<'_, '_> {
     }
 
     /// One command: a compound command (at the top level), a function definition, `[ -f x ]`,
-    /// a declaration, or a simple command: assignments, then a name and its words and
-    /// redirects (at least one assignment or a name).
-    fn command(&mut self, stop: &Stop) -> Option<()> {
+    /// a declaration (not `piped` into), or a simple command: assignments, then a name and its
+    /// words and redirects (at least one assignment or a name).
+    fn command(&mut self, stop: &Stop, piped: bool) -> Option<()> {
         self.skip_blanks();
         if let Some(word) = self.reserved_here() {
             if *stop != Stop::Line {
@@ -321,13 +342,20 @@ impl Reader<'_, '_> {
             // Its own node in the grammar, reported as a command of its first word only.
             // (A redirect is the statement's, outside the declaration's node.)
             self.words = words;
-            if assigned || redirected || first != &self.src[name.clone()] {
+            // Piped into (`{ a | b | local x` + a line with a redirect), the grammar may read
+            // the next line as more of the declaration.
+            if assigned || redirected || piped || first != &self.src[name.clone()] {
                 return None;
             }
-            // Each argument starts where an assignment may (`local 1%` is an error).
+            // Each argument starts where an assignment may (`local 1%` is an error), and an
+            // empty value is one before a blank or a line end only (`export x=|a` is an error).
+            let empty_value = |w: &Range<usize>| {
+                self.b[w.clone()].ends_with(b"=")
+                    && !matches!(self.b.get(w.end), Some(b' ' | b'\t' | b'\n'))
+            };
             if self.words[1..]
                 .iter()
-                .any(|w| starts_like_variable(&self.b[w.clone()]))
+                .any(|w| starts_like_variable(&self.b[w.clone()]) || empty_value(w))
             {
                 return None;
             }
@@ -598,10 +626,23 @@ impl Reader<'_, '_> {
         match (op, self.peek()) {
             (b'>', Some(b'>')) => self.pos += 1,
             (b'>' | b'<', Some(b'&')) => {
-                // A descriptor (`2>&1`) or `-`, right after the operator.
+                // A descriptor (`2>&1`, `2>&1-`) or `-`, right after the operator.
                 self.pos += 1;
+                if self.peek() == Some(b'-') {
+                    // `>&-` is an operator of its own to the grammar, whose destination is one
+                    // optional word (`a >&- b c` is an error): only a `>&-` that ends the words.
+                    self.pos += 1;
+                    let end = self.pos;
+                    self.skip_blanks();
+                    let destination = self.at_word_start();
+                    self.pos = end;
+                    return (!destination).then_some(());
+                }
                 let start = self.pos;
-                while self.peek().is_some_and(|c| c.is_ascii_digit() || c == b'-') {
+                while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                    self.pos += 1;
+                }
+                if self.pos > start && self.peek() == Some(b'-') {
                     self.pos += 1;
                 }
                 return (self.pos > start && !self.peek().is_some_and(is_plain)).then_some(());
@@ -794,9 +835,11 @@ fn is_plain(c: u8) -> bool {
         )
 }
 
-/// A command name made of plain characters only, and not an assignment.
+/// A command name made of plain characters only, and not an assignment (nor `-`, which the
+/// grammar reads otherwise before an assignment or a redirect: `- a=b c` runs `c` to it).
 fn is_plain_name(word: &str) -> bool {
     !word.is_empty()
+        && word != "-"
         && !word.contains('=')
         && word.bytes().all(|c| {
             c.is_ascii_alphanumeric()
@@ -1008,6 +1051,19 @@ mod tests {
             "[ -f /= ]",
             "x=$(a=)",
             "echo \"$(x=)\"",
+            "export x=|a",
+            "declare x=||\nlocal",
+            "- a=b c",
+            "- 2>f",
+            "x=1 - a=b",
+            "a >&- b c",
+            "a >&- b",
+            "a >&-",
+            "a 2>&-- b",
+            "a 2>&1- b",
+            "{ n|a|local x\nr>f; }",
+            "if a; then n | a | export\nr 2>&1; fi",
+            "f() { n|[ -f x ]|local\nr>\"\"\n}",
         ];
         let mut accepted = 0;
         for line in lines {
@@ -1023,6 +1079,38 @@ mod tests {
             accepted > 80,
             "the reader accepted only {accepted} stretches"
         );
+    }
+
+    /// The reader recurses into substitutions and compound commands: nesting far deeper than
+    /// scripts do is declined, not a stack overflow (a thousand `$(` overflowed a 2 MB thread
+    /// stack, the size of the sparse parse's threads).
+    #[test]
+    fn deep_nesting_is_declined_without_overflowing_the_stack() {
+        use crate::script::os::Passed;
+        use crate::script::Parsed;
+        let n = 20_000;
+        let deep = [
+            format!("x={}a{}\n", "$(".repeat(n), ")".repeat(n)),
+            format!("x={}a{}\n", "\"$(".repeat(n), ")\"".repeat(n)),
+            format!("{}a\n{}", "if a; then ".repeat(n), "fi\n".repeat(n)),
+            format!("{}a\n{}", "{ ".repeat(n), "}\n".repeat(n)),
+            format!("{}a\n{}", "f() { ".repeat(n), "}\n".repeat(n)),
+        ];
+        let read = |src: &str| {
+            let mut out = Parsed::default();
+            super::read(src, 0..src.len(), &Passed::default(), &mut out)
+        };
+        let reads = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || deep.iter().map(|src| read(src)).collect::<Vec<_>>())
+            .expect("thread")
+            .join()
+            .expect("no overflow");
+        assert_eq!(reads, [false; 5]);
+        // As deep as scripts nest is still read.
+        let nested = format!("{}a\n{}", "if a; then ".repeat(8), "fi\n".repeat(8));
+        assert!(read(&nested));
+        agree("nested", &nested);
     }
 
     #[test]
