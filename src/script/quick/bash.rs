@@ -895,178 +895,188 @@ mod tests {
         assert_reads_as_tree_sitter(name, src, Language::Bash)
     }
 
+    const EXAMPLES: &[&str] = &[
+        include_str!("../../../examples/macos-build/build.sh"),
+        include_str!("../../../examples/nas/add-backup-user.sh"),
+        include_str!("../../../examples/nas/backup-shares.sh"),
+        include_str!("../../../examples/web/deploy.sh"),
+        include_str!("../../../examples/web/healthcheck.sh"),
+    ];
+
+    /// Statements of every kind the reader reads and of many it must decline.
+    const LINES: &[&str] = &[
+        "tool1 --opt2 /etc/x.conf",
+        "a | b && c || d; e & f",
+        "a &&\n  b ||\n\n  c |\n d",
+        "out=\"$(tool3 --opt1 \"$dir\" | grep -v '^#' | sort -u)\"",
+        "x=1 y='two' z=\"thr $ee\" cmd arg",
+        "x= cmd",
+        "x=",
+        "cmd >> \"$log\" 2>&1 && printf '%s\\n' \"$k\"",
+        "cmd 2>/dev/null >&2 <in.txt 1>out",
+        "cmd >out arg2",
+        "echo 'tool7 is not run here' >> \"$log\"",
+        "curl -fsSL \"https://example.invalid/$k\" -o \"/tmp/$k\" && tool9 --opt3 \"/tmp/$k\"",
+        "a # a comment",
+        "# only a comment",
+        "a; # comment after an operator",
+        "echo \"${HOME}/x $1 $@ $* $# $? $$ $! done\"",
+        "echo \"$(date +%s) and $(uname -r)\" $(id -u)",
+        "echo \"\" '' x",
+        "/usr/bin/python3 -m venv /opt/v",
+        "./run.sh --fast",
+        "gzip -9 \"$f\" && echo \"compressed $f\"",
+        "ls *.log a?b",
+        "make CC=gcc -j4",
+        "cmd a=b c=d",
+        "cmd;",
+        "cmd &",
+        "cmd & other",
+        "x=$(a $(b c) d)",
+        "echo x#y",
+        "echo \"a#b\" '#c'",
+        "echo $'\\x41'",
+        "echo \"\\$x\"",
+        "echo `date`",
+        "a | & b",
+        "a ;; b",
+        "cat <<EOF\nx\nEOF",
+        "echo $((1 + 2))",
+        "diff <(a) <(b)",
+        "if a; then b; fi",
+        "sudo -u deploy env A=1 tool4 --force 2>&1 | tee -a \"$log\"",
+        "f() { a; }",
+        "{ a; b; }",
+        "(a; b)",
+        "! a",
+        "command -v jq && jq .",
+        "[ -f x ] && a",
+        "local x=1",
+        "export A=1",
+        "a\\\n b",
+        "a\r\nb",
+        "echo caf\u{e9}",
+        "x+=1",
+        "arr=(a b)",
+        "a[1]=x",
+        "echo ${x:-y}",
+        "echo $",
+        "echo \"$\"",
+        "echo $\"x\"",
+        "a &> f",
+        "a >| f",
+        "a <> f",
+        "a 2>&1",
+        "a >& 2",
+        "a 2>& 1",
+        "a>f",
+        "a 3<&0",
+        "time a",
+        "a = b",
+        "=a",
+        "echo {a,b}",
+        "echo ~/x ~user",
+        "echo a,b+c%d@e^f",
+        "echo \"it's\" 'say \"hi\"'",
+        "echo $10",
+        "echo \"$x$y\"",
+        "echo \"a$x\"b'c'$y",
+        "if [ -f \"/etc/app1.conf\" ]; then\n  tool1 -q --opt1 /etc/app1.conf\nfi",
+        "if a; then b; elif c; then d; else e; fi",
+        "if a\nthen\n  b\nelse\n  c\nfi",
+        "if a; then fi",
+        "if [ -x /usr/bin/jq ]; then jq; fi",
+        "if [ -n \"$(command -v jq)\" ]; then jq; fi",
+        "if [ \"$(uname)\" = Darwin ]; then a; fi",
+        "if [ -d /x ] && [ -z \"$y\" ]; then a; fi",
+        "[ -f x ] && a",
+        "[ -f x ] 2>/dev/null",
+        "[ -e x ]",
+        "[ -f ]",
+        "[ x ]",
+        "for f in /var/log/app1/*.log; do\n  gzip -9 \"$f\" && echo \"compressed $f\"\ndone",
+        "for f in a b; do x; done",
+        "for f; do x; done",
+        "for f in a b\ndo\n  x\ndone",
+        "for ((i=0;i<3;i++)); do x; done",
+        "while a; do b; done",
+        "until a; do b; done",
+        "while read -r l; do b; done < f",
+        "for f in a; do b; done | sort",
+        "{ a; b; }",
+        "{ a; b; } > log",
+        "function step_1 {\n  local x=$1\n  tool1 \"$x\" || return 1\n}",
+        "step_2() {\n  a\n}",
+        "step_3 () { a; }",
+        "function f() { a; }",
+        "f() ( a )",
+        "local x=1 y",
+        "export PATH=\"$PATH:/opt/bin\"",
+        "declare -a x",
+        "readonly X=1",
+        "A=1 export x",
+        "sudo -u deploy env A=1 tool4 --force 2>&1 | tee -a \"$log\"",
+        "sudo apt-get install -y x",
+        "sudo -l",
+        "sudo -i",
+        "sudo -u \"$u\" x",
+        "sudo 'apt-get' x",
+        "doas x",
+        "env -i PATH=/bin x",
+        "env",
+        "nice -n 5 x",
+        "nohup x &",
+        "setsid x",
+        "stdbuf -oL x",
+        "timeout 5 x",
+        "timeout -s KILL 5 x",
+        "sudo bash -c 'x'",
+        "sudo sh",
+        "env ssh h x",
+        // Shapes the grammar reads otherwise than they look.
+        "_=1",
+        "_= x",
+        "x=1 _=2 cmd",
+        "a@b",
+        "a%b x",
+        "x=1 1:",
+        "a | -1@",
+        "local 1%",
+        "local *0:",
+        "echo $(1@a)",
+        "for x in; do y; done",
+        "for x in\ndo y; done",
+        "for x-y in a; do y; done",
+        "for x.y in a; do y; done",
+        "timeout == x",
+        "timeout =~ x",
+        "cmd == \"a b\"",
+        "cmd =~ 'x'",
+        "[ -f / ]",
+        "[ -f ~ ]",
+        "[ -f ~+ ]",
+        "[ -f /= ]",
+        "x=$(a=)",
+        "echo \"$(x=)\"",
+        "export x=|a",
+        "declare x=||\nlocal",
+        "- a=b c",
+        "- 2>f",
+        "x=1 - a=b",
+        "a >&- b c",
+        "a >&- b",
+        "a >&-",
+        "a 2>&-- b",
+        "a 2>&1- b",
+        "{ n|a|local x\nr>f; }",
+        "if a; then n | a | export\nr 2>&1; fi",
+        "f() { n|[ -f x ]|local\nr>\"\"\n}",
+    ];
+
     #[test]
     fn ordinary_statements_read_as_tree_sitter_reads_them() {
-        let lines = [
-            "tool1 --opt2 /etc/x.conf",
-            "a | b && c || d; e & f",
-            "a &&\n  b ||\n\n  c |\n d",
-            "out=\"$(tool3 --opt1 \"$dir\" | grep -v '^#' | sort -u)\"",
-            "x=1 y='two' z=\"thr $ee\" cmd arg",
-            "x= cmd",
-            "x=",
-            "cmd >> \"$log\" 2>&1 && printf '%s\\n' \"$k\"",
-            "cmd 2>/dev/null >&2 <in.txt 1>out",
-            "cmd >out arg2",
-            "echo 'tool7 is not run here' >> \"$log\"",
-            "curl -fsSL \"https://example.invalid/$k\" -o \"/tmp/$k\" && tool9 --opt3 \"/tmp/$k\"",
-            "a # a comment",
-            "# only a comment",
-            "a; # comment after an operator",
-            "echo \"${HOME}/x $1 $@ $* $# $? $$ $! done\"",
-            "echo \"$(date +%s) and $(uname -r)\" $(id -u)",
-            "echo \"\" '' x",
-            "/usr/bin/python3 -m venv /opt/v",
-            "./run.sh --fast",
-            "gzip -9 \"$f\" && echo \"compressed $f\"",
-            "ls *.log a?b",
-            "make CC=gcc -j4",
-            "cmd a=b c=d",
-            "cmd;",
-            "cmd &",
-            "cmd & other",
-            "x=$(a $(b c) d)",
-            "echo x#y",
-            "echo \"a#b\" '#c'",
-            "echo $'\\x41'",
-            "echo \"\\$x\"",
-            "echo `date`",
-            "a | & b",
-            "a ;; b",
-            "cat <<EOF\nx\nEOF",
-            "echo $((1 + 2))",
-            "diff <(a) <(b)",
-            "if a; then b; fi",
-            "sudo -u deploy env A=1 tool4 --force 2>&1 | tee -a \"$log\"",
-            "f() { a; }",
-            "{ a; b; }",
-            "(a; b)",
-            "! a",
-            "command -v jq && jq .",
-            "[ -f x ] && a",
-            "local x=1",
-            "export A=1",
-            "a\\\n b",
-            "a\r\nb",
-            "echo caf\u{e9}",
-            "x+=1",
-            "arr=(a b)",
-            "a[1]=x",
-            "echo ${x:-y}",
-            "echo $",
-            "echo \"$\"",
-            "echo $\"x\"",
-            "a &> f",
-            "a >| f",
-            "a <> f",
-            "a 2>&1",
-            "a >& 2",
-            "a 2>& 1",
-            "a>f",
-            "a 3<&0",
-            "time a",
-            "a = b",
-            "=a",
-            "echo {a,b}",
-            "echo ~/x ~user",
-            "echo a,b+c%d@e^f",
-            "echo \"it's\" 'say \"hi\"'",
-            "echo $10",
-            "echo \"$x$y\"",
-            "echo \"a$x\"b'c'$y",
-            "if [ -f \"/etc/app1.conf\" ]; then\n  tool1 -q --opt1 /etc/app1.conf\nfi",
-            "if a; then b; elif c; then d; else e; fi",
-            "if a\nthen\n  b\nelse\n  c\nfi",
-            "if a; then fi",
-            "if [ -x /usr/bin/jq ]; then jq; fi",
-            "if [ -n \"$(command -v jq)\" ]; then jq; fi",
-            "if [ \"$(uname)\" = Darwin ]; then a; fi",
-            "if [ -d /x ] && [ -z \"$y\" ]; then a; fi",
-            "[ -f x ] && a",
-            "[ -f x ] 2>/dev/null",
-            "[ -e x ]",
-            "[ -f ]",
-            "[ x ]",
-            "for f in /var/log/app1/*.log; do\n  gzip -9 \"$f\" && echo \"compressed $f\"\ndone",
-            "for f in a b; do x; done",
-            "for f; do x; done",
-            "for f in a b\ndo\n  x\ndone",
-            "for ((i=0;i<3;i++)); do x; done",
-            "while a; do b; done",
-            "until a; do b; done",
-            "while read -r l; do b; done < f",
-            "for f in a; do b; done | sort",
-            "{ a; b; }",
-            "{ a; b; } > log",
-            "function step_1 {\n  local x=$1\n  tool1 \"$x\" || return 1\n}",
-            "step_2() {\n  a\n}",
-            "step_3 () { a; }",
-            "function f() { a; }",
-            "f() ( a )",
-            "local x=1 y",
-            "export PATH=\"$PATH:/opt/bin\"",
-            "declare -a x",
-            "readonly X=1",
-            "A=1 export x",
-            "sudo -u deploy env A=1 tool4 --force 2>&1 | tee -a \"$log\"",
-            "sudo apt-get install -y x",
-            "sudo -l",
-            "sudo -i",
-            "sudo -u \"$u\" x",
-            "sudo 'apt-get' x",
-            "doas x",
-            "env -i PATH=/bin x",
-            "env",
-            "nice -n 5 x",
-            "nohup x &",
-            "setsid x",
-            "stdbuf -oL x",
-            "timeout 5 x",
-            "timeout -s KILL 5 x",
-            "sudo bash -c 'x'",
-            "sudo sh",
-            "env ssh h x",
-            // Shapes the grammar reads otherwise than they look.
-            "_=1",
-            "_= x",
-            "x=1 _=2 cmd",
-            "a@b",
-            "a%b x",
-            "x=1 1:",
-            "a | -1@",
-            "local 1%",
-            "local *0:",
-            "echo $(1@a)",
-            "for x in; do y; done",
-            "for x in\ndo y; done",
-            "for x-y in a; do y; done",
-            "for x.y in a; do y; done",
-            "timeout == x",
-            "timeout =~ x",
-            "cmd == \"a b\"",
-            "cmd =~ 'x'",
-            "[ -f / ]",
-            "[ -f ~ ]",
-            "[ -f ~+ ]",
-            "[ -f /= ]",
-            "x=$(a=)",
-            "echo \"$(x=)\"",
-            "export x=|a",
-            "declare x=||\nlocal",
-            "- a=b c",
-            "- 2>f",
-            "x=1 - a=b",
-            "a >&- b c",
-            "a >&- b",
-            "a >&-",
-            "a 2>&-- b",
-            "a 2>&1- b",
-            "{ n|a|local x\nr>f; }",
-            "if a; then n | a | export\nr 2>&1; fi",
-            "f() { n|[ -f x ]|local\nr>\"\"\n}",
-        ];
         let mut accepted = 0;
-        for line in lines {
+        for line in LINES {
             for src in [
                 line.to_string(),
                 format!("{line}\n"),
@@ -1079,6 +1089,60 @@ mod tests {
             accepted > 80,
             "the reader accepted only {accepted} stretches"
         );
+    }
+
+    /// Holds the reader to tree-sitter on every stretch of `src` from a line start to a later
+    /// one (or the end), not only between the lexer's cuts: a stretch the lexer cut wrongly is
+    /// no longer confirmed by a parse when the reader takes it, so the reader must decline
+    /// every stretch tree-sitter would not confirm. Returns how many it read.
+    pub(super) fn agree_on_every_span(name: &str, src: &str) -> usize {
+        use crate::script::sparse::{tree_sitter_read, Cut};
+        use crate::script::Parsed;
+        let endings = crate::script::bash::endings(src);
+        let reader = super::super::Reader::new(src, None, Language::Bash, &endings);
+        let mut starts = vec![Cut { offset: 0, row: 0 }];
+        for (i, _) in src.match_indices('\n') {
+            starts.push(Cut {
+                offset: i + 1,
+                row: starts.len(),
+            });
+        }
+        let mut read = 0;
+        for (k, &start) in starts.iter().enumerate() {
+            for &end in &starts[k + 1..] {
+                let span = start.offset..end.offset;
+                let mut quick = Parsed::default();
+                if !reader.read(span.clone(), &mut quick) {
+                    continue;
+                }
+                read += 1;
+                let stretch = &src[span];
+                let mut walked = Parsed::default();
+                assert!(
+                    tree_sitter_read(src, Language::Bash, &(start..end), &endings, &mut walked),
+                    "{name}: tree-sitter does not confirm {stretch:?}"
+                );
+                for p in [&mut quick, &mut walked] {
+                    p.commands.sort_by_key(|c| c.name_span.start);
+                    p.code.sort_by_key(|r| r.span.start);
+                }
+                assert_eq!(quick.commands, walked.commands, "{name}: {stretch:?}");
+                assert_eq!(quick.code, walked.code, "{name}: {stretch:?}");
+            }
+        }
+        read
+    }
+
+    #[test]
+    fn every_span_between_line_starts_reads_as_tree_sitter_reads_it() {
+        let mut read = 0;
+        for line in LINES {
+            read += agree_on_every_span(line, &format!("pre\n{line}\npost\n"));
+        }
+        for src in EXAMPLES {
+            read += agree_on_every_span("example", src);
+        }
+        assert!(read > 1_000, "only {read} read");
     }
 
     /// The reader recurses into substitutions and compound commands: nesting far deeper than
@@ -1126,14 +1190,7 @@ mod tests {
                 "seed {seed}: {accepted} of {total} stretches read"
             );
         }
-        let examples = [
-            include_str!("../../../examples/macos-build/build.sh"),
-            include_str!("../../../examples/nas/add-backup-user.sh"),
-            include_str!("../../../examples/nas/backup-shares.sh"),
-            include_str!("../../../examples/web/deploy.sh"),
-            include_str!("../../../examples/web/healthcheck.sh"),
-        ];
-        for src in examples {
+        for src in EXAMPLES {
             agree("example", src);
         }
     }
@@ -1185,7 +1242,7 @@ mod generated {
     ];
     const ODD_WORDS: &[&str] = &[
         "$((1))", "`b`", "\\x", "{a,b}", "$'\\n'", "a[1]", "\"\\\"\"", "<<E", "<(a)", "a#b",
-        "$(a\nb)", "&>f", "\"$\"",
+        "$(a\nb)", "&>f", "\"$\"", ">&-", "==", "=~", "a%b", "x=", "-",
     ];
     const NAMES: &[&str] = &[
         "tool1",
@@ -1226,6 +1283,10 @@ mod generated {
         ".",
         "sudo -s",
         "case",
+        "-",
+        "a@b",
+        "_=1",
+        "x=1 1:",
     ];
     const JOINS: &[&str] = &[" | ", " && ", " || ", "; ", " & ", "\n", " &&\n  ", " |\n"];
     const ODD_JOINS: &[&str] = &[";;", " |& ", " ; ; ", "\n;"];
@@ -1285,6 +1346,10 @@ mod generated {
                 let (t, a) = assert_reads_as_tree_sitter(&name, &src, Language::Bash);
                 total += t;
                 accepted += a;
+                // And every other stretch between line starts, one script in ten.
+                if i % 10 == 0 {
+                    super::tests::agree_on_every_span(&name, &src);
+                }
             }
         }
         // Enough of them are read for the comparison to mean something.
