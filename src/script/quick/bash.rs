@@ -879,7 +879,8 @@ fn declined(name: &str) -> bool {
         "done", "function", "in", "coproc", // lookups and tests
         "type", "hash", "which", "test", "[",
         // declarations (their own nodes in the grammar)
-        "declare", "typeset", "local", "export", "readonly", "unset", "alias", "unalias",
+        "declare", "typeset", "local", "export", "readonly", "unset", "unsetenv", "alias",
+        "unalias",
         // wrappers and runners `chain` follows that `RUNS_CODE` does not name
         "nsenter", "strace", "ltrace", ".", "let",
     ];
@@ -1071,6 +1072,8 @@ mod tests {
         "{ n|a|local x\nr>f; }",
         "if a; then n | a | export\nr 2>&1; fi",
         "f() { n|[ -f x ]|local\nr>\"\"\n}",
+        // `unsetenv` is a declaration to the grammar: no guard reaches it.
+        "command -v unsetenv >/dev/null || exit 1\nunsetenv x",
     ];
 
     #[test]
