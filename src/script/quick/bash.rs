@@ -297,7 +297,10 @@ impl Reader<'_, '_> {
             let eq = self.pos + self.b[self.pos..self.end].iter().position(|&c| c == b'=')?;
             self.pos = eq + 1;
             if self.at_word_start() {
-                self.word()?;
+                let value = self.word()?;
+                if special_after_start(&self.b[value]) {
+                    return None;
+                }
             } else if !matches!(self.peek(), None | Some(b' ' | b'\t' | b'\n')) {
                 // The grammar's empty value is one before a blank or a line end only
                 // (`$(x=)` is an error).
@@ -772,7 +775,12 @@ impl Reader<'_, '_> {
             }
             c if c.is_ascii_digit() => {
                 self.pos += 1;
-                if self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                // `$10` is `$1` and `0`; `$1>f` is `$`, descriptor 1 and `>f` to the grammar's
+                // scanner (an error).
+                if self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_digit() || c == b'<' || c == b'>')
+                {
                     return None;
                 }
             }
@@ -833,6 +841,36 @@ fn is_plain(c: u8) -> bool {
                 | b'*'
                 | b'?'
         )
+}
+
+/// Whether an assignment's value holds a special parameter (`$1`, `$@`, `$?`, `$_`, …) after
+/// its first piece, outside double quotes: in a statement of assignments only, the grammar may
+/// end the value at such a `$` and read what follows it as a command (`x=a'b'$1` runs `1`,
+/// `x=$d/$@.` runs `@.` to it).
+fn special_after_start(value: &[u8]) -> bool {
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            // Quoted text holds no `$` of the value's own (a `$(…)` inside is read apart).
+            b'\'' => {
+                i += 1 + value[i + 1..].iter().position(|&c| c == b'\'').unwrap_or(0);
+            }
+            b'"' => {
+                i += 1 + value[i + 1..].iter().position(|&c| c == b'"').unwrap_or(0);
+            }
+            b'$' if i > 0
+                && value.get(i + 1).is_some_and(|c| {
+                    c.is_ascii_digit()
+                        || matches!(c, b'@' | b'*' | b'#' | b'?' | b'$' | b'!' | b'_')
+                }) =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// A command name made of plain characters only, and not an assignment (nor `-`, which the
@@ -1072,6 +1110,16 @@ mod tests {
         "{ n|a|local x\nr>f; }",
         "if a; then n | a | export\nr 2>&1; fi",
         "f() { n|[ -f x ]|local\nr>\"\"\n}",
+        "x=a'b'$1",
+        "x=a'b'$1-",
+        "x=$d/$@.",
+        "x=1 y=a\"b\"$?a",
+        "echo $(x=a'b'$1-)",
+        "x=$1",
+        "a $1>f",
+        "a $9>f b",
+        "echo $(a $1>f)",
+        "a \"$1\">f",
         // `unsetenv` is a declaration to the grammar: no guard reaches it.
         "command -v unsetenv >/dev/null || exit 1\nunsetenv x",
     ];
