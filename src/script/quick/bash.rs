@@ -34,6 +34,7 @@ pub(crate) fn read(src: &str, span: Range<usize>, passed: &Passed, out: &mut Par
         out,
         words: Vec::new(),
         depth: 0,
+        late_expansion: false,
     };
     if reader.statements().is_none() {
         return false;
@@ -56,6 +57,8 @@ struct Reader<'a, 'o> {
     words: Vec<Range<usize>>,
     /// How many lists enclose the one being read.
     depth: usize,
+    /// The last word read holds an expansion after its first piece, outside double quotes.
+    late_expansion: bool,
 }
 
 /// The deepest nesting read (scripts nest a handful deep).
@@ -297,8 +300,11 @@ impl Reader<'_, '_> {
             let eq = self.pos + self.b[self.pos..self.end].iter().position(|&c| c == b'=')?;
             self.pos = eq + 1;
             if self.at_word_start() {
-                let value = self.word()?;
-                if special_after_start(&self.b[value]) {
+                self.word()?;
+                // An expansion after the value's first piece, outside double quotes: in a
+                // statement of assignments only, the grammar may end the value at its `$` and
+                // read what follows as a command (`x=a'b'$1` runs `1`, `x=$a/$b/` runs `b/`).
+                if self.late_expansion {
                     return None;
                 }
             } else if !matches!(self.peek(), None | Some(b' ' | b'\t' | b'\n')) {
@@ -621,8 +627,14 @@ impl Reader<'_, '_> {
     }
 
     fn redirect(&mut self) -> Option<()> {
+        let start = self.pos;
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.pos += 1;
+        }
+        // One digit at most: the grammar's scanner reads `02>` otherwise in places (`a | b
+        // 02>f` is an error to it).
+        if self.pos > start + 1 {
+            return None;
         }
         let op = self.peek()?;
         self.pos += 1;
@@ -663,6 +675,7 @@ impl Reader<'_, '_> {
     /// One word: plain characters, quoted text and expansions with nothing between them.
     fn word(&mut self) -> Option<Range<usize>> {
         let start = self.pos;
+        let mut late = false;
         // An argument `==` or `=~` is an operator to the grammar, and what follows it a
         // pattern or a regex (for `[ a == b ]`), not a word.
         let rest = &self.b[self.pos..self.end];
@@ -686,7 +699,10 @@ impl Reader<'_, '_> {
                     self.pos = close + 1;
                 }
                 b'"' => self.double_quoted()?,
-                b'$' => self.expansion()?,
+                b'$' => {
+                    late |= self.pos > start;
+                    self.expansion()?
+                }
                 c if is_plain(c) => self.pos += 1,
                 // `a#b`, `a{b}`, `a(b)`, … are words whose pieces the grammar may read
                 // otherwise; blanks and operators end the word.
@@ -694,6 +710,16 @@ impl Reader<'_, '_> {
                 _ => return None,
             }
         }
+        // A word ending in a digit right before `<` or `>`: the grammar's scanner may take the
+        // digits for a descriptor (`?2>f`, `-2>f` are errors to it).
+        if self.pos > start
+            && self.b[self.pos - 1].is_ascii_digit()
+            && matches!(self.peek(), Some(b'<' | b'>'))
+        {
+            return None;
+        }
+        // Set last, after the words of any substitution inside.
+        self.late_expansion = late;
         (self.pos > start).then_some(start..self.pos)
     }
 
@@ -773,18 +799,18 @@ impl Reader<'_, '_> {
                 }
                 self.pos += 1;
             }
-            c if c.is_ascii_digit() => {
+            c if c.is_ascii_digit() || matches!(c, b'@' | b'*' | b'#' | b'?' | b'$' | b'!') => {
                 self.pos += 1;
-                // `$10` is `$1` and `0`; `$1>f` is `$`, descriptor 1 and `>f` to the grammar's
-                // scanner (an error).
-                if self
-                    .peek()
-                    .is_some_and(|c| c.is_ascii_digit() || c == b'<' || c == b'>')
-                {
-                    return None;
+                // Followed by a word character the grammar may read one name (`x="$1a"` has no
+                // literal `a` to it, `$?x=` reads `$?x`); `$1>f` is `$`, descriptor 1 and `>f`
+                // to its scanner (an error); `$$'q'` may be `$` and `$'q'`.
+                match self.peek() {
+                    Some(n) if n.is_ascii_alphanumeric() || n == b'_' => return None,
+                    Some(b'<' | b'>') if c.is_ascii_digit() => return None,
+                    Some(b'\'') if c == b'$' => return None,
+                    _ => {}
                 }
             }
-            b'@' | b'*' | b'#' | b'?' | b'$' | b'!' => self.pos += 1,
             _ => return None,
         }
         Some(())
@@ -841,36 +867,6 @@ fn is_plain(c: u8) -> bool {
                 | b'*'
                 | b'?'
         )
-}
-
-/// Whether an assignment's value holds a special parameter (`$1`, `$@`, `$?`, `$_`, …) after
-/// its first piece, outside double quotes: in a statement of assignments only, the grammar may
-/// end the value at such a `$` and read what follows it as a command (`x=a'b'$1` runs `1`,
-/// `x=$d/$@.` runs `@.` to it).
-fn special_after_start(value: &[u8]) -> bool {
-    let mut i = 0;
-    while i < value.len() {
-        match value[i] {
-            // Quoted text holds no `$` of the value's own (a `$(…)` inside is read apart).
-            b'\'' => {
-                i += 1 + value[i + 1..].iter().position(|&c| c == b'\'').unwrap_or(0);
-            }
-            b'"' => {
-                i += 1 + value[i + 1..].iter().position(|&c| c == b'"').unwrap_or(0);
-            }
-            b'$' if i > 0
-                && value.get(i + 1).is_some_and(|c| {
-                    c.is_ascii_digit()
-                        || matches!(c, b'@' | b'*' | b'#' | b'?' | b'$' | b'!' | b'_')
-                }) =>
-            {
-                return true;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    false
 }
 
 /// A command name made of plain characters only, and not an assignment (nor `-`, which the
@@ -1120,6 +1116,18 @@ mod tests {
         "a $9>f b",
         "echo $(a $1>f)",
         "a \"$1\">f",
+        "x=a'b'$x/",
+        "x=${x}${x}?$x,",
+        "x='q',$x?",
+        "x=$PATH:/opt/bin",
+        "x=\"$1a\"",
+        "x=\"$?x=<\"",
+        "a | b $!$(a)$$''\t",
+        "local x=$?-/$$'q';",
+        "echo \"pid $$\" $$\"q\"",
+        "a | b ?2>@",
+        "a | b 02>f",
+        "-2>f",
         // `unsetenv` is a declaration to the grammar: no guard reaches it.
         "command -v unsetenv >/dev/null || exit 1\nunsetenv x",
     ];
