@@ -329,6 +329,7 @@ impl Reader<'_, '_> {
         words.push(name.clone());
         let mut end = name.end;
         let mut redirected = false;
+        let mut late = false;
         loop {
             self.skip_blanks();
             if self.at_redirect() {
@@ -338,6 +339,7 @@ impl Reader<'_, '_> {
             } else if self.at_word_start() {
                 let w = self.word()?;
                 end = w.end;
+                late |= self.late_expansion;
                 // The grammar reads the words after a redirect as more of its destination.
                 if !redirected {
                     words.push(w);
@@ -371,14 +373,14 @@ impl Reader<'_, '_> {
             self.keyword_command(name.start, name.end, end);
             return Some(());
         }
-        let read = self.chain(&words, end);
+        let read = self.chain(&words, end, late);
         self.words = words;
         read
     }
 
     /// Reports the command of `words` (up to `end`) and the commands the wrappers it starts
     /// with run (`sudo -u deploy env A=1 tool`), as the walk's `chain` does for them.
-    fn chain(&mut self, words: &[Range<usize>], end: usize) -> Option<()> {
+    fn chain(&mut self, words: &[Range<usize>], end: usize, late: bool) -> Option<()> {
         use crate::script::bash::{any_of, is_assignment, options, unquote, SUDO_LONG, SUDO_SHORT};
         let src = self.src;
         let value = |i: usize| words.get(i).and_then(|w| unquote(&src[w.clone()]));
@@ -402,6 +404,11 @@ impl Reader<'_, '_> {
             cmd.os = cmd.os & self.passed.at(w.start).0;
             self.out.commands.push(cmd);
             let args = from + 1..to;
+            // A word with an expansion after its first piece may be two to the grammar
+            // (`sudo x=$a$1` runs `1` to the walk): not for a wrapper, which reads its words.
+            if late && WRAPPERS.contains(&name) {
+                return None;
+            }
             from = match name {
                 "sudo" | "doas" => {
                     let (j, seen) = match name {
@@ -842,6 +849,11 @@ impl Reader<'_, '_> {
     }
 }
 
+/// The wrappers [`Reader::chain`] follows to the command they run.
+const WRAPPERS: &[&str] = &[
+    "sudo", "doas", "env", "nice", "nohup", "setsid", "stdbuf", "timeout",
+];
+
 /// The reserved words that end a block, after which a list stops.
 const TERMINATORS: &[&str] = &["then", "else", "elif", "fi", "do", "done", "}", "esac"];
 
@@ -1128,6 +1140,9 @@ mod tests {
         "a | b ?2>@",
         "a | b 02>f",
         "-2>f",
+        "sudo x=$x$1",
+        "env A=1 x=$!$x$x$1",
+        "sudo x=*$x$1 y",
         // `unsetenv` is a declaration to the grammar: no guard reaches it.
         "command -v unsetenv >/dev/null || exit 1\nunsetenv x",
     ];
