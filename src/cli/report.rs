@@ -99,12 +99,7 @@ pub fn write(
     match format {
         Format::Human => human(out, reports, run.files, index, run.color, run.shown_from),
         Format::Json => json(out, reports, run.files, index),
-        Format::Sarif => {
-            let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
-            serde_json::to_writer_pretty(&mut buffered, &sarif(reports, index, run.warnings))?;
-            writeln!(buffered)?;
-            buffered.flush()
-        }
+        Format::Sarif => sarif(out, reports, index, run.warnings),
         Format::Github => github(out, reports, index, run.warnings),
     }
 }
@@ -387,100 +382,25 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
-/// SARIF 2.1.0 as GitHub code scanning accepts it: one rule per pattern that fired, with help text.
-pub fn sarif(reports: &[FileReport], index: &PatternIndex, warnings: &[String]) -> Value {
-    let mut rule_ids: Vec<&str> = Vec::new();
-    // How often each (file, pattern, matched text) was seen so far: identical findings in one
-    // file get distinct fingerprints, stable while the file's order of them stays.
-    let mut seen: std::collections::HashMap<(&str, &str, &str), usize> = Default::default();
+/// SARIF 2.1.0 as GitHub code scanning accepts it: one rule per pattern that fired, with help
+/// text. Laid out as serde_json's pretty printer lays out the whole document, but written one
+/// result at a time: a document of tens of thousands of results held as one `Value` took
+/// hundreds of megabytes.
+fn sarif(
+    out: &mut dyn Write,
+    reports: &[FileReport],
+    index: &PatternIndex,
+    warnings: &[String],
+) -> io::Result<()> {
     let mut rules = Vec::new();
-    let mut results = Vec::new();
-    for (r, f, p) in findings(reports, index) {
-        let rule_index = match rule_ids.iter().position(|id| *id == p.id) {
-            Some(i) => i,
-            None => {
-                rule_ids.push(&p.id);
-                let mut help = format!(
-                    "{}\n\nRoot cause: {}\n\nSolution: {}",
-                    p.failure_description, p.root_cause, p.recommended_solution
-                );
-                let mut md = format!(
-                    "{}\n\n**Root cause:** {}\n\n**Solution:** {}",
-                    p.failure_description, p.root_cause, p.recommended_solution
-                );
-                if !p.alternative_approaches.is_empty() {
-                    help.push_str("\n\nAlternatives:");
-                    md.push_str("\n\n**Alternatives:**\n");
-                    for a in &p.alternative_approaches {
-                        help.push_str(&format!("\n- {a}"));
-                        md.push_str(&format!("\n- {a}"));
-                    }
-                }
-                if !p.references.is_empty() {
-                    md.push_str("\n\n**References:**\n");
-                    for link in &p.references {
-                        md.push_str(&format!("\n- <{link}>"));
-                    }
-                }
-                let mut rule = json!({
-                    "id": p.id,
-                    "name": rule_name(&p.pattern_signature),
-                    "shortDescription": {"text": p.pattern_signature},
-                    "fullDescription": {"text": p.failure_description},
-                    "help": {"text": help, "markdown": md},
-                    "defaultConfiguration": {"level": sarif_level(p.severity)},
-                    "properties": {
-                        "tags": p.affected_systems.iter().cloned().chain([p.pattern_type.to_string()]).collect::<Vec<_>>(),
-                        "problem.severity": sarif_level(p.severity),
-                    },
-                });
-                if let Some(link) = p.references.first() {
-                    rule["helpUri"] = json!(link);
-                }
-                rules.push(rule);
-                rule_ids.len() - 1
-            }
-        };
-        let start = r.position(f.span.start);
-        let end = r.position(f.span.end);
-        let matched = r.text.get(f.span.clone()).unwrap_or("");
-        let nth = seen
-            .entry((r.path.as_str(), p.id.as_str(), matched))
-            .or_insert(0);
-        *nth += 1;
-        let fingerprint = format!("{}:{}:{}", p.id, matched, nth);
-        let mut result = json!({
-            "ruleId": p.id,
-            "ruleIndex": rule_index,
-            "level": sarif_level(f.severity),
-            "message": {"text": f.message(p)},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": artifact_location(&r.path),
-                "region": {
-                    "startLine": start.line + 1, "startColumn": start.col + 1,
-                    "endLine": end.line + 1, "endColumn": end.col + 1,
-                    "snippet": {"text": r.text.get(f.span.clone()).unwrap_or("")},
-                },
-            }}],
-            "partialFingerprints": {"forewarn/v1": fingerprint},
-        });
-        if let Some(edit) = &f.fix {
-            let s = r.position(edit.span.start);
-            let e = r.position(edit.span.end);
-            result["fixes"] = json!([{
-                "description": {"text": edit.title},
-                "artifactChanges": [{
-                    "artifactLocation": artifact_location(&r.path),
-                    "replacements": [{
-                        "deletedRegion": {"startLine": s.line + 1, "startColumn": s.col + 1, "endLine": e.line + 1, "endColumn": e.col + 1},
-                        "insertedContent": {"text": edit.replacement},
-                    }],
-                }],
-            }]);
+    let mut rule_index: FxHashMap<&str, usize> = FxHashMap::default();
+    for (_, _, p) in findings(reports, index) {
+        if !rule_index.contains_key(p.id.as_str()) {
+            rule_index.insert(&p.id, rules.len());
+            rules.push(sarif_rule(p));
         }
-        results.push(result);
     }
-    json!({
+    let document = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -498,9 +418,124 @@ pub fn sarif(reports: &[FileReport], index: &PatternIndex, warnings: &[String]) 
                     .map(|w| json!({"level": "warning", "message": {"text": w}}))
                     .collect::<Vec<_>>(),
             }],
-            "results": results,
+            "results": [],
         }],
-    })
+    });
+    // The document with its results left empty, split where they go (the last key written).
+    let text = serde_json::to_string_pretty(&document).map_err(io::Error::other)?;
+    const EMPTY: &str = "\"results\": []";
+    let at = text.rfind(EMPTY).unwrap_or(text.len());
+    let (head, tail) = (&text[..at], text.get(at + EMPTY.len()..).unwrap_or(""));
+    let mut w = io::BufWriter::with_capacity(1 << 16, out);
+    w.write_all(head.as_bytes())?;
+    w.write_all(b"\"results\": [")?;
+    // How often each (file, pattern, matched text) was seen so far: identical findings in one
+    // file get distinct fingerprints, stable while the file's order of them stays.
+    let mut seen: FxHashMap<(&str, &str, &str), usize> = FxHashMap::default();
+    // A result is an item of `runs[0].results`: four levels deep.
+    const INDENT: &str = "\n        ";
+    let mut any = false;
+    for (r, f, p) in findings(reports, index) {
+        let matched = r.text.get(f.span.clone()).unwrap_or("");
+        let nth = seen
+            .entry((r.path.as_str(), p.id.as_str(), matched))
+            .or_insert(0);
+        *nth += 1;
+        let result = sarif_result(r, f, p, rule_index[p.id.as_str()], *nth);
+        w.write_all(if any { b"," } else { b"" })?;
+        any = true;
+        let pretty = serde_json::to_string_pretty(&result).map_err(io::Error::other)?;
+        for line in pretty.split('\n') {
+            w.write_all(INDENT.as_bytes())?;
+            w.write_all(line.as_bytes())?;
+        }
+    }
+    if any {
+        w.write_all(b"\n      ")?;
+    }
+    w.write_all(b"]")?;
+    w.write_all(tail.as_bytes())?;
+    writeln!(w)?;
+    w.flush()
+}
+
+/// The SARIF rule of a pattern, with its help text in plain text and markdown.
+fn sarif_rule(p: &Pattern) -> Value {
+    let mut help = format!(
+        "{}\n\nRoot cause: {}\n\nSolution: {}",
+        p.failure_description, p.root_cause, p.recommended_solution
+    );
+    let mut md = format!(
+        "{}\n\n**Root cause:** {}\n\n**Solution:** {}",
+        p.failure_description, p.root_cause, p.recommended_solution
+    );
+    if !p.alternative_approaches.is_empty() {
+        help.push_str("\n\nAlternatives:");
+        md.push_str("\n\n**Alternatives:**\n");
+        for a in &p.alternative_approaches {
+            help.push_str(&format!("\n- {a}"));
+            md.push_str(&format!("\n- {a}"));
+        }
+    }
+    if !p.references.is_empty() {
+        md.push_str("\n\n**References:**\n");
+        for link in &p.references {
+            md.push_str(&format!("\n- <{link}>"));
+        }
+    }
+    let mut rule = json!({
+        "id": p.id,
+        "name": rule_name(&p.pattern_signature),
+        "shortDescription": {"text": p.pattern_signature},
+        "fullDescription": {"text": p.failure_description},
+        "help": {"text": help, "markdown": md},
+        "defaultConfiguration": {"level": sarif_level(p.severity)},
+        "properties": {
+            "tags": p.affected_systems.iter().cloned().chain([p.pattern_type.to_string()]).collect::<Vec<_>>(),
+            "problem.severity": sarif_level(p.severity),
+        },
+    });
+    if let Some(link) = p.references.first() {
+        rule["helpUri"] = json!(link);
+    }
+    rule
+}
+
+/// The SARIF result of a finding: the `nth` with its pattern and matched text in its file.
+fn sarif_result(r: &FileReport, f: &Finding, p: &Pattern, rule_index: usize, nth: usize) -> Value {
+    let start = r.position(f.span.start);
+    let end = r.position(f.span.end);
+    let matched = r.text.get(f.span.clone()).unwrap_or("");
+    let mut result = json!({
+        "ruleId": p.id,
+        "ruleIndex": rule_index,
+        "level": sarif_level(f.severity),
+        "message": {"text": f.message(p)},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": artifact_location(&r.path),
+            "region": {
+                "startLine": start.line + 1, "startColumn": start.col + 1,
+                "endLine": end.line + 1, "endColumn": end.col + 1,
+                "snippet": {"text": matched},
+            },
+        }}],
+        "partialFingerprints": {"forewarn/v1": format!("{}:{}:{}", p.id, matched, nth)},
+    });
+    if let Some(edit) = &f.fix {
+        let s = r.position(edit.span.start);
+        let e = r.position(edit.span.end);
+        result["fixes"] = json!([{
+            "description": {"text": edit.title},
+            "artifactChanges": [{
+                "artifactLocation": artifact_location(&r.path),
+                "replacements": [{
+                    "deletedRegion": {"startLine": s.line + 1, "startColumn": s.col + 1, "endLine": e.line + 1, "endColumn": e.col + 1},
+                    "insertedContent": {"text": edit.replacement},
+                }],
+            }],
+        }]);
+    }
+    result
 }
 
 /// A SARIF artifact location: a relative path as a URI reference against `%SRCROOT%`, an
@@ -906,6 +941,8 @@ mod tests {
             alternative_approaches: alternatives.iter().map(|s| s.to_string()).collect(),
             root_cause: "Needs \"quotes\",\ttabs\nand \u{1}controls; ünïcode ✓".into(),
             recommended_solution: "Use `x` \\ y.".into(),
+            triggering_commands: vec!["sed".into()],
+            references: vec!["https://example.invalid/a?b=\"c\"".into()],
             ..Pattern::new(id, PatternType::CommandCompatibility, "sig \"q\"", "fails.")
         };
         let index = PatternIndex::build(
@@ -916,6 +953,8 @@ mod tests {
             vec![],
             vec![],
         );
+        // (The findings below are rendered only for patterns the index holds.)
+        assert!(index.get("p1").is_some() && index.get("p2").is_some());
         let finding = |id: &str, span: std::ops::Range<usize>, target: Option<&str>| Finding {
             pattern_id: id.into(),
             span,
@@ -1002,6 +1041,43 @@ mod tests {
             String::from_utf8(out).unwrap(),
             json_by_serde(&reports[..1], 1, &index)
         );
+        // SARIF, written result by result, is laid out as serde_json lays out the whole
+        // document; each result names its rule by index.
+        for (reports, warnings) in [
+            (&reports[..], vec![]),
+            (&reports[..1], vec!["unknown target \"x\"".to_string()]),
+        ] {
+            let mut out = Vec::new();
+            let run = Run {
+                files: reports.len(),
+                color: false,
+                shown_from: Severity::Info,
+                warnings: &warnings,
+            };
+            write(&mut out, Format::Sarif, reports, &index, run).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let doc: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(text, serde_json::to_string_pretty(&doc).unwrap() + "\n");
+            let run = &doc["runs"][0];
+            let results = run["results"].as_array().unwrap();
+            let shown = reports.iter().flat_map(|r| &r.findings);
+            assert_eq!(
+                results.len(),
+                shown.filter(|f| f.pattern_id != "gone").count()
+            );
+            for r in results {
+                let rule =
+                    &run["tool"]["driver"]["rules"][r["ruleIndex"].as_u64().unwrap() as usize];
+                assert_eq!(rule["id"], r["ruleId"]);
+            }
+            assert_eq!(
+                run["invocations"][0]["toolExecutionNotifications"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                warnings.len()
+            );
+        }
     }
 
     #[test]

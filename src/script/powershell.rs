@@ -65,7 +65,7 @@ const PS: Language = Language::PowerShell;
 /// An argument (script block, sub-expression …) longer than this, or spanning lines, is left
 /// out of its command's text: its own commands are found separately, and copying it into every
 /// enclosing command would make nested blocks quadratic.
-const MAX_INLINE_BLOCK: usize = 256;
+pub(crate) const MAX_INLINE_BLOCK: usize = 256;
 
 /// Built-in aliases whose cmdlet is unambiguous; patterns about the cmdlet fire on the alias.
 pub(crate) const ALIASES: &[(&str, &str)] = &[
@@ -401,7 +401,7 @@ fn chunks(src: &str, size: usize) -> Vec<(Range<usize>, usize)> {
 
 /// Keywords the grammar recognises at the start of a longer word (`ForEach-Object`,
 /// `Data-Thing`, `Switch-Foo` become `foreach`/`data`/`switch` followed by garbage).
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "begin",
     "break",
     "catch",
@@ -1022,7 +1022,7 @@ struct Guard {
 /// What a condition proves: command names (lowercase, aliases resolved) that exist, a lowest
 /// PowerShell version and a lowest Windows release.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Facts {
+pub(crate) struct Facts {
     names: Vec<String>,
     min: Option<(u32, u32)>,
     /// A lowest `.PSVersion.Minor`: alone it proves no version (7.1 has a higher minor than
@@ -1039,6 +1039,33 @@ struct Facts {
 }
 
 impl Facts {
+    /// These facts and what the checks that ended the script before `at` prove ([`Passed`]).
+    pub(crate) fn after_checks(mut self, passed: &Passed, at: usize) -> Facts {
+        let (os, min) = passed.at(at);
+        self.os = self.os & os;
+        self.min = self.min.max(min);
+        self.windows = self.windows.max(passed.windows_at(at));
+        self.settle();
+        self
+    }
+
+    /// Marks the command `cmd` (named `resolved`, lowercase, at `at`) with what these facts
+    /// prove, and with the names the checks that ended the script (`passed`, on its host)
+    /// proved present.
+    pub(crate) fn mark(
+        &self,
+        cmd: &mut Command,
+        resolved: &str,
+        passed: Option<&Passed>,
+        at: usize,
+    ) {
+        cmd.guarded |= self.names.iter().any(|n| n == resolved)
+            || passed.is_some_and(|p| p.proves(resolved, at));
+        cmd.min_powershell = cmd.min_powershell.max(self.min);
+        cmd.min_windows = cmd.min_windows.max(self.windows);
+        cmd.os = cmd.os & self.os;
+    }
+
     fn and(mut self, other: Facts) -> Facts {
         self.names.extend(other.names);
         self.min = self.min.max(other.min);
@@ -1447,11 +1474,7 @@ impl<'s> Walker<'s, '_> {
         // What the checks that ended the script proved, on this machine.
         let passed = host == self.outer_host && !self.passed.is_empty();
         if passed {
-            let (os, min) = self.passed.at(word.start);
-            proven.os = proven.os & os;
-            proven.min = proven.min.max(min);
-            proven.windows = proven.windows.max(self.passed.windows_at(word.start));
-            proven.settle();
+            proven = proven.after_checks(&self.passed, word.start);
         }
         let word_text = self.src.get(word.clone()).unwrap_or("");
         // `Get-Local`User` runs Get-LocalUser: a backtick escapes the next character.
@@ -1463,24 +1486,9 @@ impl<'s> Walker<'s, '_> {
             false => None,
         };
         let spelled = escaped.as_ref().map_or(word_text, |(n, _)| n.as_str());
-        let (name, within) = super::command_name(spelled, PS);
-        // `foreach ($i in 1..3)`: the grammar makes the range a command.
-        let numeric = name.bytes().all(|b| b.is_ascii_digit() || b == b'.') || name.contains("..");
-        if numeric || name.contains(['$', '(', ')', '{', '}', '@', '"', '\'']) {
+        let Some((name, within, alias)) = resolve_name(spelled, self.pwsh, &proven) else {
             return;
-        }
-        // `curl` is Invoke-WebRequest where Windows PowerShell reads it, curl.exe in `pwsh`.
-        let windows_powershell = !(self.pwsh || proven.min >= PWSH6);
-        let removed = match windows_powershell {
-            true => WINDOWS_POWERSHELL_ALIASES,
-            false => &[],
         };
-        let alias = ALIASES
-            .iter()
-            .chain(removed)
-            .find(|(a, _)| a.eq_ignore_ascii_case(name))
-            .filter(|_| spelled.len() == name.len())
-            .map(|(_, cmdlet)| *cmdlet);
         let resolved = alias.unwrap_or(name).to_ascii_lowercase();
 
         let elems = self.elements(node);
@@ -1510,11 +1518,12 @@ impl<'s> Walker<'s, '_> {
             &pieces,
             host.as_deref(),
         );
-        cmd.guarded |= proven.names.contains(&resolved)
-            || (passed && self.passed.proves(&resolved, word.start));
-        cmd.min_powershell = cmd.min_powershell.max(proven.min);
-        cmd.min_windows = cmd.min_windows.max(proven.windows);
-        cmd.os = cmd.os & proven.os;
+        proven.mark(
+            &mut cmd,
+            &resolved,
+            passed.then_some(&self.passed),
+            word.start,
+        );
         self.out.commands.push(cmd);
 
         match resolved.as_str() {
@@ -1591,15 +1600,7 @@ impl<'s> Walker<'s, '_> {
                 self.out.words.push(r);
                 continue;
             }
-            // Words only blanks apart are one range: a large script has millions of them.
-            if let Some(last) = self.out.words.last_mut() {
-                let gap = self.src.get(last.end..r.start).unwrap_or("\n");
-                if last.end <= r.start && gap.bytes().all(|b| b == b' ' || b == b'\t') {
-                    last.end = r.end;
-                    continue;
-                }
-            }
-            self.out.words.push(r);
+            push_word(self.out, self.src, r);
         }
     }
 
@@ -1669,8 +1670,7 @@ impl<'s> Walker<'s, '_> {
         start + trimmed.len()
     }
 
-    /// The command named by `word` (or by `unescaped`, its name as PowerShell reads it with
-    /// the map of its bytes to the source), with `pieces` of the source as its arguments.
+    /// [`build_command`] in this walk's text.
     fn build(
         &self,
         word: Range<usize>,
@@ -1679,50 +1679,8 @@ impl<'s> Walker<'s, '_> {
         pieces: &[Range<usize>],
         host: Option<&str>,
     ) -> Command {
-        let identity = OffsetMap::starting_at(0);
-        let mut c = make_command(
-            self.src,
-            word.clone(),
-            word.end,
-            PS,
-            host.map(str::to_string),
-            &identity,
-        );
-        if let Some((name, map)) = unescaped {
-            c.name = name.to_string();
-            c.text = name.to_string();
-            c.map = map.clone();
-            c.map.push(name.len(), word.end);
-        }
-        if let Some(cmdlet) = alias {
-            c.name = cmdlet.to_string();
-            c.text = cmdlet.to_string();
-            c.map = OffsetMap::starting_at(word.start);
-            // The cmdlet's name stands for the alias: its last byte is the alias's last byte, so
-            // a finding on the name ends where the alias does (`iwr`, not 17 bytes on).
-            if let Some(last) = cmdlet.len().checked_sub(1).filter(|&l| l > 0) {
-                c.map.push(last, word.end.saturating_sub(1).max(word.start));
-            }
-        }
-        for p in pieces {
-            if p.is_empty() {
-                continue;
-            }
-            c.map.push(c.text.len(), p.start);
-            c.text.push_str(&blank_continuations(
-                self.src.get(p.clone()).unwrap_or(""),
-                PS,
-            ));
-        }
-        // The map's last segment ends at the text end; anchor the end exactly.
-        if let Some(last) = pieces.last() {
-            c.map.push(c.text.len(), last.end.max(last.start));
-        }
-        if !self.identity {
-            c.map = c.map.then(self.base);
-            c.name_span = self.base.to_source(word.start)..self.base.to_source(word.end);
-        }
-        c
+        let base = (!self.identity).then_some(self.base);
+        build_command(self.src, base, word, alias, unescaped, pieces, host)
     }
 
     fn elements<'t>(&self, command: Node<'t>) -> Vec<Elem<'t>> {
@@ -2111,7 +2069,7 @@ impl<'s> Walker<'s, '_> {
                 continue;
             } else if is_prefix(&p, "session", 7) {
                 hosts = Some(value.map(|v| self.session_of(v)).unwrap_or_default());
-            } else if p.starts_with("sc") && is_prefix(&p, "scriptblock", 2) {
+            } else if is_scriptblock_param(&p) {
                 block = value;
             }
             // A value that is a list (`-ArgumentList a, b`) is one argument.
@@ -3209,6 +3167,110 @@ fn nt_version(text: &str) -> Option<(u32, u32, u32)> {
     Some((major, minor, build))
 }
 
+/// The command named by `word` (or by `unescaped`, its name as PowerShell reads it with
+/// the map of its bytes to the source), with `pieces` of the source as its arguments,
+/// as the walk makes it; `base` maps offsets of `src` to the document when they differ.
+pub(crate) fn build_command(
+    src: &str,
+    base: Option<&OffsetMap>,
+    word: Range<usize>,
+    alias: Option<&str>,
+    unescaped: Option<(&str, &OffsetMap)>,
+    pieces: &[Range<usize>],
+    host: Option<&str>,
+) -> Command {
+    let identity = OffsetMap::starting_at(0);
+    let mut c = make_command(
+        src,
+        word.clone(),
+        word.end,
+        PS,
+        host.map(str::to_string),
+        &identity,
+    );
+    if let Some((name, map)) = unescaped {
+        c.name = name.to_string();
+        c.text = name.to_string();
+        c.map = map.clone();
+        c.map.push(name.len(), word.end);
+    }
+    if let Some(cmdlet) = alias {
+        c.name = cmdlet.to_string();
+        c.text = cmdlet.to_string();
+        c.map = OffsetMap::starting_at(word.start);
+        // The cmdlet's name stands for the alias: its last byte is the alias's last byte, so
+        // a finding on the name ends where the alias does (`iwr`, not 17 bytes on).
+        if let Some(last) = cmdlet.len().checked_sub(1).filter(|&l| l > 0) {
+            c.map.push(last, word.end.saturating_sub(1).max(word.start));
+        }
+    }
+    c.text.reserve(pieces.iter().map(|p| p.len()).sum());
+    for p in pieces {
+        if p.is_empty() {
+            continue;
+        }
+        c.map.push(c.text.len(), p.start);
+        let piece = src.get(p.clone()).unwrap_or("");
+        // Only a backtick continues a line: most arguments are copied as they are.
+        match piece.contains('`') {
+            true => c.text.push_str(&blank_continuations(piece, PS)),
+            false => c.text.push_str(piece),
+        }
+    }
+    // The map's last segment ends at the text end; anchor the end exactly.
+    if let Some(last) = pieces.last() {
+        c.map.push(c.text.len(), last.end.max(last.start));
+    }
+    if let Some(base) = base {
+        c.map = c.map.then(base);
+        c.name_span = base.to_source(word.start)..base.to_source(word.end);
+    }
+    c
+}
+
+/// Adds the argument word `r` of `src` to `out` ([`Parsed::words`]): words only blanks apart
+/// are one range, as a large script has millions of them.
+pub(crate) fn push_word(out: &mut Parsed, src: &str, r: Range<usize>) {
+    if let Some(last) = out.words.last_mut() {
+        let gap = src.get(last.end..r.start).unwrap_or("\n");
+        if last.end <= r.start && gap.bytes().all(|b| b == b' ' || b == b'\t') {
+            last.end = r.end;
+            return;
+        }
+    }
+    out.words.push(r);
+}
+
+/// The name a command word spelled `spelled` runs (its last path component, without an
+/// `.exe`-like suffix), where in `spelled` it is, and the cmdlet it is an alias of; `None` when
+/// the walk makes no command of it (`foreach ($i in 1..3)`: the grammar makes the range a
+/// command). `pwsh` and what `proven` says of the PowerShell tell whether Windows PowerShell's
+/// own aliases (`curl`) count.
+pub(crate) fn resolve_name<'w>(
+    spelled: &'w str,
+    pwsh: bool,
+    proven: &Facts,
+) -> Option<(&'w str, Range<usize>, Option<&'static str>)> {
+    let (name, within) = super::command_name(spelled, PS);
+    let numeric = name.bytes().all(|b| b.is_ascii_digit() || b == b'.') || name.contains("..");
+    if numeric || name.contains(['$', '(', ')', '{', '}', '@', '"', '\'']) {
+        return None;
+    }
+    // `curl` is Invoke-WebRequest where Windows PowerShell reads it, curl.exe in `pwsh`.
+    let windows_powershell = !(pwsh || proven.min >= PWSH6);
+    let removed = match windows_powershell {
+        true => WINDOWS_POWERSHELL_ALIASES,
+        false => &[],
+    };
+    let alias = ALIASES
+        .iter()
+        .chain(removed)
+        .find(|(a, _)| a.eq_ignore_ascii_case(name))
+        .filter(|_| spelled.len() == name.len())
+        .map(|(_, cmdlet)| *cmdlet);
+    Some((name, within, alias))
+}
+
 fn unescape_name(word: &str, start: usize, pwsh: bool) -> Option<(String, Vec<usize>)> {
     let mut name = String::with_capacity(word.len());
     let mut at = Vec::with_capacity(word.len());
@@ -3249,14 +3311,20 @@ fn resolve_alias(name: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn is_computer_param(p: &str) -> bool {
+pub(crate) fn is_computer_param(p: &str) -> bool {
     p == "cn" || (p.len() >= 4 && is_prefix(p, "computername", 4)) || is_prefix(p, "hostname", 2)
+}
+
+/// `Invoke-Command`'s `-ScriptBlock` (as [`param_name`] gives it), or a prefix the walk reads
+/// as it.
+pub(crate) fn is_scriptblock_param(p: &str) -> bool {
+    p.starts_with("sc") && is_prefix(p, "scriptblock", 2)
 }
 
 /// The host names of a value written at `at`: a word or a string, a comma list of them (`a,b`,
 /// `a, b`, a line break after a comma), or `@(…)` of them; and where the value ends. Names held
 /// in variables or made by expressions are unknown and left out (`$servers` gives none).
-fn host_list(src: &str, at: usize) -> (Vec<Rc<str>>, usize) {
+pub(crate) fn host_list(src: &str, at: usize) -> (Vec<Rc<str>>, usize) {
     let b = src.as_bytes();
     let blank = |i: &mut usize, lines: bool| {
         while let Some(&c) = b.get(*i) {
@@ -3346,7 +3414,7 @@ fn host_item(src: &str, at: usize) -> Option<(Option<String>, usize)> {
 }
 
 /// `-ComputerName:` → `computername`.
-fn param_name(text: &str) -> String {
+pub(crate) fn param_name(text: &str) -> String {
     text.trim_start_matches(['-', '/'])
         .trim_end_matches(':')
         .to_ascii_lowercase()

@@ -869,14 +869,12 @@ pub fn parse_ranges_with<T: Send>(
     ends: &[Range<Cut>],
     each: impl Fn(Parsed) -> T + Sync,
 ) -> Option<Vec<T>> {
-    // Parsed from a same-length rewrite the grammar reads better, made once.
+    // tree-sitter reads a same-length rewrite it reads better.
     let patch = match lang {
         Language::Bash => super::bash::patch_heredocs,
         Language::PowerShell => super::powershell::patch_ps7,
         Language::Batch => return None,
     };
-    let patched = patch_ranges(src, ranges, patch);
-    let text = patched.as_deref().unwrap_or(src);
     let probe_vars = std::sync::OnceLock::new();
     let end = end_point(src);
     // The checks that end the script hold for every range after them: read first, from the
@@ -909,7 +907,7 @@ pub fn parse_ranges_with<T: Send>(
         probe_vars: &probe_vars,
         endings: Some(&endings),
     };
-    let parse_into = |ts: &[tree_sitter::Range], out: &mut Parsed| match lang {
+    let parse_into = |text: &str, ts: &[tree_sitter::Range], out: &mut Parsed| match lang {
         Language::PowerShell => super::powershell::parse_ranges_into(src, text, ts, out, &endings),
         _ => super::bash::parse_ranges_into(src, text, ts, out, doc),
     };
@@ -922,7 +920,7 @@ pub fn parse_ranges_with<T: Send>(
         let mut out = Parsed::default();
         // Ordinary statements are read without tree-sitter; the rest, merged where they
         // touch, are parsed.
-        let reader = super::quick::Reader::new(src, patched.as_deref(), lang, &endings);
+        let reader = super::quick::Reader::new(src, lang, &endings);
         let mut left: Vec<Range<Cut>> = Vec::new();
         for r in group {
             if reader.read(r.start.offset..r.end.offset, &mut out) {
@@ -933,13 +931,18 @@ pub fn parse_ranges_with<T: Send>(
                 _ => left.push(r.clone()),
             }
         }
+        // The rewrite only where tree-sitter reads (the readers need none).
+        let patched = patch_ranges(src, &left, patch);
+        let text = patched.as_deref().unwrap_or(src);
         for batch in left.chunks(RANGES_PER_PARSE) {
             let ts: Vec<tree_sitter::Range> = batch.iter().map(|r| ts_range(r, src, end)).collect();
             // Ranges that each parse cleanly alone occasionally do not together (the grammar's
             // lookahead across a gap): then each is parsed alone.
-            let alone =
-                |out: &mut Parsed| ts.iter().all(|r| parse_into(std::slice::from_ref(r), out));
-            if !parse_into(&ts, &mut out) && !alone(&mut out) {
+            let alone = |out: &mut Parsed| {
+                ts.iter()
+                    .all(|r| parse_into(text, std::slice::from_ref(r), out))
+            };
+            if !parse_into(text, &ts, &mut out) && !alone(&mut out) {
                 return None;
             }
         }
@@ -960,11 +963,13 @@ pub fn parse_ranges_with<T: Send>(
     })
 }
 
-/// Parses the stretch `r` of `src` alone with tree-sitter, told the checks that end the script
-/// `endings`, into `out` (what [`super::quick`]'s readers are compared with).
+/// Parses the stretch `r` of `src` alone with tree-sitter (from `text`, `src` or its
+/// same-length rewrite), told the checks that end the script `endings`, into `out` (what
+/// [`super::quick`]'s readers are compared with).
 #[cfg(test)]
 pub(crate) fn tree_sitter_read(
     src: &str,
+    text: &str,
     lang: Language,
     r: &Range<Cut>,
     endings: &[super::os::Ending],
@@ -972,14 +977,14 @@ pub(crate) fn tree_sitter_read(
 ) -> bool {
     let ts = [ts_range(r, src, end_point(src))];
     match lang {
-        Language::PowerShell => super::powershell::parse_ranges_into(src, src, &ts, out, endings),
+        Language::PowerShell => super::powershell::parse_ranges_into(src, text, &ts, out, endings),
         _ => {
             let probe_vars = std::sync::OnceLock::new();
             let doc = super::bash::Document {
                 probe_vars: &probe_vars,
                 endings: Some(endings),
             };
-            super::bash::parse_ranges_into(src, src, &ts, out, doc)
+            super::bash::parse_ranges_into(src, text, &ts, out, doc)
         }
     }
 }

@@ -29,9 +29,6 @@ use super::{Language, Parsed};
 /// A reader for the stretches of one document, made once per thread of a sparse parse.
 pub(crate) struct Reader<'d> {
     src: &'d str,
-    /// The rewrite tree-sitter reads (`patch_heredocs`, `patch_ps7`), when there is one: a
-    /// stretch it changed is left to tree-sitter.
-    patched: Option<&'d str>,
     lang: Language,
     /// What the checks that end the script prove for the code after each.
     passed: Passed,
@@ -41,14 +38,8 @@ pub(crate) struct Reader<'d> {
 
 impl<'d> Reader<'d> {
     /// A reader for `src` in `lang`, whose checks that end the script are `endings` (read from
-    /// the whole document, as the tree-sitter parse of a stretch is told them). `patched` is
-    /// the text tree-sitter reads when it differs from `src`.
-    pub(crate) fn new(
-        src: &'d str,
-        patched: Option<&'d str>,
-        lang: Language,
-        endings: &[Ending],
-    ) -> Reader<'d> {
+    /// the whole document, as the tree-sitter parse of a stretch is told them).
+    pub(crate) fn new(src: &'d str, lang: Language, endings: &[Ending]) -> Reader<'d> {
         let mut endings = endings.to_vec();
         // As `bash::walk_tree` does: a piece parsed alone is told what the checks before it
         // proved.
@@ -59,7 +50,6 @@ impl<'d> Reader<'d> {
         }
         Reader {
             src,
-            patched,
             lang,
             passed: Passed::new(endings),
             pwsh: lang == Language::PowerShell && super::powershell::declares_pwsh(src),
@@ -72,10 +62,12 @@ impl<'d> Reader<'d> {
         let Some(text) = self.src.get(span.clone()) else {
             return false;
         };
-        if self
-            .patched
-            .is_some_and(|p| p.get(span.clone()) != Some(text))
-        {
+        // tree-sitter reads a rewrite of the text (`sparse::parse_ranges_with`); the readers
+        // read the text. The PowerShell reader follows the grammar's reading of the rewrite
+        // itself (see `powershell`): what it accepts, `patch_ps7` only renames or leaves in
+        // data. bash's `patch_heredocs` rewrites only around a `<<`, which the bash reader
+        // declines; a stretch holding one anywhere (even quoted) is left to tree-sitter.
+        if self.lang == Language::Bash && memchr::memmem::find(text.as_bytes(), b"<<").is_some() {
             return false;
         }
         let before = (
@@ -110,9 +102,23 @@ pub(crate) fn assert_reads_as_tree_sitter(name: &str, src: &str, lang: Language)
     };
     let endings: Vec<Ending> = match lang {
         Language::Bash => super::bash::endings(src),
-        _ => Vec::new(),
+        // As the sparse parse is told them: the checks that end the script, and what its
+        // `#Requires` lines declare.
+        Language::PowerShell => {
+            let mut endings = super::powershell::endings(src);
+            endings.extend(super::powershell::requires(src).ending());
+            endings
+        }
+        Language::Batch => Vec::new(),
     };
-    let reader = Reader::new(src, None, lang, &endings);
+    // tree-sitter reads a same-length rewrite, as in a sparse parse.
+    let patched = match lang {
+        Language::PowerShell => super::powershell::patch_ps7(src),
+        Language::Bash => super::bash::patch_heredocs(src),
+        Language::Batch => None,
+    };
+    let text = patched.as_deref().unwrap_or(src);
+    let reader = Reader::new(src, lang, &endings);
     let mut bounds = vec![Cut { offset: 0, row: 0 }];
     bounds.extend(lexed.cuts.iter().copied());
     let end_row = src.bytes().filter(|&b| b == b'\n').count();
@@ -130,7 +136,7 @@ pub(crate) fn assert_reads_as_tree_sitter(name: &str, src: &str, lang: Language)
         accepted += 1;
         let mut walked = Parsed::default();
         assert!(
-            sparse::tree_sitter_read(src, lang, &(*start..end), &endings, &mut walked),
+            sparse::tree_sitter_read(src, text, lang, &(*start..end), &endings, &mut walked),
             "{name}: tree-sitter does not confirm the stretch the reader read: {:?}",
             &src[span]
         );
