@@ -2024,7 +2024,7 @@ echo done
                 sparse_ranges(&big, lang, resolved.as_ref(), &idx, None).expect("cut");
             // Most kept stretches are the reader's.
             let endings = script::bash::endings(&big);
-            let reader = script::quick::Reader::new(&big, None, lang, &endings);
+            let reader = script::quick::Reader::new(&big, lang, &endings);
             let read = ranges
                 .iter()
                 .filter(|r| reader.read(r.start.offset..r.end.offset, &mut Parsed::default()))

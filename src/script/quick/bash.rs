@@ -1173,7 +1173,10 @@ mod tests {
         use crate::script::sparse::{tree_sitter_read, Cut};
         use crate::script::Parsed;
         let endings = crate::script::bash::endings(src);
-        let reader = super::super::Reader::new(src, None, Language::Bash, &endings);
+        // tree-sitter reads a same-length rewrite, as in a sparse parse.
+        let patched = crate::script::bash::patch_heredocs(src);
+        let text = patched.as_deref().unwrap_or(src);
+        let reader = super::super::Reader::new(src, Language::Bash, &endings);
         let mut starts = vec![Cut { offset: 0, row: 0 }];
         for (i, _) in src.match_indices('\n') {
             starts.push(Cut {
@@ -1193,7 +1196,14 @@ mod tests {
                 let stretch = &src[span];
                 let mut walked = Parsed::default();
                 assert!(
-                    tree_sitter_read(src, Language::Bash, &(start..end), &endings, &mut walked),
+                    tree_sitter_read(
+                        src,
+                        text,
+                        Language::Bash,
+                        &(start..end),
+                        &endings,
+                        &mut walked
+                    ),
                     "{name}: tree-sitter does not confirm {stretch:?}"
                 );
                 for p in [&mut quick, &mut walked] {
