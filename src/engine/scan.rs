@@ -1985,6 +1985,66 @@ echo done
         (findings(&whole), sparse)
     }
 
+    /// A large script of the statements the quick bash reader takes (and of shapes next to
+    /// them it must decline: `x=a'b'$1` runs `1` to the grammar, `- a=b c` runs `c`), after
+    /// checks that end the script: its sparse scan, where the reader reads most kept
+    /// stretches, finds what a whole parse finds.
+    #[test]
+    fn the_quick_reader_finds_in_a_large_script_what_a_whole_parse_finds() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let lines = [
+            "nproc",
+            "n=$(nproc) m=\"$(nproc --all)\"",
+            "sudo -u root env A=1 systemctl restart app 2>&1 | tee -a \"$log\"",
+            "if [ -f /etc/app.conf ]; then\n  sed -i 's/a/b/' /etc/app.conf\nfi",
+            "for f in a b; do readlink -f \"$f\"; done &",
+            "f() {\n  local x=$1\n  tac \"$x\" || return 1\n}",
+            "timeout -k 5 10 free -m >/dev/null",
+            "{ nproc; free -m; } # nproc",
+            "echo \"$(systemctl is-active app)\" '$(nproc)' # nproc",
+            "x=1 y='nproc' nproc",
+            "{ a | b | local x\nsystemctl status >f; }",
+            "x=a'b'$1\nnproc",
+            "- a=b systemctl",
+            "a >&- b; systemctl",
+            "unsetenv x; tac f",
+            "x=$PATH:/opt/bin nproc",
+        ];
+        let mut big = script::bash::ENDING_CHECKS.to_string();
+        let mut i = 0;
+        while big.len() < SPARSE_MIN_BYTES + 4096 {
+            big.push_str(lines[i % lines.len()]);
+            big.push_str(&format!("\necho step {i}\necho done {i}\n"));
+            i += 1;
+        }
+        let lang = Language::Bash;
+        for target in [None, Some("macos"), Some("synology-dsm-6")] {
+            let resolved = target.and_then(|t| idx.target(t));
+            let (ranges, ends, _) =
+                sparse_ranges(&big, lang, resolved.as_ref(), &idx, None).expect("cut");
+            // Most kept stretches are the reader's.
+            let endings = script::bash::endings(&big);
+            let reader = script::quick::Reader::new(&big, lang, &endings);
+            let read = ranges
+                .iter()
+                .filter(|r| reader.read(r.start.offset..r.end.offset, &mut Parsed::default()))
+                .count();
+            assert!(read * 2 > ranges.len(), "{read} of {}", ranges.len());
+            assert!(sparse::parse_ranges_with(&big, lang, &ranges, &ends, |_| ()).is_some());
+            let whole = scan_parsed(
+                &big,
+                &script::parse(&big, lang),
+                &Directives::parse(&big, lang),
+                target,
+                &idx,
+            )
+            .findings;
+            assert!(!whole.is_empty(), "{target:?}");
+            let sparse = scan(&big, lang, target, &idx).findings;
+            assert_eq!(sparse, whole, "{target:?}");
+        }
+    }
+
     #[test]
     fn a_fix_applied_early_holds_in_a_sparse_scan_as_in_a_whole_one() {
         let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
