@@ -261,6 +261,21 @@ fn sparse_ranges(
             wanted[k] = true;
         }
     }
+    // Quoted text a command decodes before a shell reads it (`printf 'uname\nlsb_release' |
+    // sh`, `echo -e`): a name after an escape shows no literal (`nlsb_release` is one word to
+    // the lookups).
+    for q in &lexed.quoted {
+        let k = stretch_of(q.start);
+        if !wanted[k]
+            && src
+                .as_bytes()
+                .get(q.clone())
+                .is_some_and(|t| memchr::memchr(b'\\', t).is_some())
+            && *runs_code[k].get_or_insert_with(|| sparse::runs_code(lang, text(k)))
+        {
+            wanted[k] = true;
+        }
+    }
     let bound = |k: usize| match k.checked_sub(1) {
         None => Cut { offset: 0, row: 0 },
         Some(i) => cuts.get(i).copied().unwrap_or(Cut {
@@ -2043,6 +2058,24 @@ echo done
             let sparse = scan(&big, lang, target, &idx).findings;
             assert_eq!(sparse, whole, "{target:?}");
         }
+    }
+
+    /// Quoted code with escapes a command decodes before a shell runs it (`printf 'a\nb' |
+    /// sh`): a name after an escape shows no literal in the text (`\nlsb_release` is one word
+    /// there), yet a whole parse finds it.
+    #[test]
+    fn escaped_code_fed_to_a_shell_is_parsed_in_a_large_script() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let mut big = String::from("printf 'uname -r\\nlsb_release -a\\n' | sh\n");
+        big.push_str(&"echo 'plain data' \"$x\"\n".repeat(SPARSE_MIN_BYTES / 20));
+        let (whole, sparse) = whole_and_sparse(&big, None, &idx);
+        assert!(
+            whole
+                .iter()
+                .any(|f| big[f.span.clone()].starts_with("lsb_release")),
+            "{whole:?}"
+        );
+        assert_eq!(sparse.expect("cut"), whole);
     }
 
     #[test]
