@@ -387,6 +387,9 @@ struct Targets<'a> {
     hosts: rustc_hash::FxHashMap<String, usize>,
     list: Vec<Applicable>,
     unknown: Vec<String>,
+    /// The one entry of `list` for code whose target is not known: every such host shares its
+    /// answers (a script sending code to a thousand unknown hosts made a thousand tables).
+    unresolved: Option<usize>,
 }
 
 impl<'a> Targets<'a> {
@@ -396,6 +399,7 @@ impl<'a> Targets<'a> {
             hosts: Default::default(),
             list: Vec::new(),
             unknown: Vec::new(),
+            unresolved: None,
         };
         targets.add(file_target);
         targets
@@ -409,6 +413,12 @@ impl<'a> Targets<'a> {
             }
             t
         });
+        if target.is_none() {
+            if let Some(k) = self.unresolved {
+                return k;
+            }
+            self.unresolved = Some(self.list.len());
+        }
         self.list.push(Applicable::new(target));
         self.list.len() - 1
     }
