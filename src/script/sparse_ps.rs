@@ -86,56 +86,34 @@ pub fn lex(src: &str) -> Option<Lexed> {
 /// Whether the walk may carry something from one statement to another: `Enter-PSSession`
 /// anywhere, or `Invoke-Command` in a file that keeps blocks, tables or sessions in variables.
 fn carries_state(src: &str, comments: &[Range<usize>], assigns_block: bool) -> bool {
-    // One case-insensitive pass for all the words (each searched for in a lowercased copy of
-    // the text was a tenth of a large PowerShell scan).
-    const WORDS: &[&str] = &[
-        "enter-pssession",
-        "etsn",
-        "invoke-command",
-        "icm",
-        "new-pssession",
-        "scriptblock",
-    ];
-    static FINDER: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::OnceLock::new();
-    let Some(finder) = FINDER
-        .get_or_init(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(WORDS)
-                .ok()
-        })
-        .as_ref()
-    else {
-        return true;
-    };
-    let b = src.as_bytes();
+    // Vectorised searches of a lowercased copy (`str::match_indices`, and one case-insensitive
+    // automaton for all the words, each cost several times as much on a large file).
+    let lower = src.to_ascii_lowercase();
+    let b = lower.as_bytes();
     let outside_comments = |at: usize| {
         let k = comments.partition_point(|c| c.end <= at);
         comments.get(k).is_none_or(|c| c.start > at)
     };
-    let (mut invoke, mut kept) = (false, assigns_block);
-    for m in finder.find_overlapping_iter(src) {
-        let (at, end) = (m.start(), m.end());
-        let word = WORDS[m.pattern().as_usize()];
-        if word == "scriptblock" {
-            // `[scriptblock]`: a block kept for later.
-            kept |= src[end..].trim_start_matches([' ', '\t']).starts_with(']');
-            continue;
-        }
-        let whole = (at == 0 || !is_name_char(b[at - 1]))
-            && b.get(end).is_none_or(|&c| !is_name_char(c))
-            && outside_comments(at);
-        if !whole {
-            continue;
-        }
-        match word {
-            "enter-pssession" | "etsn" => return true,
-            "invoke-command" | "icm" => invoke = true,
-            _ => kept = true,
-        }
+    let has_word = |word: &str| {
+        memchr::memmem::find_iter(b, word).any(|at| {
+            (at == 0 || !is_name_char(b[at - 1]))
+                && b.get(at + word.len()).is_none_or(|&c| !is_name_char(c))
+                && outside_comments(at)
+        })
+    };
+    if has_word("enter-pssession") || has_word("etsn") {
+        return true;
     }
-    invoke && kept
+    if !(has_word("invoke-command") || has_word("icm")) {
+        return false;
+    }
+    // `[scriptblock]`: a block kept for later.
+    let scriptblock_type = memchr::memmem::find_iter(b, "scriptblock").any(|at| {
+        lower[at + "scriptblock".len()..]
+            .trim_start_matches([' ', '\t'])
+            .starts_with(']')
+    });
+    assigns_block || scriptblock_type || has_word("new-pssession")
 }
 
 /// Whether a tree parsed from `ranges` confirms them: every top-level statement (the program's
