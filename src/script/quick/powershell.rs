@@ -348,6 +348,14 @@ impl Reader<'_> {
         true
     }
 
+    /// Blanks and line breaks, up to the next thing on a line.
+    fn blank_lines(&mut self) {
+        self.blanks();
+        while self.newline() {
+            self.blanks();
+        }
+    }
+
     /// The end of the run of identifier bytes from `k`.
     fn ident_end(&self, mut k: usize) -> usize {
         while is_ident(self.at(k)) {
@@ -522,12 +530,7 @@ impl Reader<'_> {
         let mut clauses = 0;
         loop {
             let save = self.i;
-            loop {
-                self.blanks();
-                if !self.newline() {
-                    break;
-                }
-            }
+            self.blank_lines();
             let s = self.i;
             let end = self.ident_end(s);
             let word = &self.b[s..end];
@@ -1183,12 +1186,7 @@ impl Reader<'_> {
         self.condition_and_block()?;
         loop {
             let save = self.i;
-            loop {
-                self.blanks();
-                if !self.newline() {
-                    break;
-                }
-            }
+            self.blank_lines();
             let s = self.i;
             let run = self.ident_end(s);
             let word = &self.b[s..run];
@@ -1300,12 +1298,7 @@ impl Reader<'_> {
 
     /// The `{ … }` of a clause, after blanks and line breaks.
     fn block(&mut self) -> Option<()> {
-        loop {
-            self.blanks();
-            if !self.newline() {
-                break;
-            }
-        }
+        self.blank_lines();
         if self.peek() != b'{' {
             return None;
         }
