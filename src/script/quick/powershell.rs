@@ -314,10 +314,13 @@ impl Reader<'_> {
     /// reads it as part of the next one (`tool a<TAB>b` is an error).
     fn blanks(&mut self) -> bool {
         let start = self.i;
+        // Whether the blanks skipped so far indent: asked once per run, as asking at each
+        // tab (a walk back over the run) made a long indent quadratic.
+        let mut indents = None;
         loop {
             match self.peek() {
                 b' ' => self.i += 1,
-                b'\t' if self.indents() => self.i += 1,
+                b'\t' if *indents.get_or_insert_with(|| self.indents()) => self.i += 1,
                 _ => break,
             }
         }
@@ -429,9 +432,12 @@ impl Reader<'_> {
         Some(read)
     }
 
+    /// A `#` comment, up to the line break. The grammar's comment also ends at a `\r` alone,
+    /// after which what follows is code (`tool # a<CR>b` passes `b` to `tool`): stopped
+    /// there, the reader declines the lone `\r` as it does anywhere else.
     fn comment(&mut self) {
         self.flush();
-        while !matches!(self.peek(), b'\n' | 0) {
+        while !matches!(self.peek(), b'\n' | b'\r' | 0) {
             self.i += 1;
         }
     }
@@ -836,14 +842,22 @@ impl Reader<'_> {
             };
         }
         j += 1;
+        // The grammar's file redirections name no stream 1 (`1> x` is one bare word to it).
+        if self.at(s) == b'1' && self.at(j) != b'&' {
+            return None;
+        }
         let append = self.at(j) == b'>';
         if append {
             j += 1;
         }
         let stream = j - s > 1 + usize::from(append);
         match self.at(j) {
-            // `2>&1`: one token.
-            b'&' if stream && !append && matches!(self.at(j + 1), b'1' | b'2') => {
+            // `2>&1`: one token. The grammar knows no `1>&1` nor `2>&2`.
+            b'&' if stream
+                && !append
+                && matches!(self.at(j + 1), b'1' | b'2')
+                && self.at(s) != self.at(j + 1) =>
+            {
                 j += 2;
                 self.code(s..j);
                 self.i = j;
@@ -951,11 +965,7 @@ impl Reader<'_> {
             return None;
         }
         while members && self.at(j) == b'.' {
-            let next = self.at(j + 1);
-            if !(next.is_ascii_alphabetic() || next == b'_') {
-                return None;
-            }
-            j = self.ident_end(j + 1);
+            j = self.member_end(j)?;
         }
         self.i = j;
         Some(())
@@ -1142,14 +1152,22 @@ impl Reader<'_> {
         self.members()
     }
 
+    /// The end of the `.Name` at `dot`. Not a name starting `ForEach`: the grammar's token
+    /// `.foreach` (the start of `.ForEach{ … }`) takes those first bytes, and it fails on the
+    /// member (`$x.ForEach`, `$x.ForEachItem`).
+    fn member_end(&self, dot: usize) -> Option<usize> {
+        let next = self.at(dot + 1);
+        let end = self.ident_end(dot + 1);
+        let foreach = self.b[dot + 1..end]
+            .get(..7)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"foreach"));
+        ((next.is_ascii_alphabetic() || next == b'_') && !foreach).then_some(end)
+    }
+
     /// `.Name`s after a parenthesised pipeline (`(Get-FileHash x).Hash`).
     fn members(&mut self) -> Option<()> {
         while self.peek() == b'.' {
-            let next = self.at(self.i + 1);
-            if !(next.is_ascii_alphabetic() || next == b'_') {
-                return None;
-            }
-            let end = self.ident_end(self.i + 1);
+            let end = self.member_end(self.i)?;
             self.code(self.i..end);
             self.i = end;
         }
@@ -1437,6 +1455,9 @@ mod tests {
         "Invoke-Command -ComputerName srv -ScriptBlock { tool # c\n}",
         "Invoke-Command -ComputerName srv -ScriptBlock { Write-Host \"a $(tool) b\" 'c' }",
         "tool; Invoke-Command -cn a -ScriptBlock { b }; c | icm a { d }",
+        "tool 1>&2 *>&2 5>&2 3>&1",
+        "tool $x.Where $x.Fore (a).For",
+        "$x.Each = $y.Count",
         "Invoke-Command -ComputerName srv -ScriptBlock { tool1 -a 'a long argument that goes on'; tool2 -b 'and on and on'; tool3 -c \"and on $(Get-Date) and on\"; tool4 -d 'until the block is longer than the text of a command keeps'; tool5 }",
     ];
 
@@ -1589,7 +1610,42 @@ mod tests {
         "C:x",
         "if (tool) { a } b",
         "if (tool)\n\n# c\n{ a }",
+        // The grammar's comment ends at a `\r` alone, and what follows is code: here an
+        // argument of `tool`.
+        "tool -x # a\rb",
+        // Redirections the grammar does not know: `1>&1`, `2>&2`, and a file one of stream 1
+        // (`1> x` is one bare word to it).
+        "tool 1>&1",
+        "tool 2>&2",
+        "tool 1> x",
+        "tool 1>> x",
+        "tool 1>$null",
+        // `.foreach` is a token of the grammar (`.ForEach{ … }`), even at the start of a
+        // longer member name.
+        "tool $x.ForEach",
+        "$x.foreachItem",
+        "$x = (a).ForEach_x.y",
+        "$x = [a]::b.foreach",
     ];
+
+    #[test]
+    fn a_long_indent_is_read_in_linear_time() {
+        // Each tab asked whether it indents by walking back over the line: 60,000 tabs took
+        // half a minute.
+        let src = format!("{}tool -x\n", "\t".repeat(200_000));
+        let start = std::time::Instant::now();
+        let mut out = Parsed::default();
+        assert!(read(
+            &src,
+            0..src.len(),
+            &Passed::new(Vec::new()),
+            false,
+            &mut out
+        ));
+        assert_eq!(out.commands[0].text, "tool -x");
+        let took = start.elapsed();
+        assert!(took.as_secs() < 2, "{took:?}");
+    }
 
     fn check(name: &str, src: &str) -> (usize, usize) {
         assert_reads_as_tree_sitter(name, src, PS)
