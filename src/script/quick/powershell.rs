@@ -1002,7 +1002,20 @@ impl Reader<'_> {
                     self.flush();
                     self.variable(false)?;
                 }
-                _ => self.i += 1,
+                _ => {
+                    self.i += 1;
+                    continue;
+                }
+            }
+            // After a variable or a `$( … )`, the grammar reads a `#` (after blanks) as a
+            // comment running to the end of the line, not as text (`"$x#$y"`, `"$(a) #b"`),
+            // unless only `#`s and blanks close the string: left to tree-sitter either way.
+            let mut k = self.i;
+            while matches!(self.at(k), b' ' | b'\t' | 0x0b | 0x0c) {
+                k += 1;
+            }
+            if self.at(k) == b'#' {
+                return None;
             }
         }
         self.flush();
@@ -1626,6 +1639,13 @@ mod tests {
         "$x.foreachItem",
         "$x = (a).ForEach_x.y",
         "$x = [a]::b.foreach",
+        // After a variable or a sub-expression in a string, `#` starts a comment to the
+        // grammar (the string never closes).
+        "tool \"$x#$y\"",
+        "tool \"$(a)#$_\"",
+        "tool \"$x #a\"",
+        "tool \"a$x#b\" | b",
+        "$y = \"$x\t#}\"",
     ];
 
     #[test]
