@@ -863,7 +863,8 @@ impl Reader<'_> {
                 self.i = j;
             }
             // `2>$null`: one bare word to the grammar.
-            b'$' if stream && !append && self.b[j..].starts_with(b"$null") => {
+            // (Within the stretch: the document may go on with what completes it.)
+            b'$' if stream && !append && self.b[j..self.end].starts_with(b"$null") => {
                 j += 5;
                 self.cmds[k].words.push(s..j);
                 self.code(s..j);
@@ -1647,6 +1648,17 @@ mod tests {
         "tool \"a$x#b\" | b",
         "$y = \"$x\t#}\"",
     ];
+
+    #[test]
+    fn nothing_past_the_stretch_is_read() {
+        // A stretch cut inside `$null` is no redirection to `$null`, whatever follows it.
+        let src = "tool 2>$null\n";
+        for end in 8..12 {
+            let mut out = Parsed::default();
+            let passed = Passed::new(Vec::new());
+            assert!(!read(src, 0..end, &passed, false, &mut out), "{end}");
+        }
+    }
 
     #[test]
     fn a_long_indent_is_read_in_linear_time() {
