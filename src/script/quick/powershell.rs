@@ -2100,6 +2100,182 @@ mod tests {
         assert!(remote_read * 6 >= remote, "{remote_read} of {remote}");
     }
 
+    /// Random programs of the reader's grammar, nested (blocks, sub-expressions and strings
+    /// in each other, clauses on their own lines), in random case and with CRLF now and then:
+    /// where the flat command lines above stay on the surface, these reach the shapes found by
+    /// a review (a `#` after a variable in a string, a comment ending at a CR).
+    struct Program(Draw);
+
+    impl Program {
+        fn pick(&mut self, from: &[&str]) -> String {
+            self.0.pick(from).to_string()
+        }
+
+        fn case(&mut self, word: &str) -> String {
+            match self.0.below(4) {
+                0 => word.to_ascii_uppercase(),
+                1 => word
+                    .chars()
+                    .map(|c| match self.0.below(2) {
+                        0 => c.to_ascii_uppercase(),
+                        _ => c,
+                    })
+                    .collect(),
+                _ => word.to_string(),
+            }
+        }
+
+        fn string(&mut self, depth: u32) -> String {
+            if self.0.below(3) == 0 {
+                return self.pick(&["'a'", "'it''s'", "''", "'a # b'", "'$x'", "'x ? y : z'"]);
+            }
+            let mut s = String::from("\"");
+            for _ in 0..self.0.below(4) {
+                let part = match self.0.below(3) {
+                    0 => self.pick(&["a", " ", "#", " #", "{0}", ";", "|", ")", "}"]),
+                    1 => self.pick(&["$x", "$_", "$env:T", "$x.a", "$global:y"]),
+                    _ if depth < 3 => format!("$({})", self.pipeline(depth + 1)),
+                    _ => "$(a)".to_string(),
+                };
+                s.push_str(&part);
+            }
+            s + "\""
+        }
+
+        fn block(&mut self, depth: u32) -> String {
+            if depth > 3 {
+                return "{ a }".to_string();
+            }
+            let n = 1 + self.0.below(3);
+            let body = self.statements(depth + 1, n);
+            match self.0.below(2) {
+                0 if !body.contains('\n') => format!("{{ {body} }}"),
+                _ => format!("{{\n  {body}\n}}"),
+            }
+        }
+
+        fn argument(&mut self, depth: u32) -> String {
+            match self.0.below(8) {
+                0 => self.pick(&["-x", "--o2", "-N:v", "-N:$v", "-a=b", "-eq", "-_z"]),
+                1 => self.pick(&[
+                    "w",
+                    "C:\\p",
+                    "./a.ps1",
+                    "a:b",
+                    "http://x/y",
+                    "x.y",
+                    "in-place",
+                ]),
+                2 => self.string(depth),
+                3 => self.pick(&["$x", "$_.N", "$env:T", "$x.ForEachY", "5", "0"]),
+                4 => self.pick(&["2>&1", "2>$null", "> f", "*>&2", "1>&2", "1> f", "2>&2"]),
+                5 if depth < 3 => self.block(depth),
+                6 if depth < 3 => format!("$({})", self.pipeline(depth + 1)),
+                7 if depth < 3 => format!("({})", self.pipeline(depth + 1)),
+                _ => self.pick(&["{ a }", "$(a)", "(a)", "# c\rb"]),
+            }
+        }
+
+        fn pipeline(&mut self, depth: u32) -> String {
+            let mut s = String::new();
+            for k in 0..1 + self.0.below(2) {
+                if k > 0 {
+                    s.push_str(&self.pick(&[" | ", "|", " |\n  "]));
+                }
+                let name = self.pick(&[
+                    "tool",
+                    "Get-X",
+                    "curl",
+                    "gci",
+                    "Where-Object",
+                    "if-x",
+                    "a.b",
+                ]);
+                s.push_str(&self.case(&name));
+                for _ in 0..self.0.below(4) {
+                    s.push(' ');
+                    s.push_str(&self.argument(depth));
+                }
+            }
+            s
+        }
+
+        fn condition(&mut self, depth: u32) -> String {
+            match self.0.below(3) {
+                0 => self.pipeline(depth),
+                1 => format!("-not ({})", self.pipeline(depth)),
+                _ => {
+                    let op = self.pick(&["-eq", "-ne", "-like", "-and", "-or"]);
+                    format!(
+                        "{} {} {}",
+                        self.string(depth),
+                        self.case(&op),
+                        self.pick(&["$x", "5"])
+                    )
+                }
+            }
+        }
+
+        fn statement(&mut self, depth: u32) -> String {
+            match self.0.below(8) {
+                0 => format!("$x = {}", self.pipeline(depth)),
+                1 => {
+                    let mut s = format!(
+                        "{} ({}) {}",
+                        self.case("if"),
+                        self.condition(depth),
+                        self.block(depth)
+                    );
+                    if self.0.below(2) == 0 {
+                        let sep = self.pick(&[" ", "\n", "\r\n"]);
+                        s += &format!("{sep}{} {}", self.case("else"), self.block(depth));
+                    }
+                    s
+                }
+                2 => format!("{} ($i in $l) {}", self.case("foreach"), self.block(depth)),
+                3 => format!(
+                    "{} {}\n{} {}",
+                    self.case("try"),
+                    self.block(depth),
+                    self.case("catch"),
+                    self.block(depth)
+                ),
+                4 if depth == 0 => {
+                    let host = self.pick(&["srv", "'srv'", "localhost"]);
+                    format!("{} -cn {host} {}", self.case("icm"), self.block(depth))
+                }
+                5 => format!("{} -eq {}", self.string(depth), self.pick(&["$x", "'a'"])),
+                _ => self.pipeline(depth),
+            }
+        }
+
+        fn statements(&mut self, depth: u32, n: usize) -> String {
+            let mut s = String::new();
+            for k in 0..n {
+                if k > 0 {
+                    s.push_str(&self.pick(&["\n", "\r\n", "; ", " # c\n", "\n\n"]));
+                }
+                s.push_str(&self.statement(depth));
+            }
+            s
+        }
+    }
+
+    #[test]
+    fn random_programs_read_as_tree_sitter_reads_them() {
+        let mut p = Program(Draw(0x5851_f42d_4c95_7f2d));
+        let (mut stretches, mut read) = (0, 0);
+        for _ in 0..1500 {
+            let n = 1 + p.0.below(3);
+            let src = p.statements(0, n) + "\n";
+            let (s, r) = check("program", &src);
+            stretches += s;
+            read += r;
+        }
+        eprintln!("programs: {read} of {stretches}");
+        assert!(read * 4 >= stretches, "{read} of {stretches}");
+    }
+
     #[test]
     fn statements_made_of_random_tokens_read_as_tree_sitter_reads_them() {
         let tokens = [
