@@ -1661,6 +1661,37 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_declined_on_a_small_stack() {
+        let deep = |open: &str, inner: &str, close: &str| {
+            format!("{}{inner}{}\n", open.repeat(1000), close.repeat(1000))
+        };
+        let sources = [
+            deep("$(", "a", ")"),
+            deep("tool { ", "a", " }"),
+            deep("tool (", "a", ")"),
+            deep("$x = (", "$a", ")"),
+            deep("if ($x) { ", "a", " }"),
+            deep("foreach ($x in $y) { ", "a", " }"),
+            deep("try { ", "a", " } catch { b }"),
+            deep("tool \"$(a ", "x", ")\""),
+            deep("if (-not (", "a", ")) { b }"),
+            deep("icm srv { ForEach-Object { ", "a", " } }"),
+        ];
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                for src in &sources {
+                    let mut out = Parsed::default();
+                    let passed = Passed::new(Vec::new());
+                    assert!(!read(src, 0..src.len(), &passed, false, &mut out));
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
     fn a_long_indent_is_read_in_linear_time() {
         // Each tab asked whether it indents by walking back over the line: 60,000 tabs took
         // half a minute.
@@ -2322,5 +2353,69 @@ mod tests {
             read += check("soup", &src).1;
         }
         assert!(read > 150, "{read}");
+    }
+}
+
+#[cfg(test)]
+mod scratch48lines {
+    use super::*;
+    use crate::script::sparse::{self, Cut};
+    #[test]
+    fn scratch48lines() {
+        let Ok(path) = std::env::var("PS48L") else {
+            return;
+        };
+        let all = std::fs::read_to_string(path).unwrap();
+        let mut bad = 0;
+        let mut acc = 0;
+        for src in all.split("\n=====\n") {
+            let endings = {
+                let mut e = ps::endings(src);
+                e.extend(ps::requires(src).ending());
+                e
+            };
+            let patched = ps::patch_ps7(src);
+            let text = patched.as_deref().unwrap_or(src);
+            let reader = super::super::Reader::new(src, PS, &endings);
+            let mut starts = vec![Cut { offset: 0, row: 0 }];
+            let mut row = 0;
+            for (i, b) in src.bytes().enumerate() {
+                if b == b'\n' {
+                    row += 1;
+                    starts.push(Cut { offset: i + 1, row });
+                }
+            }
+            for a in 0..starts.len() {
+                for b in a + 1..starts.len().min(a + 4) {
+                    let (s0, e0) = (starts[a], starts[b]);
+                    let mut quick = Parsed::default();
+                    if !reader.read(s0.offset..e0.offset, &mut quick) {
+                        continue;
+                    }
+                    acc += 1;
+                    let mut walked = Parsed::default();
+                    let ok =
+                        sparse::tree_sitter_read(src, text, PS, &(s0..e0), &endings, &mut walked);
+                    for p in [&mut quick, &mut walked] {
+                        p.commands.sort_by_key(|c| c.name_span.start);
+                        p.code.sort_by_key(|r| r.span.start);
+                        p.words.sort_by_key(|w| w.start);
+                    }
+                    if !ok
+                        || quick.commands != walked.commands
+                        || quick.code != walked.code
+                        || quick.words != walked.words
+                    {
+                        bad += 1;
+                        eprintln!(
+                            "LINEBAD ok={ok} {:?}\n  in {:?}",
+                            &src[s0.offset..e0.offset],
+                            src.chars().take(200).collect::<String>()
+                        );
+                    }
+                }
+            }
+        }
+        eprintln!("accepted {acc} bad {bad}");
     }
 }
