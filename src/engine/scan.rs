@@ -2070,6 +2070,94 @@ echo done
         }
     }
 
+    /// A large PowerShell script of the statements the quick PowerShell reader takes, and of
+    /// shapes next to them it must decline (a comment ending at a lone CR, `1>` which the
+    /// grammar does not know, probes in conditions, near misses of the remote form), under each way a script declares its PowerShell: its sparse scan finds
+    /// what a whole parse finds, for targets of each PowerShell.
+    #[test]
+    fn the_quick_powershell_reader_finds_in_a_large_script_what_a_whole_parse_finds() {
+        let idx = PatternIndex::build(crate::store::default_patterns(), vec![], vec![]);
+        let lines = [
+            "Get-LocalUser | Where-Object { $_.Enabled }",
+            "curl https://x.example -OutFile a; wget https://y.example",
+            "$r = Invoke-WebRequest -Uri 'https://x.example' -UseBasicParsing",
+            "Get-X | ForEach-Object -Parallel { tool $_ } -ThrottleLimit 5",
+            "gci C:\\x | % { $_.Name } | ? { $_ -like 'a*' }",
+            "Get-CimInstance Win32_OperatingSystem 2>&1 | Out-Null",
+            "tool -x # Get-LocalUser\rGet-LocalUser",
+            "Get-LocalUser 1> x",
+            "Invoke-Command -ComputerName OLD1 -ScriptBlock { Get-LocalUser; irm https://b.example }",
+            "icm srv2 {\n  # Get-LocalUser\n  Invoke-WebRequest https://c.example\n}",
+            "Invoke-Command -ComputerName localhost { Get-LocalUser }",
+            "Invoke-Command -cn 'a','b' { Get-LocalUser }",
+            "Invoke-Command -ComputerName srv { Get-LocalUser $using:x }",
+            "if ($PSVersionTable.PSVersion.Major -ge 5) { Get-LocalUser }",
+            "if ((Get-Host).Version.Major -lt 3) { exit } else { Get-CimInstance x }",
+            "if ($IsWindows) { Get-LocalUser } elseif ($IsLinux) { curl https://x }",
+            "if (Get-Command Get-LocalUser -ErrorAction SilentlyContinue) { Get-LocalUser }",
+            "if (-not (Test-Path $p)) {\n  New-Item -ItemType Directory -Path $p | Out-Null\n}",
+            "try {\n  Get-LocalUser -Name x\n}\ncatch {\n  Write-Warning \"no: $($_.Exception.Message)\"\n}",
+            "foreach ($s in $list) { Get-LocalUser -Name $s.Name }",
+            "IF ($x -EQ 1) { GET-LOCALUSER } ELSE { Get-Localuser }",
+            "[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12",
+            "$a = $b ?? 'c'",
+        ];
+        let lang = Language::PowerShell;
+        for header in [
+            "",
+            "#Requires -Version 7\n",
+            "#!/usr/bin/env pwsh\n",
+            "#Requires -Version 5.1\n",
+        ] {
+            let mut big = header.to_string();
+            let mut i = 0;
+            while big.len() < SPARSE_MIN_BYTES + 4096 {
+                big.push_str(lines[i % lines.len()]);
+                big.push_str(&format!("\nWrite-Host 'step {i}'\n$done = {i}\n"));
+                i += 1;
+            }
+            for src in [big.clone(), big.replace('\n', "\r\n")] {
+                for target in [
+                    None,
+                    Some("powershell-2.0"),
+                    Some("windows-server-2008"),
+                    Some("powershell-7"),
+                ] {
+                    let resolved = target.and_then(|t| idx.target(t));
+                    let (ranges, ends, _) =
+                        sparse_ranges(&src, lang, resolved.as_ref(), &idx, None).expect("cut");
+                    let endings = script::powershell::endings(&src);
+                    let reader = script::quick::Reader::new(&src, lang, &endings);
+                    let read = ranges
+                        .iter()
+                        .filter(|r| {
+                            reader.read(r.start.offset..r.end.offset, &mut Parsed::default())
+                        })
+                        .count();
+                    assert!(
+                        read > 0,
+                        "{header:?} {target:?}: none of {} read",
+                        ranges.len()
+                    );
+                    assert!(
+                        sparse::parse_ranges_with(&src, lang, &ranges, &ends, |_| ()).is_some()
+                    );
+                    let whole = scan_parsed(
+                        &src,
+                        &script::parse(&src, lang),
+                        &Directives::parse(&src, lang),
+                        target,
+                        &idx,
+                    )
+                    .findings;
+                    assert!(!whole.is_empty(), "{header:?} {target:?}");
+                    let sparse = scan(&src, lang, target, &idx).findings;
+                    assert_eq!(sparse, whole, "{header:?} {target:?}");
+                }
+            }
+        }
+    }
+
     /// Quoted code with escapes a command decodes before a shell runs it (`printf 'a\nb' |
     /// sh`): a name after an escape shows no literal in the text (`\nlsb_release` is one word
     /// there), yet a whole parse finds it.

@@ -314,10 +314,13 @@ impl Reader<'_> {
     /// reads it as part of the next one (`tool a<TAB>b` is an error).
     fn blanks(&mut self) -> bool {
         let start = self.i;
+        // Whether the blanks skipped so far indent: asked once per run, as asking at each
+        // tab (a walk back over the run) made a long indent quadratic.
+        let mut indents = None;
         loop {
             match self.peek() {
                 b' ' => self.i += 1,
-                b'\t' if self.indents() => self.i += 1,
+                b'\t' if *indents.get_or_insert_with(|| self.indents()) => self.i += 1,
                 _ => break,
             }
         }
@@ -429,9 +432,12 @@ impl Reader<'_> {
         Some(read)
     }
 
+    /// A `#` comment, up to the line break. The grammar's comment also ends at a `\r` alone,
+    /// after which what follows is code (`tool # a<CR>b` passes `b` to `tool`): stopped
+    /// there, the reader declines the lone `\r` as it does anywhere else.
     fn comment(&mut self) {
         self.flush();
-        while !matches!(self.peek(), b'\n' | 0) {
+        while !matches!(self.peek(), b'\n' | b'\r' | 0) {
             self.i += 1;
         }
     }
@@ -836,20 +842,29 @@ impl Reader<'_> {
             };
         }
         j += 1;
+        // The grammar's file redirections name no stream 1 (`1> x` is one bare word to it).
+        if self.at(s) == b'1' && self.at(j) != b'&' {
+            return None;
+        }
         let append = self.at(j) == b'>';
         if append {
             j += 1;
         }
         let stream = j - s > 1 + usize::from(append);
         match self.at(j) {
-            // `2>&1`: one token.
-            b'&' if stream && !append && matches!(self.at(j + 1), b'1' | b'2') => {
+            // `2>&1`: one token. The grammar knows no `1>&1` nor `2>&2`.
+            b'&' if stream
+                && !append
+                && matches!(self.at(j + 1), b'1' | b'2')
+                && self.at(s) != self.at(j + 1) =>
+            {
                 j += 2;
                 self.code(s..j);
                 self.i = j;
             }
             // `2>$null`: one bare word to the grammar.
-            b'$' if stream && !append && self.b[j..].starts_with(b"$null") => {
+            // (Within the stretch: the document may go on with what completes it.)
+            b'$' if stream && !append && self.b[j..self.end].starts_with(b"$null") => {
                 j += 5;
                 self.cmds[k].words.push(s..j);
                 self.code(s..j);
@@ -951,11 +966,7 @@ impl Reader<'_> {
             return None;
         }
         while members && self.at(j) == b'.' {
-            let next = self.at(j + 1);
-            if !(next.is_ascii_alphabetic() || next == b'_') {
-                return None;
-            }
-            j = self.ident_end(j + 1);
+            j = self.member_end(j)?;
         }
         self.i = j;
         Some(())
@@ -992,7 +1003,20 @@ impl Reader<'_> {
                     self.flush();
                     self.variable(false)?;
                 }
-                _ => self.i += 1,
+                _ => {
+                    self.i += 1;
+                    continue;
+                }
+            }
+            // After a variable or a `$( … )`, the grammar reads a `#` (after blanks) as a
+            // comment running to the end of the line, not as text (`"$x#$y"`, `"$(a) #b"`),
+            // unless only `#`s and blanks close the string: left to tree-sitter either way.
+            let mut k = self.i;
+            while matches!(self.at(k), b' ' | b'\t' | 0x0b | 0x0c) {
+                k += 1;
+            }
+            if self.at(k) == b'#' {
+                return None;
             }
         }
         self.flush();
@@ -1142,14 +1166,22 @@ impl Reader<'_> {
         self.members()
     }
 
+    /// The end of the `.Name` at `dot`. Not a name starting `ForEach`: the grammar's token
+    /// `.foreach` (the start of `.ForEach{ … }`) takes those first bytes, and it fails on the
+    /// member (`$x.ForEach`, `$x.ForEachItem`).
+    fn member_end(&self, dot: usize) -> Option<usize> {
+        let next = self.at(dot + 1);
+        let end = self.ident_end(dot + 1);
+        let foreach = self.b[dot + 1..end]
+            .get(..7)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"foreach"));
+        ((next.is_ascii_alphabetic() || next == b'_') && !foreach).then_some(end)
+    }
+
     /// `.Name`s after a parenthesised pipeline (`(Get-FileHash x).Hash`).
     fn members(&mut self) -> Option<()> {
         while self.peek() == b'.' {
-            let next = self.at(self.i + 1);
-            if !(next.is_ascii_alphabetic() || next == b'_') {
-                return None;
-            }
-            let end = self.ident_end(self.i + 1);
+            let end = self.member_end(self.i)?;
             self.code(self.i..end);
             self.i = end;
         }
@@ -1437,6 +1469,9 @@ mod tests {
         "Invoke-Command -ComputerName srv -ScriptBlock { tool # c\n}",
         "Invoke-Command -ComputerName srv -ScriptBlock { Write-Host \"a $(tool) b\" 'c' }",
         "tool; Invoke-Command -cn a -ScriptBlock { b }; c | icm a { d }",
+        "tool 1>&2 *>&2 5>&2 3>&1",
+        "tool $x.Where $x.Fore (a).For",
+        "$x.Each = $y.Count",
         "Invoke-Command -ComputerName srv -ScriptBlock { tool1 -a 'a long argument that goes on'; tool2 -b 'and on and on'; tool3 -c \"and on $(Get-Date) and on\"; tool4 -d 'until the block is longer than the text of a command keeps'; tool5 }",
     ];
 
@@ -1589,7 +1624,91 @@ mod tests {
         "C:x",
         "if (tool) { a } b",
         "if (tool)\n\n# c\n{ a }",
+        // The grammar's comment ends at a `\r` alone, and what follows is code: here an
+        // argument of `tool`.
+        "tool -x # a\rb",
+        // Redirections the grammar does not know: `1>&1`, `2>&2`, and a file one of stream 1
+        // (`1> x` is one bare word to it).
+        "tool 1>&1",
+        "tool 2>&2",
+        "tool 1> x",
+        "tool 1>> x",
+        "tool 1>$null",
+        // `.foreach` is a token of the grammar (`.ForEach{ … }`), even at the start of a
+        // longer member name.
+        "tool $x.ForEach",
+        "$x.foreachItem",
+        "$x = (a).ForEach_x.y",
+        "$x = [a]::b.foreach",
+        // After a variable or a sub-expression in a string, `#` starts a comment to the
+        // grammar (the string never closes).
+        "tool \"$x#$y\"",
+        "tool \"$(a)#$_\"",
+        "tool \"$x #a\"",
+        "tool \"a$x#b\" | b",
+        "$y = \"$x\t#}\"",
     ];
+
+    #[test]
+    fn nothing_past_the_stretch_is_read() {
+        // A stretch cut inside `$null` is no redirection to `$null`, whatever follows it.
+        let src = "tool 2>$null\n";
+        for end in 8..12 {
+            let mut out = Parsed::default();
+            let passed = Passed::new(Vec::new());
+            assert!(!read(src, 0..end, &passed, false, &mut out), "{end}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_declined_on_a_small_stack() {
+        let deep = |open: &str, inner: &str, close: &str| {
+            format!("{}{inner}{}\n", open.repeat(1000), close.repeat(1000))
+        };
+        let sources = [
+            deep("$(", "a", ")"),
+            deep("tool { ", "a", " }"),
+            deep("tool (", "a", ")"),
+            deep("$x = (", "$a", ")"),
+            deep("if ($x) { ", "a", " }"),
+            deep("foreach ($x in $y) { ", "a", " }"),
+            deep("try { ", "a", " } catch { b }"),
+            deep("tool \"$(a ", "x", ")\""),
+            deep("if (-not (", "a", ")) { b }"),
+            deep("icm srv { ForEach-Object { ", "a", " } }"),
+        ];
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                for src in &sources {
+                    let mut out = Parsed::default();
+                    let passed = Passed::new(Vec::new());
+                    assert!(!read(src, 0..src.len(), &passed, false, &mut out));
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn a_long_indent_is_read_in_linear_time() {
+        // Each tab asked whether it indents by walking back over the line: 60,000 tabs took
+        // half a minute.
+        let src = format!("{}tool -x\n", "\t".repeat(200_000));
+        let start = std::time::Instant::now();
+        let mut out = Parsed::default();
+        assert!(read(
+            &src,
+            0..src.len(),
+            &Passed::new(Vec::new()),
+            false,
+            &mut out
+        ));
+        assert_eq!(out.commands[0].text, "tool -x");
+        let took = start.elapsed();
+        assert!(took.as_secs() < 2, "{took:?}");
+    }
 
     fn check(name: &str, src: &str) -> (usize, usize) {
         assert_reads_as_tree_sitter(name, src, PS)
@@ -2010,6 +2129,182 @@ mod tests {
         // Enough of them are read for the comparison to mean something.
         assert!(read * 2 >= stretches, "{read} of {stretches}");
         assert!(remote_read * 6 >= remote, "{remote_read} of {remote}");
+    }
+
+    /// Random programs of the reader's grammar, nested (blocks, sub-expressions and strings
+    /// in each other, clauses on their own lines), in random case and with CRLF now and then:
+    /// where the flat command lines above stay on the surface, these reach the shapes found by
+    /// a review (a `#` after a variable in a string, a comment ending at a CR).
+    struct Program(Draw);
+
+    impl Program {
+        fn pick(&mut self, from: &[&str]) -> String {
+            self.0.pick(from).to_string()
+        }
+
+        fn case(&mut self, word: &str) -> String {
+            match self.0.below(4) {
+                0 => word.to_ascii_uppercase(),
+                1 => word
+                    .chars()
+                    .map(|c| match self.0.below(2) {
+                        0 => c.to_ascii_uppercase(),
+                        _ => c,
+                    })
+                    .collect(),
+                _ => word.to_string(),
+            }
+        }
+
+        fn string(&mut self, depth: u32) -> String {
+            if self.0.below(3) == 0 {
+                return self.pick(&["'a'", "'it''s'", "''", "'a # b'", "'$x'", "'x ? y : z'"]);
+            }
+            let mut s = String::from("\"");
+            for _ in 0..self.0.below(4) {
+                let part = match self.0.below(3) {
+                    0 => self.pick(&["a", " ", "#", " #", "{0}", ";", "|", ")", "}"]),
+                    1 => self.pick(&["$x", "$_", "$env:T", "$x.a", "$global:y"]),
+                    _ if depth < 3 => format!("$({})", self.pipeline(depth + 1)),
+                    _ => "$(a)".to_string(),
+                };
+                s.push_str(&part);
+            }
+            s + "\""
+        }
+
+        fn block(&mut self, depth: u32) -> String {
+            if depth > 3 {
+                return "{ a }".to_string();
+            }
+            let n = 1 + self.0.below(3);
+            let body = self.statements(depth + 1, n);
+            match self.0.below(2) {
+                0 if !body.contains('\n') => format!("{{ {body} }}"),
+                _ => format!("{{\n  {body}\n}}"),
+            }
+        }
+
+        fn argument(&mut self, depth: u32) -> String {
+            match self.0.below(8) {
+                0 => self.pick(&["-x", "--o2", "-N:v", "-N:$v", "-a=b", "-eq", "-_z"]),
+                1 => self.pick(&[
+                    "w",
+                    "C:\\p",
+                    "./a.ps1",
+                    "a:b",
+                    "http://x/y",
+                    "x.y",
+                    "in-place",
+                ]),
+                2 => self.string(depth),
+                3 => self.pick(&["$x", "$_.N", "$env:T", "$x.ForEachY", "5", "0"]),
+                4 => self.pick(&["2>&1", "2>$null", "> f", "*>&2", "1>&2", "1> f", "2>&2"]),
+                5 if depth < 3 => self.block(depth),
+                6 if depth < 3 => format!("$({})", self.pipeline(depth + 1)),
+                7 if depth < 3 => format!("({})", self.pipeline(depth + 1)),
+                _ => self.pick(&["{ a }", "$(a)", "(a)", "# c\rb"]),
+            }
+        }
+
+        fn pipeline(&mut self, depth: u32) -> String {
+            let mut s = String::new();
+            for k in 0..1 + self.0.below(2) {
+                if k > 0 {
+                    s.push_str(&self.pick(&[" | ", "|", " |\n  "]));
+                }
+                let name = self.pick(&[
+                    "tool",
+                    "Get-X",
+                    "curl",
+                    "gci",
+                    "Where-Object",
+                    "if-x",
+                    "a.b",
+                ]);
+                s.push_str(&self.case(&name));
+                for _ in 0..self.0.below(4) {
+                    s.push(' ');
+                    s.push_str(&self.argument(depth));
+                }
+            }
+            s
+        }
+
+        fn condition(&mut self, depth: u32) -> String {
+            match self.0.below(3) {
+                0 => self.pipeline(depth),
+                1 => format!("-not ({})", self.pipeline(depth)),
+                _ => {
+                    let op = self.pick(&["-eq", "-ne", "-like", "-and", "-or"]);
+                    format!(
+                        "{} {} {}",
+                        self.string(depth),
+                        self.case(&op),
+                        self.pick(&["$x", "5"])
+                    )
+                }
+            }
+        }
+
+        fn statement(&mut self, depth: u32) -> String {
+            match self.0.below(8) {
+                0 => format!("$x = {}", self.pipeline(depth)),
+                1 => {
+                    let mut s = format!(
+                        "{} ({}) {}",
+                        self.case("if"),
+                        self.condition(depth),
+                        self.block(depth)
+                    );
+                    if self.0.below(2) == 0 {
+                        let sep = self.pick(&[" ", "\n", "\r\n"]);
+                        s += &format!("{sep}{} {}", self.case("else"), self.block(depth));
+                    }
+                    s
+                }
+                2 => format!("{} ($i in $l) {}", self.case("foreach"), self.block(depth)),
+                3 => format!(
+                    "{} {}\n{} {}",
+                    self.case("try"),
+                    self.block(depth),
+                    self.case("catch"),
+                    self.block(depth)
+                ),
+                4 if depth == 0 => {
+                    let host = self.pick(&["srv", "'srv'", "localhost"]);
+                    format!("{} -cn {host} {}", self.case("icm"), self.block(depth))
+                }
+                5 => format!("{} -eq {}", self.string(depth), self.pick(&["$x", "'a'"])),
+                _ => self.pipeline(depth),
+            }
+        }
+
+        fn statements(&mut self, depth: u32, n: usize) -> String {
+            let mut s = String::new();
+            for k in 0..n {
+                if k > 0 {
+                    s.push_str(&self.pick(&["\n", "\r\n", "; ", " # c\n", "\n\n"]));
+                }
+                s.push_str(&self.statement(depth));
+            }
+            s
+        }
+    }
+
+    #[test]
+    fn random_programs_read_as_tree_sitter_reads_them() {
+        let mut p = Program(Draw(0x5851_f42d_4c95_7f2d));
+        let (mut stretches, mut read) = (0, 0);
+        for _ in 0..1500 {
+            let n = 1 + p.0.below(3);
+            let src = p.statements(0, n) + "\n";
+            let (s, r) = check("program", &src);
+            stretches += s;
+            read += r;
+        }
+        eprintln!("programs: {read} of {stretches}");
+        assert!(read * 4 >= stretches, "{read} of {stretches}");
     }
 
     #[test]
