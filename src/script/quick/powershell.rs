@@ -641,15 +641,7 @@ impl Reader<'_> {
             return self.invoke_command(k);
         }
         loop {
-            let save = self.i;
-            if !self.blanks() {
-                break;
-            }
-            if matches!(
-                self.peek(),
-                b'\n' | b'\r' | b';' | b'|' | b')' | b'}' | b'#' | 0
-            ) {
-                self.i = save;
+            if !self.another_argument() {
                 break;
             }
             let end = self.element(k)?;
@@ -659,6 +651,23 @@ impl Reader<'_> {
             }
         }
         Some(())
+    }
+
+    /// Whether blanks and then another argument of the command follow (read up to it); at the
+    /// end of the command, nothing is read.
+    fn another_argument(&mut self) -> bool {
+        let save = self.i;
+        if !self.blanks() {
+            return false;
+        }
+        if matches!(
+            self.peek(),
+            b'\n' | b'\r' | b';' | b'|' | b')' | b'}' | b'#' | 0
+        ) {
+            self.i = save;
+            return false;
+        }
+        true
     }
 
     /// The arguments of `Invoke-Command` (the command `k`) that send one block to one host, as
@@ -678,15 +687,7 @@ impl Reader<'_> {
         let (mut host, mut block, mut positional_block) = (false, false, false);
         let mut wants = Wants::Nothing;
         loop {
-            let save = self.i;
-            if !self.blanks() {
-                break;
-            }
-            if matches!(
-                self.peek(),
-                b'\n' | b'\r' | b';' | b'|' | b')' | b'}' | b'#' | 0
-            ) {
-                self.i = save;
+            if !self.another_argument() {
                 break;
             }
             let s = self.i;
