@@ -91,6 +91,21 @@ impl<'d> Reader<'d> {
     }
 }
 
+/// What a sparse parse of `src` is told holds for its stretches: the checks that end the
+/// script, and what its `#Requires` lines declare.
+#[cfg(test)]
+pub(crate) fn document_endings(src: &str, lang: Language) -> Vec<Ending> {
+    match lang {
+        Language::Bash => super::bash::endings(src),
+        Language::PowerShell => {
+            let mut endings = super::powershell::endings(src);
+            endings.extend(super::powershell::requires(src).ending());
+            endings
+        }
+        Language::Batch => Vec::new(),
+    }
+}
+
 /// Every stretch between the statement cuts of `src` that the reader accepts gives what a
 /// tree-sitter parse of that stretch alone gives. Returns how many stretches there were and
 /// how many the reader accepted, for tests that also hold it to reading the common ones.
@@ -100,17 +115,7 @@ pub(crate) fn assert_reads_as_tree_sitter(name: &str, src: &str, lang: Language)
     let Some(lexed) = sparse::lex(src, lang) else {
         return (0, 0);
     };
-    let endings: Vec<Ending> = match lang {
-        Language::Bash => super::bash::endings(src),
-        // As the sparse parse is told them: the checks that end the script, and what its
-        // `#Requires` lines declare.
-        Language::PowerShell => {
-            let mut endings = super::powershell::endings(src);
-            endings.extend(super::powershell::requires(src).ending());
-            endings
-        }
-        Language::Batch => Vec::new(),
-    };
+    let endings = document_endings(src, lang);
     // tree-sitter reads a same-length rewrite, as in a sparse parse.
     let patched = match lang {
         Language::PowerShell => super::powershell::patch_ps7(src),

@@ -1753,11 +1753,7 @@ mod tests {
         let (stretches, accepted) = check("endings", src);
         assert!(accepted >= 2 && stretches >= 4, "{stretches} {accepted}");
         // And they do reach the reader's commands.
-        let endings = {
-            let mut e = ps::endings(src);
-            e.extend(ps::requires(src).ending());
-            e
-        };
+        let endings = super::super::document_endings(src, Language::PowerShell);
         let mut out = Parsed::default();
         let at = src.find("tool -x").unwrap();
         let passed = Passed::new(endings);
@@ -1778,11 +1774,7 @@ mod tests {
                    Invoke-Command -ComputerName srv -ScriptBlock { tool -x }\ntool -y\n";
         let (stretches, accepted) = check("remote endings", src);
         assert!(accepted >= 2 && stretches >= 4, "{stretches} {accepted}");
-        let endings = {
-            let mut e = ps::endings(src);
-            e.extend(ps::requires(src).ending());
-            e
-        };
+        let endings = super::super::document_endings(src, Language::PowerShell);
         let mut out = Parsed::default();
         let at = src.find("Invoke-Command").unwrap();
         assert!(read(
