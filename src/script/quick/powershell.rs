@@ -351,6 +351,16 @@ impl Reader<'_> {
         true
     }
 
+    /// The byte `c` here, read as code; `None` when another is here.
+    fn expect(&mut self, c: u8) -> Option<()> {
+        if self.peek() != c {
+            return None;
+        }
+        self.code(self.i..self.i + 1);
+        self.i += 1;
+        Some(())
+    }
+
     /// Blanks and line breaks, up to the next thing on a line.
     fn blank_lines(&mut self) {
         self.blanks();
@@ -486,11 +496,7 @@ impl Reader<'_> {
         self.code(self.i..run);
         self.i = run;
         self.blanks();
-        if self.peek() != b'(' {
-            return None;
-        }
-        self.code(self.i..self.i + 1);
-        self.i += 1;
+        self.expect(b'(')?;
         self.blanks();
         let v = self.i;
         if self.peek() != b'$' {
@@ -519,11 +525,7 @@ impl Reader<'_> {
             _ => return None,
         }
         self.blanks();
-        if self.peek() != b')' {
-            return None;
-        }
-        self.code(self.i..self.i + 1);
-        self.i += 1;
+        self.expect(b')')?;
         self.block()
     }
 
@@ -1059,11 +1061,7 @@ impl Reader<'_> {
             _ => self.value()?,
         }
         self.blanks();
-        if self.peek() != b')' {
-            return None;
-        }
-        self.code(self.i..self.i + 1);
-        self.i += 1;
+        self.expect(b')')?;
         self.depth -= 1;
         Some(())
     }
@@ -1244,11 +1242,7 @@ impl Reader<'_> {
     /// `(pipeline) { … }` of an `if` or `elseif`.
     fn condition_and_block(&mut self) -> Option<()> {
         self.blanks();
-        if self.peek() != b'(' {
-            return None;
-        }
-        self.code(self.i..self.i + 1);
-        self.i += 1;
+        self.expect(b'(')?;
         self.blanks();
         self.condition = true;
         let read = match self.peek() {
@@ -1259,11 +1253,7 @@ impl Reader<'_> {
         self.condition = false;
         read?;
         self.blanks();
-        if self.peek() != b')' {
-            return None;
-        }
-        self.code(self.i..self.i + 1);
-        self.i += 1;
+        self.expect(b')')?;
         self.block()
     }
 
@@ -1313,19 +1303,11 @@ impl Reader<'_> {
         self.code(s..end);
         self.i = end;
         self.blanks();
-        if self.peek() != b'(' {
-            return None;
-        }
-        self.code(self.i..self.i + 1);
-        self.i += 1;
+        self.expect(b'(')?;
         self.blanks();
         self.pipeline()?;
         self.blanks();
-        if self.peek() != b')' {
-            return None;
-        }
-        self.code(self.i..self.i + 1);
-        self.i += 1;
+        self.expect(b')')?;
         Some(())
     }
 
