@@ -51,8 +51,8 @@ fn script(set: bool) -> String {
     )
 }
 
-/// `check --format json` of `file` for Server 2012 R2: the exit code and the TLS findings' lines.
-fn tls_lines(store: &Path, file: &Path) -> (Option<i32>, Vec<u64>) {
+/// `check --format json` of `file` for `target`: the exit code and the TLS findings' lines.
+fn tls_lines_for(store: &Path, file: &Path, target: &str) -> (Option<i32>, Vec<u64>) {
     let o = forewarn(
         store,
         &[
@@ -60,7 +60,7 @@ fn tls_lines(store: &Path, file: &Path) -> (Option<i32>, Vec<u64>) {
             "--format",
             "json",
             "--target",
-            "windows-server-2012-r2",
+            target,
             file.to_str().unwrap(),
         ],
     );
@@ -74,6 +74,11 @@ fn tls_lines(store: &Path, file: &Path) -> (Option<i32>, Vec<u64>) {
         .map(|f| f["start"]["line"].as_u64().unwrap())
         .collect();
     (o.status.code(), lines)
+}
+
+/// [`tls_lines_for`] Server 2012 R2.
+fn tls_lines(store: &Path, file: &Path) -> (Option<i32>, Vec<u64>) {
+    tls_lines_for(store, file, "windows-server-2012-r2")
 }
 
 #[test]
@@ -98,26 +103,7 @@ fn check_reports_no_tls_finding_after_the_script_sets_tls_12() {
 /// `check` for Server 2008 R2 of `src`: the TLS findings' lines.
 fn tls_lines_2008(store: &Path, file: &Path, src: &str) -> Vec<u64> {
     std::fs::write(file, src).unwrap();
-    let o = forewarn(
-        store,
-        &[
-            "check",
-            "--format",
-            "json",
-            "--target",
-            "windows-server-2008-r2",
-            file.to_str().unwrap(),
-        ],
-    );
-    let report: Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)));
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["pattern_id"] == TLS)
-        .map(|f| f["start"]["line"].as_u64().unwrap())
-        .collect()
+    tls_lines_for(store, file, "windows-server-2008-r2").1
 }
 
 #[test]
