@@ -81,6 +81,19 @@ fn signatures(findings: &[Value]) -> Vec<&str> {
         .collect()
 }
 
+/// Each finding's line and signature.
+fn lines_and_signatures(findings: &[Value]) -> Vec<(u64, &str)> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f["start"]["line"].as_u64().unwrap(),
+                f["signature"].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn line_of(script: &str, needle: &str) -> u64 {
     let at = script.find(needle).unwrap();
     script[..at].matches('\n').count() as u64 + 1
@@ -114,15 +127,7 @@ $mode = $force ? 'all' : 'new'
 if ($role -in 'web', 'sql') { 'ok' }
 ";
     let found = store.check("cleanup.ps1", script, "windows-server-2022");
-    let lines: Vec<(u64, &str)> = found
-        .iter()
-        .map(|f| {
-            (
-                f["start"]["line"].as_u64().unwrap(),
-                f["signature"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let lines = lines_and_signatures(&found);
     assert_eq!(
         lines,
         [
@@ -254,15 +259,7 @@ if ([Environment]::OSVersion.Version -lt [version]'6.2') { throw 'needs Windows 
 Register-ScheduledTask -TaskName x -Action $a
 ";
     let found = store.check("guards.ps1", script, "legacy08");
-    let lines: Vec<(u64, &str)> = found
-        .iter()
-        .map(|f| {
-            (
-                f["start"]["line"].as_u64().unwrap(),
-                f["signature"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let lines = lines_and_signatures(&found);
     let cim = "CIM cmdlets need PowerShell 3.0";
     assert_eq!(
         lines,
@@ -317,15 +314,7 @@ Invoke-Command -ComputerName old08 { Get-LocalUser }
     assert!(!has(&bare, REQUIRES));
 
     let old = store.check("audit.ps1", &script, "old08");
-    let lines: Vec<(u64, &str)> = old
-        .iter()
-        .map(|f| {
-            (
-                f["start"]["line"].as_u64().unwrap(),
-                f["signature"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let lines = lines_and_signatures(&old);
     // The script's own code runs on 5.1 or not at all; the block sent to old08 runs on
     // old08's own PowerShell 2.0, whatever the local line says.
     let remote = line_of(&script, "{ Get-LocalUser }");
