@@ -3526,36 +3526,44 @@ impl<'a, 't> Walk<'a, 't> {
     /// Adds the code regions: everything outside the holes, mapped to the document.
     fn finish(&mut self) {
         let mut holes = std::mem::take(&mut self.holes);
-        holes.sort_unstable_by_key(|r| r.start);
-        let mut pos = 0;
-        for h in &holes {
-            if h.start > pos {
-                self.region(pos..h.start);
-            }
-            pos = pos.max(h.end);
-        }
-        if self.src.len() > pos {
-            self.region(pos..self.src.len());
-        }
-    }
-
-    fn region(&mut self, span: Range<usize>) {
-        let Some(text) = self.src.get(span.clone()) else {
-            return;
-        };
-        let trimmed = text.trim_start();
-        let start = span.start + (text.len() - trimmed.len());
-        let end = start + trimmed.trim_end().len();
-        if end <= start {
-            return;
-        }
-        let span = self.base.to_source(start)..self.base.to_source(end - 1) + 1;
-        self.out.code.push(CodeRegion {
-            span,
-            language: Language::Bash,
-            host: self.host.map(str::to_string),
-            min_powershell: None,
+        let (src, base, host) = (self.src, self.base, self.host);
+        let code = &mut self.out.code;
+        code_spans(src, 0..src.len(), &mut holes, |span| {
+            code.push(CodeRegion {
+                span: base.to_source(span.start)..base.to_source(span.end - 1) + 1,
+                language: Language::Bash,
+                host: host.map(str::to_string),
+                min_powershell: None,
+            })
         });
+    }
+}
+
+/// The code of `within`: what lies between `holes` (comments, quoted text, heredoc text), each
+/// piece trimmed of blanks, in order. The walk's code regions, and the quick reader's.
+pub(crate) fn code_spans(
+    src: &str,
+    within: Range<usize>,
+    holes: &mut [Range<usize>],
+    mut each: impl FnMut(Range<usize>),
+) {
+    holes.sort_unstable_by_key(|h| h.start);
+    let mut pos = within.start;
+    for h in holes
+        .iter()
+        .chain(std::iter::once(&(within.end..within.end)))
+    {
+        if h.start > pos {
+            if let Some(text) = src.get(pos..h.start) {
+                let trimmed = text.trim_start();
+                let from = pos + (text.len() - trimmed.len());
+                let to = from + trimmed.trim_end().len();
+                if to > from {
+                    each(from..to);
+                }
+            }
+        }
+        pos = pos.max(h.end);
     }
 }
 

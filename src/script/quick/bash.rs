@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use crate::script::bash::RUNS_CODE;
+use crate::script::bash::{code_spans, RUNS_CODE};
 use crate::script::os::Passed;
 use crate::script::{command_name, make_command, CodeRegion, Language, OffsetMap, Parsed};
 
@@ -823,29 +823,18 @@ impl Reader<'_, '_> {
         Some(())
     }
 
-    /// The code regions: the stretch but for the holes, each trimmed of blanks, as the walk's
-    /// `finish` gives them.
+    /// The code regions: the stretch but for the holes, through the walk's own
+    /// [`code_spans`].
     fn regions(&mut self, start: usize) {
-        self.holes.sort_unstable_by_key(|h| h.start);
-        let mut pos = start;
-        let holes = std::mem::take(&mut self.holes);
-        for h in holes.iter().chain(std::iter::once(&(self.end..self.end))) {
-            if h.start > pos {
-                let text = &self.src[pos..h.start];
-                let trimmed = text.trim_start();
-                let from = pos + (text.len() - trimmed.len());
-                let to = from + trimmed.trim_end().len();
-                if to > from {
-                    self.out.code.push(CodeRegion {
-                        span: from..to,
-                        language: Language::Bash,
-                        host: None,
-                        min_powershell: None,
-                    });
-                }
-            }
-            pos = pos.max(h.end);
-        }
+        let code = &mut self.out.code;
+        code_spans(self.src, start..self.end, &mut self.holes, |span| {
+            code.push(CodeRegion {
+                span,
+                language: Language::Bash,
+                host: None,
+                min_powershell: None,
+            })
+        });
     }
 }
 
